@@ -1,0 +1,121 @@
+package api
+
+import "time"
+
+// Roles of a user account.
+const (
+	RoleVolunteer = "volunteer"
+	RoleOfficer   = "officer"
+	RoleAdmin     = "admin"
+)
+
+// User is an account as the API shows it. RegionCode nil means national.
+type User struct {
+	ID         string    `json:"id"`
+	Email      string    `json:"email"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	RegionCode *string   `json:"region_code"`
+	Status     string    `json:"status"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Tokens is a fresh pair of credentials. ExpiresIn is the access token's
+// lifetime in seconds.
+type Tokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+}
+
+// SignupRequest is the body of POST /v1/auth/signup. It carries no role:
+// everyone who signs up is a volunteer.
+type SignupRequest struct {
+	Email      string  `json:"email"`
+	Password   string  `json:"password"`
+	Name       string  `json:"name"`
+	RegionCode *string `json:"region_code,omitempty"`
+}
+
+// LoginRequest is the body of POST /v1/auth/login.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// RefreshRequest is the body of POST /v1/auth/refresh and /v1/auth/logout.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// AuthResponse answers signup and login.
+type AuthResponse struct {
+	User   User   `json:"user"`
+	Tokens Tokens `json:"tokens"`
+}
+
+// RefreshResponse answers POST /v1/auth/refresh.
+type RefreshResponse struct {
+	Tokens Tokens `json:"tokens"`
+}
+
+// MembershipSummary is one of a user's memberships, as /v1/me lists them.
+type MembershipSummary struct {
+	OrgID   string `json:"org_id"`
+	OrgName string `json:"org_name"`
+	Role    string `json:"role"`
+	Status  string `json:"status"`
+}
+
+// Me answers GET /v1/me.
+type Me struct {
+	User        User                `json:"user"`
+	Memberships []MembershipSummary `json:"memberships"`
+}
+
+// CreateUserRequest is the body of POST /v1/admin/users (staff accounts).
+type CreateUserRequest struct {
+	Email      string  `json:"email"`
+	Password   string  `json:"password"`
+	Name       string  `json:"name"`
+	Role       string  `json:"role"`
+	RegionCode *string `json:"region_code,omitempty"`
+}
+
+// UpdateUserRequest is the body of PATCH /v1/admin/users/{id}: an admin
+// suspends or reactivates an account.
+type UpdateUserRequest struct {
+	Status string `json:"status"`
+}
+
+// Account statuses. A suspended or deleted account's tokens stop working at once.
+const (
+	UserActive    = "active"
+	UserSuspended = "suspended"
+	UserDeleted   = "deleted"
+)
+
+// Validate checks the fields whose rules need no database (the password
+// policy and region codes are checked by the auth service).
+func (r *SignupRequest) Validate() []FieldError {
+	var c Check
+	c.Email("email", r.Email)
+	c.Text("name", r.Name, 1, 100, false)
+	if r.Password == "" {
+		c.Fail("password", "is required")
+	}
+	return c.Errors
+}
+
+// Validate checks the fields of a staff account request.
+func (r *CreateUserRequest) Validate() []FieldError {
+	var c Check
+	c.Email("email", r.Email)
+	c.Text("name", r.Name, 1, 100, false)
+	c.OneOf("role", r.Role, RoleAdmin, RoleOfficer, RoleVolunteer)
+	if r.Password == "" {
+		c.Fail("password", "is required")
+	}
+	return c.Errors
+}

@@ -1,0 +1,207 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+)
+
+// Access token limits.
+const (
+	// DefaultTokenTTL is the access token lifetime used when
+	// TokenConfig.TTL is zero.
+	DefaultTokenTTL = 15 * time.Minute
+	// MaxTokenTTL caps the access token lifetime: access tokens cannot be
+	// revoked, so they must be short-lived.
+	MaxTokenTTL = 15 * time.Minute
+	// MaxTokenBytes is the longest token string Verify will parse (4 KiB);
+	// longer input is rejected before any decoding work.
+	MaxTokenBytes = 4096
+	// TokenLeeway is the clock skew tolerated when checking exp, nbf and
+	// iat (5 s): the issuer and verifier usually share a host or cluster,
+	// so a small value suffices.
+	TokenLeeway = 5 * time.Second
+	// TokenType is the JOSE "typ" header of access tokens (RFC 9068), which
+	// keeps other JWTs signed by the same keys from passing as access
+	// tokens.
+	TokenType = "at+jwt"
+)
+
+// ErrInvalidToken is returned (wrapped with the reason) by Tokens.Verify for
+// any token that must not be accepted.
+var ErrInvalidToken = errors.New("auth: invalid token")
+
+// ErrBadTokenConfig reports an unusable TokenConfig.
+var ErrBadTokenConfig = errors.New("auth: bad token config")
+
+// TokenConfig configures access tokens.
+type TokenConfig struct {
+	// Issuer is the "iss" claim written and required, e.g. the public base
+	// URL of the API. Required.
+	Issuer string
+	// Audience is the single "aud" value written and required. Required.
+	Audience string
+	// TTL is the access token lifetime, above zero and at most MaxTokenTTL.
+	// WithDefaults turns zero into DefaultTokenTTL.
+	TTL time.Duration
+}
+
+// WithDefaults returns c with a zero TTL replaced by DefaultTokenTTL.
+func (c TokenConfig) WithDefaults() TokenConfig {
+	if c.TTL == 0 {
+		c.TTL = DefaultTokenTTL
+	}
+	return c
+}
+
+// Validate reports whether c is usable as is: issuer and audience set and
+// 0 < TTL <= MaxTokenTTL. Errors wrap ErrBadTokenConfig.
+func (c TokenConfig) Validate() error {
+	switch {
+	case c.Issuer == "":
+		return fmt.Errorf("%w: empty issuer", ErrBadTokenConfig)
+	case c.Audience == "":
+		return fmt.Errorf("%w: empty audience", ErrBadTokenConfig)
+	case c.TTL <= 0 || c.TTL > MaxTokenTTL:
+		return fmt.Errorf("%w: ttl %s not in (0, %s]", ErrBadTokenConfig, c.TTL, MaxTokenTTL)
+	}
+	return nil
+}
+
+// Claims are the claims of a verified access token. Subject is the user
+// id; Role is the user's role when the token was issued.
+type Claims struct {
+	jwt.RegisteredClaims
+	// Role is the user's role at issue time.
+	Role string `json:"role"`
+}
+
+// Tokens issues and verifies access tokens: EdDSA (Ed25519) JWTs signed by
+// the newest key of a KeySet and verified against any key of it. It is
+// safe for concurrent use.
+type Tokens struct {
+	keys   *KeySet
+	cfg    TokenConfig
+	cfgErr error
+	now    func() time.Time
+	parser *jwt.Parser
+}
+
+// NewTokens returns a Tokens using keys and cfg (after
+// TokenConfig.WithDefaults) with now as its clock (nil means time.Now). An
+// invalid cfg is not reported here: Issue and Verify then fail closed with
+// its Validate error.
+func NewTokens(keys *KeySet, cfg TokenConfig, now func() time.Time) *Tokens {
+	if now == nil {
+		now = time.Now
+	}
+	cfg = cfg.WithDefaults()
+	t := &Tokens{keys: keys, cfg: cfg, cfgErr: cfg.Validate(), now: now}
+	if keys == nil && t.cfgErr == nil {
+		t.cfgErr = fmt.Errorf("%w: nil key set", ErrBadTokenConfig)
+	}
+	t.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithAudience(cfg.Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(TokenLeeway),
+		jwt.WithTimeFunc(now),
+		jwt.WithStrictDecoding(),
+	)
+	return t
+}
+
+// Issue signs an access token for userID with role. The token carries iss,
+// aud, sub, iat, nbf (= iat), exp (= iat + TTL), a random UUID jti and
+// role; its header names the signing key ("kid") and has typ "at+jwt".
+// expiresAt is the exp claim (whole seconds).
+func (t *Tokens) Issue(userID, role string) (token string, expiresAt time.Time, err error) {
+	if t.cfgErr != nil {
+		return "", time.Time{}, t.cfgErr
+	}
+	if userID == "" || role == "" {
+		return "", time.Time{}, errors.New("auth: issue token: empty user id or role")
+	}
+	iat := t.now().Unix()
+	exp := iat + int64(t.cfg.TTL/time.Second)
+	claims := jwt.MapClaims{
+		"iss": t.cfg.Issuer, "aud": t.cfg.Audience, "sub": userID,
+		"iat": iat, "nbf": iat, "exp": exp,
+		"jti": uuid.NewString(), "role": role,
+	}
+	key := t.keys.Signing()
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	tok.Header["typ"] = TokenType
+	tok.Header["kid"] = key.ID
+	signed, err := tok.SignedString(key.Private)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: issue token: %w", err)
+	}
+	return signed, time.Unix(exp, 0), nil
+}
+
+// Verify checks token and returns its claims. Any failure (size over
+// MaxTokenBytes, malformed, alg other than EdDSA, wrong or missing typ,
+// unknown or missing kid, bad signature, wrong iss or aud, missing or past
+// exp, nbf or iat in the future beyond TokenLeeway, empty sub, jti or role)
+// returns an error wrapping ErrInvalidToken and the reason; an expired
+// token also matches jwt.ErrTokenExpired.
+func (t *Tokens) Verify(token string) (*Claims, error) {
+	if t.cfgErr != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, t.cfgErr)
+	}
+	if token == "" {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidToken)
+	}
+	if len(token) > MaxTokenBytes {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidToken, MaxTokenBytes)
+	}
+	claims := &Claims{}
+	if _, err := t.parser.ParseWithClaims(token, claims, t.lookupKey); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	if err := checkClaims(claims); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return claims, nil
+}
+
+// lookupKey is the jwt.Keyfunc of Verify: it requires typ "at+jwt" and
+// returns the public key named by the kid header.
+func (t *Tokens) lookupKey(tok *jwt.Token) (any, error) {
+	typ, _ := tok.Header["typ"].(string)
+	if !strings.EqualFold(typ, TokenType) {
+		return nil, fmt.Errorf("typ %q, want %q", typ, TokenType)
+	}
+	kid, _ := tok.Header["kid"].(string)
+	if kid == "" {
+		return nil, errors.New("missing kid")
+	}
+	pub, ok := t.keys.PublicKey(kid)
+	if !ok {
+		return nil, fmt.Errorf("unknown kid %q", kid)
+	}
+	return pub, nil
+}
+
+// checkClaims enforces the claims golang-jwt does not: sub, jti, role and
+// iat must be present.
+func checkClaims(c *Claims) error {
+	switch {
+	case c.Subject == "":
+		return errors.New("missing sub")
+	case c.ID == "":
+		return errors.New("missing jti")
+	case c.Role == "":
+		return errors.New("missing role")
+	case c.IssuedAt == nil:
+		return errors.New("missing iat")
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+// Package db opens Jarimu's one *bun.DB on SQLite (embedded mode) or
+// PostgreSQL (scaled mode) and is the one place that knows the difference:
+// transactions, the database clock and driver error codes.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/sqliteshim"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+// DB is the system of record: bun over SQLite or PostgreSQL.
+type DB struct {
+	*bun.DB
+	postgres bool
+}
+
+// Options say where the database is.
+type Options struct {
+	// URL is a postgres:// URL; empty means SQLite in DataDir.
+	URL string
+	// DataDir holds jarimu.db in embedded mode; created if missing.
+	DataDir string
+	// MaxOpenConns bounds the PostgreSQL pool (default 32).
+	MaxOpenConns int
+}
+
+// Open connects and checks the connection. It does not migrate.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	var d *DB
+	var err error
+	if o.URL == "" {
+		d, err = openSQLite(o.DataDir)
+	} else {
+		d, err = openPostgres(o.URL, o.MaxOpenConns)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return d, nil
+}
+
+func openSQLite(dir string) (*DB, error) {
+	if dir == "" {
+		dir = "data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open database: create data dir: %w", err)
+	}
+	path := filepath.Join(dir, "jarimu.db")
+	// _txlock=immediate: every transaction takes the write lock when it
+	// begins, so a read-then-write transaction waits on busy_timeout instead
+	// of failing at once with "database is locked".
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	sqldb.SetConnMaxLifetime(0)
+	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}, nil
+}
+
+func openPostgres(dsn string, maxOpen int) (*DB, error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return nil, errors.New("open database: the URL must start with postgres://")
+	}
+	sqldb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if maxOpen <= 0 {
+		maxOpen = 32
+	}
+	sqldb.SetMaxOpenConns(maxOpen)
+	sqldb.SetMaxIdleConns(maxOpen)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), postgres: true}, nil
+}
+
+// Postgres reports whether this is PostgreSQL (else SQLite).
+func (d *DB) Postgres() bool { return d.postgres }
+
+// Tx runs fn in one transaction, committed when fn returns nil. On SQLite the
+// transaction begins IMMEDIATE (see openSQLite).
+func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return d.RunInTx(ctx, nil, fn)
+}
+
+// Now is the database's clock, the one clock for leases and expiries. SQLite
+// runs in this process, so its clock is this process's.
+func (d *DB) Now(ctx context.Context, q bun.IDB) (time.Time, error) {
+	if !d.postgres {
+		return time.Now().UTC(), nil
+	}
+	var t time.Time
+	if err := q.NewRaw("SELECT clock_timestamp()").Scan(ctx, &t); err != nil {
+		return time.Time{}, fmt.Errorf("database clock: %w", err)
+	}
+	return t.UTC(), nil
+}

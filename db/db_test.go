@@ -1,0 +1,123 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/dbtest"
+)
+
+// A read-then-write transaction must wait for another writer, not fail with
+// "database is locked": SQLite transactions begin IMMEDIATE.
+func TestConcurrentReadThenWriteTransactions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.ExecContext(ctx, "CREATE TABLE counter (n INTEGER NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, "INSERT INTO counter (n) VALUES (0)"); err != nil {
+			t.Fatal(err)
+		}
+		const workers = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for range workers {
+			wg.Go(func() {
+				errs <- d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					var n int
+					q := "SELECT n FROM counter"
+					if d.Postgres() {
+						q += " FOR UPDATE"
+					}
+					if err := tx.NewRaw(q).Scan(ctx, &n); err != nil {
+						return err
+					}
+					_, err := tx.ExecContext(ctx, "UPDATE counter SET n = ?", n+1)
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("transaction failed: %v", err)
+			}
+		}
+		var n int
+		if err := d.NewRaw("SELECT n FROM counter").Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n != workers {
+			t.Fatalf("got counter %d, want %d", n, workers)
+		}
+	})
+}
+
+func TestUniqueViolationAndNoRows(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		d.ExecContext(ctx, "CREATE TABLE u (k TEXT PRIMARY KEY)")
+		if _, err := d.ExecContext(ctx, "INSERT INTO u VALUES ('a')"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := d.ExecContext(ctx, "INSERT INTO u VALUES ('a')")
+		if !db.IsUniqueViolation(err) {
+			t.Fatalf("got %v, want a unique violation", err)
+		}
+		var k string
+		err = d.NewRaw("SELECT k FROM u WHERE k = 'b'").Scan(ctx, &k)
+		if !db.IsNoRows(err) {
+			t.Fatalf("got %v, want no rows", err)
+		}
+		if db.IsUniqueViolation(errors.New("other")) {
+			t.Fatal("a plain error is not a unique violation")
+		}
+	})
+}
+
+// Times written and compared through bun keep their order on both databases.
+func TestTimeOrderAndClock(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		ts := "TIMESTAMP"
+		if d.Postgres() {
+			ts = "TIMESTAMPTZ"
+		}
+		d.ExecContext(ctx, "CREATE TABLE tm (id INTEGER, at "+ts+" NOT NULL)")
+		now, err := d.Now(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(now).Abs() > time.Minute {
+			t.Fatalf("database clock %v is far from %v", now, time.Now())
+		}
+		base := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+		times := []time.Time{base, base.Add(500 * time.Millisecond), base.Add(510 * time.Millisecond), base.Add(time.Second), base.Add(1500 * time.Microsecond)}
+		for i, at := range times {
+			if _, err := d.NewRaw("INSERT INTO tm (id, at) VALUES (?, ?)", i, at).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := d.NewRaw("SELECT count(*) FROM tm WHERE at < ?", base.Add(505*time.Millisecond)).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Fatalf("got %d rows before base+505ms, want 3", n)
+		}
+		var got time.Time
+		if err := d.NewRaw("SELECT at FROM tm WHERE id = 4").Scan(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !got.Equal(times[4]) {
+			t.Fatalf("got %v, want %v", got, times[4])
+		}
+	})
+}

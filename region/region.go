@@ -1,0 +1,264 @@
+// Package region knows Indonesia's Kemendagri region codes (not BPS codes), the
+// one way Jarimu names where a report, a user or a broadcast belongs. A code is
+// a string of ASCII digits whose length gives its level: 2 for a province
+// ("31"), 4 for a regency or city ("3171"), 6 for a district ("317101") and 10
+// for a village ("3171010001"). The hierarchy is derived by prefix, so a code's
+// ancestors are its own leading digits. The empty string means national: the
+// whole country, above every province.
+package region
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ErrInvalid is returned by Validate for a code that is not a well-formed
+// Kemendagri code of a known province; callers test for it with errors.Is.
+var ErrInvalid = errors.New("invalid region code")
+
+// The levels Level reports, broadest first. They are strings so they can go
+// straight into JSON and logs.
+const (
+	LevelNational = "national" // the empty code: the whole country
+	LevelProvince = "province" // 2 digits: provinsi
+	LevelRegency  = "regency"  // 4 digits: kabupaten (01-69) or kota (71-99)
+	LevelDistrict = "district" // 6 digits: kecamatan
+	LevelVillage  = "village"  // 10 digits: kelurahan (1xxx) or desa (2xxx)
+)
+
+// Province is one of Indonesia's provinces: its 2-digit Kemendagri code and its
+// name as Jarimu displays it.
+type Province struct {
+	Code, Name string
+}
+
+// provinces is the 38 provinces since the 2022 Papua split, sorted by code.
+var provinces = []Province{
+	{"11", "Aceh"},
+	{"12", "Sumatera Utara"},
+	{"13", "Sumatera Barat"},
+	{"14", "Riau"},
+	{"15", "Jambi"},
+	{"16", "Sumatera Selatan"},
+	{"17", "Bengkulu"},
+	{"18", "Lampung"},
+	{"19", "Kepulauan Bangka Belitung"},
+	{"21", "Kepulauan Riau"},
+	{"31", "DKI Jakarta"},
+	{"32", "Jawa Barat"},
+	{"33", "Jawa Tengah"},
+	{"34", "DI Yogyakarta"},
+	{"35", "Jawa Timur"},
+	{"36", "Banten"},
+	{"51", "Bali"},
+	{"52", "Nusa Tenggara Barat"},
+	{"53", "Nusa Tenggara Timur"},
+	{"61", "Kalimantan Barat"},
+	{"62", "Kalimantan Tengah"},
+	{"63", "Kalimantan Selatan"},
+	{"64", "Kalimantan Timur"},
+	{"65", "Kalimantan Utara"},
+	{"71", "Sulawesi Utara"},
+	{"72", "Sulawesi Tengah"},
+	{"73", "Sulawesi Selatan"},
+	{"74", "Sulawesi Tenggara"},
+	{"75", "Gorontalo"},
+	{"76", "Sulawesi Barat"},
+	{"81", "Maluku"},
+	{"82", "Maluku Utara"},
+	{"91", "Papua"},
+	{"92", "Papua Barat"},
+	{"93", "Papua Selatan"},
+	{"94", "Papua Tengah"},
+	{"95", "Papua Pegunungan"},
+	{"96", "Papua Barat Daya"},
+}
+
+// Provinces returns all 38 provinces sorted by code. The slice is a fresh copy,
+// so a caller may sort or edit it without affecting anyone else.
+func Provinces() []Province {
+	return slices.Clone(provinces)
+}
+
+// ProvinceName returns the name of the province with the given 2-digit code,
+// and false if there is no such province.
+func ProvinceName(code string) (string, bool) {
+	i, ok := slices.BinarySearchFunc(provinces, code, func(p Province, c string) int {
+		return strings.Compare(p.Code, c)
+	})
+	if !ok {
+		return "", false
+	}
+	return provinces[i].Name, true
+}
+
+// Validate reports whether code is a well-formed, non-empty region code: a known
+// province, or a regency, district or village under one. It does not accept
+// the empty (national) code, because a caller validating input wants a real
+// region; check for "" first where national is allowed. Only the shape is
+// checked below province level: Jarimu holds no list of regencies, districts
+// or villages. The error wraps ErrInvalid.
+func Validate(code string) error {
+	if code == "" {
+		return fmt.Errorf("%w: empty", ErrInvalid)
+	}
+	if !digits(code) {
+		return fmt.Errorf("%w: %q: not all ASCII digits", ErrInvalid, code)
+	}
+	switch len(code) {
+	case 2, 4, 6, 10:
+	default:
+		return fmt.Errorf("%w: %q: length %d is not 2, 4, 6 or 10", ErrInvalid, code, len(code))
+	}
+	if _, ok := ProvinceName(code[:2]); !ok {
+		return fmt.Errorf("%w: %q: unknown province %q", ErrInvalid, code, code[:2])
+	}
+	if len(code) == 2 {
+		return nil
+	}
+	return validateBelowProvince(code)
+}
+
+// validateBelowProvince checks the regency, district and village parts of an
+// all-digit code of length 4, 6 or 10 whose province is known.
+func validateBelowProvince(code string) error {
+	if n := number(code[2:4]); n == 0 || n == 70 {
+		return fmt.Errorf("%w: %q: regency %q is not 01-69 or 71-99", ErrInvalid, code, code[2:4])
+	}
+	if len(code) >= 6 && number(code[4:6]) == 0 {
+		return fmt.Errorf("%w: %q: district %q is not 01-99", ErrInvalid, code, code[4:6])
+	}
+	if len(code) == 10 {
+		if k := code[6]; k != '1' && k != '2' {
+			return fmt.Errorf("%w: %q: village %q does not start with 1 (kelurahan) or 2 (desa)", ErrInvalid, code, code[6:])
+		}
+		if number(code[7:]) == 0 {
+			return fmt.Errorf("%w: %q: village %q has number 000", ErrInvalid, code, code[6:])
+		}
+	}
+	return nil
+}
+
+// Level names the level of code: LevelNational for "", otherwise province,
+// regency, district or village. It returns "" for an invalid code, so a
+// caller can tell bad input from national.
+func Level(code string) string {
+	if code == "" {
+		return LevelNational
+	}
+	if Validate(code) != nil {
+		return ""
+	}
+	switch len(code) {
+	case 2:
+		return LevelProvince
+	case 4:
+		return LevelRegency
+	case 6:
+		return LevelDistrict
+	default:
+		return LevelVillage
+	}
+}
+
+// Parent returns the code one level above code: "317101" -> "3171",
+// "3171" -> "31", "31" -> "" (national). It returns "" for "" and for an
+// invalid code, which have no parent; use Validate to tell these apart.
+func Parent(code string) string {
+	if Validate(code) != nil {
+		return ""
+	}
+	switch len(code) {
+	case 2:
+		return ""
+	case 4:
+		return code[:2]
+	case 6:
+		return code[:4]
+	default:
+		return code[:6]
+	}
+}
+
+// Contains reports whether region outer includes region inner, the check
+// behind "may a supervisor of outer see this report from inner". National
+// ("") contains "" and every valid code; a valid code contains itself and
+// every valid code below it ("31" contains "3171" and "317101", not "32").
+// An invalid code on either side contains nothing and is contained by nothing.
+func Contains(outer, inner string) bool {
+	if inner != "" && Validate(inner) != nil {
+		return false
+	}
+	if outer == "" {
+		return true
+	}
+	if Validate(outer) != nil {
+		return false
+	}
+	// Valid codes only have lengths 2, 4, 6 and 10, so a prefix is always at a
+	// level boundary.
+	return strings.HasPrefix(inner, outer)
+}
+
+// Ancestors returns the codes from the province down to code itself, without
+// national: "317101" -> ["31", "3171", "317101"]. It returns an empty slice for
+// "" and for an invalid code.
+func Ancestors(code string) []string {
+	out := []string{}
+	for c := code; Validate(c) == nil; c = Parent(c) {
+		out = append(out, c)
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// Stream returns the realtime stream name that carries broadcasts for region
+// code: "region:national" for "", otherwise "region:" followed by the code.
+// It does not validate code; callers publishing to a region validate it first.
+func Stream(code string) string {
+	if code == "" {
+		return "region:" + LevelNational
+	}
+	return "region:" + code
+}
+
+// Streams returns the region streams a user whose region is code listens to:
+// always the national stream, plus the stream of the user's province and of
+// the user's regency where the user has them. Districts and villages have no
+// streams of their own, so their users get national, province and regency. An
+// invalid code gets only the national stream, so bad data never widens what
+// a user hears.
+func Streams(code string) []string {
+	out := []string{Stream("")}
+	for _, c := range Ancestors(code) {
+		if len(c) > 4 {
+			break
+		}
+		out = append(out, Stream(c))
+	}
+	return out
+}
+
+// digits reports whether s is non-empty and all ASCII digits.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// number returns the value of s, which must be all ASCII digits.
+func number(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
