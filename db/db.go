@@ -114,11 +114,11 @@ func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) err
 // runs in this process, so its clock is this process's.
 func (d *DB) Now(ctx context.Context, q bun.IDB) (time.Time, error) {
 	if !d.postgres {
-		return time.Now().UTC(), nil
+		return time.Now().UTC().Truncate(time.Microsecond), nil
 	}
 	var t time.Time
 	if err := q.NewRaw("SELECT clock_timestamp()").Scan(ctx, &t); err != nil {
 		return time.Time{}, fmt.Errorf("database clock: %w", err)
 	}
-	return t.UTC(), nil
+	return t.UTC().Truncate(time.Microsecond), nil
 }

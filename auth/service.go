@@ -1,0 +1,177 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/ratelimit"
+)
+
+// Config tunes the account service.
+type Config struct {
+	// RefreshTTL is how long a refresh token lives: 30 days by default.
+	RefreshTTL time.Duration
+	// RefreshGrace is how long after a refresh token was spent it may be
+	// presented again without counting as reuse (two tabs refreshing at
+	// once): 10 s by default. Each such presentation gets its own new
+	// token in the same family.
+	RefreshGrace time.Duration
+	// LoginPerAccount and LoginPerIP throttle login attempts.
+	LoginPerAccount ratelimit.Limiter
+	LoginPerIP      ratelimit.Limiter
+}
+
+// DefaultLoginRules are the login throttles: per account, 10 attempts then one
+// per minute; per client IP, 50 attempts then two per second (an office or a
+// carrier NAT shares one address).
+var DefaultLoginRules = struct{ Account, IP ratelimit.Rule }{
+	Account: ratelimit.Rule{Burst: 10, Every: time.Minute},
+	IP:      ratelimit.Rule{Burst: 50, Every: 500 * time.Millisecond},
+}
+
+// Service runs accounts, sign-in and sessions.
+type Service struct {
+	db     *db.DB
+	hasher *Hasher
+	tokens *Tokens
+	cfg    Config
+	log    *slog.Logger
+	// OnStaffCreated, when set, runs inside the transaction that creates a
+	// staff account (the audit trail hooks in here).
+	OnStaffCreated func(ctx context.Context, q bun.IDB, actor Principal, u *User) error
+}
+
+// NewService wires the service. Zero Config fields take their defaults.
+func NewService(d *db.DB, h *Hasher, t *Tokens, cfg Config, log *slog.Logger) *Service {
+	if cfg.RefreshTTL == 0 {
+		cfg.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if cfg.RefreshGrace == 0 {
+		cfg.RefreshGrace = 10 * time.Second
+	}
+	if cfg.LoginPerAccount == nil {
+		cfg.LoginPerAccount = ratelimit.NewMemory(DefaultLoginRules.Account, nil)
+	}
+	if cfg.LoginPerIP == nil {
+		cfg.LoginPerIP = ratelimit.NewMemory(DefaultLoginRules.IP, nil)
+	}
+	return &Service{db: d, hasher: h, tokens: t, cfg: cfg, log: log}
+}
+
+// Tokens is the access-token issuer and verifier the service uses.
+func (s *Service) Tokens() *Tokens { return s.tokens }
+
+// Signup creates a volunteer account and signs it in.
+func (s *Service) Signup(ctx context.Context, req api.SignupRequest) (api.AuthResponse, error) {
+	if err := checkAccount(req.Password, req.RegionCode); err != nil {
+		return api.AuthResponse{}, err
+	}
+	u, err := s.createUser(ctx, s.db, req.Email, req.Password, req.Name, api.RoleVolunteer, req.RegionCode)
+	if err != nil {
+		return api.AuthResponse{}, fmt.Errorf("signup: %w", err)
+	}
+	return s.signIn(ctx, u)
+}
+
+// invalidCredentials is the one answer to every failed login, whatever failed.
+func invalidCredentials() error {
+	return problem.New(problem.Unauthorized, "invalid-credentials", "the email or password is wrong")
+}
+
+// Login checks credentials. An unknown email costs the same hashing work as a
+// wrong password, and the answer never tells which was wrong.
+func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP string) (api.AuthResponse, error) {
+	if err := s.throttle(ctx, "login-ip:"+clientIP, s.cfg.LoginPerIP); err != nil {
+		return api.AuthResponse{}, err
+	}
+	if err := s.throttle(ctx, "login-account:"+normalizeEmail(req.Email), s.cfg.LoginPerAccount); err != nil {
+		return api.AuthResponse{}, err
+	}
+	u, found, err := s.userByEmail(ctx, req.Email)
+	if err != nil {
+		return api.AuthResponse{}, err
+	}
+	if !found {
+		if err := s.hasher.VerifyDummy(ctx, req.Password); err != nil {
+			return api.AuthResponse{}, busy(err)
+		}
+		return api.AuthResponse{}, invalidCredentials()
+	}
+	ok, err := s.hasher.Verify(ctx, req.Password, u.PasswordHash)
+	if err != nil {
+		return api.AuthResponse{}, busy(err)
+	}
+	if !ok || u.Status != api.UserActive {
+		return api.AuthResponse{}, invalidCredentials()
+	}
+	s.rehash(ctx, u, req.Password)
+	return s.signIn(ctx, u)
+}
+
+func (s *Service) throttle(ctx context.Context, key string, l ratelimit.Limiter) error {
+	ok, retry, err := l.Allow(ctx, key)
+	if err != nil {
+		return fmt.Errorf("login throttle: %w", err)
+	}
+	if !ok {
+		p := problem.New(problem.RateLimited, "rate-limited", "too many login attempts; wait before trying again")
+		p.RetryAfter = retry
+		return p
+	}
+	return nil
+}
+
+// rehash upgrades a stored hash made with weaker parameters; failure only
+// costs the upgrade, so it is logged and not returned.
+func (s *Service) rehash(ctx context.Context, u *User, password string) {
+	if !s.hasher.NeedsRehash(u.PasswordHash) {
+		return
+	}
+	h, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		_, err = s.db.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", h).Where("id = ?", u.ID).Exec(ctx)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+	}
+}
+
+// signIn starts a new session family for u.
+func (s *Service) signIn(ctx context.Context, u *User) (api.AuthResponse, error) {
+	var tokens api.Tokens
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		tokens, err = s.issue(ctx, tx, u, NewID())
+		return err
+	})
+	if err != nil {
+		return api.AuthResponse{}, fmt.Errorf("sign in: %w", err)
+	}
+	return api.AuthResponse{User: u.API(), Tokens: tokens}, nil
+}
+
+// Authenticate verifies an access token and loads its user, who must still
+// be active: a suspended or deleted account's tokens stop at once. The role
+// and region come from the database, the truth, not from the token.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	claims, err := s.tokens.Verify(token)
+	if err != nil {
+		return Principal{}, problem.New(problem.Unauthorized, "invalid-token", "the access token is missing, invalid or expired")
+	}
+	u := new(User)
+	err = s.db.NewSelect().Model(u).Column("id", "role", "region_code", "status").Where("id = ?", claims.Subject).Scan(ctx)
+	if db.IsNoRows(err) || err == nil && u.Status != api.UserActive {
+		return Principal{}, problem.New(problem.Unauthorized, "invalid-token", "the account of this token is not active")
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return Principal{UserID: u.ID, Role: u.Role, Region: u.Region()}, nil
+}

@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/region"
+)
+
+// User is an account row.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           string    `bun:"id,pk"`
+	Email        string    `bun:"email"`
+	Name         string    `bun:"name"`
+	PasswordHash string    `bun:"password_hash"`
+	Role         string    `bun:"role"`
+	RegionCode   *string   `bun:"region_code"`
+	Status       string    `bun:"status"`
+	CreatedAt    time.Time `bun:"created_at"`
+	UpdatedAt    time.Time `bun:"updated_at"`
+}
+
+// API is the user as the API shows it (never the password hash).
+func (u *User) API() api.User {
+	return api.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
+		RegionCode: u.RegionCode, Status: u.Status, CreatedAt: u.CreatedAt.UTC()}
+}
+
+// Region is the user's region code, "" for national.
+func (u *User) Region() string {
+	if u.RegionCode == nil {
+		return ""
+	}
+	return *u.RegionCode
+}
+
+// normalizeEmail folds an address to the form it is stored and looked up in,
+// so "Ana@Example.org" and "ana@example.org" are one account.
+func normalizeEmail(s string) string { return strings.ToLower(s) }
+
+// NewID returns a new time-ordered (v7) UUID string.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// checkAccount validates what needs more than the request's own Validate:
+// the password policy and the region code.
+func checkAccount(password string, regionCode *string) error {
+	var c api.Check
+	if err := CheckPassword(password); err != nil {
+		c.Fail("password", "%s", passwordMessage(err))
+	}
+	if regionCode != nil {
+		if err := region.Validate(*regionCode); err != nil {
+			c.Fail("region_code", "must be a Kemendagri province or regency code, or null for national")
+		}
+	}
+	if !c.OK() {
+		return problem.Validation(c.Errors...)
+	}
+	return nil
+}
+
+func passwordMessage(err error) string {
+	switch {
+	case errors.Is(err, ErrPasswordTooShort):
+		return "must be at least 10 characters"
+	case errors.Is(err, ErrPasswordTooLong):
+		return "must be at most 256 characters"
+	case errors.Is(err, ErrPasswordCommon):
+		return "is too common; choose another"
+	}
+	return "must be valid text without control characters"
+}
+
+// hash turns the hasher's busy signal into a 503 problem.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	h, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return "", busy(err)
+	}
+	return h, nil
+}
+
+func busy(err error) error {
+	if errors.Is(err, ErrBusy) {
+		p := problem.New(problem.Unavailable, "busy", "too many sign-ins at once; retry shortly")
+		p.RetryAfter = time.Second
+		return p
+	}
+	return err
+}
+
+// createUser inserts a new account; a taken email is a 409.
+func (s *Service) createUser(ctx context.Context, q bun.IDB, email, password, name, role string, regionCode *string) (*User, error) {
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	now, err := s.db.Now(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{ID: NewID(), Email: normalizeEmail(email), Name: name, PasswordHash: hash, Role: role,
+		RegionCode: regionCode, Status: api.UserActive, CreatedAt: now, UpdatedAt: now}
+	if _, err := q.NewInsert().Model(u).Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return nil, problem.New(problem.Conflict, "email-taken", "an account with this email already exists")
+		}
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByID loads an account; a missing one is a 404.
+func (s *Service) UserByID(ctx context.Context, id string) (*User, error) {
+	u := new(User)
+	err := s.db.NewSelect().Model(u).Where("id = ?", id).Scan(ctx)
+	if db.IsNoRows(err) {
+		return nil, problem.Errorf(problem.NotFound, "no such user")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load user: %w", err)
+	}
+	return u, nil
+}
+
+// userByEmail loads an account by email; found is false when none has it.
+func (s *Service) userByEmail(ctx context.Context, email string) (u *User, found bool, err error) {
+	u = new(User)
+	err = s.db.NewSelect().Model(u).Where("email = ?", normalizeEmail(email)).Scan(ctx)
+	if db.IsNoRows(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load user: %w", err)
+	}
+	return u, true, nil
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the jarimu binary, read once at start from
+// flags and environment variables (a flag wins over its variable, which wins
+// over the default) and never changed afterwards.
+type Config struct {
+	Addr                string
+	DataDir             string
+	DatabaseURL         string
+	RedisURL            string
+	JWTKeysFile         string
+	AllowedOrigins      []string
+	ShutdownTimeout     time.Duration
+	MaxActiveClaims     int
+	EventRetention      time.Duration
+	LogFormat           string
+	LogLevel            string
+	AccessTokenTTL      time.Duration
+	RefreshTokenTTL     time.Duration
+	TokenIssuer         string
+	TokenAudience       string
+	MaxConcurrentHashes int
+}
+
+// setting is one row of the settings table: a variable, its flag twin, its
+// default and how it lands in Config.
+type setting struct {
+	env, flag, def, help string
+	secret               bool // may also come from <env>_FILE
+	set                  func(c *Config, v string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"JARIMU_ADDR", "addr", "127.0.0.1:8080", "address to listen on", false, func(c *Config, v string) error { c.Addr = v; return nil }},
+		{"JARIMU_DATA_DIR", "data-dir", "./data", "directory for the SQLite database, signing keys and evidence files (created if missing)", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
+		{"JARIMU_DATABASE_URL", "database-url", "", "postgres:// URL; empty means SQLite in the data dir", true, setDatabaseURL},
+		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL; empty means the in-process broker", true, setRedisURL},
+		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
+		{"JARIMU_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins allowed to open the feed and call the API", false, setOrigins},
+		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
+		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
+		{"JARIMU_EVENT_RETENTION", "event-retention", "720h", "how long feed events are kept for resume (alerts are kept forever)", false, durationSetter(func(c *Config) *time.Duration { return &c.EventRetention }, time.Hour, 10*365*24*time.Hour)},
+		{"JARIMU_LOG_FORMAT", "log-format", "", "json or text; empty means text on a terminal, json otherwise", false, setLogFormat},
+		{"JARIMU_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, setLogLevel},
+		{"JARIMU_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "access token lifetime (at most 15m)", false, durationSetter(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, 10*time.Second, 15*time.Minute)},
+		{"JARIMU_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "refresh token lifetime", false, durationSetter(func(c *Config) *time.Duration { return &c.RefreshTokenTTL }, time.Minute, 365*24*time.Hour)},
+		{"JARIMU_TOKEN_ISSUER", "token-issuer", "jarimu", "the iss claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenIssuer })},
+		{"JARIMU_TOKEN_AUDIENCE", "token-audience", "jarimu-api", "the aud claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenAudience })},
+		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
+	}
+}
+
+// loadConfig reads settings for a subcommand from its flags (args) and
+// getenv. Each bad value is an error naming the variable and its flag.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	rows := settings()
+	vals := make([]*string, len(rows))
+	for i, s := range rows {
+		def := s.def
+		if v, ok := lookup(getenv, s); ok {
+			def = v
+		}
+		vals[i] = fs.String(s.flag, def, s.help+" ("+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	var c Config
+	var errs []error
+	for i, s := range rows {
+		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
+			errs = append(errs, fmt.Errorf("%s (-%s): %w", s.env, s.flag, err))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// lookup reads a setting's variable, or for a secret the file named by
+// <env>_FILE.
+func lookup(getenv func(string) string, s setting) (string, bool) {
+	if v := getenv(s.env); v != "" {
+		return v, true
+	}
+	if !s.secret {
+		return "", false
+	}
+	if path := getenv(s.env + "_FILE"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "\x00unreadable " + path, true
+		}
+		return strings.TrimSpace(string(b)), true
+	}
+	return "", false
+}
+
+func setDatabaseURL(c *Config, v string) error {
+	if strings.HasPrefix(v, "\x00") {
+		return errors.New(v[1:])
+	}
+	if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("must be a postgres:// URL (or empty for SQLite)")
+	}
+	c.DatabaseURL = v
+	return nil
+}
+
+func setRedisURL(c *Config, v string) error {
+	if strings.HasPrefix(v, "\x00") {
+		return errors.New(v[1:])
+	}
+	if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+		return errors.New("must be a redis:// or rediss:// URL (or empty for the in-process broker)")
+	}
+	c.RedisURL = v
+	return nil
+}
+
+func setOrigins(c *Config, v string) error {
+	c.AllowedOrigins = nil
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") != 2 {
+			return fmt.Errorf("%q is not an origin like https://example.org", o)
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
+	}
+	return nil
+}
+
+func setLogFormat(c *Config, v string) error {
+	if v != "" && v != "json" && v != "text" {
+		return errors.New(`must be "json" or "text"`)
+	}
+	c.LogFormat = v
+	return nil
+}
+
+func setLogLevel(c *Config, v string) error {
+	switch v {
+	case "debug", "info", "warn", "error":
+		c.LogLevel = v
+		return nil
+	}
+	return errors.New("must be debug, info, warn or error")
+}
+
+func durationSetter(field func(*Config) *time.Duration, min, max time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 15s or 2h", v)
+		}
+		if d < min || d > max {
+			return fmt.Errorf("must be between %s and %s", min, max)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intSetter(field func(*Config) *int, min, max int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			return fmt.Errorf("must be a whole number from %d to %d", min, max)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func nonEmpty(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+// printSettings writes the settings table (for help and the README).
+func printSettings(w io.Writer) {
+	for _, s := range settings() {
+		def := s.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  %-30s -%-22s default %-16s %s\n", s.env, s.flag, def, s.help)
+	}
+}

@@ -1,0 +1,61 @@
+// Command jarimu is the one binary of Jarimu Awasi Pemilu's backend: it
+// serves the API and feed (serve), migrates the schema (migrate), makes
+// staff accounts (admin) and signing keys (keys).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jarimu:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `jarimu: the backend of Jarimu Awasi Pemilu
+
+Usage:
+  jarimu serve [flags]                 run the API and the real-time feed
+  jarimu migrate up|down|status        apply, roll back (last group) or list migrations
+  jarimu admin create-user --email E --name N --role admin|officer [--region CODE]
+                                       make a staff account; the password is read from
+                                       standard input, or generated and printed once
+  jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation)
+
+Every command reads the settings below from flags or environment variables:
+`
+
+// run is the whole program: main only adds the process's environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		printSettings(stderr)
+		return fmt.Errorf("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, rest, getenv, stdin, stdout, stderr)
+	case "keys":
+		return runKeys(rest, stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		printSettings(stdout)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (try jarimu help)", cmd)
+}

@@ -1,0 +1,202 @@
+// Package idempotency stores the first answer to a POST sent with an
+// Idempotency-Key, so that a retry (same user, key and body, within the
+// retention window, 24 hours by default) gets that answer again and changes
+// nothing. Volunteers on flaky mobile networks retry; a retried report, claim
+// or alert must never be duplicated. The database row is the lock, so this
+// holds across instances and for retries that arrive at the same moment.
+package idempotency
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// MaxKeyLength is the longest key accepted, in bytes.
+const MaxKeyLength = 128
+
+// Record is a stored answer.
+type Record struct {
+	Status      int
+	ContentType string
+	Location    string
+	Body        []byte
+}
+
+type row struct {
+	bun.BaseModel `bun:"table:idempotency_keys"`
+
+	UserID      string    `bun:"user_id,pk"`
+	Key         string    `bun:"key,pk"`
+	RequestHash string    `bun:"request_hash"`
+	State       string    `bun:"state"`
+	Status      int       `bun:"status"`
+	ContentType string    `bun:"content_type"`
+	Location    string    `bun:"location"`
+	Body        []byte    `bun:"body"`
+	CreatedAt   time.Time `bun:"created_at"`
+}
+
+// Store keeps answers in the idempotency_keys table.
+type Store struct {
+	db *db.DB
+	// Retention is how long an answer is replayed (24 h).
+	Retention time.Duration
+	// Abandoned is how long a request may stay unfinished before a retry
+	// takes it over (its instance presumably died): 1 minute.
+	Abandoned time.Duration
+	// Wait is how long a retry waits for a concurrent first attempt to
+	// finish before it answers 409 with Retry-After: 15 s.
+	Wait time.Duration
+	// Poll is the pause between looks while waiting: 20 ms.
+	Poll time.Duration
+}
+
+// NewStore makes a store with the default windows.
+func NewStore(d *db.DB) *Store {
+	return &Store{db: d, Retention: 24 * time.Hour, Abandoned: time.Minute, Wait: 15 * time.Second, Poll: 20 * time.Millisecond}
+}
+
+// Hash fingerprints a request: method, path and body.
+func Hash(method, path string, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", method, path)
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// CheckKey validates a client's key: 1 to MaxKeyLength printable ASCII bytes.
+func CheckKey(key string) error {
+	if len(key) == 0 || len(key) > MaxKeyLength {
+		return problem.New(problem.Malformed, "bad-idempotency-key", "Idempotency-Key must be 1 to %d characters", MaxKeyLength)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return problem.New(problem.Malformed, "bad-idempotency-key", "Idempotency-Key must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// Begin claims (userID, key) for a first attempt, or finds the stored answer.
+// When err is nil exactly one of these holds: replay is the answer to send
+// again, or owned is true and the caller runs the request, then calls Finish
+// or Abandon. A retry that finds the first attempt still running waits for it.
+func (s *Store) Begin(ctx context.Context, userID, key, hash string) (replay *Record, owned bool, err error) {
+	deadline := time.Now().Add(s.Wait)
+	for {
+		replay, owned, err = s.try(ctx, userID, key, hash)
+		if err != nil || replay != nil || owned {
+			return replay, owned, err
+		}
+		if time.Now().After(deadline) {
+			p := problem.New(problem.Conflict, "idempotency-in-progress", "a request with this Idempotency-Key is still being processed")
+			p.RetryAfter = time.Second
+			return nil, false, p
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(s.Poll):
+		}
+	}
+}
+
+// try makes one attempt: insert the key, or read what holds it.
+func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, bool, error) {
+	now, err := s.db.Now(ctx, s.db)
+	if err != nil {
+		return nil, false, err
+	}
+	res, err := s.db.NewInsert().Model(&row{UserID: userID, Key: key, RequestHash: hash, State: "pending", CreatedAt: now}).
+		On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("idempotency: insert: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil, true, nil
+	}
+	var r row
+	err = s.db.NewSelect().Model(&r).Where("user_id = ? AND key = ?", userID, key).Scan(ctx)
+	if db.IsNoRows(err) {
+		return nil, false, nil // deleted meanwhile: try again
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("idempotency: read: %w", err)
+	}
+	switch {
+	case r.CreatedAt.Before(now.Add(-s.Retention)):
+		return nil, false, s.expire(ctx, r)
+	case r.RequestHash != hash:
+		return nil, false, problem.New(problem.Invalid, "idempotency-key-reused", "this Idempotency-Key was used with a different request")
+	case r.State == "done":
+		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, false, nil
+	case r.CreatedAt.Before(now.Add(-s.Abandoned)):
+		return nil, s.takeOver(ctx, r, now), nil
+	}
+	return nil, false, nil
+}
+
+func (s *Store) expire(ctx context.Context, r row) error {
+	_, err := s.db.NewDelete().Model((*row)(nil)).
+		Where("user_id = ? AND key = ? AND created_at = ?", r.UserID, r.Key, r.CreatedAt).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency: expire: %w", err)
+	}
+	return nil
+}
+
+// takeOver restarts an abandoned attempt; only one retry wins.
+func (s *Store) takeOver(ctx context.Context, r row, now time.Time) bool {
+	res, err := s.db.NewUpdate().Model((*row)(nil)).Set("created_at = ?", now).
+		Where("user_id = ? AND key = ? AND state = 'pending' AND created_at = ?", r.UserID, r.Key, r.CreatedAt).Exec(ctx)
+	if err != nil {
+		return false
+	}
+	n, _ := res.RowsAffected()
+	return n == 1
+}
+
+// Finish stores the answer of an owned attempt.
+func (s *Store) Finish(ctx context.Context, userID, key string, rec Record) error {
+	_, err := s.db.NewUpdate().Model((*row)(nil)).
+		Set("state = 'done'").Set("status = ?", rec.Status).Set("content_type = ?", rec.ContentType).
+		Set("location = ?", rec.Location).Set("body = ?", rec.Body).
+		Where("user_id = ? AND key = ?", userID, key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency: finish: %w", err)
+	}
+	return nil
+}
+
+// Abandon forgets an owned attempt that failed in a way worth retrying
+// (5xx, 429), so the next retry runs the request again.
+func (s *Store) Abandon(ctx context.Context, userID, key string) error {
+	_, err := s.db.NewDelete().Model((*row)(nil)).
+		Where("user_id = ? AND key = ? AND state = 'pending'", userID, key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency: abandon: %w", err)
+	}
+	return nil
+}
+
+// Purge deletes answers older than the retention window; it returns how many.
+func (s *Store) Purge(ctx context.Context) (int64, error) {
+	now, err := s.db.Now(ctx, s.db)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.db.NewDelete().Model((*row)(nil)).Where("created_at < ?", now.Add(-s.Retention)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("idempotency: purge: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

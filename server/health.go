@@ -1,0 +1,43 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/jarimu/jarimu/problem"
+)
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
+	encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// handleReadyz answers 200 when the dependencies answer, else 503; 503 too
+// once shutdown has begun.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
+	if s.draining.Load() {
+		p := problem.New(problem.Unavailable, "draining", "this instance is shutting down")
+		p.RetryAfter = time.Second
+		return p
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			s.log.WarnContext(ctx, "not ready", "error", err.Error())
+			p := problem.New(problem.Unavailable, "not-ready", "a dependency is not answering")
+			p.RetryAfter = 2 * time.Second
+			return p
+		}
+	}
+	encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(s.keys.JWKS())
+	return nil
+}

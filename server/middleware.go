@@ -1,0 +1,191 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/problem"
+)
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	bodyKey
+)
+
+// requestID is the id of the request in ctx ("" outside a request).
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func bodyFromContext(ctx context.Context) ([]byte, bool) {
+	b, ok := ctx.Value(bodyKey).([]byte)
+	return b, ok
+}
+
+func withBody(ctx context.Context, b []byte) context.Context {
+	return context.WithValue(ctx, bodyKey, b)
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// acceptableRequestID reports whether a client-sent X-Request-Id may be kept:
+// short and made of safe characters, so it cannot forge log lines.
+func acceptableRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status and size of an answer for the log line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	size   int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.size += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (hijack,
+// flush, deadlines) through this wrapper.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives each request an id, recovers panics as 500 problems, and logs
+// one structured line per request.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !acceptableRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(ctx, "panic", slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
+				if sw.status == 0 {
+					writeProblem(sw, r, problem.Errorf(problem.Internal, "something went wrong; the request id identifies it"))
+				}
+			}
+			s.logRequest(r, sw, time.Since(start))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) logRequest(r *http.Request, sw *statusWriter, took time.Duration) {
+	level := slog.LevelInfo
+	if sw.status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", sw.status),
+		slog.Int("bytes", sw.size),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		slog.String("remote_ip", clientIP(r)),
+	}
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		attrs = append(attrs, slog.String("user_id", p.UserID))
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// clientIP is the address the request came from. Forwarded headers are not
+// trusted here.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// headers sets the security headers every answer carries.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		if strings.HasPrefix(r.URL.Path, "/v1/") || strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			h.Set("Cache-Control", "no-store")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate attaches the Principal of a valid bearer token. A request
+// without Authorization goes on anonymously; a bad token is a 401 at once.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" || r.URL.Path == "/v1/feed" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			s.writeError(w, r, problem.New(problem.Unauthorized, "invalid-token", "the Authorization header must be \"Bearer <access token>\""))
+			return
+		}
+		p, err := s.auth.Authenticate(r.Context(), token)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// principal is the caller, or a 401 problem for an anonymous request.
+func principal(r *http.Request) (auth.Principal, error) {
+	p, ok := auth.PrincipalFrom(r.Context())
+	if !ok {
+		return auth.Principal{}, problem.New(problem.Unauthorized, "unauthenticated", "this call needs \"Authorization: Bearer <access token>\"")
+	}
+	return p, nil
+}

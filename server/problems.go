@@ -1,0 +1,52 @@
+package server
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+
+	"github.com/jarimu/jarimu/problem"
+)
+
+// problemDocs explains each problem type a client may switch on; GET
+// /v1/problems/{type} serves the entry as a short page.
+var problemDocs = map[string]string{
+	"internal":                "Something failed on the server. The request id in the answer identifies it in the logs.",
+	"malformed":               "The request could not be read: invalid JSON, an unknown, duplicated or wrongly cased field, data after the JSON value, or a value of the wrong type.",
+	"unauthorized":            "The call needs valid credentials.",
+	"unauthenticated":         "The call needs an Authorization: Bearer header with an access token.",
+	"invalid-token":           "The access token is missing, malformed, expired, not yet valid, signed by an unknown key, or its account is not active. Refresh it or sign in again.",
+	"invalid-credentials":     "The email or password is wrong. The answer never says which.",
+	"invalid-refresh-token":   "The refresh token is unknown, expired, revoked, or was already spent (which revokes its whole session). Sign in again.",
+	"forbidden":               "You are signed in but your role does not allow this call.",
+	"not-found":               "Nothing is there, or it is not visible to you.",
+	"method-not-allowed":      "The path exists but not with this method; the Allow header lists the methods served.",
+	"conflict":                "The current state does not allow this change.",
+	"email-taken":             "An account with this email already exists (emails are compared without regard to letter case).",
+	"self-suspension":         "Admins cannot suspend or delete their own account.",
+	"too-large":               "The request body is larger than allowed (64 KiB for JSON).",
+	"unsupported-media-type":  "The body must be sent as Content-Type: application/json.",
+	"invalid":                 "The request is well-formed but a value is not acceptable.",
+	"validation":              "One or more fields are invalid; the errors member lists each field and why.",
+	"idempotency-key-reused":  "This Idempotency-Key was already used with a different request body. Use a new key for a new request.",
+	"idempotency-in-progress": "The first request with this Idempotency-Key is still running. Retry after the Retry-After delay to get its answer.",
+	"bad-idempotency-key":     "The Idempotency-Key header must be 1 to 128 printable ASCII characters.",
+	"rate-limited":            "Too many requests. Wait for the Retry-After delay.",
+	"busy":                    "The server is handling too many sign-ins at once. Retry after the Retry-After delay.",
+	"unavailable":             "A dependency (the database) is not answering. Retry after the Retry-After delay.",
+	"not-ready":               "This instance cannot serve yet: a dependency is not answering.",
+	"draining":                "This instance is shutting down; another instance will serve you.",
+}
+
+func (s *Server) handleProblemType(w http.ResponseWriter, r *http.Request) error {
+	typ := r.PathValue("type")
+	doc, ok := problemDocs[typ]
+	if !ok {
+		return problem.Errorf(problem.NotFound, "no problem type %q", typ)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	fmt.Fprintf(w, "<!doctype html><meta charset=utf-8><title>%s</title><h1>%s</h1><p>%s</p>\n",
+		html.EscapeString(typ), html.EscapeString(typ), html.EscapeString(doc))
+	return nil
+}

@@ -1,0 +1,18 @@
+package server
+
+// routes lists every route of the API in one place.
+func (s *Server) routes() {
+	s.handle("GET /healthz", s.handleHealthz)
+	s.handle("GET /readyz", s.handleReadyz)
+	s.handle("GET /.well-known/jwks.json", s.handleJWKS)
+	s.handle("GET /v1/problems/{type}", s.handleProblemType)
+
+	s.handle("POST /v1/auth/signup", s.handleSignup)
+	s.handle("POST /v1/auth/login", s.handleLogin)
+	s.handle("POST /v1/auth/refresh", s.handleRefresh)
+	s.handle("POST /v1/auth/logout", s.handleLogout)
+	s.handle("GET /v1/me", s.handleMe)
+
+	s.handle("POST /v1/admin/users", s.handleCreateUser)
+	s.handle("PATCH /v1/admin/users/{id}", s.handleUpdateUser)
+}

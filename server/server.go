@@ -1,0 +1,85 @@
+// Package server is Jarimu's HTTP surface: routes, middleware (request ids,
+// logs, recovery, authentication, idempotency), handlers and problem+json.
+// Handlers decode, validate, call a capability and encode; they hold no SQL.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// Deps are the capabilities the server serves.
+type Deps struct {
+	Log         *slog.Logger
+	Auth        *auth.Service
+	Keys        *auth.KeySet
+	Idempotency *idempotency.Store
+	// Ready checks the dependencies (database, Redis) for /readyz.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP handler of the API.
+type Server struct {
+	log      *slog.Logger
+	auth     *auth.Service
+	keys     *auth.KeySet
+	idem     *idempotency.Store
+	ready    func(ctx context.Context) error
+	draining atomic.Bool
+	mux      *http.ServeMux
+	handler  http.Handler
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, ready: d.Ready, mux: http.NewServeMux()}
+	s.routes()
+	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Drain marks the server unready (for /readyz) ahead of shutdown, so load
+// balancers stop sending new work.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// dispatch routes the request; the router's own 404 and 405 answers become
+// problems too.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		h.ServeHTTP(w, r)
+		return
+	}
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeProblem(w, r, problem.Errorf(problem.NotAllowed, "%s is not served at %s", r.Method, r.URL.Path))
+		return
+	}
+	writeProblem(w, r, problem.Errorf(problem.NotFound, "nothing is served at %s", r.URL.Path))
+}
+
+// handlerFunc is a handler that returns its error for one place to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+				return // the client went away
+			}
+			s.writeError(w, r, err)
+		}
+	})
+}
