@@ -56,7 +56,8 @@ type keyFileEntry struct {
 	PrivateKey string    `json:"private_key"`
 }
 
-// GenerateKey makes a new random Ed25519 key created at now. Its ID is the
+// GenerateKey makes a new random Ed25519 key created at now (truncated to
+// whole seconds, as stored in key files). Its ID is the
 // UTC creation date followed by 8 random base64url characters, e.g.
 // "20260301-q3J_x0aZ", so operators can tell key ages apart at a glance.
 func GenerateKey(now time.Time) (Key, error) {

@@ -64,10 +64,10 @@ func DefaultHashParams() HashParams {
 // Validate reports (wrapping ErrWeakHashParams) whether p is below
 // DefaultHashParams in memory or iterations, or has zero parallelism.
 func (p HashParams) Validate() error {
-	min := DefaultHashParams()
-	if p.MemoryKiB < min.MemoryKiB || p.Iterations < min.Iterations || p.Parallelism < min.Parallelism {
+	floor := DefaultHashParams()
+	if p.MemoryKiB < floor.MemoryKiB || p.Iterations < floor.Iterations || p.Parallelism < floor.Parallelism {
 		return fmt.Errorf("%w: m=%d,t=%d,p=%d, want at least m=%d,t=%d,p=%d", ErrWeakHashParams,
-			p.MemoryKiB, p.Iterations, p.Parallelism, min.MemoryKiB, min.Iterations, min.Parallelism)
+			p.MemoryKiB, p.Iterations, p.Parallelism, floor.MemoryKiB, floor.Iterations, floor.Parallelism)
 	}
 	return nil
 }
@@ -267,14 +267,15 @@ func parseParams(s string) (HashParams, error) {
 
 // Password policy errors returned by CheckPassword.
 var (
-	// ErrPasswordTooShort: fewer than MinPasswordRunes characters.
+	// ErrPasswordTooShort means fewer than MinPasswordRunes characters.
 	ErrPasswordTooShort = errors.New("auth: password too short")
-	// ErrPasswordTooLong: more than MaxPasswordRunes characters.
+	// ErrPasswordTooLong means more than MaxPasswordRunes characters.
 	ErrPasswordTooLong = errors.New("auth: password too long")
-	// ErrPasswordCommon: the password is in the common-password list.
+	// ErrPasswordCommon means the password is in the bundled list of
+	// common passwords.
 	ErrPasswordCommon = errors.New("auth: password too common")
-	// ErrPasswordInvalid: not valid UTF-8, or contains a control character
-	// (including NUL).
+	// ErrPasswordInvalid means the password is not valid UTF-8 or contains
+	// a control character (NUL, tab, newline, DEL, C1 controls).
 	ErrPasswordInvalid = errors.New("auth: password has invalid characters")
 )
 

@@ -80,6 +80,10 @@ func (s *Service) Signup(ctx context.Context, req api.SignupRequest) (api.AuthRe
 	return s.signIn(ctx, u)
 }
 
+// maxLoginPassword bounds the password bytes a login hashes; longer ones
+// cannot be right (the policy allows 256 characters, at most 1024 bytes).
+const maxLoginPassword = 1024
+
 // invalidCredentials is the one answer to every failed login, whatever failed.
 func invalidCredentials() error {
 	return problem.New(problem.Unauthorized, "invalid-credentials", "the email or password is wrong")
@@ -94,9 +98,12 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 	if err := s.throttle(ctx, "login-account:"+normalizeEmail(req.Email), s.cfg.LoginPerAccount); err != nil {
 		return api.AuthResponse{}, err
 	}
-	u, found, err := s.userByEmail(ctx, req.Email)
-	if err != nil {
-		return api.AuthResponse{}, err
+	u, found := (*User)(nil), false
+	if api.ValidEmail(req.Email) && len(req.Password) <= maxLoginPassword {
+		var err error
+		if u, found, err = s.userByEmail(ctx, req.Email); err != nil {
+			return api.AuthResponse{}, err
+		}
 	}
 	if !found {
 		if err := s.hasher.VerifyDummy(ctx, req.Password); err != nil {

@@ -172,11 +172,12 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	return claims, nil
 }
 
-// lookupKey is the jwt.Keyfunc of Verify: it requires typ "at+jwt" and
-// returns the public key named by the kid header.
+// lookupKey is the jwt.Keyfunc of Verify: it requires typ "at+jwt" (or
+// its full media type "application/at+jwt", case-insensitively) and returns
+// the public key named by the kid header.
 func (t *Tokens) lookupKey(tok *jwt.Token) (any, error) {
 	typ, _ := tok.Header["typ"].(string)
-	if !strings.EqualFold(typ, TokenType) {
+	if !isAccessTokenType(typ) {
 		return nil, fmt.Errorf("typ %q, want %q", typ, TokenType)
 	}
 	kid, _ := tok.Header["kid"].(string)
@@ -188,6 +189,16 @@ func (t *Tokens) lookupKey(tok *jwt.Token) (any, error) {
 		return nil, fmt.Errorf("unknown kid %q", kid)
 	}
 	return pub, nil
+}
+
+// isAccessTokenType reports whether a typ header names an access token:
+// "at+jwt", optionally with the "application/" prefix, in any case.
+func isAccessTokenType(typ string) bool {
+	const prefix = "application/"
+	if len(typ) > len(prefix) && strings.EqualFold(typ[:len(prefix)], prefix) {
+		typ = typ[len(prefix):]
+	}
+	return strings.EqualFold(typ, TokenType)
 }
 
 // checkClaims enforces the claims golang-jwt does not: sub, jti, role and

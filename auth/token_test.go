@@ -212,6 +212,7 @@ func TestVerifyAcceptsWithinLeeway(t *testing.T) {
 		{"issued slightly in the future", h, goodClaims(testEpoch.Add(skew))},
 		{"aud as array", h, with(goodClaims(testEpoch), "aud", []string{"other", "jarimu-api"})},
 		{"typ upper case", with(h, "typ", "AT+JWT"), goodClaims(testEpoch)},
+		{"typ as full media type", with(h, "typ", "application/at+jwt"), goodClaims(testEpoch)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -257,6 +258,8 @@ func TestVerifyRejects(t *testing.T) {
 		{"missing kid", signEd(t, key.Private, with(goodHeader(key.ID), "kid", nil), good)},
 		{"kid not a string", signEd(t, key.Private, with(goodHeader(key.ID), "kid", 7), good)},
 		{"typ JWT", signEd(t, key.Private, with(goodHeader(key.ID), "typ", "JWT"), good)},
+		{"typ other media type", signEd(t, key.Private, with(goodHeader(key.ID), "typ", "application/jwt"), good)},
+		{"typ with only a prefix", signEd(t, key.Private, with(goodHeader(key.ID), "typ", "application/"), good)},
 		{"missing typ", signEd(t, key.Private, with(goodHeader(key.ID), "typ", nil), good)},
 		{"missing exp", signEd(t, key.Private, goodHeader(key.ID), with(good, "exp", nil))},
 		{"missing iat", signEd(t, key.Private, goodHeader(key.ID), with(good, "iat", nil))},

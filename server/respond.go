@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
@@ -74,6 +75,9 @@ func decode(r *http.Request, v any) error {
 }
 
 func decodeBytes(b []byte, v any) error {
+	if !utf8.Valid(b) {
+		return problem.Errorf(problem.Malformed, "the body must be UTF-8")
+	}
 	if err := checkKeys(b); err != nil {
 		return problem.Errorf(problem.Malformed, "%s", err)
 	}

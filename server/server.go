@@ -57,7 +57,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
-		h.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, r) // sets the path values that Handler does not
 		return
 	}
 	rec := &recorder{header: http.Header{}}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/migrations"
@@ -79,11 +80,11 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	a, err := build(ctx, c, newLogger(c, stderr))
+	a, err := app.New(ctx, options(c, newLogger(c, stderr)))
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer a.Close()
 	req := api.CreateUserRequest{Email: *email, Name: *name, Role: *role, Password: password}
 	if *regionCode != "" {
 		req.RegionCode = regionCode
@@ -91,7 +92,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if fe := req.Validate(); len(fe) > 0 {
 		return problem.Validation(fe...)
 	}
-	u, err := a.auth.CreateUser(ctx, nil, req)
+	u, err := a.Auth.CreateUser(ctx, nil, req)
 	if err != nil {
 		return describe(err)
 	}

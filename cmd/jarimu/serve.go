@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,17 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/jarimu/jarimu/auth"
-	"github.com/jarimu/jarimu/db"
-	"github.com/jarimu/jarimu/idempotency"
-	"github.com/jarimu/jarimu/migrations"
+	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/server"
 )
 
@@ -43,97 +35,15 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// openDatabase opens and migrates the system of record.
-func openDatabase(ctx context.Context, c Config, log *slog.Logger) (*db.DB, error) {
-	d, err := db.Open(ctx, db.Options{URL: c.DatabaseURL, DataDir: c.DataDir})
-	if err != nil {
-		return nil, err
+// options turns the Config into the app's options.
+func options(c Config, log *slog.Logger) app.Options {
+	return app.Options{
+		DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, RedisURL: c.RedisURL, JWTKeysFile: c.JWTKeysFile,
+		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
+		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes,
+		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention,
+		AllowedOrigins: c.AllowedOrigins, Log: log,
 	}
-	applied, err := migrations.Up(ctx, d)
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	if len(applied) > 0 {
-		log.Info("migrated", slog.Any("applied", applied))
-	}
-	return d, nil
-}
-
-// loadKeys reads the signing keys: the shared file in scaled mode, or a file
-// in the data dir generated on first start in embedded mode.
-func loadKeys(c Config, log *slog.Logger) (*auth.KeySet, error) {
-	if c.JWTKeysFile != "" {
-		return auth.LoadKeyFile(c.JWTKeysFile)
-	}
-	if c.DatabaseURL != "" {
-		return nil, errors.New("JARIMU_JWT_KEYS_FILE (-jwt-keys-file): required with JARIMU_DATABASE_URL, so every instance signs and verifies alike; make one with `jarimu keys new --file FILE`")
-	}
-	path := filepath.Join(c.DataDir, "jwt-keys.json")
-	keys, created, err := auth.EnsureKeyFile(path, time.Now())
-	if created {
-		log.Info("generated signing keys", slog.String("file", path))
-	}
-	return keys, err
-}
-
-// app is everything serve (and the admin command) builds from a Config.
-type app struct {
-	log    *slog.Logger
-	db     *db.DB
-	redis  *redis.Client
-	keys   *auth.KeySet
-	auth   *auth.Service
-	idem   *idempotency.Store
-	closer []func()
-}
-
-func (a *app) close() {
-	for i := len(a.closer) - 1; i >= 0; i-- {
-		a.closer[i]()
-	}
-}
-
-// build makes the app in order: database, Redis, keys, services.
-func build(ctx context.Context, c Config, log *slog.Logger) (*app, error) {
-	a := &app{log: log}
-	d, err := openDatabase(ctx, c, log)
-	if err != nil {
-		return nil, err
-	}
-	a.db = d
-	a.closer = append(a.closer, func() { d.Close() })
-	if c.RedisURL != "" {
-		opt, err := redis.ParseURL(c.RedisURL)
-		if err != nil {
-			a.close()
-			return nil, fmt.Errorf("JARIMU_REDIS_URL: %w", err)
-		}
-		a.redis = redis.NewClient(opt)
-		a.closer = append(a.closer, func() { a.redis.Close() })
-	}
-	if a.keys, err = loadKeys(c, log); err != nil {
-		a.close()
-		return nil, err
-	}
-	tokens := auth.NewTokens(a.keys, auth.TokenConfig{Issuer: c.TokenIssuer, Audience: c.TokenAudience, TTL: c.AccessTokenTTL}, nil)
-	hasher := auth.NewHasher(auth.DefaultHashParams(), c.MaxConcurrentHashes, 2*time.Second)
-	a.auth = auth.NewService(d, hasher, tokens, auth.Config{RefreshTTL: c.RefreshTokenTTL}, log)
-	a.idem = idempotency.NewStore(d)
-	return a, nil
-}
-
-// ready checks that the database and, when set, Redis answer.
-func (a *app) ready(ctx context.Context) error {
-	if err := a.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	if a.redis != nil {
-		if err := a.redis.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis: %w", err)
-		}
-	}
-	return nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -144,12 +54,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(c, stderr)
-	a, err := build(ctx, c, log)
+	a, err := app.New(ctx, options(c, log))
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	srv := server.New(server.Deps{Log: log, Auth: a.auth, Keys: a.keys, Idempotency: a.idem, Ready: a.ready})
+	defer a.Close()
+	srv := a.Server
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("JARIMU_ADDR: %w", err)
@@ -163,21 +73,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	var wg sync.WaitGroup
-	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Go(func() { a.janitor(jobs) })
+	a.Start(ctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("postgres", a.db.Postgres()),
-		slog.Bool("redis", a.redis != nil), slog.Int("cpus", runtime.GOMAXPROCS(0)))
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("postgres", a.DB.Postgres()),
+		slog.Bool("redis", a.Redis != nil), slog.Int("cpus", runtime.GOMAXPROCS(0)))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 	select {
 	case err = <-serveErr:
 	case <-ctx.Done():
 		err = shutdown(srv, hs, c.ShutdownTimeout, log)
 	}
-	stopJobs()
-	wg.Wait()
 	return err
 }
 
@@ -194,22 +100,4 @@ func shutdown(srv *server.Server, hs *http.Server, timeout time.Duration, log *s
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// janitor purges expired idempotency answers every hour until ctx ends.
-func (a *app) janitor(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := a.idem.Purge(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("purge idempotency keys", slog.String("error", err.Error()))
-		} else if n > 0 {
-			a.log.Info("purged idempotency keys", slog.Int64("count", n))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -1,0 +1,180 @@
+// Package app wires Jarimu's parts into one running service: database (and
+// migrations), Redis, signing keys, the capability services, background jobs
+// and the HTTP server. cmd/jarimu builds it from flags and environment; tests
+// build the very same thing in-process, so what they test is what runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/migrations"
+	"github.com/jarimu/jarimu/server"
+)
+
+// Options are the settings the app is built from (cmd/jarimu's Config).
+type Options struct {
+	DatabaseURL     string
+	DataDir         string
+	MaxOpenConns    int
+	RedisURL        string
+	JWTKeysFile     string
+	Keys            *auth.KeySet // used instead of JWTKeysFile when set (tests)
+	TokenIssuer     string
+	TokenAudience   string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	// HashParams default to auth.DefaultHashParams (OWASP's minimum).
+	HashParams          *auth.HashParams
+	MaxConcurrentHashes int
+	Login               auth.Config // throttles; zero means defaults
+	MaxActiveClaims     int
+	EventRetention      time.Duration
+	AllowedOrigins      []string
+	Log                 *slog.Logger
+}
+
+// App is a built service.
+type App struct {
+	Log    *slog.Logger
+	DB     *db.DB
+	Redis  *redis.Client
+	Keys   *auth.KeySet
+	Auth   *auth.Service
+	Idem   *idempotency.Store
+	Server *server.Server
+
+	closers []func()
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// New builds the app in order: database (migrated), Redis, keys, services,
+// server. Close undoes it in reverse.
+func New(ctx context.Context, o Options) (*App, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{Log: o.Log}
+	if err := a.open(ctx, o); err != nil {
+		a.Close()
+		return nil, err
+	}
+	tokens := auth.NewTokens(a.Keys, auth.TokenConfig{Issuer: o.TokenIssuer, Audience: o.TokenAudience, TTL: o.AccessTokenTTL}, nil)
+	params := auth.DefaultHashParams()
+	if o.HashParams != nil {
+		params = *o.HashParams
+	}
+	hasher := auth.NewHasher(params, o.MaxConcurrentHashes, 2*time.Second)
+	cfg := o.Login
+	cfg.RefreshTTL = o.RefreshTokenTTL
+	a.Auth = auth.NewService(a.DB, hasher, tokens, cfg, o.Log)
+	a.Idem = idempotency.NewStore(a.DB)
+	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem, Ready: a.ready})
+	return a, nil
+}
+
+// open connects the stores and loads the keys.
+func (a *App) open(ctx context.Context, o Options) error {
+	d, err := db.Open(ctx, db.Options{URL: o.DatabaseURL, DataDir: o.DataDir, MaxOpenConns: o.MaxOpenConns})
+	if err != nil {
+		return err
+	}
+	a.DB = d
+	a.closers = append(a.closers, func() { d.Close() })
+	applied, err := migrations.Up(ctx, d)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		a.Log.Info("migrated", slog.Any("applied", applied))
+	}
+	if o.RedisURL != "" {
+		opt, err := redis.ParseURL(o.RedisURL)
+		if err != nil {
+			return fmt.Errorf("JARIMU_REDIS_URL: %w", err)
+		}
+		a.Redis = redis.NewClient(opt)
+		a.closers = append(a.closers, func() { a.Redis.Close() })
+	}
+	a.Keys, err = loadKeys(o, a.Log)
+	return err
+}
+
+// loadKeys reads the signing keys: the shared file in scaled mode, or a file
+// in the data dir generated on first start in embedded mode.
+func loadKeys(o Options, log *slog.Logger) (*auth.KeySet, error) {
+	switch {
+	case o.Keys != nil:
+		return o.Keys, nil
+	case o.JWTKeysFile != "":
+		return auth.LoadKeyFile(o.JWTKeysFile)
+	case o.DatabaseURL != "":
+		return nil, errors.New("JARIMU_JWT_KEYS_FILE (-jwt-keys-file): required with JARIMU_DATABASE_URL, so every instance signs and verifies alike; make one with `jarimu keys new --file FILE`")
+	}
+	path := filepath.Join(o.DataDir, "jwt-keys.json")
+	keys, created, err := auth.EnsureKeyFile(path, time.Now())
+	if created {
+		log.Info("generated signing keys", slog.String("file", path))
+	}
+	return keys, err
+}
+
+// ready checks that the database and, when set, Redis answer.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if a.Redis != nil {
+		if err := a.Redis.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+	}
+	return nil
+}
+
+// Start runs the background jobs until Close.
+func (a *App) Start(ctx context.Context) {
+	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
+	a.wg.Go(func() { a.janitor(ctx) })
+}
+
+// Close stops the background jobs and closes Redis and the database.
+func (a *App) Close() {
+	if a.stop != nil {
+		a.stop()
+		a.wg.Wait()
+	}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+// janitor purges expired idempotency answers every hour until ctx ends.
+func (a *App) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.Idem.Purge(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("purge idempotency keys", slog.String("error", err.Error()))
+		} else if n > 0 {
+			a.Log.Info("purged idempotency keys", slog.Int64("count", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,425 @@
+package server_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+)
+
+func signup(t *testing.T, e *apptest.Env, email string) api.AuthResponse {
+	t.Helper()
+	r := e.Do(t, "POST", "/v1/auth/signup", map[string]any{"email": email, "password": apptest.Password, "name": "Sari", "region_code": "3171"})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("signup: got %d, want 201: %s", r.Status, r.Body)
+	}
+	var resp api.AuthResponse
+	r.Decode(t, &resp)
+	return resp
+}
+
+func TestAccountsHappyPath(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		su := signup(t, e, "Sari@Example.org")
+		if su.User.Email != "sari@example.org" || su.User.Role != "volunteer" || *su.User.RegionCode != "3171" {
+			t.Fatalf("got user %+v, want a volunteer sari@example.org of 3171", su.User)
+		}
+		if su.Tokens.TokenType != "Bearer" || su.Tokens.ExpiresIn < 890 || su.Tokens.ExpiresIn > 900 || su.Tokens.RefreshToken == "" {
+			t.Fatalf("got tokens %+v, want a Bearer pair living 900 s", su.Tokens)
+		}
+		r := e.Do(t, "GET", "/v1/me", nil, apptest.Bearer(su.Tokens.AccessToken)...)
+		var me api.Me
+		r.Decode(t, &me)
+		if r.Status != 200 || me.User.ID != su.User.ID || me.Memberships == nil {
+			t.Fatalf("me: got %d %s", r.Status, r.Body)
+		}
+		r = e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "SARI@example.org", "password": apptest.Password})
+		var li api.AuthResponse
+		r.Decode(t, &li)
+		if r.Status != 200 || li.User.ID != su.User.ID {
+			t.Fatalf("login: got %d %s", r.Status, r.Body)
+		}
+		r = e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": li.Tokens.RefreshToken})
+		var rf api.RefreshResponse
+		r.Decode(t, &rf)
+		if r.Status != 200 || rf.Tokens.RefreshToken == li.Tokens.RefreshToken || rf.Tokens.AccessToken == "" {
+			t.Fatalf("refresh: got %d %s", r.Status, r.Body)
+		}
+		if r := e.Do(t, "GET", "/v1/me", nil, apptest.Bearer(rf.Tokens.AccessToken)...); r.Status != 200 {
+			t.Fatalf("me with refreshed token: got %d", r.Status)
+		}
+		if r := e.Do(t, "POST", "/v1/auth/logout", map[string]string{"refresh_token": rf.Tokens.RefreshToken}); r.Status != 204 {
+			t.Fatalf("logout: got %d, want 204", r.Status)
+		}
+		r = e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": rf.Tokens.RefreshToken})
+		if r.Status != 401 || r.Problem(t).Type != "/v1/problems/invalid-refresh-token" {
+			t.Fatalf("refresh after logout: got %d %s, want 401 invalid-refresh-token", r.Status, r.Body)
+		}
+		// The first sign-in's session is separate and still alive.
+		if r := e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": su.Tokens.RefreshToken}); r.Status != 200 {
+			t.Fatalf("the signup session should survive another session's logout: got %d", r.Status)
+		}
+	})
+}
+
+func TestJWKS(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	r := e.Do(t, "GET", "/.well-known/jwks.json", nil)
+	var set struct {
+		Keys []struct{ Kty, Crv, X, Kid, Alg string }
+	}
+	r.Decode(t, &set)
+	k := e.App.Keys.Signing()
+	if r.Status != 200 || len(set.Keys) != 1 || set.Keys[0].Kid != k.ID || set.Keys[0].Alg != "EdDSA" {
+		t.Fatalf("got %d %s", r.Status, r.Body)
+	}
+	x, _ := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
+	if !ed25519.PublicKey(x).Equal(k.Public()) {
+		t.Fatal("the JWKS key is not the signing key's public half")
+	}
+}
+
+// Each bad request gets its 4xx problem and leaves no account behind.
+func TestSignupRefusals(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		signup(t, e, "taken@example.org")
+		good := `"email":"new@example.org","password":"` + apptest.Password + `","name":"Budi"`
+		cases := []struct {
+			name, body, ctype string
+			status            int
+			typ               string
+		}{
+			{"malformed JSON", `{"email":`, "", 400, "malformed"},
+			{"not an object", `[1,2]`, "", 400, "malformed"},
+			{"empty body", ``, "", 400, "malformed"},
+			{"unknown field", `{` + good + `,"nickname":"b"}`, "", 400, "malformed"},
+			{"trailing garbage", `{` + good + `} x`, "", 400, "malformed"},
+			{"second value", `{` + good + `}{}`, "", 400, "malformed"},
+			{"wrong type", `{"email":1,"password":"x","name":"b"}`, "", 400, "malformed"},
+			{"wrong content type", `{` + good + `}`, "text/plain", 415, "unsupported-media-type"},
+			{"no content type", `{` + good + `}`, "none", 415, "unsupported-media-type"},
+			{"over the limit", `{` + good + `,"name":"` + strings.Repeat("a", 70<<10) + `"}`, "", 413, "too-large"},
+			{"invalid email", `{"email":"not-an-email","password":"` + apptest.Password + `","name":"b"}`, "", 422, "validation"},
+			{"email with display name", `{"email":"Budi <b@example.org>","password":"` + apptest.Password + `","name":"b"}`, "", 422, "validation"},
+			{"password too short", `{"email":"n@example.org","password":"short-pw1","name":"b"}`, "", 422, "validation"},
+			{"password too long", `{"email":"n@example.org","password":"` + strings.Repeat("x", 257) + `","name":"b"}`, "", 422, "validation"},
+			{"password common", `{"email":"n@example.org","password":"1234567890","name":"b"}`, "", 422, "validation"},
+			{"password common, other case", `{"email":"n@example.org","password":"QwertyUiop","name":"b"}`, "", 422, "validation"},
+			{"duplicate email", `{"email":"taken@example.org","password":"` + apptest.Password + `","name":"b"}`, "", 409, "email-taken"},
+			{"duplicate email, other case", `{"email":"TAKEN@Example.ORG","password":"` + apptest.Password + `","name":"b"}`, "", 409, "email-taken"},
+			{"role in other case", `{` + good + `,"Role":"admin"}`, "", 400, "malformed"},
+			{"role in lower case", `{` + good + `,"role":"admin"}`, "", 400, "malformed"},
+			{"email given twice", `{` + good + `,"email":"other@example.org"}`, "", 400, "malformed"},
+			{"NUL in name", `{"email":"n@example.org","password":"` + apptest.Password + `","name":"a\u0000b"}`, "", 422, "validation"},
+			{"NUL in email", `{"email":"n\u0000@example.org","password":"` + apptest.Password + `","name":"b"}`, "", 422, "validation"},
+			{"invalid UTF-8", "{\"email\":\"n@example.org\",\"password\":\"" + apptest.Password + "\",\"name\":\"b\xff\"}", "", 400, "malformed"},
+			{"bad region", `{` + good + `,"region_code":"3170"}`, "", 422, "validation"},
+			{"deep nesting", strings.Repeat("[", 100) + strings.Repeat("]", 100), "", 400, "malformed"},
+		}
+		before := e.Count(t, "users")
+		for _, c := range cases {
+			hdr := []string{}
+			switch c.ctype {
+			case "":
+			case "none":
+				hdr = []string{"Content-Type", ""}
+			default:
+				hdr = []string{"Content-Type", c.ctype}
+			}
+			r := e.Do(t, "POST", "/v1/auth/signup", c.body, hdr...)
+			p := r.Problem(t)
+			if r.Status != c.status || p.Type != "/v1/problems/"+c.typ || p.Status != c.status {
+				t.Errorf("%s: got %d %s, want %d %s", c.name, r.Status, p.Type, c.status, c.typ)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("%s: got Content-Type %q, want application/problem+json", c.name, ct)
+			}
+			if c.status == 422 && len(p.Errors) == 0 {
+				t.Errorf("%s: a 422 must name the fields at fault", c.name)
+			}
+		}
+		if after := e.Count(t, "users"); after != before {
+			t.Fatalf("got %d users after refused signups, want %d", after, before)
+		}
+	})
+}
+
+func TestLoginRefusalsLookAlike(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		signup(t, e, "ana@example.org")
+		wrong := e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "ana@example.org", "password": "wrong-password-1"})
+		unknown := e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "nobody@example.org", "password": "wrong-password-1"})
+		garbage := e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "no\x00body", "password": "x"})
+		for name, r := range map[string]apptest.Response{"wrong password": wrong, "unknown email": unknown, "garbage": garbage} {
+			p := r.Problem(t)
+			if r.Status != 401 || p.Type != "/v1/problems/invalid-credentials" || p.Detail != "the email or password is wrong" {
+				t.Errorf("%s: got %d %+v, want the one 401 invalid-credentials answer", name, r.Status, p)
+			}
+		}
+	})
+}
+
+func TestLoginThrottledPerAccountAndIP(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	signup(t, e, "ana@example.org")
+	var last apptest.Response
+	for i := 0; i < 11; i++ {
+		last = e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "ana@example.org", "password": "wrong-password-1"})
+	}
+	if last.Status != 429 || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("11th attempt on one account: got %d (Retry-After %q), want 429 with Retry-After", last.Status, last.Header.Get("Retry-After"))
+	}
+	// The right password is throttled too while the account is.
+	if r := e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "ana@example.org", "password": apptest.Password}); r.Status != 429 {
+		t.Fatalf("right password on a throttled account: got %d, want 429", r.Status)
+	}
+	// Per IP: many accounts from one address.
+	for i := 0; i < 60; i++ {
+		last = e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "x" + string(rune('a'+i%26)) + "@example.org", "password": "wrong-password-1"})
+	}
+	if last.Status != 429 {
+		t.Fatalf("60 more attempts from one IP: got %d, want 429", last.Status)
+	}
+}
+
+func TestRefreshReuseRevokesFamily(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		su := signup(t, e, "ana@example.org")
+		r := e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": su.Tokens.RefreshToken})
+		var rf api.RefreshResponse
+		r.Decode(t, &rf)
+		// Make the spend older than the grace window.
+		if _, err := e.App.DB.NewRaw("UPDATE refresh_tokens SET spent_at = ? WHERE spent_at IS NOT NULL", time.Now().Add(-time.Minute)).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r = e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": su.Tokens.RefreshToken})
+		if r.Status != 401 {
+			t.Fatalf("reuse of a spent token: got %d, want 401", r.Status)
+		}
+		r = e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": rf.Tokens.RefreshToken})
+		if r.Status != 401 {
+			t.Fatalf("the family's live token after reuse: got %d, want 401 (family revoked)", r.Status)
+		}
+	})
+}
+
+// Two tabs refreshing the same token at once both succeed (grace window) and
+// stay in one family: revoking it by reuse later ends both.
+func TestConcurrentRefreshStaysOneFamily(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		su := signup(t, e, "ana@example.org")
+		var wg sync.WaitGroup
+		results := make([]apptest.Response, 2)
+		for i := range results {
+			wg.Go(func() {
+				results[i] = e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": su.Tokens.RefreshToken})
+			})
+		}
+		wg.Wait()
+		for i, r := range results {
+			if r.Status != 200 {
+				t.Fatalf("refresh %d: got %d %s, want 200 within the grace window", i, r.Status, r.Body)
+			}
+		}
+		var families int
+		if err := e.App.DB.NewRaw("SELECT count(DISTINCT family_id) FROM refresh_tokens").Scan(context.Background(), &families); err != nil {
+			t.Fatal(err)
+		}
+		if families != 1 {
+			t.Fatalf("got %d token families, want 1", families)
+		}
+	})
+}
+
+func TestSuspendedAndDeletedUsersLoseAccess(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		for _, status := range []string{"suspended", "deleted"} {
+			su := signup(t, e, status+"@example.org")
+			r := e.Do(t, "PATCH", "/v1/admin/users/"+su.User.ID, map[string]string{"status": status}, apptest.Bearer(admin.Tokens.AccessToken)...)
+			if r.Status != 200 {
+				t.Fatalf("%s: got %d %s", status, r.Status, r.Body)
+			}
+			if r := e.Do(t, "GET", "/v1/me", nil, apptest.Bearer(su.Tokens.AccessToken)...); r.Status != 401 {
+				t.Errorf("%s user's access token: got %d, want 401", status, r.Status)
+			}
+			if r := e.Do(t, "POST", "/v1/auth/refresh", map[string]string{"refresh_token": su.Tokens.RefreshToken}); r.Status != 401 {
+				t.Errorf("%s user's refresh token: got %d, want 401", status, r.Status)
+			}
+			if r := e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": su.User.Email, "password": apptest.Password}); r.Status != 401 {
+				t.Errorf("%s user's login: got %d, want 401", status, r.Status)
+			}
+		}
+	})
+}
+
+// craft signs claims with method and key, with the given header fields.
+func craft(t *testing.T, method jwt.SigningMethod, key any, kid, typ string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	tok.Header["typ"] = typ
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAccessTokenRefusals(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		su := signup(t, e, "ana@example.org")
+		k := e.App.Keys.Signing()
+		now := time.Now()
+		claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
+			c := jwt.MapClaims{"iss": "jarimu", "aud": "jarimu-api", "sub": su.User.ID, "iat": now.Unix(),
+				"nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(), "jti": "j1", "role": "admin"}
+			if mod != nil {
+				mod(c)
+			}
+			return c
+		}
+		valid := craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(nil))
+		if r := e.Do(t, "GET", "/v1/me", nil, apptest.Bearer(valid)...); r.Status != 200 {
+			t.Fatalf("a well-made token: got %d %s, want 200", r.Status, r.Body)
+		}
+		parts := strings.Split(valid, ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var pm map[string]any
+		json.Unmarshal(payload, &pm)
+		pm["sub"] = "someone-else"
+		tampered, _ := json.Marshal(pm)
+		noneHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt","kid":"` + k.ID + `"}`))
+		sig := []byte(parts[2])
+		sig[5] ^= 1
+		_, other, _ := ed25519.GenerateKey(nil)
+		cases := map[string]string{
+			"garbage":           "not.a.token",
+			"alg none":          noneHeader + "." + parts[1] + ".",
+			"HS256 with pubkey": craft(t, jwt.SigningMethodHS256, []byte(k.Public()), k.ID, "at+jwt", claims(nil)),
+			"expired":           craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() })),
+			"no exp":            craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(func(c jwt.MapClaims) { delete(c, "exp") })),
+			"not yet valid":     craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(func(c jwt.MapClaims) { c["nbf"] = now.Add(5 * time.Minute).Unix() })),
+			"issued in future":  craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(func(c jwt.MapClaims) { c["iat"] = now.Add(5 * time.Minute).Unix() })),
+			"wrong aud":         craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(func(c jwt.MapClaims) { c["aud"] = "other-api" })),
+			"wrong iss":         craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "at+jwt", claims(func(c jwt.MapClaims) { c["iss"] = "evil" })),
+			"unknown kid":       craft(t, jwt.SigningMethodEdDSA, k.Private, "nope", "at+jwt", claims(nil)),
+			"no kid":            craft(t, jwt.SigningMethodEdDSA, k.Private, "", "at+jwt", claims(nil)),
+			"wrong typ":         craft(t, jwt.SigningMethodEdDSA, k.Private, k.ID, "JWT", claims(nil)),
+			"other key":         craft(t, jwt.SigningMethodEdDSA, other, k.ID, "at+jwt", claims(nil)),
+			"tampered payload":  parts[0] + "." + base64.RawURLEncoding.EncodeToString(tampered) + "." + parts[2],
+			"tampered sig":      parts[0] + "." + parts[1] + "." + string(sig),
+		}
+		for name, tok := range cases {
+			r := e.Do(t, "GET", "/v1/me", nil, apptest.Bearer(tok)...)
+			if r.Status != 401 || r.Problem(t).Type != "/v1/problems/invalid-token" {
+				t.Errorf("%s: got %d %s, want 401 invalid-token", name, r.Status, r.Body)
+			}
+		}
+		for name, hdr := range map[string][]string{"missing": nil, "basic": {"Authorization", "Basic abc"}, "empty bearer": {"Authorization", "Bearer "}} {
+			r := e.Do(t, "GET", "/v1/me", nil, hdr...)
+			if r.Status != 401 {
+				t.Errorf("%s: got %d, want 401", name, r.Status)
+			}
+		}
+	})
+}
+
+func TestAdminCreatesStaff(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		vol := signup(t, e, "vol@example.org")
+		body := map[string]any{"email": "officer@bawaslu.go.id", "password": apptest.Password, "name": "Petugas", "role": "officer", "region_code": "31"}
+		if r := e.Do(t, "POST", "/v1/admin/users", body, apptest.Bearer(vol.Tokens.AccessToken)...); r.Status != 403 {
+			t.Fatalf("volunteer creating staff: got %d, want 403", r.Status)
+		}
+		if r := e.Do(t, "POST", "/v1/admin/users", body); r.Status != 401 {
+			t.Fatalf("anonymous creating staff: got %d, want 401", r.Status)
+		}
+		r := e.Do(t, "POST", "/v1/admin/users", body, apptest.Bearer(admin.Tokens.AccessToken)...)
+		var u api.User
+		r.Decode(t, &u)
+		if r.Status != 201 || u.Role != "officer" || *u.RegionCode != "31" {
+			t.Fatalf("admin creating an officer: got %d %s", r.Status, r.Body)
+		}
+		r = e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": "officer@bawaslu.go.id", "password": apptest.Password})
+		var li api.AuthResponse
+		r.Decode(t, &li)
+		if r.Status != 200 || li.User.Role != "officer" {
+			t.Fatalf("officer login: got %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// A retried staff creation with one Idempotency-Key makes one account and
+// answers the same, also when both attempts arrive at once.
+func TestAdminCreateUserIdempotent(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		body := map[string]any{"email": "o2@bawaslu.go.id", "password": apptest.Password, "name": "Petugas", "role": "officer"}
+		hdr := append(apptest.Bearer(admin.Tokens.AccessToken), "Idempotency-Key", "create-o2")
+		before := e.Count(t, "users")
+		var wg sync.WaitGroup
+		rs := make([]apptest.Response, 3)
+		for i := 0; i < 2; i++ {
+			wg.Go(func() { rs[i] = e.Do(t, "POST", "/v1/admin/users", body, hdr...) })
+		}
+		wg.Wait()
+		rs[2] = e.Do(t, "POST", "/v1/admin/users", body, hdr...)
+		for i, r := range rs {
+			if r.Status != 201 || string(r.Body) != string(rs[0].Body) {
+				t.Fatalf("attempt %d: got %d %s, want the first answer %s", i, r.Status, r.Body, rs[0].Body)
+			}
+		}
+		if got := e.Count(t, "users"); got != before+1 {
+			t.Fatalf("got %d new accounts, want 1", got-before)
+		}
+		body["name"] = "Other"
+		r := e.Do(t, "POST", "/v1/admin/users", body, hdr...)
+		if r.Status != 422 || r.Problem(t).Type != "/v1/problems/idempotency-key-reused" {
+			t.Fatalf("same key, other body: got %d %s, want 422 idempotency-key-reused", r.Status, r.Body)
+		}
+		long := append(apptest.Bearer(admin.Tokens.AccessToken), "Idempotency-Key", strings.Repeat("k", 129))
+		if r := e.Do(t, "POST", "/v1/admin/users", body, long...); r.Status != 400 {
+			t.Fatalf("a 129-byte key: got %d, want 400", r.Status)
+		}
+	})
+}
+
+func TestRouterErrorsAreProblems(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	r := e.Do(t, "GET", "/v1/nothing-here", nil)
+	if r.Status != 404 || r.Problem(t).Type != "/v1/problems/not-found" {
+		t.Fatalf("got %d %s, want a 404 problem", r.Status, r.Body)
+	}
+	r = e.Do(t, "DELETE", "/v1/me", nil)
+	if r.Status != 405 || r.Problem(t).Type != "/v1/problems/method-not-allowed" || r.Header.Get("Allow") == "" {
+		t.Fatalf("got %d %s, want a 405 problem with Allow", r.Status, r.Body)
+	}
+	r = e.Do(t, "GET", "/v1/problems/task-full-nonexistent", nil)
+	if r.Status != 404 {
+		t.Fatalf("unknown problem page: got %d", r.Status)
+	}
+	r = e.Do(t, "GET", "/v1/problems/email-taken", nil)
+	if r.Status != 200 || !strings.Contains(string(r.Body), "email") {
+		t.Fatalf("problem page: got %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "GET", "/healthz", nil); r.Status != 200 {
+		t.Fatalf("healthz: got %d", r.Status)
+	}
+	if r := e.Do(t, "GET", "/readyz", nil); r.Status != 200 {
+		t.Fatalf("readyz: got %d", r.Status)
+	}
+}
