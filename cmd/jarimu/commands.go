@@ -103,13 +103,12 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// readPassword takes the password from standard input when it is not a
-// terminal; otherwise it generates one.
+// readPassword takes the password from the first line of standard input
+// when it is not a terminal; on a terminal, or given an empty line, it
+// generates one (to be printed once).
 func readPassword(stdin io.Reader) (password string, generated bool, err error) {
-	if f, ok := stdin.(*os.File); !ok || isTerminal(f) {
-		b := make([]byte, 18)
-		rand.Read(b)
-		return base64.RawURLEncoding.EncodeToString(b), true, nil
+	if f, ok := stdin.(*os.File); stdin == nil || ok && isTerminal(f) {
+		return generatePassword(), true, nil
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -117,11 +116,15 @@ func readPassword(stdin io.Reader) (password string, generated bool, err error) 
 	}
 	line = strings.TrimRight(line, "\r\n")
 	if line == "" {
-		b := make([]byte, 18)
-		rand.Read(b)
-		return base64.RawURLEncoding.EncodeToString(b), true, nil
+		return generatePassword(), true, nil
 	}
 	return line, false, nil
+}
+
+func generatePassword() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func isTerminal(f *os.File) bool {

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/dbtest"
+)
+
+// instance is a `jarimu serve` running in-process through run, as main runs it.
+type instance struct {
+	URL    string
+	cancel context.CancelFunc
+	done   chan error
+	stderr *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envFunc(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+// serve starts run("serve") with env and waits for its listening line.
+func serve(t *testing.T, env map[string]string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	in := &instance{cancel: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
+	go func() {
+		err := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(env), nil, pw, in.stderr)
+		pw.CloseWithError(io.EOF)
+		in.done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+			in.URL = u
+			go io.Copy(io.Discard, pr)
+			break
+		}
+	}
+	if in.URL == "" {
+		t.Fatalf("serve did not start: %v\n%s", <-in.done, in.stderr.String())
+	}
+	t.Cleanup(func() { in.stop(t) })
+	return in
+}
+
+// stop sends the equivalent of SIGTERM and waits for a clean exit.
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	if in.cancel == nil {
+		return
+	}
+	in.cancel()
+	in.cancel = nil
+	select {
+	case err := <-in.done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Error("serve did not stop within 20 s")
+	}
+}
+
+func post(t *testing.T, url string, body any, token string) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return send(t, req)
+}
+
+func get(t *testing.T, url, token string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return send(t, req)
+}
+
+func send(t *testing.T, req *http.Request) (int, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// The embedded default: no settings but a data dir; the keys generated on
+// first start survive a restart, so tokens stay valid.
+func TestServeEmbeddedRestartKeepsKeys(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"JARIMU_DATA_DIR": dir, "JARIMU_LOG_FORMAT": "json"}
+	a := serve(t, env)
+	if code, _ := get(t, a.URL+"/healthz", ""); code != 200 {
+		t.Fatalf("healthz: got %d", code)
+	}
+	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	if code != 201 {
+		t.Fatalf("signup: got %d %s", code, body)
+	}
+	var su api.AuthResponse
+	json.Unmarshal(body, &su)
+	a.stop(t)
+	for _, f := range []string{"jarimu.db", "jwt-keys.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("%s not in the data dir: %v", f, err)
+		}
+	}
+	if strings.Contains(a.stderr.String(), su.Tokens.AccessToken) || strings.Contains(a.stderr.String(), "kawal-pemilu-jujur") {
+		t.Fatal("the log contains a token or a password")
+	}
+	b := serve(t, env)
+	if code, body := get(t, b.URL+"/v1/me", su.Tokens.AccessToken); code != 200 {
+		t.Fatalf("me after restart: got %d %s", code, body)
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"JARIMU_SHUTDOWN_TIMEOUT": "soon"}, nil, "JARIMU_SHUTDOWN_TIMEOUT"},
+		{map[string]string{"JARIMU_DATABASE_URL": "mysql://x"}, nil, "JARIMU_DATABASE_URL"},
+		{map[string]string{"JARIMU_REDIS_URL": "localhost:6379"}, nil, "JARIMU_REDIS_URL"},
+		{map[string]string{"JARIMU_MAX_ACTIVE_CLAIMS": "0"}, nil, "JARIMU_MAX_ACTIVE_CLAIMS"},
+		{map[string]string{"JARIMU_LOG_FORMAT": "xml"}, nil, "JARIMU_LOG_FORMAT"},
+		{map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "1h"}, nil, "JARIMU_ACCESS_TOKEN_TTL"},
+		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
+		{nil, []string{"-event-retention", "x"}, "JARIMU_EVENT_RETENTION"},
+		{map[string]string{"JARIMU_DATABASE_URL_FILE": "/nonexistent/file"}, nil, "JARIMU_DATABASE_URL"},
+	}
+	for _, c := range cases {
+		if c.env == nil {
+			c.env = map[string]string{}
+		}
+		c.env["JARIMU_DATA_DIR"] = t.TempDir()
+		var stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"serve"}, c.args...), envFunc(c.env), nil, io.Discard, &stderr)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: got %v, want an error naming %s", c.env, c.args, err, c.want)
+		}
+	}
+}
+
+func TestScaledModeNeedsSharedKeys(t *testing.T) {
+	if !contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
+	}
+	o := dbtest.Options(t, dbtest.Postgres)
+	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL}), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "JARIMU_JWT_KEYS_FILE") {
+		t.Fatalf("got %v, want an error naming JARIMU_JWT_KEYS_FILE", err)
+	}
+}
+
+func contains(bs []dbtest.Backend, b dbtest.Backend) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Two instances on one PostgreSQL with one key file accept each other's
+// tokens; after a key rotation (restart with a newer key) old tokens still work.
+func TestTwoInstancesShareTokens(t *testing.T) {
+	if !contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
+	}
+	o := dbtest.Options(t, dbtest.Postgres)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := run(context.Background(), []string{"keys", "new", "--file", keys}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys}
+	var a, b *instance
+	var wg sync.WaitGroup
+	wg.Go(func() { a = serve(t, env) }) // both migrate at once
+	wg.Go(func() { b = serve(t, env) })
+	wg.Wait()
+	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	if code != 201 {
+		t.Fatalf("signup on A: got %d %s", code, body)
+	}
+	var su api.AuthResponse
+	json.Unmarshal(body, &su)
+	if code, body := get(t, b.URL+"/v1/me", su.Tokens.AccessToken); code != 200 {
+		t.Fatalf("A's token on B: got %d %s", code, body)
+	}
+	code, body = post(t, b.URL+"/v1/auth/refresh", api.RefreshRequest{RefreshToken: su.Tokens.RefreshToken}, "")
+	if code != 200 {
+		t.Fatalf("A's refresh token on B: got %d %s", code, body)
+	}
+	// Rotate: add a newer key and restart B; A's old tokens still verify on B.
+	if err := run(context.Background(), []string{"keys", "new", "--file", keys}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b.stop(t)
+	b = serve(t, env)
+	if code, body := get(t, b.URL+"/v1/me", su.Tokens.AccessToken); code != 200 {
+		t.Fatalf("old token after rotation: got %d %s", code, body)
+	}
+}
+
+func TestAdminCreateUserCommandAndMigrate(t *testing.T) {
+	dir := t.TempDir()
+	env := envFunc(map[string]string{"JARIMU_DATA_DIR": dir})
+	var out bytes.Buffer
+	args := []string{"admin", "create-user", "--email", "root@bawaslu.go.id", "--name", "Root", "--role", "admin"}
+	if err := run(context.Background(), args, env, strings.NewReader("kawal-pemilu-jujur\n"), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "created admin root@bawaslu.go.id") || strings.Contains(out.String(), "password") {
+		t.Fatalf("got %q, want a created line and no password", out.String())
+	}
+	out.Reset()
+	args = []string{"admin", "create-user", "--email", "jkt@bawaslu.go.id", "--name", "Jakarta", "--role", "officer", "--region", "31"}
+	if err := run(context.Background(), args, env, strings.NewReader(""), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	_, generated, ok := strings.Cut(out.String(), "password (shown once): ")
+	if !ok {
+		t.Fatalf("got %q, want a generated password shown once", out.String())
+	}
+	err := run(context.Background(), []string{"admin", "create-user", "--email", "x@y.org", "--name", "X", "--role", "admin"}, env, strings.NewReader("123456\n"), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("weak password: got %v, want an error about the password", err)
+	}
+	in := serve(t, map[string]string{"JARIMU_DATA_DIR": dir})
+	code, body := post(t, in.URL+"/v1/auth/login", api.LoginRequest{Email: "jkt@bawaslu.go.id", Password: strings.TrimSpace(generated)}, "")
+	if code != 200 || !strings.Contains(string(body), `"role":"officer"`) {
+		t.Fatalf("officer login with the generated password: got %d %s", code, body)
+	}
+	in.stop(t)
+	out.Reset()
+	if err := run(context.Background(), []string{"migrate", "status"}, env, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "applied") {
+		t.Fatalf("migrate status: %v %q", err, out.String())
+	}
+}
