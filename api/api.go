@@ -3,6 +3,11 @@
 // client share them, so the two cannot drift apart. Standard library only.
 package api
 
+import (
+	"encoding/json"
+	"time"
+)
+
 // Problem is an RFC 9457 problem detail, the body of every error answer.
 type Problem struct {
 	Type      string       `json:"type"`
@@ -28,4 +33,18 @@ const ProblemTypePrefix = "/v1/problems/"
 type Page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// AuditEntry is one row of the audit trail (GET /v1/audit).
+type AuditEntry struct {
+	ID         string          `json:"id"`
+	At         time.Time       `json:"at"`
+	ActorID    *string         `json:"actor_id"`
+	ActorRole  string          `json:"actor_role"`
+	Action     string          `json:"action"`
+	TargetType string          `json:"target_type"`
+	TargetID   string          `json:"target_id"`
+	Before     json.RawMessage `json:"before,omitempty"`
+	After      json.RawMessage `json:"after,omitempty"`
+	RequestID  string          `json:"request_id,omitempty"`
 }

@@ -66,6 +66,11 @@ type MembershipSummary struct {
 	OrgName string `json:"org_name"`
 	Role    string `json:"role"`
 	Status  string `json:"status"`
+	// OrgStatus is the org's accreditation status, so members see why an org
+	// that is not accredited takes no new tasks or reports.
+	OrgStatus string `json:"org_status"`
+	// Reason is a coordinator's reason for a rejection or removal.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Me answers GET /v1/me.

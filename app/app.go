@@ -14,11 +14,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
 
+	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/migrations"
+	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/server"
 )
 
@@ -52,11 +56,14 @@ type App struct {
 	Keys   *auth.KeySet
 	Auth   *auth.Service
 	Idem   *idempotency.Store
+	Events *event.Log
+	Orgs   *org.Service
 	Server *server.Server
 
-	closers []func()
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
+	retention time.Duration
+	closers   []func()
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // New builds the app in order: database (migrated), Redis, keys, services,
@@ -65,7 +72,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &App{Log: o.Log}
+	if o.EventRetention == 0 {
+		o.EventRetention = 30 * 24 * time.Hour
+	}
+	a := &App{Log: o.Log, retention: o.EventRetention}
 	if err := a.open(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -80,7 +90,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	cfg.RefreshTTL = o.RefreshTokenTTL
 	a.Auth = auth.NewService(a.DB, hasher, tokens, cfg, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
-	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem, Ready: a.ready})
+	a.Events = event.NewLog(a.DB)
+	a.Orgs = org.NewService(a.DB, a.Events, a.Auth)
+	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
+		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
+	}
+	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
+		Orgs: a.Orgs, Audit: audit.NewTrail(a.DB), Ready: a.ready})
 	return a, nil
 }
 
@@ -161,20 +177,38 @@ func (a *App) Close() {
 	a.closers = nil
 }
 
-// janitor purges expired idempotency answers every hour until ctx ends.
+// janitor runs the periodic chores every minute until ctx ends: lapsed
+// accreditations are announced, and (hourly) expired idempotency answers
+// and events past retention are purged. Every instance runs it; each chore
+// is safe to run on several instances at once.
 func (a *App) janitor(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
-		if n, err := a.Idem.Purge(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("purge idempotency keys", slog.String("error", err.Error()))
-		} else if n > 0 {
-			a.Log.Info("purged idempotency keys", slog.Int64("count", n))
+	for i := 0; ; i++ {
+		a.chore(ctx, "announce lapsed accreditations", func() (int64, error) {
+			n, err := a.Orgs.AnnounceLapses(ctx)
+			return int64(n), err
+		})
+		if i%60 == 0 {
+			a.chore(ctx, "purge idempotency keys", func() (int64, error) { return a.Idem.Purge(ctx) })
+			a.chore(ctx, "purge events", func() (int64, error) {
+				return a.Events.Purge(ctx, time.Now().Add(-a.retention))
+			})
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func (a *App) chore(ctx context.Context, name string, fn func() (int64, error)) {
+	n, err := fn()
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.Log.Warn(name, slog.String("error", err.Error()))
+	case n > 0:
+		a.Log.Info(name, slog.Int64("count", n))
 	}
 }

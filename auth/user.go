@@ -146,3 +146,27 @@ func (s *Service) userByEmail(ctx context.Context, email string) (u *User, found
 	}
 	return u, true, nil
 }
+
+// UserByEmail loads an account by email; found is false when none has it.
+func (s *Service) UserByEmail(ctx context.Context, email string) (*User, bool, error) {
+	if !api.ValidEmail(email) {
+		return nil, false, nil
+	}
+	return s.userByEmail(ctx, email)
+}
+
+// Names maps user ids to display names (unknown ids are left out).
+func (s *Service) Names(ctx context.Context, ids []string) (map[string]string, error) {
+	names := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return names, nil
+	}
+	var us []User
+	if err := s.db.NewSelect().Model(&us).Column("id", "name").Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("user names: %w", err)
+	}
+	for _, u := range us {
+		names[u.ID] = u.Name
+	}
+	return names, nil
+}

@@ -71,7 +71,11 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, api.Me{User: u.API(), Memberships: []api.MembershipSummary{}})
+	ms, err := s.orgs.Of(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, api.Me{User: u.API(), Memberships: ms})
 	return nil
 }
 

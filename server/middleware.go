@@ -14,20 +14,15 @@ import (
 
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/requestid"
 )
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	bodyKey
-)
+const bodyKey ctxKey = iota
 
 // requestID is the id of the request in ctx ("" outside a request).
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return requestid.From(ctx) }
 
 func bodyFromContext(ctx context.Context) ([]byte, bool) {
 	b, ok := ctx.Value(bodyKey).([]byte)
@@ -95,7 +90,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := requestid.With(r.Context(), id)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

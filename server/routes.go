@@ -15,4 +15,16 @@ func (s *Server) routes() {
 
 	s.handle("POST /v1/admin/users", s.handleCreateUser)
 	s.handle("PATCH /v1/admin/users/{id}", s.handleUpdateUser)
+
+	s.handle("POST /v1/orgs", s.handleCreateOrg)
+	s.handle("GET /v1/orgs", s.handleListOrgs)
+	s.handle("GET /v1/orgs/{id}", s.handleGetOrg)
+	s.handle("POST /v1/orgs/{id}/accreditation", s.handleAccreditation)
+	s.handle("POST /v1/orgs/{id}/invites", s.handleCreateInvite)
+	s.handle("POST /v1/orgs/{id}/memberships", s.handleJoin)
+	s.handle("GET /v1/orgs/{id}/memberships", s.handleListMemberships)
+	s.handle("POST /v1/orgs/{id}/memberships/{user_id}/decision", s.handleDecision)
+	s.handle("PATCH /v1/orgs/{id}/memberships/{user_id}", s.handleSetRole)
+	s.handle("DELETE /v1/orgs/{id}/memberships/{user_id}", s.handleRemoveMembership)
+	s.handle("GET /v1/audit", s.handleAudit)
 }

@@ -10,8 +10,10 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
 )
 
@@ -21,6 +23,8 @@ type Deps struct {
 	Auth        *auth.Service
 	Keys        *auth.KeySet
 	Idempotency *idempotency.Store
+	Orgs        *org.Service
+	Audit       *audit.Trail
 	// Ready checks the dependencies (database, Redis) for /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -31,6 +35,8 @@ type Server struct {
 	auth     *auth.Service
 	keys     *auth.KeySet
 	idem     *idempotency.Store
+	orgs     *org.Service
+	audit    *audit.Trail
 	ready    func(ctx context.Context) error
 	draining atomic.Bool
 	mux      *http.ServeMux
@@ -39,7 +45,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, audit: d.Audit, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s

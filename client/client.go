@@ -1,0 +1,116 @@
+// Package client is the Go SDK of Jarimu's public API (v1), for volunteer
+// apps, dashboards, the jarimu CLI and end-to-end tests.
+//
+//	c := client.New("https://jarimu.example.org")
+//	if _, err := c.Login(ctx, email, password); err != nil {
+//		return err
+//	}
+//	me, err := c.Me(ctx)
+//	if client.IsProblem(err, "invalid-token") {
+//		// signed out: sign in again
+//	}
+//
+// A Client keeps its tokens fresh by itself: it refreshes the access token
+// when it expires within 30 seconds, and once more when a call is answered
+// 401 "invalid-token". Concurrent calls share one refresh.
+//
+// It retries only what is safe to repeat (GETs and POSTs carrying an
+// Idempotency-Key), at most twice, on a network error, a 503 or a 429 whose
+// Retry-After is at most 10 seconds. Every POST outside /v1/auth/ carries an
+// Idempotency-Key (see IdempotencyKey), so a report, claim or alert sent over
+// a flaky network is never made twice.
+//
+// Errors answered by the server are *Error values; switch on their Type.
+package client
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+)
+
+const (
+	// defaultTimeout bounds each HTTP attempt of the default http.Client.
+	defaultTimeout = 30 * time.Second
+	// defaultUserAgent names this SDK to the server's logs.
+	defaultUserAgent = "jarimu-go"
+)
+
+// Client calls one Jarimu server. Make it with New; it is safe for concurrent
+// use by multiple goroutines and meant to be shared.
+type Client struct {
+	base      string
+	hc        *http.Client
+	userAgent string
+	store     func(api.Tokens)
+
+	// now is the clock of token expiry and sleep waits between retries;
+	// tests replace them.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	storeMu sync.Mutex // serializes token changes with their store callback
+	mu      sync.Mutex // guards the fields below
+	tok     api.Tokens
+	expiry  time.Time // of tok.AccessToken; zero when unknown
+	flight  *flight   // the refresh in progress, if any
+}
+
+// Option configures a Client made by New.
+type Option func(*Client)
+
+// New makes a Client for the server at baseURL, such as
+// "https://jarimu.example.org" (a path prefix is kept; a trailing slash is
+// not needed). By default it uses its own http.Client with a 30 s timeout and
+// starts signed out.
+func New(baseURL string, opts ...Option) *Client {
+	c := &Client{
+		base:      strings.TrimRight(baseURL, "/"),
+		hc:        &http.Client{Timeout: defaultTimeout},
+		userAgent: defaultUserAgent,
+		now:       time.Now,
+		sleep:     sleep,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	c.expiry = expiryOf(c.tok, c.now())
+	return c
+}
+
+// WithHTTPClient makes the Client send its requests through hc, for custom
+// transports, proxies or timeouts. A nil hc keeps the default.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.hc = hc
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent header of every request (default
+// "jarimu-go"), so that server logs can tell apps and versions apart.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.userAgent = ua }
+}
+
+// WithTokens starts the Client signed in with t, typically tokens a CLI saved
+// earlier. The access token's expiry is counted from now; one that is in fact
+// older is caught by the 401 "invalid-token" answer and refreshed then. The
+// token store is not called for these tokens.
+func WithTokens(t api.Tokens) Option {
+	return func(c *Client) { c.tok = t }
+}
+
+// WithTokenStore makes the Client call store with the new tokens whenever
+// they change (sign-in, refresh, SetTokens) and with zero tokens when they
+// are cleared (logout, refused refresh), so that a CLI can persist them.
+// Calls are serialized and in order. store may call Tokens but must not call
+// SetTokens, nor make calls with this Client.
+func WithTokenStore(store func(api.Tokens)) Option {
+	return func(c *Client) { c.store = store }
+}

@@ -1,0 +1,176 @@
+// Package event is the stream log (the outbox): every change that someone
+// must hear about is appended, inside the transaction that makes the change,
+// to a stream ("user:<id>", "org:<id>", "review:<org>", "region:<code>") with
+// that stream's next seq. Seqs rise by exactly one with no gaps, because the
+// per-stream counter row is taken inside the same transaction: a rollback
+// takes the seq back with it. After commit the events go to the publisher
+// (the realtime broker); the database stays the truth that gaps heal from.
+package event
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/db"
+)
+
+// Event is one entry of a stream. Data is the JSON payload, documented per
+// event name in docs/api.md.
+type Event struct {
+	Stream string          `bun:"stream,pk" json:"stream"`
+	Seq    int64           `bun:"seq,pk" json:"seq"`
+	ID     string          `bun:"id" json:"id"`
+	Name   string          `bun:"name" json:"event"`
+	At     time.Time       `bun:"at" json:"at"`
+	Data   json.RawMessage `bun:"data,type:text" json:"data"`
+
+	bun.BaseModel `bun:"table:events" json:"-"`
+}
+
+type collectorKey struct{}
+
+// collector gathers the events appended in one transaction, for publishing
+// after it commits.
+type collector struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Append adds an event named name with payload data to stream, inside the
+// caller's transaction tx, and returns it with its seq. Writers of the same
+// stream wait for each other at the counter row; other streams do not.
+func Append(ctx context.Context, tx bun.IDB, stream, name string, data any) (Event, error) {
+	payload, err := json.Marshal(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("append %s: encode: %w", name, err)
+	}
+	var seq int64
+	err = tx.NewRaw(`INSERT INTO event_streams (stream, seq) VALUES (?, 1)
+		ON CONFLICT (stream) DO UPDATE SET seq = event_streams.seq + 1 RETURNING seq`, stream).Scan(ctx, &seq)
+	if err != nil {
+		return Event{}, fmt.Errorf("append %s to %s: next seq: %w", name, stream, err)
+	}
+	ev := Event{Stream: stream, Seq: seq, ID: uuid.Must(uuid.NewV7()).String(), Name: name,
+		At: time.Now().UTC().Truncate(time.Microsecond), Data: payload}
+	if _, err := tx.NewInsert().Model(&ev).Exec(ctx); err != nil {
+		return Event{}, fmt.Errorf("append %s to %s: %w", name, stream, err)
+	}
+	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
+		c.mu.Lock()
+		c.events = append(c.events, ev)
+		c.mu.Unlock()
+	}
+	return ev, nil
+}
+
+// Publisher receives committed events, in commit order per stream. It must
+// not block for long: the realtime broker queues and returns.
+type Publisher interface {
+	Publish(ctx context.Context, events []Event)
+}
+
+// Log runs transactions that append events and publishes them after commit,
+// and reads streams back.
+type Log struct {
+	db  *db.DB
+	mu  sync.RWMutex
+	pub Publisher
+}
+
+// NewLog makes a log over d with no publisher yet.
+func NewLog(d *db.DB) *Log { return &Log{db: d} }
+
+// SetPublisher plugs in where committed events go (the realtime broker).
+func (l *Log) SetPublisher(p Publisher) {
+	l.mu.Lock()
+	l.pub = p
+	l.mu.Unlock()
+}
+
+// Tx runs fn in one database transaction; the events fn appends (with
+// Append, using the ctx it is given) are published once it commits, and
+// never if it rolls back.
+func (l *Log) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	c := &collector{}
+	if err := l.db.Tx(context.WithValue(ctx, collectorKey{}, c), fn); err != nil {
+		return err
+	}
+	l.publish(ctx, c.events)
+	return nil
+}
+
+func (l *Log) publish(ctx context.Context, events []Event) {
+	l.mu.RLock()
+	pub := l.pub
+	l.mu.RUnlock()
+	if pub != nil && len(events) > 0 {
+		pub.Publish(context.WithoutCancel(ctx), events)
+	}
+}
+
+// After returns up to limit events of stream with seq > after, in order.
+func (l *Log) After(ctx context.Context, stream string, after int64, limit int) ([]Event, error) {
+	var evs []Event
+	err := l.db.NewSelect().Model(&evs).Where("stream = ? AND seq > ?", stream, after).
+		Order("seq ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read %s after %d: %w", stream, after, err)
+	}
+	return evs, nil
+}
+
+// Head is the last seq given out on stream (0 when it has none).
+func (l *Log) Head(ctx context.Context, stream string) (int64, error) {
+	heads, err := l.Heads(ctx, []string{stream})
+	return heads[stream], err
+}
+
+// Heads returns the last seq of each stream (absent streams: 0).
+func (l *Log) Heads(ctx context.Context, streams []string) (map[string]int64, error) {
+	heads := make(map[string]int64, len(streams))
+	if len(streams) == 0 {
+		return heads, nil
+	}
+	var rows []struct {
+		Stream string `bun:"stream"`
+		Seq    int64  `bun:"seq"`
+	}
+	err := l.db.NewSelect().Table("event_streams").Column("stream", "seq").
+		Where("stream IN (?)", bun.In(streams)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("stream heads: %w", err)
+	}
+	for _, r := range rows {
+		heads[r.Stream] = r.Seq
+	}
+	return heads, nil
+}
+
+// Oldest is the smallest seq still kept on stream, or 0 when none is kept.
+// A client that asks to resume from below Oldest-1 must reload instead.
+func (l *Log) Oldest(ctx context.Context, stream string) (int64, error) {
+	var seq int64
+	err := l.db.NewRaw("SELECT COALESCE(MIN(seq), 0) FROM events WHERE stream = ?", stream).Scan(ctx, &seq)
+	if err != nil {
+		return 0, fmt.Errorf("oldest of %s: %w", stream, err)
+	}
+	return seq, nil
+}
+
+// Purge deletes events older than before, except alerts (kept forever), and
+// returns how many went. The counter rows stay, so seqs never repeat.
+func (l *Log) Purge(ctx context.Context, before time.Time) (int64, error) {
+	res, err := l.db.NewDelete().Model((*Event)(nil)).
+		Where("at < ? AND name NOT LIKE 'alert.%'", before).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("purge events: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,180 @@
+package event_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/event"
+)
+
+type recorder struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *recorder) Publish(_ context.Context, evs []event.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, evs...)
+	r.mu.Unlock()
+}
+
+// 100 concurrent appends to one stream get seqs 1..100 exactly.
+func TestConcurrentAppendsHaveNoGaps(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		log := event.NewLog(d)
+		rec := &recorder{}
+		log.SetPublisher(rec)
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, 100)
+		for i := range 100 {
+			wg.Go(func() {
+				errs <- log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+					_, err := event.Append(ctx, tx, "org:hot", "test.happened", map[string]int{"i": i})
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		evs, err := log.After(ctx, "org:hot", 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 100 {
+			t.Fatalf("got %d events, want 100", len(evs))
+		}
+		for i, ev := range evs {
+			if ev.Seq != int64(i+1) {
+				t.Fatalf("event %d has seq %d, want %d", i, ev.Seq, i+1)
+			}
+		}
+		if len(rec.events) != 100 {
+			t.Fatalf("published %d events, want 100", len(rec.events))
+		}
+		if head, _ := log.Head(ctx, "org:hot"); head != 100 {
+			t.Fatalf("got head %d, want 100", head)
+		}
+	})
+}
+
+// A rolled-back transaction leaves no event, no gap, and publishes nothing.
+func TestRollbackLeavesNoEventAndNoGap(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		log := event.NewLog(d)
+		rec := &recorder{}
+		log.SetPublisher(rec)
+		ctx := context.Background()
+		appendOne := func(fail bool) error {
+			return log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				if _, err := event.Append(ctx, tx, "user:u1", "x.y", struct{}{}); err != nil {
+					return err
+				}
+				if fail {
+					return errors.New("boom")
+				}
+				return nil
+			})
+		}
+		if err := appendOne(false); err != nil {
+			t.Fatal(err)
+		}
+		if err := appendOne(true); err == nil {
+			t.Fatal("want the failing transaction's error")
+		}
+		if err := appendOne(false); err != nil {
+			t.Fatal(err)
+		}
+		evs, _ := log.After(ctx, "user:u1", 0, 10)
+		if len(evs) != 2 || evs[0].Seq != 1 || evs[1].Seq != 2 {
+			t.Fatalf("got %+v, want seqs 1 and 2", evs)
+		}
+		if len(rec.events) != 2 {
+			t.Fatalf("published %d, want 2 (none from the rolled-back transaction)", len(rec.events))
+		}
+		// Streams are independent.
+		heads, err := log.Heads(ctx, []string{"user:u1", "user:nobody"})
+		if err != nil || heads["user:u1"] != 2 || heads["user:nobody"] != 0 {
+			t.Fatalf("got heads %v %v", heads, err)
+		}
+	})
+}
+
+func TestPurgeKeepsAlertsAndSeqs(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		log := event.NewLog(d)
+		ctx := context.Background()
+		for _, name := range []string{"task.created", "alert.published", "task.updated"} {
+			log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := event.Append(ctx, tx, "region:31", name, struct{}{})
+				return err
+			})
+		}
+		n, err := log.Purge(ctx, time.Now().Add(time.Minute))
+		if err != nil || n != 2 {
+			t.Fatalf("purged %d (%v), want 2", n, err)
+		}
+		if old, _ := log.Oldest(ctx, "region:31"); old != 2 {
+			t.Fatalf("got oldest %d, want 2 (the alert)", old)
+		}
+		log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			ev, err := event.Append(ctx, tx, "region:31", "task.created", struct{}{})
+			if ev.Seq != 4 {
+				t.Errorf("got seq %d after purge, want 4", ev.Seq)
+			}
+			return err
+		})
+	})
+}
+
+// BenchmarkAppend measures event appends (one transaction each) to one hot
+// stream and spread over many streams.
+func BenchmarkAppend(b *testing.B) {
+	for _, backend := range dbtest.Backends(b) {
+		for _, spread := range []int{1, 1000} {
+			name := string(backend) + "/hot"
+			if spread > 1 {
+				name = string(backend) + "/many"
+			}
+			b.Run(name, func(b *testing.B) {
+				d := dbtest.Open(b, backend)
+				log := event.NewLog(d)
+				ctx := context.Background()
+				var n int64
+				var mu sync.Mutex
+				b.SetParallelism(4)
+				b.ReportAllocs()
+				start := time.Now()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						mu.Lock()
+						n++
+						stream := "org:" + string(rune('a'+n%int64(spread)%26)) + string(rune('a'+n%int64(spread)/26%26)) + string(rune('a'+n%int64(spread)/676))
+						mu.Unlock()
+						err := log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+							_, err := event.Append(ctx, tx, stream, "bench.x", map[string]int64{"n": n})
+							return err
+						})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,402 @@
+package org
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// Membership is a membership row: one per (org, user), its status moving
+// through pending, active, rejected, removed and left.
+type Membership struct {
+	bun.BaseModel `bun:"table:memberships,alias:m"`
+
+	OrgID     string     `bun:"org_id,pk"`
+	UserID    string     `bun:"user_id,pk"`
+	Role      string     `bun:"role"`
+	Status    string     `bun:"status"`
+	Reason    string     `bun:"reason"`
+	DecidedBy *string    `bun:"decided_by"`
+	DecidedAt *time.Time `bun:"decided_at"`
+	CreatedAt time.Time  `bun:"created_at"`
+	UpdatedAt time.Time  `bun:"updated_at"`
+}
+
+// API is the membership as the API shows it.
+func (m *Membership) API(name string) api.Membership {
+	out := api.Membership{OrgID: m.OrgID, UserID: m.UserID, UserName: name, Role: m.Role, Status: m.Status,
+		Reason: m.Reason, CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC()}
+	if m.DecidedAt != nil {
+		t := m.DecidedAt.UTC()
+		out.DecidedAt = &t
+	}
+	return out
+}
+
+func isNoRows(err error) bool { return db.IsNoRows(err) }
+
+// decided is the payload of membership.decided, sent to the member's own
+// stream for every change of their membership's status.
+type decided struct {
+	OrgID   string `json:"org_id"`
+	OrgName string `json:"org_name"`
+	Status  string `json:"status"`
+	Role    string `json:"role"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+func decidedData(o *Org, m *Membership) decided {
+	return decided{OrgID: o.ID, OrgName: o.Name, Status: m.Status, Role: m.Role, Reason: m.Reason}
+}
+
+func membershipNotFound() error { return problem.Errorf(problem.NotFound, "no such membership") }
+
+// membership loads one membership row; ok is false when there is none.
+func membership(ctx context.Context, q bun.IDB, orgID, userID string) (*Membership, bool, error) {
+	m := new(Membership)
+	err := q.NewSelect().Model(m).Where("m.org_id = ? AND m.user_id = ?", orgID, userID).Scan(ctx)
+	if isNoRows(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load membership: %w", err)
+	}
+	return m, true, nil
+}
+
+// isCoordinator reports whether userID is an active coordinator of orgID.
+func (s *Service) isCoordinator(ctx context.Context, q bun.IDB, orgID, userID string) (bool, error) {
+	m, ok, err := membership(ctx, q, orgID, userID)
+	return ok && m.Status == api.MembershipActive && m.Role == api.RoleCoordinator, err
+}
+
+// Join asks to join an org: pending, or active at once with a valid invite
+// code. Staff accounts stay neutral and join no CSO.
+func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req api.JoinRequest) (api.Membership, error) {
+	if p.Role != api.RoleVolunteer {
+		return api.Membership{}, problem.New(problem.Forbidden, "staff-cannot-join", "Bawaslu officers and admins do not join organisations")
+	}
+	var out api.Membership
+	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		o, err := load(ctx, tx, s.db, orgID, true)
+		if err != nil {
+			return err
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if o.StatusAt(now) != api.OrgAccredited {
+			return notAccredited(o, now)
+		}
+		m, err := s.upsertRequest(ctx, tx, orgID, p.UserID, now)
+		if err != nil {
+			return err
+		}
+		if req.InviteCode != nil {
+			if err := useInvite(ctx, tx, orgID, *req.InviteCode, now); err != nil {
+				return err
+			}
+			m.Status, m.DecidedAt = api.MembershipActive, &now
+			if _, err := tx.NewUpdate().Model(m).Column("status", "decided_at").WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("activate membership: %w", err)
+			}
+			if _, err := event.Append(ctx, tx, UserStream(p.UserID), "membership.decided", decidedData(o, m)); err != nil {
+				return err
+			}
+		}
+		names, err := s.users.Names(ctx, []string{p.UserID})
+		if err != nil {
+			return err
+		}
+		out = m.API(names[p.UserID])
+		_, err = event.Append(ctx, tx, ReviewStream(orgID), "membership.requested", out)
+		return err
+	})
+	if err != nil {
+		return api.Membership{}, fmt.Errorf("join: %w", err)
+	}
+	return out, nil
+}
+
+// upsertRequest makes the membership pending: a new row, or an old one that
+// was rejected, removed or left. A pending or active one is a 409.
+func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID string, now time.Time) (*Membership, error) {
+	m, ok, err := membership(ctx, tx, orgID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if ok && (m.Status == api.MembershipPending || m.Status == api.MembershipActive) {
+		return nil, problem.New(problem.Conflict, "membership-exists", "you already have a %s membership here", m.Status)
+	}
+	fresh := &Membership{OrgID: orgID, UserID: userID, Role: api.RoleMember, Status: api.MembershipPending, CreatedAt: now, UpdatedAt: now}
+	if !ok {
+		_, err = tx.NewInsert().Model(fresh).Exec(ctx)
+	} else {
+		_, err = tx.NewUpdate().Model(fresh).Column("role", "status", "created_at", "updated_at").
+			Set("reason = ''").Set("decided_by = NULL").Set("decided_at = NULL").WherePK().Exec(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("request membership: %w", err)
+	}
+	return fresh, nil
+}
+
+// Decide approves or rejects a pending membership (the org's coordinators).
+func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID string, req api.DecisionRequest) (api.Membership, error) {
+	if req.Decision == "reject" && req.Reason == "" {
+		return api.Membership{}, problem.Validation(api.FieldError{Field: "reason", Message: "a rejection needs a reason the volunteer will see"})
+	}
+	return s.change(ctx, p, orgID, userID, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+		if m.Status != api.MembershipPending {
+			return "", problem.New(problem.Conflict, "not-pending", "this membership is %s, not pending", m.Status)
+		}
+		if req.Decision == "approve" {
+			if o.StatusAt(now) != api.OrgAccredited {
+				return "", notAccredited(o, now)
+			}
+			m.Status = api.MembershipActive
+		} else {
+			m.Status = api.MembershipRejected
+		}
+		m.Reason, m.DecidedBy, m.DecidedAt = req.Reason, &p.UserID, &now
+		_, err := event.Append(ctx, tx, UserStream(m.UserID), "membership.decided", decidedData(o, m))
+		return "membership." + req.Decision, err
+	})
+}
+
+// SetRole makes an active member a coordinator or a member again. The last
+// coordinator cannot be demoted.
+func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID string, req api.RoleRequest) (api.Membership, error) {
+	return s.change(ctx, p, orgID, userID, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+		if m.Status != api.MembershipActive {
+			return "", problem.New(problem.Conflict, "not-active", "only active members have roles; this one is %s", m.Status)
+		}
+		if m.Role == req.Role {
+			return "", nil
+		}
+		if m.Role == api.RoleCoordinator {
+			if err := s.keepOneCoordinator(ctx, tx, orgID); err != nil {
+				return "", err
+			}
+		}
+		m.Role = req.Role
+		_, err := event.Append(ctx, tx, UserStream(m.UserID), "membership.role_changed",
+			map[string]string{"org_id": o.ID, "org_name": o.Name, "role": m.Role})
+		return "membership.role_change", err
+	})
+}
+
+// Remove ends a membership: a coordinator removes a member, or a member
+// leaves (or withdraws a pending request). The last coordinator stays.
+func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID string) error {
+	_, err := s.change(ctx, p, orgID, userID, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+		if m.Status != api.MembershipPending && m.Status != api.MembershipActive {
+			return "", problem.New(problem.Conflict, "not-active", "this membership is already %s", m.Status)
+		}
+		if m.Status == api.MembershipActive && m.Role == api.RoleCoordinator {
+			if err := s.keepOneCoordinator(ctx, tx, orgID); err != nil {
+				return "", err
+			}
+		}
+		action := "membership.remove"
+		m.Status = api.MembershipRemoved
+		if userID == p.UserID {
+			action, m.Status = "membership.leave", api.MembershipLeft
+		}
+		m.DecidedBy, m.DecidedAt = &p.UserID, &now
+		_, err := event.Append(ctx, tx, UserStream(m.UserID), "membership.decided", decidedData(o, m))
+		return action, err
+	})
+	return err
+}
+
+// keepOneCoordinator refuses a change that would leave orgID without an
+// active coordinator. The org row is locked, so two coordinators leaving at
+// once cannot both pass.
+func (s *Service) keepOneCoordinator(ctx context.Context, tx bun.Tx, orgID string) error {
+	n, err := tx.NewSelect().Model((*Membership)(nil)).
+		Where("m.org_id = ? AND m.status = 'active' AND m.role = 'coordinator'", orgID).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("count coordinators: %w", err)
+	}
+	if n <= 1 {
+		return problem.New(problem.Conflict, "last-coordinator", "an organisation keeps at least one coordinator; appoint another first")
+	}
+	return nil
+}
+
+// changeFunc mutates m (loaded and visible to the caller) and returns the
+// audit action, or "" when nothing changed.
+type changeFunc func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error)
+
+// change runs one membership change in a transaction with the org locked:
+// the caller must be the org's coordinator, or (for Remove) the member; a
+// membership the caller may not see is a 404.
+func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID string, fn changeFunc) (api.Membership, error) {
+	var out api.Membership
+	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		o, err := load(ctx, tx, s.db, orgID, true)
+		if err != nil {
+			return membershipNotFound()
+		}
+		coord, err := s.isCoordinator(ctx, tx, orgID, p.UserID)
+		if err != nil {
+			return err
+		}
+		m, ok, err := membership(ctx, tx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if !ok || !coord && userID != p.UserID {
+			return membershipNotFound()
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		before := m.API("")
+		action, err := fn(ctx, tx, o, m, now)
+		if err != nil {
+			return err
+		}
+		if !coord && action != "membership.leave" && action != "" {
+			return problem.Errorf(problem.Forbidden, "only coordinators do this")
+		}
+		out = m.API("")
+		if action == "" {
+			return nil
+		}
+		m.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(m).Column("role", "status", "reason", "decided_by", "decided_at", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update membership: %w", err)
+		}
+		out = m.API("")
+		return audit.Record(ctx, tx, actorOf(p), action, "membership", orgID+":"+userID, before, out)
+	})
+	if err != nil {
+		return api.Membership{}, fmt.Errorf("membership: %w", err)
+	}
+	return out, nil
+}
+
+// ListFilter narrows a membership list.
+type ListFilter struct {
+	Status string
+	Before *Cursor
+	Limit  int
+}
+
+// Cursor is a position in a membership list (created_at, user_id).
+type Cursor struct {
+	CreatedAt time.Time
+	UserID    string
+}
+
+// Members lists an org's memberships, newest first: for its coordinators,
+// officers whose region covers it, and admins.
+func (s *Service) Members(ctx context.Context, p auth.Principal, orgID string, f ListFilter) ([]api.Membership, error) {
+	o, err := s.Get(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	coord, err := s.isCoordinator(ctx, s.db, orgID, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !coord && !p.Covers(o.Region()) {
+		return nil, problem.Errorf(problem.Forbidden, "only this organisation's coordinators and Bawaslu officers see its members")
+	}
+	var ms []Membership
+	q := s.db.NewSelect().Model(&ms).Where("m.org_id = ?", orgID).OrderExpr("m.created_at DESC, m.user_id DESC").Limit(int64(f.Limit))
+	if f.Status != "" {
+		q = q.Where("m.status = ?", f.Status)
+	}
+	if f.Before != nil {
+		q = q.Where("(m.created_at < ? OR m.created_at = ? AND m.user_id < ?)", f.Before.CreatedAt, f.Before.CreatedAt, f.Before.UserID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list memberships: %w", err)
+	}
+	return s.withNames(ctx, ms)
+}
+
+func (s *Service) withNames(ctx context.Context, ms []Membership) ([]api.Membership, error) {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.UserID
+	}
+	names, err := s.users.Names(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Membership, len(ms))
+	for i := range ms {
+		out[i] = ms[i].API(names[ms[i].UserID])
+	}
+	return out, nil
+}
+
+// Of lists a user's memberships for /v1/me, with each org's status so a
+// member sees why an org takes no new work.
+func (s *Service) Of(ctx context.Context, userID string) ([]api.MembershipSummary, error) {
+	now, err := s.db.Now(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Membership `bun:",extend"`
+		OrgName    string    `bun:"org_name"`
+		OrgStatus  string    `bun:"org_status"`
+		OrgUntil   time.Time `bun:"org_until"`
+	}
+	err = s.db.NewSelect().Model(&rows).ColumnExpr("m.*").
+		ColumnExpr("o.name AS org_name, o.status AS org_status, o.accredited_until AS org_until").
+		Join("JOIN orgs AS o ON o.id = m.org_id").Where("m.user_id = ?", userID).OrderExpr("m.created_at DESC").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("memberships of user: %w", err)
+	}
+	out := make([]api.MembershipSummary, len(rows))
+	for i, r := range rows {
+		o := Org{Status: r.OrgStatus, AccreditedUntil: r.OrgUntil}
+		out[i] = api.MembershipSummary{OrgID: r.OrgID, OrgName: r.OrgName, Role: r.Role, Status: r.Status,
+			OrgStatus: o.StatusAt(now), Reason: r.Reason}
+	}
+	return out, nil
+}
+
+// Active lists the orgs where userID is an active member, with the role.
+// The realtime feed derives a connection's org and review streams from it.
+func (s *Service) Active(ctx context.Context, userID string) (map[string]string, error) {
+	var ms []Membership
+	err := s.db.NewSelect().Model(&ms).Column("org_id", "role").
+		Where("m.user_id = ? AND m.status = 'active'", userID).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("active memberships: %w", err)
+	}
+	roles := make(map[string]string, len(ms))
+	for _, m := range ms {
+		roles[m.OrgID] = m.Role
+	}
+	return roles, nil
+}
+
+// Role is userID's role in orgID when the membership is active; ok is false
+// otherwise. Tasks and reports use it for their rules.
+func (s *Service) Role(ctx context.Context, q bun.IDB, orgID, userID string) (role string, ok bool, err error) {
+	m, found, err := membership(ctx, q, orgID, userID)
+	if err != nil || !found || m.Status != api.MembershipActive {
+		return "", false, err
+	}
+	return m.Role, true, nil
+}
+

@@ -1,0 +1,132 @@
+// Package org owns accredited civil society organisations (CSOs): the public
+// registry, the accreditation lifecycle (suspend, revoke, renew, lapse),
+// invite codes and memberships with their roles. Other capabilities ask it
+// whether an org is accredited and what role a user holds there.
+package org
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// Org is an organisation row.
+type Org struct {
+	bun.BaseModel `bun:"table:orgs,alias:o"`
+
+	ID                  string    `bun:"id,pk"`
+	Name                string    `bun:"name"`
+	AccreditationNumber string    `bun:"accreditation_number"`
+	AccreditedUntil     time.Time `bun:"accredited_until"`
+	Status              string    `bun:"status"`
+	RegionCode          *string   `bun:"region_code"`
+	LapseAnnounced      bool      `bun:"lapse_announced"`
+	CreatedBy           *string   `bun:"created_by"`
+	CreatedAt           time.Time `bun:"created_at"`
+	UpdatedAt           time.Time `bun:"updated_at"`
+	MemberCount         int       `bun:"member_count,scanonly"`
+}
+
+// StatusAt is the org's accreditation status at now: "expired" once an
+// accredited org's validity has passed, whether or not anyone acted.
+func (o *Org) StatusAt(now time.Time) string {
+	if o.Status == api.OrgAccredited && now.After(o.AccreditedUntil) {
+		return api.OrgExpired
+	}
+	return o.Status
+}
+
+// Region is the org's region code, "" for a national org.
+func (o *Org) Region() string {
+	if o.RegionCode == nil {
+		return ""
+	}
+	return *o.RegionCode
+}
+
+// API is the registry view of the org at now.
+func (o *Org) API(now time.Time) api.Org {
+	return api.Org{ID: o.ID, Name: o.Name, AccreditationNumber: o.AccreditationNumber,
+		AccreditedUntil: o.AccreditedUntil.UTC(), Status: o.StatusAt(now), RegionCode: o.RegionCode,
+		MemberCount: o.MemberCount, CreatedAt: o.CreatedAt.UTC()}
+}
+
+// Service runs organisations and memberships.
+type Service struct {
+	db    *db.DB
+	log   *event.Log
+	users *auth.Service
+}
+
+// NewService wires the service.
+func NewService(d *db.DB, log *event.Log, users *auth.Service) *Service {
+	return &Service{db: d, log: log, users: users}
+}
+
+// Streams of an org, as the feed names them.
+func Stream(orgID string) string       { return "org:" + orgID }
+func ReviewStream(orgID string) string { return "review:" + orgID }
+
+// UserStream is a user's own stream.
+func UserStream(userID string) string { return "user:" + userID }
+
+func notFound() error { return problem.Errorf(problem.NotFound, "no such organisation") }
+
+// load reads one org with its member count; lock takes its row lock on
+// PostgreSQL (SQLite transactions already hold the write lock), so changes
+// to one org's memberships happen one after the other.
+func load(ctx context.Context, q bun.IDB, d *db.DB, id string, lock bool) (*Org, error) {
+	o := new(Org)
+	sel := q.NewSelect().Model(o).Where("o.id = ?", id)
+	if lock && d.Postgres() {
+		sel = sel.For("UPDATE")
+	} else {
+		sel = sel.ColumnExpr("o.*").ColumnExpr(memberCount)
+	}
+	if err := sel.Scan(ctx); err != nil {
+		if db.IsNoRows(err) {
+			return nil, notFound()
+		}
+		return nil, fmt.Errorf("load org: %w", err)
+	}
+	return o, nil
+}
+
+const memberCount = "(SELECT count(*) FROM memberships m WHERE m.org_id = o.id AND m.status = 'active') AS member_count"
+
+// notAccredited is the 409 that says why an org takes no new work.
+func notAccredited(o *Org, now time.Time) error {
+	return problem.New(problem.Conflict, "org-not-accredited",
+		"%s is %s and takes no new members, tasks or reports", o.Name, o.StatusAt(now))
+}
+
+// Accredited loads an org inside q and checks that it is accredited now:
+// a 404 when it does not exist, a 409 org-not-accredited otherwise. Tasks and
+// reports call it before taking new work.
+func (s *Service) Accredited(ctx context.Context, q bun.IDB, orgID string) (*Org, error) {
+	o, err := load(ctx, q, s.db, orgID, false)
+	if err != nil {
+		return nil, err
+	}
+	now, err := s.db.Now(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if o.StatusAt(now) != api.OrgAccredited {
+		return nil, notAccredited(o, now)
+	}
+	return o, nil
+}
+
+// Get reads an org.
+func (s *Service) Get(ctx context.Context, orgID string) (*Org, error) {
+	return load(ctx, s.db, s.db, orgID, false)
+}

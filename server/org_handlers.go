@@ -1,0 +1,235 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/region"
+)
+
+func (s *Server) handleCreateOrg(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.CreateOrgRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	o, err := s.orgs.Create(r.Context(), p, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/orgs/"+o.ID)
+	encode(w, http.StatusCreated, o)
+	return nil
+}
+
+func (s *Server) handleListOrgs(w http.ResponseWriter, r *http.Request) error {
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	status, err := oneOf(r, "status", api.OrgAccredited, api.OrgSuspended, api.OrgRevoked, api.OrgExpired)
+	if err != nil {
+		return err
+	}
+	reg, err := regionQuery(r)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.orgs.List(r.Context(), org.Filter{Status: status, Region: reg, Before: pg.Cursor, Limit: pg.fetch()})
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, paginate(orgs, pg, func(o api.Org) string { return o.ID }))
+	return nil
+}
+
+// regionQuery reads an optional ?region= code.
+func regionQuery(r *http.Request) (string, error) {
+	v := r.URL.Query().Get("region")
+	if v != "" && region.Validate(v) != nil {
+		return "", problem.New(problem.Malformed, "bad-query", "region must be a Kemendagri region code")
+	}
+	return v, nil
+}
+
+func (s *Server) handleGetOrg(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.orgs.Page(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, o)
+	return nil
+}
+
+func (s *Server) handleAccreditation(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.AccreditationRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	o, err := s.orgs.SetAccreditation(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, o)
+	return nil
+}
+
+func (s *Server) handleCreateInvite(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.InviteRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	inv, err := s.orgs.CreateInvite(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusCreated, inv)
+	return nil
+}
+
+func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.JoinRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	m, err := s.orgs.Join(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/orgs/"+m.OrgID+"/memberships/"+m.UserID)
+	encode(w, http.StatusCreated, m)
+	return nil
+}
+
+func (s *Server) handleListMemberships(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	status, err := oneOf(r, "status", api.MembershipPending, api.MembershipActive, api.MembershipRejected, api.MembershipRemoved, api.MembershipLeft)
+	if err != nil {
+		return err
+	}
+	f := org.ListFilter{Status: status, Limit: pg.fetch()}
+	if pg.Cursor != "" {
+		t, id, err := parseTimeKey(pg.Cursor)
+		if err != nil {
+			return err
+		}
+		f.Before = &org.Cursor{CreatedAt: t, UserID: id}
+	}
+	ms, err := s.orgs.Members(r.Context(), p, r.PathValue("id"), f)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, paginate(ms, pg, func(m api.Membership) string { return timeKey(m.CreatedAt, m.UserID) }))
+	return nil
+}
+
+func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.DecisionRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	m, err := s.orgs.Decide(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.RoleRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	m, err := s.orgs.SetRole(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) handleRemoveMembership(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	if err := s.orgs.Remove(r.Context(), p, r.PathValue("id"), r.PathValue("user_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	if !p.IsOfficer() && !p.IsAdmin() {
+		return problem.Errorf(problem.Forbidden, "only Bawaslu officers and admins read the audit trail")
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	es, err := s.audit.List(r.Context(), audit.Query{TargetType: q.Get("target_type"), TargetID: q.Get("target_id"), Before: pg.Cursor, Limit: pg.fetch()})
+	if err != nil {
+		return err
+	}
+	out := make([]api.AuditEntry, len(es))
+	for i := range es {
+		out[i] = es[i].API()
+	}
+	encode(w, http.StatusOK, paginate(out, pg, func(e api.AuditEntry) string { return e.ID }))
+	return nil
+}
