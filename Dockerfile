@@ -16,6 +16,9 @@
 # ---- build ------------------------------------------------------------------
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
+# The image pins GOTOOLCHAIN=local; should a cached golang:1.26 be older than
+# the patch release go.mod asks for, fetch that toolchain instead of failing.
+ENV GOTOOLCHAIN=auto
 
 # Modules first: this layer is reused until go.mod/go.sum change.
 COPY go.mod go.sum ./

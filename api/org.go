@@ -1,6 +1,9 @@
 package api
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Organisation accreditation statuses. "expired" is never stored: it is
 // computed when an accredited org's accredited_until has passed.
@@ -58,8 +61,8 @@ type CreateOrgRequest struct {
 // Validate checks the fields that need no database.
 func (r *CreateOrgRequest) Validate() []FieldError {
 	var c Check
-	c.Text("name", r.Name, 2, 200, false)
-	c.Text("accreditation_number", r.AccreditationNumber, 1, 100, false)
+	c.Text("name", strings.TrimSpace(r.Name), 2, 200, false)
+	c.Text("accreditation_number", strings.TrimSpace(r.AccreditationNumber), 1, 100, false)
 	if r.AccreditedUntil.IsZero() {
 		c.Fail("accredited_until", "is required")
 	}

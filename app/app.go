@@ -23,15 +23,20 @@ import (
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/server"
 )
 
 // Options are the settings the app is built from (cmd/jarimu's Config).
 type Options struct {
-	DatabaseURL     string
-	DataDir         string
-	MaxOpenConns    int
-	RedisURL        string
+	DatabaseURL  string
+	DataDir      string
+	MaxOpenConns int
+	RedisURL     string
+	RedisPrefix  string // prefix of every Redis key and channel ("jarimu:")
+	// Broker, when set, is used instead of one made from RedisURL (tests
+	// share a Memory broker between two apps to act as two instances).
+	Broker          realtime.Broker
 	JWTKeysFile     string
 	Keys            *auth.KeySet // used instead of JWTKeysFile when set (tests)
 	TokenIssuer     string
@@ -44,6 +49,7 @@ type Options struct {
 	Login               auth.Config // throttles; zero means defaults
 	MaxActiveClaims     int
 	EventRetention      time.Duration
+	ShutdownTimeout     time.Duration
 	AllowedOrigins      []string
 	Log                 *slog.Logger
 }
@@ -58,9 +64,12 @@ type App struct {
 	Idem   *idempotency.Store
 	Events *event.Log
 	Orgs   *org.Service
+	Hub    *realtime.Hub
+	Broker realtime.Broker
 	Server *server.Server
 
 	retention time.Duration
+	shutdown  time.Duration
 	closers   []func()
 	stop      context.CancelFunc
 	wg        sync.WaitGroup
@@ -75,7 +84,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.EventRetention == 0 {
 		o.EventRetention = 30 * 24 * time.Hour
 	}
-	a := &App{Log: o.Log, retention: o.EventRetention}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 15 * time.Second
+	}
+	a := &App{Log: o.Log, retention: o.EventRetention, shutdown: o.ShutdownTimeout}
 	if err := a.open(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -91,12 +103,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Auth = auth.NewService(a.DB, hasher, tokens, cfg, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
 	a.Events = event.NewLog(a.DB)
+	a.startFeed(o)
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth)
 	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
-		Orgs: a.Orgs, Audit: audit.NewTrail(a.DB), Ready: a.ready})
+		Orgs: a.Orgs, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Ready: a.ready})
 	return a, nil
 }
 
@@ -159,17 +172,42 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// Start runs the background jobs until Close.
+// startFeed makes the hub and the broker and plugs them into the event
+// log, so every committed event reaches the feed.
+func (a *App) startFeed(o Options) {
+	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams,
+		AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
+	switch {
+	case o.Broker != nil:
+		a.Broker = o.Broker
+	case a.Redis != nil:
+		prefix := o.RedisPrefix
+		if prefix == "" {
+			prefix = "jarimu:"
+		}
+		a.Broker = realtime.NewRedis(a.Redis, prefix, o.Log)
+	default:
+		a.Broker = realtime.NewMemory()
+	}
+	a.Events.SetPublisher(realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
+}
+
+// Start runs the feed and the background jobs until Close.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
+	a.Hub.Run()
+	a.wg.Go(func() { a.Broker.Run(ctx, a.Hub) })
 	a.wg.Go(func() { a.janitor(ctx) })
 }
 
-// Close stops the background jobs and closes Redis and the database.
+// Close ends the feed's connections (1001, so clients resume elsewhere),
+// stops the background jobs, then closes Redis and the database.
 func (a *App) Close() {
 	if a.stop != nil {
+		a.Hub.Close(a.shutdown)
 		a.stop()
 		a.wg.Wait()
+		a.stop = nil
 	}
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		a.closers[i]()

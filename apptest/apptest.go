@@ -48,6 +48,7 @@ func Start(t testing.TB, b dbtest.Backend, opts ...Option) *Env {
 	}
 	if u := os.Getenv("JARIMU_TEST_REDIS_URL"); u != "" && b == dbtest.Postgres {
 		o.RedisURL = u
+		o.RedisPrefix = "test:" + auth.NewID() + ":"
 	}
 	for _, opt := range opts {
 		opt(&o)

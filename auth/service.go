@@ -168,12 +168,25 @@ func (s *Service) signIn(ctx context.Context, u *User) (api.AuthResponse, error)
 // be active: a suspended or deleted account's tokens stop at once. The role
 // and region come from the database, the truth, not from the token.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, error) {
+	p, _, err := s.AuthenticateToken(ctx, token)
+	return p, err
+}
+
+// AuthenticateToken is Authenticate that also tells when the token expires
+// (the feed closes a connection then unless it gets a fresh token).
+func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principal, time.Time, error) {
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
-		return Principal{}, problem.New(problem.Unauthorized, "invalid-token", "the access token is missing, invalid or expired")
+		return Principal{}, time.Time{}, problem.New(problem.Unauthorized, "invalid-token", "the access token is missing, invalid or expired")
 	}
+	p, err := s.principal(ctx, claims.Subject)
+	return p, claims.ExpiresAt.Time, err
+}
+
+// principal loads the active account behind a token's subject.
+func (s *Service) principal(ctx context.Context, userID string) (Principal, error) {
 	u := new(User)
-	err = s.db.NewSelect().Model(u).Column("id", "role", "region_code", "status").Where("id = ?", claims.Subject).Scan(ctx)
+	err := s.db.NewSelect().Model(u).Column("id", "role", "region_code", "status").Where("id = ?", userID).Scan(ctx)
 	if db.IsNoRows(err) || err == nil && u.Status != api.UserActive {
 		return Principal{}, problem.New(problem.Unauthorized, "invalid-token", "the account of this token is not active")
 	}

@@ -21,8 +21,9 @@ const authPrefix = "/v1/auth/"
 type CallOption func(*callOptions)
 
 type callOptions struct {
-	key     string
-	noRetry bool
+	key       string
+	noRetry   bool
+	anonymous bool
 }
 
 // IdempotencyKey sends key (1 to 128 printable ASCII characters) as the
@@ -39,6 +40,13 @@ func IdempotencyKey(key string) CallOption {
 // noRetry makes a call answer after its first attempt, for health checks.
 func noRetry() CallOption {
 	return func(o *callOptions) { o.noRetry = true }
+}
+
+// anonymous makes a call without the access token, for the public registry:
+// it works the same signed in, signed out or with a session that has ended,
+// and never starts a refresh.
+func anonymous() CallOption {
+	return func(o *callOptions) { o.anonymous = true }
 }
 
 // request is one call, encoded once so that it can be sent again unchanged.
@@ -70,7 +78,7 @@ func (c *Client) newRequest(method, path string, query url.Values, in any, opts 
 		opt(&o)
 	}
 	signIn := strings.HasPrefix(path, authPrefix)
-	r := &request{method: method, path: path, url: c.base + path, auth: strings.HasPrefix(path, "/v1/") && !signIn}
+	r := &request{method: method, path: path, url: c.base + path, auth: strings.HasPrefix(path, "/v1/") && !signIn && !o.anonymous}
 	if len(query) > 0 {
 		r.url += "?" + query.Encode()
 	}

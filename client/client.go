@@ -20,6 +20,19 @@
 // Idempotency-Key (see IdempotencyKey), so a report, claim or alert sent over
 // a flaky network is never made twice.
 //
+// List calls (Orgs, Memberships, Audit) return one api.Page; All, or AllOrgs,
+// AllMemberships and AllAudit, follow the pages with range-over-func:
+//
+//	for o, err := range c.AllOrgs(ctx, client.OrgFilter{Status: api.OrgAccredited}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(o.Name)
+//	}
+//
+// The public registry (Orgs, Org) is read without the access token, so it
+// works signed out too.
+//
 // Errors answered by the server are *Error values; switch on their Type.
 package client
 

@@ -41,6 +41,7 @@ type seenRequest struct {
 	Path   string // escaped
 	Header http.Header
 	Body   string
+	Query  string // raw
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -67,7 +68,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 func (f *fakeServer) record(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
-	f.seen = append(f.seen, seenRequest{r.Method, r.URL.EscapedPath(), r.Header.Clone(), string(b)})
+	f.seen = append(f.seen, seenRequest{r.Method, r.URL.EscapedPath(), r.Header.Clone(), string(b), r.URL.RawQuery})
 	f.mu.Unlock()
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	if _, pattern := f.mux.Handler(r); pattern != "" {

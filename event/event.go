@@ -133,7 +133,16 @@ func (l *Log) Head(ctx context.Context, stream string) (int64, error) {
 
 // Heads returns the last seq of each stream (absent streams: 0).
 func (l *Log) Heads(ctx context.Context, streams []string) (map[string]int64, error) {
+	return Heads(ctx, l.db, streams)
+}
+
+// Heads returns the last seq of each stream as q sees it; inside a
+// transaction, every event committed later has a higher seq.
+func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, error) {
 	heads := make(map[string]int64, len(streams))
+	for _, s := range streams {
+		heads[s] = 0
+	}
 	if len(streams) == 0 {
 		return heads, nil
 	}
@@ -141,7 +150,7 @@ func (l *Log) Heads(ctx context.Context, streams []string) (map[string]int64, er
 		Stream string `bun:"stream"`
 		Seq    int64  `bun:"seq"`
 	}
-	err := l.db.NewSelect().Table("event_streams").Column("stream", "seq").
+	err := q.NewSelect().Table("event_streams").Column("stream", "seq").
 		Where("stream IN (?)", bun.In(streams)).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("stream heads: %w", err)

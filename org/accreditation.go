@@ -61,7 +61,7 @@ func (s *Service) SetAccreditation(ctx context.Context, p auth.Principal, orgID 
 			if !req.Until.After(now) {
 				return problem.Validation(api.FieldError{Field: "until", Message: "must be in the future"})
 			}
-			o.AccreditedUntil = req.Until.UTC()
+			o.AccreditedUntil = req.Until.UTC().Truncate(time.Microsecond)
 		}
 		o.Status, o.UpdatedAt, o.LapseAnnounced = to, now, false
 		if _, err := tx.NewUpdate().Model(o).Column("status", "accredited_until", "updated_at", "lapse_announced").WherePK().Exec(ctx); err != nil {

@@ -47,15 +47,34 @@ func isNoRows(err error) bool { return db.IsNoRows(err) }
 // decided is the payload of membership.decided, sent to the member's own
 // stream for every change of their membership's status.
 type decided struct {
-	OrgID   string `json:"org_id"`
-	OrgName string `json:"org_name"`
-	Status  string `json:"status"`
-	Role    string `json:"role"`
-	Reason  string `json:"reason,omitempty"`
+	OrgID   string          `json:"org_id"`
+	OrgName string          `json:"org_name"`
+	Status  string          `json:"status"`
+	Role    string          `json:"role"`
+	Reason  string          `json:"reason,omitempty"`
+	Feed    *api.FeedChange `json:"feed"`
 }
 
-func decidedData(o *Org, m *Membership) decided {
-	return decided{OrgID: o.ID, OrgName: o.Name, Status: m.Status, Role: m.Role, Reason: m.Reason}
+// notifyMember appends name (membership.decided or .role_changed) to the
+// member's stream, saying which org streams their open feed connections
+// gain (from the seq committed now) or lose.
+func notifyMember(ctx context.Context, tx bun.Tx, name string, o *Org, m *Membership) error {
+	feed := &api.FeedChange{Remove: []string{Stream(o.ID), ReviewStream(o.ID)}}
+	if m.Status == api.MembershipActive {
+		streams := []string{Stream(o.ID)}
+		feed.Remove = []string{ReviewStream(o.ID)}
+		if m.Role == api.RoleCoordinator {
+			streams, feed.Remove = append(streams, ReviewStream(o.ID)), nil
+		}
+		heads, err := event.Heads(ctx, tx, streams)
+		if err != nil {
+			return err
+		}
+		feed.Add = heads
+	}
+	d := decided{OrgID: o.ID, OrgName: o.Name, Status: m.Status, Role: m.Role, Reason: m.Reason, Feed: feed}
+	_, err := event.Append(ctx, tx, UserStream(m.UserID), name, d)
+	return err
 }
 
 func membershipNotFound() error { return problem.Errorf(problem.NotFound, "no such membership") }
@@ -85,8 +104,13 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req 
 	if p.Role != api.RoleVolunteer {
 		return api.Membership{}, problem.New(problem.Forbidden, "staff-cannot-join", "Bawaslu officers and admins do not join organisations")
 	}
+	// Read outside the transaction: a pool read inside it can starve the pool.
+	names, err := s.users.Names(ctx, []string{p.UserID})
+	if err != nil {
+		return api.Membership{}, err
+	}
 	var out api.Membership
-	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		o, err := load(ctx, tx, s.db, orgID, true)
 		if err != nil {
 			return err
@@ -98,11 +122,11 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req 
 		if o.StatusAt(now) != api.OrgAccredited {
 			return notAccredited(o, now)
 		}
-		m, err := s.upsertRequest(ctx, tx, orgID, p.UserID, now)
+		m, removed, err := s.upsertRequest(ctx, tx, orgID, p.UserID, now)
 		if err != nil {
 			return err
 		}
-		if req.InviteCode != nil {
+		if req.InviteCode != nil && !removed {
 			if err := useInvite(ctx, tx, orgID, *req.InviteCode, now); err != nil {
 				return err
 			}
@@ -110,13 +134,9 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req 
 			if _, err := tx.NewUpdate().Model(m).Column("status", "decided_at").WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("activate membership: %w", err)
 			}
-			if _, err := event.Append(ctx, tx, UserStream(p.UserID), "membership.decided", decidedData(o, m)); err != nil {
+			if err := notifyMember(ctx, tx, "membership.decided", o, m); err != nil {
 				return err
 			}
-		}
-		names, err := s.users.Names(ctx, []string{p.UserID})
-		if err != nil {
-			return err
 		}
 		out = m.API(names[p.UserID])
 		_, err = event.Append(ctx, tx, ReviewStream(orgID), "membership.requested", out)
@@ -129,15 +149,18 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req 
 }
 
 // upsertRequest makes the membership pending: a new row, or an old one that
-// was rejected, removed or left. A pending or active one is a 409.
-func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID string, now time.Time) (*Membership, error) {
+// was rejected, removed or left. A pending or active one is a 409. removed
+// tells that a coordinator had removed this member: an invite code does not
+// bring them back, a coordinator decides.
+func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID string, now time.Time) (*Membership, bool, error) {
 	m, ok, err := membership(ctx, tx, orgID, userID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if ok && (m.Status == api.MembershipPending || m.Status == api.MembershipActive) {
-		return nil, problem.New(problem.Conflict, "membership-exists", "you already have a %s membership here", m.Status)
+		return nil, false, problem.New(problem.Conflict, "membership-exists", "you already have a %s membership here", m.Status)
 	}
+	removed := ok && m.Status == api.MembershipRemoved
 	fresh := &Membership{OrgID: orgID, UserID: userID, Role: api.RoleMember, Status: api.MembershipPending, CreatedAt: now, UpdatedAt: now}
 	if !ok {
 		_, err = tx.NewInsert().Model(fresh).Exec(ctx)
@@ -146,9 +169,9 @@ func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID st
 			Set("reason = ''").Set("decided_by = NULL").Set("decided_at = NULL").WherePK().Exec(ctx)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("request membership: %w", err)
+		return nil, false, fmt.Errorf("request membership: %w", err)
 	}
-	return fresh, nil
+	return fresh, removed, nil
 }
 
 // Decide approves or rejects a pending membership (the org's coordinators).
@@ -156,7 +179,7 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID st
 	if req.Decision == "reject" && req.Reason == "" {
 		return api.Membership{}, problem.Validation(api.FieldError{Field: "reason", Message: "a rejection needs a reason the volunteer will see"})
 	}
-	return s.change(ctx, p, orgID, userID, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+	return s.change(ctx, p, orgID, userID, false, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
 		if m.Status != api.MembershipPending {
 			return "", problem.New(problem.Conflict, "not-pending", "this membership is %s, not pending", m.Status)
 		}
@@ -169,15 +192,14 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID st
 			m.Status = api.MembershipRejected
 		}
 		m.Reason, m.DecidedBy, m.DecidedAt = req.Reason, &p.UserID, &now
-		_, err := event.Append(ctx, tx, UserStream(m.UserID), "membership.decided", decidedData(o, m))
-		return "membership." + req.Decision, err
+		return "membership." + req.Decision, notifyMember(ctx, tx, "membership.decided", o, m)
 	})
 }
 
 // SetRole makes an active member a coordinator or a member again. The last
 // coordinator cannot be demoted.
 func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID string, req api.RoleRequest) (api.Membership, error) {
-	return s.change(ctx, p, orgID, userID, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+	return s.change(ctx, p, orgID, userID, false, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
 		if m.Status != api.MembershipActive {
 			return "", problem.New(problem.Conflict, "not-active", "only active members have roles; this one is %s", m.Status)
 		}
@@ -190,16 +212,14 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 			}
 		}
 		m.Role = req.Role
-		_, err := event.Append(ctx, tx, UserStream(m.UserID), "membership.role_changed",
-			map[string]string{"org_id": o.ID, "org_name": o.Name, "role": m.Role})
-		return "membership.role_change", err
+		return "membership.role_change", notifyMember(ctx, tx, "membership.role_changed", o, m)
 	})
 }
 
 // Remove ends a membership: a coordinator removes a member, or a member
 // leaves (or withdraws a pending request). The last coordinator stays.
 func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID string) error {
-	_, err := s.change(ctx, p, orgID, userID, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+	_, err := s.change(ctx, p, orgID, userID, true, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
 		if m.Status != api.MembershipPending && m.Status != api.MembershipActive {
 			return "", problem.New(problem.Conflict, "not-active", "this membership is already %s", m.Status)
 		}
@@ -214,8 +234,7 @@ func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID st
 			action, m.Status = "membership.leave", api.MembershipLeft
 		}
 		m.DecidedBy, m.DecidedAt = &p.UserID, &now
-		_, err := event.Append(ctx, tx, UserStream(m.UserID), "membership.decided", decidedData(o, m))
-		return action, err
+		return action, notifyMember(ctx, tx, "membership.decided", o, m)
 	})
 	return err
 }
@@ -240,14 +259,17 @@ func (s *Service) keepOneCoordinator(ctx context.Context, tx bun.Tx, orgID strin
 type changeFunc func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error)
 
 // change runs one membership change in a transaction with the org locked:
-// the caller must be the org's coordinator, or (for Remove) the member; a
-// membership the caller may not see is a 404.
-func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID string, fn changeFunc) (api.Membership, error) {
+// the caller must be the org's coordinator, or the member when self allows
+// it (leaving); a membership the caller may not see is a 404.
+func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID string, self bool, fn changeFunc) (api.Membership, error) {
 	var out api.Membership
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		o, err := load(ctx, tx, s.db, orgID, true)
-		if err != nil {
+		if problem.KindOf(err) == problem.NotFound {
 			return membershipNotFound()
+		}
+		if err != nil {
+			return err
 		}
 		coord, err := s.isCoordinator(ctx, tx, orgID, p.UserID)
 		if err != nil {
@@ -260,6 +282,9 @@ func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID st
 		if !ok || !coord && userID != p.UserID {
 			return membershipNotFound()
 		}
+		if !coord && !self {
+			return problem.Errorf(problem.Forbidden, "only this organisation's coordinators do this")
+		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err
@@ -268,9 +293,6 @@ func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID st
 		action, err := fn(ctx, tx, o, m, now)
 		if err != nil {
 			return err
-		}
-		if !coord && action != "membership.leave" && action != "" {
-			return problem.Errorf(problem.Forbidden, "only coordinators do this")
 		}
 		out = m.API("")
 		if action == "" {
@@ -399,4 +421,3 @@ func (s *Service) Role(ctx context.Context, q bun.IDB, orgID, userID string) (ro
 	}
 	return m.Role, true, nil
 }
-

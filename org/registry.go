@@ -13,7 +13,6 @@ import (
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
-	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/region"
 )
@@ -40,7 +39,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateOr
 			return problem.Validation(api.FieldError{Field: "accredited_until", Message: "must be in the future"})
 		}
 		o := &Org{ID: auth.NewID(), Name: strings.TrimSpace(req.Name), AccreditationNumber: strings.TrimSpace(req.AccreditationNumber),
-			AccreditedUntil: req.AccreditedUntil.UTC(), Status: api.OrgAccredited, RegionCode: req.RegionCode,
+			AccreditedUntil: req.AccreditedUntil.UTC().Truncate(time.Microsecond), Status: api.OrgAccredited, RegionCode: req.RegionCode,
 			CreatedBy: &p.UserID, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 			if db.IsUniqueViolation(err) {
@@ -95,8 +94,7 @@ func (s *Service) addFirstCoordinator(ctx context.Context, tx bun.Tx, o *Org, u 
 	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 		return fmt.Errorf("add coordinator: %w", err)
 	}
-	_, err := event.Append(ctx, tx, UserStream(u.ID), "membership.decided", decidedData(o, m))
-	return err
+	return notifyMember(ctx, tx, "membership.decided", o, m)
 }
 
 // Filter narrows the registry list.

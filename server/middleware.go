@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -183,4 +185,14 @@ func principal(r *http.Request) (auth.Principal, error) {
 		return auth.Principal{}, problem.New(problem.Unauthorized, "unauthenticated", "this call needs \"Authorization: Bearer <access token>\"")
 	}
 	return p, nil
+}
+
+// Hijack lets the feed's websocket upgrade take over the connection.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the response writer cannot be hijacked")
+	}
+	w.status = http.StatusSwitchingProtocols
+	return h.Hijack()
 }

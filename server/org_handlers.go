@@ -5,6 +5,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/region"
@@ -44,7 +45,11 @@ func (s *Server) handleListOrgs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	orgs, err := s.orgs.List(r.Context(), org.Filter{Status: status, Region: reg, Before: pg.Cursor, Limit: pg.fetch()})
+	before, err := pg.idCursor()
+	if err != nil {
+		return err
+	}
+	orgs, err := s.orgs.List(r.Context(), org.Filter{Status: status, Region: reg, Before: before, Limit: pg.fetch()})
 	if err != nil {
 		return err
 	}
@@ -214,15 +219,19 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !p.IsOfficer() && !p.IsAdmin() {
-		return problem.Errorf(problem.Forbidden, "only Bawaslu officers and admins read the audit trail")
+	q := r.URL.Query()
+	if err := s.canReadAudit(r, p, q.Get("target_type"), q.Get("target_id")); err != nil {
+		return err
 	}
 	pg, err := pageOf(r)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	es, err := s.audit.List(r.Context(), audit.Query{TargetType: q.Get("target_type"), TargetID: q.Get("target_id"), Before: pg.Cursor, Limit: pg.fetch()})
+	before, err := pg.idCursor()
+	if err != nil {
+		return err
+	}
+	es, err := s.audit.List(r.Context(), audit.Query{TargetType: q.Get("target_type"), TargetID: q.Get("target_id"), Before: before, Limit: pg.fetch()})
 	if err != nil {
 		return err
 	}
@@ -231,5 +240,26 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
 		out[i] = es[i].API()
 	}
 	encode(w, http.StatusOK, paginate(out, pg, func(e api.AuditEntry) string { return e.ID }))
+	return nil
+}
+
+// canReadAudit lets admins and national officers read the whole trail; a
+// regional officer reads the trail of one organisation within their region.
+func (s *Server) canReadAudit(r *http.Request, p auth.Principal, targetType, targetID string) error {
+	switch {
+	case p.IsAdmin() || p.IsOfficer() && p.Region == "":
+		return nil
+	case !p.IsOfficer():
+		return problem.Errorf(problem.Forbidden, "only Bawaslu officers and admins read the audit trail")
+	case targetType != "org" || targetID == "":
+		return problem.Errorf(problem.Forbidden, "a regional officer reads the trail of one organisation: target_type=org&target_id=...")
+	}
+	o, err := s.orgs.Get(r.Context(), targetID)
+	if err != nil {
+		return err
+	}
+	if !p.Covers(o.Region()) {
+		return problem.Errorf(problem.Forbidden, "this organisation is outside your region")
+	}
 	return nil
 }

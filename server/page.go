@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/problem"
 )
@@ -82,4 +84,15 @@ func oneOf(r *http.Request, name string, allowed ...string) (string, error) {
 		}
 	}
 	return "", problem.New(problem.Malformed, "bad-query", "%s must be one of: %s", name, strings.Join(allowed, ", "))
+}
+
+// idCursor is the cursor of a list ordered by id: it must be a UUID.
+func (p page) idCursor() (string, error) {
+	if p.Cursor == "" {
+		return "", nil
+	}
+	if _, err := uuid.Parse(p.Cursor); err != nil || len(p.Cursor) != 36 {
+		return "", problem.New(problem.Malformed, "bad-cursor", "the cursor is not one this server gave out")
+	}
+	return p.Cursor, nil
 }

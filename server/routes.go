@@ -27,4 +27,8 @@ func (s *Server) routes() {
 	s.handle("PATCH /v1/orgs/{id}/memberships/{user_id}", s.handleSetRole)
 	s.handle("DELETE /v1/orgs/{id}/memberships/{user_id}", s.handleRemoveMembership)
 	s.handle("GET /v1/audit", s.handleAudit)
+
+	if s.feed != nil {
+		s.mux.Handle("GET /v1/feed", s.feed)
+	}
 }

@@ -25,6 +25,7 @@ type Deps struct {
 	Idempotency *idempotency.Store
 	Orgs        *org.Service
 	Audit       *audit.Trail
+	Feed        http.Handler // GET /v1/feed, the websocket
 	// Ready checks the dependencies (database, Redis) for /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -37,6 +38,7 @@ type Server struct {
 	idem     *idempotency.Store
 	orgs     *org.Service
 	audit    *audit.Trail
+	feed     http.Handler
 	ready    func(ctx context.Context) error
 	draining atomic.Bool
 	mux      *http.ServeMux
@@ -45,7 +47,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, audit: d.Audit, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, audit: d.Audit, feed: d.Feed, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s

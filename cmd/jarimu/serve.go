@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/jarimu/jarimu/app"
@@ -41,7 +42,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, RedisURL: c.RedisURL, JWTKeysFile: c.JWTKeysFile,
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes,
-		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention,
+		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
 		AllowedOrigins: c.AllowedOrigins, Log: log,
 	}
 }
@@ -54,6 +55,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(c, stderr)
+	raiseFileLimit(log)
 	a, err := app.New(ctx, options(c, log))
 	if err != nil {
 		return err
@@ -100,4 +102,24 @@ func shutdown(srv *server.Server, hs *http.Server, timeout time.Duration, log *s
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// raiseFileLimit lifts the open-file soft limit to the hard limit: each feed
+// connection holds a socket, and the default soft limit (often 1024) would
+// cap an instance at about a thousand volunteers.
+func raiseFileLimit(log *slog.Logger) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		log.Warn("read open-file limit", slog.String("error", err.Error()))
+		return
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			log.Warn("raise open-file limit", slog.String("error", err.Error()))
+		}
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	log.Info("open-file limit", slog.Uint64("limit", lim.Cur),
+		slog.Uint64("feed_connections_possible", lim.Cur-min(lim.Cur, 200)))
 }

@@ -43,7 +43,7 @@ CREATE TABLE orgs (
     updated_at           {{.TS}} NOT NULL
 );
 --bun:split
-CREATE UNIQUE INDEX orgs_accreditation_number_key ON orgs (accreditation_number);
+CREATE UNIQUE INDEX orgs_accreditation_number_key ON orgs (upper(accreditation_number));
 --bun:split
 CREATE TABLE memberships (
     org_id     TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,

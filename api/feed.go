@@ -1,0 +1,79 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// FeedSubprotocol is the websocket subprotocol of the feed (GET /v1/feed).
+const FeedSubprotocol = "jarimu.v1"
+
+// Feed close codes.
+const (
+	CloseGoingAway     = 1001 // the server is shutting down: reconnect elsewhere and resume
+	CloseBadFrame      = 4400 // a frame was not JSON, too large, binary or of an unknown type
+	CloseUnauthorized  = 4401 // token missing, invalid or expired
+	CloseHelloTimeout  = 4408 // no hello within 10 s
+	CloseTooSlow       = 4429 // the client could not keep up: reconnect and resume
+	MaxClientFrameSize = 4096 // bytes of one inbound frame
+)
+
+// ClientFrame is any frame a client sends: hello, token, ack or ping.
+type ClientFrame struct {
+	Type   string           `json:"type"`
+	Token  string           `json:"token,omitempty"`
+	Resume map[string]int64 `json:"resume,omitempty"`
+	Stream string           `json:"stream,omitempty"`
+	Seq    int64            `json:"seq,omitempty"`
+}
+
+// StreamPosition names a stream and the last seq given out on it.
+type StreamPosition struct {
+	Name string `json:"name"`
+	Seq  int64  `json:"seq"`
+}
+
+// Welcome answers a hello.
+type Welcome struct {
+	Type         string           `json:"type"` // "welcome"
+	Session      string           `json:"session"`
+	Streams      []StreamPosition `json:"streams"`
+	PingInterval int              `json:"ping_interval"` // seconds
+}
+
+// EventFrame carries one event of a stream. Per stream, Seq rises by exactly
+// one within a connection.
+type EventFrame struct {
+	Type   string          `json:"type"` // "event"
+	Stream string          `json:"stream"`
+	Seq    int64           `json:"seq"`
+	ID     string          `json:"id"`
+	Event  string          `json:"event"`
+	At     time.Time       `json:"at"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// ResetFrame says a stream's history no longer reaches the asked seq: reload
+// by REST, then continue from Seq.
+type ResetFrame struct {
+	Type   string `json:"type"` // "reset"
+	Stream string `json:"stream"`
+	Seq    int64  `json:"seq"`
+}
+
+// StreamFrame tells the client that a stream joined ("subscribed", events
+// follow after Seq) or left ("unsubscribed") this connection, e.g. when a
+// membership was approved or ended.
+type StreamFrame struct {
+	Type   string `json:"type"` // "subscribed" or "unsubscribed"
+	Stream string `json:"stream"`
+	Seq    int64  `json:"seq"`
+}
+
+// FeedChange rides in the data of membership events on a user's stream
+// (under "feed") and tells the feed which streams the user's connections gain
+// (with the seq they start after) or lose.
+type FeedChange struct {
+	Add    map[string]int64 `json:"add,omitempty"`
+	Remove []string         `json:"remove,omitempty"`
+}

@@ -1,0 +1,106 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/event"
+)
+
+// Client frame limits.
+const (
+	maxResumeStreams = 256
+	maxStreamName    = 128
+)
+
+// errBadFrame is wrapped by every reason a client frame is refused.
+var errBadFrame = errors.New("bad frame")
+
+// DecodeClientFrame parses and checks one inbound frame strictly: one JSON
+// object, known fields only (exact lower-case keys), a known type, and the
+// fields that type needs. Any fault wraps errBadFrame (close 4400).
+func DecodeClientFrame(b []byte) (api.ClientFrame, error) {
+	var f api.ClientFrame
+	if len(b) > api.MaxClientFrameSize {
+		return f, fmt.Errorf("%w: larger than %d bytes", errBadFrame, api.MaxClientFrameSize)
+	}
+	if err := lowerCaseKeys(b); err != nil {
+		return f, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return f, fmt.Errorf("%w: %v", errBadFrame, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return f, fmt.Errorf("%w: data after the JSON object", errBadFrame)
+	}
+	return f, checkFrame(f)
+}
+
+// lowerCaseKeys refuses top-level keys that are not spelled exactly, since
+// Go's decoder would match "TYPE" to "type".
+func lowerCaseKeys(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("%w: not a JSON object", errBadFrame)
+	}
+	for k := range raw {
+		if k != strings.ToLower(k) {
+			return fmt.Errorf("%w: field %q must be lower case", errBadFrame, k)
+		}
+	}
+	return nil
+}
+
+func checkFrame(f api.ClientFrame) error {
+	switch f.Type {
+	case "hello":
+		if len(f.Resume) > maxResumeStreams {
+			return fmt.Errorf("%w: resume names more than %d streams", errBadFrame, maxResumeStreams)
+		}
+		for s, seq := range f.Resume {
+			if s == "" || len(s) > maxStreamName || seq < 0 {
+				return fmt.Errorf("%w: resume entry %q: %d", errBadFrame, s, seq)
+			}
+		}
+	case "token":
+		if f.Token == "" {
+			return fmt.Errorf("%w: token frame without a token", errBadFrame)
+		}
+	case "ack":
+		if f.Stream == "" || len(f.Stream) > maxStreamName || f.Seq < 1 {
+			return fmt.Errorf("%w: ack needs a stream and a seq of at least 1", errBadFrame)
+		}
+	case "ping":
+	default:
+		return fmt.Errorf("%w: unknown type %q", errBadFrame, f.Type)
+	}
+	return nil
+}
+
+// encodeEvent is an event as its feed frame.
+func encodeEvent(ev *event.Event) []byte {
+	b, _ := json.Marshal(api.EventFrame{Type: "event", Stream: ev.Stream, Seq: ev.Seq, ID: ev.ID,
+		Event: ev.Name, At: ev.At.UTC(), Data: ev.Data})
+	return b
+}
+
+// feedChange reads the "feed" member of a membership event's data, if any.
+func feedChange(ev *event.Event) *api.FeedChange {
+	if !strings.HasPrefix(ev.Stream, "user:") || !strings.HasPrefix(ev.Name, "membership.") {
+		return nil
+	}
+	var d struct {
+		Feed *api.FeedChange `json:"feed"`
+	}
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return nil
+	}
+	return d.Feed
+}

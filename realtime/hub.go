@@ -1,0 +1,351 @@
+// Package realtime is the websocket feed (GET /v1/feed): the hello/welcome
+// handshake, one reader and one writer goroutine per connection with a
+// bounded queue, the hub that fans each committed event out to the
+// connections on its stream (encoded once per broadcast), brokers that carry
+// events between instances (in-process, Redis), and healing from the
+// database so that nothing is lost: per connection when a seq is skipped,
+// and per instance on a timer and whenever the broker may have dropped
+// something.
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/jarimu/jarimu/event"
+)
+
+// Log is what the feed reads from the event log (*event.Log).
+type Log interface {
+	After(ctx context.Context, stream string, after int64, limit int) ([]event.Event, error)
+	Heads(ctx context.Context, streams []string) (map[string]int64, error)
+	Oldest(ctx context.Context, stream string) (int64, error)
+}
+
+// Authenticator verifies an access token: whose it is and when it expires.
+type Authenticator func(ctx context.Context, token string) (userID string, expires time.Time, err error)
+
+// StreamsOf lists the streams a user's connection listens to now.
+type StreamsOf func(ctx context.Context, userID string) ([]string, error)
+
+// AckSink records a client's ack (everything up to seq on stream received).
+type AckSink func(ctx context.Context, userID, stream string, seq int64, at time.Time)
+
+// Options configure the hub. Zero durations and sizes take the defaults.
+type Options struct {
+	Log            Log
+	Auth           Authenticator
+	Streams        StreamsOf
+	Acks           AckSink
+	AllowedOrigins []string      // browser origins allowed; none: same host only
+	PingInterval   time.Duration // 25 s
+	HelloTimeout   time.Duration // 10 s
+	WriteTimeout   time.Duration // 10 s per frame
+	QueueSize      int           // 64 frames per connection
+	SyncInterval   time.Duration // 5 s between checks of the log for missed events
+	Logger         *slog.Logger
+	Metrics        *Metrics
+}
+
+func (o *Options) defaults() {
+	if o.PingInterval == 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.HelloTimeout == 0 {
+		o.HelloTimeout = 10 * time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.QueueSize == 0 {
+		o.QueueSize = 64
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = &Metrics{}
+	}
+}
+
+// Metrics count what the hub does; read them with atomic loads.
+type Metrics struct {
+	Connections  atomic.Int64 // open now
+	Delivered    atomic.Int64 // event frames written
+	Healed       atomic.Int64 // events read back from the database to fill gaps
+	SlowKicked   atomic.Int64 // connections closed with 4429
+	Routed       atomic.Int64 // events fanned out by this hub
+	DroppedInput atomic.Int64 // deliveries dropped because the hub's input was full
+}
+
+// Hub fans events out to this instance's connections.
+type Hub struct {
+	o        Options
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	streams map[string]map[*conn]struct{}
+	routed  map[string]int64 // highest seq fanned out per stream
+	conns   map[*conn]struct{}
+	closing bool
+
+	in     chan []event.Event
+	heal   chan struct{}
+	stop   chan struct{}
+	wg     sync.WaitGroup // the hub's own goroutines
+	connWG sync.WaitGroup // connection handlers
+}
+
+// NewHub makes a hub; Run starts it.
+func NewHub(o Options) *Hub {
+	o.defaults()
+	h := &Hub{o: o, streams: map[string]map[*conn]struct{}{}, routed: map[string]int64{},
+		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), heal: make(chan struct{}, 1),
+		stop: make(chan struct{})}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		WriteBufferPool: &sync.Pool{},
+		Subprotocols:    []string{"jarimu.v1"},
+		CheckOrigin:     h.checkOrigin,
+	}
+	return h
+}
+
+// Metrics are the hub's counters.
+func (h *Hub) Metrics() *Metrics { return h.o.Metrics }
+
+// Run fans out deliveries and checks the log for missed events until Close.
+func (h *Hub) Run() {
+	h.wg.Go(h.deliverLoop)
+	h.wg.Go(h.syncLoop)
+}
+
+// Publish hands committed events to local connections; it never blocks. If
+// the hub is far behind, the events are dropped here and found again by the
+// next sync from the database. It satisfies event.Publisher.
+func (h *Hub) Publish(_ context.Context, events []event.Event) { h.Deliver(events) }
+
+// Deliver is Publish for brokers.
+func (h *Hub) Deliver(events []event.Event) {
+	select {
+	case h.in <- events:
+	default:
+		h.o.Metrics.DroppedInput.Add(1)
+		h.Heal()
+	}
+}
+
+// Heal asks for a check of every stream served here against the log, e.g.
+// after the broker reconnected and may have missed events.
+func (h *Hub) Heal() {
+	select {
+	case h.heal <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Hub) deliverLoop() {
+	for {
+		select {
+		case <-h.stop:
+			return
+		case evs := <-h.in:
+			for i := range evs {
+				h.route(&evs[i], nil)
+			}
+		}
+	}
+}
+
+func (h *Hub) syncLoop() {
+	t := time.NewTicker(h.o.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		case <-h.heal:
+		}
+		h.sync()
+	}
+}
+
+// sync reads the heads of every stream served here and routes what the hub
+// has not seen: events a broker dropped or delivered late.
+func (h *Hub) sync() {
+	ctx, cancel := context.WithTimeout(context.Background(), h.o.SyncInterval+10*time.Second)
+	defer cancel()
+	positions := h.positions()
+	names := make([]string, 0, len(positions))
+	for s := range positions {
+		names = append(names, s)
+	}
+	for start := 0; start < len(names); start += 500 {
+		batch := names[start:min(start+500, len(names))]
+		heads, err := h.o.Log.Heads(ctx, batch)
+		if err != nil {
+			h.o.Logger.Warn("feed sync: read heads", slog.String("error", err.Error()))
+			return
+		}
+		for _, s := range batch {
+			if heads[s] > positions[s] {
+				h.catchUp(ctx, s, positions[s])
+			}
+		}
+	}
+}
+
+func (h *Hub) catchUp(ctx context.Context, stream string, after int64) {
+	evs, err := h.o.Log.After(ctx, stream, after, 1000)
+	if err != nil {
+		h.o.Logger.Warn("feed sync: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+		return
+	}
+	h.o.Metrics.Healed.Add(int64(len(evs)))
+	for i := range evs {
+		h.route(&evs[i], nil)
+	}
+}
+
+// positions snapshots the highest seq routed per served stream.
+func (h *Hub) positions() map[string]int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := make(map[string]int64, len(h.streams))
+	for s := range h.streams {
+		p[s] = h.routed[s]
+	}
+	return p
+}
+
+// route fans one event out to the connections on its stream, encoding it
+// once. An event at or below the stream's routed seq was already sent (or
+// is healed by each connection from the log). A connection whose queue is
+// full is closed with 4429 and never slows the others.
+func (h *Hub) route(ev *event.Event, _ *conn) {
+	h.mu.Lock()
+	set := h.streams[ev.Stream]
+	if len(set) == 0 || ev.Seq <= h.routed[ev.Stream] {
+		h.mu.Unlock()
+		return
+	}
+	h.routed[ev.Stream] = ev.Seq
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encodeEvent(ev))
+	if err != nil {
+		h.mu.Unlock()
+		return
+	}
+	var slow []*conn
+	for c := range set {
+		if !c.enqueue(item{ev: ev, pm: pm}) {
+			slow = append(slow, c)
+		}
+	}
+	h.mu.Unlock()
+	h.o.Metrics.Routed.Add(1)
+	for _, c := range slow {
+		h.o.Metrics.SlowKicked.Add(1)
+		go c.close(4429, "too slow: reconnect and resume")
+	}
+}
+
+// subscribe adds c to stream's routing; at is where c starts (the routed
+// position never goes below it, so a sync does not replay older events).
+func (h *Hub) subscribe(c *conn, stream string, at int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	set, ok := h.streams[stream]
+	if !ok {
+		set = map[*conn]struct{}{}
+		h.streams[stream] = set
+	}
+	set[c] = struct{}{}
+	if at > h.routed[stream] {
+		h.routed[stream] = at
+	}
+}
+
+// unsubscribe removes c from stream; an unserved stream is forgotten.
+func (h *Hub) unsubscribe(c *conn, stream string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.unsubscribeLocked(c, stream)
+}
+
+func (h *Hub) unsubscribeLocked(c *conn, stream string) {
+	set := h.streams[stream]
+	delete(set, c)
+	if len(set) == 0 {
+		delete(h.streams, stream)
+		delete(h.routed, stream)
+	}
+}
+
+// register adds a connection; false once the hub is closing.
+func (h *Hub) register(c *conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	h.o.Metrics.Connections.Add(1)
+	return true
+}
+
+// unregister removes a connection from every stream.
+func (h *Hub) unregister(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.conns[c]; !ok {
+		return
+	}
+	delete(h.conns, c)
+	for s := range h.streams {
+		if _, ok := h.streams[s][c]; ok {
+			h.unsubscribeLocked(c, s)
+		}
+	}
+	h.o.Metrics.Connections.Add(-1)
+}
+
+// Close closes every connection with 1001 (going away) so clients resume on
+// another instance, waits up to timeout for them, and stops the hub.
+// http.Server.Shutdown does not close hijacked websockets; this does.
+func (h *Hub) Close(timeout time.Duration) {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		go c.close(1001, "server going away")
+	}
+	done := make(chan struct{})
+	go func() { h.connWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		for _, c := range conns {
+			c.ws.NetConn().Close()
+		}
+		<-done
+	}
+	close(h.stop)
+	h.wg.Wait()
+}
+
+// Connections is the number of open feed connections.
+func (h *Hub) Connections() int { return int(h.o.Metrics.Connections.Load()) }

@@ -1,0 +1,142 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/jarimu/jarimu/event"
+)
+
+// RedisShards is how many pub/sub channels carry the events. Each instance
+// subscribes to all of them once at start and drops events for streams it
+// does not serve; see docs/realtime.md for why this beats a channel per
+// stream here.
+const RedisShards = 64
+
+// Redis is the broker of scaled mode over Redis pub/sub (go-redis v9).
+type Redis struct {
+	rdb        redis.UniversalClient
+	prefix     string
+	out        chan []event.Event
+	log        *slog.Logger
+	Reconnects atomic.Int64 // subscriptions (re)established
+	Dropped    atomic.Int64 // publishes lost to a full queue or a Redis error
+}
+
+var _ Broker = (*Redis)(nil)
+
+// NewRedis makes a broker on rdb; every channel starts with prefix.
+func NewRedis(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Redis {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Redis{rdb: rdb, prefix: prefix, out: make(chan []event.Event, 4096), log: log}
+}
+
+// channel is the shard channel of a stream.
+func (r *Redis) channel(stream string) string {
+	h := fnv.New32a()
+	h.Write([]byte(stream))
+	return r.prefix + "ev:" + strconv.Itoa(int(h.Sum32()%RedisShards))
+}
+
+func (r *Redis) channels() []string {
+	cs := make([]string, RedisShards)
+	for i := range cs {
+		cs[i] = r.prefix + "ev:" + strconv.Itoa(i)
+	}
+	return cs
+}
+
+// Publish queues events for Redis without blocking; when the queue is full
+// they are dropped here and healed from the database by the receivers.
+func (r *Redis) Publish(_ context.Context, events []event.Event) {
+	select {
+	case r.out <- events:
+	default:
+		r.Dropped.Add(int64(len(events)))
+	}
+}
+
+// Run publishes queued events and receives everyone's until ctx ends.
+func (r *Redis) Run(ctx context.Context, sink Sink) error {
+	done := make(chan struct{})
+	go func() { defer close(done); r.publishLoop(ctx) }()
+	r.receiveLoop(ctx, sink)
+	<-done
+	return nil
+}
+
+func (r *Redis) publishLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evs := <-r.out:
+			r.send(ctx, evs)
+		}
+	}
+}
+
+func (r *Redis) send(ctx context.Context, evs []event.Event) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range evs {
+			b, _ := json.Marshal(&evs[i])
+			p.Publish(ctx, r.channel(evs[i].Stream), b)
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		r.Dropped.Add(int64(len(evs)))
+		r.log.Warn("redis publish", slog.String("error", err.Error()), slog.Int("events", len(evs)))
+	}
+}
+
+// receiveLoop reads the shard channels. go-redis reconnects and
+// resubscribes by itself after a network error, silently: every
+// subscription confirmation and every receive error is therefore treated
+// as a possible gap, and the hub heals from the database.
+func (r *Redis) receiveLoop(ctx context.Context, sink Sink) {
+	ps := r.rdb.Subscribe(ctx, r.channels()...)
+	stop := context.AfterFunc(ctx, func() { ps.Close() }) // Receive does not watch ctx
+	defer stop()
+	defer ps.Close()
+	backoff := 100 * time.Millisecond
+	for {
+		msg, err := ps.Receive(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			r.log.Warn("redis receive", slog.String("error", err.Error()))
+			sink.Heal()
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			r.Reconnects.Add(1)
+			sink.Heal()
+		case *redis.Message:
+			var ev event.Event
+			if err := json.Unmarshal([]byte(m.Payload), &ev); err == nil {
+				sink.Deliver([]event.Event{ev})
+			}
+		}
+	}
+}
