@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sync"
 	"time"
@@ -51,6 +52,7 @@ type Options struct {
 	EventRetention      time.Duration
 	ShutdownTimeout     time.Duration
 	AllowedOrigins      []string
+	TrustedProxies      []netip.Prefix
 	Log                 *slog.Logger
 }
 
@@ -109,7 +111,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
-		Orgs: a.Orgs, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Ready: a.ready})
+		Orgs: a.Orgs, Audit: audit.NewTrail(a.DB), Feed: a.Hub, TrustedProxies: o.TrustedProxies, Ready: a.ready})
 	return a, nil
 }
 

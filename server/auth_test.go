@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 )
 
@@ -421,5 +424,29 @@ func TestRouterErrorsAreProblems(t *testing.T) {
 	}
 	if r := e.Do(t, "GET", "/readyz", nil); r.Status != 200 {
 		t.Fatalf("readyz: got %d", r.Status)
+	}
+}
+
+// Behind a trusted load balancer the login throttle keys on the client's
+// address from X-Forwarded-For; from anyone else the header is ignored.
+func TestTrustedProxyClientIP(t *testing.T) {
+	e := apptest.Start(t, "sqlite", func(o *app.Options) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	signup(t, e, "ana@example.org")
+	n := 0
+	login := func(xff string) int {
+		n++ // a new account each time, so only the per-IP throttle can bite
+		return e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": fmt.Sprintf("nobody%d@example.org", n), "password": "wrong-password-1"},
+			"X-Forwarded-For", "203.0.113.9, "+xff).Status
+	}
+	for i := 0; i < 50; i++ {
+		login("198.51.100.1")
+	}
+	if got := login("198.51.100.1"); got != 429 {
+		t.Fatalf("51st attempt from one client: got %d, want 429", got)
+	}
+	if got := login("198.51.100.2"); got != 401 {
+		t.Fatalf("another client behind the same proxy: got %d, want 401 (its own budget)", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -93,6 +94,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := requestid.With(r.Context(), id)
+		ctx = context.WithValue(ctx, clientIPKey{}, s.realIP(r))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -130,14 +132,58 @@ func (s *Server) logRequest(r *http.Request, sw *statusWriter, took time.Duratio
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
-// clientIP is the address the request came from. Forwarded headers are not
-// trusted here.
+type clientIPKey struct{}
+
+// clientIP is the address the request came from, as observe worked it out.
 func clientIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(string); ok {
+		return ip
+	}
+	return peerIP(r)
+}
+
+func peerIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// realIP is the client's address: the peer, or when the peer is a trusted
+// proxy, the right-most X-Forwarded-For entry that is not one of ours
+// (entries further left are whatever the client chose to send).
+func (s *Server) realIP(r *http.Request) string {
+	ip := peerIP(r)
+	if !s.trusted(ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if _, err := netip.ParseAddr(hop); err != nil {
+			break
+		}
+		if !s.trusted(hop) {
+			return hop
+		}
+		ip = hop
+	}
+	return ip
+}
+
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // headers sets the security headers every answer carries.

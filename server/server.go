@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/jarimu/jarimu/audit"
@@ -26,6 +27,9 @@ type Deps struct {
 	Orgs        *org.Service
 	Audit       *audit.Trail
 	Feed        http.Handler // GET /v1/feed, the websocket
+	// TrustedProxies are the load balancers whose X-Forwarded-For names
+	// the client.
+	TrustedProxies []netip.Prefix
 	// Ready checks the dependencies (database, Redis) for /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -39,6 +43,7 @@ type Server struct {
 	orgs     *org.Service
 	audit    *audit.Trail
 	feed     http.Handler
+	proxies  []netip.Prefix
 	ready    func(ctx context.Context) error
 	draining atomic.Bool
 	mux      *http.ServeMux
@@ -47,7 +52,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, audit: d.Audit, feed: d.Feed, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, audit: d.Audit, feed: d.Feed, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s

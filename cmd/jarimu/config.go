@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,8 @@ type Config struct {
 	TokenIssuer         string
 	TokenAudience       string
 	MaxConcurrentHashes int
+	TrustedProxies      []netip.Prefix
+	RedisPrefix         string
 }
 
 // setting is one row of the settings table: a variable, its flag twin, its
@@ -58,6 +61,8 @@ func settings() []setting {
 		{"JARIMU_REFRESH_TOKEN_TTL", "refresh-token-ttl", "720h", "refresh token lifetime", false, durationSetter(func(c *Config) *time.Duration { return &c.RefreshTokenTTL }, time.Minute, 365*24*time.Hour)},
 		{"JARIMU_TOKEN_ISSUER", "token-issuer", "jarimu", "the iss claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenIssuer })},
 		{"JARIMU_TOKEN_AUDIENCE", "token-audience", "jarimu-api", "the aud claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenAudience })},
+		{"JARIMU_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For is believed (the client IP for throttles and logs)", false, setProxies},
+		{"JARIMU_REDIS_PREFIX", "redis-prefix", "jarimu:", "prefix of every Redis key and channel (several installations may share one Redis)", false, nonEmpty(func(c *Config) *string { return &c.RedisPrefix })},
 		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
 	}
 }
@@ -204,4 +209,27 @@ func printSettings(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-30s -%-22s default %-16s %s\n", s.env, s.flag, def, s.help)
 	}
+}
+
+func setProxies(c *Config, v string) error {
+	c.TrustedProxies = nil
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			a, err := netip.ParseAddr(p)
+			if err != nil {
+				return fmt.Errorf("%q is not an IP address or CIDR", p)
+			}
+			p = netip.PrefixFrom(a, a.BitLen()).String()
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP address or CIDR", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, pre.Masked())
+	}
+	return nil
 }

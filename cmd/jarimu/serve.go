@@ -43,7 +43,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
-		AllowedOrigins: c.AllowedOrigins, Log: log,
+		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, Log: log,
 	}
 }
 
