@@ -11,6 +11,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,38 +37,69 @@ type Event struct {
 
 type collectorKey struct{}
 
-// collector gathers the events appended in one transaction, for publishing
-// after it commits.
+// collector gathers the events appended in one Log.Tx: they are written at
+// the end of the transaction, in stream order, and published after it
+// commits.
 type collector struct {
-	mu     sync.Mutex
-	events []Event
+	mu      sync.Mutex
+	pending []Event
+	events  []Event
 }
 
 // Append adds an event named name with payload data to stream, inside the
-// caller's transaction tx, and returns it with its seq. Writers of the same
-// stream wait for each other at the counter row; other streams do not.
+// caller's transaction tx. Writers of the same stream wait for each other at
+// the stream's counter row; other streams do not.
+//
+// Inside Log.Tx the row is written when fn returns, just before commit, with
+// all of the transaction's events in stream-name order: counter rows are
+// then locked for the shortest time and always in the same order, so two
+// transactions touching the same streams cannot deadlock. The returned
+// Event then has Seq 0; Log.Tx publishes the numbered events. Outside
+// Log.Tx the event is written at once and returned with its seq.
 func Append(ctx context.Context, tx bun.IDB, stream, name string, data any) (Event, error) {
 	payload, err := json.Marshal(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s: encode: %w", name, err)
 	}
+	ev := Event{Stream: stream, ID: uuid.Must(uuid.NewV7()).String(), Name: name,
+		At: time.Now().UTC().Truncate(time.Microsecond), Data: payload}
+	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
+		c.mu.Lock()
+		c.pending = append(c.pending, ev)
+		c.mu.Unlock()
+		return ev, nil
+	}
+	return write(ctx, tx, ev)
+}
+
+// write numbers ev with its stream's next seq and stores it.
+func write(ctx context.Context, tx bun.IDB, ev Event) (Event, error) {
+	stream, name := ev.Stream, ev.Name
 	var seq int64
-	err = tx.NewRaw(`INSERT INTO event_streams (stream, seq) VALUES (?, 1)
+	err := tx.NewRaw(`INSERT INTO event_streams (stream, seq) VALUES (?, 1)
 		ON CONFLICT (stream) DO UPDATE SET seq = event_streams.seq + 1 RETURNING seq`, stream).Scan(ctx, &seq)
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s to %s: next seq: %w", name, stream, err)
 	}
-	ev := Event{Stream: stream, Seq: seq, ID: uuid.Must(uuid.NewV7()).String(), Name: name,
-		At: time.Now().UTC().Truncate(time.Microsecond), Data: payload}
+	ev.Seq = seq
 	if _, err := tx.NewInsert().Model(&ev).Exec(ctx); err != nil {
 		return Event{}, fmt.Errorf("append %s to %s: %w", name, stream, err)
 	}
-	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
-		c.mu.Lock()
-		c.events = append(c.events, ev)
-		c.mu.Unlock()
-	}
 	return ev, nil
+}
+
+// flush writes the pending events in stream order (keeping each stream's
+// own order).
+func (c *collector) flush(ctx context.Context, tx bun.IDB) error {
+	slices.SortStableFunc(c.pending, func(a, b Event) int { return strings.Compare(a.Stream, b.Stream) })
+	for _, ev := range c.pending {
+		ev, err := write(ctx, tx, ev)
+		if err != nil {
+			return err
+		}
+		c.events = append(c.events, ev)
+	}
+	return nil
 }
 
 // Publisher receives committed events, in commit order per stream. It must
@@ -98,7 +131,13 @@ func (l *Log) SetPublisher(p Publisher) {
 // never if it rolls back.
 func (l *Log) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	c := &collector{}
-	if err := l.db.Tx(context.WithValue(ctx, collectorKey{}, c), fn); err != nil {
+	err := l.db.Tx(context.WithValue(ctx, collectorKey{}, c), func(ctx context.Context, tx bun.Tx) error {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return c.flush(ctx, tx)
+	})
+	if err != nil {
 		return err
 	}
 	l.publish(ctx, c.events)
