@@ -26,6 +26,7 @@ import (
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/server"
+	"github.com/jarimu/jarimu/task"
 )
 
 // Options are the settings the app is built from (cmd/jarimu's Config).
@@ -66,6 +67,7 @@ type App struct {
 	Idem   *idempotency.Store
 	Events *event.Log
 	Orgs   *org.Service
+	Tasks  *task.Service
 	Hub    *realtime.Hub
 	Broker realtime.Broker
 	Server *server.Server
@@ -107,11 +109,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Events = event.NewLog(a.DB)
 	a.startFeed(o)
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth)
+	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
 	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
-		Orgs: a.Orgs, Audit: audit.NewTrail(a.DB), Feed: a.Hub, TrustedProxies: o.TrustedProxies, Ready: a.ready})
+		Orgs: a.Orgs, Tasks: a.Tasks, Audit: audit.NewTrail(a.DB), Feed: a.Hub, TrustedProxies: o.TrustedProxies, Ready: a.ready})
 	return a, nil
 }
 
@@ -200,6 +203,25 @@ func (a *App) Start(ctx context.Context) {
 	a.Hub.Run()
 	a.wg.Go(func() { a.Broker.Run(ctx, a.Hub) })
 	a.wg.Go(func() { a.janitor(ctx) })
+	a.wg.Go(func() { a.sweeper(ctx) })
+}
+
+// sweeper expires overdue claims and warns holders every 5 s, so a lapsed
+// lease frees its slot well within 30 s.
+func (a *App) sweeper(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.chore(ctx, "sweep claims", func() (int64, error) {
+			e, w, err := a.Tasks.Sweep(ctx)
+			return int64(e + w), err
+		})
+	}
 }
 
 // Close ends the feed's connections (1001, so clients resume elsewhere),

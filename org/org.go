@@ -130,3 +130,8 @@ func (s *Service) Accredited(ctx context.Context, q bun.IDB, orgID string) (*Org
 func (s *Service) Get(ctx context.Context, orgID string) (*Org, error) {
 	return load(ctx, s.db, s.db, orgID, false)
 }
+
+// Load reads an org inside q (a transaction of the caller).
+func (s *Service) Load(ctx context.Context, q bun.IDB, orgID string) (*Org, error) {
+	return load(ctx, q, s.db, orgID, false)
+}

@@ -231,3 +231,13 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *problem.Error) {
 	w.WriteHeader(body.Status)
 	w.Write(append(b, '\n'))
 }
+
+// emptyBody accepts a call that takes no body: none at all, or an empty JSON
+// object. Anything else is refused rather than silently ignored.
+func emptyBody(r *http.Request) error {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil
+	}
+	var v struct{}
+	return decode(r, &v)
+}

@@ -28,6 +28,17 @@ func (s *Server) routes() {
 	s.handle("DELETE /v1/orgs/{id}/memberships/{user_id}", s.handleRemoveMembership)
 	s.handle("GET /v1/audit", s.handleAudit)
 
+	s.handle("POST /v1/tasks", s.handleCreateTask)
+	s.handle("GET /v1/tasks", s.handleListTasks)
+	s.handle("GET /v1/tasks/{id}", s.handleGetTask)
+	s.handle("PATCH /v1/tasks/{id}", s.handleUpdateTask)
+	s.handle("POST /v1/tasks/{id}/close", s.handleCloseTask)
+	s.handle("POST /v1/tasks/{id}/claims", s.handleClaim)
+	s.handle("POST /v1/tasks/{id}/assignments", s.handleAssign)
+	s.handle("POST /v1/claims/{id}/extend", s.handleExtend)
+	s.handle("POST /v1/claims/{id}/release", s.handleRelease)
+	s.handle("POST /v1/claims/{id}/complete", s.handleComplete)
+
 	if s.feed != nil {
 		s.mux.Handle("GET /v1/feed", s.feed)
 	}

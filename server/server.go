@@ -16,6 +16,7 @@ import (
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/task"
 )
 
 // Deps are the capabilities the server serves.
@@ -25,6 +26,7 @@ type Deps struct {
 	Keys        *auth.KeySet
 	Idempotency *idempotency.Store
 	Orgs        *org.Service
+	Tasks       *task.Service
 	Audit       *audit.Trail
 	Feed        http.Handler // GET /v1/feed, the websocket
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
@@ -41,6 +43,7 @@ type Server struct {
 	keys     *auth.KeySet
 	idem     *idempotency.Store
 	orgs     *org.Service
+	tasks    *task.Service
 	audit    *audit.Trail
 	feed     http.Handler
 	proxies  []netip.Prefix
@@ -52,7 +55,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, audit: d.Audit, feed: d.Feed, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, audit: d.Audit, feed: d.Feed, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s

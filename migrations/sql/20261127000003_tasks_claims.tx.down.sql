@@ -1,0 +1,3 @@
+DROP TABLE claims;
+--bun:split
+DROP TABLE tasks;

@@ -1,0 +1,453 @@
+package realtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/gorilla/websocket"
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// ---- a feed client ---------------------------------------------------------
+
+// frame is any server frame, decoded loosely.
+type frame struct {
+	Type         string               `json:"type"`
+	Session      string               `json:"session"`
+	Streams      []api.StreamPosition `json:"streams"`
+	PingInterval int                  `json:"ping_interval"`
+	Stream       string               `json:"stream"`
+	Seq          int64                `json:"seq"`
+	ID           string               `json:"id"`
+	Event        string               `json:"event"`
+	At           time.Time            `json:"at"`
+	Data         json.RawMessage      `json:"data"`
+}
+
+func (f frame) String() string {
+	if f.Type == "event" {
+		return fmt.Sprintf("event %s#%d %s", f.Stream, f.Seq, f.Event)
+	}
+	return fmt.Sprintf("%s %s %d", f.Type, f.Stream, f.Seq)
+}
+
+// client is one feed connection seen from the client side.
+type client struct {
+	t  testing.TB
+	ws *websocket.Conn
+}
+
+// feedURL is the websocket URL of GET /v1/feed on an http:// base URL.
+func feedURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/v1/feed" }
+
+// connect opens the websocket without sending anything.
+func connect(t testing.TB, base string, hdr http.Header, d *websocket.Dialer) *client {
+	t.Helper()
+	if d == nil {
+		d = &websocket.Dialer{}
+	}
+	d.Subprotocols = []string{api.FeedSubprotocol}
+	ws, resp, err := d.Dial(feedURL(base), hdr)
+	if err != nil {
+		t.Fatalf("dial feed: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return &client{t: t, ws: ws}
+}
+
+// hello connects and sends hello with token and resume.
+func hello(t testing.TB, base, token string, resume map[string]int64) *client {
+	t.Helper()
+	c := connect(t, base, nil, nil)
+	c.send(api.ClientFrame{Type: "hello", Token: token, Resume: resume})
+	return c
+}
+
+// open connects, says hello and returns the welcome.
+func open(t testing.TB, base, token string, resume map[string]int64) (*client, frame) {
+	t.Helper()
+	c := hello(t, base, token, resume)
+	w := c.next()
+	if w.Type != "welcome" {
+		t.Fatalf("got %v, want welcome", w)
+	}
+	return c, w
+}
+
+// seqOf is a stream's position in a welcome (-1 when absent).
+func seqOf(w frame, stream string) int64 {
+	for _, s := range w.Streams {
+		if s.Name == stream {
+			return s.Seq
+		}
+	}
+	return -1
+}
+
+func (c *client) send(v any) {
+	c.t.Helper()
+	if err := c.ws.WriteJSON(v); err != nil {
+		c.t.Fatalf("send %v: %v", v, err)
+	}
+}
+
+func (c *client) sendRaw(typ int, b []byte) {
+	c.t.Helper()
+	if err := c.ws.WriteMessage(typ, b); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+// read is the next frame, or the error that ended the wait.
+func (c *client) read(timeout time.Duration) (frame, error) {
+	c.ws.SetReadDeadline(time.Now().Add(timeout))
+	_, b, err := c.ws.ReadMessage()
+	if err != nil {
+		return frame{}, err
+	}
+	var f frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		return frame{}, fmt.Errorf("server frame is not JSON: %q", b)
+	}
+	return f, nil
+}
+
+// next is the next frame; it fails the test when none comes within 5 s.
+func (c *client) next() frame {
+	c.t.Helper()
+	f, err := c.read(5 * time.Second)
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return f
+}
+
+// events reads n event frames of stream, skipping nothing: any other frame
+// fails the test. They must carry seqs from+1..from+n in order.
+func (c *client) events(stream string, from int64, n int) []frame {
+	c.t.Helper()
+	out := make([]frame, 0, n)
+	for i := range n {
+		f := c.next()
+		want := from + int64(i) + 1
+		if f.Type != "event" || f.Stream != stream || f.Seq != want {
+			c.t.Fatalf("frame %d: got %v, want event %s#%d", i, f, stream, want)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// barrier sends a ping and reads up to its pong; it fails the test on any
+// frame in between. Frames are written in order by one writer, so whatever
+// was queued before the ping would show up here.
+func (c *client) barrier() {
+	c.t.Helper()
+	c.send(api.ClientFrame{Type: "ping"})
+	if f := c.next(); f.Type != "pong" {
+		c.t.Fatalf("got %v, want nothing before the pong", f)
+	}
+}
+
+// closed waits for the end of the connection and returns its close code; it
+// fails the test when any data frame arrives first. A connection dropped
+// without a close frame gives -1.
+func (c *client) closed(timeout time.Duration) int {
+	c.t.Helper()
+	f, err := c.read(timeout)
+	if err == nil {
+		c.t.Fatalf("got %v, want the connection to close", f)
+	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.t.Fatalf("the connection is still open after %v", timeout)
+	}
+	return -1
+}
+
+// expectClose fails the test unless the connection closes with code.
+func (c *client) expectClose(what string, code int, timeout time.Duration) {
+	c.t.Helper()
+	if got := c.closed(timeout); got != code {
+		c.t.Errorf("%s: got close code %d, want %d", what, got, code)
+	}
+}
+
+// quiet fails the test when any frame arrives within d.
+func (c *client) quiet(d time.Duration) {
+	c.t.Helper()
+	f, err := c.read(d)
+	if err == nil {
+		c.t.Fatalf("got %v, want nothing for %v", f, d)
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		c.t.Fatalf("got %v, want the connection to stay open", err)
+	}
+	// A read timeout leaves a gorilla connection unusable; the caller is done
+	// with it.
+}
+
+// ---- app fixtures ----------------------------------------------------------
+
+// appendEvents writes n events to stream, one committed transaction each,
+// through the app's event log (so they are published as a service would).
+func appendEvents(t testing.TB, e *apptest.Env, stream, name string, n int) []event.Event {
+	t.Helper()
+	out := make([]event.Event, 0, n)
+	for i := range n {
+		err := e.App.Events.Tx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+			ev, err := event.Append(ctx, tx, stream, name, map[string]int{"i": i})
+			out = append(out, ev)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("append to %s: %v", stream, err)
+		}
+	}
+	return out
+}
+
+// orgFixture is an accredited national org with its first coordinator.
+type orgFixture struct {
+	admin, coord api.AuthResponse
+	org          api.Org
+}
+
+func (f orgFixture) stream() string       { return "org:" + f.org.ID }
+func (f orgFixture) reviewStream() string { return "review:" + f.org.ID }
+
+var orgSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newOrg(t testing.TB, e *apptest.Env) orgFixture {
+	t.Helper()
+	orgSeq.Lock()
+	orgSeq.n++
+	n := orgSeq.n
+	orgSeq.Unlock()
+	admin := e.User(t, "admin", "root", "")
+	coord := e.User(t, "volunteer", "coord", "31")
+	r := e.Do(t, "POST", "/v1/orgs", map[string]any{"name": fmt.Sprintf("KIPP %d", n),
+		"accreditation_number": fmt.Sprintf("RT/%05d", n), "accredited_until": time.Now().Add(90 * 24 * time.Hour),
+		"coordinator_email": coord.User.Email}, apptest.Bearer(admin.Tokens.AccessToken)...)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create org: got %d %s", r.Status, r.Body)
+	}
+	var o api.Org
+	r.Decode(t, &o)
+	return orgFixture{admin: admin, coord: coord, org: o}
+}
+
+// toggleAccreditation suspends (even i) or renews (odd i) the org through
+// HTTP: one org.accreditation_changed event on its stream each time.
+func toggleAccreditation(t testing.TB, e *apptest.Env, f orgFixture, i int) {
+	t.Helper()
+	body := map[string]any{"action": "suspend", "reason": "laporan dana kampanye belum"}
+	if i%2 == 1 {
+		body = map[string]any{"action": "renew", "until": time.Now().Add(90 * 24 * time.Hour)}
+	}
+	r := e.Do(t, "POST", "/v1/orgs/"+f.org.ID+"/accreditation", body, apptest.Bearer(f.admin.Tokens.AccessToken)...)
+	if r.Status != http.StatusOK {
+		t.Fatalf("accreditation %v: got %d %s", body["action"], r.Status, r.Body)
+	}
+}
+
+// craftToken signs an access token for userID with the app's key, valid
+// until exp, as auth.Tokens would.
+func craftToken(t testing.TB, e *apptest.Env, userID string, exp time.Time) string {
+	t.Helper()
+	k := e.App.Keys.Signing()
+	now := time.Now()
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": "jarimu", "aud": "jarimu-api",
+		"sub": userID, "iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(), "jti": fmt.Sprint(now.UnixNano()), "role": "volunteer"})
+	tok.Header["kid"] = k.ID
+	tok.Header["typ"] = "at+jwt"
+	s, err := tok.SignedString(k.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ---- a hub on its own, over an in-memory log --------------------------------
+
+// memLog is an in-memory realtime.Log.
+type memLog struct {
+	mu      sync.Mutex
+	streams map[string][]event.Event
+	// beforeHeads, when set, runs at the start of every Heads call.
+	beforeHeads func(streams []string)
+}
+
+func newMemLog() *memLog { return &memLog{streams: map[string][]event.Event{}} }
+
+// add appends n events to stream with a payload of size bytes and returns
+// them (not published: the caller hands them to a hub).
+func (l *memLog) add(stream string, n, size int) []event.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	data, _ := json.Marshal(map[string]string{"pad": strings.Repeat("x", size)})
+	out := make([]event.Event, 0, n)
+	for range n {
+		evs := l.streams[stream]
+		seq := int64(1)
+		if len(evs) > 0 {
+			seq = evs[len(evs)-1].Seq + 1
+		}
+		ev := event.Event{Stream: stream, Seq: seq, ID: fmt.Sprintf("%s-%d", stream, seq), Name: "test.happened",
+			At: time.Now().UTC(), Data: data}
+		l.streams[stream] = append(evs, ev)
+		out = append(out, ev)
+	}
+	return out
+}
+
+func (l *memLog) After(_ context.Context, stream string, after int64, limit int) ([]event.Event, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []event.Event
+	for _, ev := range l.streams[stream] {
+		if ev.Seq > after && len(out) < limit {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
+func (l *memLog) Heads(_ context.Context, streams []string) (map[string]int64, error) {
+	l.mu.Lock()
+	hook := l.beforeHeads
+	l.mu.Unlock()
+	if hook != nil {
+		hook(streams)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	heads := map[string]int64{}
+	for _, s := range streams {
+		if evs := l.streams[s]; len(evs) > 0 {
+			heads[s] = evs[len(evs)-1].Seq
+		} else {
+			heads[s] = 0
+		}
+	}
+	return heads, nil
+}
+
+func (l *memLog) Oldest(_ context.Context, stream string) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if evs := l.streams[stream]; len(evs) > 0 {
+		return evs[0].Seq, nil
+	}
+	return 0, nil
+}
+
+// hubEnv is a hub served by an httptest server. Tokens are "<user>" (valid
+// for an hour) or whatever tokens maps; every user listens to their own
+// stream and to "org:shared".
+type hubEnv struct {
+	hub *realtime.Hub
+	srv *httptest.Server
+	log *memLog
+	url string
+
+	mu     sync.Mutex
+	tokens map[string]tokenInfo
+	acks   []string
+}
+
+type tokenInfo struct {
+	user string
+	exp  time.Time
+}
+
+// startHub serves a hub with options o (Log, Auth and Streams are filled in).
+func startHub(t testing.TB, o realtime.Options) *hubEnv {
+	t.Helper()
+	env := &hubEnv{log: newMemLog(), tokens: map[string]tokenInfo{}}
+	o.Log = env.log
+	o.Auth = env.auth
+	o.Streams = func(_ context.Context, user string) ([]string, error) {
+		return []string{"user:" + user, "org:shared"}, nil
+	}
+	o.Acks = func(_ context.Context, user, stream string, seq int64, _ time.Time) {
+		env.mu.Lock()
+		env.acks = append(env.acks, fmt.Sprintf("%s %s %d", user, stream, seq))
+		env.mu.Unlock()
+	}
+	env.hub = realtime.NewHub(o)
+	env.hub.Run()
+	env.srv = httptest.NewServer(env.hub)
+	env.url = env.srv.URL
+	var once sync.Once
+	t.Cleanup(func() { once.Do(env.close) })
+	return env
+}
+
+func (env *hubEnv) close() {
+	env.hub.Close(2 * time.Second)
+	env.srv.Close()
+}
+
+// token registers a token for user expiring at exp.
+func (env *hubEnv) token(user string, exp time.Time) string {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	tok := fmt.Sprintf("%s@%d", user, len(env.tokens))
+	env.tokens[tok] = tokenInfo{user: user, exp: exp}
+	return tok
+}
+
+func (env *hubEnv) auth(_ context.Context, token string) (string, time.Time, error) {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if ti, ok := env.tokens[token]; ok {
+		return ti.user, ti.exp, nil
+	}
+	if token != "" && !strings.ContainsAny(token, "@ ") {
+		return token, time.Now().Add(time.Hour), nil
+	}
+	return "", time.Time{}, errors.New("bad token")
+}
+
+// publish writes n events of size bytes to stream and hands them to the hub.
+func (env *hubEnv) publish(stream string, n, size int) []event.Event {
+	evs := env.log.add(stream, n, size)
+	env.hub.Deliver(evs)
+	return evs
+}
+
+// waitFor polls cond until it holds or 5 s pass.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

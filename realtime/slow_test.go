@@ -1,0 +1,118 @@
+package realtime_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// A client that does not read is cut off with 4429 while a reading client
+// on the same stream gets every event within normal latency; nothing is
+// left running once the hub is closed. Not parallel: goleak counts
+// goroutines.
+func TestSlowClientIsCutOff(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	env := startHub(t, realtime.Options{QueueSize: 16})
+	defer env.close()
+
+	// The slow client's socket buffers small, so that the server's writes
+	// block soon.
+	small := &websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		return conn, err
+	}}
+	slow := connect(t, env.url, nil, small)
+	slow.send(api.ClientFrame{Type: "hello", Token: "slow"})
+	fast, _ := open(t, env.url, "fast", nil)
+	if w := slow.next(); w.Type != "welcome" {
+		t.Fatalf("slow client: got %v, want welcome", w)
+	}
+
+	const n = 400
+	published := make([]time.Time, n+1) // by seq
+	type arrival struct {
+		f  frame
+		at time.Time
+	}
+	received := make(chan arrival, n)
+	readErr := make(chan error, 1)
+	go func() {
+		for range n {
+			f, err := fast.read(5 * time.Second)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			received <- arrival{f, time.Now()}
+		}
+		readErr <- nil
+	}()
+	for i := 1; i <= n; i++ {
+		published[i] = time.Now()
+		env.publish("org:shared", 1, 8<<10)
+		if i%4 == 0 {
+			time.Sleep(time.Millisecond) // busy, but not a single burst
+		}
+	}
+	if err := <-readErr; err != nil {
+		t.Fatalf("the reading client lost its connection: %v", err)
+	}
+	close(received)
+	seq := int64(0)
+	var worst time.Duration
+	for a := range received {
+		seq++
+		if a.f.Type != "event" || a.f.Stream != "org:shared" || a.f.Seq != seq {
+			t.Fatalf("reading client: got %v, want event org:shared#%d", a.f, seq)
+		}
+		worst = max(worst, a.at.Sub(published[seq]))
+	}
+	if worst > 2*time.Second {
+		t.Errorf("the reading client got an event %v after its publish, want at most 2 s", worst)
+	}
+	t.Logf("worst latency of the reading client: %v", worst)
+	waitFor(t, "the slow client to be cut off", func() bool { return env.hub.Metrics().SlowKicked.Load() >= 1 })
+	if k := env.hub.Metrics().SlowKicked.Load(); k != 1 {
+		t.Errorf("got %d clients cut off, want 1 (only the slow one)", k)
+	}
+
+	// The slow client reads now: events in order, then 4429 or a dropped
+	// connection.
+	want := int64(1)
+	for {
+		f, err := slow.read(5 * time.Second)
+		if err != nil {
+			var ce *websocket.CloseError
+			var ne net.Error
+			switch {
+			case errors.As(err, &ce) && ce.Code != api.CloseTooSlow:
+				t.Errorf("slow client: got close %d, want %d", ce.Code, api.CloseTooSlow)
+			case errors.As(err, &ne) && ne.Timeout():
+				t.Errorf("slow client: still open after being cut off")
+			}
+			break
+		}
+		if f.Type != "event" || f.Seq != want {
+			t.Fatalf("slow client: got %v, want event #%d", f, want)
+		}
+		want++
+	}
+	if want > n {
+		t.Errorf("the slow client got all %d events; it was not cut off", n)
+	}
+	fast.barrier()
+	fast.ws.Close()
+	slow.ws.Close()
+	env.close()
+}

@@ -1,0 +1,213 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/task"
+)
+
+func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.CreateTaskRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	t, err := s.tasks.Create(r.Context(), p, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/tasks/"+t.ID)
+	encode(w, http.StatusCreated, t)
+	return nil
+}
+
+func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	scope, err := oneOf(r, "scope", task.ScopeAvailable, task.ScopeMine, task.ScopeOrg, task.ScopeNational)
+	if err != nil {
+		return err
+	}
+	if scope == "" {
+		scope = task.ScopeAvailable
+	}
+	status, err := oneOf(r, "status", api.TaskOpen, api.TaskClosed)
+	if err != nil {
+		return err
+	}
+	reg, err := regionQuery(r)
+	if err != nil {
+		return err
+	}
+	before, err := pg.idCursor()
+	if err != nil {
+		return err
+	}
+	ts, err := s.tasks.List(r.Context(), p, task.Filter{Scope: scope, OrgID: r.URL.Query().Get("org_id"),
+		Region: reg, Status: status, Before: before, Limit: pg.fetch()})
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, paginate(ts, pg, func(t api.Task) string { return t.ID }))
+	return nil
+}
+
+func (s *Server) handleGetTask(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.tasks.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) handleUpdateTask(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.UpdateTaskRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	t, err := s.tasks.Update(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) handleCloseTask(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.tasks.Close(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	if err := emptyBody(r); err != nil {
+		return err
+	}
+	c, err := s.tasks.Claim(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/claims/"+c.ID)
+	encode(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.AssignRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	c, err := s.tasks.Assign(r.Context(), p, r.PathValue("id"), req.UserID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/claims/"+c.ID)
+	encode(w, http.StatusCreated, c)
+	return nil
+}
+
+// claimChangeBody reads the optional {version} body of extend and release.
+func claimChangeBody(r *http.Request) (*int, error) {
+	if r.ContentLength == 0 && r.Header.Get("Content-Type") == "" {
+		return nil, nil
+	}
+	var req api.ClaimChangeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return req.Version, nil
+}
+
+func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	version, err := claimChangeBody(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.tasks.Extend(r.Context(), p, r.PathValue("id"), version)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	version, err := claimChangeBody(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.tasks.Release(r.Context(), p, r.PathValue("id"), version)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.CompleteRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	c, err := s.tasks.Complete(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, c)
+	return nil
+}

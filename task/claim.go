@@ -1,0 +1,254 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// Claim is a claim row. Version rises with every change, so a client can
+// make a change conditional on the claim it saw.
+type Claim struct {
+	bun.BaseModel `bun:"table:claims,alias:c"`
+
+	ID             string     `bun:"id,pk"`
+	TaskID         string     `bun:"task_id"`
+	UserID         string     `bun:"user_id"`
+	Status         string     `bun:"status"`
+	LeaseExpiresAt time.Time  `bun:"lease_expires_at"`
+	Warned         bool       `bun:"warned"`
+	AssignedBy     *string    `bun:"assigned_by"`
+	Outcome        *string    `bun:"outcome"`
+	Note           string     `bun:"note"`
+	Version        int        `bun:"version"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	EndedAt        *time.Time `bun:"ended_at"`
+}
+
+// apiAt is the claim as the API shows it at now: an active claim whose lease
+// has passed shows as expired even before the sweeper marks it.
+func (c *Claim) apiAt(now time.Time) api.Claim {
+	out := api.Claim{ID: c.ID, TaskID: c.TaskID, UserID: c.UserID, Status: c.Status,
+		LeaseExpiresAt: c.LeaseExpiresAt.UTC(), AssignedBy: c.AssignedBy, Outcome: c.Outcome, Note: c.Note,
+		Version: c.Version, CreatedAt: c.CreatedAt.UTC(), EndedAt: utc(c.EndedAt)}
+	if c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt) {
+		out.Status = api.ClaimExpired
+	}
+	return out
+}
+
+// holder is who would hold a claim: their role and region decide what they
+// may take.
+type holder struct {
+	id, role, region string
+}
+
+// Claim takes a free slot of a task for the caller.
+func (s *Service) Claim(ctx context.Context, p auth.Principal, taskID string) (api.Claim, error) {
+	return s.take(ctx, taskID, holder{p.UserID, p.Role, p.Region}, nil, false)
+}
+
+// Assign gives a slot of a task to an active member (the task's
+// coordinators; covering officers for the national pool). The member is told
+// on their stream (assignment.created).
+func (s *Service) Assign(ctx context.Context, p auth.Principal, taskID, userID string) (api.Claim, error) {
+	u, err := s.users.UserByID(ctx, userID)
+	if err != nil || u.Status != api.UserActive {
+		return api.Claim{}, problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
+	}
+	return s.take(ctx, taskID, holder{u.ID, u.Role, u.Region()}, &p, true)
+}
+
+// take is claim and assignment: every check, then the slot is taken with a
+// guarded update, so whatever the concurrency and whichever instance serves
+// the request, active+completed claims never exceed the slots and one user
+// never holds two active claims on one task (a unique index too).
+func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Principal, assign bool) (api.Claim, error) {
+	var out api.Claim
+	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.lockHolder(ctx, tx, h.id); err != nil {
+			return err
+		}
+		t, err := s.load(ctx, tx, taskID, false)
+		if err != nil {
+			return err
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.mayTake(ctx, tx, t, h, by, now); err != nil {
+			return err
+		}
+		if err := s.expireOverdue(ctx, tx, t.ID, now); err != nil {
+			return err
+		}
+		if err := s.checkHolder(ctx, tx, t.ID, h.id, now); err != nil {
+			return err
+		}
+		c, err := s.takeSlot(ctx, tx, t, h.id, by, now)
+		if err != nil {
+			return err
+		}
+		out = c.apiAt(now)
+		return s.announceTake(ctx, tx, t, c, out, assign)
+	})
+	if err != nil {
+		return api.Claim{}, fmt.Errorf("claim: %w", err)
+	}
+	return out, nil
+}
+
+// lockHolder serialises the claims of one user on PostgreSQL, so the
+// active-claim limit holds when one volunteer claims several tasks at once
+// (SQLite transactions are serial already).
+func (s *Service) lockHolder(ctx context.Context, tx bun.Tx, userID string) error {
+	if !s.db.Postgres() {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "claims:"+userID)
+	if err != nil {
+		return fmt.Errorf("lock claimant: %w", err)
+	}
+	return nil
+}
+
+// mayTake applies the typed refusals: not visible (404), org not accredited,
+// not a member, outside the region, closed, not started.
+func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by *auth.Principal, now time.Time) error {
+	viewer := auth.Principal{UserID: h.id, Role: h.role, Region: h.region}
+	if by != nil {
+		viewer = *by
+	}
+	acc, err := s.accessOf(ctx, tx, viewer, t)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !acc.see:
+		return notFound()
+	case by != nil && !acc.manage:
+		return problem.Errorf(problem.Forbidden, "only the task's coordinators and covering officers assign it")
+	}
+	if t.OrgID != nil {
+		if _, err := s.orgs.Accredited(ctx, tx, *t.OrgID); err != nil {
+			return err
+		}
+		if _, active, err := s.orgs.Role(ctx, tx, *t.OrgID, h.id); err != nil || !active {
+			return firstErr(err, problem.New(problem.Forbidden, "not-a-member", "only active members of this organisation take its tasks"))
+		}
+	} else if h.role != api.RoleVolunteer {
+		return problem.New(problem.Forbidden, "not-a-member", "national-pool tasks are taken by volunteers")
+	}
+	if t.RegionCode != nil && !(h.region == t.Region() || len(h.region) > len(t.Region()) && h.region[:len(t.Region())] == t.Region()) {
+		return problem.New(problem.Forbidden, "outside-region", "this task is for volunteers of region %s", t.Region())
+	}
+	return checkOpen(t, now)
+}
+
+func checkOpen(t *Task, now time.Time) error {
+	switch {
+	case t.Status != api.TaskOpen:
+		return problem.New(problem.Conflict, "task-closed", "this task is closed")
+	case t.DueAt != nil && !now.Before(*t.DueAt):
+		return problem.New(problem.Conflict, "task-closed", "this task was due at %s", t.DueAt.UTC().Format(time.RFC3339))
+	case t.StartsAt != nil && now.Before(*t.StartsAt):
+		return problem.New(problem.Conflict, "task-not-started", "this task opens at %s", t.StartsAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func firstErr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
+
+// checkHolder refuses a second active claim on the task and a claim beyond
+// the holder's limit.
+func (s *Service) checkHolder(ctx context.Context, tx bun.Tx, taskID, userID string, now time.Time) error {
+	var rows []struct {
+		TaskID string `bun:"task_id"`
+	}
+	err := tx.NewSelect().Table("claims").Column("task_id").
+		Where("user_id = ? AND status = 'active' AND lease_expires_at > ?", userID, now).Scan(ctx, &rows)
+	if err != nil {
+		return fmt.Errorf("active claims: %w", err)
+	}
+	for _, r := range rows {
+		if r.TaskID == taskID {
+			return problem.New(problem.Conflict, "already-claimed", "you already hold a claim on this task")
+		}
+	}
+	if len(rows) >= s.cfg.MaxActiveClaims {
+		return problem.New(problem.Conflict, "claim-limit", "a volunteer holds at most %d active claims; complete or release one first", s.cfg.MaxActiveClaims)
+	}
+	return nil
+}
+
+// takeSlot is the compare-and-set: the slot counter rises only while below
+// the slots, and the claim row is written in the same transaction.
+func (s *Service) takeSlot(ctx context.Context, tx bun.Tx, t *Task, userID string, by *auth.Principal, now time.Time) (*Claim, error) {
+	res, err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken + 1").Set("updated_at = ?", now).
+		Where("id = ? AND status = 'open' AND slots_taken < slots", t.ID).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("take slot: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, problem.New(problem.Conflict, "task-full", "every slot of this task is taken")
+	}
+	t.SlotsTaken++
+	t.UpdatedAt = now
+	c := &Claim{ID: auth.NewID(), TaskID: t.ID, UserID: userID, Status: api.ClaimActive,
+		LeaseExpiresAt: now.Add(time.Duration(t.LeaseMinutes) * time.Minute), Version: 1, CreatedAt: now}
+	if by != nil {
+		c.AssignedBy = &by.UserID
+	}
+	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+		if db.IsUniqueViolation(err) {
+			return nil, problem.New(problem.Conflict, "already-claimed", "you already hold a claim on this task")
+		}
+		return nil, fmt.Errorf("insert claim: %w", err)
+	}
+	return c, nil
+}
+
+// announceTake tells viewers the slot count and an assignee their task.
+func (s *Service) announceTake(ctx context.Context, tx bun.Tx, t *Task, c *Claim, view api.Claim, assign bool) error {
+	if err := publish(ctx, tx, "task.updated", t); err != nil {
+		return err
+	}
+	if !assign {
+		return nil
+	}
+	_, err := event.Append(ctx, tx, org.UserStream(c.UserID), "assignment.created",
+		map[string]any{"claim": view, "task": t.API()})
+	return err
+}
+
+// expireOverdue ends the task's active claims whose lease has passed, so a
+// slot is never held by a sweeper that is late.
+func (s *Service) expireOverdue(ctx context.Context, tx bun.Tx, taskID string, now time.Time) error {
+	var ids []string
+	err := tx.NewSelect().Model((*Claim)(nil)).Column("id").
+		Where("task_id = ? AND status = 'active' AND lease_expires_at <= ?", taskID, now).Scan(ctx, &ids)
+	if err != nil {
+		return fmt.Errorf("overdue claims: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := s.expire(ctx, tx, id, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

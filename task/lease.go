@@ -1,0 +1,237 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/problem"
+)
+
+func claimNotFound() error { return problem.Errorf(problem.NotFound, "no such claim") }
+
+// loadClaim reads a claim and its task inside tx, the claim row locked on
+// PostgreSQL.
+func (s *Service) loadClaim(ctx context.Context, tx bun.Tx, id string) (*Claim, *Task, error) {
+	c := new(Claim)
+	q := tx.NewSelect().Model(c).Where("c.id = ?", id)
+	if s.db.Postgres() {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if db.IsNoRows(err) {
+			return nil, nil, claimNotFound()
+		}
+		return nil, nil, fmt.Errorf("load claim: %w", err)
+	}
+	t, err := s.load(ctx, tx, c.TaskID, false)
+	return c, t, err
+}
+
+// claimChange is one change of a claim by its holder or a manager.
+type claimChange func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error
+
+// change loads a claim, checks the caller may make the change (holders act
+// on their own claims; managers may release), the claim is still active and
+// the expected version (when given), applies fn, saves and answers.
+func (s *Service) change(ctx context.Context, p auth.Principal, id string, version *int, managerMay bool, fn claimChange) (api.Claim, error) {
+	var out api.Claim
+	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		c, t, err := s.loadClaim(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.UserID != p.UserID {
+			acc, err := s.accessOf(ctx, tx, p, t)
+			if err != nil {
+				return err
+			}
+			if !acc.manage {
+				return claimNotFound()
+			}
+			if !managerMay {
+				return problem.Errorf(problem.Forbidden, "only the claim's holder does this")
+			}
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := checkActive(c, version, now); err != nil {
+			return err
+		}
+		if err := fn(ctx, tx, c, t, now); err != nil {
+			return err
+		}
+		c.Version++
+		if _, err := tx.NewUpdate().Model(c).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("save claim: %w", err)
+		}
+		out = c.apiAt(now)
+		return nil
+	})
+	if err != nil {
+		return api.Claim{}, fmt.Errorf("claim: %w", err)
+	}
+	return out, nil
+}
+
+// checkActive refuses changes to a claim that is no longer active (or whose
+// lease has passed), or that is not the version the client saw.
+func checkActive(c *Claim, version *int, now time.Time) error {
+	switch {
+	case c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt):
+		return problem.New(problem.Conflict, "claim-expired", "the lease of this claim has passed; claim the task again if a slot is free")
+	case c.Status != api.ClaimActive:
+		return problem.New(problem.Conflict, "claim-not-active", "this claim is %s", c.Status)
+	case version != nil && *version != c.Version:
+		return problem.New(problem.Conflict, "claim-version", "the claim changed (now version %d); reload it", c.Version)
+	}
+	return nil
+}
+
+// Extend renews the lease (the holder only), from now by the task's lease.
+func (s *Service) Extend(ctx context.Context, p auth.Principal, id string, version *int) (api.Claim, error) {
+	return s.change(ctx, p, id, version, false, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+		c.LeaseExpiresAt = now.Add(time.Duration(t.LeaseMinutes) * time.Minute)
+		c.Warned = false
+		return nil
+	})
+}
+
+// Release frees the slot (the holder, or a manager of the task; a manager's
+// release tells the holder with claim.released).
+func (s *Service) Release(ctx context.Context, p auth.Principal, id string, version *int) (api.Claim, error) {
+	return s.change(ctx, p, id, version, true, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+		if err := s.end(ctx, tx, c, t, api.ClaimReleased, now); err != nil {
+			return err
+		}
+		if c.UserID == p.UserID {
+			return nil
+		}
+		_, err := event.Append(ctx, tx, org.UserStream(c.UserID), "claim.released",
+			map[string]any{"claim_id": c.ID, "task_id": t.ID, "task_title": t.Title, "released_by": p.UserID})
+		return err
+	})
+}
+
+// Complete ends the claim with an outcome (the holder only); the slot stays
+// taken, as the work is done.
+func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, req api.CompleteRequest) (api.Claim, error) {
+	return s.change(ctx, p, id, req.Version, false, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+		c.Status, c.Outcome, c.Note, c.EndedAt = api.ClaimCompleted, &req.Outcome, req.Note, &now
+		return nil
+	})
+}
+
+// end closes an active claim as released or expired: its slot is free again
+// and viewers see the new count.
+func (s *Service) end(ctx context.Context, tx bun.Tx, c *Claim, t *Task, status string, now time.Time) error {
+	c.Status, c.EndedAt = status, &now
+	res, err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken - 1").Set("updated_at = ?", now).
+		Where("id = ? AND slots_taken > 0", t.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("free slot: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		t.SlotsTaken--
+	}
+	t.UpdatedAt = now
+	return publish(ctx, tx, "task.updated", t)
+}
+
+// expire marks one claim expired if it is still active and overdue (the
+// guard lets one of several sweepers win) and tells its holder.
+func (s *Service) expire(ctx context.Context, tx bun.Tx, id string, now time.Time) (bool, error) {
+	res, err := tx.NewUpdate().Model((*Claim)(nil)).Set("status = 'expired'").Set("ended_at = ?", now).Set("version = version + 1").
+		Where("id = ? AND status = 'active' AND lease_expires_at <= ?", id, now).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("expire claim: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	c := new(Claim)
+	if err := tx.NewSelect().Model(c).Where("c.id = ?", id).Scan(ctx); err != nil {
+		return false, fmt.Errorf("load claim: %w", err)
+	}
+	t, err := s.load(ctx, tx, c.TaskID, true)
+	if err != nil {
+		return false, err
+	}
+	if err := s.end(ctx, tx, c, t, api.ClaimExpired, now); err != nil {
+		return false, err
+	}
+	_, err = event.Append(ctx, tx, org.UserStream(c.UserID), "claim.expired",
+		map[string]any{"claim_id": c.ID, "task_id": t.ID, "task_title": t.Title, "lease_expired_at": c.LeaseExpiresAt.UTC()})
+	return true, err
+}
+
+// Sweep expires overdue claims and warns holders whose lease ends within
+// WarnBefore (claim.expiring, once per lease). Every instance runs it every
+// few seconds; guarded updates make each expiry and warning happen once.
+func (s *Service) Sweep(ctx context.Context) (expired, warned int, err error) {
+	now, err := s.db.Now(ctx, s.db)
+	if err != nil {
+		return 0, 0, err
+	}
+	var overdue []string
+	err = s.db.NewSelect().Model((*Claim)(nil)).Column("id").
+		Where("status = 'active' AND lease_expires_at <= ?", now).Limit(500).Scan(ctx, &overdue)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sweep: %w", err)
+	}
+	for _, id := range overdue {
+		err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			won, err := s.expire(ctx, tx, id, now)
+			if won {
+				expired++
+			}
+			return err
+		})
+		if err != nil {
+			return expired, warned, err
+		}
+	}
+	warned, err = s.warn(ctx, now)
+	return expired, warned, err
+}
+
+func (s *Service) warn(ctx context.Context, now time.Time) (int, error) {
+	var soon []Claim
+	err := s.db.NewSelect().Model(&soon).
+		Where("c.status = 'active' AND NOT c.warned AND c.lease_expires_at > ? AND c.lease_expires_at <= ?", now, now.Add(s.cfg.WarnBefore)).
+		Limit(500).Scan(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("sweep warnings: %w", err)
+	}
+	n := 0
+	for _, c := range soon {
+		err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			res, err := tx.NewUpdate().Model((*Claim)(nil)).Set("warned = TRUE").
+				Where("id = ? AND status = 'active' AND NOT warned AND lease_expires_at = ?", c.ID, c.LeaseExpiresAt).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("warn: %w", err)
+			}
+			if k, _ := res.RowsAffected(); k == 0 {
+				return nil
+			}
+			n++
+			_, err = event.Append(ctx, tx, org.UserStream(c.UserID), "claim.expiring",
+				map[string]any{"claim_id": c.ID, "task_id": c.TaskID, "lease_expires_at": c.LeaseExpiresAt.UTC(),
+					"seconds_left": int(c.LeaseExpiresAt.Sub(now).Seconds())})
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
