@@ -17,14 +17,17 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/realtime"
+	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/server"
 	"github.com/jarimu/jarimu/task"
 )
@@ -59,18 +62,20 @@ type Options struct {
 
 // App is a built service.
 type App struct {
-	Log    *slog.Logger
-	DB     *db.DB
-	Redis  *redis.Client
-	Keys   *auth.KeySet
-	Auth   *auth.Service
-	Idem   *idempotency.Store
-	Events *event.Log
-	Orgs   *org.Service
-	Tasks  *task.Service
-	Hub    *realtime.Hub
-	Broker realtime.Broker
-	Server *server.Server
+	Log     *slog.Logger
+	DB      *db.DB
+	Redis   *redis.Client
+	Keys    *auth.KeySet
+	Auth    *auth.Service
+	Idem    *idempotency.Store
+	Events  *event.Log
+	Orgs    *org.Service
+	Tasks   *task.Service
+	Reports *report.Service
+	Alerts  *alert.Service
+	Hub     *realtime.Hub
+	Broker  realtime.Broker
+	Server  *server.Server
 
 	retention time.Duration
 	shutdown  time.Duration
@@ -110,11 +115,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.startFeed(o)
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth)
 	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
+	files, err := evidence.NewStore(filepath.Join(o.DataDir, "evidence"))
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("JARIMU_DATA_DIR: evidence store: %w", err)
+	}
+	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
+	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
 	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
-		Orgs: a.Orgs, Tasks: a.Tasks, Audit: audit.NewTrail(a.DB), Feed: a.Hub, TrustedProxies: o.TrustedProxies, Ready: a.ready})
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, TrustedProxies: o.TrustedProxies, Ready: a.ready})
 	return a, nil
 }
 
@@ -180,7 +192,10 @@ func (a *App) ready(ctx context.Context) error {
 // startFeed makes the hub and the broker and plugs them into the event
 // log, so every committed event reaches the feed.
 func (a *App) startFeed(o Options) {
-	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams,
+	acks := func(ctx context.Context, userID, stream string, seq int64, at time.Time) {
+		a.Alerts.RecordAck(ctx, userID, stream, seq, at)
+	}
+	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Acks: acks,
 		AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
 	switch {
 	case o.Broker != nil:

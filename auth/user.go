@@ -170,3 +170,17 @@ func (s *Service) Names(ctx context.Context, ids []string) (map[string]string, e
 	}
 	return names, nil
 }
+
+// CountVolunteers counts active volunteer accounts of a region and below
+// ("" = everyone): whom an alert to that region is meant for.
+func (s *Service) CountVolunteers(ctx context.Context, q bun.IDB, code string) (int, error) {
+	sel := q.NewSelect().Model((*User)(nil)).Where("role = 'volunteer' AND status = 'active'")
+	if code != "" {
+		sel = sel.Where("(region_code = ? OR region_code LIKE ?)", code, code+"%")
+	}
+	n, err := sel.Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count volunteers: %w", err)
+	}
+	return int(n), nil
+}

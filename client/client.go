@@ -34,6 +34,10 @@
 // works signed out too.
 //
 // Errors answered by the server are *Error values; switch on their Type.
+//
+// The real-time feed (GET /v1/feed) is read with Feed, which reconnects,
+// resumes without losing or repeating events, and keeps its access token
+// fresh by itself.
 package client
 
 import (

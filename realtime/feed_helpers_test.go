@@ -167,11 +167,12 @@ func (c *client) barrier() {
 // closed waits for the end of the connection and returns its close code; it
 // fails the test when any data frame arrives first. A connection dropped
 // without a close frame gives -1.
-func (c *client) closed(timeout time.Duration) int {
+func (c *client) closed(what string, timeout time.Duration) int {
 	c.t.Helper()
 	f, err := c.read(timeout)
 	if err == nil {
-		c.t.Fatalf("got %v, want the connection to close", f)
+		c.t.Errorf("%s: got %v, want the connection to close", what, f)
+		return c.closed(what, timeout)
 	}
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
@@ -179,7 +180,7 @@ func (c *client) closed(timeout time.Duration) int {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		c.t.Fatalf("the connection is still open after %v", timeout)
+		c.t.Fatalf("%s: the connection is still open after %v", what, timeout)
 	}
 	return -1
 }
@@ -187,7 +188,7 @@ func (c *client) closed(timeout time.Duration) int {
 // expectClose fails the test unless the connection closes with code.
 func (c *client) expectClose(what string, code int, timeout time.Duration) {
 	c.t.Helper()
-	if got := c.closed(timeout); got != code {
+	if got := c.closed(what, timeout); got != code {
 		c.t.Errorf("%s: got close code %d, want %d", what, got, code)
 	}
 }
@@ -266,7 +267,7 @@ func toggleAccreditation(t testing.TB, e *apptest.Env, f orgFixture, i int) {
 	t.Helper()
 	body := map[string]any{"action": "suspend", "reason": "laporan dana kampanye belum"}
 	if i%2 == 1 {
-		body = map[string]any{"action": "renew", "until": time.Now().Add(90 * 24 * time.Hour)}
+		body = map[string]any{"action": "renew", "reason": "laporan diterima", "until": time.Now().Add(90 * 24 * time.Hour)}
 	}
 	r := e.Do(t, "POST", "/v1/orgs/"+f.org.ID+"/accreditation", body, apptest.Bearer(f.admin.Tokens.AccessToken)...)
 	if r.Status != http.StatusOK {
@@ -374,6 +375,7 @@ type hubEnv struct {
 	log *memLog
 	url string
 
+	once   sync.Once
 	mu     sync.Mutex
 	tokens map[string]tokenInfo
 	acks   []string
@@ -385,7 +387,23 @@ type tokenInfo struct {
 }
 
 // startHub serves a hub with options o (Log, Auth and Streams are filled in).
-func startHub(t testing.TB, o realtime.Options) *hubEnv {
+func startHub(t testing.TB, o realtime.Options) *hubEnv { return startHubOn(t, o, nil) }
+
+// smallSendBuffers makes each accepted connection's kernel send buffer
+// small, so that a client that does not read blocks the server's writes
+// soon (loopback otherwise absorbs megabytes).
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(4096)
+	}
+	return c, err
+}
+
+// startHubOn is startHub with the server's listener wrapped by wrap.
+func startHubOn(t testing.TB, o realtime.Options, wrap func(net.Listener) net.Listener) *hubEnv {
 	t.Helper()
 	env := &hubEnv{log: newMemLog(), tokens: map[string]tokenInfo{}}
 	o.Log = env.log
@@ -400,16 +418,22 @@ func startHub(t testing.TB, o realtime.Options) *hubEnv {
 	}
 	env.hub = realtime.NewHub(o)
 	env.hub.Run()
-	env.srv = httptest.NewServer(env.hub)
+	env.srv = httptest.NewUnstartedServer(env.hub)
+	if wrap != nil {
+		env.srv.Listener = wrap(env.srv.Listener)
+	}
+	env.srv.Start()
 	env.url = env.srv.URL
-	var once sync.Once
-	t.Cleanup(func() { once.Do(env.close) })
+	t.Cleanup(env.close)
 	return env
 }
 
+// close closes the hub (its connections get 1001) and the server; once.
 func (env *hubEnv) close() {
-	env.hub.Close(2 * time.Second)
-	env.srv.Close()
+	env.once.Do(func() {
+		env.hub.Close(2 * time.Second)
+		env.srv.Close()
+	})
 }
 
 // token registers a token for user expiring at exp.

@@ -39,6 +39,28 @@ func (s *Server) routes() {
 	s.handle("POST /v1/claims/{id}/release", s.handleRelease)
 	s.handle("POST /v1/claims/{id}/complete", s.handleComplete)
 
+	s.handle("POST /v1/reports", s.handleCreateReport)
+	s.handle("GET /v1/reports", s.handleListReports)
+	s.handle("GET /v1/reports/{id}", s.handleGetReport)
+	s.handle("POST /v1/reports/{id}/evidence", s.handleAddEvidence)
+	s.handle("GET /v1/reports/{id}/evidence/{sha}", s.handleGetEvidence)
+	s.handle("POST /v1/reports/{id}/review", s.handleReview)
+	s.handle("POST /v1/reports/{id}/verification", s.handleVerify)
+	s.handle("POST /v1/reports/{id}/takedown", s.handleTakedown)
+
+	s.handle("POST /v1/alerts", s.handleCreateAlert)
+	s.handle("GET /v1/alerts", s.handleListAlerts)
+	s.handle("GET /v1/alerts/{id}", s.handleGetAlert)
+	s.handle("POST /v1/alerts/{id}/retraction", s.handleRetractAlert)
+	s.handle("GET /v1/alerts/{id}/reach", s.handleReach)
+
+	s.handle("GET /v1/open", s.handleOpenIndex)
+	s.handle("GET /v1/open/alerts.csv", s.handleOpenAlerts("csv"))
+	s.handle("GET /v1/open/alerts.json", s.handleOpenAlerts("json"))
+	s.handle("GET /v1/open/orgs.csv", s.handleOpenOrgs("csv"))
+	s.handle("GET /v1/open/orgs.json", s.handleOpenOrgs("json"))
+	s.handle("GET /v1/open/stats.json", s.handleOpenStats)
+
 	if s.feed != nil {
 		s.mux.Handle("GET /v1/feed", s.feed)
 	}

@@ -11,11 +11,13 @@ import (
 	"net/netip"
 	"sync/atomic"
 
+	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/task"
 )
 
@@ -27,6 +29,8 @@ type Deps struct {
 	Idempotency *idempotency.Store
 	Orgs        *org.Service
 	Tasks       *task.Service
+	Reports     *report.Service
+	Alerts      *alert.Service
 	Audit       *audit.Trail
 	Feed        http.Handler // GET /v1/feed, the websocket
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
@@ -44,6 +48,8 @@ type Server struct {
 	idem     *idempotency.Store
 	orgs     *org.Service
 	tasks    *task.Service
+	reports  *report.Service
+	alerts   *alert.Service
 	audit    *audit.Trail
 	feed     http.Handler
 	proxies  []netip.Prefix
@@ -55,7 +61,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, audit: d.Audit, feed: d.Feed, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s

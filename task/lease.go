@@ -235,3 +235,17 @@ func (s *Service) warn(ctx context.Context, now time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// ClaimOf reads a claim and its task inside q, for reports filed under a
+// claim: the caller checks who holds it and whether it is still usable.
+func (s *Service) ClaimOf(ctx context.Context, q bun.IDB, id string) (*Claim, *Task, error) {
+	c := new(Claim)
+	if err := q.NewSelect().Model(c).Where("c.id = ?", id).Scan(ctx); err != nil {
+		if db.IsNoRows(err) {
+			return nil, nil, claimNotFound()
+		}
+		return nil, nil, fmt.Errorf("load claim: %w", err)
+	}
+	t, err := s.load(ctx, q, c.TaskID, false)
+	return c, t, err
+}

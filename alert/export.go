@@ -1,0 +1,50 @@
+package alert
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+)
+
+// Version identifies the current state of the alert dataset (for ETag and
+// Last-Modified): how many alerts there are and when the last changed.
+func (s *Service) Version(ctx context.Context) (count int, modified time.Time, err error) {
+	var row struct {
+		N         int        `bun:"n"`
+		Published *time.Time `bun:"published"`
+		Retracted *time.Time `bun:"retracted"`
+	}
+	err = s.db.NewSelect().Model((*Alert)(nil)).
+		ColumnExpr("count(*) AS n, max(published_at) AS published, max(retracted_at) AS retracted").Scan(ctx, &row)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("alert dataset version: %w", err)
+	}
+	for _, t := range []*time.Time{row.Published, row.Retracted} {
+		if t != nil && t.After(modified) {
+			modified = *t
+		}
+	}
+	return row.N, modified.UTC(), nil
+}
+
+// Export streams every alert, oldest first, to fn without holding the set in
+// memory (open data: no issuer, no personal data).
+func (s *Service) Export(ctx context.Context, fn func(api.Alert) error) error {
+	rows, err := s.db.NewSelect().Model((*Alert)(nil)).OrderExpr("a.id ASC").Rows(ctx)
+	if err != nil {
+		return fmt.Errorf("export alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Alert
+		if err := s.db.ScanRow(ctx, rows, &a); err != nil {
+			return fmt.Errorf("export alerts: %w", err)
+		}
+		if err := fn(a.API()); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,210 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// Who decides a transition.
+const (
+	byCoordinator = "coordinator"
+	byOfficer     = "officer"
+)
+
+// transition is one allowed move of a report's status.
+type transition struct {
+	by   string
+	from []string
+	to   string
+}
+
+// transitions is the one table of the verification workflow, keyed by
+// decision: coordinators of the report's org review submitted reports;
+// officers of its region decide submitted or endorsed ones. Anything not
+// here is refused.
+var transitions = map[string]transition{
+	"endorse":           {byCoordinator, []string{api.ReportSubmitted}, api.ReportEndorsed},
+	"reject":            {byCoordinator, []string{api.ReportSubmitted}, api.ReportRejected},
+	api.ReportVerified:  {byOfficer, []string{api.ReportSubmitted, api.ReportEndorsed}, api.ReportVerified},
+	"officer-reject":    {byOfficer, []string{api.ReportSubmitted, api.ReportEndorsed}, api.ReportRejected},
+	api.ReportDuplicate: {byOfficer, []string{api.ReportSubmitted, api.ReportEndorsed}, api.ReportDuplicate},
+}
+
+// takedownSteps is the table of the takedown history: the step before each
+// status ("" = none yet). Takedowns follow verified reports only.
+var takedownSteps = map[string]string{
+	api.TakedownRequested: "",
+	api.TakedownDone:      api.TakedownRequested,
+	api.TakedownRefused:   api.TakedownRequested,
+}
+
+// Review is a coordinator's endorse or reject.
+func (s *Service) Review(ctx context.Context, p auth.Principal, id string, req api.ReviewRequest) (api.Report, error) {
+	return s.decide(ctx, p, id, req.Decision, func(r *Report) { r.ReviewNote = req.Note }, nil)
+}
+
+// Verify is an officer's verified, rejected or duplicate.
+func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req api.VerificationRequest) (api.Report, error) {
+	key := req.Decision
+	if key == api.ReportRejected {
+		key = "officer-reject"
+	}
+	check := func(ctx context.Context, tx bun.Tx, r *Report) error {
+		if req.DuplicateOf == nil {
+			return nil
+		}
+		if *req.DuplicateOf == r.ID {
+			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "a report cannot duplicate itself"})
+		}
+		if _, err := load(ctx, tx, *req.DuplicateOf); err != nil {
+			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "no such report"})
+		}
+		return nil
+	}
+	return s.decide(ctx, p, id, key, func(r *Report) { r.VerifyNote, r.DuplicateOf = req.Note, req.DuplicateOf }, check)
+}
+
+// decide applies one row of the transitions table. Nobody decides on their
+// own report; a report the caller cannot see is a 404.
+func (s *Service) decide(ctx context.Context, p auth.Principal, id, key string, set func(*Report),
+	check func(context.Context, bun.Tx, *Report) error) (api.Report, error) {
+	tr, ok := transitions[key]
+	if !ok {
+		return api.Report{}, problem.Validation(api.FieldError{Field: "decision", Message: "unknown decision"})
+	}
+	return s.change(ctx, p, id, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
+		if tr.by == byCoordinator && !who.coordinator || tr.by == byOfficer && !who.officer {
+			return "", problem.Errorf(problem.Forbidden, "this decision is for the report's %s", tr.by)
+		}
+		if !slices.Contains(tr.from, r.Status) {
+			return "", problem.New(problem.Conflict, "report-transition", "a %s report cannot be %s", r.Status, tr.to)
+		}
+		if check != nil {
+			if err := check(ctx, tx, r); err != nil {
+				return "", err
+			}
+		}
+		r.Status = tr.to
+		set(r)
+		return "report." + key, nil
+	})
+}
+
+// Takedown records the next step of a verified report's takedown.
+func (s *Service) Takedown(ctx context.Context, p auth.Principal, id string, req api.TakedownRequest) (api.Report, error) {
+	return s.change(ctx, p, id, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
+		if !who.officer {
+			return "", problem.Errorf(problem.Forbidden, "takedowns are recorded by the report's officers")
+		}
+		if r.Status != api.ReportVerified {
+			return "", problem.New(problem.Conflict, "report-transition", "only a verified report goes to takedown; this one is %s", r.Status)
+		}
+		current := ""
+		if r.TakedownStatus != nil {
+			current = *r.TakedownStatus
+		}
+		if takedownSteps[req.Status] != current {
+			return "", problem.New(problem.Conflict, "takedown-transition", "the takedown is %q; %s does not follow", current, req.Status)
+		}
+		r.TakedownStatus = &req.Status
+		step := &takedown{ID: auth.NewID(), ReportID: r.ID, Status: req.Status, PlatformRef: req.PlatformRef,
+			Note: req.Note, By: p.UserID, At: r.UpdatedAt}
+		if _, err := tx.NewInsert().Model(step).Exec(ctx); err != nil {
+			return "", fmt.Errorf("record takedown: %w", err)
+		}
+		return "report.takedown." + req.Status, nil
+	})
+}
+
+// changeFunc mutates a loaded report and returns the audit action.
+type changeFunc func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error)
+
+// change runs one workflow step: load, visibility, never on one's own
+// report, the step, save, audit, tell the reporter (report.status_changed)
+// and, when a coordinator endorses, the officers (report.submitted).
+func (s *Service) change(ctx context.Context, p auth.Principal, id string, fn changeFunc) (api.Report, error) {
+	var out api.Report
+	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r, err := load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		who, err := s.roleOf(ctx, tx, p, r)
+		if err != nil {
+			return err
+		}
+		if !who.sees() {
+			return notFound()
+		}
+		if who.reporter {
+			return problem.New(problem.Forbidden, "own-report", "nobody reviews, verifies or takes down their own report")
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		before := r.API()
+		r.UpdatedAt = now
+		action, err := fn(ctx, tx, r, who)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model(r).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("save report: %w", err)
+		}
+		if out, err = s.view(ctx, tx, r); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Actor{ID: p.UserID, Role: p.Role}, action, "report", r.ID, statusOf(before), statusOf(out)); err != nil {
+			return err
+		}
+		return s.tell(ctx, tx, r, out)
+	})
+	if err != nil {
+		return api.Report{}, fmt.Errorf("report: %w", err)
+	}
+	return out, nil
+}
+
+// statusOf is the audit snapshot of a report's workflow state.
+func statusOf(r api.Report) map[string]any {
+	return map[string]any{"status": r.Status, "review_note": r.ReviewNote, "verification_note": r.VerifyNote,
+		"duplicate_of": r.DuplicateOf, "takedown": r.Takedown}
+}
+
+// tell sends the reporter the new state (with any rejection note) and, for
+// an endorsement, puts the report before the region's officers.
+func (s *Service) tell(ctx context.Context, tx bun.Tx, r *Report, view api.Report) error {
+	change := map[string]any{"report_id": r.ID, "status": view.Status, "review_note": view.ReviewNote,
+		"verification_note": view.VerifyNote, "takedown_status": r.TakedownStatus, "at": r.UpdatedAt.UTC()}
+	if err := announce(ctx, tx, "report.status_changed", change, org.UserStream(r.ReporterID)); err != nil {
+		return err
+	}
+	if r.Status == api.ReportEndorsed {
+		return announce(ctx, tx, "report.submitted", view, officerStreams(r.Region())...)
+	}
+	return nil
+}
+
+// takedown is one row of a report's takedown history.
+type takedown struct {
+	bun.BaseModel `bun:"table:takedowns"`
+
+	ID          string    `bun:"id,pk"`
+	ReportID    string    `bun:"report_id"`
+	Status      string    `bun:"status"`
+	PlatformRef string    `bun:"platform_ref"`
+	Note        string    `bun:"note"`
+	By          string    `bun:"by_user"`
+	At          time.Time `bun:"at"`
+}

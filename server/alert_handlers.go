@@ -1,0 +1,100 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/problem"
+)
+
+func (s *Server) handleCreateAlert(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.CreateAlertRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	a, err := s.alerts.Create(r.Context(), p, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/alerts/"+a.ID)
+	encode(w, http.StatusCreated, a)
+	return nil
+}
+
+func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) error {
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	reg, err := regionQuery(r)
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		if since, err = time.Parse(time.RFC3339, v); err != nil {
+			return problem.New(problem.Malformed, "bad-query", "since must be an RFC 3339 time")
+		}
+	}
+	before, err := pg.idCursor()
+	if err != nil {
+		return err
+	}
+	as, err := s.alerts.List(r.Context(), alert.Filter{Region: reg, Since: since, Before: before, Limit: pg.fetch()})
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, paginate(as, pg, func(a api.Alert) string { return a.ID }))
+	return nil
+}
+
+func (s *Server) handleGetAlert(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.alerts.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) handleRetractAlert(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.RetractionRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	a, err := s.alerts.Retract(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, a)
+	return nil
+}
+
+func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	reach, err := s.alerts.Reach(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, reach)
+	return nil
+}

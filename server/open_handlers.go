@@ -1,0 +1,285 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/region"
+)
+
+// Licence of every open dataset.
+const openLicence = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/): Bawaslu RI, Jarimu Awasi Pemilu"
+
+type openField struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description"`
+}
+
+type openDataset struct {
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Formats     []string    `json:"formats"`
+	Fields      []openField `json:"fields"`
+}
+
+var alertFields = []openField{
+	{"id", "string (UUID)", "alert id"},
+	{"title", "string", "headline"},
+	{"body", "string", "text of the alert"},
+	{"severity", "string", "info, warning or critical"},
+	{"region_code", "string", "Kemendagri code of the region it was broadcast to; empty: national"},
+	{"region_name", "string", "province name of the region; empty: national"},
+	{"category", "string", "violation category, if given"},
+	{"links", "string", "related links, space separated (CSV) or an array (JSON)"},
+	{"published_at", "RFC 3339 time (UTC)", "when it was broadcast"},
+	{"retracted", "boolean", "whether it was withdrawn"},
+	{"retracted_at", "RFC 3339 time (UTC)", "when it was withdrawn; empty if not"},
+	{"retraction_reason", "string", "why it was withdrawn"},
+}
+
+var orgFields = []openField{
+	{"id", "string (UUID)", "organisation id"},
+	{"name", "string", "name of the accredited CSO"},
+	{"accreditation_number", "string", "Bawaslu accreditation (SK) number"},
+	{"accredited_until", "RFC 3339 time (UTC)", "end of the accreditation"},
+	{"status", "string", "accredited, suspended, revoked or expired"},
+	{"region_code", "string", "Kemendagri code of the region it monitors; empty: national"},
+	{"member_count", "integer", "active members"},
+}
+
+var statFields = []openField{
+	{"key", "string", "the category, the province code ('national' for none) or the day (YYYY-MM-DD, UTC)"},
+	{"reports", "integer", "reports filed"},
+	{"verified", "integer", "reports verified by Bawaslu"},
+	{"taken_down", "integer", "reported content taken down by the platform"},
+	{"takedown_requests", "integer", "reports with a takedown requested"},
+}
+
+func (s *Server) handleOpenIndex(w http.ResponseWriter, r *http.Request) error {
+	encode(w, http.StatusOK, map[string]any{
+		"licence":  openLicence,
+		"personal": "no dataset holds personal data: no names, emails or ids of volunteers or staff",
+		"datasets": []openDataset{
+			{"alerts", "every alert Bawaslu broadcast, retracted ones flagged", []string{"/v1/open/alerts.csv", "/v1/open/alerts.json"}, alertFields},
+			{"orgs", "the registry of accredited civil society organisations", []string{"/v1/open/orgs.csv", "/v1/open/orgs.json"}, orgFields},
+			{"stats", "counts of reports, verifications and takedowns", []string{"/v1/open/stats.json?group_by=category|region|day"}, statFields},
+		},
+	})
+	return nil
+}
+
+// notModified sets ETag and Last-Modified for a dataset version and reports
+// whether the client's copy is current (304 sent).
+func notModified(w http.ResponseWriter, r *http.Request, name string, count int, modified time.Time) bool {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", name, count, modified.UnixNano())))
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	w.Header().Set("ETag", etag)
+	if !modified.IsZero() {
+		w.Header().Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	match := r.Header.Get("If-None-Match")
+	if match == etag || match == "*" {
+		w.WriteHeader(http.StatusNotModified)
+		return true
+	}
+	if match == "" && !modified.IsZero() {
+		if t, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !modified.Truncate(time.Second).After(t) {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+// exporter writes one dataset as CSV or a JSON array, row by row, in
+// constant memory.
+type exporter struct {
+	w     *bufio.Writer
+	csv   *csv.Writer
+	first bool
+}
+
+func newExporter(w http.ResponseWriter, format, name string, header []string) *exporter {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	e := &exporter{w: bw, first: true}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		e.csv = csv.NewWriter(bw)
+		e.csv.UseCRLF = true // RFC 4180
+		e.csv.Write(header)
+	} else {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		bw.WriteString("[")
+	}
+	w.WriteHeader(http.StatusOK)
+	return e
+}
+
+func (e *exporter) row(record []string, v any) error {
+	if e.csv != nil {
+		return e.csv.Write(record)
+	}
+	if !e.first {
+		e.w.WriteString(",")
+	}
+	e.first = false
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	e.w.WriteString("\n")
+	_, err = e.w.Write(b)
+	return err
+}
+
+func (e *exporter) close() error {
+	if e.csv != nil {
+		e.csv.Flush()
+		if err := e.csv.Error(); err != nil {
+			return err
+		}
+	} else {
+		e.w.WriteString("\n]\n")
+	}
+	return e.w.Flush()
+}
+
+// openAlert is an alert as open data.
+type openAlert struct {
+	ID               string     `json:"id"`
+	Title            string     `json:"title"`
+	Body             string     `json:"body"`
+	Severity         string     `json:"severity"`
+	RegionCode       string     `json:"region_code"`
+	RegionName       string     `json:"region_name"`
+	Category         string     `json:"category"`
+	Links            []string   `json:"links"`
+	PublishedAt      time.Time  `json:"published_at"`
+	Retracted        bool       `json:"retracted"`
+	RetractedAt      *time.Time `json:"retracted_at"`
+	RetractionReason string     `json:"retraction_reason"`
+}
+
+func openAlertOf(a api.Alert) openAlert {
+	o := openAlert{ID: a.ID, Title: a.Title, Body: a.Body, Severity: a.Severity, Links: a.Links,
+		PublishedAt: a.PublishedAt, Retracted: a.Retracted, RetractedAt: a.RetractedAt, RetractionReason: a.RetractionReason}
+	if a.RegionCode != nil {
+		o.RegionCode = *a.RegionCode
+		o.RegionName, _ = region.ProvinceName(o.RegionCode[:2])
+	}
+	if a.Category != nil {
+		o.Category = *a.Category
+	}
+	return o
+}
+
+func (o openAlert) record() []string {
+	retracted := ""
+	if o.RetractedAt != nil {
+		retracted = o.RetractedAt.Format(time.RFC3339)
+	}
+	return []string{o.ID, o.Title, o.Body, o.Severity, o.RegionCode, o.RegionName, o.Category,
+		strings.Join(o.Links, " "), o.PublishedAt.Format(time.RFC3339), strconv.FormatBool(o.Retracted), retracted, o.RetractionReason}
+}
+
+func fieldNames(fs []openField) []string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func (s *Server) handleOpenAlerts(format string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		n, modified, err := s.alerts.Version(r.Context())
+		if err != nil {
+			return err
+		}
+		if notModified(w, r, "alerts", n, modified) {
+			return nil
+		}
+		e := newExporter(w, format, "alerts", fieldNames(alertFields))
+		err = s.alerts.Export(r.Context(), func(a api.Alert) error {
+			o := openAlertOf(a)
+			return e.row(o.record(), o)
+		})
+		return s.finishExport(r.Context(), e, err)
+	}
+}
+
+// finishExport ends a stream. Once rows are being sent the status is out,
+// so a failure can only be logged (the truncated body tells the client).
+func (s *Server) finishExport(ctx context.Context, e *exporter, err error) error {
+	if err == nil {
+		err = e.close()
+	}
+	if err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "open data export", "error", err.Error())
+	}
+	return nil
+}
+
+// openOrg is a registry entry as open data.
+type openOrg struct {
+	ID                  string    `json:"id"`
+	Name                string    `json:"name"`
+	AccreditationNumber string    `json:"accreditation_number"`
+	AccreditedUntil     time.Time `json:"accredited_until"`
+	Status              string    `json:"status"`
+	RegionCode          string    `json:"region_code"`
+	MemberCount         int       `json:"member_count"`
+}
+
+func (s *Server) handleOpenOrgs(format string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		n, modified, err := s.orgs.Version(r.Context())
+		if err != nil {
+			return err
+		}
+		if notModified(w, r, "orgs", n, modified) {
+			return nil
+		}
+		e := newExporter(w, format, "orgs", fieldNames(orgFields))
+		err = s.orgs.Export(r.Context(), func(o api.Org) error {
+			row := openOrg{ID: o.ID, Name: o.Name, AccreditationNumber: o.AccreditationNumber,
+				AccreditedUntil: o.AccreditedUntil, Status: o.Status, MemberCount: o.MemberCount}
+			if o.RegionCode != nil {
+				row.RegionCode = *o.RegionCode
+			}
+			return e.row([]string{row.ID, row.Name, row.AccreditationNumber, row.AccreditedUntil.Format(time.RFC3339),
+				row.Status, row.RegionCode, strconv.Itoa(row.MemberCount)}, row)
+		})
+		return s.finishExport(r.Context(), e, err)
+	}
+}
+
+func (s *Server) handleOpenStats(w http.ResponseWriter, r *http.Request) error {
+	group, err := oneOf(r, "group_by", "category", "region", "day")
+	if err != nil {
+		return err
+	}
+	if group == "" {
+		group = "category"
+	}
+	stats, err := s.reports.Stats(r.Context(), group)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	encode(w, http.StatusOK, map[string]any{"group_by": group, "licence": openLicence, "items": stats})
+	return nil
+}

@@ -1,0 +1,221 @@
+package server
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/report"
+)
+
+func (s *Server) handleCreateReport(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.CreateReportRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	rep, err := s.reports.Create(r.Context(), p, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/reports/"+rep.ID)
+	encode(w, http.StatusCreated, rep)
+	return nil
+}
+
+func (s *Server) handleListReports(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	pg, err := pageOf(r)
+	if err != nil {
+		return err
+	}
+	status, err := oneOf(r, "status", api.ReportSubmitted, api.ReportEndorsed, api.ReportRejected, api.ReportVerified, api.ReportDuplicate)
+	if err != nil {
+		return err
+	}
+	category, err := oneOf(r, "category", api.Categories...)
+	if err != nil {
+		return err
+	}
+	reg, err := regionQuery(r)
+	if err != nil {
+		return err
+	}
+	before, err := pg.idCursor()
+	if err != nil {
+		return err
+	}
+	rs, err := s.reports.List(r.Context(), p, report.Filter{Status: status, OrgID: r.URL.Query().Get("org_id"),
+		Category: category, Region: reg, Before: before, Limit: pg.fetch()})
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, paginate(rs, pg, func(x api.Report) string { return x.ID }))
+	return nil
+}
+
+func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	rep, err := s.reports.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.ReviewRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	rep, err := s.reports.Review(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.VerificationRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	rep, err := s.reports.Verify(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, rep)
+	return nil
+}
+
+func (s *Server) handleTakedown(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	var req api.TakedownRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := validate(req.Validate()); err != nil {
+		return err
+	}
+	rep, err := s.reports.Takedown(r.Context(), p, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, rep)
+	return nil
+}
+
+// maxUpload bounds an evidence request: the file plus multipart overhead.
+const maxUpload = report.MaxEvidence + 64<<10
+
+// handleAddEvidence streams the multipart "file" part to the store; nothing
+// is held whole in memory.
+func (s *Server) handleAddEvidence(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return problem.Errorf(problem.UnsupportedMedia, "evidence is sent as multipart/form-data with a part named file")
+	}
+	if r.ContentLength > maxUpload {
+		return problem.New(problem.TooLarge, "too-large", "evidence files are at most %d bytes", report.MaxEvidence)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return problem.Errorf(problem.Malformed, "the multipart body cannot be read")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return problem.Validation(api.FieldError{Field: "file", Message: "is required"})
+		}
+		if err != nil {
+			return problem.Errorf(problem.Malformed, "the multipart body cannot be read")
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		ev, err := s.reports.AddEvidence(r.Context(), p, r.PathValue("id"), part)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", "/v1/reports/"+r.PathValue("id")+"/evidence/"+ev.SHA256)
+		encode(w, http.StatusCreated, ev)
+		return nil
+	}
+}
+
+// handleGetEvidence serves a file to those who may see its report, always
+// as a download with the type decided at upload, never sniffed.
+func (s *Server) handleGetEvidence(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	f, ev, err := s.reports.OpenEvidence(r.Context(), p, r.PathValue("id"), r.PathValue("sha"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := w.Header()
+	h.Set("Content-Type", ev.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(ev.Size, 10))
+	h.Set("Content-Disposition", `attachment; filename="`+ev.SHA256+extension(ev.ContentType)+`"`)
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	w.WriteHeader(http.StatusOK)
+	io.Copy(w, f)
+	return nil
+}
+
+func extension(contentType string) string {
+	switch contentType {
+	case "image/png":
+		return ".png"
+	case "image/jpeg":
+		return ".jpg"
+	case "image/webp":
+		return ".webp"
+	case "application/pdf":
+		return ".pdf"
+	}
+	return ""
+}
