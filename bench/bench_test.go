@@ -1,0 +1,38 @@
+package bench_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/bench"
+)
+
+// The scenarios run end to end against a real server, small.
+func TestScenarios(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		env := &bench.Env{URLs: []string{e.URL}, Minter: e.App.Auth.Tokens(), Seeder: e.App.Auth}
+		ctx := context.Background()
+		r, err := bench.Feed(ctx, env, bench.FeedOptions{Clients: 40, Alerts: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Figures["failed_connections"] != 0 || r.Stats["alert_to_each_client"].N != 120 || len(r.Notes) > 0 {
+			t.Fatalf("feed: got %+v, want 40 clients x 3 alerts delivered", r)
+		}
+		r, err = bench.Storm(ctx, env, bench.FeedOptions{Clients: 30, Alerts: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Figures["clients_missing_an_alert"] != 0 || r.Figures["failed_reconnects"] != 0 {
+			t.Fatalf("storm: got %+v, want every client to get every missed alert", r)
+		}
+		r, err = bench.Latency(ctx, env, bench.FeedOptions{Alerts: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Stats["write_to_receipt"].N != 5 {
+			t.Fatalf("latency: got %+v, want 5 samples", r)
+		}
+	})
+}
