@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/bench"
@@ -33,6 +34,13 @@ func TestScenarios(t *testing.T) {
 		}
 		if r.Stats["write_to_receipt"].N != 5 {
 			t.Fatalf("latency: got %+v, want 5 samples", r)
+		}
+		r, err = bench.Claims(ctx, env, bench.ClaimOptions{Volunteers: 12, Tasks: 3, Slots: 2, Duration: 700 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Figures["tasks_over_their_slots"] != 0 || r.Figures["answers_created"] == nil || r.Figures["answers_error"] != nil {
+			t.Fatalf("claims: got %+v, want created claims, no errors and no task over its slots", r)
 		}
 	})
 }
