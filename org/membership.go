@@ -275,6 +275,10 @@ func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID st
 		if err != nil {
 			return err
 		}
+		// Officers covering the org (and admins) act as coordinators too: an
+		// org registered without one, or whose coordinators are gone, can
+		// still have members approved and a coordinator appointed.
+		coord = coord || (p.IsOfficer() || p.IsAdmin()) && p.Covers(o.Region())
 		m, ok, err := membership(ctx, tx, orgID, userID)
 		if err != nil {
 			return err

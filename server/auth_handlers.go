@@ -119,3 +119,19 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	encode(w, http.StatusOK, u)
 	return nil
 }
+
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	if !p.IsAdmin() {
+		return problem.Errorf(problem.Forbidden, "only admins read accounts here")
+	}
+	u, err := s.auth.UserByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, u.API())
+	return nil
+}

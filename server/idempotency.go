@@ -30,10 +30,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		body, err := readBody(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+		var body []byte
+		if r.ContentLength != 0 || r.Header.Get("Content-Type") != "" {
+			var err error
+			if body, err = readBody(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		hash := idempotency.Hash(r.Method, r.URL.Path, body)
 		replay, _, err := s.idem.Begin(r.Context(), p.UserID, key, hash)

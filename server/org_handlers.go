@@ -128,7 +128,7 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/orgs/"+m.OrgID+"/memberships/"+m.UserID)
+	w.Header().Set("Location", "/v1/me")
 	encode(w, http.StatusCreated, m)
 	return nil
 }

@@ -120,8 +120,8 @@ func checkKeys(b []byte) error {
 				continue
 			}
 			key, _ := tok.(string)
-			if key != strings.ToLower(key) {
-				return fmt.Errorf("field %q must be spelled in lower case", key)
+			if !plainKey(key) {
+				return fmt.Errorf("field %q must be spelled in lower-case ASCII letters, digits and underscores", key)
 			}
 			if top.seen[key] {
 				return fmt.Errorf("field %q is given more than once", key)
@@ -147,10 +147,30 @@ func checkKeys(b []byte) error {
 	}
 }
 
+// plainKey reports whether an object key is spelled as every field of the
+// API is: lower-case ASCII letters, digits and underscores. Go's decoder folds
+// case, even Unicode case ("paſsword" fills password), so anything else is
+// refused before it can reach a field.
+func plainKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func describeJSONError(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var pt *time.ParseError
 	switch {
+	case errors.As(err, &pt):
+		return fmt.Sprintf("%q is not an RFC 3339 time such as 2029-02-14T07:00:00Z", pt.Value)
 	case errors.As(err, &syn):
 		return fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)
 	case errors.As(err, &typ):

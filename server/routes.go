@@ -14,6 +14,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/me", s.handleMe)
 
 	s.handle("POST /v1/admin/users", s.handleCreateUser)
+	s.handle("GET /v1/admin/users/{id}", s.handleGetUser)
 	s.handle("PATCH /v1/admin/users/{id}", s.handleUpdateUser)
 
 	s.handle("POST /v1/orgs", s.handleCreateOrg)
@@ -35,6 +36,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/tasks/{id}/close", s.handleCloseTask)
 	s.handle("POST /v1/tasks/{id}/claims", s.handleClaim)
 	s.handle("POST /v1/tasks/{id}/assignments", s.handleAssign)
+	s.handle("GET /v1/claims/{id}", s.handleGetClaim)
 	s.handle("POST /v1/claims/{id}/extend", s.handleExtend)
 	s.handle("POST /v1/claims/{id}/release", s.handleRelease)
 	s.handle("POST /v1/claims/{id}/complete", s.handleComplete)
@@ -63,5 +65,12 @@ func (s *Server) routes() {
 
 	if s.feed != nil {
 		s.mux.Handle("GET /v1/feed", s.feed)
+	}
+
+	// The web console (its own CSP; the API's stays on /v1/ only).
+	if s.console != nil {
+		for _, p := range []string{"GET /{$}", "GET /app/", "GET /sw.js", "GET /manifest.webmanifest"} {
+			s.mux.Handle(p, s.console)
+		}
 	}
 }

@@ -33,6 +33,10 @@ type Deps struct {
 	Alerts      *alert.Service
 	Audit       *audit.Trail
 	Feed        http.Handler // GET /v1/feed, the websocket
+	// Console is the web console (package web): served at "/", under
+	// "/app/", and at "/sw.js" and "/manifest.webmanifest". It sets its own
+	// Content-Security-Policy. Nil serves no console.
+	Console http.Handler
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []netip.Prefix
@@ -52,6 +56,7 @@ type Server struct {
 	alerts   *alert.Service
 	audit    *audit.Trail
 	feed     http.Handler
+	console  http.Handler
 	proxies  []netip.Prefix
 	ready    func(ctx context.Context) error
 	draining atomic.Bool
@@ -61,7 +66,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s

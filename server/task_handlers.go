@@ -211,3 +211,16 @@ func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) error {
 	encode(w, http.StatusOK, c)
 	return nil
 }
+
+func (s *Server) handleGetClaim(w http.ResponseWriter, r *http.Request) error {
+	p, err := principal(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.tasks.GetClaim(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	encode(w, http.StatusOK, c)
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -327,8 +328,14 @@ func TestTaskClaimContention(t *testing.T) {
 			if n := count(t, e, "claims", "task_id = ?", tk.ID); n != 10 {
 				t.Errorf("got %d claim rows, want 10", n)
 			}
-			if n := len(named(about(t, taskEvents(t, e, "org:"+o.ID), "id", tk.ID), "task.updated")); n != 10 {
-				t.Errorf("got %d task.updated events, want one per claim (10)", n)
+			// Each claim tells viewers the count it made: 1 to 10.
+			var counts []int
+			for _, ev := range named(about(t, taskEvents(t, e, "org:"+o.ID), "id", tk.ID), "task.updated") {
+				counts = append(counts, int(payload(t, ev)["slots_taken"].(float64)))
+			}
+			slices.Sort(counts)
+			if !slices.Equal(counts, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+				t.Errorf("task.updated events: got slots_taken %v, want one event per claim with 1..10", counts)
 			}
 		})
 
@@ -421,6 +428,10 @@ func TestTaskClaimContention(t *testing.T) {
 				t.Errorf("got %d racers winning, %d active and %d completed claims; want 7, 7 and 3 (10 slots exactly)", winners, active, completed)
 			}
 			assertSlots(t, e, tok(coord), tk.ID, 10)
+			evs := named(about(t, taskEvents(t, e, "org:"+o.ID), "id", tk.ID), "task.updated")
+			if last := payload(t, evs[len(evs)-1])["slots_taken"]; last != float64(10) {
+				t.Errorf("the last task.updated says slots_taken %v, want 10", last)
+			}
 		})
 	})
 }
@@ -468,6 +479,13 @@ func TestTaskClaimTwoInstances(t *testing.T) {
 				t.Fatalf("got %v, want 15 × 201 and 105 × 409 task-full", got)
 			}
 			assertSlots(t, c, tok(coord), tk.ID, 15)
+			var counts []int
+			for _, ev := range named(about(t, taskEvents(t, a, "org:"+o.ID), "id", tk.ID), "task.updated") {
+				counts = append(counts, int(payload(t, ev)["slots_taken"].(float64)))
+			}
+			if !slices.Equal(counts, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}) {
+				t.Errorf("task.updated events in stream order: got slots_taken %v, want 1..15", counts)
+			}
 
 			// 20 holders of a full task whose leases all pass, in the
 			// reverse order of their claims.
@@ -1140,6 +1158,7 @@ type modelClaim struct {
 // completions, extensions and closes by a few members on a few small tasks
 // against a model of the rules, over HTTP.
 type claimModel struct {
+	seen   map[string]int // answers checked, by action and answer
 	e      *apptest.Env
 	admin  api.AuthResponse
 	coord  api.AuthResponse
@@ -1181,38 +1200,42 @@ func (m *claimModel) send(rt *rapid.T, token, method, path string, body any) rep
 	return r
 }
 
-// expect fails unless r is want ("201", "409 task-full", ...).
-func (m *claimModel) expect(rt *rapid.T, what string, r reply, want string) {
+// expect fails unless r is want ("201", "409 task-full", ...); it counts
+// the answers of action.
+func (m *claimModel) expect(rt *rapid.T, action, what string, r reply, want string) {
 	if r.String() != want {
 		rt.Fatalf("%s: got %s (%s), want %s", what, r, bytes.TrimSpace(r.Body), want)
+	}
+	if action != "" {
+		m.seen[action+" "+want]++
 	}
 }
 
 func (m *claimModel) init(rt *rapid.T) {
 	e := m.e
 	r := m.send(rt, tok(m.admin), "POST", "/v1/orgs", orgBody("", m.coord.User.Email))
-	m.expect(rt, "create org", r, "201")
+	m.expect(rt, "", "create org", r, "201")
 	if err := json.Unmarshal(r.Body, &m.org); err != nil {
 		rt.Fatal(err)
 	}
 	r = m.send(rt, tok(m.coord), "POST", orgPath(m.org, "/invites"), map[string]any{"max_uses": 10, "expires_at": time.Now().Add(time.Hour).UTC()})
-	m.expect(rt, "invite", r, "201")
+	m.expect(rt, "", "invite", r, "201")
 	var inv api.Invite
 	if err := json.Unmarshal(r.Body, &inv); err != nil {
 		rt.Fatal(err)
 	}
-	for range rapid.IntRange(2, 4).Draw(rt, "users") {
+	for range rapid.IntRange(1, 3).Draw(rt, "users") {
 		u, err := newMember(e, m.org.ID, inv.Code, "")
 		if err != nil {
 			rt.Fatal(err)
 		}
 		m.users = append(m.users, u)
 	}
-	// Up to 4 tasks, so the limit of 3 active claims can bite.
-	for i := range rapid.IntRange(1, 4).Draw(rt, "tasks") {
+	// Up to 5 tasks, so the limit of 3 active claims can bite.
+	for i := range rapid.IntRange(1, 5).Draw(rt, "tasks") {
 		slots := rapid.IntRange(1, 3).Draw(rt, fmt.Sprintf("slots%d", i))
 		r := m.send(rt, tok(m.coord), "POST", "/v1/tasks", taskBody(m.org.ID, slots))
-		m.expect(rt, "create task", r, "201")
+		m.expect(rt, "", "create task", r, "201")
 		var tk api.Task
 		if err := json.Unmarshal(r.Body, &tk); err != nil {
 			rt.Fatal(err)
@@ -1268,7 +1291,7 @@ func (m *claimModel) decodeClaim(rt *rapid.T, r reply) api.Claim {
 }
 
 func (m *claimModel) actions() map[string]func(*rapid.T) {
-	return map[string]func(*rapid.T){
+	acts := map[string]func(*rapid.T){
 		"claim": func(rt *rapid.T) {
 			u := rapid.IntRange(0, len(m.users)-1).Draw(rt, "user")
 			k := rapid.IntRange(0, len(m.tasks)-1).Draw(rt, "task")
@@ -1285,7 +1308,7 @@ func (m *claimModel) actions() map[string]func(*rapid.T) {
 				want = "409 task-full"
 			}
 			r := m.send(rt, tok(m.users[u]), "POST", taskPath(m.tasks[k].ID, "/claims"), nil)
-			m.expect(rt, fmt.Sprintf("user %d claims task %d", u, k), r, want)
+			m.expect(rt, "claim", fmt.Sprintf("user %d claims task %d", u, k), r, want)
 			if want == "201" {
 				c := m.decodeClaim(rt, r)
 				if c.Status != api.ClaimActive || c.Version != 1 || c.UserID != m.users[u].User.ID || c.TaskID != m.tasks[k].ID {
@@ -1312,7 +1335,7 @@ func (m *claimModel) actions() map[string]func(*rapid.T) {
 				want = "200"
 			}
 			r := m.send(rt, token, "POST", claimPath(c.id, "/release"), nil)
-			m.expect(rt, fmt.Sprintf("%s releases a claim of user %d on task %d (%s)", by, c.user, c.task, c.status), r, want)
+			m.expect(rt, "release by "+by, fmt.Sprintf("%s releases a claim of user %d on task %d (%s)", by, c.user, c.task, c.status), r, want)
 			if want == "200" {
 				c.status, c.version = api.ClaimReleased, c.version+1
 				if got := m.decodeClaim(rt, r); got.Status != c.status || got.Version != c.version {
@@ -1339,7 +1362,7 @@ func (m *claimModel) actions() map[string]func(*rapid.T) {
 			}
 			outcome := rapid.SampledFrom(api.Outcomes).Draw(rt, "outcome")
 			r := m.send(rt, token, "POST", claimPath(c.id, "/complete"), map[string]any{"outcome": outcome})
-			m.expect(rt, fmt.Sprintf("%s completes a claim of user %d on task %d (%s)", by, c.user, c.task, c.status), r, want)
+			m.expect(rt, "complete by "+by, fmt.Sprintf("%s completes a claim of user %d on task %d (%s)", by, c.user, c.task, c.status), r, want)
 			if want == "200" {
 				c.status, c.version = api.ClaimCompleted, c.version+1
 				if got := m.decodeClaim(rt, r); got.Status != c.status || got.Version != c.version || got.Outcome == nil || *got.Outcome != outcome {
@@ -1365,7 +1388,7 @@ func (m *claimModel) actions() map[string]func(*rapid.T) {
 				want = "200"
 			}
 			r := m.send(rt, tok(m.users[c.user]), "POST", claimPath(c.id, "/extend"), body)
-			m.expect(rt, fmt.Sprintf("user %d extends a claim on task %d (%s, version %d) with %v", c.user, c.task, c.status, c.version, body), r, want)
+			m.expect(rt, "extend", fmt.Sprintf("user %d extends a claim on task %d (%s, version %d) with %v", c.user, c.task, c.status, c.version, body), r, want)
 			if want == "200" {
 				c.version++
 				if got := m.decodeClaim(rt, r); got.Status != api.ClaimActive || got.Version != c.version {
@@ -1389,23 +1412,26 @@ func (m *claimModel) actions() map[string]func(*rapid.T) {
 			c.status = api.ClaimExpired
 		},
 		"close": func(rt *rapid.T) {
-			if rapid.IntRange(0, 3).Draw(rt, "rarely") != 0 {
+			if rapid.IntRange(0, 15).Draw(rt, "rarely") != 0 {
 				rt.Skip("close rarely")
 			}
 			k := rapid.IntRange(0, len(m.tasks)-1).Draw(rt, "task")
 			r := m.send(rt, tok(m.coord), "POST", taskPath(m.tasks[k].ID, "/close"), nil)
-			m.expect(rt, "close", r, "200")
+			m.expect(rt, "close", "close", r, "200")
 			m.closed[k] = true
 		},
 		"": m.check,
 	}
+	// Claims, the heart of it, come up three times as often.
+	acts["claim again"], acts["claim more"] = acts["claim"], acts["claim"]
+	return acts
 }
 
 // check holds the model against the API and the database after every step.
 func (m *claimModel) check(rt *rapid.T) {
 	ctx := context.Background()
 	r := m.send(rt, tok(m.coord), "GET", "/v1/tasks?scope=org&org_id="+m.org.ID, nil)
-	m.expect(rt, "list", r, "200")
+	m.expect(rt, "", "list", r, "200")
 	var page api.Page[api.Task]
 	if err := json.Unmarshal(r.Body, &page); err != nil {
 		rt.Fatal(err)
@@ -1492,33 +1518,58 @@ func (m *claimModel) check(rt *rapid.T) {
 	}
 }
 
-// rapidChecks lowers rapid's number of checks to n unless -rapid.checks was
-// given; the returned func restores it.
-func rapidChecks(n int) func() {
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "rapid.checks" })
-	f := flag.Lookup("rapid.checks")
-	if given || f == nil {
-		return func() {}
+// raceEnabled reports whether the test binary runs with the race detector.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return false
 	}
-	old := f.Value.String()
-	f.Value.Set(strconv.Itoa(n))
-	return func() { f.Value.Set(old) }
+	for _, s := range bi.Settings {
+		if s.Key == "-race" {
+			return s.Value == "true"
+		}
+	}
+	return false
+}
+
+// rapidFlags sets rapid's number of checks to n and of steps to 50, and
+// keeps it from writing fail files into the package (the seed it prints
+// reproduces a failure), unless those flags were given; the returned func
+// restores them.
+func rapidFlags(n int) func() {
+	var undo []func()
+	for name, value := range map[string]string{"rapid.checks": strconv.Itoa(n), "rapid.steps": "50", "rapid.nofailfile": "true"} {
+		given := false
+		flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+		f := flag.Lookup(name)
+		if given || f == nil {
+			continue
+		}
+		old := f.Value.String()
+		f.Value.Set(value)
+		undo = append(undo, func() { f.Value.Set(old) })
+	}
+	return func() {
+		for _, u := range undo {
+			u()
+		}
+	}
 }
 
 func TestTaskClaimModel(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		admin := e.User(t, "admin", "root", "")
 		coord := volunteer(t, e, "koordinator")
-		checks := 20
-		if e.Backend == dbtest.Postgres {
-			checks = 6
-		}
-		defer rapidChecks(checks)()
+		// Fewer under the race detector, which slows in-process SQLite
+		// most, to keep the file within its time.
+		checks := map[bool]map[dbtest.Backend]int{false: {dbtest.SQLite: 50, dbtest.Postgres: 15}, true: {dbtest.SQLite: 8, dbtest.Postgres: 8}}[raceEnabled()][e.Backend]
+		defer rapidFlags(checks)()
+		seen := map[string]int{}
 		rapid.Check(t, func(rt *rapid.T) {
-			m := &claimModel{e: e, admin: admin, coord: coord}
+			m := &claimModel{seen: seen, e: e, admin: admin, coord: coord}
 			m.init(rt)
 			rt.Repeat(m.actions())
 		})
+		t.Logf("answers checked: %v", seen)
 	})
 }

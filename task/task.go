@@ -72,11 +72,17 @@ func (t *Task) Region() string {
 
 // Streams are where the task's events go: its org's stream, or for the
 // national pool the stream of its region (region:national when national).
+// Feeds listen down to regency level, so a district or village task goes to
+// its regency's stream.
 func (t *Task) Streams() []string {
 	if t.OrgID != nil {
 		return []string{org.Stream(*t.OrgID)}
 	}
-	return []string{region.Stream(t.Region())}
+	code := t.Region()
+	if len(code) > 4 {
+		code = code[:4]
+	}
+	return []string{region.Stream(code)}
 }
 
 // Config tunes the task service.
