@@ -24,12 +24,14 @@ import (
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/server"
 	"github.com/jarimu/jarimu/task"
+	"github.com/jarimu/jarimu/web"
 )
 
 // Options are the settings the app is built from (cmd/jarimu's Config).
@@ -57,7 +59,10 @@ type Options struct {
 	ShutdownTimeout     time.Duration
 	AllowedOrigins      []string
 	TrustedProxies      []netip.Prefix
-	Log                 *slog.Logger
+	// MetricsAddr, when set, is where /metrics is served instead of the
+	// API's own address (cmd/jarimu listens there).
+	MetricsAddr string
+	Log         *slog.Logger
 }
 
 // App is a built service.
@@ -74,6 +79,7 @@ type App struct {
 	Reports *report.Service
 	Alerts  *alert.Service
 	Hub     *realtime.Hub
+	Metrics *metrics.Registry
 	Broker  realtime.Broker
 	Server  *server.Server
 
@@ -126,7 +132,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, TrustedProxies: o.TrustedProxies, Ready: a.ready})
+		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, Ready: a.ready})
 	return a, nil
 }
 
@@ -210,6 +217,26 @@ func (a *App) startFeed(o Options) {
 		a.Broker = realtime.NewMemory()
 	}
 	a.Events.SetPublisher(realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
+	a.registerMetrics()
+}
+
+// registerMetrics exposes the feed's, the broker's and the database pool's
+// counters.
+func (a *App) registerMetrics() {
+	a.Metrics = metrics.New()
+	m := a.Hub.Metrics()
+	load := func(v interface{ Load() int64 }) func() float64 { return func() float64 { return float64(v.Load()) } }
+	a.Metrics.Gauge("jarimu_feed_connections", "Open feed connections on this instance.", load(&m.Connections))
+	a.Metrics.Counter("jarimu_feed_events_routed_total", "Events fanned out by this instance's hub.", load(&m.Routed))
+	a.Metrics.Counter("jarimu_feed_events_delivered_total", "Event frames written to feed connections.", load(&m.Delivered))
+	a.Metrics.Counter("jarimu_feed_events_healed_total", "Events read back from the database to fill gaps.", load(&m.Healed))
+	a.Metrics.Counter("jarimu_feed_slow_disconnects_total", "Feed connections closed with 4429 (too slow).", load(&m.SlowKicked))
+	a.Metrics.Counter("jarimu_feed_input_dropped_total", "Deliveries dropped at a full hub input (healed from the database).", load(&m.DroppedInput))
+	if rb, ok := a.Broker.(*realtime.Redis); ok {
+		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", load(&rb.Reconnects))
+		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", load(&rb.Dropped))
+	}
+	a.Metrics.DB(a.DB.DB.DB)
 }
 
 // Start runs the feed and the background jobs until Close.

@@ -22,7 +22,23 @@ import (
 
 type ctxKey int
 
-const bodyKey ctxKey = iota
+const (
+	bodyKey ctxKey = iota
+	infoKey
+)
+
+// reqInfo is filled in while a request is served, for its log line and
+// metrics: the route pattern that matched and the problem type answered.
+type reqInfo struct {
+	route, problem string
+}
+
+func infoOf(r *http.Request) *reqInfo {
+	if i, ok := r.Context().Value(infoKey).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
 
 // requestID is the id of the request in ctx ("" outside a request).
 func requestID(ctx context.Context) string { return requestid.From(ctx) }
@@ -95,6 +111,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := requestid.With(r.Context(), id)
 		ctx = context.WithValue(ctx, clientIPKey{}, s.realIP(r))
+		info := &reqInfo{}
+		ctx = context.WithValue(ctx, infoKey, info)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -107,13 +125,18 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					writeProblem(sw, r, problem.Errorf(problem.Internal, "something went wrong; the request id identifies it"))
 				}
 			}
-			s.logRequest(r, sw, time.Since(start))
+			took := time.Since(start)
+			s.logRequest(r, sw, info, took)
+			s.metrics.ObserveRequest(info.route, r.Method, sw.status, took)
+			if info.problem != "" {
+				s.metrics.Problem(info.problem)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
 
-func (s *Server) logRequest(r *http.Request, sw *statusWriter, took time.Duration) {
+func (s *Server) logRequest(r *http.Request, sw *statusWriter, info *reqInfo, took time.Duration) {
 	level := slog.LevelInfo
 	if sw.status >= 500 {
 		level = slog.LevelError
@@ -125,6 +148,12 @@ func (s *Server) logRequest(r *http.Request, sw *statusWriter, took time.Duratio
 		slog.Int("bytes", sw.size),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 		slog.String("remote_ip", clientIP(r)),
+	}
+	if info.route != "" {
+		attrs = append(attrs, slog.String("route", info.route))
+	}
+	if info.problem != "" {
+		attrs = append(attrs, slog.String("problem", info.problem))
 	}
 	if p, ok := auth.PrincipalFrom(r.Context()); ok {
 		attrs = append(attrs, slog.String("user_id", p.UserID))

@@ -232,6 +232,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p *problem.Error) {
+	infoOf(r).problem = p.Type
 	body := api.Problem{
 		Type:      api.ProblemTypePrefix + p.Type,
 		Title:     p.Kind.Title(),

@@ -15,6 +15,7 @@ import (
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/report"
@@ -40,6 +41,10 @@ type Deps struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, records requests and problems; MetricsRoute also
+	// serves them at GET /metrics on the API's own address.
+	Metrics      *metrics.Registry
+	MetricsRoute bool
 	// Ready checks the dependencies (database, Redis) for /readyz.
 	Ready func(ctx context.Context) error
 }
@@ -58,6 +63,7 @@ type Server struct {
 	feed     http.Handler
 	console  http.Handler
 	proxies  []netip.Prefix
+	metrics  *metrics.Registry
 	ready    func(ctx context.Context) error
 	draining atomic.Bool
 	mux      *http.ServeMux
@@ -66,8 +72,11 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
+	if d.Metrics != nil && d.MetricsRoute {
+		s.mux.Handle("GET /metrics", d.Metrics.Handler())
+	}
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s
 }
@@ -83,6 +92,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 // problems too.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
+	infoOf(r).route = pattern
 	if pattern != "" {
 		s.mux.ServeHTTP(w, r) // sets the path values that Handler does not
 		return

@@ -34,6 +34,7 @@ type Config struct {
 	MaxConcurrentHashes int
 	TrustedProxies      []netip.Prefix
 	RedisPrefix         string
+	MetricsAddr         string
 }
 
 // setting is one row of the settings table: a variable, its flag twin, its
@@ -63,6 +64,7 @@ func settings() []setting {
 		{"JARIMU_TOKEN_AUDIENCE", "token-audience", "jarimu-api", "the aud claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenAudience })},
 		{"JARIMU_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For is believed (the client IP for throttles and logs)", false, setProxies},
 		{"JARIMU_REDIS_PREFIX", "redis-prefix", "jarimu:", "prefix of every Redis key and channel (several installations may share one Redis)", false, nonEmpty(func(c *Config) *string { return &c.RedisPrefix })},
+		{"JARIMU_METRICS_ADDR", "metrics-addr", "", "separate address for GET /metrics (Prometheus); empty serves it on JARIMU_ADDR", false, func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
 	}
 }

@@ -43,7 +43,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
-		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, Log: log,
+		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Log: log,
 	}
 }
 
@@ -76,6 +76,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.Start(ctx)
+	if c.MetricsAddr != "" {
+		stop, err := serveMetrics(c.MetricsAddr, a, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("postgres", a.DB.Postgres()),
@@ -122,4 +129,19 @@ func raiseFileLimit(log *slog.Logger) {
 	}
 	log.Info("open-file limit", slog.Uint64("limit", lim.Cur),
 		slog.Uint64("feed_connections_possible", lim.Cur-min(lim.Cur, 200)))
+}
+
+// serveMetrics serves GET /metrics on its own address (kept off the public
+// listener); stop closes it.
+func serveMetrics(addr string, a *app.App, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("JARIMU_METRICS_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	log.Info("metrics", slog.String("addr", ln.Addr().String()))
+	return func() { hs.Close() }, nil
 }
