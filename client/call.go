@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -24,6 +25,7 @@ type callOptions struct {
 	key       string
 	noRetry   bool
 	anonymous bool
+	accept    string
 }
 
 // IdempotencyKey sends key (1 to 128 printable ASCII characters) as the
@@ -49,15 +51,88 @@ func anonymous() CallOption {
 	return func(o *callOptions) { o.anonymous = true }
 }
 
+// accept sets the Accept header of a call whose answer is not JSON, such as
+// a download; an error answer is still read as a problem.
+func accept(mediaTypes string) CallOption {
+	return func(o *callOptions) { o.accept = mediaTypes }
+}
+
+// defaultAccept is the Accept header of calls answered with JSON.
+const defaultAccept = "application/json, application/problem+json"
+
+// resourcePath is collection followed by id and segments, each escaped, such
+// as "/v1/tasks/<id>/claims". An id or segment that is empty, "." or ".." is
+// refused before any request: the path would name another route.
+func resourcePath(collection, id string, segments ...string) (string, error) {
+	p := collection
+	for _, s := range append([]string{id}, segments...) {
+		if s == "" || s == "." || s == ".." {
+			return "", fmt.Errorf("jarimu: invalid id %q", s)
+		}
+		p += "/" + url.PathEscape(s)
+	}
+	return p, nil
+}
+
+// route is a path made by resourcePath, or the error that refused it.
+type route struct {
+	path string
+	err  error
+}
+
+// routeTo is the route of resource id of collection, followed by segments
+// (see resourcePath).
+func routeTo(collection, id string, segments ...string) route {
+	p, err := resourcePath(collection, id, segments...)
+	return route{p, err}
+}
+
+// call sends a call to rt (see do) and returns its answer decoded as a T.
+func call[T any](ctx context.Context, c *Client, method string, rt route, query url.Values, in any, opts ...CallOption) (T, error) {
+	var out T
+	if rt.err != nil {
+		return out, rt.err
+	}
+	err := c.do(ctx, method, rt.path, query, in, &out, opts...)
+	return out, err
+}
+
+// fetch GETs rt with query and hands its 2xx answer over unread (see
+// download).
+func fetch(ctx context.Context, c *Client, rt route, query url.Values, opts ...CallOption) (download, error) {
+	var d download
+	if rt.err != nil {
+		return d, rt.err
+	}
+	err := c.do(ctx, http.MethodGet, rt.path, query, nil, &d, opts...)
+	return d, err
+}
+
 // request is one call, encoded once so that it can be sent again unchanged.
 type request struct {
 	method string
 	path   string
 	url    string
-	body   []byte // nil: no body
-	key    string // Idempotency-Key; empty: none
-	auth   bool   // sends the access token
-	retry  bool   // safe to repeat
+	body   []byte  // nil: no body
+	upload *upload // a streamed multipart body instead of body; nil: none
+	accept string  // the Accept header
+	key    string  // Idempotency-Key; empty: none
+	auth   bool    // sends the access token
+	retry  bool    // safe to repeat
+}
+
+// resendable reports whether r's body can be sent again: always, except an
+// upload whose reader cannot seek back.
+func (r *request) resendable() bool {
+	return r.upload == nil || r.upload.rewindable()
+}
+
+// download is a 2xx answer handed over unread, for calls that stream their
+// answer to the caller (evidence files, open data exports). Give a
+// *download as the out of do; the caller closes body.
+type download struct {
+	body   io.ReadCloser
+	header http.Header
 }
 
 // do calls the API: it sends in (nil: no body) as JSON to path with query,
@@ -78,7 +153,8 @@ func (c *Client) newRequest(method, path string, query url.Values, in any, opts 
 		opt(&o)
 	}
 	signIn := strings.HasPrefix(path, authPrefix)
-	r := &request{method: method, path: path, url: c.base + path, auth: strings.HasPrefix(path, "/v1/") && !signIn && !o.anonymous}
+	r := &request{method: method, path: path, url: c.base + path, accept: cmp.Or(o.accept, defaultAccept),
+		auth: strings.HasPrefix(path, "/v1/") && !signIn && !o.anonymous}
 	if len(query) > 0 {
 		r.url += "?" + query.Encode()
 	}
@@ -113,9 +189,12 @@ func (c *Client) run(ctx context.Context, r *request, out any) error {
 	if held == "" || StatusOf(err) != http.StatusUnauthorized || !IsProblem(err, "invalid-token") {
 		return err
 	}
-	t, err := c.refresh(ctx, held)
-	if err != nil {
-		return err
+	t, rerr := c.refresh(ctx, held)
+	if rerr != nil {
+		return rerr
+	}
+	if !r.resendable() {
+		return fmt.Errorf("jarimu: %s %s: the access token was refused and is now refreshed, but the upload cannot be sent again (its reader cannot seek); call again: %w", r.method, r.path, err)
 	}
 	return c.send(ctx, r, t.AccessToken, out)
 }
@@ -144,6 +223,10 @@ func (c *Client) attempt(ctx context.Context, r *request, token string, out any)
 	if err != nil {
 		return fmt.Errorf("jarimu: %w", err)
 	}
+	if d, ok := out.(*download); ok && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		d.body, d.header = resp.Body, resp.Header
+		return nil
+	}
 	defer drain(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return newError(resp, c.now())
@@ -159,18 +242,25 @@ func (c *Client) attempt(ctx context.Context, r *request, token string, out any)
 
 func (c *Client) httpRequest(ctx context.Context, r *request, token string) (*http.Request, error) {
 	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
+	contentType := ""
+	switch {
+	case r.upload != nil:
+		var err error
+		if body, contentType, err = r.upload.open(); err != nil {
+			return nil, fmt.Errorf("jarimu: %s %s: %w", r.method, r.path, err)
+		}
+	case r.body != nil:
+		body, contentType = bytes.NewReader(r.body), "application/json"
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
 		return nil, fmt.Errorf("jarimu: %s %s: %w", r.method, r.path, err)
 	}
 	h := req.Header
-	h.Set("Accept", "application/json, application/problem+json")
+	h.Set("Accept", r.accept)
 	h.Set("User-Agent", c.userAgent)
-	if r.body != nil {
-		h.Set("Content-Type", "application/json")
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)

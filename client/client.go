@@ -20,8 +20,9 @@
 // Idempotency-Key (see IdempotencyKey), so a report, claim or alert sent over
 // a flaky network is never made twice.
 //
-// List calls (Orgs, Memberships, Audit) return one api.Page; All, or AllOrgs,
-// AllMemberships and AllAudit, follow the pages with range-over-func:
+// List calls (Orgs, Memberships, Audit, Tasks, Reports, Alerts) return one
+// api.Page; All, or AllOrgs, AllMemberships, AllAudit, AllTasks, AllReports
+// and AllAlerts, follow the pages with range-over-func:
 //
 //	for o, err := range c.AllOrgs(ctx, client.OrgFilter{Status: api.OrgAccredited}) {
 //		if err != nil {
@@ -30,8 +31,15 @@
 //		fmt.Println(o.Name)
 //	}
 //
-// The public registry (Orgs, Org) is read without the access token, so it
-// works signed out too.
+// Public reads (the registry: Orgs, Org; alerts: Alerts, Alert; open data:
+// OpenIndex, OpenStats, OpenExport) are sent without the access token, so
+// they work signed out too.
+//
+// Evidence files are streamed both ways: UploadEvidence sends a multipart
+// body while it reads the file, Evidence and OpenExport hand over the answer
+// unread. The http.Client's timeout (30 s by default) bounds the whole
+// transfer; give a longer one with WithHTTPClient for big files on slow
+// networks.
 //
 // Errors answered by the server are *Error values; switch on their Type.
 //

@@ -35,18 +35,9 @@ type AuditFilter struct {
 	ListOptions
 }
 
-// orgPath is the path of org id followed by segments, each escaped. An id
-// that is empty, "." or ".." is refused before any request: the path would
-// name another route.
+// orgPath is the path of org id followed by segments (see resourcePath).
 func orgPath(id string, segments ...string) (string, error) {
-	p := "/v1/orgs"
-	for _, s := range append([]string{id}, segments...) {
-		if s == "" || s == "." || s == ".." {
-			return "", fmt.Errorf("jarimu: invalid id %q", s)
-		}
-		p += "/" + url.PathEscape(s)
-	}
-	return p, nil
+	return resourcePath("/v1/orgs", id, segments...)
 }
 
 // CreateOrg registers an accredited CSO; national officers and admins only.

@@ -47,7 +47,8 @@ func (o ListOptions) addTo(q url.Values) {
 //		fmt.Println(o.Name)
 //	}
 //
-// AllOrgs, AllMemberships and AllAudit do the same for those lists.
+// AllOrgs, AllMemberships, AllAudit, AllTasks, AllReports and AllAlerts do
+// the same for those lists.
 func All[T any](ctx context.Context, fetch func(ctx context.Context, cursor string) (api.Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T

@@ -1,6 +1,8 @@
 // Command jarimu is the one binary of Jarimu Awasi Pemilu's backend: it
 // serves the API and feed (serve), migrates the schema (migrate), makes
-// staff accounts (admin) and signing keys (keys).
+// staff accounts (admin) and signing keys (keys). For volunteers and
+// officers it is also a client of a server: login, tasks, claim, report,
+// alerts and the rest (see cli.go).
 package main
 
 import (
@@ -31,8 +33,11 @@ Usage:
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
   jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation)
-
-Every command reads the settings below from flags or environment variables:
+  jarimu bench feed|storm|latency|claims [flags]
+                                       load a running server and measure it (see jarimu bench)
+` + cliUsage + `
+The server commands (serve, migrate, admin, bench) read the settings below from flags or
+environment variables:
 `
 
 // run is the whole program: main only adds the process's environment.
@@ -50,8 +55,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdin, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(rest, stdout, stderr)
+	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert":
+		return runCLI(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		printSettings(stdout)
