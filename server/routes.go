@@ -6,6 +6,9 @@ func (s *Server) routes() {
 	s.handle("GET /readyz", s.handleReadyz)
 	s.handle("GET /.well-known/jwks.json", s.handleJWKS)
 	s.handle("GET /v1/problems/{type}", s.handleProblemType)
+	s.handle("GET /v1/openapi.json", s.handleOpenAPI)
+	s.handle("GET /docs", s.handleDocs)
+	s.handle("GET /docs/style.css", s.handleDocsStyle)
 
 	s.handle("POST /v1/auth/signup", s.handleSignup)
 	s.handle("POST /v1/auth/login", s.handleLogin)
@@ -64,6 +67,7 @@ func (s *Server) routes() {
 	s.handle("GET /v1/open/stats.json", s.handleOpenStats)
 
 	if s.feed != nil {
+		s.patterns = append(s.patterns, "GET /v1/feed")
 		s.mux.Handle("GET /v1/feed", s.feed)
 	}
 

@@ -68,6 +68,7 @@ type Server struct {
 	draining atomic.Bool
 	mux      *http.ServeMux
 	handler  http.Handler
+	patterns []string // every route pattern served, in order (see Routes)
 }
 
 // New builds the server and its routes.
@@ -75,11 +76,17 @@ func New(d Deps) *Server {
 	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
+		s.patterns = append(s.patterns, "GET /metrics")
 		s.mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
 	s.handler = s.observe(headers(s.authenticate(s.idempotent(http.HandlerFunc(s.dispatch)))))
 	return s
 }
+
+// Routes lists the patterns of every route of the API as registered, such as
+// "GET /v1/orgs/{id}" (the web console's routes are not included). The
+// OpenAPI document is checked against it.
+func (s *Server) Routes() []string { return append([]string(nil), s.patterns...) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -111,6 +118,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
 			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

@@ -1,0 +1,359 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+)
+
+// chromium finds Debian's chromium (or another Chrome) for the browser
+// tests. Without one they are skipped on a developer's machine and fail in
+// CI (CI=true), where .ci/run installs it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are skipped with -short")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; CI must install it (apt-get install -y chromium)")
+	}
+	t.Skip("chromium is not installed (apt-get install -y chromium); skipping the browser tests")
+	return ""
+}
+
+// browser is one headless Chromium with a fresh profile, one tab.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+
+	mu       sync.Mutex
+	problems []string // uncaught exceptions and CSP violations
+}
+
+// newBrowser starts Chromium; width and height are the window's (a phone
+// is 360 wide).
+func newBrowser(t *testing.T, base string, width, height int) *browser {
+	t.Helper()
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("lang", "id-ID"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, base: base}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
+		t.Fatalf("viewport: %v", err)
+	}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			text := m.String()
+			if m.IsException() || strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Trusted Type") {
+				b.mu.Lock()
+				b.problems = append(b.problems, text)
+				b.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, p := range b.problems {
+			t.Errorf("browser console: %s", p)
+		}
+	})
+	return b
+}
+
+// do runs actions with a time limit, failing the test on error.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v\npage: %s", what, err, b.text("body"))
+	}
+}
+
+func (b *browser) open(hash string) {
+	b.t.Helper()
+	b.do("open "+hash, chromedp.Navigate(b.base+"/"+hash), chromedp.WaitVisible(chromedp.CSS("main h1")))
+}
+
+// go changes the route inside the app (no reload).
+func (b *browser) goTo(hash string) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf("location.hash = %q", hash))
+	b.waitJS("the route "+hash, fmt.Sprintf("location.hash === %q && !!document.querySelector('main h1')", hash), 10*time.Second)
+}
+
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	b.eval(fmt.Sprintf(`document.querySelector(%q).value = ''`, sel))
+	b.do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+}
+
+// setValue sets a field (select, date) and fires change.
+func (b *browser) setValue(sel, value string) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
+}
+
+// eval runs JavaScript and returns its JSON result.
+func (b *browser) eval(js string) json.RawMessage {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](js))
+	if err != nil {
+		b.t.Fatalf("eval %s: %v", js, err)
+	}
+	return raw
+}
+
+func (b *browser) evalBool(js string) bool {
+	var v bool
+	json.Unmarshal(b.eval(js), &v)
+	return v
+}
+
+func (b *browser) text(sel string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](fmt.Sprintf(`document.querySelector(%q)?.innerText ?? ''`, sel)))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	var s string
+	json.Unmarshal(raw, &s)
+	return s
+}
+
+// waitJS polls a JavaScript condition until it holds or the time is up; it
+// returns how long it took.
+func (b *browser) waitJS(what, cond string, limit time.Duration) time.Duration {
+	b.t.Helper()
+	start := time.Now()
+	for {
+		if b.evalBool(fmt.Sprintf("(() => { try { return !!(%s); } catch { return false; } })()", cond)) {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			b.t.Fatalf("waited %v for %s\npage: %s", limit, what, b.text("body"))
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// waitText waits until the element sel's text contains want.
+func (b *browser) waitText(sel, want string, limit time.Duration) time.Duration {
+	b.t.Helper()
+	return b.waitJS(fmt.Sprintf("%s to show %q", sel, want),
+		fmt.Sprintf("[...document.querySelectorAll(%q)].some((e) => e.textContent.includes(%q))", sel, want), limit)
+}
+
+// clickText clicks the button or link inside scope whose text is text.
+func (b *browser) clickText(scope, text string) {
+	b.t.Helper()
+	b.waitJS("a control "+text, fmt.Sprintf(`[...document.querySelectorAll(%q)].some((e) => e.textContent.trim() === %q && e.offsetParent)`, scope+" button, "+scope+" a, "+scope+" summary", text), 10*time.Second)
+	b.eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].find((e) => e.textContent.trim() === %q && e.offsetParent).click()`, scope+" button, "+scope+" a, "+scope+" summary", text))
+}
+
+// shot saves a screenshot to docs/screenshots/<name>.png when
+// JARIMU_SCREENSHOTS is set (to that folder); it always takes one, so the
+// path is exercised.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	b.eval(`document.getElementById('toasts').replaceChildren()`)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if dir := os.Getenv("JARIMU_SCREENSHOTS"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+}
+
+// offline cuts (or restores) the tab's network, as DevTools' "Offline"
+// does: requests fail and navigator.onLine follows.
+func (b *browser) offline(off bool) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}},
+	}); err != nil {
+		b.t.Fatalf("network conditions: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+		Offline: off, DownloadThroughput: -1, UploadThroughput: -1,
+	}); err != nil {
+		b.t.Fatalf("network state: %v", err)
+	}
+}
+
+// signIn signs in through the form.
+func (b *browser) signIn(email string) {
+	b.t.Helper()
+	b.open("#/login")
+	b.fill("#login-email", email)
+	b.fill("#login-password", apptest.Password)
+	b.click("#login-form button[type=submit]")
+	b.waitJS("signed in", "!document.getElementById('logout').hidden", 15*time.Second)
+	b.waitJS("the feed to connect", "document.getElementById('net').dataset.state === 'open'", 15*time.Second)
+}
+
+// checkA11y fails on form controls without a label and buttons or links
+// without text on the current screen.
+func (b *browser) checkA11y(screen string) {
+	b.t.Helper()
+	var bad []string
+	json.Unmarshal(b.eval(`(() => {
+		const out = [];
+		for (const e of document.querySelectorAll('input, select, textarea')) {
+			if (e.type === 'hidden') continue;
+			if (!(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')) out.push(e.outerHTML.slice(0, 120));
+		}
+		for (const e of document.querySelectorAll('button, a')) {
+			if (!e.textContent.trim() && !e.getAttribute('aria-label') && !e.querySelector('img[alt]:not([alt=""])')) out.push(e.outerHTML.slice(0, 120));
+		}
+		return out;
+	})()`), &bad)
+	for _, x := range bad {
+		b.t.Errorf("%s: no accessible name: %s", screen, x)
+	}
+}
+
+// noHorizontalScroll fails when the page is wider than the viewport.
+func (b *browser) noHorizontalScroll(screen string) {
+	b.t.Helper()
+	var dims [2]int
+	json.Unmarshal(b.eval(`[document.documentElement.scrollWidth, window.innerWidth]`), &dims)
+	if dims[0] > dims[1] {
+		b.t.Errorf("%s: the page is %d px wide in a %d px viewport", screen, dims[0], dims[1])
+	}
+}
+
+// --- fixtures made through the API ---------------------------------------
+
+type fixture struct {
+	e     *apptest.Env
+	admin api.AuthResponse
+}
+
+func newFixture(t *testing.T, e *apptest.Env) *fixture {
+	return &fixture{e: e, admin: e.User(t, "admin", "admin", "")}
+}
+
+func bearer(a api.AuthResponse) []string { return apptest.Bearer(a.Tokens.AccessToken) }
+
+// post sends a JSON POST and decodes a 2xx answer into out.
+func (f *fixture) post(t *testing.T, who api.AuthResponse, path string, body, out any) {
+	t.Helper()
+	r := f.e.Do(t, "POST", path, body, bearer(who)...)
+	if r.Status/100 != 2 {
+		t.Fatalf("POST %s: %d %s", path, r.Status, bytes.TrimSpace(r.Body))
+	}
+	if out != nil {
+		r.Decode(t, out)
+	}
+}
+
+// org registers an accredited org whose first coordinator is coord.
+func (f *fixture) org(t *testing.T, name string, coord api.AuthResponse) api.Org {
+	t.Helper()
+	var o api.Org
+	f.post(t, f.admin, "/v1/orgs", map[string]any{"name": name, "accreditation_number": "SK-" + name + "-" + coord.User.ID[24:],
+		"accredited_until": time.Now().AddDate(1, 0, 0).UTC(), "coordinator_email": coord.User.Email}, &o)
+	return o
+}
+
+func (f *fixture) invite(t *testing.T, coord api.AuthResponse, orgID string) string {
+	t.Helper()
+	var inv api.Invite
+	f.post(t, coord, "/v1/orgs/"+orgID+"/invites", map[string]any{"max_uses": 20, "expires_at": time.Now().Add(24 * time.Hour).UTC()}, &inv)
+	return inv.Code
+}
+
+func (f *fixture) join(t *testing.T, who api.AuthResponse, orgID, code string) {
+	t.Helper()
+	body := map[string]any{}
+	if code != "" {
+		body["invite_code"] = code
+	}
+	f.post(t, who, "/v1/orgs/"+orgID+"/memberships", body, nil)
+}
+
+func (f *fixture) task(t *testing.T, coord api.AuthResponse, orgID, title string, slots int) api.Task {
+	t.Helper()
+	var tk api.Task
+	f.post(t, coord, "/v1/tasks", map[string]any{"org_id": orgID, "title": title, "kind": "social_media", "platform": "tiktok",
+		"target": "#pemilujujur", "slots": slots, "description": "Pantau tagar ini dan laporkan konten yang melanggar."}, &tk)
+	return tk
+}
+
+func (f *fixture) report(t *testing.T, who api.AuthResponse, orgID, url, summary string) api.Report {
+	t.Helper()
+	var r api.Report
+	body := map[string]any{"url": url, "platform": "facebook", "category": "disinformation", "summary": summary,
+		"observed_at": time.Now().Add(-time.Hour).UTC(), "region_code": "3171"}
+	if orgID != "" {
+		body["org_id"] = orgID
+	}
+	f.post(t, who, "/v1/reports", body, &r)
+	return r
+}

@@ -1,0 +1,116 @@
+package web_test
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/dbtest"
+)
+
+// a 1×1 PNG, as evidence.
+const tinyPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+// A report written with the network cut stays on the device (even across a
+// reload), is shown as waiting, and is delivered exactly once when the
+// network returns, although the answer to the first attempt is lost on
+// the way back. The feed catches up with what happened meanwhile.
+func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
+	e := apptest.Start(t, dbtest.SQLite)
+	f := newFixture(t, e)
+	coord := e.User(t, "volunteer", "koordinator", "31")
+	o := f.org(t, "KOPEL Indonesia", coord)
+	vol := e.User(t, "volunteer", "dewi", "3171")
+	f.join(t, vol, o.ID, f.invite(t, coord, o.ID))
+	officer := e.User(t, "officer", "petugas-dki", "31")
+
+	b := newBrowser(t, e.URL, 360, 740)
+	b.signIn(vol.User.Email)
+	b.goTo("#/report")
+	b.waitJS("the service worker to control the page", "!!navigator.serviceWorker.controller", 10*time.Second)
+	b.checkA11y("report form")
+
+	b.offline(true)
+	b.waitJS("the offline banner", "document.getElementById('net').dataset.state === 'offline' && !document.getElementById('net').hidden", 5*time.Second)
+	b.fill("#report-url", "https://www.facebook.com/share/v/hoaks-tps-31")
+	b.setValue("#report-category", "money_politics")
+	b.fill("#report-summary", "Unggahan ini menawarkan uang Rp100.000 bagi pemilih yang memotret surat suaranya.")
+	png, _ := base64.StdEncoding.DecodeString(tinyPNG)
+	file := filepath.Join(t.TempDir(), "bukti.png")
+	os.WriteFile(file, png, 0o644)
+	b.do("attach evidence", chromedp.SetUploadFiles(chromedp.CSS("#report-files"), []string{file}))
+	b.shot("report-offline")
+	b.click("#report-submit")
+	b.waitJS("the waiting report", `location.hash === '#/reports' && document.querySelectorAll('#outbox-list [data-outbox][data-state="waiting"]').length === 1`, 10*time.Second)
+	b.waitText("#outbox-list", "Rp100.000", time.Second)
+
+	// It stays on the device across a reload without network (the app
+	// shell comes from the service worker).
+	b.do("reload offline", chromedp.Reload())
+	b.waitJS("the waiting report after the reload", `document.querySelectorAll('#outbox-list [data-outbox]').length === 1`, 10*time.Second)
+	b.shot("report-waiting")
+	if n := e.Count(t, "reports"); n != 0 {
+		t.Fatalf("got %d reports on the server while offline, want 0", n)
+	}
+
+	// Meanwhile an officer broadcasts: the feed catches up on return.
+	f.post(t, officer, "/v1/alerts", map[string]any{"title": "Waspada politik uang di Jakarta", "body": "Laporkan setiap tawaran uang.",
+		"severity": "warning", "region_code": "31"}, nil)
+
+	// The first answer is lost on its way back: the server has made the
+	// report, the page sees a network error and retries with the same key.
+	var posts atomic.Int32
+	paused := chromedp.Events(b.ctx, fetch.RequestPaused)
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	go func() {
+		for ev, err := range paused {
+			if err != nil || ctx.Err() != nil {
+				return
+			}
+			if ev.Request.Method == "POST" && posts.Add(1) == 1 {
+				chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonConnectionReset})
+				continue
+			}
+			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: "*/v1/reports", RequestStage: fetch.RequestStageResponse}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	b.offline(false)
+	b.waitJS("the report to leave the outbox", `document.querySelectorAll('#outbox-list [data-outbox]').length === 0`, 20*time.Second)
+	b.waitText("#my-reports", "Rp100.000", 5*time.Second)
+	b.waitText("#toasts", "Waspada politik uang", 5*time.Second)
+	if got := posts.Load(); got < 2 {
+		t.Errorf("the report was posted %d times, want a retry after the lost answer", got)
+	}
+	if n := e.Count(t, "reports"); n != 1 {
+		t.Errorf("got %d reports on the server, want exactly 1", n)
+	}
+	var page struct {
+		Items []struct {
+			Summary  string `json:"summary"`
+			Evidence []any  `json:"evidence"`
+		} `json:"items"`
+	}
+	e.Do(t, "GET", "/v1/reports", nil, bearer(vol)...).Decode(t, &page)
+	if len(page.Items) != 1 || len(page.Items[0].Evidence) != 1 {
+		t.Errorf("got %+v, want one report with one evidence file", page.Items)
+	}
+	// The evidence shows (fetched with the token, drawn from a blob: URL).
+	b.clickText("#my-reports", "Lihat bukti")
+	b.waitJS("the evidence image", `document.querySelector('#my-reports img.proof')?.naturalWidth === 1`, 5*time.Second)
+	b.shot("my-reports")
+}

@@ -1,0 +1,70 @@
+// Signing up, in and out, and the account page.
+import { t } from '../i18n.js';
+import { h, add, field, input, section, notice, regionLabel } from '../dom.js';
+import * as api from '../api.js';
+import { onSubmit, regionPicker, busy } from './parts.js';
+
+function next(ctx) {
+  const n = ctx.query.get('next') || '';
+  return n.startsWith('#/') && !n.startsWith('#/login') ? n : '#/';
+}
+
+export async function login(ctx) {
+  const email = input('email', { type: 'email', autocomplete: 'username', required: true, id: 'login-email' });
+  const password = input('password', { type: 'password', autocomplete: 'current-password', required: true, id: 'login-password' });
+  const form = h('form', { class: 'stack', id: 'login-form', 'aria-labelledby': 'login-h' },
+    field(t('field.email'), email), field(t('field.password'), password),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('nav.login'))));
+  onSubmit(form, async () => {
+    await api.login(email.value.trim(), password.value);
+    ctx.go(next(ctx));
+  });
+  add(ctx.root, h('h1', { id: 'login-h' }, t('nav.login')), form,
+    h('p', null, t('account.noAccount'), ' ', h('a', { href: '#/signup' }, t('nav.signup'))));
+}
+
+export async function signup(ctx) {
+  const name = input('name', { autocomplete: 'name', required: true, maxlength: 100, id: 'signup-name' });
+  const email = input('email', { type: 'email', autocomplete: 'email', required: true, id: 'signup-email' });
+  const password = input('password', { type: 'password', autocomplete: 'new-password', required: true, minlength: 10, id: 'signup-password' });
+  const region = regionPicker({ label: t('field.myRegion'), national: false });
+  const form = h('form', { class: 'stack', id: 'signup-form', 'aria-labelledby': 'signup-h' },
+    field(t('field.name'), name), field(t('field.email'), email),
+    field(t('field.password'), password, t('hint.password')), region.el,
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('account.create'))));
+  onSubmit(form, async () => {
+    const body = { email: email.value.trim(), password: password.value, name: name.value.trim() };
+    const code = region.value();
+    if (code) body.region_code = code;
+    await api.signup(body);
+    ctx.go('#/orgs');
+  });
+  add(ctx.root, h('h1', { id: 'signup-h' }, t('nav.signup')), h('p', null, t('account.signupIntro')), form,
+    h('p', null, t('account.haveAccount'), ' ', h('a', { href: '#/login' }, t('nav.login'))));
+}
+
+// profile: who I am and my memberships, with leaving.
+export async function profile(ctx) {
+  const me = await api.loadMe().catch(() => api.session.me);
+  const u = me.user;
+  add(ctx.root, h('h1', null, t('nav.me')),
+    h('dl', null, h('dt', null, t('field.name')), h('dd', null, u.name), h('dt', null, t('field.email')), h('dd', null, u.email),
+      h('dt', null, t('field.role')), h('dd', null, t(`role.${u.role}`)), h('dt', null, t('field.region')), h('dd', null, regionLabel(u.region_code))));
+  const ms = me.memberships || [];
+  if (u.role === 'volunteer') {
+    add(ctx.root, section(t('home.memberships'), ms.length ? h('ul', { class: 'cards' }, ms.map((m) => {
+      const leave = h('button', { type: 'button', class: 'danger small' }, m.status === 'pending' ? t('org.withdraw') : t('org.leave'));
+      leave.addEventListener('click', () => busy(leave, async () => {
+        await api.api('DELETE', `/v1/orgs/${encodeURIComponent(m.org_id)}/memberships/${encodeURIComponent(u.id)}`);
+        await api.loadMe();
+        ctx.rerender();
+      }));
+      return h('li', { class: 'card' }, h('h3', null, m.org_name),
+        h('div', { class: 'meta' }, h('span', { class: `badge s-${m.status}` }, t(`membership.status.${m.status}`)),
+          h('span', null, t(`membership.role.${m.role}`)), h('span', { class: `badge s-${m.org_status}` }, t(`org.status.${m.org_status}`))),
+        m.reason ? h('p', null, `${t('membership.reason')}: `, m.reason) : null,
+        m.status === 'active' || m.status === 'pending' ? h('div', { class: 'actions' }, leave) : null);
+    })) : notice('info', t('home.noOrgs'))));
+  }
+  add(ctx.root, section(t('account.privacy'), h('p', null, t('account.privacyText'))));
+}

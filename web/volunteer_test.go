@@ -1,0 +1,93 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/dbtest"
+)
+
+// A volunteer signs up in the browser, joins an org with an invite code and
+// claims a task; a second volunteer's open page sees the slot count drop
+// (and rise again on release) without a reload.
+func TestBrowserVolunteerClaimsLive(t *testing.T) {
+	e := apptest.Start(t, dbtest.SQLite)
+	f := newFixture(t, e)
+	coord := e.User(t, "volunteer", "koordinator", "31")
+	o := f.org(t, "Perludem Jakarta", coord)
+	code := f.invite(t, coord, o.ID)
+	tk := f.task(t, coord, o.ID, "Pantau #pemilujujur di TikTok", 3)
+	other := e.User(t, "volunteer", "rina", "3171")
+	f.join(t, other, o.ID, code)
+
+	// The second volunteer's page is open on the task list.
+	watcher := newBrowser(t, e.URL, 360, 740)
+	watcher.signIn(other.User.Email)
+	watcher.goTo("#/tasks")
+	slots := `#available-tasks [data-slots-for="` + tk.ID + `"]`
+	watcher.waitText(slots, "3 dari 3", 10*time.Second)
+
+	// The new volunteer signs up and joins with the invite code.
+	b := newBrowser(t, e.URL, 360, 740)
+	b.open("#/signup")
+	b.checkA11y("signup")
+	b.fill("#signup-name", "Budi Santoso")
+	email := "budi-" + strings.ToLower(tk.ID[30:]) + "@example.org"
+	b.fill("#signup-email", email)
+	b.fill("#signup-password", "awasi-pemilu-jujur-adil")
+	b.setValue("#signup-form select[name=province]", "31")
+	b.fill("#signup-form input[name=regency]", "3171")
+	b.shot("signup")
+	b.click("#signup-form button[type=submit]")
+	b.waitJS("the registry after sign-up", "location.hash === '#/orgs' && !!document.querySelector('[data-org]')", 15*time.Second)
+	card := `[data-org="` + o.ID + `"]`
+	b.click(card + " summary")
+	b.fill(card+" input[name=invite_code]", code)
+	b.checkA11y("registry")
+	b.click(card + " button[type=submit]")
+	b.waitText(card, "anggota aktif", 10*time.Second)
+	b.shot("registry-joined")
+
+	// It claims the task; the watcher's count drops within 2 s.
+	b.goTo("#/tasks")
+	b.waitText(`#available-tasks [data-slots-for="`+tk.ID+`"]`, "3 dari 3", 10*time.Second)
+	start := time.Now()
+	b.click(`#available-tasks [data-claim="` + tk.ID + `"]`)
+	watcher.waitText(slots, "2 dari 3", 2*time.Second)
+	t.Logf("the other page showed the claim %v after the click", time.Since(start))
+	b.waitText("#my-tasks", "Pantau #pemilujujur", 10*time.Second)
+	b.waitJS("the lease countdown", `/\d:\d\d:\d\d/.test(document.querySelector('#my-tasks .lease')?.textContent || '')`, 5*time.Second)
+	b.checkA11y("tasks")
+	b.noHorizontalScroll("tasks")
+	b.shot("tasks")
+
+	// Extend, then release: the slot comes back on the other page.
+	b.clickText("#my-tasks", "Perpanjang")
+	b.waitJS("extend answered", `!document.querySelector('#my-tasks [data-act-error]')`, 5*time.Second)
+	b.clickText("#my-tasks", "Lepas")
+	watcher.waitText(slots, "3 dari 3", 5*time.Second)
+	b.waitText("#my-tasks", "belum memegang", 5*time.Second)
+
+	// Claim again and complete it.
+	b.click(`#available-tasks [data-claim="` + tk.ID + `"]`)
+	b.waitText("#my-tasks", "Pantau #pemilujujur", 10*time.Second)
+	watcher.waitText(slots, "2 dari 3", 5*time.Second)
+	b.clickText("#my-tasks", "Selesaikan")
+	b.eval(`document.querySelector('#my-tasks form button[type=submit]').click()`)
+	b.waitText("#my-tasks", "Selesai", 5*time.Second)
+
+	// Tokens: the access token only in memory, never in storage or the
+	// URL; a reload signs in again from this tab's refresh token.
+	if !b.evalBool(`Object.keys(sessionStorage).sort().join() === 'jarimu.me,jarimu.rt' &&
+		![...Object.values(sessionStorage), ...Object.values(localStorage), location.href].some((v) => v.includes('eyJ'))`) {
+		t.Errorf("storage holds more than the refresh token and /me: %s", b.eval(`JSON.stringify({s: {...sessionStorage}, l: {...localStorage}})`))
+	}
+	b.do("reload", chromedp.Reload())
+	b.waitJS("signed in after the reload", "!document.getElementById('logout').hidden && document.getElementById('net').dataset.state === 'open'", 10*time.Second)
+	b.click("#logout")
+	b.waitJS("signed out", `document.getElementById('logout').hidden && !sessionStorage.getItem('jarimu.rt') && location.hash === '#/'`, 5*time.Second)
+}
