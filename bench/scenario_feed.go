@@ -3,7 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -146,11 +146,15 @@ func dropAll(clients []*feedClient) {
 	}
 }
 
+// serverRSS asks the local server to collect garbage and return free memory
+// (SIGUSR1), then reads its resident memory.
 func (e *Env) serverRSS() int64 {
 	if e.ServerPID <= 0 {
 		return 0
 	}
-	runtime.GC()
+	if syscall.Kill(e.ServerPID, syscall.SIGUSR1) == nil {
+		time.Sleep(time.Second)
+	}
 	n, _ := rss(e.ServerPID)
 	return n
 }

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -76,6 +78,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.Start(ctx)
+	stopGC := freeMemoryOnSignal(log)
+	defer stopGC()
 	if c.MetricsAddr != "" {
 		stop, err := serveMetrics(c.MetricsAddr, a, log)
 		if err != nil {
@@ -144,4 +148,30 @@ func serveMetrics(addr string, a *app.App, log *slog.Logger) (func(), error) {
 	go hs.Serve(ln)
 	log.Info("metrics", slog.String("addr", ln.Addr().String()))
 	return func() { hs.Close() }, nil
+}
+
+// freeMemoryOnSignal runs a garbage collection and returns freed memory to
+// the operating system on SIGUSR1, logging the heap before and after: for
+// operators checking memory, and for `jarimu bench` measuring memory per
+// connection "after a GC". stop ends the watch.
+func freeMemoryOnSignal(log *slog.Logger) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGUSR1)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-ch:
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				debug.FreeOSMemory()
+				runtime.ReadMemStats(&after)
+				log.Info("freed memory", slog.Uint64("heap_inuse_before", before.HeapInuse),
+					slog.Uint64("heap_inuse_after", after.HeapInuse), slog.Uint64("stack_inuse", after.StackInuse))
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
 }
