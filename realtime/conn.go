@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -38,6 +39,7 @@ type conn struct {
 	queue   chan item
 	done    chan struct{}
 	once    sync.Once
+	kicked  atomic.Bool // counted in SlowKicked
 
 	// Owned by the writer goroutine: the last seq written per stream. A
 	// stream absent here is not delivered on this connection.
@@ -58,6 +60,16 @@ func (c *conn) enqueue(it item) bool {
 	default:
 		return false
 	}
+}
+
+// tooSlow counts the connection in SlowKicked, once however many events
+// found its queue full before it closed; true for the call that counted.
+func (c *conn) tooSlow() bool {
+	if !c.kicked.CompareAndSwap(false, true) {
+		return false
+	}
+	c.hub.o.Metrics.SlowKicked.Add(1)
+	return true
 }
 
 // close ends the connection with code: a close frame (best effort, it may
@@ -108,16 +120,24 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &conn{hub: h, ws: ws, session: newSession(), queue: make(chan item, h.o.QueueSize),
 		done: make(chan struct{}), last: map[string]int64{}}
 	defer ws.Close()
-	ws.SetReadLimit(64 << 10)
-	hello, ok := c.readHello(r)
-	if !ok {
-		return
-	}
+	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
+	// bytes of a message and closes with 4400 past that, where the limit
+	// would close with 1009. Registered before the hello, so that Close
+	// ends connections still waiting for one too.
 	if !h.register(c) {
 		c.close(1001, "server going away")
 		return
 	}
 	defer h.unregister(c)
+	hello, ok := c.readHello(r)
+	if !ok {
+		return
+	}
+	select {
+	case <-c.done: // closed meanwhile (Close)
+		return
+	default:
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { c.write(hello) })
 	c.read()
@@ -159,7 +179,7 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
 	userID, exp, err := h.o.Auth(r.Context(), token)
-	if err != nil {
+	if err != nil || !time.Now().Before(exp) { // expired, if within the verifier's leeway
 		c.close(4401, "token missing, invalid or expired")
 		return helloState{}, false
 	}
@@ -244,7 +264,7 @@ func (c *conn) handle(f api.ClientFrame) bool {
 // client does not read its frames: too slow.
 func (c *conn) send(it item) bool {
 	if !c.enqueue(it) {
-		c.hub.o.Metrics.SlowKicked.Add(1)
+		c.tooSlow()
 		c.close(4429, "too slow: reconnect and resume")
 		return false
 	}
@@ -255,7 +275,6 @@ func (c *conn) send(it item) bool {
 // live events, pings and pongs, until the connection ends or the token
 // expires.
 func (c *conn) write(hs helloState) {
-	defer c.ws.NetConn().SetWriteDeadline(time.Now())
 	if err := c.start(hs.frame.Resume); err != nil {
 		c.hub.o.Logger.Debug("feed start", slog.String("error", err.Error()))
 		c.close(1011, "try again")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -298,11 +299,14 @@ func craftToken(t testing.TB, e *apptest.Env, userID string, exp time.Time) stri
 type memLog struct {
 	mu      sync.Mutex
 	streams map[string][]event.Event
+	heads   map[string]int64 // the last seq given out, purged or not
 	// beforeHeads, when set, runs at the start of every Heads call.
 	beforeHeads func(streams []string)
 }
 
-func newMemLog() *memLog { return &memLog{streams: map[string][]event.Event{}} }
+func newMemLog() *memLog {
+	return &memLog{streams: map[string][]event.Event{}, heads: map[string]int64{}}
+}
 
 // add appends n events to stream with a payload of size bytes and returns
 // them (not published: the caller hands them to a hub).
@@ -313,16 +317,21 @@ func (l *memLog) add(stream string, n, size int) []event.Event {
 	out := make([]event.Event, 0, n)
 	for range n {
 		evs := l.streams[stream]
-		seq := int64(1)
-		if len(evs) > 0 {
-			seq = evs[len(evs)-1].Seq + 1
-		}
+		l.heads[stream]++
+		seq := l.heads[stream]
 		ev := event.Event{Stream: stream, Seq: seq, ID: fmt.Sprintf("%s-%d", stream, seq), Name: "test.happened",
 			At: time.Now().UTC(), Data: data}
 		l.streams[stream] = append(evs, ev)
 		out = append(out, ev)
 	}
 	return out
+}
+
+// drop deletes stream's events with the given seqs, as a purge would.
+func (l *memLog) drop(stream string, seqs ...int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.streams[stream] = slices.DeleteFunc(l.streams[stream], func(ev event.Event) bool { return slices.Contains(seqs, ev.Seq) })
 }
 
 func (l *memLog) After(_ context.Context, stream string, after int64, limit int) ([]event.Event, error) {
@@ -348,11 +357,7 @@ func (l *memLog) Heads(_ context.Context, streams []string) (map[string]int64, e
 	defer l.mu.Unlock()
 	heads := map[string]int64{}
 	for _, s := range streams {
-		if evs := l.streams[s]; len(evs) > 0 {
-			heads[s] = evs[len(evs)-1].Seq
-		} else {
-			heads[s] = 0
-		}
+		heads[s] = l.heads[s]
 	}
 	return heads, nil
 }
@@ -368,7 +373,7 @@ func (l *memLog) Oldest(_ context.Context, stream string) (int64, error) {
 
 // hubEnv is a hub served by an httptest server. Tokens are "<user>" (valid
 // for an hour) or whatever tokens maps; every user listens to their own
-// stream and to "org:shared".
+// stream and to "org:shared" unless streamsOf says otherwise.
 type hubEnv struct {
 	hub *realtime.Hub
 	srv *httptest.Server
@@ -379,6 +384,8 @@ type hubEnv struct {
 	mu     sync.Mutex
 	tokens map[string]tokenInfo
 	acks   []string
+	// streamsOf overrides a user's streams (set before they connect).
+	streamsOf map[string][]string
 }
 
 type tokenInfo struct {
@@ -405,10 +412,15 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 // startHubOn is startHub with the server's listener wrapped by wrap.
 func startHubOn(t testing.TB, o realtime.Options, wrap func(net.Listener) net.Listener) *hubEnv {
 	t.Helper()
-	env := &hubEnv{log: newMemLog(), tokens: map[string]tokenInfo{}}
+	env := &hubEnv{log: newMemLog(), tokens: map[string]tokenInfo{}, streamsOf: map[string][]string{}}
 	o.Log = env.log
 	o.Auth = env.auth
 	o.Streams = func(_ context.Context, user string) ([]string, error) {
+		env.mu.Lock()
+		defer env.mu.Unlock()
+		if s, ok := env.streamsOf[user]; ok {
+			return s, nil
+		}
 		return []string{"user:" + user, "org:shared"}, nil
 	}
 	o.Acks = func(_ context.Context, user, stream string, seq int64, _ time.Time) {

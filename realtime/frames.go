@@ -29,7 +29,7 @@ func DecodeClientFrame(b []byte) (api.ClientFrame, error) {
 	if len(b) > api.MaxClientFrameSize {
 		return f, fmt.Errorf("%w: larger than %d bytes", errBadFrame, api.MaxClientFrameSize)
 	}
-	if err := lowerCaseKeys(b); err != nil {
+	if err := exactKeys(b); err != nil {
 		return f, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -43,16 +43,20 @@ func DecodeClientFrame(b []byte) (api.ClientFrame, error) {
 	return f, checkFrame(f)
 }
 
-// lowerCaseKeys refuses top-level keys that are not spelled exactly, since
-// Go's decoder would match "TYPE" to "type".
-func lowerCaseKeys(b []byte) error {
+// clientKeys are the keys a client frame may have, spelled exactly.
+var clientKeys = map[string]bool{"type": true, "token": true, "resume": true, "stream": true, "seq": true}
+
+// exactKeys refuses top-level keys that are not spelled exactly, since Go's
+// decoder matches keys case-insensitively with Unicode folding: "TYPE" to
+// "type", and even "ſeq" (U+017F) to "seq".
+func exactKeys(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return fmt.Errorf("%w: not a JSON object", errBadFrame)
 	}
 	for k := range raw {
-		if k != strings.ToLower(k) {
-			return fmt.Errorf("%w: field %q must be lower case", errBadFrame, k)
+		if !clientKeys[k] {
+			return fmt.Errorf("%w: unknown field %q (fields are lower case)", errBadFrame, k)
 		}
 	}
 	return nil

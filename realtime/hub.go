@@ -217,13 +217,17 @@ func (h *Hub) catchUp(ctx context.Context, stream string, after int64) {
 	}
 }
 
-// positions snapshots the highest seq routed per served stream.
+// positions snapshots the highest seq routed per served stream, leaving out
+// streams whose position is not known yet (a sync from 0 would replay their
+// whole history into the connections starting on them).
 func (h *Hub) positions() map[string]int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := make(map[string]int64, len(h.streams))
 	for s := range h.streams {
-		p[s] = h.routed[s]
+		if h.routed[s] >= 0 {
+			p[s] = h.routed[s]
+		}
 	}
 	return p
 }
@@ -254,13 +258,19 @@ func (h *Hub) route(ev *event.Event, _ *conn) {
 	h.mu.Unlock()
 	h.o.Metrics.Routed.Add(1)
 	for _, c := range slow {
-		h.o.Metrics.SlowKicked.Add(1)
-		go c.close(4429, "too slow: reconnect and resume")
+		if c.tooSlow() {
+			go c.close(4429, "too slow: reconnect and resume")
+		}
 	}
 }
 
-// subscribe adds c to stream's routing; at is where c starts (the routed
-// position never goes below it, so a sync does not replay older events).
+// subscribe adds c to stream's routing; at is where c starts, or -1 when c
+// does not know it yet. A stream new here starts at -1: every event is
+// routed and syncs leave it out. The routed position is raised to at only
+// while c is alone on the stream (so a sync does not replay older events):
+// the others may still wait for events at or below at that are on their way
+// (through the broker, say), and dropping those would leave them without
+// until the stream's next event.
 func (h *Hub) subscribe(c *conn, stream string, at int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -268,9 +278,10 @@ func (h *Hub) subscribe(c *conn, stream string, at int64) {
 	if !ok {
 		set = map[*conn]struct{}{}
 		h.streams[stream] = set
+		h.routed[stream] = -1
 	}
 	set[c] = struct{}{}
-	if at > h.routed[stream] {
+	if len(set) == 1 && at > h.routed[stream] {
 		h.routed[stream] = at
 	}
 }

@@ -29,7 +29,7 @@ func (c *conn) start(resume map[string]int64) error {
 		return fmt.Errorf("streams: %w", err)
 	}
 	for _, s := range streams {
-		h.subscribe(c, s, 0)
+		h.subscribe(c, s, -1)
 	}
 	heads, err := h.o.Log.Heads(ctx, streams)
 	if err != nil {
@@ -76,7 +76,9 @@ func (c *conn) resume(ctx context.Context, stream string, from, head int64) erro
 }
 
 // fill writes stream's events from the log after the last one written, up
-// to seq upTo, in order.
+// to seq upTo, in order. Where the log no longer holds some of them (a
+// purge keeps alerts, so history can have holes), a reset says so instead
+// of a silent gap.
 func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 	for c.last[stream] < upTo {
 		evs, err := c.hub.o.Log.After(ctx, stream, c.last[stream], fillBatch)
@@ -85,17 +87,33 @@ func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 		}
 		for i := range evs {
 			if evs[i].Seq > upTo {
-				return nil
+				break
+			}
+			if err := c.skipTo(stream, evs[i].Seq-1); err != nil {
+				return err
 			}
 			if err := c.emit(ctx, &evs[i], nil); err != nil {
 				return err
 			}
 		}
-		if len(evs) < fillBatch {
-			return nil
+		if len(evs) < fillBatch || evs[len(evs)-1].Seq > upTo {
+			break
 		}
 	}
-	return nil
+	if upTo == math.MaxInt64 {
+		return nil
+	}
+	return c.skipTo(stream, upTo)
+}
+
+// skipTo moves stream past events the log no longer holds, up to seq, with
+// a reset frame: the client reloads by REST and continues from seq.
+func (c *conn) skipTo(stream string, seq int64) error {
+	if seq <= c.last[stream] {
+		return nil
+	}
+	c.last[stream] = seq
+	return c.writeJSON(api.ResetFrame{Type: "reset", Stream: stream, Seq: seq})
 }
 
 // deliver writes a live event: repeats and streams this connection does not

@@ -17,22 +17,22 @@ func TestTokenFrames(t *testing.T) {
 	shortTokens := func(o *app.Options) { o.AccessTokenTTL = 2 * time.Second }
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		t.Parallel()
-		u := e.User(t, "volunteer", "vol", "3171")
-		issued := time.Now()
 		other := e.User(t, "volunteer", "other", "3171")
-
+		u := e.User(t, "volunteer", "vol", "3171") // its token lives 2 s
+		issued := time.Now()
 		expiring, _ := open(t, e.URL, u.Tokens.AccessToken, nil)
 		renewed, _ := open(t, e.URL, u.Tokens.AccessToken, nil)
 		renewed.send(api.ClientFrame{Type: "token", Token: craftToken(t, e, u.User.ID, time.Now().Add(time.Minute))})
 		renewed.barrier() // the token frame was taken
 
-		foreign, _ := open(t, e.URL, u.Tokens.AccessToken, nil)
+		long := craftToken(t, e, u.User.ID, time.Now().Add(time.Minute))
+		foreign, _ := open(t, e.URL, long, nil)
 		foreign.send(api.ClientFrame{Type: "token", Token: other.Tokens.AccessToken})
 		foreign.expectClose("token of another user", api.CloseUnauthorized, 5*time.Second)
-		invalid, _ := open(t, e.URL, u.Tokens.AccessToken, nil)
+		invalid, _ := open(t, e.URL, long, nil)
 		invalid.send(api.ClientFrame{Type: "token", Token: "not.a.token"})
 		invalid.expectClose("invalid token", api.CloseUnauthorized, 5*time.Second)
-		stale, _ := open(t, e.URL, u.Tokens.AccessToken, nil)
+		stale, _ := open(t, e.URL, long, nil)
 		stale.send(api.ClientFrame{Type: "token", Token: craftToken(t, e, u.User.ID, time.Now().Add(-time.Minute))})
 		stale.expectClose("expired token", api.CloseUnauthorized, 5*time.Second)
 
