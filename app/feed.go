@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/region"
 )
 
@@ -14,11 +14,8 @@ import (
 // coordinators; the region streams of their region (national, province,
 // regency), where alerts and national-pool tasks travel; and for officers the
 // review stream of their region (review:national for national officers).
-func (a *App) feedStreams(ctx context.Context, userID string) ([]string, error) {
-	u, err := a.Auth.UserByID(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
+func (a *App) feedStreams(ctx context.Context, id realtime.Identity) ([]string, error) {
+	userID := id.UserID
 	streams := []string{org.UserStream(userID)}
 	roles, err := a.Orgs.Active(ctx, userID)
 	if err != nil {
@@ -30,9 +27,9 @@ func (a *App) feedStreams(ctx context.Context, userID string) ([]string, error) 
 			streams = append(streams, org.ReviewStream(orgID))
 		}
 	}
-	streams = append(streams, region.Streams(u.Region())...)
-	if u.Role == api.RoleOfficer || u.Role == api.RoleAdmin {
-		streams = append(streams, reviewStream(u.Region()))
+	streams = append(streams, region.Streams(id.Region)...)
+	if id.Role == api.RoleOfficer || id.Role == api.RoleAdmin {
+		streams = append(streams, reviewStream(id.Region))
 	}
 	return streams, nil
 }
@@ -45,8 +42,9 @@ func reviewStream(code string) string {
 	return "review:" + code
 }
 
-// feedAuth verifies a feed token: the user and when the token expires.
-func (a *App) feedAuth(ctx context.Context, token string) (string, time.Time, error) {
+// feedAuth verifies a feed token: the active account behind it (role and
+// region from the database) and when the token expires.
+func (a *App) feedAuth(ctx context.Context, token string) (realtime.Identity, error) {
 	p, exp, err := a.Auth.AuthenticateToken(ctx, token)
-	return p.UserID, exp, err
+	return realtime.Identity{UserID: p.UserID, Role: p.Role, Region: p.Region, Expires: exp}, err
 }

@@ -23,11 +23,15 @@ import (
 // item is one thing for a connection's writer, in order: an event (with its
 // shared prepared frame when it came from a broadcast), or a control step.
 type item struct {
-	ev      *event.Event
-	pm      *websocket.PreparedMessage
-	pong    bool
-	expires time.Time // a fresh token's expiry
+	ev *event.Event
+	pm *websocket.PreparedMessage
+	// expires is a fresh token's expiry in Unix nanoseconds, or pongItem
+	// for a pong (an int, not a time.Time, keeps queue slots at 24 bytes).
+	expires int64
 }
+
+// pongItem marks an item that answers a client's ping.
+const pongItem = -1
 
 // conn is one feed connection: the HTTP handler's goroutine reads, one
 // writer goroutine writes everything (gorilla allows one writer).
@@ -35,6 +39,7 @@ type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	userID  string
+	id      Identity
 	session string
 	queue   chan item
 	done    chan struct{}
@@ -178,13 +183,13 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	if token == "" {
 		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	userID, exp, err := h.o.Auth(r.Context(), token)
-	if err != nil || !time.Now().Before(exp) { // expired, if within the verifier's leeway
+	id, err := h.o.Auth(r.Context(), token)
+	if err != nil || !time.Now().Before(id.Expires) { // expired, if within the verifier's leeway
 		c.close(4401, "token missing, invalid or expired")
 		return helloState{}, false
 	}
-	c.userID = userID
-	return helloState{frame: f, expires: exp}, true
+	c.userID, c.id = id.UserID, id
+	return helloState{frame: f, expires: id.Expires}, true
 }
 
 // readFrame reads one text frame of at most MaxClientFrameSize bytes and
@@ -244,18 +249,18 @@ func (c *conn) handle(f api.ClientFrame) bool {
 		c.close(4400, "hello was already sent")
 		return false
 	case "token":
-		userID, exp, err := h.o.Auth(context.Background(), f.Token)
-		if err != nil || userID != c.userID {
+		id, err := h.o.Auth(context.Background(), f.Token)
+		if err != nil || id.UserID != c.userID {
 			c.close(4401, "token missing, invalid or expired")
 			return false
 		}
-		return c.send(item{expires: exp})
+		return c.send(item{expires: id.Expires.UnixNano()})
 	case "ack":
 		if h.o.Acks != nil {
 			h.o.Acks(context.Background(), c.userID, f.Stream, f.Seq, time.Now())
 		}
 	case "ping":
-		return c.send(item{pong: true})
+		return c.send(item{expires: pongItem})
 	}
 	return true
 }
@@ -308,10 +313,10 @@ func (c *conn) do(it item, expiry *time.Timer) error {
 	switch {
 	case it.ev != nil:
 		return c.deliver(it.ev, it.pm)
-	case it.pong:
+	case it.expires == pongItem:
 		return c.writeJSON(map[string]string{"type": "pong"})
-	case !it.expires.IsZero():
-		expiry.Reset(time.Until(it.expires))
+	case it.expires > 0:
+		expiry.Reset(time.Until(time.Unix(0, it.expires)))
 	}
 	return nil
 }

@@ -415,7 +415,8 @@ func startHubOn(t testing.TB, o realtime.Options, wrap func(net.Listener) net.Li
 	env := &hubEnv{log: newMemLog(), tokens: map[string]tokenInfo{}, streamsOf: map[string][]string{}}
 	o.Log = env.log
 	o.Auth = env.auth
-	o.Streams = func(_ context.Context, user string) ([]string, error) {
+	o.Streams = func(_ context.Context, id realtime.Identity) ([]string, error) {
+		user := id.UserID
 		env.mu.Lock()
 		defer env.mu.Unlock()
 		if s, ok := env.streamsOf[user]; ok {
@@ -457,16 +458,16 @@ func (env *hubEnv) token(user string, exp time.Time) string {
 	return tok
 }
 
-func (env *hubEnv) auth(_ context.Context, token string) (string, time.Time, error) {
+func (env *hubEnv) auth(_ context.Context, token string) (realtime.Identity, error) {
 	env.mu.Lock()
 	defer env.mu.Unlock()
 	if ti, ok := env.tokens[token]; ok {
-		return ti.user, ti.exp, nil
+		return realtime.Identity{UserID: ti.user, Role: "volunteer", Expires: ti.exp}, nil
 	}
 	if token != "" && !strings.ContainsAny(token, "@ ") {
-		return token, time.Now().Add(time.Hour), nil
+		return realtime.Identity{UserID: token, Role: "volunteer", Expires: time.Now().Add(time.Hour)}, nil
 	}
-	return "", time.Time{}, errors.New("bad token")
+	return realtime.Identity{}, errors.New("bad token")
 }
 
 // publish writes n events of size bytes to stream and hands them to the hub.

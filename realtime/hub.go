@@ -11,6 +11,7 @@ package realtime
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,11 +28,20 @@ type Log interface {
 	Oldest(ctx context.Context, stream string) (int64, error)
 }
 
-// Authenticator verifies an access token: whose it is and when it expires.
-type Authenticator func(ctx context.Context, token string) (userID string, expires time.Time, err error)
+// Identity is who a connection serves: the user, the role and region that
+// decide their streams, and when their token expires.
+type Identity struct {
+	UserID  string
+	Role    string
+	Region  string
+	Expires time.Time
+}
+
+// Authenticator verifies an access token and says whose it is.
+type Authenticator func(ctx context.Context, token string) (Identity, error)
 
 // StreamsOf lists the streams a user's connection listens to now.
-type StreamsOf func(ctx context.Context, userID string) ([]string, error)
+type StreamsOf func(ctx context.Context, id Identity) ([]string, error)
 
 // AckSink records a client's ack (everything up to seq on stream received).
 type AckSink func(ctx context.Context, userID, stream string, seq int64, at time.Time)
@@ -93,7 +103,8 @@ type Hub struct {
 
 	mu      sync.Mutex
 	streams map[string]map[*conn]struct{}
-	routed  map[string]int64 // highest seq fanned out per stream
+	routed  map[string]int64                  // highest seq fanned out per stream
+	held    map[string]map[int64]*event.Event // early events waiting for their predecessor
 	conns   map[*conn]struct{}
 	closing bool
 
@@ -107,7 +118,7 @@ type Hub struct {
 // NewHub makes a hub; Run starts it.
 func NewHub(o Options) *Hub {
 	o.defaults()
-	h := &Hub{o: o, streams: map[string]map[*conn]struct{}{}, routed: map[string]int64{},
+	h := &Hub{o: o, streams: map[string]map[*conn]struct{}{}, routed: map[string]int64{}, held: map[string]map[int64]*event.Event{},
 		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), heal: make(chan struct{}, 1),
 		stop: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
@@ -239,15 +250,92 @@ func (h *Hub) positions() map[string]int64 {
 func (h *Hub) route(ev *event.Event, _ *conn) {
 	h.mu.Lock()
 	set := h.streams[ev.Stream]
-	if len(set) == 0 || ev.Seq <= h.routed[ev.Stream] {
+	routed := h.routed[ev.Stream]
+	if len(set) == 0 || ev.Seq <= routed {
 		h.mu.Unlock()
 		return
 	}
+	if routed >= 0 && ev.Seq > routed+1 && h.hold(ev) {
+		h.mu.Unlock()
+		return
+	}
+	slow := h.fanOut(ev, set)
+	slow = append(slow, h.releaseHeld(ev.Stream, set)...)
+	h.mu.Unlock()
+	h.kick(slow)
+}
+
+// reorderWait is how long an event that arrived ahead of its predecessor
+// (writers of one stream committing in another order than they numbered,
+// or two instances' publishes crossing) waits for it before it is fanned
+// out anyway. Without it, every connection on the stream would pause to
+// read the missing event from the database at the same moment.
+const reorderWait = 50 * time.Millisecond
+
+// hold keeps an early event for up to reorderWait; false when too many are
+// held already (then it is fanned out and connections fill the gap).
+func (h *Hub) hold(ev *event.Event) bool {
+	held := h.held[ev.Stream]
+	if len(held) >= 256 {
+		return false
+	}
+	if held == nil {
+		held = map[int64]*event.Event{}
+		h.held[ev.Stream] = held
+		stream := ev.Stream
+		time.AfterFunc(reorderWait, func() { h.flushHeld(stream) })
+	}
+	held[ev.Seq] = ev
+	return true
+}
+
+// releaseHeld fans out held events that now follow in order. Caller holds mu.
+func (h *Hub) releaseHeld(stream string, set map[*conn]struct{}) []*conn {
+	var slow []*conn
+	held := h.held[stream]
+	for len(held) > 0 {
+		next, ok := held[h.routed[stream]+1]
+		if !ok {
+			break
+		}
+		delete(held, next.Seq)
+		slow = append(slow, h.fanOut(next, set)...)
+	}
+	if len(held) == 0 {
+		delete(h.held, stream)
+	}
+	return slow
+}
+
+// flushHeld fans out whatever is still held for stream, in seq order: the
+// missing event did not come in time, and each connection fills the gap
+// from the database.
+func (h *Hub) flushHeld(stream string) {
+	h.mu.Lock()
+	held := h.held[stream]
+	delete(h.held, stream)
+	seqs := make([]int64, 0, len(held))
+	for seq := range held {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	var slow []*conn
+	for _, seq := range seqs {
+		if set := h.streams[stream]; len(set) > 0 && seq > h.routed[stream] {
+			slow = append(slow, h.fanOut(held[seq], set)...)
+		}
+	}
+	h.mu.Unlock()
+	h.kick(slow)
+}
+
+// fanOut encodes ev once and queues it on every connection of set; it
+// returns the connections whose queue was full. Caller holds mu.
+func (h *Hub) fanOut(ev *event.Event, set map[*conn]struct{}) []*conn {
 	h.routed[ev.Stream] = ev.Seq
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encodeEvent(ev))
 	if err != nil {
-		h.mu.Unlock()
-		return
+		return nil
 	}
 	var slow []*conn
 	for c := range set {
@@ -255,8 +343,12 @@ func (h *Hub) route(ev *event.Event, _ *conn) {
 			slow = append(slow, c)
 		}
 	}
-	h.mu.Unlock()
 	h.o.Metrics.Routed.Add(1)
+	return slow
+}
+
+// kick closes connections that could not keep up, once each.
+func (h *Hub) kick(slow []*conn) {
 	for _, c := range slow {
 		if c.tooSlow() {
 			go c.close(4429, "too slow: reconnect and resume")

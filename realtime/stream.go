@@ -24,7 +24,7 @@ func (c *conn) start(resume map[string]int64) error {
 	h := c.hub
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	streams, err := h.o.Streams(ctx, c.userID)
+	streams, err := h.o.Streams(ctx, c.id)
 	if err != nil {
 		return fmt.Errorf("streams: %w", err)
 	}
@@ -123,15 +123,17 @@ func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
 	if !ok || ev.Seq <= last {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
 	if ev.Seq > last+1 {
+		// Only a gap needs the database; the common path makes no timer.
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
 		if err := c.fill(ctx, ev.Stream, ev.Seq-1); err != nil {
 			return err
 		}
 		c.hub.o.Metrics.Healed.Add(ev.Seq - 1 - last)
+		return c.emit(ctx, ev, pm)
 	}
-	return c.emit(ctx, ev, pm)
+	return c.emit(context.Background(), ev, pm)
 }
 
 // emit writes one event (the shared prepared frame when there is one) and
