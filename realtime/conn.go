@@ -121,23 +121,34 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	h.connWG.Add(1)
-	defer h.connWG.Done()
 	c := &conn{hub: h, ws: ws, session: newSession(), queue: make(chan item, h.o.QueueSize),
 		done: make(chan struct{}), last: map[string]int64{}}
-	defer ws.Close()
 	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
 	// bytes of a message and closes with 4400 past that, where the limit
 	// would close with 1009. Registered before the hello, so that Close
 	// ends connections still waiting for one too.
 	if !h.register(c) {
 		c.close(1001, "server going away")
+		ws.Close()
+		h.connWG.Done()
 		return
 	}
-	defer h.unregister(c)
 	hello, ok := c.readHello(r)
 	if !ok {
+		c.end()
 		return
 	}
+	// The connection lives on in its own two goroutines and this handler
+	// returns: net/http's per-connection state (buffers, the request, the
+	// middleware frames on this goroutine's stack) is then garbage, which
+	// keeps an idle feed connection small.
+	go c.run(hello)
+}
+
+// run serves the connection after a good hello: the writer in its own
+// goroutine, the reader here, until either ends.
+func (c *conn) run(hello helloState) {
+	defer c.end()
 	select {
 	case <-c.done: // closed meanwhile (Close)
 		return
@@ -148,6 +159,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.read()
 	c.close(1000, "")
 	wg.Wait()
+}
+
+// end releases the connection: socket, hub registration, Close's count.
+func (c *conn) end() {
+	c.ws.Close()
+	c.hub.unregister(c)
+	c.hub.connWG.Done()
 }
 
 func newSession() string {
