@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/problem"
 )
 
@@ -33,9 +34,11 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, req api.Crea
 			if actor != nil {
 				a = *actor
 			}
-			return s.OnStaffCreated(ctx, tx, a, u)
+			if err := s.OnStaffCreated(ctx, tx, a, u); err != nil {
+				return err
+			}
 		}
-		return nil
+		return event.BeforeCommit(ctx, tx)
 	})
 	if err != nil {
 		return api.User{}, fmt.Errorf("create user: %w", err)

@@ -37,6 +37,16 @@ type Event struct {
 
 type collectorKey struct{}
 
+type beforeCommitKey struct{}
+
+// WithBeforeCommit returns ctx carrying fn, which every Log.Tx run with that
+// context calls inside its transaction just before committing. The
+// idempotency layer uses it to mark a request's effect as applied in the
+// same transaction as the effect itself.
+func WithBeforeCommit(ctx context.Context, fn func(ctx context.Context, tx bun.IDB) error) context.Context {
+	return context.WithValue(ctx, beforeCommitKey{}, fn)
+}
+
 // collector gathers the events appended in one Log.Tx: they are written at
 // the end of the transaction, in stream order, and published after it
 // commits.
@@ -108,6 +118,16 @@ type Publisher interface {
 	Publish(ctx context.Context, events []Event)
 }
 
+// BeforeCommit runs the hook of WithBeforeCommit, if ctx carries one, inside
+// tx. Log.Tx calls it; a service that commits a request's effect with a
+// plain transaction calls it too.
+func BeforeCommit(ctx context.Context, tx bun.IDB) error {
+	if hook, ok := ctx.Value(beforeCommitKey{}).(func(context.Context, bun.IDB) error); ok {
+		return hook(ctx, tx)
+	}
+	return nil
+}
+
 // Log runs transactions that append events and publishes them after commit,
 // and reads streams back.
 type Log struct {
@@ -133,6 +153,9 @@ func (l *Log) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) er
 	c := &collector{}
 	err := l.db.Tx(context.WithValue(ctx, collectorKey{}, c), func(ctx context.Context, tx bun.Tx) error {
 		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if err := BeforeCommit(ctx, tx); err != nil {
 			return err
 		}
 		return c.flush(ctx, tx)

@@ -138,10 +138,26 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, boo
 		return nil, false, problem.New(problem.Invalid, "idempotency-key-reused", "this Idempotency-Key was used with a different request")
 	case r.State == "done":
 		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, false, nil
-	case r.CreatedAt.Before(now.Add(-s.Abandoned)):
+	case r.State == "applied" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
+		return nil, false, problem.New(problem.Conflict, "idempotency-applied",
+			"the first request with this Idempotency-Key was carried out but its answer was lost; reload the resource instead of retrying")
+	case r.State == "pending" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
 		return nil, s.takeOver(ctx, r, now), nil
 	}
 	return nil, false, nil
+}
+
+// MarkApplied records, inside the transaction tx that carries out the
+// request, that its effect is committed: if the instance dies before the
+// answer is stored, a retry is refused (idempotency-applied) instead of
+// running the request a second time.
+func MarkApplied(ctx context.Context, tx bun.IDB, userID, key string) error {
+	_, err := tx.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").
+		Where("user_id = ? AND key = ? AND state = 'pending'", userID, key).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency: mark applied: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) expire(ctx context.Context, r row) error {
@@ -153,7 +169,8 @@ func (s *Store) expire(ctx context.Context, r row) error {
 	return nil
 }
 
-// takeOver restarts an abandoned attempt; only one retry wins.
+// takeOver restarts an attempt abandoned before its transaction committed
+// (still pending, not applied); only one retry wins.
 func (s *Store) takeOver(ctx context.Context, r row, now time.Time) bool {
 	res, err := s.db.NewUpdate().Model((*row)(nil)).Set("created_at = ?", now).
 		Where("user_id = ? AND key = ? AND state = 'pending' AND created_at = ?", r.UserID, r.Key, r.CreatedAt).Exec(ctx)

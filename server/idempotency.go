@@ -8,7 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/idempotency"
 )
 
@@ -50,7 +53,10 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		rec := &recorder{header: http.Header{}}
-		next.ServeHTTP(rec, r.WithContext(withBody(r.Context(), body)))
+		ctx := event.WithBeforeCommit(withBody(r.Context(), body), func(ctx context.Context, tx bun.IDB) error {
+			return idempotency.MarkApplied(ctx, tx, p.UserID, key)
+		})
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.settle(r.Context(), p.UserID, key, rec)
 		for k, v := range rec.header {
 			w.Header()[k] = v

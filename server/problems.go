@@ -30,6 +30,7 @@ var problemDocs = map[string]string{
 	"validation":                 "One or more fields are invalid; the errors member lists each field and why.",
 	"idempotency-key-reused":     "This Idempotency-Key was already used with a different request body. Use a new key for a new request.",
 	"idempotency-in-progress":    "The first request with this Idempotency-Key is still running. Retry after the Retry-After delay to get its answer.",
+	"idempotency-applied":        "The first request with this Idempotency-Key was carried out, but its answer was lost (the server stopped before storing it). It is not run again: reload the resource to see the result.",
 	"bad-idempotency-key":        "The Idempotency-Key header must be 1 to 128 printable ASCII characters.",
 	"bad-query":                  "A query parameter is malformed or out of range (limit is 1 to 200; enums list their values).",
 	"bad-cursor":                 "The cursor was not given out by this server. Start again from the first page.",

@@ -33,7 +33,7 @@ CREATE TABLE idempotency_keys (
     user_id      TEXT NOT NULL,
     key          TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    state        TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    state        TEXT NOT NULL CHECK (state IN ('pending', 'applied', 'done')),
     status       INTEGER NOT NULL DEFAULT 0,
     content_type TEXT NOT NULL DEFAULT '',
     location     TEXT NOT NULL DEFAULT '',
