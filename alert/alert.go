@@ -260,23 +260,38 @@ func (s *Service) Reach(ctx context.Context, p auth.Principal, id string) (api.R
 	slices.Sort(delays)
 	r := api.Reach{AlertID: id, Meant: a.Meant, Delivered: len(delays)}
 	if len(delays) > 0 {
-		p50, p90 := float64(delays[len(delays)/2]), float64(delays[(len(delays)*9)/10])
+		p50, p90 := float64(nearestRank(delays, 50)), float64(nearestRank(delays, 90))
 		r.P50Ms, r.P90Ms = &p50, &p90
 	}
 	return r, nil
+}
+
+// nearestRank is the pct-th percentile of sorted (non-empty) by the
+// nearest-rank method: the smallest value with at least pct% of the values
+// at or below it (of ten values, p90 is the ninth, not the largest).
+func nearestRank(sorted []int64, pct int) int64 {
+	rank := (pct*len(sorted) + 99) / 100 // ceil(pct/100 * n), 1-based
+	return sorted[max(rank, 1)-1]
 }
 
 // ackWindow bounds how far back an ack looks for alerts it covers.
 const ackWindow = 64
 
 // RecordAck counts a feed ack (everything up to seq on stream received)
-// toward the reach of the alerts it covers. Only region streams carry alerts.
+// toward the reach of the alerts it covers. Only region streams carry alerts,
+// and only the region streams of the user's own region count: the feed
+// passes on whatever stream a client names in its ack, and an alert reached
+// nobody outside its region.
 func (s *Service) RecordAck(ctx context.Context, userID, stream string, seq int64, at time.Time) {
 	if !strings.HasPrefix(stream, "region:") {
 		return
 	}
+	u, err := s.users.UserByID(ctx, userID)
+	if err != nil || !slices.Contains(region.Streams(u.Region()), stream) {
+		return
+	}
 	var evs []event.Event
-	err := s.db.NewSelect().Model(&evs).Where("stream = ? AND seq <= ? AND seq > ? AND name = 'alert.published'", stream, seq, seq-ackWindow).Scan(ctx)
+	err = s.db.NewSelect().Model(&evs).Where("stream = ? AND seq <= ? AND seq > ? AND name = 'alert.published'", stream, seq, seq-ackWindow).Scan(ctx)
 	if err != nil {
 		return
 	}

@@ -153,7 +153,10 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id string, fn ch
 		if err != nil {
 			return err
 		}
-		before := r.API()
+		before, err := s.view(ctx, tx, r) // with its takedown history, as the after is
+		if err != nil {
+			return err
+		}
 		r.UpdatedAt = now
 		action, err := fn(ctx, tx, r, who)
 		if err != nil {

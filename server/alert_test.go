@@ -258,10 +258,26 @@ func TestAlertWholePath(t *testing.T) {
 			t.Errorf("a volunteer of 32 listens to region:31")
 		}
 
-		// Report, endorse, verify; the reporter follows on user:<id>.
+		// Report, endorse, verify; the coordinator hears of the report on
+		// review:<org>, the officer of 31 once it is endorsed, on review:31;
+		// the reporter follows on user:<id>.
+		coordFeed := openFeed(t, e, tok(w.coordA), nil)
+		offFeed := openFeed(t, e, tok(w.off31), nil)
 		rep := submitReport(t, e, tok(w.reporter), reportBody(w.orgA.ID, "3171", ""))
+		if f, _ := coordFeed.await("report.submitted", "id", rep.ID); f.Stream != "review:"+w.orgA.ID || f.field("status") != api.ReportSubmitted {
+			t.Errorf("coordinator's event: %v", f)
+		}
 		must(t, "endorse", actionNamed("review endorse").do(t, e, tok(w.coordA), rep.ID, ""), http.StatusOK, "")
-		f, _ := reporterFeed.await("report.status_changed", "status", api.ReportEndorsed)
+		f, skipped := offFeed.await("report.submitted", "id", rep.ID)
+		if f.Stream != "review:31" || f.field("status") != api.ReportEndorsed {
+			t.Errorf("officer's event: %v", f)
+		}
+		for _, s := range skipped {
+			if s.Event == "report.submitted" {
+				t.Errorf("the officer heard of the report before it was endorsed: %v", s)
+			}
+		}
+		f, _ = reporterFeed.await("report.status_changed", "status", api.ReportEndorsed)
 		if f.Stream != "user:"+w.reporter.User.ID || f.field("report_id") != rep.ID {
 			t.Errorf("reporter's event: %v", f)
 		}

@@ -1,0 +1,209 @@
+package alert_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/problem"
+)
+
+func principal(u api.AuthResponse) auth.Principal {
+	p := auth.Principal{UserID: u.User.ID, Role: u.User.Role}
+	if u.User.RegionCode != nil {
+		p.Region = *u.User.RegionCode
+	}
+	return p
+}
+
+func ptr(s string) *string { return &s }
+
+// publish creates an alert and returns it with the seq of its
+// alert.published event.
+func publish(t *testing.T, e *apptest.Env, by api.AuthResponse, regionCode *string) (api.Alert, string, int64) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := e.App.Alerts.Create(ctx, principal(by), api.CreateAlertRequest{Title: "Hoaks TPS dipindah", Body: "Tidak benar.",
+		Severity: "info", RegionCode: regionCode})
+	if err != nil {
+		t.Fatalf("create alert: %v", err)
+	}
+	stream := "region:national"
+	if regionCode != nil {
+		stream = "region:" + *regionCode
+	}
+	evs, err := e.App.Events.After(ctx, stream, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		var d struct {
+			ID string `json:"id"`
+		}
+		if ev.Name == "alert.published" && json.Unmarshal(ev.Data, &d) == nil && d.ID == a.ID {
+			return a, stream, ev.Seq
+		}
+	}
+	t.Fatalf("no alert.published for %s on %s", a.ID, stream)
+	return a, "", 0
+}
+
+func reach(t *testing.T, e *apptest.Env, by api.AuthResponse, id string) api.Reach {
+	t.Helper()
+	r, err := e.App.Alerts.Reach(context.Background(), principal(by), id)
+	if err != nil {
+		t.Fatalf("reach: %v", err)
+	}
+	return r
+}
+
+// Acks count toward an alert's reach only from volunteers whose own region
+// streams carry it, once each, within the ack window.
+func TestRecordAck(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		off31 := e.User(t, "officer", "dki", "31")
+		v3171 := e.User(t, "volunteer", "jakpus", "3171")
+		v31 := e.User(t, "volunteer", "dki", "31")
+		v32 := e.User(t, "volunteer", "jabar", "32")
+		vNat := e.User(t, "volunteer", "pusat", "")
+		a, stream, seq := publish(t, e, off31, ptr("31"))
+		now := time.Now()
+
+		e.App.Alerts.RecordAck(ctx, v3171.User.ID, stream, seq, now)
+		e.App.Alerts.RecordAck(ctx, v3171.User.ID, stream, seq, now.Add(time.Second)) // again: counted once
+		e.App.Alerts.RecordAck(ctx, v32.User.ID, stream, seq, now)                    // not a stream of 32
+		e.App.Alerts.RecordAck(ctx, vNat.User.ID, stream, seq, now)                   // national volunteers hear region:national only
+		e.App.Alerts.RecordAck(ctx, off31.User.ID, stream, seq, now)                  // officers are not volunteers
+		e.App.Alerts.RecordAck(ctx, v31.User.ID, "user:"+v31.User.ID, seq, now)       // not a region stream
+		e.App.Alerts.RecordAck(ctx, v31.User.ID, stream, seq-1, now)                  // before the alert
+		e.App.Alerts.RecordAck(ctx, v31.User.ID, stream, seq+64, now)                 // past the ack window
+		e.App.Alerts.RecordAck(ctx, "no-such-user", stream, seq, now)
+		r := reach(t, e, off31, a.ID)
+		if r.Delivered != 1 || r.Meant != 2 || r.P50Ms == nil {
+			t.Errorf("reach: %+v, want meant 2 (the volunteers of 31), delivered 1", r)
+		}
+		e.App.Alerts.RecordAck(ctx, v31.User.ID, stream, seq+63, now)
+		if r := reach(t, e, off31, a.ID); r.Delivered != 2 {
+			t.Errorf("reach after an ack within the window: %+v", r)
+		}
+	})
+}
+
+// The reach's percentiles are nearest-rank: of ten delays 100..1000 ms the
+// p50 is 500 and the p90 900; of two, the p50 is the smaller.
+func TestReachPercentiles(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		admin := e.User(t, "admin", "root", "")
+		a, stream, seq := publish(t, e, admin, ptr("32"))
+		b, streamB, seqB := publish(t, e, admin, ptr("3273"))
+		var published time.Time
+		if err := e.App.DB.NewRaw("SELECT at FROM events WHERE stream = ? AND seq = ?", stream, seq).Scan(ctx, &published); err != nil {
+			t.Fatal(err)
+		}
+		var publishedB time.Time
+		if err := e.App.DB.NewRaw("SELECT at FROM events WHERE stream = ? AND seq = ?", streamB, seqB).Scan(ctx, &publishedB); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 10 {
+			v := e.User(t, "volunteer", "jabar", "3273")
+			e.App.Alerts.RecordAck(ctx, v.User.ID, stream, seq, published.Add(time.Duration(100*(i+1))*time.Millisecond))
+			if i < 2 {
+				e.App.Alerts.RecordAck(ctx, v.User.ID, streamB, seqB, publishedB.Add(time.Duration(100*(i+1))*time.Millisecond))
+			}
+		}
+		r := reach(t, e, admin, a.ID)
+		if r.Delivered != 10 || r.P50Ms == nil || r.P90Ms == nil || *r.P50Ms != 500 || *r.P90Ms != 900 {
+			t.Errorf("reach of ten: %+v (p50 %v, p90 %v), want p50 500 and p90 900", r, deref(r.P50Ms), deref(r.P90Ms))
+		}
+		r = reach(t, e, admin, b.ID)
+		if r.Delivered != 2 || r.P50Ms == nil || *r.P50Ms != 100 || *r.P90Ms != 200 {
+			t.Errorf("reach of two: %+v (p50 %v, p90 %v), want p50 100 and p90 200", r, deref(r.P50Ms), deref(r.P90Ms))
+		}
+		// Nobody acked: no percentiles.
+		c, _, _ := publish(t, e, admin, nil)
+		if r := reach(t, e, admin, c.ID); r.Delivered != 0 || r.P50Ms != nil || r.P90Ms != nil {
+			t.Errorf("reach of none: %+v", r)
+		}
+	})
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// Who publishes where, and who sees the reach.
+func TestCreateAndReachRights(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		off31 := e.User(t, "officer", "dki", "31")
+		off3171 := e.User(t, "officer", "jakpus", "3171")
+		vol := e.User(t, "volunteer", "relawan", "31")
+		req := func(code *string) api.CreateAlertRequest {
+			return api.CreateAlertRequest{Title: "Hoaks", Body: "Tidak benar.", Severity: "info", RegionCode: code}
+		}
+		for _, c := range []struct {
+			who  api.AuthResponse
+			code *string
+			typ  string
+		}{
+			{vol, ptr("31"), "forbidden"},
+			{off31, nil, "outside-region"},
+			{off31, ptr("32"), "outside-region"},
+			{off3171, ptr("31"), "outside-region"},
+			{off31, ptr("317101"), "validation"},
+			{off31, ptr("3"), "validation"},
+		} {
+			_, err := e.App.Alerts.Create(ctx, principal(c.who), req(c.code))
+			if !problem.Is(err, c.typ) {
+				t.Errorf("%s alerts %v: got %v, want %s", c.who.User.Name, deref2(c.code), err, c.typ)
+			}
+		}
+		a, err := e.App.Alerts.Create(ctx, principal(off3171), req(ptr("3171")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for who, ok := range map[*api.AuthResponse]bool{&off31: true, &off3171: true, &vol: false} {
+			_, err := e.App.Alerts.Reach(ctx, principal(*who), a.ID)
+			if (err == nil) != ok {
+				t.Errorf("%s sees reach: %v, want %v", who.User.Name, err, ok)
+			}
+		}
+		if _, err := e.App.Alerts.Reach(ctx, principal(off31), "01900000-0000-7000-8000-000000000000"); !problem.Is(err, "not-found") {
+			t.Errorf("reach of no alert: %v", err)
+		}
+	})
+}
+
+func deref2(s *string) string {
+	if s == nil {
+		return "national"
+	}
+	return *s
+}
+
+func TestAlertAPI(t *testing.T) {
+	at := time.Date(2029, 2, 14, 7, 0, 0, 0, time.FixedZone("WIB", 7*3600))
+	a := alert.Alert{ID: "x", ReportIDs: "not json", Links: `["https://kpu.go.id"]`, PublishedAt: at}
+	got := a.API()
+	if got.ReportIDs == nil || len(got.ReportIDs) != 0 || len(got.Links) != 1 || got.Retracted || got.RetractedAt != nil {
+		t.Errorf("API: %+v", got)
+	}
+	if got.PublishedAt.Location() != time.UTC || !got.PublishedAt.Equal(at) {
+		t.Errorf("published_at %v, want %v in UTC", got.PublishedAt, at)
+	}
+	a.RetractedAt = &at
+	got = a.API()
+	if !got.Retracted || got.RetractedAt == nil || got.RetractedAt.Location() != time.UTC {
+		t.Errorf("retracted API: %+v", got)
+	}
+}
