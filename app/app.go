@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,6 +43,9 @@ type Options struct {
 	MaxOpenConns int
 	RedisURL     string
 	RedisPrefix  string // prefix of every Redis key and channel ("jarimu:")
+	// Limits are the request throttles; the zero value limits nothing but
+	// logins (tests), cmd/jarimu fills them from the settings.
+	Limits LimitRules
 	// Broker, when set, is used instead of one made from RedisURL (tests
 	// share a Memory broker between two apps to act as two instances).
 	Broker          realtime.Broker
@@ -69,7 +74,7 @@ type Options struct {
 type App struct {
 	Log     *slog.Logger
 	DB      *db.DB
-	Redis   *redis.Client
+	Redis   redis.UniversalClient // a *redis.ClusterClient when JARIMU_REDIS_URL names a cluster
 	Keys    *auth.KeySet
 	Auth    *auth.Service
 	Idem    *idempotency.Store
@@ -115,6 +120,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	hasher := auth.NewHasher(params, o.MaxConcurrentHashes, 2*time.Second)
 	cfg := o.Login
 	cfg.RefreshTTL = o.RefreshTokenTTL
+	prefix := o.RedisPrefix
+	if prefix == "" {
+		prefix = "jarimu:"
+	}
+	limits := a.limits(o.Limits, prefix, &cfg)
 	a.Auth = auth.NewService(a.DB, hasher, tokens, cfg, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
 	a.Events = event.NewLog(a.DB)
@@ -133,7 +143,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, Ready: a.ready})
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, Limits: limits, Ready: a.ready})
 	return a, nil
 }
 
@@ -153,11 +163,11 @@ func (a *App) open(ctx context.Context, o Options) error {
 		a.Log.Info("migrated", slog.Any("applied", applied))
 	}
 	if o.RedisURL != "" {
-		opt, err := redis.ParseURL(o.RedisURL)
+		rdb, err := realtime.NewRedisClient(o.RedisURL)
 		if err != nil {
 			return fmt.Errorf("JARIMU_REDIS_URL: %w", err)
 		}
-		a.Redis = redis.NewClient(opt)
+		a.Redis = rdb
 		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
 	a.Keys, err = loadKeys(o, a.Log)
@@ -202,8 +212,15 @@ func (a *App) startFeed(o Options) {
 	acks := func(ctx context.Context, userID, stream string, seq int64, at time.Time) {
 		a.Alerts.RecordAck(ctx, userID, stream, seq, at)
 	}
+	var helloLimit realtime.HelloLimit
+	if l := a.limiter("feed-user", o.Limits.FeedUser, cmp.Or(o.RedisPrefix, "jarimu:")); l != nil {
+		helloLimit = func(ctx context.Context, userID string) (bool, time.Duration) {
+			ok, retry, err := l.Allow(ctx, "feed:user:"+userID)
+			return ok || err != nil, retry // a failing limiter lets the hello through
+		}
+	}
 	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Acks: acks,
-		AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
+		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker
@@ -212,7 +229,7 @@ func (a *App) startFeed(o Options) {
 		if prefix == "" {
 			prefix = "jarimu:"
 		}
-		a.Broker = realtime.NewRedis(a.Redis, prefix, o.Log)
+		a.Broker = realtime.NewRedisBroker(a.Redis, prefix, o.Log) // sharded pub/sub on a cluster
 	default:
 		a.Broker = realtime.NewMemory()
 	}
@@ -232,9 +249,16 @@ func (a *App) registerMetrics() {
 	a.Metrics.Counter("jarimu_feed_events_healed_total", "Events read back from the database to fill gaps.", load(&m.Healed))
 	a.Metrics.Counter("jarimu_feed_slow_disconnects_total", "Feed connections closed with 4429 (too slow).", load(&m.SlowKicked))
 	a.Metrics.Counter("jarimu_feed_input_dropped_total", "Deliveries dropped at a full hub input (healed from the database).", load(&m.DroppedInput))
-	if rb, ok := a.Broker.(*realtime.Redis); ok {
-		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", load(&rb.Reconnects))
-		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", load(&rb.Dropped))
+	var reconnects, dropped *atomic.Int64
+	switch rb := a.Broker.(type) {
+	case *realtime.Redis:
+		reconnects, dropped = &rb.Reconnects, &rb.Dropped
+	case *realtime.ClusterRedis:
+		reconnects, dropped = &rb.Reconnects, &rb.Dropped
+	}
+	if reconnects != nil {
+		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", load(reconnects))
+		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", load(dropped))
 	}
 	a.Metrics.DB(a.DB.DB.DB)
 }

@@ -5,6 +5,8 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,4 +88,22 @@ func (m *Memory) dropIdle(now time.Time) {
 			delete(m.buckets, k)
 		}
 	}
+}
+
+// ParseRule reads a rule written "BURST/PERIOD" (e.g. "120/1m": 120 at once,
+// refilled evenly over a minute) or "0" (no limit, ok false).
+func ParseRule(s string) (rule Rule, ok bool, err error) {
+	if s == "0" || s == "off" {
+		return Rule{}, false, nil
+	}
+	var burst int
+	var period string
+	if n, _ := fmt.Sscanf(strings.Replace(s, "/", " ", 1), "%d %s", &burst, &period); n != 2 || burst < 1 {
+		return Rule{}, false, fmt.Errorf("%q is not BURST/PERIOD like 120/1m, or 0", s)
+	}
+	d, err := time.ParseDuration(period)
+	if err != nil || d <= 0 {
+		return Rule{}, false, fmt.Errorf("%q is not BURST/PERIOD like 120/1m, or 0", s)
+	}
+	return Rule{Burst: burst, Every: d / time.Duration(burst)}, true, nil
 }

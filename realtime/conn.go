@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -205,6 +206,12 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	if err != nil || !time.Now().Before(id.Expires) { // expired, if within the verifier's leeway
 		c.close(4401, "token missing, invalid or expired")
 		return helloState{}, false
+	}
+	if h.o.HelloLimit != nil {
+		if ok, retry := h.o.HelloLimit(r.Context(), id.UserID); !ok {
+			c.close(4429, fmt.Sprintf("too many connections: retry in %d s", int(retry.Seconds())+1))
+			return helloState{}, false
+		}
 	}
 	c.userID, c.id = id.UserID, id
 	return helloState{frame: f, expires: id.Expires}, true

@@ -43,6 +43,10 @@ type Authenticator func(ctx context.Context, token string) (Identity, error)
 // StreamsOf lists the streams a user's connection listens to now.
 type StreamsOf func(ctx context.Context, id Identity) ([]string, error)
 
+// HelloLimit decides whether a user may open one more feed connection now;
+// when not, retry says when (the connection is closed with 4429).
+type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Duration)
+
 // AckSink records a client's ack (everything up to seq on stream received).
 type AckSink func(ctx context.Context, userID, stream string, seq int64, at time.Time)
 
@@ -55,6 +59,7 @@ type Options struct {
 	AllowedOrigins []string      // browser origins allowed; none: same host only
 	PingInterval   time.Duration // 25 s
 	HelloTimeout   time.Duration // 10 s
+	HelloLimit     HelloLimit    // nil: no per-user handshake limit
 	WriteTimeout   time.Duration // 10 s per frame
 	QueueSize      int           // 64 frames per connection
 	SyncInterval   time.Duration // 5 s between checks of the log for missed events

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/ratelimit"
 )
 
 // Config is every setting of the jarimu binary, read once at start from
@@ -35,6 +38,7 @@ type Config struct {
 	TrustedProxies      []netip.Prefix
 	RedisPrefix         string
 	MetricsAddr         string
+	Limits              app.LimitRules
 }
 
 // setting is one row of the settings table: a variable, its flag twin, its
@@ -65,6 +69,12 @@ func settings() []setting {
 		{"JARIMU_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For is believed (the client IP for throttles and logs)", false, setProxies},
 		{"JARIMU_REDIS_PREFIX", "redis-prefix", "jarimu:", "prefix of every Redis key and channel (several installations may share one Redis)", false, nonEmpty(func(c *Config) *string { return &c.RedisPrefix })},
 		{"JARIMU_METRICS_ADDR", "metrics-addr", "", "separate address for GET /metrics (Prometheus); empty serves it on JARIMU_ADDR", false, func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
+		{"JARIMU_RATE_USER_WRITES", "rate-user-writes", "120/1m", "writes (POST, PATCH, DELETE) per account: BURST/PERIOD, refilled evenly; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.UserWrites })},
+		{"JARIMU_RATE_IP_WRITES", "rate-ip-writes", "3000/1m", "writes per client address (mobile carriers put many volunteers behind one address); 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.IPWrites })},
+		{"JARIMU_RATE_FEED_IP", "rate-feed-ip", "1200/1m", "feed handshakes per client address; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.FeedIP })},
+		{"JARIMU_RATE_FEED_USER", "rate-feed-user", "30/1m", "feed connections opened per account; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.FeedUser })},
+		{"JARIMU_RATE_LOGIN_ACCOUNT", "rate-login-account", "10/10m", "login attempts per account", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginAccount })},
+		{"JARIMU_RATE_LOGIN_IP", "rate-login-ip", "50/25s", "login attempts per client address", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginIP })},
 		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
 	}
 }
@@ -234,4 +244,19 @@ func setProxies(c *Config, v string) error {
 		c.TrustedProxies = append(c.TrustedProxies, pre.Masked())
 	}
 	return nil
+}
+
+func ruleSetter(field func(*Config) **ratelimit.Rule) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		rule, ok, err := ratelimit.ParseRule(v)
+		if err != nil {
+			return err
+		}
+		if ok {
+			*field(c) = &rule
+		} else {
+			*field(c) = nil
+		}
+		return nil
+	}
 }

@@ -45,7 +45,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
-		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Log: log,
+		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Limits: c.Limits, Log: log,
 	}
 }
 
