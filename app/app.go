@@ -143,7 +143,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, Limits: limits, Ready: a.ready})
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready})
 	return a, nil
 }
 

@@ -9,9 +9,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +27,7 @@ import (
 
 // Env is one running server.
 type Env struct {
+	Logs    *Logs // everything the app logged (JSON lines)
 	Backend dbtest.Backend
 	App     *app.App
 	HTTP    *httptest.Server
@@ -50,6 +55,8 @@ func Start(t testing.TB, b dbtest.Backend, opts ...Option) *Env {
 		o.RedisURL = u
 		o.RedisPrefix = "test:" + auth.NewID() + ":"
 	}
+	logs := &Logs{}
+	o.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -62,8 +69,9 @@ func Start(t testing.TB, b dbtest.Backend, opts ...Option) *Env {
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
+		logs.save(t)
 	})
-	return &Env{Backend: b, App: a, HTTP: srv, URL: srv.URL}
+	return &Env{Backend: b, App: a, HTTP: srv, URL: srv.URL, Logs: logs}
 }
 
 // Each runs fn on a fresh server of every backend.
@@ -186,4 +194,40 @@ func (e *Env) Count(t testing.TB, table string) int {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return int(n)
+}
+
+// Logs collects an app's log lines. With JARIMU_TEST_LOG_DIR set they are
+// also written there when the test ends, so CI can search the logs of the
+// whole run for secrets.
+type Logs struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String is everything logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *Logs) save(t testing.TB) {
+	dir := os.Getenv("JARIMU_TEST_LOG_DIR")
+	if dir == "" {
+		return
+	}
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == ':' {
+			return '_'
+		}
+		return r
+	}, t.Name())
+	os.WriteFile(filepath.Join(dir, name+"-"+auth.NewID()[24:]+".log"), []byte(l.String()), 0o644)
 }

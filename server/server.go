@@ -41,6 +41,9 @@ type Deps struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []netip.Prefix
+	// AllowedOrigins are the browser origins of other sites allowed to call
+	// the API and open the feed (JARIMU_ALLOWED_ORIGINS).
+	AllowedOrigins []string
 	// Limits are the request throttles (none when zero).
 	Limits Limits
 	// Metrics, when set, records requests and problems; MetricsRoute also
@@ -67,6 +70,7 @@ type Server struct {
 	proxies  []netip.Prefix
 	metrics  *metrics.Registry
 	limits   Limits
+	origins  []string
 	ready    func(ctx context.Context) error
 	draining atomic.Bool
 	mux      *http.ServeMux
@@ -76,13 +80,13 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")
 		s.mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
-	s.handler = s.observe(headers(s.authenticate(s.limit(s.idempotent(http.HandlerFunc(s.dispatch))))))
+	s.handler = s.observe(s.hsts(headers(s.cors(s.authenticate(s.limit(s.idempotent(http.HandlerFunc(s.dispatch))))))))
 	return s
 }
 
