@@ -125,7 +125,11 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 func (s *Service) throttle(ctx context.Context, key string, l ratelimit.Limiter) error {
 	ok, retry, err := l.Allow(ctx, key)
 	if err != nil {
-		return fmt.Errorf("login throttle: %w", err)
+		// A shared throttle that cannot be reached (Redis down) must not
+		// lock everyone out: argon2id and the per-instance hash bound
+		// still slow guessing down.
+		s.log.WarnContext(ctx, "login throttle unavailable; allowing the attempt", slog.String("error", err.Error()))
+		return nil
 	}
 	if !ok {
 		p := problem.New(problem.RateLimited, "rate-limited", "too many login attempts; wait before trying again")
