@@ -143,7 +143,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready})
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 
@@ -198,10 +198,15 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.DB.PingContext(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	if a.Redis != nil {
-		if err := a.Redis.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis: %w", err)
-		}
+	return nil
+}
+
+// degraded names the dependencies that are down but do not stop this
+// instance from serving: without Redis the API and local feeds go on, and
+// other instances' events are healed from the database when it returns.
+func (a *App) degraded(ctx context.Context) []string {
+	if a.Redis != nil && a.Redis.Ping(ctx).Err() != nil {
+		return []string{"redis"}
 	}
 	return nil
 }

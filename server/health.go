@@ -13,8 +13,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// handleReadyz answers 200 when the dependencies answer, else 503; 503 too
-// once shutdown has begun.
+// handleReadyz answers 200 when this instance can serve: the database
+// answers (else 503), and it is not shutting down (503). Redis down is
+// "degraded" but still 200: the API and the feed go on without it, so load
+// balancers must not drain every instance when Redis fails.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	if s.draining.Load() {
 		p := problem.New(problem.Unavailable, "draining", "this instance is shutting down")
@@ -29,6 +31,13 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 			p := problem.New(problem.Unavailable, "not-ready", "a dependency is not answering")
 			p.RetryAfter = 2 * time.Second
 			return p
+		}
+	}
+	if s.degraded != nil {
+		if down := s.degraded(ctx); len(down) > 0 {
+			s.log.WarnContext(ctx, "degraded", "down", down)
+			encode(w, http.StatusOK, map[string]any{"status": "degraded", "down": down})
+			return nil
 		}
 	}
 	encode(w, http.StatusOK, map[string]string{"status": "ready"})

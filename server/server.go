@@ -52,6 +52,9 @@ type Deps struct {
 	MetricsRoute bool
 	// Ready checks the dependencies (database, Redis) for /readyz.
 	Ready func(ctx context.Context) error
+	// Degraded names dependencies that are down without stopping service
+	// (Redis): /readyz stays 200 and lists them.
+	Degraded func(ctx context.Context) []string
 }
 
 // Server is the HTTP handler of the API.
@@ -72,6 +75,7 @@ type Server struct {
 	limits   Limits
 	origins  []string
 	ready    func(ctx context.Context) error
+	degraded func(ctx context.Context) []string
 	draining atomic.Bool
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -80,7 +84,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")
