@@ -199,15 +199,16 @@ func (s *Service) checkHolder(ctx context.Context, tx bun.Tx, taskID, userID str
 // takeSlot is the compare-and-set: the slot counter rises only while below
 // the slots, and the claim row is written in the same transaction.
 func (s *Service) takeSlot(ctx context.Context, tx bun.Tx, t *Task, userID string, by *auth.Principal, now time.Time) (*Claim, error) {
-	res, err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken + 1").Set("updated_at = ?", now).
-		Where("id = ? AND status = 'open' AND slots_taken < slots", t.ID).Exec(ctx)
+	// RETURNING: t was read before other claims changed the counter, and
+	// the task.updated event must tell the count this claim made.
+	err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken + 1").Set("updated_at = ?", now).
+		Where("id = ? AND status = 'open' AND slots_taken < slots", t.ID).Returning("slots_taken").Scan(ctx, &t.SlotsTaken)
+	if db.IsNoRows(err) {
+		return nil, s.slotRefusal(ctx, tx, t.ID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("take slot: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, problem.New(problem.Conflict, "task-full", "every slot of this task is taken")
-	}
-	t.SlotsTaken++
 	t.UpdatedAt = now
 	c := &Claim{ID: auth.NewID(), TaskID: t.ID, UserID: userID, Status: api.ClaimActive,
 		LeaseExpiresAt: now.Add(time.Duration(t.LeaseMinutes) * time.Minute), Version: 1, CreatedAt: now}
@@ -221,6 +222,22 @@ func (s *Service) takeSlot(ctx context.Context, tx bun.Tx, t *Task, userID strin
 		return nil, fmt.Errorf("insert claim: %w", err)
 	}
 	return c, nil
+}
+
+// slotRefusal says why the guarded update took no slot: every slot is
+// taken, or (on PostgreSQL, where the claim read the task before a close
+// committed while it waited for the row) the task was closed meanwhile.
+func (s *Service) slotRefusal(ctx context.Context, tx bun.Tx, taskID string) error {
+	if s.db.Postgres() {
+		var status string
+		if err := tx.NewSelect().Model((*Task)(nil)).Column("status").Where("id = ?", taskID).Scan(ctx, &status); err != nil {
+			return fmt.Errorf("read task status: %w", err)
+		}
+		if status != api.TaskOpen {
+			return problem.New(problem.Conflict, "task-closed", "this task is closed")
+		}
+	}
+	return problem.New(problem.Conflict, "task-full", "every slot of this task is taken")
 }
 
 // announceTake tells viewers the slot count and an assignee their task.
@@ -237,11 +254,19 @@ func (s *Service) announceTake(ctx context.Context, tx bun.Tx, t *Task, c *Claim
 }
 
 // expireOverdue ends the task's active claims whose lease has passed, so a
-// slot is never held by a sweeper that is late.
+// slot is never held by a sweeper that is late. On PostgreSQL it first locks
+// them all, in id order, before it touches the task: an expiry running
+// beside it (a sweeper) locks one claim and then the task, and would
+// deadlock with a transaction that held the task while waiting for that
+// claim.
 func (s *Service) expireOverdue(ctx context.Context, tx bun.Tx, taskID string, now time.Time) error {
 	var ids []string
-	err := tx.NewSelect().Model((*Claim)(nil)).Column("id").
-		Where("task_id = ? AND status = 'active' AND lease_expires_at <= ?", taskID, now).Scan(ctx, &ids)
+	q := tx.NewSelect().Model((*Claim)(nil)).Column("id").
+		Where("task_id = ? AND status = 'active' AND lease_expires_at <= ?", taskID, now).OrderExpr("id")
+	if s.db.Postgres() {
+		q = q.For("UPDATE")
+	}
+	err := q.Scan(ctx, &ids)
 	if err != nil {
 		return fmt.Errorf("overdue claims: %w", err)
 	}

@@ -87,7 +87,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id string, versi
 // lease has passed), or that is not the version the client saw.
 func checkActive(c *Claim, version *int, now time.Time) error {
 	switch {
-	case c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt):
+	case c.Status == api.ClaimExpired || c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt):
 		return problem.New(problem.Conflict, "claim-expired", "the lease of this claim has passed; claim the task again if a slot is free")
 	case c.Status != api.ClaimActive:
 		return problem.New(problem.Conflict, "claim-not-active", "this claim is %s", c.Status)
@@ -135,13 +135,14 @@ func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, req
 // and viewers see the new count.
 func (s *Service) end(ctx context.Context, tx bun.Tx, c *Claim, t *Task, status string, now time.Time) error {
 	c.Status, c.EndedAt = status, &now
-	res, err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken - 1").Set("updated_at = ?", now).
-		Where("id = ? AND slots_taken > 0", t.ID).Exec(ctx)
+	// RETURNING: the event tells the count made, whatever t was read as.
+	err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken - 1").Set("updated_at = ?", now).
+		Where("id = ? AND slots_taken > 0", t.ID).Returning("slots_taken").Scan(ctx, &t.SlotsTaken)
+	if db.IsNoRows(err) {
+		t.SlotsTaken, err = 0, nil
+	}
 	if err != nil {
 		return fmt.Errorf("free slot: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		t.SlotsTaken--
 	}
 	t.UpdatedAt = now
 	return publish(ctx, tx, "task.updated", t)
