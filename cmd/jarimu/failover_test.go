@@ -179,8 +179,6 @@ func TestFailoverAfterSIGKILL(t *testing.T) {
 	}
 }
 
-
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
-
