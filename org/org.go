@@ -112,11 +112,17 @@ func notAccredited(o *Org, now time.Time) error {
 // a 404 when it does not exist, a 409 org-not-accredited otherwise. Tasks and
 // reports call it before taking new work.
 func (s *Service) Accredited(ctx context.Context, q bun.IDB, orgID string) (*Org, error) {
-	o, err := load(ctx, q, s.db, orgID, false)
+	now, err := s.db.Now(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	now, err := s.db.Now(ctx, q)
+	return s.AccreditedAt(ctx, q, orgID, now)
+}
+
+// AccreditedAt is Accredited at a time the caller already read from the
+// database clock (one query less on a hot path such as claims).
+func (s *Service) AccreditedAt(ctx context.Context, q bun.IDB, orgID string, now time.Time) (*Org, error) {
+	o, err := s.loadBare(ctx, q, orgID)
 	if err != nil {
 		return nil, err
 	}
@@ -134,4 +140,16 @@ func (s *Service) Get(ctx context.Context, orgID string) (*Org, error) {
 // Load reads an org inside q (a transaction of the caller).
 func (s *Service) Load(ctx context.Context, q bun.IDB, orgID string) (*Org, error) {
 	return load(ctx, q, s.db, orgID, false)
+}
+
+// loadBare reads an org without its member count (no subquery).
+func (s *Service) loadBare(ctx context.Context, q bun.IDB, id string) (*Org, error) {
+	o := new(Org)
+	if err := q.NewSelect().Model(o).Where("o.id = ?", id).Scan(ctx); err != nil {
+		if db.IsNoRows(err) {
+			return nil, notFound()
+		}
+		return nil, fmt.Errorf("load org: %w", err)
+	}
+	return o, nil
 }

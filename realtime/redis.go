@@ -86,15 +86,16 @@ func (r *Redis) publishLoop(ctx context.Context) {
 }
 
 func (r *Redis) send(ctx context.Context, evs []event.Event) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := r.rdb.Pipelined(sctx, func(p redis.Pipeliner) error {
 		for i := range evs {
 			b, _ := json.Marshal(&evs[i])
-			p.Publish(ctx, r.channel(evs[i].Stream), b)
+			p.Publish(sctx, r.channel(evs[i].Stream), b)
 		}
 		return nil
 	})
+	// A publish that timed out is lost too; only shutdown (ctx) is not.
 	if err != nil && ctx.Err() == nil {
 		r.Dropped.Add(int64(len(evs)))
 		r.log.Warn("redis publish", slog.String("error", err.Error()), slog.Int("events", len(evs)))

@@ -26,31 +26,33 @@ import (
 // shard that owns its hash slot, so the traffic spreads over the cluster
 // instead of being copied to every node as classic pub/sub is.
 //
-// SSUBSCRIBE only takes channels of one slot, so each channel has its own
-// subscription (one connection to the slot's owner, opened by go-redis)
-// and its own receive goroutine: a shard that dies or moves only stalls
-// its own channels. Every subscription confirmation and every receive
-// error asks the sink to heal, as with Redis.
+// Each channel has its own publish queue and goroutine, and its own
+// subscription (SSUBSCRIBE only takes channels of one slot: one connection
+// to the slot's owner, opened by go-redis) and receive goroutine. A shard
+// that dies or moves thus only stalls its own channels, and a stream's
+// events, all on one channel, stay in order. Every subscription
+// confirmation and every receive error asks the sink to heal, as with
+// Redis.
 //
-// Sharded pub/sub adds a gap Redis does not have: a shard that is down, or
-// a cluster that answers CLUSTERDOWN, fails publishes while the receivers'
-// subscriptions on the other shards stay healthy and would never hear of
-// the loss. So after a publish failed or was dropped, the broker sends a
-// gap notice on every channel as soon as it can; a receiver heals when it
-// gets one.
+// Sharded pub/sub adds a gap Redis does not have: a shard that is down (or
+// answers CLUSTERDOWN, with cluster-allow-pubsubshard-when-down no) fails
+// publishes while the receivers' subscriptions on the other shards stay
+// healthy and would never hear of the loss. So after a publish failed or
+// was dropped, the broker sends a gap notice on every channel (it goes out
+// on the healthy ones); a receiver heals when it gets one.
 //
 // The prefix must not hold a hash tag ({...}): it would put every channel
 // in one slot, on one shard.
 type ClusterRedis struct {
 	rdb    *redis.ClusterClient
-	prefix string
-	out    chan []event.Event
+	names  []string             // the channels
+	queues []chan []event.Event // per channel
 	log    *slog.Logger
 	gap    atomic.Bool // events were lost since the last gap notice went out
 
 	Reconnects atomic.Int64 // channel subscriptions (re)established
 	Dropped    atomic.Int64 // publishes lost to a full queue or a Redis error
-	GapNotices atomic.Int64 // gap notices sent on every channel after losses
+	GapNotices atomic.Int64 // gap notices sent after losses
 }
 
 var _ Broker = (*ClusterRedis)(nil)
@@ -59,13 +61,15 @@ var _ Broker = (*ClusterRedis)(nil)
 // can never be taken for one.
 const healNotice = "heal"
 
-// Timings of the cluster broker.
+// Sizes and timings of the cluster broker.
 const (
+	clusterQueue       = 512                    // batches waiting per channel
+	clusterBatch       = 256                    // events per SPUBLISH pipeline at most
+	clusterSendTimeout = 2 * time.Second        // per pipeline
 	clusterMinBackoff  = 100 * time.Millisecond // first retry of a failed subscription
 	clusterMaxBackoff  = 2 * time.Second        // a restarted shard is heard from this soon
 	clusterIdlePing    = 15 * time.Second       // a quiet subscription is pinged; no answer in as long: reconnect
-	clusterNoticeEvery = 500 * time.Millisecond // gap notices are retried (and at most sent) this often
-	clusterSendTimeout = 2 * time.Second
+	clusterNoticeEvery = 500 * time.Millisecond // gap notices go out (or are retried) this often at most
 )
 
 // NewClusterRedis makes a broker on a cluster client; every channel starts
@@ -77,7 +81,13 @@ func NewClusterRedis(rdb *redis.ClusterClient, prefix string, log *slog.Logger) 
 	if hasHashTag(prefix) {
 		log.Warn("redis cluster: the channel prefix holds a hash tag, so every channel lands on one shard", slog.String("prefix", prefix))
 	}
-	return &ClusterRedis{rdb: rdb, prefix: prefix, out: make(chan []event.Event, 4096), log: log}
+	r := &ClusterRedis{rdb: rdb, log: log,
+		names: make([]string, RedisShards), queues: make([]chan []event.Event, RedisShards)}
+	for i := range r.names {
+		r.names[i] = prefix + "ev:" + strconv.Itoa(i)
+		r.queues[i] = make(chan []event.Event, clusterQueue)
+	}
+	return r
 }
 
 // NewRedisBroker makes the broker for a client of NewRedisClient: over
@@ -96,26 +106,44 @@ func hasHashTag(s string) bool {
 	return i >= 0 && strings.IndexByte(s[i+1:], '}') > 0
 }
 
-// channel is the shard channel of a stream, as for Redis.
-func (r *ClusterRedis) channel(stream string) string {
+// shard is the index of a stream's channel, as for Redis.
+func shard(stream string) int {
 	h := fnv.New32a()
 	h.Write([]byte(stream))
-	return r.prefix + "ev:" + strconv.Itoa(int(h.Sum32()%RedisShards))
+	return int(h.Sum32() % RedisShards)
 }
 
-func (r *ClusterRedis) channels() []string {
-	cs := make([]string, RedisShards)
-	for i := range cs {
-		cs[i] = r.prefix + "ev:" + strconv.Itoa(i)
-	}
-	return cs
-}
-
-// Publish queues events for the cluster without blocking; when the queue is
-// full they are dropped here and healed from the database by the receivers.
+// Publish queues events for the cluster, on their channels' queues,
+// without blocking; when a queue is full they are dropped here and healed
+// from the database by the receivers.
 func (r *ClusterRedis) Publish(_ context.Context, events []event.Event) {
+	if len(events) == 0 {
+		return
+	}
+	first := shard(events[0].Stream)
+	one := true
+	for i := 1; i < len(events) && one; i++ {
+		one = shard(events[i].Stream) == first
+	}
+	if one {
+		r.enqueue(first, events)
+		return
+	}
+	var by [RedisShards][]event.Event
+	for _, ev := range events {
+		n := shard(ev.Stream)
+		by[n] = append(by[n], ev)
+	}
+	for n, evs := range by {
+		if len(evs) > 0 {
+			r.enqueue(n, evs)
+		}
+	}
+}
+
+func (r *ClusterRedis) enqueue(n int, events []event.Event) {
 	select {
-	case r.out <- events:
+	case r.queues[n] <- events:
 	default:
 		r.Dropped.Add(int64(len(events)))
 		r.gap.Store(true)
@@ -125,53 +153,54 @@ func (r *ClusterRedis) Publish(_ context.Context, events []event.Event) {
 // Run publishes queued events and receives everyone's until ctx ends.
 func (r *ClusterRedis) Run(ctx context.Context, sink Sink) error {
 	var wg sync.WaitGroup
-	wg.Go(func() { r.publishLoop(ctx) })
-	for _, ch := range r.channels() {
-		wg.Go(func() { r.receiveLoop(ctx, sink, ch) })
+	wg.Go(func() { r.noticeLoop(ctx) })
+	for n := range r.names {
+		wg.Go(func() { r.publishLoop(ctx, n) })
+		wg.Go(func() { r.receiveLoop(ctx, sink, r.names[n]) })
 	}
 	wg.Wait()
 	return nil
 }
 
-func (r *ClusterRedis) publishLoop(ctx context.Context) {
-	t := time.NewTicker(clusterNoticeEvery)
-	defer t.Stop()
-	var last time.Time // of the last gap notice tried
+// publishLoop sends channel n's events, in order, batching what queued up
+// while the previous batch was out.
+func (r *ClusterRedis) publishLoop(ctx context.Context, n int) {
+	q := r.queues[n]
+	var batch []event.Event // never appended to a queued slice: the hub reads those
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case evs := <-r.out:
-			if !r.send(ctx, evs) {
-				continue
-			}
-		case <-t.C:
+		case evs := <-q:
+			batch = append(batch[:0], evs...)
 		}
-		if r.gap.Load() && time.Since(last) >= clusterNoticeEvery {
-			last = time.Now()
-			if r.gap.Swap(false) && !r.notify(ctx) {
-				r.gap.Store(true)
+	more:
+		for len(batch) < clusterBatch {
+			select {
+			case evs := <-q:
+				batch = append(batch, evs...)
+			default:
+				break more
 			}
 		}
+		r.send(ctx, r.names[n], batch)
 	}
 }
 
-// send publishes evs; false when some were lost (and a gap notice is due).
-func (r *ClusterRedis) send(ctx context.Context, evs []event.Event) bool {
+// send publishes evs on channel ch; what fails is counted as dropped and
+// calls for a gap notice.
+func (r *ClusterRedis) send(ctx context.Context, ch string, evs []event.Event) {
 	sctx, cancel := context.WithTimeout(ctx, clusterSendTimeout)
 	defer cancel()
 	cmds, err := r.rdb.Pipelined(sctx, func(p redis.Pipeliner) error {
 		for i := range evs {
 			b, _ := json.Marshal(&evs[i])
-			p.SPublish(sctx, r.channel(evs[i].Stream), b)
+			p.SPublish(sctx, ch, b)
 		}
 		return nil
 	})
-	if err == nil {
-		return true
-	}
-	if ctx.Err() != nil {
-		return false // shutting down
+	if err == nil || ctx.Err() != nil {
+		return
 	}
 	lost := 0
 	for _, c := range cmds {
@@ -184,25 +213,45 @@ func (r *ClusterRedis) send(ctx context.Context, evs []event.Event) bool {
 	}
 	r.Dropped.Add(int64(lost))
 	r.gap.Store(true)
-	r.log.Warn("redis cluster publish", slog.String("error", err.Error()), slog.Int("events", lost))
-	return false
+	r.log.Warn("redis cluster publish", slog.String("channel", ch), slog.String("error", err.Error()), slog.Int("events", lost))
 }
 
-// notify sends a gap notice on every channel; false unless all went out.
+// noticeLoop sends a gap notice after events were lost, at most every
+// clusterNoticeEvery, until one goes out.
+func (r *ClusterRedis) noticeLoop(ctx context.Context) {
+	t := time.NewTicker(clusterNoticeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if r.gap.Swap(false) && !r.notify(ctx) && ctx.Err() == nil {
+			r.gap.Store(true)
+		}
+	}
+}
+
+// notify sends a gap notice on every channel; false when none went out.
+// One is enough: a receiver heals on any notice, and one whose subscription
+// to that channel was broken heals when it subscribes again.
 func (r *ClusterRedis) notify(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, clusterSendTimeout)
 	defer cancel()
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, ch := range r.channels() {
+	cmds, _ := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, ch := range r.names {
 			p.SPublish(ctx, ch, healNotice)
 		}
 		return nil
 	})
-	if err != nil {
-		return false
+	for _, c := range cmds {
+		if c.Err() == nil {
+			r.GapNotices.Add(1)
+			return true
+		}
 	}
-	r.GapNotices.Add(1)
-	return true
+	return false
 }
 
 // receiveLoop keeps one channel subscribed. go-redis reconnects a PubSub

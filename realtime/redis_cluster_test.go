@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/dbtest"
@@ -242,6 +243,43 @@ func (c *redisCluster) owners(channels []string) map[string]int {
 	return out
 }
 
+// moveSlot gives an empty slot of node src to node dst, the way redis-cli
+// --cluster reshard does.
+func (c *redisCluster) moveSlot(slot int64, src, dst int) {
+	c.t.Helper()
+	ctx := context.Background()
+	ids := make([]string, len(c.ports))
+	for i := range c.ports {
+		id, err := c.node(i).ClusterMyID(ctx).Result()
+		if err != nil {
+			c.t.Fatalf("CLUSTER MYID on node %d: %v", i, err)
+		}
+		ids[i] = id
+	}
+	steps := []struct {
+		node int
+		args []any
+	}{
+		{dst, []any{"cluster", "setslot", slot, "importing", ids[src]}},
+		{src, []any{"cluster", "setslot", slot, "migrating", ids[dst]}},
+		{dst, []any{"cluster", "setslot", slot, "node", ids[dst]}},
+		{src, []any{"cluster", "setslot", slot, "node", ids[dst]}},
+	}
+	for i := range c.ports {
+		if i != src && i != dst {
+			steps = append(steps, struct {
+				node int
+				args []any
+			}{i, []any{"cluster", "setslot", slot, "node", ids[dst]}})
+		}
+	}
+	for _, s := range steps {
+		if err := c.node(s.node).Do(ctx, s.args...).Err(); err != nil {
+			c.t.Fatalf("node %d: %v: %v", s.node, s.args, err)
+		}
+	}
+}
+
 // ---- helpers ------------------------------------------------------------------
 
 // shardChannel is the channel of a stream as docs/realtime.md has it:
@@ -293,7 +331,7 @@ type clusterInstance struct {
 // startClusterInstance runs a hub over log with a ClusterRedis broker on the
 // cluster at redisURL. The hub's timer never fires within the test, so
 // whatever heals comes from the broker asking. Every user listens to streams.
-func startClusterInstance(t *testing.T, ctx context.Context, wg *sync.WaitGroup, redisURL, prefix string, log realtime.Log, streams []string, logs *lockedBuffer) *clusterInstance {
+func startClusterInstance(t *testing.T, redisURL, prefix string, log realtime.Log, streams []string, logs *lockedBuffer) *clusterInstance {
 	t.Helper()
 	rdb, err := realtime.NewRedisClient(redisURL)
 	if err != nil {
@@ -320,29 +358,40 @@ func startClusterInstance(t *testing.T, ctx context.Context, wg *sync.WaitGroup,
 		hub.Close(2 * time.Second)
 		srv.Close()
 	})
-	wg.Go(func() { broker.Run(ctx, hub) })
+	runBroker(t, broker, hub)
 	return &clusterInstance{hub: hub, broker: broker, url: srv.URL}
+}
+
+// runBroker runs broker for sink until the test ends; it is stopped before
+// the cleanups registered earlier (its client's Close) run.
+func runBroker(t *testing.T, broker realtime.Broker, sink realtime.Sink) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); broker.Run(ctx, sink) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // reader reads a feed client's event frames in the background and checks
 // that every stream's seqs come once each, in order.
 type reader struct {
-	mu   sync.Mutex
-	last map[string]int64
-	err  error
-	done chan struct{}
+	c     *client
+	mu    sync.Mutex
+	last  map[string]int64
+	err   error
+	pongs chan struct{}
 }
 
 func startReader(c *client, deadline time.Time) *reader {
-	r := &reader{last: map[string]int64{}, done: make(chan struct{})}
+	r := &reader{c: c, last: map[string]int64{}, pongs: make(chan struct{}, 1)}
 	go func() {
-		defer close(r.done)
 		for {
 			f, err := c.read(time.Until(deadline))
 			r.mu.Lock()
 			switch {
 			case err != nil:
 				r.err = err
+			case f.Type == "pong":
+				r.pongs <- struct{}{}
 			case f.Type != "event":
 				r.err = fmt.Errorf("got %v, want events only", f)
 			case f.Seq != r.last[f.Stream]+1:
@@ -358,6 +407,19 @@ func startReader(c *client, deadline time.Time) *reader {
 		}
 	}()
 	return r
+}
+
+// barrier sends a ping and waits for its pong: whatever the server queued
+// before has been read (and checked) by then.
+func (r *reader) barrier(t *testing.T) {
+	t.Helper()
+	r.c.send(api.ClientFrame{Type: "ping"})
+	select {
+	case <-r.pongs:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pong within 5 s")
+	}
+	r.reached(t, nil)
 }
 
 // reached reports whether every stream got up to want[stream]; it fails
@@ -446,17 +508,15 @@ func TestClusterRedisTwoInstances(t *testing.T) {
 
 	d := dbtest.Open(t, dbtest.SQLite)
 	logA, logB := event.NewLog(d), event.NewLog(d)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx := context.Background()
 	var logs lockedBuffer
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("broker and hub logs:\n%s", logs.String())
 		}
 	})
-	a := startClusterInstance(t, ctx, &wg, rc.url(), prefix, logA, streams, &logs)
-	b := startClusterInstance(t, ctx, &wg, rc.url(), prefix, logB, streams, &logs)
+	a := startClusterInstance(t, rc.url(), prefix, logA, streams, &logs)
+	b := startClusterInstance(t, rc.url(), prefix, logB, streams, &logs)
 	logA.SetPublisher(realtime.Fanout{Hub: a.hub, Broker: a.broker})
 	eventually(t, "both brokers subscribed to the 64 channels", 10*time.Second, func() bool {
 		return a.broker.Reconnects.Load() >= realtime.RedisShards && b.broker.Reconnects.Load() >= realtime.RedisShards
@@ -516,8 +576,9 @@ func TestClusterRedisTwoInstances(t *testing.T) {
 	}
 
 	// 2. Node 1 is killed after the 20th of 100 events and restarted 2.5 s
-	// later (past the node timeout: the other nodes mark it failed and the
-	// whole cluster refuses commands until it is back).
+	// later (past the node timeout: the other nodes mark it failed). The
+	// 70th waits until every node says cluster_state:ok again: events are
+	// written before, during and after the outage.
 	const victim = 1
 	t2 := time.Now()
 	killAt := make(chan struct{})
@@ -536,8 +597,11 @@ func TestClusterRedisTwoInstances(t *testing.T) {
 		restart.ok = time.Now()
 	})
 	for i := range 100 {
-		if i == 20 {
+		switch i {
+		case 20:
 			close(killAt)
+		case 70:
+			rwg.Wait()
 		}
 		s := streams[i%len(streams)]
 		write(s, i)
@@ -545,15 +609,14 @@ func TestClusterRedisTwoInstances(t *testing.T) {
 		time.Sleep(40 * time.Millisecond)
 	}
 	lastWrite := time.Now()
-	rwg.Wait()
 	if t.Failed() {
 		t.FailNow()
 	}
 	took = r.waitReached(t, want, 20*time.Second)
-	t.Logf("phase 2: 100 events written in %v; node %d down %v, cluster ok %v after its restart; all delivered %v after the last write, %v after cluster_state:ok",
-		lastWrite.Sub(t2).Round(time.Millisecond), victim, restart.started.Sub(restart.killed).Round(time.Millisecond),
-		restart.ok.Sub(restart.started).Round(time.Millisecond), time.Since(lastWrite).Round(time.Millisecond),
-		time.Since(restart.ok).Round(time.Millisecond))
+	t.Logf("phase 2: 100 events written in %v; node %d killed %v after the first, restarted %v later, cluster_state:ok on all nodes %v after its restart; the client had all events %v after the last write",
+		lastWrite.Sub(t2).Round(time.Millisecond), victim, restart.killed.Sub(t2).Round(time.Millisecond),
+		restart.started.Sub(restart.killed).Round(time.Millisecond), restart.ok.Sub(restart.started).Round(time.Millisecond),
+		took.Round(time.Millisecond))
 	t.Logf("broker A: reconnects %d, dropped %d, gap notices %d; broker B: reconnects %d, dropped %d, gap notices %d; hub B healed %d",
 		a.broker.Reconnects.Load(), a.broker.Dropped.Load(), a.broker.GapNotices.Load(),
 		b.broker.Reconnects.Load(), b.broker.Dropped.Load(), b.broker.GapNotices.Load(), b.hub.Metrics().Healed.Load())
@@ -586,6 +649,77 @@ func TestClusterRedisTwoInstances(t *testing.T) {
 	}
 	took = r.waitReached(t, want, 10*time.Second)
 	t.Logf("phase 3: 12 more events delivered %v after the last write", took.Round(time.Millisecond))
+
+	// 4. A slot moves to another node: its old owner ends the shard channel
+	// subscriptions there (sunsubscribe), and both instances subscribe
+	// again at the new owner.
+	moved := streams[len(streams)-1]
+	movedCh := shardChannel(prefix, moved)
+	src := owner[movedCh]
+	dst := (src + 1) % 3
+	slot, err := rc.node(0).ClusterKeySlot(ctx, movedCh).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t4 := time.Now()
+	rc.moveSlot(slot, src, dst)
+	eventually(t, "both instances subscribed to "+movedCh+" at its new node", 10*time.Second, func() bool {
+		subs, err := rc.node(dst).PubSubShardNumSub(ctx, movedCh).Result()
+		return err == nil && subs[movedCh] == 2
+	})
+	resub := time.Since(t4)
+	write(moved, 2000)
+	want[moved]++
+	took = r.waitReached(t, want, 10*time.Second)
+	t.Logf("phase 4: slot %d (%s) moved from node %d to %d; both instances subscribed there %v later; an event on it delivered %v after its write",
+		slot, movedCh, src, dst, resub.Round(time.Millisecond), took.Round(time.Millisecond))
+
+	// 5. A publish lost while every subscription is healthy (a third
+	// instance's queue is full): its gap notice makes B heal, and the client
+	// gets the event although nothing carried it and B's timer is off.
+	var captured []event.Event
+	quiet := event.NewLog(d)
+	quiet.SetPublisher(publisherFunc(func(evs []event.Event) { captured = append(captured, evs...) }))
+	crdb, err := realtime.NewRedisClient(rc.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { crdb.Close() })
+	third := realtime.NewClusterRedis(crdb.(*redis.ClusterClient), prefix, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	// Fill the queue of streams[0]'s channel (Run is not started) with
+	// events of a stream nobody serves, on the same channel.
+	var filler string
+	for i := 0; filler == ""; i++ {
+		if s := fmt.Sprintf("filler-%d", i); shardChannel(prefix, s) == shardChannel(prefix, streams[0]) {
+			filler = s
+		}
+	}
+	for i := 0; third.Dropped.Load() == 0; i++ {
+		if i > 100000 {
+			t.Fatal("the publish queue never fills")
+		}
+		third.Publish(ctx, []event.Event{{Stream: filler, Seq: int64(i + 1), Name: "test.filler"}})
+	}
+	if err := quiet.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := event.Append(ctx, tx, streams[0], "test.cluster", map[string]int{"i": 3000})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	third.Publish(ctx, captured)
+	want[streams[0]]++
+	if n := third.Dropped.Load(); n != 2 {
+		t.Fatalf("dropped %d, want the filler that found the queue full and the event", n)
+	}
+	healed := b.hub.Metrics().Healed.Load()
+	runBroker(t, third, nopSink{})
+	took = r.waitReached(t, want, 10*time.Second)
+	if third.GapNotices.Load() == 0 || b.hub.Metrics().Healed.Load() <= healed {
+		t.Fatalf("gap notices %d, B healed %d more: want the event healed after a notice", third.GapNotices.Load(), b.hub.Metrics().Healed.Load()-healed)
+	}
+	t.Logf("phase 5: an event dropped at a full queue reached the client %v after the broker started (gap notice)", took.Round(time.Millisecond))
+
+	r.barrier(t)
 	r.mu.Lock()
 	got := copyPositions(r.last)
 	r.mu.Unlock()
@@ -594,7 +728,42 @@ func TestClusterRedisTwoInstances(t *testing.T) {
 			t.Errorf("%s (node %d): at %d, want %d", s, nodeOf[s], got[s], want[s])
 		}
 	}
+	t.Logf("receive errors seen by the brokers: %v", errorKinds(logs.String()))
 	t.Logf("total %v", time.Since(t0).Round(time.Millisecond))
+}
+
+type publisherFunc func([]event.Event)
+
+func (f publisherFunc) Publish(_ context.Context, evs []event.Event) { f(evs) }
+
+type nopSink struct{}
+
+func (nopSink) Deliver([]event.Event) {}
+func (nopSink) Heal()                 {}
+
+// errorKinds tallies the brokers' logged receive and publish errors by kind.
+func errorKinds(logs string) map[string]int {
+	kinds := map[string]int{}
+	for line := range strings.Lines(logs) {
+		var what string
+		switch {
+		case strings.Contains(line, `msg="redis cluster receive"`):
+			what = "receive"
+		case strings.Contains(line, `msg="redis cluster publish"`):
+			what = "publish"
+		default:
+			continue
+		}
+		kind := "other"
+		for _, k := range []string{"CLUSTERDOWN", "MOVED", "sunsubscribe", "EOF", "connection refused", "connection reset", "i/o timeout", "context deadline exceeded"} {
+			if strings.Contains(line, k) {
+				kind = k
+				break
+			}
+		}
+		kinds[what+": "+kind]++
+	}
+	return kinds
 }
 
 // A JARIMU_REDIS_URL naming several nodes, or with cluster=true, makes the

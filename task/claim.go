@@ -140,11 +140,17 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 		return problem.Errorf(problem.Forbidden, "only the task's coordinators and covering officers assign it")
 	}
 	if t.OrgID != nil {
-		if _, err := s.orgs.Accredited(ctx, tx, *t.OrgID); err != nil {
+		if _, err := s.orgs.AccreditedAt(ctx, tx, *t.OrgID, now); err != nil {
 			return err
 		}
-		if _, active, err := s.orgs.Role(ctx, tx, *t.OrgID, h.id); err != nil || !active {
-			return firstErr(err, problem.New(problem.Forbidden, "not-a-member", "only active members of this organisation take its tasks"))
+		active := acc.member // the claimant's own membership, already read
+		if by != nil {
+			if _, active, err = s.orgs.Role(ctx, tx, *t.OrgID, h.id); err != nil {
+				return err
+			}
+		}
+		if !active {
+			return problem.New(problem.Forbidden, "not-a-member", "only active members of this organisation take its tasks")
 		}
 	} else if h.role != api.RoleVolunteer {
 		return problem.New(problem.Forbidden, "not-a-member", "national-pool tasks are taken by volunteers")
