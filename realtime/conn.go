@@ -305,7 +305,7 @@ func (c *conn) send(it item) bool {
 // live events, pings and pongs, until the connection ends or the token
 // expires.
 func (c *conn) write(hs helloState) {
-	if err := c.start(hs.frame.Resume); err != nil {
+	if err := isolated(func() error { return c.start(hs.frame.Resume) }); err != nil {
 		c.hub.o.Logger.Debug("feed start", slog.String("error", err.Error()))
 		c.close(1011, "try again")
 		return
@@ -354,4 +354,14 @@ func (c *conn) writeJSON(v any) error {
 	}
 	c.ws.SetWriteDeadline(time.Now().Add(c.hub.o.WriteTimeout))
 	return c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// isolated runs fn on a short-lived goroutine and waits for it. start's
+// database work needs a deep stack; run on the writer goroutine it would
+// leave that long-lived goroutine's stack grown for the whole connection.
+// The writer is blocked meanwhile, so there is still one writer at a time.
+func isolated(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- fn() }()
+	return <-errc
 }
