@@ -39,7 +39,6 @@ type Alert struct {
 	ReportIDs        string     `bun:"report_ids"`
 	Links            string     `bun:"links"`
 	IssuedBy         string     `bun:"issued_by"`
-	Meant            int        `bun:"meant"`
 	Stream           string     `bun:"stream"`
 	PublishedAt      time.Time  `bun:"published_at"`
 	RetractedAt      *time.Time `bun:"retracted_at"`
@@ -129,15 +128,11 @@ func (s *Service) insert(ctx context.Context, tx bun.Tx, p auth.Principal, req a
 	if req.RegionCode != nil {
 		code = *req.RegionCode
 	}
-	meant, err := s.users.CountVolunteers(ctx, tx, code)
-	if err != nil {
-		return nil, err
-	}
 	ids, _ := json.Marshal(nonNil(req.ReportIDs))
 	links, _ := json.Marshal(nonNil(req.Links))
 	a := &Alert{ID: auth.NewID(), Title: strings.TrimSpace(req.Title), Body: strings.TrimSpace(req.Body), Severity: req.Severity,
 		RegionCode: req.RegionCode, Category: req.Category, ReportIDs: string(ids), Links: string(links), IssuedBy: p.UserID,
-		Meant: meant, Stream: region.Stream(code), PublishedAt: now}
+		Stream: region.Stream(code), PublishedAt: now}
 	if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert alert: %w", err)
 	}
@@ -258,7 +253,11 @@ func (s *Service) Reach(ctx context.Context, p auth.Principal, id string) (api.R
 		return api.Reach{}, fmt.Errorf("reach: %w", err)
 	}
 	slices.Sort(delays)
-	r := api.Reach{AlertID: id, Meant: a.Meant, Delivered: len(delays)}
+	meant, err := s.users.CountVolunteers(ctx, s.db, a.Region(), a.PublishedAt)
+	if err != nil {
+		return api.Reach{}, err
+	}
+	r := api.Reach{AlertID: id, Meant: meant, Delivered: len(delays)}
 	if len(delays) > 0 {
 		p50, p90 := float64(nearestRank(delays, 50)), float64(nearestRank(delays, 90))
 		r.P50Ms, r.P90Ms = &p50, &p90

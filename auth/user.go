@@ -172,9 +172,11 @@ func (s *Service) Names(ctx context.Context, ids []string) (map[string]string, e
 }
 
 // CountVolunteers counts active volunteer accounts of a region and below
-// ("" = everyone): whom an alert to that region is meant for.
-func (s *Service) CountVolunteers(ctx context.Context, q bun.IDB, code string) (int, error) {
-	sel := q.NewSelect().Model((*User)(nil)).Where("role = 'volunteer' AND status = 'active'")
+// ("" = everyone) that existed at a time: whom an alert to that region,
+// published then, was meant for. It runs when the reach is asked for, not
+// on the alert's write path.
+func (s *Service) CountVolunteers(ctx context.Context, q bun.IDB, code string, at time.Time) (int, error) {
+	sel := q.NewSelect().Model((*User)(nil)).Where("role = 'volunteer' AND status = 'active' AND created_at <= ?", at)
 	if code != "" {
 		sel = sel.Where("(region_code = ? OR region_code LIKE ?)", code, code+"%")
 	}

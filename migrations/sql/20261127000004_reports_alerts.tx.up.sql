@@ -59,7 +59,6 @@ CREATE TABLE alerts (
     report_ids        TEXT NOT NULL DEFAULT '[]',
     links             TEXT NOT NULL DEFAULT '[]',
     issued_by         TEXT NOT NULL,
-    meant             INTEGER NOT NULL DEFAULT 0,
     stream            TEXT NOT NULL,
     published_at      {{.TS}} NOT NULL,
     retracted_at      {{.TS}},
