@@ -37,15 +37,19 @@ type Env struct {
 	ServerPID int       // read RSS from /proc when > 0
 	Progress  io.Writer // progress bars (stderr); nil for none
 	HTTP      *http.Client
+	once      sync.Once
 }
 
 func (e *Env) url(i int) string { return e.URLs[i%len(e.URLs)] }
 
+// httpClient is the one HTTP client of the run, so connections are reused.
 func (e *Env) httpClient() *http.Client {
-	if e.HTTP != nil {
-		return e.HTTP
-	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	e.once.Do(func() {
+		if e.HTTP == nil {
+			e.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+		}
+	})
+	return e.HTTP
 }
 
 // RaiseFileLimit lifts this process's open-file soft limit to its hard

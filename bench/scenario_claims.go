@@ -140,8 +140,9 @@ func Claims(ctx context.Context, e *Env, o ClaimOptions) (*Result, error) {
 					continue
 				}
 				if rand.IntN(4) == 0 {
-					e.call(ctx, "POST", "/v1/claims/"+c.ID+"/complete", tok, api.CompleteRequest{Outcome: "done"}, nil, i)
-					completed[ti].Add(1)
+					if st, _, err := e.call(ctx, "POST", "/v1/claims/"+c.ID+"/complete", tok, api.CompleteRequest{Outcome: "done"}, nil, i); err == nil && st == 200 {
+						completed[ti].Add(1)
+					}
 				} else {
 					e.call(ctx, "POST", "/v1/claims/"+c.ID+"/release", tok, nil, nil, i)
 				}
@@ -162,7 +163,9 @@ func Claims(ctx context.Context, e *Env, o ClaimOptions) (*Result, error) {
 	over := 0
 	for i, id := range tasks {
 		var t api.Task
-		e.call(ctx, "GET", "/v1/tasks/"+id, coord, nil, &t, i)
+		if st, typ, err := e.call(ctx, "GET", "/v1/tasks/"+id, coord, nil, &t, i); err != nil || st != 200 {
+			return nil, fmt.Errorf("read task %s after the race: %d %s %v", id, st, typ, err)
+		}
 		if t.SlotsTaken > t.Slots || int(completed[i].Load()) > t.Slots {
 			over++
 		}
