@@ -23,6 +23,7 @@ import (
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/requestid"
 )
 
 // Env is one running server.
@@ -56,7 +57,7 @@ func Start(t testing.TB, b dbtest.Backend, opts ...Option) *Env {
 		o.RedisPrefix = "test:" + auth.NewID() + ":"
 	}
 	logs := &Logs{}
-	o.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	o.Log = slog.New(requestid.NewHandler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	for _, opt := range opts {
 		opt(&o)
 	}

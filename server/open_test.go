@@ -422,7 +422,7 @@ func seedAlerts(b *testing.B, e *apptest.Env, databaseURL string, n int) {
 					a := alert.Alert{ID: auth.NewID(), Title: fmt.Sprintf("Hoaks pemindahan TPS #%d", i),
 						Body:     "Informasi bahwa TPS dipindah adalah tidak benar. Periksa lokasi TPS di situs resmi KPU, \"cekdptonline\".",
 						Severity: "warning", Category: &cat, ReportIDs: "[]", Links: `["https://www.kpu.go.id/berita"]`,
-						IssuedBy: "00000000-0000-7000-8000-000000000000", Meant: 1000, PublishedAt: start.Add(time.Duration(i) * time.Second)}
+						IssuedBy: "00000000-0000-7000-8000-000000000000", PublishedAt: start.Add(time.Duration(i) * time.Second)}
 					if r := regions[i%len(regions)]; r != "" {
 						a.RegionCode = &r
 					}

@@ -73,3 +73,25 @@ func TestCORSAndHSTS(t *testing.T) {
 		t.Fatalf("behind a TLS proxy: got %v, want HSTS and nosniff", r.Header)
 	}
 }
+
+// Every log line written while serving a request names its request id,
+// the same one the answer (and any problem) carries.
+func TestLogLinesCarryTheRequestID(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	r := e.Do(t, "GET", "/v1/me", nil, "X-Request-Id", "uji-123")
+	if r.Problem(t).RequestID != "uji-123" || r.Header.Get("X-Request-Id") != "uji-123" {
+		t.Fatalf("got %s / %q, want the request id in the problem and the header", r.Body, r.Header.Get("X-Request-Id"))
+	}
+	var lines int
+	for _, line := range strings.Split(strings.TrimSpace(e.Logs.String()), "\n") {
+		if strings.Contains(line, `"path":"/v1/me"`) {
+			lines++
+			if !strings.Contains(line, `"request_id":"uji-123"`) {
+				t.Fatalf("log line without the request id: %s", line)
+			}
+		}
+	}
+	if lines != 1 {
+		t.Fatalf("got %d request lines for /v1/me, want 1", lines)
+	}
+}

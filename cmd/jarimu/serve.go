@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/requestid"
 	"github.com/jarimu/jarimu/server"
 )
 
@@ -33,9 +34,9 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 		}
 	}
 	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(requestid.NewHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(requestid.NewHandler(slog.NewJSONHandler(w, opts)))
 }
 
 // options turns the Config into the app's options.
