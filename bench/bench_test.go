@@ -42,5 +42,16 @@ func TestScenarios(t *testing.T) {
 		if r.Figures["tasks_over_their_slots"] != 0 || r.Figures["answers_created"] == nil || r.Figures["answers_error"] != nil {
 			t.Fatalf("claims: got %+v, want created claims, no errors and no task over its slots", r)
 		}
+		r, err = bench.WithServerMetrics([]string{e.URL + "/metrics"}, func() (*bench.Result, error) {
+			return bench.Mixed(ctx, env, bench.MixedOptions{Feed: bench.FeedOptions{Clients: 20}, Duration: time.Second,
+				Claims: bench.ClaimOptions{Volunteers: 8, Tasks: 2, Slots: 2}, Reports: 10, AlertEvery: 300 * time.Millisecond})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Figures["alert_deliveries_missing"] != 0 || r.Figures["report_errors"] != int64(0) ||
+			r.Figures["reports_filed"] == int64(0) || r.Figures["server1_rss_mib"] == nil || r.Figures["claims_tasks_over_their_slots"] != 0 {
+			t.Fatalf("mixed: got %+v, want reports, alerts to everyone, claims within slots and the server's figures", r.Figures)
+		}
 	})
 }

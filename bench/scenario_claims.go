@@ -23,8 +23,6 @@ type ClaimOptions struct {
 	Slots      int
 	Duration   time.Duration
 	Prefix     string
-	// Setup is unused by the race itself (kept for callers that hold an app).
-	Setup any
 }
 
 // call sends one JSON request with a bearer token and decodes the answer.

@@ -13,7 +13,7 @@ import (
 	"github.com/jarimu/jarimu/bench"
 )
 
-const benchUsage = `usage: jarimu bench feed|storm|latency|claims [flags]
+const benchUsage = `usage: jarimu bench feed|storm|latency|claims|mixed [flags]
 
 Drives a running Jarimu (start it first, embedded or scaled) and prints a
 table; --json FILE writes the same as JSON. It seeds its own accounts in the
@@ -30,6 +30,17 @@ cost one password hash. Seeded accounts have emails @seed.invalid.
   claims   --volunteers race for --tasks tasks of --slots slots each for
            --duration: requests/s, p50/p99, and a check that no task got more
            claims than slots
+  mixed    an election-day mix for --duration: --clients phones on the feed,
+           --volunteers racing for tasks, --reports findings per second, an
+           alert every --alert-every; rates, latencies and alert fan-out
+
+With --metrics URL (the server's /metrics, comma-separated for several) the
+result also has each server's CPU use and resident memory.
+
+Use a throwaway data dir or database: seeded accounts, orgs, tasks, reports
+and alerts stay behind. Run the server with the rate limits off
+(-rate-feed-ip 0 -rate-feed-user 0 -rate-user-writes 0 -rate-ip-writes 0):
+from one machine every simulated phone has the same address.
 `
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -51,6 +62,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	slots := fs.Int("slots", 10, "slots per task (claims)")
 	duration := fs.Duration("duration", 20*time.Second, "how long the claims race runs")
 	jsonOut := fs.String("json", "", "also write the result as JSON to this file")
+	metricsURLs := fs.String("metrics", "", "servers' /metrics URL(s), comma-separated, to report their CPU and memory")
+	reports := fs.Int("reports", 10, "reports per second (mixed)")
+	alertEvery := fs.Duration("alert-every", 2*time.Second, "time between alerts (mixed)")
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	c, err := loadConfig(fs, args[1:], getenv)
 	if err != nil {
@@ -64,18 +78,25 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintf(stderr, "open-file limit %d\n", bench.RaiseFileLimit())
 	env := &bench.Env{URLs: strings.Split(*urls, ","), Minter: a.Auth.Tokens(), Seeder: a.Auth, ServerPID: *pid, Progress: stderr}
 	fo := bench.FeedOptions{Clients: *clients, Alerts: *alerts, Region: *regionCode, Parallel: *parallel}
+	co := bench.ClaimOptions{Volunteers: *volunteers, Tasks: *tasks, Slots: *slots, Duration: *duration}
+	scenarios := map[string]func() (*bench.Result, error){
+		"feed":    func() (*bench.Result, error) { return bench.Feed(ctx, env, fo) },
+		"storm":   func() (*bench.Result, error) { return bench.Storm(ctx, env, fo) },
+		"latency": func() (*bench.Result, error) { return bench.Latency(ctx, env, fo) },
+		"claims":  func() (*bench.Result, error) { return bench.Claims(ctx, env, co) },
+		"mixed": func() (*bench.Result, error) {
+			return bench.Mixed(ctx, env, bench.MixedOptions{Feed: fo, Claims: co, Duration: *duration, Reports: *reports, AlertEvery: *alertEvery})
+		},
+	}
+	play, ok := scenarios[scenario]
+	if !ok {
+		return fmt.Errorf("bench: unknown scenario %q (feed, storm, latency, claims, mixed)", scenario)
+	}
 	var r *bench.Result
-	switch scenario {
-	case "feed":
-		r, err = bench.Feed(ctx, env, fo)
-	case "storm":
-		r, err = bench.Storm(ctx, env, fo)
-	case "latency":
-		r, err = bench.Latency(ctx, env, fo)
-	case "claims":
-		r, err = bench.Claims(ctx, env, bench.ClaimOptions{Volunteers: *volunteers, Tasks: *tasks, Slots: *slots, Duration: *duration, Setup: a})
-	default:
-		return fmt.Errorf("bench: unknown scenario %q (feed, storm, latency, claims)", scenario)
+	if *metricsURLs != "" {
+		r, err = bench.WithServerMetrics(strings.Split(*metricsURLs, ","), play)
+	} else {
+		r, err = play()
 	}
 	if err != nil {
 		return err
