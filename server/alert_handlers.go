@@ -6,28 +6,14 @@ import (
 
 	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/problem"
 )
 
 func (s *Server) handleCreateAlert(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.CreateAlertRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	a, err := s.alerts.Create(r.Context(), p, req)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/alerts/"+a.ID)
-	encode(w, http.StatusCreated, a)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.CreateAlertRequest) (api.Alert, error) {
+		return s.alerts.Create(r.Context(), p, req)
+	}, func(a api.Alert) string { return "/v1/alerts/" + a.ID })(w, r)
 }
 
 func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) error {
@@ -67,23 +53,9 @@ func (s *Server) handleGetAlert(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleRetractAlert(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.RetractionRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	a, err := s.alerts.Retract(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, a)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.RetractionRequest) (api.Alert, error) {
+		return s.alerts.Retract(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) error {

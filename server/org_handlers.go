@@ -12,24 +12,9 @@ import (
 )
 
 func (s *Server) handleCreateOrg(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.CreateOrgRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	o, err := s.orgs.Create(r.Context(), p, req)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/orgs/"+o.ID)
-	encode(w, http.StatusCreated, o)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.CreateOrgRequest) (api.Org, error) {
+		return s.orgs.Create(r.Context(), p, req)
+	}, func(o api.Org) string { return "/v1/orgs/" + o.ID })(w, r)
 }
 
 func (s *Server) handleListOrgs(w http.ResponseWriter, r *http.Request) error {
@@ -76,61 +61,21 @@ func (s *Server) handleGetOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleAccreditation(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.AccreditationRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	o, err := s.orgs.SetAccreditation(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, o)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.AccreditationRequest) (api.Org, error) {
+		return s.orgs.SetAccreditation(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleCreateInvite(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.InviteRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	inv, err := s.orgs.CreateInvite(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusCreated, inv)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.InviteRequest) (api.Invite, error) {
+		return s.orgs.CreateInvite(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.JoinRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	m, err := s.orgs.Join(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/me")
-	encode(w, http.StatusCreated, m)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.JoinRequest) (api.Membership, error) {
+		return s.orgs.Join(r.Context(), p, r.PathValue("id"), req)
+	}, func(api.Membership) string { return "/v1/me" })(w, r)
 }
 
 func (s *Server) handleListMemberships(w http.ResponseWriter, r *http.Request) error {
@@ -163,43 +108,15 @@ func (s *Server) handleListMemberships(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.DecisionRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	m, err := s.orgs.Decide(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, m)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.DecisionRequest) (api.Membership, error) {
+		return s.orgs.Decide(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleSetRole(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.RoleRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	m, err := s.orgs.SetRole(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, m)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.RoleRequest) (api.Membership, error) {
+		return s.orgs.SetRole(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleRemoveMembership(w http.ResponseWriter, r *http.Request) error {

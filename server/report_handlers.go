@@ -7,29 +7,15 @@ import (
 	"strconv"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/report"
 )
 
 func (s *Server) handleCreateReport(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.CreateReportRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	rep, err := s.reports.Create(r.Context(), p, req)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/reports/"+rep.ID)
-	encode(w, http.StatusCreated, rep)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.CreateReportRequest) (api.Report, error) {
+		return s.reports.Create(r.Context(), p, req)
+	}, func(x api.Report) string { return "/v1/reports/" + x.ID })(w, r)
 }
 
 func (s *Server) handleListReports(w http.ResponseWriter, r *http.Request) error {
@@ -80,63 +66,21 @@ func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.ReviewRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	rep, err := s.reports.Review(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, rep)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.ReviewRequest) (api.Report, error) {
+		return s.reports.Review(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.VerificationRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	rep, err := s.reports.Verify(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, rep)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.VerificationRequest) (api.Report, error) {
+		return s.reports.Verify(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleTakedown(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.TakedownRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	rep, err := s.reports.Takedown(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, rep)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.TakedownRequest) (api.Report, error) {
+		return s.reports.Takedown(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 // maxUpload bounds an evidence request: the file plus multipart overhead.

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/problem"
 )
@@ -261,4 +262,38 @@ func emptyBody(r *http.Request) error {
 	}
 	var v struct{}
 	return decode(r, &v)
+}
+
+// selfValidating is a request that checks its own fields.
+type selfValidating interface{ Validate() []api.FieldError }
+
+// command makes the handler of an authenticated JSON call, the shape most
+// writes have: the caller, the body decoded strictly into Req and (when Req
+// can) validated, the capability's answer encoded with status. location,
+// when set, names the Location of a created resource.
+func command[Req, Resp any](status int, do func(r *http.Request, p auth.Principal, req Req) (Resp, error), location func(Resp) string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := principal(r)
+		if err != nil {
+			return err
+		}
+		var req Req
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		if v, ok := any(&req).(selfValidating); ok {
+			if err := validate(v.Validate()); err != nil {
+				return err
+			}
+		}
+		resp, err := do(r, p, req)
+		if err != nil {
+			return err
+		}
+		if location != nil {
+			w.Header().Set("Location", location(resp))
+		}
+		encode(w, status, resp)
+		return nil
+	}
 }

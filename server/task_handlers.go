@@ -4,28 +4,14 @@ import (
 	"net/http"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/task"
 )
 
 func (s *Server) handleCreateTask(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.CreateTaskRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	t, err := s.tasks.Create(r.Context(), p, req)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/tasks/"+t.ID)
-	encode(w, http.StatusCreated, t)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.CreateTaskRequest) (api.Task, error) {
+		return s.tasks.Create(r.Context(), p, req)
+	}, func(t api.Task) string { return "/v1/tasks/" + t.ID })(w, r)
 }
 
 func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) error {
@@ -79,23 +65,9 @@ func (s *Server) handleGetTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleUpdateTask(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.UpdateTaskRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	t, err := s.tasks.Update(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, t)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.UpdateTaskRequest) (api.Task, error) {
+		return s.tasks.Update(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleCloseTask(w http.ResponseWriter, r *http.Request) error {
@@ -129,21 +101,9 @@ func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.AssignRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	c, err := s.tasks.Assign(r.Context(), p, r.PathValue("id"), req.UserID)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/claims/"+c.ID)
-	encode(w, http.StatusCreated, c)
-	return nil
+	return command(http.StatusCreated, func(r *http.Request, p auth.Principal, req api.AssignRequest) (api.Claim, error) {
+		return s.tasks.Assign(r.Context(), p, r.PathValue("id"), req.UserID)
+	}, func(c api.Claim) string { return "/v1/claims/" + c.ID })(w, r)
 }
 
 // claimChangeBody reads the optional {version} body of extend and release.
@@ -193,23 +153,9 @@ func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var req api.CompleteRequest
-	if err := decode(r, &req); err != nil {
-		return err
-	}
-	if err := validate(req.Validate()); err != nil {
-		return err
-	}
-	c, err := s.tasks.Complete(r.Context(), p, r.PathValue("id"), req)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, c)
-	return nil
+	return command(http.StatusOK, func(r *http.Request, p auth.Principal, req api.CompleteRequest) (api.Claim, error) {
+		return s.tasks.Complete(r.Context(), p, r.PathValue("id"), req)
+	}, nil)(w, r)
 }
 
 func (s *Server) handleGetClaim(w http.ResponseWriter, r *http.Request) error {
