@@ -3,7 +3,9 @@ package db
 import (
 	"database/sql"
 	"errors"
+	"io"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -22,8 +24,17 @@ func IsUniqueViolation(err error) bool {
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // IsUnavailable reports whether err means the database could not be reached
-// or went away (the request may succeed if retried later).
+// or went away (the request may succeed if retried later). A server that
+// dies mid-query (a crash, an immediate shutdown, a failover) cuts the
+// connection without a FATAL message: pgx then returns a bare unexpected
+// EOF, a connection reset, or "conn closed" on the next use.
 func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, pgconn.ErrConnClosed) {
+		return true
+	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		// Class 08: connection exception; 57P0x: shutdown; 53300: too many connections.
