@@ -23,10 +23,14 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, req api.Crea
 	if req.Role == api.RoleAdmin && req.RegionCode != nil {
 		return api.User{}, problem.Validation(api.FieldError{Field: "region_code", Message: "an admin has no region"})
 	}
+	hash, err := s.hash(ctx, req.Password)
+	if err != nil {
+		return api.User{}, err
+	}
 	var u *User
-	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if u, err = s.createUser(ctx, tx, req.Email, req.Password, req.Name, req.Role, req.RegionCode); err != nil {
+		if u, err = s.createUser(ctx, tx, req.Email, hash, req.Name, req.Role, req.RegionCode); err != nil {
 			return err
 		}
 		if s.OnStaffCreated != nil {

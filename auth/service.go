@@ -73,11 +73,27 @@ func (s *Service) Signup(ctx context.Context, req api.SignupRequest) (api.AuthRe
 	if err := checkAccount(req.Password, req.RegionCode); err != nil {
 		return api.AuthResponse{}, err
 	}
-	u, err := s.createUser(ctx, s.db, req.Email, req.Password, req.Name, api.RoleVolunteer, req.RegionCode)
+	hash, err := s.hash(ctx, req.Password)
+	if err != nil {
+		return api.AuthResponse{}, err
+	}
+	// The account and its first session commit together: an answer lost
+	// to a failure never leaves an account behind that the retry would
+	// find "taken".
+	var out api.AuthResponse
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u, err := s.createUser(ctx, tx, req.Email, hash, req.Name, api.RoleVolunteer, req.RegionCode)
+		if err != nil {
+			return err
+		}
+		tokens, err := s.issue(ctx, tx, u, NewID())
+		out = api.AuthResponse{User: u.API(), Tokens: tokens}
+		return err
+	})
 	if err != nil {
 		return api.AuthResponse{}, fmt.Errorf("signup: %w", err)
 	}
-	return s.signIn(ctx, u)
+	return out, nil
 }
 
 // maxLoginPassword bounds the password bytes a login hashes; longer ones

@@ -100,12 +100,10 @@ func busy(err error) error {
 	return err
 }
 
-// createUser inserts a new account; a taken email is a 409.
-func (s *Service) createUser(ctx context.Context, q bun.IDB, email, password, name, role string, regionCode *string) (*User, error) {
-	hash, err := s.hash(ctx, password)
-	if err != nil {
-		return nil, err
-	}
+// createUser inserts a new account with an already hashed password (hash
+// before the transaction: argon2id takes tens of milliseconds, no lock
+// should wait for it); a taken email is a 409.
+func (s *Service) createUser(ctx context.Context, q bun.IDB, email, hash, name, role string, regionCode *string) (*User, error) {
 	now, err := s.db.Now(ctx, q)
 	if err != nil {
 		return nil, err

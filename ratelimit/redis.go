@@ -27,7 +27,12 @@ func NewRedis(rdb redis.UniversalClient, rule Rule, prefix string) *Redis {
 }
 
 // Allow implements Limiter.
+// A decision waits at most decisionTimeout: when Redis is unreachable the
+// caller lets the request through rather than holding it while go-redis
+// retries.
 func (r *Redis) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, decisionTimeout)
+	defer cancel()
 	res, err := r.lim.Allow(ctx, r.prefix+key, r.limit)
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit: %w", err)
@@ -37,6 +42,9 @@ func (r *Redis) Allow(ctx context.Context, key string) (bool, time.Duration, err
 	}
 	return false, res.RetryAfter, nil
 }
+
+// decisionTimeout bounds one shared rate-limit decision.
+const decisionTimeout = 250 * time.Millisecond
 
 // Off is a Limiter that allows everything (a rule set to 0).
 type Off struct{}

@@ -131,8 +131,12 @@ func (r *Redis) receiveLoop(ctx context.Context, sink Sink) {
 		backoff = 100 * time.Millisecond
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			r.Reconnects.Add(1)
-			sink.Heal()
+			// One confirmation per channel; the last one of a
+			// (re)subscription says it is complete: count and heal once.
+			if m.Count == RedisShards {
+				r.Reconnects.Add(1)
+				sink.Heal()
+			}
 		case *redis.Message:
 			var ev event.Event
 			if err := json.Unmarshal([]byte(m.Payload), &ev); err == nil {
