@@ -59,14 +59,7 @@ func (s *Server) handleRetractAlert(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	reach, err := s.alerts.Reach(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, reach)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Reach, error) {
+		return s.alerts.Reach(r.Context(), p, r.PathValue("id"))
+	})(w, r)
 }

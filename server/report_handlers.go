@@ -53,16 +53,9 @@ func (s *Server) handleListReports(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleGetReport(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	rep, err := s.reports.Get(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, rep)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Report, error) {
+		return s.reports.Get(r.Context(), p, r.PathValue("id"))
+	})(w, r)
 }
 
 func (s *Server) handleReview(w http.ResponseWriter, r *http.Request) error {

@@ -297,3 +297,21 @@ func command[Req, Resp any](status int, do func(r *http.Request, p auth.Principa
 		return nil
 	}
 }
+
+// answer makes the handler of an authenticated call that sends no body to
+// decode (reads, and the few writes without one): the caller, the
+// capability's answer, encoded with status.
+func answer[Resp any](status int, do func(r *http.Request, p auth.Principal) (Resp, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := principal(r)
+		if err != nil {
+			return err
+		}
+		resp, err := do(r, p)
+		if err != nil {
+			return err
+		}
+		encode(w, status, resp)
+		return nil
+	}
+}

@@ -52,16 +52,9 @@ func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleGetTask(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	t, err := s.tasks.Get(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, t)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Task, error) {
+		return s.tasks.Get(r.Context(), p, r.PathValue("id"))
+	})(w, r)
 }
 
 func (s *Server) handleUpdateTask(w http.ResponseWriter, r *http.Request) error {
@@ -71,16 +64,12 @@ func (s *Server) handleUpdateTask(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleCloseTask(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	t, err := s.tasks.Close(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, t)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Task, error) {
+		if err := emptyBody(r); err != nil {
+			return api.Task{}, err
+		}
+		return s.tasks.Close(r.Context(), p, r.PathValue("id"))
+	})(w, r)
 }
 
 func (s *Server) handleClaim(w http.ResponseWriter, r *http.Request) error {
@@ -119,37 +108,23 @@ func claimChangeBody(r *http.Request) (*int, error) {
 }
 
 func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	version, err := claimChangeBody(r)
-	if err != nil {
-		return err
-	}
-	c, err := s.tasks.Extend(r.Context(), p, r.PathValue("id"), version)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, c)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Claim, error) {
+		version, err := claimChangeBody(r)
+		if err != nil {
+			return api.Claim{}, err
+		}
+		return s.tasks.Extend(r.Context(), p, r.PathValue("id"), version)
+	})(w, r)
 }
 
 func (s *Server) handleRelease(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	version, err := claimChangeBody(r)
-	if err != nil {
-		return err
-	}
-	c, err := s.tasks.Release(r.Context(), p, r.PathValue("id"), version)
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, c)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Claim, error) {
+		version, err := claimChangeBody(r)
+		if err != nil {
+			return api.Claim{}, err
+		}
+		return s.tasks.Release(r.Context(), p, r.PathValue("id"), version)
+	})(w, r)
 }
 
 func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) error {
@@ -159,14 +134,7 @@ func (s *Server) handleComplete(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleGetClaim(w http.ResponseWriter, r *http.Request) error {
-	p, err := principal(r)
-	if err != nil {
-		return err
-	}
-	c, err := s.tasks.GetClaim(r.Context(), p, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, c)
-	return nil
+	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Claim, error) {
+		return s.tasks.GetClaim(r.Context(), p, r.PathValue("id"))
+	})(w, r)
 }
