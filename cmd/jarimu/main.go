@@ -33,7 +33,7 @@ Usage:
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
   jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation)
-  jarimu bench feed|storm|latency|claims [flags]
+  jarimu bench feed|storm|latency|claims|mixed [flags]
                                        load a running server and measure it (see jarimu bench)
 ` + cliUsage + `
 The server commands (serve, migrate, admin, bench) read the settings below from flags or
