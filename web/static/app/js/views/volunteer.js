@@ -46,6 +46,7 @@ export function taskCard(task, ...extra) {
 
 function claimControls(task, reload) {
   const c = task.my_claim;
+  if (!c) return null; // released or lapsed between the server's two reads: the next reload drops the task
   if (c.status !== 'active') return h('p', null, badge('claim.status', c.status), c.outcome ? ` ${t(`outcome.${c.outcome}`)}` : '');
   const left = h('span', { class: 'lease', dataset: { lease: c.lease_expires_at } }, leaseLeft(c.lease_expires_at).text);
   const extend = h('button', { type: 'button', class: 'secondary small' }, t('claim.extend'));
