@@ -17,11 +17,7 @@ func (s *Server) handleCreateAlert(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageOf(r)
-	if err != nil {
-		return err
-	}
-	reg, err := regionQuery(r)
+	q, err := readList(r)
 	if err != nil {
 		return err
 	}
@@ -31,15 +27,11 @@ func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) error 
 			return problem.New(problem.Malformed, "bad-query", "since must be an RFC 3339 time")
 		}
 	}
-	before, err := pg.idCursor()
+	as, err := s.alerts.List(r.Context(), alert.Filter{Region: q.region, Since: since, Before: q.before, Limit: q.fetch()})
 	if err != nil {
 		return err
 	}
-	as, err := s.alerts.List(r.Context(), alert.Filter{Region: reg, Since: since, Before: before, Limit: pg.fetch()})
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, paginate(as, pg, func(a api.Alert) string { return a.ID }))
+	encode(w, http.StatusOK, paginate(as, q.page, func(a api.Alert) string { return a.ID }))
 	return nil
 }
 

@@ -18,27 +18,15 @@ func (s *Server) handleCreateOrg(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleListOrgs(w http.ResponseWriter, r *http.Request) error {
-	pg, err := pageOf(r)
+	q, err := readList(r, enum{"status", []string{api.OrgAccredited, api.OrgSuspended, api.OrgRevoked, api.OrgExpired}})
 	if err != nil {
 		return err
 	}
-	status, err := oneOf(r, "status", api.OrgAccredited, api.OrgSuspended, api.OrgRevoked, api.OrgExpired)
+	orgs, err := s.orgs.List(r.Context(), org.Filter{Status: q.enums["status"], Region: q.region, Before: q.before, Limit: q.fetch()})
 	if err != nil {
 		return err
 	}
-	reg, err := regionQuery(r)
-	if err != nil {
-		return err
-	}
-	before, err := pg.idCursor()
-	if err != nil {
-		return err
-	}
-	orgs, err := s.orgs.List(r.Context(), org.Filter{Status: status, Region: reg, Before: before, Limit: pg.fetch()})
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, paginate(orgs, pg, func(o api.Org) string { return o.ID }))
+	encode(w, http.StatusOK, paginate(orgs, q.page, func(o api.Org) string { return o.ID }))
 	return nil
 }
 

@@ -96,3 +96,36 @@ func (p page) idCursor() (string, error) {
 	}
 	return p.Cursor, nil
 }
+
+// enum is a query parameter that takes one of a fixed set of values.
+type enum struct {
+	name    string
+	allowed []string
+}
+
+// listQuery is what a list ordered by id reads from its query: the page, the
+// id cursor, ?region= and its enum filters (by name; "" when absent).
+type listQuery struct {
+	page
+	before, region string
+	enums          map[string]string
+}
+
+// readList reads and checks a list's query; any bad value is a 400.
+func readList(r *http.Request, enums ...enum) (listQuery, error) {
+	pg, err := pageOf(r)
+	if err != nil {
+		return listQuery{}, err
+	}
+	q := listQuery{page: pg, enums: map[string]string{}}
+	for _, e := range enums {
+		if q.enums[e.name], err = oneOf(r, e.name, e.allowed...); err != nil {
+			return listQuery{}, err
+		}
+	}
+	if q.region, err = regionQuery(r); err != nil {
+		return listQuery{}, err
+	}
+	q.before, err = pg.idCursor()
+	return q, err
+}

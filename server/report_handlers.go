@@ -23,32 +23,17 @@ func (s *Server) handleListReports(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	pg, err := pageOf(r)
+	q, err := readList(r, enum{"status", []string{api.ReportSubmitted, api.ReportEndorsed, api.ReportRejected, api.ReportVerified, api.ReportDuplicate}},
+		enum{"category", api.Categories})
 	if err != nil {
 		return err
 	}
-	status, err := oneOf(r, "status", api.ReportSubmitted, api.ReportEndorsed, api.ReportRejected, api.ReportVerified, api.ReportDuplicate)
+	rs, err := s.reports.List(r.Context(), p, report.Filter{Status: q.enums["status"], OrgID: r.URL.Query().Get("org_id"),
+		Category: q.enums["category"], Region: q.region, Before: q.before, Limit: q.fetch()})
 	if err != nil {
 		return err
 	}
-	category, err := oneOf(r, "category", api.Categories...)
-	if err != nil {
-		return err
-	}
-	reg, err := regionQuery(r)
-	if err != nil {
-		return err
-	}
-	before, err := pg.idCursor()
-	if err != nil {
-		return err
-	}
-	rs, err := s.reports.List(r.Context(), p, report.Filter{Status: status, OrgID: r.URL.Query().Get("org_id"),
-		Category: category, Region: reg, Before: before, Limit: pg.fetch()})
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, paginate(rs, pg, func(x api.Report) string { return x.ID }))
+	encode(w, http.StatusOK, paginate(rs, q.page, func(x api.Report) string { return x.ID }))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"net/http"
 
 	"github.com/jarimu/jarimu/api"
@@ -19,35 +20,17 @@ func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := pageOf(r)
+	q, err := readList(r, enum{"scope", []string{task.ScopeAvailable, task.ScopeMine, task.ScopeOrg, task.ScopeNational}},
+		enum{"status", []string{api.TaskOpen, api.TaskClosed}})
 	if err != nil {
 		return err
 	}
-	scope, err := oneOf(r, "scope", task.ScopeAvailable, task.ScopeMine, task.ScopeOrg, task.ScopeNational)
+	ts, err := s.tasks.List(r.Context(), p, task.Filter{Scope: cmp.Or(q.enums["scope"], task.ScopeAvailable),
+		OrgID: r.URL.Query().Get("org_id"), Region: q.region, Status: q.enums["status"], Before: q.before, Limit: q.fetch()})
 	if err != nil {
 		return err
 	}
-	if scope == "" {
-		scope = task.ScopeAvailable
-	}
-	status, err := oneOf(r, "status", api.TaskOpen, api.TaskClosed)
-	if err != nil {
-		return err
-	}
-	reg, err := regionQuery(r)
-	if err != nil {
-		return err
-	}
-	before, err := pg.idCursor()
-	if err != nil {
-		return err
-	}
-	ts, err := s.tasks.List(r.Context(), p, task.Filter{Scope: scope, OrgID: r.URL.Query().Get("org_id"),
-		Region: reg, Status: status, Before: before, Limit: pg.fetch()})
-	if err != nil {
-		return err
-	}
-	encode(w, http.StatusOK, paginate(ts, pg, func(t api.Task) string { return t.ID }))
+	encode(w, http.StatusOK, paginate(ts, q.page, func(t api.Task) string { return t.ID }))
 	return nil
 }
 
