@@ -108,21 +108,28 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 // many clients never got it.
 func awaitAlert(ctx context.Context, clients []*feedClient, id string, at time.Time, wait time.Duration) (time.Duration, []time.Duration, int) {
 	deadline := time.Now().Add(wait)
+	var connected int64
+	for _, c := range clients {
+		if c.ws != nil {
+			connected++
+		}
+	}
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if countMissing(clients, id) == 0 {
+		if received.count(id) >= connected && countMissing(clients, id) == 0 {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 	var last time.Duration
 	var each []time.Duration
 	for _, c := range clients {
 		c.mu.Lock()
-		for _, rc := range c.receipts {
-			if rc.alertID == id {
+		for i := len(c.receipts) - 1; i >= 0; i-- { // a client records an alert once
+			if rc := c.receipts[i]; rc.alertID == id {
 				d := rc.at.Sub(at)
 				each = append(each, d)
 				last = max(last, d)
+				break
 			}
 		}
 		c.mu.Unlock()

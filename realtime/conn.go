@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,49 +23,132 @@ import (
 )
 
 // item is one thing for a connection's writer, in order: an event (with its
-// shared prepared frame when it came from a broadcast), or a control step.
+// shared prepared frame when it came from a broadcast), or a control frame.
 type item struct {
-	ev *event.Event
-	pm *websocket.PreparedMessage
-	// expires is a fresh token's expiry in Unix nanoseconds, or pongItem
-	// for a pong (an int, not a time.Time, keeps queue slots at 24 bytes).
-	expires int64
+	ev   *event.Event
+	pm   *websocket.PreparedMessage
+	ctrl int8 // pongItem or pingItem when ev is nil
 }
 
-// pongItem marks an item that answers a client's ping.
-const pongItem = -1
+// Control items.
+const (
+	pongItem = 1 // answers a client's ping frame
+	pingItem = 2 // a websocket ping, for dead-peer detection
+)
 
-// conn is one feed connection: the HTTP handler's goroutine reads, one
-// writer goroutine writes everything (gorilla allows one writer).
+// conn is one feed connection. One long-lived goroutine reads. Writing
+// needs no goroutine while there is nothing to write: enqueue starts a
+// writer when the first item arrives and the writer ends when the queue is
+// empty, so at most one writes at a time (gorilla allows one writer) and an
+// idle connection costs one goroutine, not two.
 type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	userID  string
 	id      Identity
 	session string
-	queue   chan item
-	done    chan struct{}
 	once    sync.Once
 	kicked  atomic.Bool // counted in SlowKicked
+	bucket  uint8       // which of the hub's ping rounds pings it
+	expiry  *time.Timer // closes with 4401 when the token expires
 
-	// Owned by the writer goroutine: the last seq written per stream. A
-	// stream absent here is not delivered on this connection.
-	last map[string]int64
+	mu      sync.Mutex
+	pending []item // waiting for the writer, at most QueueSize
+	writing bool   // a writer is running (or start, which acts as one)
+	ended   bool   // closed: items are dropped, no writer starts
+	writers sync.WaitGroup
+
+	// Owned by the writer of the moment: the last seq written per stream.
+	// A stream absent here is not delivered on this connection.
+	last []position
+
+	subs []string // the streams the hub routes here; guarded by the hub's mu
 }
 
-// enqueue hands an item to the writer without blocking; false when the
-// queue is full (the client is too slow) or the connection is ending.
-func (c *conn) enqueue(it item) bool {
-	select {
-	case <-c.done:
-		return true
-	default:
+// position is how far a connection's stream was written.
+type position struct {
+	stream string
+	seq    int64
+}
+
+// lastSeq is the last seq written on stream, and whether the connection
+// has the stream.
+func (c *conn) lastSeq(stream string) (int64, bool) {
+	for _, p := range c.last {
+		if p.stream == stream {
+			return p.seq, true
+		}
 	}
-	select {
-	case c.queue <- it:
+	return 0, false
+}
+
+// at is lastSeq without the second answer (0 for a stream not had).
+func (c *conn) at(stream string) int64 {
+	seq, _ := c.lastSeq(stream)
+	return seq
+}
+
+// setLast records seq as stream's last written, adding the stream.
+func (c *conn) setLast(stream string, seq int64) {
+	for i := range c.last {
+		if c.last[i].stream == stream {
+			c.last[i].seq = seq
+			return
+		}
+	}
+	c.last = append(c.last, position{stream, seq})
+}
+
+// forget drops stream: nothing more of it is written here.
+func (c *conn) forget(stream string) {
+	c.last = slices.DeleteFunc(c.last, func(p position) bool { return p.stream == stream })
+}
+
+// enqueue hands an item to the writer without blocking, starting one if
+// none runs; false when the queue is full (the client is too slow). Items
+// for a connection that is ending are dropped.
+func (c *conn) enqueue(it item) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
 		return true
-	default:
+	}
+	if len(c.pending) >= c.hub.o.QueueSize {
 		return false
+	}
+	c.pending = append(c.pending, it)
+	if !c.writing {
+		c.writing = true
+		c.writers.Add(1)
+		c.hub.write(c)
+	}
+	return true
+}
+
+// drain is the writer: it writes queued items in order and ends when the
+// queue is empty (or the connection ended, or a write failed).
+func (c *conn) drain() {
+	defer c.writers.Done()
+	for {
+		c.mu.Lock()
+		batch := c.pending
+		c.pending = nil
+		if len(batch) == 0 || c.ended {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		for _, it := range batch {
+			if err := c.do(it); err != nil {
+				c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
+				c.close(1011, "write failed")
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				return
+			}
+		}
 	}
 }
 
@@ -83,7 +167,14 @@ func (c *conn) tooSlow() bool {
 // the client's close reply.
 func (c *conn) close(code int, reason string) {
 	c.once.Do(func() {
-		close(c.done)
+		c.mu.Lock()
+		c.ended = true
+		c.pending = nil
+		expiry := c.expiry
+		c.mu.Unlock()
+		if expiry != nil {
+			expiry.Stop()
+		}
 		msg := websocket.FormatCloseMessage(code, reason)
 		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 		time.AfterFunc(2*time.Second, func() { c.ws.NetConn().Close() })
@@ -122,8 +213,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	h.connWG.Add(1)
-	c := &conn{hub: h, ws: ws, session: newSession(), queue: make(chan item, h.o.QueueSize),
-		done: make(chan struct{}), last: map[string]int64{}}
+	// writing: start acts as the writer until the welcome and the resumed
+	// history are out; live events queue behind them.
+	c := &conn{hub: h, ws: ws, session: newSession(), writing: true}
 	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
 	// bytes of a message and closes with 4400 past that, where the limit
 	// would close with 1009. Registered before the hello, so that Close
@@ -139,27 +231,50 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.end()
 		return
 	}
-	// The connection lives on in its own two goroutines and this handler
+	// The connection lives on in its own goroutines and this handler
 	// returns: net/http's per-connection state (buffers, the request, the
 	// middleware frames on this goroutine's stack) is then garbage, which
 	// keeps an idle feed connection small.
-	go c.run(hello)
+	c.mu.Lock()
+	if c.ended { // closed meanwhile (Close)
+		c.mu.Unlock()
+		c.end()
+		return
+	}
+	c.expiry = time.AfterFunc(time.Until(hello.expires), func() {
+		c.close(4401, "token expired: send a token frame before expiry")
+	})
+	c.writers.Add(1)
+	c.mu.Unlock()
+	c.begin(hello.frame.Resume)
+	go c.run()
 }
 
-// run serves the connection after a good hello: the writer in its own
-// goroutine, the reader here, until either ends.
-func (c *conn) run(hello helloState) {
-	defer c.end()
-	select {
-	case <-c.done: // closed meanwhile (Close)
+// begin is the first writer: the welcome and the resumed history, then
+// whatever live events queued meanwhile. It runs on the upgrade's
+// goroutine, which ends afterwards: its deep stack (the database work,
+// the HTTP middleware) goes with it instead of staying with the reader.
+// The client's frames wait in the socket meanwhile.
+func (c *conn) begin(resume map[string]int64) {
+	if err := c.start(resume); err != nil {
+		c.hub.o.Logger.Debug("feed start", slog.String("error", err.Error()))
+		c.close(1011, "try again")
+		c.mu.Lock()
+		c.writing = false
+		c.mu.Unlock()
+		c.writers.Done()
 		return
-	default:
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { c.write(hello) })
+	c.drain()
+}
+
+// run reads the client's frames until the connection ends, then waits for
+// the writer and releases the connection.
+func (c *conn) run() {
 	c.read()
 	c.close(1000, "")
-	wg.Wait()
+	c.writers.Wait() // no writer starts once closed
+	c.end()
 }
 
 // end releases the connection: socket, hub registration, Close's count.
@@ -224,6 +339,12 @@ func (c *conn) readFrame() (api.ClientFrame, error) {
 	if err != nil {
 		return api.ClientFrame{}, err
 	}
+	return c.decodeFrame(typ, rd)
+}
+
+// decodeFrame reads a message of type typ from rd and decodes it as a
+// client frame, closing with 4400 when it is not one.
+func (c *conn) decodeFrame(typ int, rd io.Reader) (api.ClientFrame, error) {
 	if typ != websocket.TextMessage {
 		c.close(4400, "binary frames are not accepted")
 		return api.ClientFrame{}, errBadFrame
@@ -250,20 +371,38 @@ func trimReason(s string) string {
 
 // read serves the client's frames after hello until the connection ends.
 func (c *conn) read() {
-	h := c.hub
-	deadline := func() { c.ws.SetReadDeadline(time.Now().Add(2*h.o.PingInterval + 10*time.Second)) }
-	deadline()
-	c.ws.SetPongHandler(func(string) error { deadline(); return nil })
+	c.extendRead()
+	c.ws.SetPongHandler(c.pong)
 	for {
-		f, err := c.readFrame()
-		if err != nil {
-			return
-		}
-		deadline()
-		if !c.handle(f) {
+		// The connection waits here almost all its life: this frame and
+		// the ones below are all its stack holds then. Kept small (the
+		// work is in message, not inlined), the stack shrinks to the
+		// minimum at the next collections.
+		typ, rd, err := c.ws.NextReader()
+		if err != nil || !c.message(typ, rd) {
 			return
 		}
 	}
+}
+
+// extendRead moves the read deadline: a peer silent for two ping
+// intervals (and 10 s) is dead.
+func (c *conn) extendRead() {
+	c.ws.SetReadDeadline(time.Now().Add(2*c.hub.o.PingInterval + 10*time.Second))
+}
+
+func (c *conn) pong(string) error { c.extendRead(); return nil }
+
+// message reads and acts on one client message; false ends the connection.
+//
+//go:noinline
+func (c *conn) message(typ int, rd io.Reader) bool {
+	f, err := c.decodeFrame(typ, rd)
+	if err != nil {
+		return false
+	}
+	c.extendRead()
+	return c.handle(f)
 }
 
 // handle acts on one frame; false ends the connection.
@@ -279,13 +418,15 @@ func (c *conn) handle(f api.ClientFrame) bool {
 			c.close(4401, "token missing, invalid or expired")
 			return false
 		}
-		return c.send(item{expires: id.Expires.UnixNano()})
+		if !c.expiry.Reset(time.Until(id.Expires)) {
+			return false // it expired meanwhile: the connection is closing
+		}
 	case "ack":
 		if h.o.Acks != nil {
 			h.o.Acks(context.Background(), c.userID, f.Stream, f.Seq, time.Now())
 		}
 	case "ping":
-		return c.send(item{expires: pongItem})
+		return c.send(item{ctrl: pongItem})
 	}
 	return true
 }
@@ -301,47 +442,15 @@ func (c *conn) send(it item) bool {
 	return true
 }
 
-// write is the connection's only writer: welcome, resumed history, then
-// live events, pings and pongs, until the connection ends or the token
-// expires.
-func (c *conn) write(hs helloState) {
-	if err := isolated(func() error { return c.start(hs.frame.Resume) }); err != nil {
-		c.hub.o.Logger.Debug("feed start", slog.String("error", err.Error()))
-		c.close(1011, "try again")
-		return
-	}
-	ping := time.NewTicker(c.hub.o.PingInterval)
-	defer ping.Stop()
-	expiry := time.NewTimer(time.Until(hs.expires))
-	defer expiry.Stop()
-	for {
-		var err error
-		select {
-		case <-c.done:
-			return
-		case <-expiry.C:
-			c.close(4401, "token expired: send a token frame before expiry")
-			return
-		case <-ping.C:
-			err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.o.WriteTimeout))
-		case it := <-c.queue:
-			err = c.do(it, expiry)
-		}
-		if err != nil {
-			c.close(1011, "write failed")
-			return
-		}
-	}
-}
-
-func (c *conn) do(it item, expiry *time.Timer) error {
+// do writes one item.
+func (c *conn) do(it item) error {
 	switch {
 	case it.ev != nil:
 		return c.deliver(it.ev, it.pm)
-	case it.expires == pongItem:
+	case it.ctrl == pongItem:
 		return c.writeJSON(map[string]string{"type": "pong"})
-	case it.expires > 0:
-		expiry.Reset(time.Until(time.Unix(0, it.expires)))
+	case it.ctrl == pingItem:
+		return c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.o.WriteTimeout))
 	}
 	return nil
 }
@@ -354,14 +463,4 @@ func (c *conn) writeJSON(v any) error {
 	}
 	c.ws.SetWriteDeadline(time.Now().Add(c.hub.o.WriteTimeout))
 	return c.ws.WriteMessage(websocket.TextMessage, b)
-}
-
-// isolated runs fn on a short-lived goroutine and waits for it. start's
-// database work needs a deep stack; run on the writer goroutine it would
-// leave that long-lived goroutine's stack grown for the whole connection.
-// The writer is blocked meanwhile, so there is still one writer at a time.
-func isolated(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() { errc <- fn() }()
-	return <-errc
 }

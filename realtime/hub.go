@@ -106,28 +106,30 @@ type Hub struct {
 	o        Options
 	upgrader websocket.Upgrader
 
-	mu      sync.Mutex
-	streams map[string]map[*conn]struct{}
-	routed  map[string]int64                  // highest seq fanned out per stream
-	held    map[string]map[int64]*event.Event // early events waiting for their predecessor
-	conns   map[*conn]struct{}
-	closing bool
+	mu         sync.Mutex
+	streams    map[string]*subscribers
+	held       map[string]map[int64]*event.Event // early events waiting for their predecessor
+	conns      map[*conn]struct{}
+	closing    bool
+	registered uint64 // connections ever registered: spreads them over the ping rounds
 
-	in     chan []event.Event
-	heal   chan struct{}
-	stop   chan struct{}
-	wg     sync.WaitGroup // the hub's own goroutines
-	connWG sync.WaitGroup // connection handlers
+	in       chan []event.Event
+	work     chan *conn     // connections handed to an idle writer
+	writerWG sync.WaitGroup // writer goroutines
+	heal     chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup // the hub's own goroutines
+	connWG   sync.WaitGroup // connection handlers
 }
 
 // NewHub makes a hub; Run starts it.
 func NewHub(o Options) *Hub {
 	o.defaults()
-	h := &Hub{o: o, streams: map[string]map[*conn]struct{}{}, routed: map[string]int64{}, held: map[string]map[int64]*event.Event{},
-		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), heal: make(chan struct{}, 1),
+	h := &Hub{o: o, streams: map[string]*subscribers{}, held: map[string]map[int64]*event.Event{},
+		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), work: make(chan *conn), heal: make(chan struct{}, 1),
 		stop: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  256, // client frames are small; a larger hello reads through
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{"jarimu.v1"},
@@ -143,6 +145,46 @@ func (h *Hub) Metrics() *Metrics { return h.o.Metrics }
 func (h *Hub) Run() {
 	h.wg.Go(h.deliverLoop)
 	h.wg.Go(h.syncLoop)
+	h.wg.Go(h.pingLoop)
+}
+
+// pingRounds is how many rounds one PingInterval is split into: each
+// connection is pinged in one of them, so the pings (and the writers they
+// start) are spread over the interval instead of all at once.
+const pingRounds = 8
+
+// pingLoop pings every connection once per PingInterval, one round of
+// connections at a time, through their writers (a full queue is a slow
+// client). Unanswered pings end a connection by its read deadline.
+func (h *Hub) pingLoop() {
+	t := time.NewTicker(h.o.PingInterval / pingRounds)
+	defer t.Stop()
+	var round uint8
+	var due []*conn
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		round = (round + 1) % pingRounds
+		due = due[:0]
+		h.mu.Lock()
+		for c := range h.conns {
+			if c.bucket == round {
+				due = append(due, c)
+			}
+		}
+		h.mu.Unlock()
+		var slow []*conn
+		for _, c := range due {
+			if !c.enqueue(item{ctrl: pingItem}) {
+				slow = append(slow, c)
+			}
+		}
+		h.kick(slow)
+		clear(due)
+	}
 }
 
 // Publish hands committed events to local connections; it never blocks. If
@@ -240,9 +282,9 @@ func (h *Hub) positions() map[string]int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := make(map[string]int64, len(h.streams))
-	for s := range h.streams {
-		if h.routed[s] >= 0 {
-			p[s] = h.routed[s]
+	for s, subs := range h.streams {
+		if subs.routed >= 0 {
+			p[s] = subs.routed
 		}
 	}
 	return p
@@ -254,18 +296,17 @@ func (h *Hub) positions() map[string]int64 {
 // full is closed with 4429 and never slows the others.
 func (h *Hub) route(ev *event.Event, _ *conn) {
 	h.mu.Lock()
-	set := h.streams[ev.Stream]
-	routed := h.routed[ev.Stream]
-	if len(set) == 0 || ev.Seq <= routed {
+	subs := h.streams[ev.Stream]
+	if subs == nil || subs.len() == 0 || ev.Seq <= subs.routed {
 		h.mu.Unlock()
 		return
 	}
-	if routed >= 0 && ev.Seq > routed+1 && h.hold(ev) {
+	if subs.routed >= 0 && ev.Seq > subs.routed+1 && h.hold(ev) {
 		h.mu.Unlock()
 		return
 	}
-	slow := h.fanOut(ev, set)
-	slow = append(slow, h.releaseHeld(ev.Stream, set)...)
+	slow := h.fanOut(ev, subs)
+	slow = append(slow, h.releaseHeld(ev.Stream, subs)...)
 	h.mu.Unlock()
 	h.kick(slow)
 }
@@ -295,16 +336,16 @@ func (h *Hub) hold(ev *event.Event) bool {
 }
 
 // releaseHeld fans out held events that now follow in order. Caller holds mu.
-func (h *Hub) releaseHeld(stream string, set map[*conn]struct{}) []*conn {
+func (h *Hub) releaseHeld(stream string, subs *subscribers) []*conn {
 	var slow []*conn
 	held := h.held[stream]
 	for len(held) > 0 {
-		next, ok := held[h.routed[stream]+1]
+		next, ok := held[subs.routed+1]
 		if !ok {
 			break
 		}
 		delete(held, next.Seq)
-		slow = append(slow, h.fanOut(next, set)...)
+		slow = append(slow, h.fanOut(next, subs)...)
 	}
 	if len(held) == 0 {
 		delete(h.held, stream)
@@ -326,28 +367,28 @@ func (h *Hub) flushHeld(stream string) {
 	slices.Sort(seqs)
 	var slow []*conn
 	for _, seq := range seqs {
-		if set := h.streams[stream]; len(set) > 0 && seq > h.routed[stream] {
-			slow = append(slow, h.fanOut(held[seq], set)...)
+		if subs := h.streams[stream]; subs != nil && subs.len() > 0 && seq > subs.routed {
+			slow = append(slow, h.fanOut(held[seq], subs)...)
 		}
 	}
 	h.mu.Unlock()
 	h.kick(slow)
 }
 
-// fanOut encodes ev once and queues it on every connection of set; it
+// fanOut encodes ev once and queues it on every connection of subs; it
 // returns the connections whose queue was full. Caller holds mu.
-func (h *Hub) fanOut(ev *event.Event, set map[*conn]struct{}) []*conn {
-	h.routed[ev.Stream] = ev.Seq
+func (h *Hub) fanOut(ev *event.Event, subs *subscribers) []*conn {
+	subs.routed = ev.Seq
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encodeEvent(ev))
 	if err != nil {
 		return nil
 	}
 	var slow []*conn
-	for c := range set {
+	subs.each(func(c *conn) {
 		if !c.enqueue(item{ev: ev, pm: pm}) {
 			slow = append(slow, c)
 		}
-	}
+	})
 	h.o.Metrics.Routed.Add(1)
 	return slow
 }
@@ -371,15 +412,16 @@ func (h *Hub) kick(slow []*conn) {
 func (h *Hub) subscribe(c *conn, stream string, at int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	set, ok := h.streams[stream]
-	if !ok {
-		set = map[*conn]struct{}{}
-		h.streams[stream] = set
-		h.routed[stream] = -1
+	subs := h.streams[stream]
+	if subs == nil {
+		subs = &subscribers{routed: -1}
+		h.streams[stream] = subs
 	}
-	set[c] = struct{}{}
-	if len(set) == 1 && at > h.routed[stream] {
-		h.routed[stream] = at
+	if subs.add(c) {
+		c.subs = append(c.subs, stream)
+	}
+	if subs.len() == 1 && at > subs.routed {
+		subs.routed = at
 	}
 }
 
@@ -391,11 +433,22 @@ func (h *Hub) unsubscribe(c *conn, stream string) {
 }
 
 func (h *Hub) unsubscribeLocked(c *conn, stream string) {
-	set := h.streams[stream]
-	delete(set, c)
-	if len(set) == 0 {
+	if i := slices.Index(c.subs, stream); i >= 0 {
+		c.subs = slices.Delete(c.subs, i, i+1)
+	}
+	h.leave(c, stream)
+}
+
+// leave takes c off stream's subscribers; an unserved stream is forgotten.
+// Caller holds mu and keeps c.subs.
+func (h *Hub) leave(c *conn, stream string) {
+	subs := h.streams[stream]
+	if subs == nil {
+		return
+	}
+	subs.remove(c)
+	if subs.len() == 0 {
 		delete(h.streams, stream)
-		delete(h.routed, stream)
 	}
 }
 
@@ -407,6 +460,8 @@ func (h *Hub) register(c *conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
+	h.registered++
+	c.bucket = uint8(h.registered % pingRounds)
 	h.o.Metrics.Connections.Add(1)
 	return true
 }
@@ -419,11 +474,10 @@ func (h *Hub) unregister(c *conn) {
 		return
 	}
 	delete(h.conns, c)
-	for s := range h.streams {
-		if _, ok := h.streams[s][c]; ok {
-			h.unsubscribeLocked(c, s)
-		}
+	for _, s := range c.subs {
+		h.leave(c, s)
 	}
+	c.subs = nil
 	h.o.Metrics.Connections.Add(-1)
 }
 
@@ -453,7 +507,110 @@ func (h *Hub) Close(timeout time.Duration) {
 	}
 	close(h.stop)
 	h.wg.Wait()
+	h.writerWG.Wait()
+}
+
+// writerIdle is how long a writer goroutine waits for another connection
+// to write to before it ends.
+const writerIdle = 2 * time.Second
+
+// write has a writer drain c: a writer that is waiting for work if there
+// is one, else a new one. Writers are not bound to connections: an idle
+// connection has none (the memory per connection stays small), and while
+// events flow the same goroutines serve one connection after another,
+// their stacks already grown, instead of a new goroutine per connection and
+// event. A writer stuck on a slow socket holds only itself: the next
+// connection gets another writer.
+func (h *Hub) write(c *conn) {
+	select {
+	case h.work <- c:
+	default:
+		h.writerWG.Add(1)
+		go h.writer(c)
+	}
+}
+
+func (h *Hub) writer(c *conn) {
+	defer h.writerWG.Done()
+	idle := time.NewTimer(writerIdle)
+	defer idle.Stop()
+	for {
+		c.drain()
+		idle.Reset(writerIdle)
+		select {
+		case c = <-h.work:
+		case <-idle.C:
+			return
+		case <-h.stop:
+			return
+		}
+	}
 }
 
 // Connections is the number of open feed connections.
 func (h *Hub) Connections() int { return int(h.o.Metrics.Connections.Load()) }
+
+// subscribers are this instance's connections on one stream, and how far
+// the stream was fanned out. Most streams (each user's own) have one
+// subscriber: a short slice costs far less than a map for them.
+type subscribers struct {
+	few    []*conn            // up to fewSubscribers, while many is nil
+	many   map[*conn]struct{} // once there were more
+	routed int64              // highest seq fanned out; -1 while unknown
+}
+
+const fewSubscribers = 8
+
+func (s *subscribers) len() int {
+	if s.many != nil {
+		return len(s.many)
+	}
+	return len(s.few)
+}
+
+// add adds c; false when it was there already.
+func (s *subscribers) add(c *conn) bool {
+	if s.many != nil {
+		if _, ok := s.many[c]; ok {
+			return false
+		}
+		s.many[c] = struct{}{}
+		return true
+	}
+	if slices.Contains(s.few, c) {
+		return false
+	}
+	if len(s.few) < fewSubscribers {
+		s.few = append(s.few, c)
+		return true
+	}
+	s.many = make(map[*conn]struct{}, 2*fewSubscribers)
+	for _, x := range s.few {
+		s.many[x] = struct{}{}
+	}
+	s.few = nil
+	s.many[c] = struct{}{}
+	return true
+}
+
+func (s *subscribers) remove(c *conn) {
+	if s.many != nil {
+		delete(s.many, c)
+		return
+	}
+	if i := slices.Index(s.few, c); i >= 0 {
+		s.few = slices.Delete(s.few, i, i+1)
+	}
+}
+
+func (s *subscribers) each(fn func(*conn)) {
+	if s.many != nil {
+		for c := range s.many {
+			fn(c)
+		}
+		return
+	}
+	for _, c := range s.few {
+		fn(c)
+	}
+}

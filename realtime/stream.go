@@ -38,7 +38,7 @@ func (c *conn) start(resume map[string]int64) error {
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
 	for _, s := range streams {
 		h.subscribe(c, s, heads[s])
-		c.last[s] = heads[s]
+		c.setLast(s, heads[s])
 		w.Streams = append(w.Streams, api.StreamPosition{Name: s, Seq: heads[s]})
 	}
 	if err := c.writeJSON(w); err != nil {
@@ -71,7 +71,7 @@ func (c *conn) resume(ctx context.Context, stream string, from, head int64) erro
 	if reset {
 		return c.writeJSON(api.ResetFrame{Type: "reset", Stream: stream, Seq: head})
 	}
-	c.last[stream] = from
+	c.setLast(stream, from)
 	return c.fill(ctx, stream, head)
 }
 
@@ -80,8 +80,8 @@ func (c *conn) resume(ctx context.Context, stream string, from, head int64) erro
 // purge keeps alerts, so history can have holes), a reset says so instead
 // of a silent gap.
 func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
-	for c.last[stream] < upTo {
-		evs, err := c.hub.o.Log.After(ctx, stream, c.last[stream], fillBatch)
+	for c.at(stream) < upTo {
+		evs, err := c.hub.o.Log.After(ctx, stream, c.at(stream), fillBatch)
 		if err != nil {
 			return err
 		}
@@ -109,17 +109,17 @@ func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 // skipTo moves stream past events the log no longer holds, up to seq, with
 // a reset frame: the client reloads by REST and continues from seq.
 func (c *conn) skipTo(stream string, seq int64) error {
-	if seq <= c.last[stream] {
+	if seq <= c.at(stream) {
 		return nil
 	}
-	c.last[stream] = seq
+	c.setLast(stream, seq)
 	return c.writeJSON(api.ResetFrame{Type: "reset", Stream: stream, Seq: seq})
 }
 
 // deliver writes a live event: repeats and streams this connection does not
 // have are dropped; a skipped seq is first filled from the log.
 func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
-	last, ok := c.last[ev.Stream]
+	last, ok := c.lastSeq(ev.Stream)
 	if !ok || ev.Seq <= last {
 		return nil
 	}
@@ -139,7 +139,7 @@ func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
 // emit writes one event (the shared prepared frame when there is one) and
 // applies a membership change it carries.
 func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.PreparedMessage) error {
-	if ev.Seq <= c.last[ev.Stream] {
+	if ev.Seq <= c.at(ev.Stream) {
 		return nil
 	}
 	c.ws.SetWriteDeadline(time.Now().Add(c.hub.o.WriteTimeout))
@@ -152,7 +152,7 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.Prepared
 	if err != nil {
 		return err
 	}
-	c.last[ev.Stream] = ev.Seq
+	c.setLast(ev.Stream, ev.Seq)
 	c.hub.o.Metrics.Delivered.Add(1)
 	if fc := feedChange(ev); fc != nil {
 		return c.apply(ctx, fc)
@@ -166,21 +166,21 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.Prepared
 // was committed since is read from the log.
 func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 	for _, s := range fc.Remove {
-		if _, ok := c.last[s]; !ok {
+		if _, ok := c.lastSeq(s); !ok {
 			continue
 		}
-		delete(c.last, s)
+		c.forget(s)
 		c.hub.unsubscribe(c, s)
 		if err := c.writeJSON(api.StreamFrame{Type: "unsubscribed", Stream: s}); err != nil {
 			return err
 		}
 	}
 	for s, at := range fc.Add {
-		if _, ok := c.last[s]; ok {
+		if _, ok := c.lastSeq(s); ok {
 			continue
 		}
 		c.hub.subscribe(c, s, at)
-		c.last[s] = at
+		c.setLast(s, at)
 		if err := c.writeJSON(api.StreamFrame{Type: "subscribed", Stream: s, Seq: at}); err != nil {
 			return err
 		}

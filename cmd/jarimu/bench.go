@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -65,6 +67,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	metricsURLs := fs.String("metrics", "", "servers' /metrics URL(s), comma-separated, to report their CPU and memory")
 	reports := fs.Int("reports", 10, "reports per second (mixed)")
 	alertEvery := fs.Duration("alert-every", 2*time.Second, "time between alerts (mixed)")
+	cpuProfile := fs.String("cpu-profile", "", "write the load generator's own CPU profile to this file (go tool pprof)")
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	c, err := loadConfig(fs, args[1:], getenv)
 	if err != nil {
@@ -91,6 +94,17 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	play, ok := scenarios[scenario]
 	if !ok {
 		return fmt.Errorf("bench: unknown scenario %q (feed, storm, latency, claims, mixed)", scenario)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var r *bench.Result
 	if *metricsURLs != "" {
