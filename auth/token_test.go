@@ -393,3 +393,34 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// A verified token is remembered until it expires: verifying it again
+// gives the same claims, and once the clock passes exp (and the leeway) it
+// fails as before. Remembering never lets a different token through.
+func TestVerifyRemembersUntilExpiry(t *testing.T) {
+	key := mustKey(t, testEpoch)
+	clock := testEpoch
+	tokens := NewTokens(mustKeySet(t, key), testTokenConfig(), func() time.Time { return clock })
+	tok := signEd(t, key.Private, goodHeader(key.ID), goodClaims(testEpoch))
+	first, err := tokens.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tokens.Verify(tok)
+	if err != nil || again.Subject != first.Subject || again.ID != first.ID || !again.ExpiresAt.Equal(first.ExpiresAt.Time) {
+		t.Fatalf("second verify: %+v, %v; want %+v", again, err, first)
+	}
+	// One character of the signature changed: a different token, checked in full.
+	tampered := tok[:len(tok)-2] + map[bool]string{true: "A", false: "B"}[tok[len(tok)-2] != 'A'] + tok[len(tok)-1:]
+	if _, err := tokens.Verify(tampered); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("tampered token after the good one: got %v, want ErrInvalidToken", err)
+	}
+	clock = first.ExpiresAt.Add(TokenLeeway - time.Second)
+	if _, err := tokens.Verify(tok); err != nil {
+		t.Fatalf("within the leeway: %v", err)
+	}
+	clock = first.ExpiresAt.Add(TokenLeeway + time.Second)
+	if _, err := tokens.Verify(tok); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("after expiry: got %v, want ErrInvalidToken", err)
+	}
+}

@@ -8,9 +8,11 @@
 package event
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -187,6 +189,96 @@ func (l *Log) After(ctx context.Context, stream string, after int64, limit int) 
 	return evs, nil
 }
 
+// HeadsSince reads, in one statement (one snapshot), the head of each of
+// streams (0 for a stream without events) and, for each stream of from, up
+// to limit events with seq at or above the given one, in seq order (the
+// event at that seq itself, when kept, tells that the history still
+// reaches there). A reconnecting phone resumes several streams at once,
+// and on election day thousands reconnect together: one round trip each.
+func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]int64, limit int) (map[string]int64, map[string][]Event, error) {
+	heads := make(map[string]int64, len(streams))
+	since := make(map[string][]Event, len(from))
+	for _, s := range streams {
+		heads[s] = 0
+	}
+	if len(streams) == 0 && len(from) == 0 {
+		return heads, since, nil
+	}
+	if !l.db.Postgres() {
+		if err := l.headsSinceLocal(ctx, heads, from, since, limit); err != nil {
+			return nil, nil, fmt.Errorf("read stream heads and history: %w", err)
+		}
+		return heads, since, nil
+	}
+	var sb strings.Builder
+	args := make([]any, 0, 1+3*len(from))
+	if len(streams) > 0 {
+		// Head rows have an empty id, which no event has.
+		sb.WriteString("SELECT stream, seq, '' AS id, '' AS name, NULL AS at, NULL AS data FROM event_streams WHERE stream IN (?)")
+		args = append(args, bun.In(streams))
+	}
+	i := 0
+	for stream, seq := range from {
+		if sb.Len() > 0 {
+			sb.WriteString(" UNION ALL ")
+		}
+		fmt.Fprintf(&sb, "SELECT * FROM (SELECT stream, seq, id, name, at, data FROM events WHERE stream = ? AND seq >= ? ORDER BY seq LIMIT ?) AS s%d", i)
+		args = append(args, stream, seq, limit)
+		i++
+	}
+	var rows []Event
+	if err := l.db.NewRaw(sb.String(), args...).Scan(ctx, &rows); err != nil {
+		return nil, nil, fmt.Errorf("read stream heads and history: %w", err)
+	}
+	for _, ev := range rows {
+		if ev.ID == "" {
+			heads[ev.Stream] = ev.Seq
+			continue
+		}
+		since[ev.Stream] = append(since[ev.Stream], ev)
+	}
+	for stream := range since {
+		slices.SortFunc(since[stream], func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	}
+	return heads, since, nil
+}
+
+// headsSinceLocal is HeadsSince on SQLite: the heads in one short query,
+// then one short query per stream to resume. In-process there is no round
+// trip to save, and SQLite parses and plans one statement covering every
+// stream more slowly than these. The heads are read first: every event up
+// to a head read is committed by then (a stream's appends commit in seq
+// order), so the history read after reaches each head; what it finds
+// beyond is left to the live feed.
+func (l *Log) headsSinceLocal(ctx context.Context, heads map[string]int64, from map[string]int64, since map[string][]Event, limit int) error {
+	if len(heads) > 0 {
+		names := make([]string, 0, len(heads))
+		for s := range heads {
+			names = append(names, s)
+		}
+		got, err := Heads(ctx, l.db, names)
+		if err != nil {
+			return err
+		}
+		maps.Copy(heads, got)
+	}
+	for s, seq := range from {
+		if head, ok := heads[s]; ok && seq >= head {
+			continue // nothing after it; its own event is not needed
+		}
+		var evs []Event
+		err := l.db.NewSelect().Model(&evs).Where("stream = ? AND seq >= ?", s, seq).
+			Order("seq ASC").Limit(int64(limit)).Scan(ctx)
+		if err != nil {
+			return err
+		}
+		if len(evs) > 0 {
+			since[s] = evs
+		}
+	}
+	return nil
+}
+
 // Head is the last seq given out on stream (0 when it has none).
 func (l *Log) Head(ctx context.Context, stream string) (int64, error) {
 	heads, err := l.Heads(ctx, []string{stream})
@@ -221,17 +313,6 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 		heads[r.Stream] = r.Seq
 	}
 	return heads, nil
-}
-
-// Oldest is the smallest seq still kept on stream, or 0 when none is kept.
-// A client that asks to resume from below Oldest-1 must reload instead.
-func (l *Log) Oldest(ctx context.Context, stream string) (int64, error) {
-	var seq int64
-	err := l.db.NewRaw("SELECT COALESCE(MIN(seq), 0) FROM events WHERE stream = ?", stream).Scan(ctx, &seq)
-	if err != nil {
-		return 0, fmt.Errorf("oldest of %s: %w", stream, err)
-	}
-	return seq, nil
 }
 
 // Purge deletes events older than before, except alerts (kept forever), and

@@ -3,6 +3,9 @@ package event_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -126,12 +129,65 @@ func TestPurgeKeepsAlertsAndSeqs(t *testing.T) {
 		if err != nil || n != 2 {
 			t.Fatalf("purged %d (%v), want 2", n, err)
 		}
-		if old, _ := log.Oldest(ctx, "region:31"); old != 2 {
-			t.Fatalf("got oldest %d, want 2 (the alert)", old)
+		if _, kept, _ := log.HeadsSince(ctx, nil, map[string]int64{"region:31": 1}, 10); len(kept["region:31"]) != 1 || kept["region:31"][0].Seq != 2 {
+			t.Fatalf("got %+v kept, want the alert (seq 2) only", kept)
 		}
 		ev, err := event.Append(ctx, d, "region:31", "task.created", struct{}{})
 		if err != nil || ev.Seq != 4 {
 			t.Errorf("got seq %d (%v) after purge, want 4", ev.Seq, err)
+		}
+	})
+}
+
+// HeadsSince reads heads and several streams' history in one statement:
+// per stream, from the given seq on (included), in order, at most limit;
+// streams without such events are absent.
+func TestHeadsSinceReadsStreamsTogether(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		log := event.NewLog(d)
+		ctx := context.Background()
+		written := map[string]event.Event{}
+		for i := range 12 {
+			for _, s := range []string{"org:a", "org:b", "user:c"} {
+				if s == "user:c" && i >= 2 {
+					continue
+				}
+				ev, err := event.Append(ctx, d, s, "test.e", map[string]int{"i": i})
+				if err != nil {
+					t.Fatal(err)
+				}
+				written[fmt.Sprint(s, ev.Seq)] = ev
+			}
+		}
+		heads, got, err := log.HeadsSince(ctx, []string{"org:a", "user:c", "org:none"}, map[string]int64{"org:a": 3, "org:b": 11, "user:c": 5, "org:none": 1}, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]int64{"org:a": 12, "user:c": 2, "org:none": 0}; !maps.Equal(heads, want) {
+			t.Fatalf("heads %v, want %v", heads, want)
+		}
+		seqs := func(s string) (out []int64) {
+			for _, ev := range got[s] {
+				w := written[fmt.Sprint(s, ev.Seq)]
+				if ev.Stream != s || ev.Name != "test.e" || ev.ID != w.ID || string(ev.Data) != string(w.Data) ||
+					ev.At.Sub(w.At).Abs() > time.Millisecond {
+					t.Fatalf("%s: read %+v, written %+v", s, ev, w)
+				}
+				out = append(out, ev.Seq)
+			}
+			return out
+		}
+		if a, b := seqs("org:a"), seqs("org:b"); !slices.Equal(a, []int64{3, 4, 5, 6, 7}) || !slices.Equal(b, []int64{11, 12}) {
+			t.Fatalf("org:a %v, org:b %v: want 3..7 and 11..12", a, b)
+		}
+		if _, ok := got["user:c"]; ok || len(got) != 2 {
+			t.Fatalf("got streams %v, want org:a and org:b only", got)
+		}
+		if h, none, err := log.HeadsSince(ctx, []string{"org:b"}, nil, 5); err != nil || len(none) != 0 || h["org:b"] != 12 {
+			t.Fatalf("heads only: got %v %v, %v", h, none, err)
+		}
+		if h, none, err := log.HeadsSince(ctx, nil, nil, 5); err != nil || len(none) != 0 || len(h) != 0 {
+			t.Fatalf("nothing asked: got %v %v, %v", h, none, err)
 		}
 	})
 }

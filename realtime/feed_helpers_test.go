@@ -362,13 +362,16 @@ func (l *memLog) Heads(_ context.Context, streams []string) (map[string]int64, e
 	return heads, nil
 }
 
-func (l *memLog) Oldest(_ context.Context, stream string) (int64, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if evs := l.streams[stream]; len(evs) > 0 {
-		return evs[0].Seq, nil
+func (l *memLog) HeadsSince(ctx context.Context, streams []string, from map[string]int64, limit int) (map[string]int64, map[string][]event.Event, error) {
+	heads, _ := l.Heads(ctx, streams)
+	since := map[string][]event.Event{}
+	for s, seq := range from {
+		evs, _ := l.After(ctx, s, seq-1, limit)
+		if len(evs) > 0 {
+			since[s] = evs
+		}
 	}
-	return 0, nil
+	return heads, since, nil
 }
 
 // hubEnv is a hub served by an httptest server. Tokens are "<user>" (valid

@@ -25,7 +25,10 @@ import (
 type Log interface {
 	After(ctx context.Context, stream string, after int64, limit int) ([]event.Event, error)
 	Heads(ctx context.Context, streams []string) (map[string]int64, error)
-	Oldest(ctx context.Context, stream string) (int64, error)
+	// HeadsSince reads at once the heads of streams and, per stream of
+	// from, up to limit events from the given seq on (that one included),
+	// in seq order.
+	HeadsSince(ctx context.Context, streams []string, from map[string]int64, limit int) (map[string]int64, map[string][]event.Event, error)
 }
 
 // Identity is who a connection serves: the user, the role and region that

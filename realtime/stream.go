@@ -31,7 +31,15 @@ func (c *conn) start(resume map[string]int64) error {
 	for _, s := range streams {
 		h.subscribe(c, s, -1)
 	}
-	heads, err := h.o.Log.Heads(ctx, streams)
+	// One read of the log: the heads, and the history of every stream to
+	// resume (one snapshot, so the history reaches each head exactly).
+	from := map[string]int64{}
+	for _, s := range streams {
+		if seq, ok := resume[s]; ok {
+			from[s] = seq
+		}
+	}
+	heads, since, err := h.o.Log.HeadsSince(ctx, streams, from, fillBatch)
 	if err != nil {
 		return fmt.Errorf("heads: %w", err)
 	}
@@ -45,8 +53,8 @@ func (c *conn) start(resume map[string]int64) error {
 		return err
 	}
 	for _, s := range streams {
-		if from, ok := resume[s]; ok {
-			if err := c.resume(ctx, s, from, heads[s]); err != nil {
+		if seq, ok := from[s]; ok {
+			if err := c.resume(ctx, s, seq, heads[s], since[s]); err != nil {
 				return err
 			}
 		}
@@ -54,25 +62,25 @@ func (c *conn) start(resume map[string]int64) error {
 	return nil
 }
 
-// resume sends stream's events after from, or a reset when from is ahead of
-// the log or older than what the log still keeps.
-func (c *conn) resume(ctx context.Context, stream string, from, head int64) error {
+// resume sends stream's events after from, given evs, the log's first
+// events at or after from: a reset instead when from is ahead of the log or
+// the log no longer reaches back to it (nothing kept at from or from+1).
+func (c *conn) resume(ctx context.Context, stream string, from, head int64, evs []event.Event) error {
 	if from == head {
 		return nil
 	}
-	reset := from > head
-	if !reset {
-		oldest, err := c.hub.o.Log.Oldest(ctx, stream)
-		if err != nil {
-			return err
-		}
-		reset = oldest == 0 || from < oldest-1
-	}
-	if reset {
+	if from > head || len(evs) == 0 || evs[0].Seq > from+1 {
 		return c.writeJSON(api.ResetFrame{Type: "reset", Stream: stream, Seq: head})
 	}
 	c.setLast(stream, from)
-	return c.fill(ctx, stream, head)
+	more, err := c.emitAll(ctx, stream, evs, head, fillBatch)
+	if err != nil {
+		return err
+	}
+	if more {
+		return c.fill(ctx, stream, head)
+	}
+	return c.skipTo(stream, head)
 }
 
 // fill writes stream's events from the log after the last one written, up
@@ -85,18 +93,11 @@ func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 		if err != nil {
 			return err
 		}
-		for i := range evs {
-			if evs[i].Seq > upTo {
-				break
-			}
-			if err := c.skipTo(stream, evs[i].Seq-1); err != nil {
-				return err
-			}
-			if err := c.emit(ctx, &evs[i], nil); err != nil {
-				return err
-			}
+		more, err := c.emitAll(ctx, stream, evs, upTo, fillBatch)
+		if err != nil {
+			return err
 		}
-		if len(evs) < fillBatch || evs[len(evs)-1].Seq > upTo {
+		if !more {
 			break
 		}
 	}
@@ -104,6 +105,28 @@ func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 		return nil
 	}
 	return c.skipTo(stream, upTo)
+}
+
+// emitAll writes the events of evs (one read of the log, asked for at
+// most batch) that are after the stream's last written and up to upTo, a
+// reset before any hole; more says the read was full and stopped short of
+// upTo, so the log may hold more.
+func (c *conn) emitAll(ctx context.Context, stream string, evs []event.Event, upTo int64, batch int) (more bool, err error) {
+	for i := range evs {
+		if evs[i].Seq > upTo {
+			return false, nil
+		}
+		if evs[i].Seq <= c.at(stream) {
+			continue
+		}
+		if err := c.skipTo(stream, evs[i].Seq-1); err != nil {
+			return false, err
+		}
+		if err := c.emit(ctx, &evs[i], nil); err != nil {
+			return false, err
+		}
+	}
+	return len(evs) == batch, nil
 }
 
 // skipTo moves stream past events the log no longer holds, up to seq, with
