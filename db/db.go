@@ -19,7 +19,8 @@ import (
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/sqliteshim"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // DB is the system of record: bun over SQLite or PostgreSQL.
@@ -88,10 +89,20 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return nil, errors.New("open database: the URL must start with postgres://")
 	}
-	sqldb, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// bun writes argument values into the query text, so no two queries
+	// are alike and pgx's default (prepare each new statement, keep it in
+	// a per-connection cache) costs a second round trip per query and
+	// keeps hundreds of one-off statements per connection alive, on both
+	// ends. The simple protocol sends each query once. A URL that sets
+	// default_query_exec_mode itself keeps its choice.
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
+	sqldb := stdlib.OpenDB(*cfg)
 	if maxOpen <= 0 {
 		maxOpen = 32
 	}

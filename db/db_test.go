@@ -121,3 +121,33 @@ func TestTimeOrderAndClock(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL, queries (bun writes their values into the text, so each
+// is new) must not leave prepared statements behind on the connection:
+// each would have cost a round trip of its own and stayed in memory.
+func TestPostgresQueriesAreNotPrepared(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		if !d.Postgres() {
+			return // SQLite has no server-side statement cache
+		}
+		ctx := context.Background()
+		conn, err := d.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for i := range 20 {
+			var n int
+			if err := conn.NewRaw("SELECT ?::int + 1", i).Scan(ctx, &n); err != nil || n != i+1 {
+				t.Fatalf("query %d: %d, %v", i, n, err)
+			}
+		}
+		var prepared int
+		if err := conn.NewRaw("SELECT count(*) FROM pg_prepared_statements").Scan(ctx, &prepared); err != nil {
+			t.Fatal(err)
+		}
+		if prepared != 0 {
+			t.Fatalf("%d statements prepared on the connection, want none", prepared)
+		}
+	})
+}
