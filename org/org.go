@@ -132,6 +132,39 @@ func (s *Service) AccreditedAt(ctx context.Context, q bun.IDB, orgID string, now
 	return o, nil
 }
 
+// MemberAndOrg reads, in one statement, an org and userID's membership of
+// it: role and whether it is active (false without one). A 404 when the
+// org does not exist. Claims call it on every request.
+func (s *Service) MemberAndOrg(ctx context.Context, q bun.IDB, orgID, userID string) (o *Org, role string, active bool, err error) {
+	var row struct {
+		Org          `bun:",extend"`
+		MemberRole   *string `bun:"member_role,scanonly"`
+		MemberStatus *string `bun:"member_status,scanonly"`
+	}
+	err = q.NewSelect().Model(&row).ColumnExpr("o.*").
+		ColumnExpr("m.role AS member_role, m.status AS member_status").
+		Join("LEFT JOIN memberships AS m ON m.org_id = o.id AND m.user_id = ?", userID).
+		Where("o.id = ?", orgID).Scan(ctx)
+	if db.IsNoRows(err) {
+		return nil, "", false, notFound()
+	}
+	if err != nil {
+		return nil, "", false, fmt.Errorf("load org and membership: %w", err)
+	}
+	if row.MemberStatus != nil && *row.MemberStatus == api.MembershipActive && row.MemberRole != nil {
+		role, active = *row.MemberRole, true
+	}
+	return &row.Org, role, active, nil
+}
+
+// CheckAccredited is AccreditedAt for an org already read.
+func CheckAccredited(o *Org, now time.Time) error {
+	if o.StatusAt(now) != api.OrgAccredited {
+		return notAccredited(o, now)
+	}
+	return nil
+}
+
 // Get reads an org.
 func (s *Service) Get(ctx context.Context, orgID string) (*Org, error) {
 	return load(ctx, s.db, s.db, orgID, false)

@@ -78,21 +78,14 @@ func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Pr
 		if err := s.lockHolder(ctx, tx, h.id); err != nil {
 			return err
 		}
-		t, err := s.load(ctx, tx, taskID, false)
-		if err != nil {
-			return err
-		}
-		now, err := s.db.Now(ctx, tx)
+		t, now, err := s.loadClocked(ctx, tx, taskID)
 		if err != nil {
 			return err
 		}
 		if err := s.mayTake(ctx, tx, t, h, by, now); err != nil {
 			return err
 		}
-		if err := s.expireOverdue(ctx, tx, t.ID, now); err != nil {
-			return err
-		}
-		if err := s.checkHolder(ctx, tx, t.ID, h.id, now); err != nil {
+		if err := s.checkClaims(ctx, tx, t.ID, h.id, now); err != nil {
 			return err
 		}
 		c, err := s.takeSlot(ctx, tx, t, h.id, by, now)
@@ -129,7 +122,14 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 	if by != nil {
 		viewer = *by
 	}
-	acc, err := s.accessOf(ctx, tx, viewer, t)
+	var o *org.Org // read with the claimant's membership when it can be
+	var acc access
+	var err error
+	if t.OrgID != nil && by == nil {
+		o, acc, err = s.claimantAccess(ctx, tx, viewer, *t.OrgID)
+	} else {
+		acc, err = s.accessOf(ctx, tx, viewer, t)
+	}
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,11 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 		return problem.Errorf(problem.Forbidden, "only the task's coordinators and covering officers assign it")
 	}
 	if t.OrgID != nil {
-		if _, err := s.orgs.AccreditedAt(ctx, tx, *t.OrgID, now); err != nil {
+		if o == nil {
+			if o, err = s.orgs.AccreditedAt(ctx, tx, *t.OrgID, now); err != nil {
+				return err
+			}
+		} else if err := org.CheckAccredited(o, now); err != nil {
 			return err
 		}
 		active := acc.member // the claimant's own membership, already read
@@ -180,23 +184,66 @@ func firstErr(err, fallback error) error {
 	return fallback
 }
 
-// checkHolder refuses a second active claim on the task and a claim beyond
-// the holder's limit.
-func (s *Service) checkHolder(ctx context.Context, tx bun.Tx, taskID, userID string, now time.Time) error {
-	var rows []struct {
-		TaskID string `bun:"task_id"`
+// claimantAccess is accessOf for a claimant of an org task, with the org
+// read in the same statement as the membership (one round trip).
+func (s *Service) claimantAccess(ctx context.Context, tx bun.Tx, p auth.Principal, orgID string) (*org.Org, access, error) {
+	o, role, active, err := s.orgs.MemberAndOrg(ctx, tx, orgID, p.UserID)
+	if err != nil {
+		if problem.KindOf(err) == problem.NotFound {
+			return nil, access{}, notFound()
+		}
+		return nil, access{}, err
 	}
-	err := tx.NewSelect().Table("claims").Column("task_id").
-		Where("user_id = ? AND status = 'active' AND lease_expires_at > ?", userID, now).Scan(ctx, &rows)
+	switch {
+	case active:
+		return o, access{see: true, member: true, manage: role == api.RoleCoordinator}, nil
+	case (p.IsAdmin() || p.IsOfficer()) && p.Covers(o.Region()):
+		return o, access{see: true, manage: true}, nil
+	}
+	return o, access{}, nil
+}
+
+// checkClaims reads in one statement the task's overdue active claims and
+// the claimant's active ones. Overdue claims are expired first (locked, see
+// expireOverdue), so that a slot is never held by a sweeper that is late;
+// then a second active claim on the task and a claim beyond the holder's
+// limit are refused.
+func (s *Service) checkClaims(ctx context.Context, tx bun.Tx, taskID, userID string, now time.Time) error {
+	var rows []struct {
+		TaskID         string    `bun:"task_id"`
+		UserID         string    `bun:"user_id"`
+		LeaseExpiresAt time.Time `bun:"lease_expires_at"`
+	}
+	err := tx.NewSelect().Table("claims").Column("task_id", "user_id", "lease_expires_at").
+		Where("status = 'active'").
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("task_id = ? AND lease_expires_at <= ?", taskID, now).
+				WhereOr("user_id = ? AND lease_expires_at > ?", userID, now)
+		}).Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("active claims: %w", err)
 	}
+	held := 0
 	for _, r := range rows {
+		if !r.LeaseExpiresAt.After(now) {
+			if r.TaskID == taskID {
+				if err := s.expireOverdue(ctx, tx, taskID, now); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	for _, r := range rows {
+		if r.UserID != userID || !r.LeaseExpiresAt.After(now) {
+			continue
+		}
 		if r.TaskID == taskID {
 			return problem.New(problem.Conflict, "already-claimed", "you already hold a claim on this task")
 		}
+		held++
 	}
-	if len(rows) >= s.cfg.MaxActiveClaims {
+	if held >= s.cfg.MaxActiveClaims {
 		return problem.New(problem.Conflict, "claim-limit", "a volunteer holds at most %d active claims; complete or release one first", s.cfg.MaxActiveClaims)
 	}
 	return nil

@@ -131,6 +131,32 @@ func (s *Service) load(ctx context.Context, q bun.IDB, id string, lock bool) (*T
 	return t, nil
 }
 
+// loadClocked reads a task and the database clock, in one statement on
+// PostgreSQL (the clock of every lease; see db.Now).
+func (s *Service) loadClocked(ctx context.Context, q bun.IDB, id string) (*Task, time.Time, error) {
+	if !s.db.Postgres() {
+		t, err := s.load(ctx, q, id, false)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		now, err := s.db.Now(ctx, q)
+		return t, now, err
+	}
+	var row struct {
+		Task  `bun:",extend"`
+		DBNow time.Time `bun:"db_now,scanonly"`
+	}
+	err := q.NewSelect().Model(&row).ColumnExpr("t.*").ColumnExpr("clock_timestamp() AS db_now").
+		Where("t.id = ?", id).Scan(ctx)
+	if db.IsNoRows(err) {
+		return nil, time.Time{}, notFound()
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("load task: %w", err)
+	}
+	return &row.Task, row.DBNow.UTC().Truncate(time.Microsecond), nil
+}
+
 // access is what a caller may do with a task.
 type access struct {
 	see, manage, member bool
