@@ -93,7 +93,20 @@ type Tokens struct {
 	parser *jwt.Parser
 
 	mu       sync.Mutex
-	verified map[[32]byte]Claims // by SHA-256 of the token; see Verify
+	verified map[[32]byte]verifiedToken // by SHA-256 of the token; see Verify
+}
+
+// verifiedToken is what the cache keeps of a verified token's claims (iss
+// and aud are the configured ones, or it would not have verified).
+type verifiedToken struct {
+	sub, id, role string
+	iat, nbf, exp int64
+}
+
+func (v verifiedToken) claims(cfg TokenConfig) *Claims {
+	return &Claims{Role: v.role, RegisteredClaims: jwt.RegisteredClaims{Issuer: cfg.Issuer, Subject: v.sub,
+		Audience: jwt.ClaimStrings{cfg.Audience}, ExpiresAt: jwt.NewNumericDate(time.Unix(v.exp, 0)),
+		NotBefore: jwt.NewNumericDate(time.Unix(v.nbf, 0)), IssuedAt: jwt.NewNumericDate(time.Unix(v.iat, 0)), ID: v.id}}
 }
 
 // verifiedCap bounds the verified-token cache (about 200 bytes a token).
@@ -178,10 +191,10 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	sum := sha256.Sum256([]byte(token))
 	now := t.now()
 	t.mu.Lock()
-	c, ok := t.verified[sum]
+	v, ok := t.verified[sum]
 	t.mu.Unlock()
-	if ok && c.ExpiresAt != nil && now.Before(c.ExpiresAt.Add(TokenLeeway)) {
-		return &c, nil
+	if ok && now.Before(time.Unix(v.exp, 0).Add(TokenLeeway)) {
+		return v.claims(t.cfg), nil
 	}
 	claims := &Claims{}
 	if _, err := t.parser.ParseWithClaims(token, claims, t.lookupKey); err != nil {
@@ -190,21 +203,28 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	if err := checkClaims(claims); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	t.remember(sum, *claims, now)
+	v = verifiedToken{sub: claims.Subject, id: claims.ID, role: claims.Role, exp: claims.ExpiresAt.Unix()}
+	if claims.IssuedAt != nil {
+		v.iat = claims.IssuedAt.Unix()
+	}
+	if claims.NotBefore != nil {
+		v.nbf = claims.NotBefore.Unix()
+	}
+	t.remember(sum, v, now)
 	return claims, nil
 }
 
 // remember adds verified claims to the cache, first dropping expired
 // entries when it is full (and everything if that is not enough).
-func (t *Tokens) remember(sum [32]byte, c Claims, now time.Time) {
+func (t *Tokens) remember(sum [32]byte, c verifiedToken, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.verified == nil {
-		t.verified = map[[32]byte]Claims{}
+		t.verified = map[[32]byte]verifiedToken{}
 	}
 	if len(t.verified) >= verifiedCap {
 		for k, v := range t.verified {
-			if !now.Before(v.ExpiresAt.Add(TokenLeeway)) {
+			if !now.Before(time.Unix(v.exp, 0).Add(TokenLeeway)) {
 				delete(t.verified, k)
 			}
 		}

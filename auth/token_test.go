@@ -407,7 +407,8 @@ func TestVerifyRemembersUntilExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err := tokens.Verify(tok)
-	if err != nil || again.Subject != first.Subject || again.ID != first.ID || !again.ExpiresAt.Equal(first.ExpiresAt.Time) {
+	if err != nil || again.Subject != first.Subject || again.ID != first.ID || again.Role != first.Role ||
+		!again.ExpiresAt.Equal(first.ExpiresAt.Time) || !again.IssuedAt.Equal(first.IssuedAt.Time) || again.Issuer != first.Issuer {
 		t.Fatalf("second verify: %+v, %v; want %+v", again, err, first)
 	}
 	// One character of the signature changed: a different token, checked in full.

@@ -68,7 +68,7 @@ func settings() []setting {
 		{"JARIMU_TOKEN_AUDIENCE", "token-audience", "jarimu-api", "the aud claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenAudience })},
 		{"JARIMU_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For is believed (the client IP for throttles and logs)", false, setProxies},
 		{"JARIMU_REDIS_PREFIX", "redis-prefix", "jarimu:", "prefix of every Redis key and channel (several installations may share one Redis)", false, nonEmpty(func(c *Config) *string { return &c.RedisPrefix })},
-		{"JARIMU_METRICS_ADDR", "metrics-addr", "", "separate address for GET /metrics (Prometheus); empty serves it on JARIMU_ADDR", false, func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
+		{"JARIMU_METRICS_ADDR", "metrics-addr", "", "separate, private address for GET /metrics (Prometheus) and the Go profiler (/debug/pprof/); empty serves /metrics on JARIMU_ADDR and no profiler", false, func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"JARIMU_RATE_USER_WRITES", "rate-user-writes", "120/1m", "writes (POST, PATCH, DELETE) per account: BURST/PERIOD, refilled evenly; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.UserWrites })},
 		{"JARIMU_RATE_IP_WRITES", "rate-ip-writes", "3000/1m", "writes per client address (mobile carriers put many volunteers behind one address); 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.IPWrites })},
 		{"JARIMU_RATE_FEED_IP", "rate-feed-ip", "1200/1m", "feed handshakes per client address; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.FeedIP })},
