@@ -35,6 +35,7 @@ type Config struct {
 	TokenIssuer         string
 	TokenAudience       string
 	MaxConcurrentHashes int
+	DBMaxConns          int
 	TrustedProxies      []netip.Prefix
 	RedisPrefix         string
 	MetricsAddr         string
@@ -68,6 +69,7 @@ func settings() []setting {
 		{"JARIMU_TOKEN_AUDIENCE", "token-audience", "jarimu-api", "the aud claim of access tokens", false, nonEmpty(func(c *Config) *string { return &c.TokenAudience })},
 		{"JARIMU_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For is believed (the client IP for throttles and logs)", false, setProxies},
 		{"JARIMU_REDIS_PREFIX", "redis-prefix", "jarimu:", "prefix of every Redis key and channel (several installations may share one Redis)", false, nonEmpty(func(c *Config) *string { return &c.RedisPrefix })},
+		{"JARIMU_DB_MAX_CONNS", "db-max-conns", "32", "PostgreSQL connections per instance (SQLite uses its own 8); every instance holds up to this many, so keep instances x this under the server's max_connections", false, intSetter(func(c *Config) *int { return &c.DBMaxConns }, 1, 1000)},
 		{"JARIMU_METRICS_ADDR", "metrics-addr", "", "separate, private address for GET /metrics (Prometheus) and the Go profiler (/debug/pprof/); empty serves /metrics on JARIMU_ADDR and no profiler", false, func(c *Config, v string) error { c.MetricsAddr = v; return nil }},
 		{"JARIMU_RATE_USER_WRITES", "rate-user-writes", "120/1m", "writes (POST, PATCH, DELETE) per account: BURST/PERIOD, refilled evenly; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.UserWrites })},
 		{"JARIMU_RATE_IP_WRITES", "rate-ip-writes", "3000/1m", "writes per client address (mobile carriers put many volunteers behind one address); 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.IPWrites })},

@@ -45,7 +45,7 @@ func options(c Config, log *slog.Logger) app.Options {
 	return app.Options{
 		DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, RedisURL: c.RedisURL, JWTKeysFile: c.JWTKeysFile,
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
-		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes,
+		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes, MaxOpenConns: c.DBMaxConns,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
 		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Limits: c.Limits, Log: log,
 	}
