@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/dbtest"
 )
 
@@ -162,6 +165,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_DATABASE_URL": "mysql://x"}, nil, "JARIMU_DATABASE_URL"},
 		{map[string]string{"JARIMU_REDIS_URL": "localhost:6379"}, nil, "JARIMU_REDIS_URL"},
 		{map[string]string{"JARIMU_MAX_ACTIVE_CLAIMS": "0"}, nil, "JARIMU_MAX_ACTIVE_CLAIMS"},
+		{map[string]string{"JARIMU_DB_MAX_CONNS": "0"}, nil, "JARIMU_DB_MAX_CONNS"},
 		{map[string]string{"JARIMU_LOG_FORMAT": "xml"}, nil, "JARIMU_LOG_FORMAT"},
 		{map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "1h"}, nil, "JARIMU_ACCESS_TOKEN_TTL"},
 		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
@@ -178,6 +182,32 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %v: got %v, want an error naming %s", c.env, c.args, err, c.want)
 		}
+	}
+}
+
+// JARIMU_DB_MAX_CONNS sizes the PostgreSQL pool.
+func TestDBMaxConnsSizesThePool(t *testing.T) {
+	if !contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
+	}
+	o := dbtest.Options(t, dbtest.Postgres)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := run(context.Background(), []string{"keys", "new", "--file", keys}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c, err := loadConfig(fs, nil, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DB_MAX_CONNS": "5",
+		"JARIMU_JWT_KEYS_FILE": keys, "JARIMU_DATA_DIR": t.TempDir()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), options(c, slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if n := a.DB.DB.DB.Stats().MaxOpenConnections; n != 5 {
+		t.Fatalf("pool of %d, want 5", n)
 	}
 }
 
