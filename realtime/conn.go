@@ -37,10 +37,11 @@ const (
 )
 
 // conn is one feed connection. One long-lived goroutine reads. Writing
-// needs no goroutine while there is nothing to write: enqueue starts a
-// writer when the first item arrives and the writer ends when the queue is
-// empty, so at most one writes at a time (gorilla allows one writer) and an
-// idle connection costs one goroutine, not two.
+// needs no goroutine of its own: when the first item is queued, enqueue
+// hands the connection to one of the hub's writers (Hub.write), which
+// writes until the queue is empty and moves on. At most one writes at a
+// time (gorilla allows one writer), and an idle connection costs one
+// goroutine, not two.
 type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn

@@ -107,3 +107,21 @@ func TestLiveGapsHealFromLog(t *testing.T) {
 	}
 	r.barrier()
 }
+
+// A start that reads the log for longer than the hello timeout (a slow
+// database) does not cut the connection off: the reader, which starts after
+// it, sets its own deadline first.
+func TestSlowStartOutlastsHelloTimeout(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{HelloTimeout: 200 * time.Millisecond})
+	env.log.mu.Lock()
+	env.log.beforeHeads = func([]string) { time.Sleep(500 * time.Millisecond) }
+	env.log.mu.Unlock()
+	c, _ := open(t, env.url, "u1", nil)
+	env.log.mu.Lock()
+	env.log.beforeHeads = nil
+	env.log.mu.Unlock()
+	env.publish("org:shared", 1, 10)
+	c.events("org:shared", 0, 1)
+	c.barrier()
+}

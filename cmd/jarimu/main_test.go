@@ -18,6 +18,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
 )
 
@@ -185,8 +186,10 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	}
 }
 
-// JARIMU_DB_MAX_CONNS sizes the PostgreSQL pool.
-func TestDBMaxConnsSizesThePool(t *testing.T) {
+// postgresWithKeys is a fresh PostgreSQL database and a new key file, for
+// scaled-mode settings (the test is skipped without PostgreSQL, outside CI).
+func postgresWithKeys(t *testing.T) (db.Options, string) {
+	t.Helper()
 	if !contains(dbtest.Backends(t), dbtest.Postgres) {
 		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
 	}
@@ -195,6 +198,12 @@ func TestDBMaxConnsSizesThePool(t *testing.T) {
 	if err := run(context.Background(), []string{"keys", "new", "--file", keys}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
+	return o, keys
+}
+
+// JARIMU_DB_MAX_CONNS sizes the PostgreSQL pool.
+func TestDBMaxConnsSizesThePool(t *testing.T) {
+	o, keys := postgresWithKeys(t)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c, err := loadConfig(fs, nil, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DB_MAX_CONNS": "5",
 		"JARIMU_JWT_KEYS_FILE": keys, "JARIMU_DATA_DIR": t.TempDir()}))
@@ -234,14 +243,7 @@ func contains(bs []dbtest.Backend, b dbtest.Backend) bool {
 // Two instances on one PostgreSQL with one key file accept each other's
 // tokens; after a key rotation (restart with a newer key) old tokens still work.
 func TestTwoInstancesShareTokens(t *testing.T) {
-	if !contains(dbtest.Backends(t), dbtest.Postgres) {
-		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
-	}
-	o := dbtest.Options(t, dbtest.Postgres)
-	keys := filepath.Join(t.TempDir(), "keys.json")
-	if err := run(context.Background(), []string{"keys", "new", "--file", keys}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	o, keys := postgresWithKeys(t)
 	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys}
 	var a, b *instance
 	var wg sync.WaitGroup
