@@ -327,6 +327,18 @@ func (l *memLog) add(stream string, n, size int) []event.Event {
 	return out
 }
 
+// addEvent appends one event named name with data to stream.
+func (l *memLog) addEvent(stream, name string, data any) event.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, _ := json.Marshal(data)
+	l.heads[stream]++
+	ev := event.Event{Stream: stream, Seq: l.heads[stream], ID: fmt.Sprintf("%s-%d", stream, l.heads[stream]), Name: name,
+		At: time.Now().UTC(), Data: b}
+	l.streams[stream] = append(l.streams[stream], ev)
+	return ev
+}
+
 // drop deletes stream's events with the given seqs, as a purge would.
 func (l *memLog) drop(stream string, seqs ...int64) {
 	l.mu.Lock()

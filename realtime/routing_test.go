@@ -1,10 +1,12 @@
 package realtime_test
 
 import (
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/realtime"
 )
 
@@ -42,6 +44,9 @@ func TestSyncDuringStartDoesNotReplayHistory(t *testing.T) {
 	synced := make(chan struct{})
 	env.log.mu.Lock()
 	env.log.beforeHeads = func(streams []string) {
+		if len(streams) == 1 && streams[0] == "user:u1" {
+			return // u1's own stream, read before its streams are known
+		}
 		switch calls.Add(1) {
 		case 1: // the connection's start: a sync runs meanwhile
 			env.hub.Heal()
@@ -124,4 +129,49 @@ func TestSlowStartOutlastsHelloTimeout(t *testing.T) {
 	env.publish("org:shared", 1, 10)
 	c.events("org:shared", 0, 1)
 	c.barrier()
+}
+
+// A membership change committed while a connection starts (after its
+// streams were worked out, before the heads were read) still reaches it:
+// the welcome starts the user's own stream before the change, which is then
+// sent and applied (the new stream is subscribed).
+func TestMembershipDuringStartIsApplied(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	env.log.add("user:u1", 2, 10)
+	var once sync.Once
+	env.log.mu.Lock()
+	env.log.beforeHeads = func(streams []string) {
+		if len(streams) > 1 { // the start's heads, after the memberships were read
+			once.Do(func() {
+				env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Add: map[string]int64{"org:new": 0}}})
+			})
+		}
+	}
+	env.log.mu.Unlock()
+	c, w := open(t, env.url, "u1", nil)
+	if got := seqOf(w, "user:u1"); got != 2 {
+		t.Fatalf("welcome: user:u1 at %d, want 2 (before the change)", got)
+	}
+	if ev := c.events("user:u1", 2, 1)[0]; ev.Event != "membership.decided" {
+		t.Fatalf("got %v, want membership.decided", ev)
+	}
+	if s := c.next(); s.Type != "subscribed" || s.Stream != "org:new" || s.Seq != 0 {
+		t.Fatalf("got %v, want subscribed org:new 0", s)
+	}
+	env.publish("org:new", 1, 10)
+	c.events("org:new", 0, 1)
+	c.barrier()
+
+	// A client that resumes its own stream gets the change by the resume.
+	r, w := open(t, env.url, "u1", map[string]int64{"user:u1": 2})
+	if got := seqOf(w, "user:u1"); got != 3 {
+		t.Fatalf("resumed welcome: user:u1 at %d, want the head 3", got)
+	}
+	r.events("user:u1", 2, 1)
+	if s := r.next(); s.Type != "subscribed" || s.Stream != "org:new" {
+		t.Fatalf("got %v, want subscribed org:new", s)
+	}
+	r.events("org:new", 0, 1) // filled from the seq the change names
+	r.barrier()
 }

@@ -20,10 +20,24 @@ const fillBatch = 500
 // no longer reaches back). Subscribing before reading the heads means no
 // event can fall between the two: anything committed later is either
 // routed live or read here, and repeats are dropped by seq.
+//
+// The user's own stream carries membership changes and the streams they add
+// or take away. Unless the client resumes it, its head is read before the
+// streams are worked out and the welcome starts it there: a change committed
+// in between is then sent (and applied) after the welcome instead of being
+// hidden below the welcome's position, with its stream never added.
 func (c *conn) start(resume map[string]int64) error {
 	h := c.hub
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	own, ownBefore := "user:"+c.userID, int64(-1)
+	if _, ok := resume[own]; !ok {
+		hs, err := h.o.Log.Heads(ctx, []string{own})
+		if err != nil {
+			return fmt.Errorf("heads: %w", err)
+		}
+		ownBefore = hs[own]
+	}
 	streams, err := h.o.Streams(ctx, c.id)
 	if err != nil {
 		return fmt.Errorf("streams: %w", err)
@@ -37,6 +51,8 @@ func (c *conn) start(resume map[string]int64) error {
 	for _, s := range streams {
 		if seq, ok := resume[s]; ok {
 			from[s] = seq
+		} else if s == own && ownBefore >= 0 {
+			from[s] = ownBefore
 		}
 	}
 	heads, since, err := h.o.Log.HeadsSince(ctx, streams, from, fillBatch)
@@ -45,9 +61,13 @@ func (c *conn) start(resume map[string]int64) error {
 	}
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
 	for _, s := range streams {
-		h.subscribe(c, s, heads[s])
-		c.setLast(s, heads[s])
-		w.Streams = append(w.Streams, api.StreamPosition{Name: s, Seq: heads[s]})
+		at := heads[s]
+		if _, resumed := resume[s]; !resumed && s == own && ownBefore >= 0 {
+			at = min(at, ownBefore)
+		}
+		h.subscribe(c, s, at)
+		c.setLast(s, at)
+		w.Streams = append(w.Streams, api.StreamPosition{Name: s, Seq: at})
 	}
 	if err := c.writeJSON(w); err != nil {
 		return err
