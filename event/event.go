@@ -266,9 +266,7 @@ func (l *Log) headsSinceLocal(ctx context.Context, heads map[string]int64, from 
 		if head, ok := heads[s]; ok && seq >= head {
 			continue // nothing after it; its own event is not needed
 		}
-		var evs []Event
-		err := l.db.NewSelect().Model(&evs).Where("stream = ? AND seq >= ?", s, seq).
-			Order("seq ASC").Limit(int64(limit)).Scan(ctx)
+		evs, err := l.After(ctx, s, seq-1, limit) // from seq itself on
 		if err != nil {
 			return err
 		}
