@@ -13,36 +13,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
-	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
-	"github.com/jarimu/jarimu/realtime"
 )
-
-// twoInstances starts two apps on one database of backend b, with one
-// signing key set and one broker: a shared in-process broker, or on
-// PostgreSQL with JARIMU_TEST_REDIS_URL the same Redis under one prefix.
-func twoInstances(t *testing.T, b dbtest.Backend) (*apptest.Env, *apptest.Env) {
-	t.Helper()
-	dbo := dbtest.Options(t, b)
-	if dbo.DataDir == "" {
-		dbo.DataDir = t.TempDir()
-	}
-	keys := apptest.NewKeys(t)
-	mem := realtime.NewMemory()
-	prefix := "test:" + auth.NewID() + ":"
-	shared := func(o *app.Options) {
-		o.DatabaseURL, o.DataDir, o.MaxOpenConns, o.Keys = dbo.URL, dbo.DataDir, dbo.MaxOpenConns, keys
-		if o.RedisURL != "" {
-			o.RedisPrefix = prefix
-		} else {
-			o.Broker = mem
-		}
-	}
-	return apptest.Start(t, b, shared), apptest.Start(t, b, shared)
-}
 
 // An event committed through instance A reaches a client of instance B once,
 // in order: 100 accreditation changes made over A's HTTP API, then 100
@@ -55,7 +29,7 @@ func TestTwoInstances(t *testing.T) {
 			if b == dbtest.Postgres && os.Getenv("JARIMU_TEST_REDIS_URL") != "" {
 				t.Log("instances share Redis")
 			}
-			a, bb := twoInstances(t, b)
+			a, bb := apptest.Two(t, b)
 			f := newOrg(t, a)
 			c, w := open(t, bb.URL, f.coord.Tokens.AccessToken, nil)
 			base := seqOf(w, f.stream())

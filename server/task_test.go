@@ -22,12 +22,10 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
-	"github.com/jarimu/jarimu/realtime"
 )
 
 // ---- task helpers ----------------------------------------------------------
@@ -436,28 +434,6 @@ func TestTaskClaimContention(t *testing.T) {
 	})
 }
 
-// taskInstances starts two apps on one database, with one key set (so a
-// token of one is good on the other) and one broker.
-func taskInstances(t *testing.T, b dbtest.Backend) (*apptest.Env, *apptest.Env) {
-	t.Helper()
-	dbo := dbtest.Options(t, b)
-	if dbo.DataDir == "" {
-		dbo.DataDir = t.TempDir()
-	}
-	keys := apptest.NewKeys(t)
-	mem := realtime.NewMemory()
-	prefix := "test:" + auth.NewID() + ":"
-	shared := func(o *app.Options) {
-		o.DatabaseURL, o.DataDir, o.MaxOpenConns, o.Keys = dbo.URL, dbo.DataDir, dbo.MaxOpenConns, keys
-		if o.RedisURL != "" {
-			o.RedisPrefix = prefix
-		} else {
-			o.Broker = mem
-		}
-	}
-	return apptest.Start(t, b, shared), apptest.Start(t, b, shared)
-}
-
 // Two instances on one database: claims through both never oversell, and
 // the sweepers of both, racing each other and claims that expire overdue
 // leases themselves, expire each claim exactly once.
@@ -465,7 +441,7 @@ func TestTaskClaimTwoInstances(t *testing.T) {
 	for _, b := range dbtest.Backends(t) {
 		t.Run(string(b), func(t *testing.T) {
 			ctx := context.Background()
-			a, c := taskInstances(t, b)
+			a, c := apptest.Two(t, b)
 			envs := []*apptest.Env{a, c}
 			admin := a.User(t, "admin", "root", "")
 			coord, o := taskOrg(t, a, admin, "")
