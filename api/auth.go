@@ -89,9 +89,12 @@ type CreateUserRequest struct {
 }
 
 // UpdateUserRequest is the body of PATCH /v1/admin/users/{id}: an admin
-// suspends or reactivates an account.
+// suspends, reactivates or deletes an account, moves it to another region,
+// or changes a staff account's role. Absent fields stay as they are.
 type UpdateUserRequest struct {
-	Status string `json:"status"`
+	Status     string  `json:"status,omitempty"`
+	Role       string  `json:"role,omitempty"`        // officer or admin, for staff accounts
+	RegionCode *string `json:"region_code,omitempty"` // "" makes the account national
 }
 
 // Account statuses. A suspended or deleted account's tokens stop working at once.

@@ -70,10 +70,31 @@ type StreamFrame struct {
 	Seq    int64  `json:"seq"`
 }
 
-// FeedChange rides in the data of membership events on a user's stream
-// (under "feed") and tells the feed which streams the user's connections gain
-// (with the seq they start after) or lose.
+// FeedChange rides in the data of the events of a user's own stream that
+// change what the user may read (under "feed"; see CarriesFeedChange) and
+// tells the feed which streams the user's connections gain (with the seq
+// they start after) or lose, or that they end (the account is no longer
+// active). The feed acts on it only for events committed after the
+// connection read the user's access, and checks every gain and end against
+// the database first.
 type FeedChange struct {
 	Add    map[string]int64 `json:"add,omitempty"`
 	Remove []string         `json:"remove,omitempty"`
+	End    string           `json:"end,omitempty"` // why the connections close (4401)
+}
+
+// The events of a user's own stream that carry a FeedChange.
+const (
+	EventMembershipDecided    = "membership.decided"
+	EventMembershipRoleChange = "membership.role_changed"
+	EventAccountUpdated       = "account.updated"
+)
+
+// CarriesFeedChange says whether events named name carry a FeedChange.
+func CarriesFeedChange(name string) bool {
+	switch name {
+	case EventMembershipDecided, EventMembershipRoleChange, EventAccountUpdated:
+		return true
+	}
+	return false
 }

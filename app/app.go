@@ -125,9 +125,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		prefix = "jarimu:"
 	}
 	limits := a.limits(o.Limits, prefix, &cfg)
-	a.Auth = auth.NewService(a.DB, hasher, tokens, cfg, o.Log)
-	a.Idem = idempotency.NewStore(a.DB)
 	a.Events = event.NewLog(a.DB)
+	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
+	a.Idem = idempotency.NewStore(a.DB)
 	a.startFeed(o)
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth)
 	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
@@ -224,7 +224,7 @@ func (a *App) startFeed(o Options) {
 			return ok || err != nil, retry // a failing limiter lets the hello through
 		}
 	}
-	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Acks: acks,
+	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Access: a.feedAccess, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
 	switch {
 	case o.Broker != nil:

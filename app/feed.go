@@ -4,9 +4,10 @@ import (
 	"context"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/realtime"
-	"github.com/jarimu/jarimu/region"
 )
 
 // feedStreams lists the streams a user's feed connection listens to, as the
@@ -27,19 +28,28 @@ func (a *App) feedStreams(ctx context.Context, id realtime.Identity) ([]string, 
 			streams = append(streams, org.ReviewStream(orgID))
 		}
 	}
-	streams = append(streams, region.Streams(id.Region)...)
-	if id.Role == api.RoleOfficer || id.Role == api.RoleAdmin {
-		streams = append(streams, reviewStream(id.Region))
-	}
-	return streams, nil
+	return append(streams, auth.AccountStreams(id.Role, id.Region)...), nil
 }
 
-// reviewStream is the review stream of an officer's region.
-func reviewStream(code string) string {
-	if code == "" {
-		return "review:national"
+// feedAccess reads what a user may have on the feed now: whether the
+// account is active, its role and region, and its streams.
+func (a *App) feedAccess(ctx context.Context, userID string) (realtime.Grant, error) {
+	u, err := a.Auth.UserByID(ctx, userID)
+	if problem.KindOf(err) == problem.NotFound {
+		return realtime.Grant{}, nil
 	}
-	return "review:" + code
+	if err != nil {
+		return realtime.Grant{}, err
+	}
+	if u.Status != api.UserActive {
+		return realtime.Grant{}, nil
+	}
+	id := realtime.Identity{UserID: u.ID, Role: u.Role, Region: u.Region()}
+	streams, err := a.feedStreams(ctx, id)
+	if err != nil {
+		return realtime.Grant{}, err
+	}
+	return realtime.Grant{Active: true, Role: id.Role, Region: id.Region, Streams: streams}, nil
 }
 
 // feedAuth verifies a feed token: the active account behind it (role and

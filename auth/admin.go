@@ -7,8 +7,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/region"
 )
 
 // CreateUser makes an account of any role on behalf of an admin (staff
@@ -50,44 +52,136 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, req api.Crea
 	return u.API(), nil
 }
 
-// SetStatus suspends, reactivates or deletes an account (admins only). A
-// suspended or deleted account loses every session at once.
-func (s *Service) SetStatus(ctx context.Context, actor Principal, userID, status string) (api.User, error) {
+// UpdateUser changes an account's status, role or region (admins only).
+// A suspended or deleted account loses every session at once. Roles change
+// only between officer and admin: a volunteer's memberships and a staff
+// account's duties do not carry over. Each change is announced on the
+// user's own stream (account.updated), so that the account's open feed
+// connections on every instance close or change their streams at once.
+func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string, req api.UpdateUserRequest) (api.User, error) {
 	if !actor.IsAdmin() {
 		return api.User{}, problem.Errorf(problem.Forbidden, "only admins change accounts")
 	}
-	var c api.Check
-	if !c.OneOf("status", status, api.UserActive, api.UserSuspended, api.UserDeleted) {
-		return api.User{}, problem.Validation(c.Errors...)
+	if err := checkUpdate(req); err != nil {
+		return api.User{}, err
 	}
-	if userID == actor.UserID && status != api.UserActive {
-		return api.User{}, problem.New(problem.Conflict, "self-suspension", "admins cannot suspend or delete their own account")
+	if userID == actor.UserID && (req.Status != "" && req.Status != api.UserActive || req.Role != "") {
+		return api.User{}, problem.New(problem.Conflict, "self-suspension", "admins cannot suspend, delete or change the role of their own account")
 	}
 	var u *User
-	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err := s.events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err
 		}
-		res, err := tx.NewUpdate().Model((*User)(nil)).Set("status = ?", status).Set("updated_at = ?", now).
-			Where("id = ?", userID).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return problem.Errorf(problem.NotFound, "no such user")
-		}
-		u = new(User)
-		if err := tx.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
+		before := new(User)
+		if err := s.db.ForUpdate(tx.NewSelect().Model(before).Where("id = ?", userID)).Scan(ctx); err != nil {
+			if db.IsNoRows(err) {
+				return problem.Errorf(problem.NotFound, "no such user")
+			}
 			return fmt.Errorf("load user: %w", err)
 		}
-		if status != api.UserActive {
-			return s.revokeUser(ctx, tx, userID, now)
+		after := *before
+		if err := applyUpdate(&after, req); err != nil {
+			return err
 		}
-		return nil
+		if after.Status == before.Status && after.Role == before.Role && after.Region() == before.Region() {
+			u = before
+			return nil
+		}
+		after.UpdatedAt = now
+		if _, err := tx.NewUpdate().Model(&after).Column("status", "role", "region_code", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		u = &after
+		if after.Status != api.UserActive {
+			if err := s.revokeUser(ctx, tx, userID, now); err != nil {
+				return err
+			}
+		}
+		return announce(ctx, tx, before, &after)
 	})
 	if err != nil {
-		return api.User{}, fmt.Errorf("set user status: %w", err)
+		return api.User{}, fmt.Errorf("update user: %w", err)
 	}
 	return u.API(), nil
+}
+
+// checkUpdate checks an update's fields on their own.
+func checkUpdate(req api.UpdateUserRequest) error {
+	var c api.Check
+	if req.Status == "" && req.Role == "" && req.RegionCode == nil {
+		c.Fail("status", "name at least one of status, role and region_code")
+	}
+	if req.Status != "" {
+		c.OneOf("status", req.Status, api.UserActive, api.UserSuspended, api.UserDeleted)
+	}
+	if req.Role != "" {
+		c.OneOf("role", req.Role, api.RoleOfficer, api.RoleAdmin)
+	}
+	if req.RegionCode != nil && *req.RegionCode != "" {
+		if err := region.Validate(*req.RegionCode); err != nil {
+			c.Fail("region_code", "must be a Kemendagri province or regency code, or \"\" for national")
+		}
+	}
+	if !c.OK() {
+		return problem.Validation(c.Errors...)
+	}
+	return nil
+}
+
+// applyUpdate sets the update's fields on u, checking the rules that need
+// the account: who may change role, and that an admin has no region.
+func applyUpdate(u *User, req api.UpdateUserRequest) error {
+	if req.Status != "" {
+		u.Status = req.Status
+	}
+	if req.Role != "" && req.Role != u.Role {
+		if u.Role == api.RoleVolunteer {
+			return problem.Validation(api.FieldError{Field: "role", Message: "a volunteer account cannot become staff: make a staff account instead"})
+		}
+		u.Role = req.Role
+	}
+	if req.RegionCode != nil {
+		u.RegionCode = nil
+		if *req.RegionCode != "" {
+			code := *req.RegionCode
+			u.RegionCode = &code
+		}
+	}
+	if u.Role == api.RoleAdmin && u.RegionCode != nil {
+		return problem.Validation(api.FieldError{Field: "region_code", Message: "an admin has no region"})
+	}
+	return nil
+}
+
+// accountUpdated is the data of account.updated.
+type accountUpdated struct {
+	Status     string          `json:"status"`
+	Role       string          `json:"role"`
+	RegionCode *string         `json:"region_code"`
+	Feed       *api.FeedChange `json:"feed"`
+}
+
+// announce appends account.updated to the user's stream: what the account
+// is now, and what its feed connections gain (from the seq committed now),
+// lose, or that they end.
+func announce(ctx context.Context, tx bun.Tx, before, after *User) error {
+	feed := &api.FeedChange{}
+	if after.Status != api.UserActive {
+		feed.End = "account " + after.Status
+	} else {
+		gained, lost := streamsDiff(AccountStreams(before.Role, before.Region()), AccountStreams(after.Role, after.Region()))
+		heads, err := event.Heads(ctx, tx, gained)
+		if err != nil {
+			return err
+		}
+		if len(heads) > 0 {
+			feed.Add = heads
+		}
+		feed.Remove = lost
+	}
+	d := accountUpdated{Status: after.Status, Role: after.Role, RegionCode: after.RegionCode, Feed: feed}
+	_, err := event.Append(ctx, tx, UserStream(after.ID), api.EventAccountUpdated, d)
+	return err
 }

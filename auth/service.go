@@ -10,6 +10,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/ratelimit"
 )
@@ -39,6 +40,7 @@ var DefaultLoginRules = struct{ Account, IP ratelimit.Rule }{
 // Service runs accounts, sign-in and sessions.
 type Service struct {
 	db     *db.DB
+	events *event.Log
 	hasher *Hasher
 	tokens *Tokens
 	cfg    Config
@@ -48,8 +50,9 @@ type Service struct {
 	OnStaffCreated func(ctx context.Context, q bun.IDB, actor Principal, u *User) error
 }
 
-// NewService wires the service. Zero Config fields take their defaults.
-func NewService(d *db.DB, h *Hasher, t *Tokens, cfg Config, log *slog.Logger) *Service {
+// NewService wires the service; account changes are announced through
+// events. Zero Config fields take their defaults.
+func NewService(d *db.DB, events *event.Log, h *Hasher, t *Tokens, cfg Config, log *slog.Logger) *Service {
 	if cfg.RefreshTTL == 0 {
 		cfg.RefreshTTL = 30 * 24 * time.Hour
 	}
@@ -62,7 +65,7 @@ func NewService(d *db.DB, h *Hasher, t *Tokens, cfg Config, log *slog.Logger) *S
 	if cfg.LoginPerIP == nil {
 		cfg.LoginPerIP = ratelimit.NewMemory(DefaultLoginRules.IP, nil)
 	}
-	return &Service{db: d, hasher: h, tokens: t, cfg: cfg, log: log}
+	return &Service{db: d, events: events, hasher: h, tokens: t, cfg: cfg, log: log}
 }
 
 // Tokens is the access-token issuer and verifier the service uses.

@@ -117,10 +117,7 @@ func (s *Service) lockRefresh(ctx context.Context, tx bun.Tx, token string) (*re
 		return nil, nil, nil
 	}
 	rt := new(refreshToken)
-	q := tx.NewSelect().Model(rt).Where("token_hash = ?", hashToken(token))
-	if s.db.Postgres() {
-		q = q.For("UPDATE")
-	}
+	q := s.db.ForUpdate(tx.NewSelect().Model(rt).Where("token_hash = ?", hashToken(token)))
 	if err := q.Scan(ctx); err != nil {
 		if db.IsNoRows(err) {
 			return nil, nil, nil

@@ -115,6 +115,16 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 // Postgres reports whether this is PostgreSQL (else SQLite).
 func (d *DB) Postgres() bool { return d.postgres }
 
+// ForUpdate locks the rows q selects until the transaction ends: FOR UPDATE
+// on PostgreSQL; on SQLite a write transaction holds the whole database
+// already, so q is left as it is.
+func (d *DB) ForUpdate(q *bun.SelectQuery) *bun.SelectQuery {
+	if d.postgres {
+		return q.For("UPDATE")
+	}
+	return q
+}
+
 // Tx runs fn in one transaction, committed when fn returns nil. On SQLite the
 // transaction begins IMMEDIATE (see openSQLite).
 func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {

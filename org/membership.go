@@ -134,7 +134,7 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req 
 			if _, err := tx.NewUpdate().Model(m).Column("status", "decided_at").WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("activate membership: %w", err)
 			}
-			if err := notifyMember(ctx, tx, "membership.decided", o, m); err != nil {
+			if err := notifyMember(ctx, tx, api.EventMembershipDecided, o, m); err != nil {
 				return err
 			}
 		}
@@ -192,7 +192,7 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID st
 			m.Status = api.MembershipRejected
 		}
 		m.Reason, m.DecidedBy, m.DecidedAt = req.Reason, &p.UserID, &now
-		return "membership." + req.Decision, notifyMember(ctx, tx, "membership.decided", o, m)
+		return "membership." + req.Decision, notifyMember(ctx, tx, api.EventMembershipDecided, o, m)
 	})
 }
 
@@ -212,7 +212,7 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 			}
 		}
 		m.Role = req.Role
-		return "membership.role_change", notifyMember(ctx, tx, "membership.role_changed", o, m)
+		return "membership.role_change", notifyMember(ctx, tx, api.EventMembershipRoleChange, o, m)
 	})
 }
 
@@ -234,7 +234,7 @@ func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID st
 			action, m.Status = "membership.leave", api.MembershipLeft
 		}
 		m.DecidedBy, m.DecidedAt = &p.UserID, &now
-		return action, notifyMember(ctx, tx, "membership.decided", o, m)
+		return action, notifyMember(ctx, tx, api.EventMembershipDecided, o, m)
 	})
 	return err
 }

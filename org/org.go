@@ -76,7 +76,7 @@ func Stream(orgID string) string       { return "org:" + orgID }
 func ReviewStream(orgID string) string { return "review:" + orgID }
 
 // UserStream is a user's own stream.
-func UserStream(userID string) string { return "user:" + userID }
+func UserStream(userID string) string { return auth.UserStream(userID) }
 
 func notFound() error { return problem.Errorf(problem.NotFound, "no such organisation") }
 

@@ -94,7 +94,7 @@ func (s *Service) addFirstCoordinator(ctx context.Context, tx bun.Tx, o *Org, u 
 	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
 		return fmt.Errorf("add coordinator: %w", err)
 	}
-	return notifyMember(ctx, tx, "membership.decided", o, m)
+	return notifyMember(ctx, tx, api.EventMembershipDecided, o, m)
 }
 
 // Filter narrows the registry list.

@@ -46,6 +46,7 @@ type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	userID  string
+	own     string // the user's own stream, "user:<id>"
 	id      Identity
 	session string
 	once    sync.Once
@@ -62,6 +63,9 @@ type conn struct {
 	// Owned by the writer of the moment: the last seq written per stream.
 	// A stream absent here is not delivered on this connection.
 	last []position
+	// live is the seq of the user's own stream read before the streams at
+	// the start: later events there change the connection's streams.
+	live int64
 
 	subs []string // the streams the hub routes here; guarded by the hub's mu
 }
@@ -329,7 +333,7 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 			return helloState{}, false
 		}
 	}
-	c.userID, c.id = id.UserID, id
+	c.userID, c.own, c.id = id.UserID, "user:"+id.UserID, id
 	return helloState{frame: f, expires: id.Expires}, true
 }
 

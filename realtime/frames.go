@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/event"
@@ -95,9 +94,11 @@ func encodeEvent(ev *event.Event) []byte {
 	return b
 }
 
-// feedChange reads the "feed" member of a membership event's data, if any.
+// feedChange reads the "feed" member of an event's data, for the events
+// that carry one (the caller checks that the event is on the user's own
+// stream).
 func feedChange(ev *event.Event) *api.FeedChange {
-	if !strings.HasPrefix(ev.Stream, "user:") || !strings.HasPrefix(ev.Name, "membership.") {
+	if !api.CarriesFeedChange(ev.Name) {
 		return nil
 	}
 	var d struct {

@@ -46,6 +46,20 @@ type Authenticator func(ctx context.Context, token string) (Identity, error)
 // StreamsOf lists the streams a user's connection listens to now.
 type StreamsOf func(ctx context.Context, id Identity) ([]string, error)
 
+// Grant is what a user may have on the feed now, as the database says.
+type Grant struct {
+	Active  bool     // the account is active
+	Role    string   // its role and region now
+	Region  string   //
+	Streams []string // the streams its connections may have now
+}
+
+// AccessOf reads a user's Grant from the database. The feed asks it before
+// acting on a live change of the user's own stream that adds streams or
+// ends the account: a stream is added only while the user has it now, and a
+// connection is closed only while the account is not active now.
+type AccessOf func(ctx context.Context, userID string) (Grant, error)
+
 // HelloLimit decides whether a user may open one more feed connection now;
 // when not, retry says when (the connection is closed with 4429).
 type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Duration)
@@ -58,6 +72,7 @@ type Options struct {
 	Log            Log
 	Auth           Authenticator
 	Streams        StreamsOf
+	Access         AccessOf // nil: Streams of the connection's identity, always active (tests)
 	Acks           AckSink
 	AllowedOrigins []string      // browser origins allowed; none: same host only
 	PingInterval   time.Duration // 25 s

@@ -134,7 +134,8 @@ func TestSlowStartOutlastsHelloTimeout(t *testing.T) {
 // A membership change committed while a connection starts (after its
 // streams were worked out, before the heads were read) still reaches it:
 // the welcome starts the user's own stream before the change, which is then
-// sent and applied (the new stream is subscribed).
+// sent and applied (the new stream is subscribed, as the database now
+// grants it).
 func TestMembershipDuringStartIsApplied(t *testing.T) {
 	t.Parallel()
 	env := startHub(t, realtime.Options{})
@@ -145,6 +146,9 @@ func TestMembershipDuringStartIsApplied(t *testing.T) {
 		if len(streams) > 1 { // the start's heads, after the memberships were read
 			once.Do(func() {
 				env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Add: map[string]int64{"org:new": 0}}})
+				env.mu.Lock()
+				env.streamsOf["u1"] = []string{"user:u1", "org:shared", "org:new"}
+				env.mu.Unlock()
 			})
 		}
 	}
@@ -163,15 +167,41 @@ func TestMembershipDuringStartIsApplied(t *testing.T) {
 	c.events("org:new", 0, 1)
 	c.barrier()
 
-	// A client that resumes its own stream gets the change by the resume.
-	r, w := open(t, env.url, "u1", map[string]int64{"user:u1": 2})
+	// A client that resumes its own stream gets the change as history: the
+	// stream comes from the database with the welcome, not from the replay.
+	r, w := open(t, env.url, "u1", map[string]int64{"user:u1": 2, "org:new": 0})
 	if got := seqOf(w, "user:u1"); got != 3 {
 		t.Fatalf("resumed welcome: user:u1 at %d, want the head 3", got)
 	}
-	r.events("user:u1", 2, 1)
-	if s := r.next(); s.Type != "subscribed" || s.Stream != "org:new" {
-		t.Fatalf("got %v, want subscribed org:new", s)
+	if got := seqOf(w, "org:new"); got != 1 {
+		t.Fatalf("resumed welcome: org:new at %d, want 1", got)
 	}
-	r.events("org:new", 0, 1) // filled from the seq the change names
+	r.events("user:u1", 2, 1)
+	r.events("org:new", 0, 1)
 	r.barrier()
+}
+
+// Replayed history on the user's own stream changes nothing: a resume
+// from an old seq sends the old membership events, but a stream they added
+// that the database no longer grants is not subscribed, and one they
+// removed that the database grants stays.
+func TestReplayedChangesAreHistory(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Add: map[string]int64{"org:old": 0}}})
+	env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Remove: []string{"org:shared"}}})
+	env.log.addEvent("user:u1", "account.updated", map[string]any{"feed": api.FeedChange{End: "account suspended"}})
+	env.log.add("org:old", 3, 10)
+	env.log.add("org:shared", 2, 10)
+	c, w := open(t, env.url, "u1", map[string]int64{"user:u1": 0, "org:old": 0, "org:shared": 0})
+	if seqOf(w, "org:old") != -1 {
+		t.Fatalf("welcome has org:old, which the user does not have: %v", w)
+	}
+	c.events("user:u1", 0, 3)
+	c.events("org:shared", 0, 2)
+	c.barrier()
+	env.publish("org:old", 1, 10)
+	env.publish("org:shared", 1, 10)
+	c.events("org:shared", 2, 1)
+	c.barrier()
 }

@@ -1,9 +1,13 @@
 package realtime
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -21,23 +25,23 @@ const fillBatch = 500
 // event can fall between the two: anything committed later is either
 // routed live or read here, and repeats are dropped by seq.
 //
-// The user's own stream carries membership changes and the streams they add
-// or take away. Unless the client resumes it, its head is read before the
-// streams are worked out and the welcome starts it there: a change committed
-// in between is then sent (and applied) after the welcome instead of being
-// hidden below the welcome's position, with its stream never added.
+// The streams come from the database, never from the client or from
+// history. The user's own stream carries the changes of what the user may
+// read (memberships, the account); its head is read before the streams,
+// and only its events after that position are acted on: those are changes
+// the streams just read may not include yet. Older ones, resumed or not,
+// are history: they are sent but change nothing, so resuming the user's
+// stream from an old seq cannot bring back a stream the user has lost.
 func (c *conn) start(resume map[string]int64) error {
 	h := c.hub
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	own, ownBefore := "user:"+c.userID, int64(-1)
-	if _, ok := resume[own]; !ok {
-		hs, err := h.o.Log.Heads(ctx, []string{own})
-		if err != nil {
-			return fmt.Errorf("heads: %w", err)
-		}
-		ownBefore = hs[own]
+	own := c.own
+	hs, err := h.o.Log.Heads(ctx, []string{own})
+	if err != nil {
+		return fmt.Errorf("heads: %w", err)
 	}
+	c.live = hs[own]
 	streams, err := h.o.Streams(ctx, c.id)
 	if err != nil {
 		return fmt.Errorf("streams: %w", err)
@@ -51,8 +55,8 @@ func (c *conn) start(resume map[string]int64) error {
 	for _, s := range streams {
 		if seq, ok := resume[s]; ok {
 			from[s] = seq
-		} else if s == own && ownBefore >= 0 {
-			from[s] = ownBefore
+		} else if s == own {
+			from[s] = c.live
 		}
 	}
 	heads, since, err := h.o.Log.HeadsSince(ctx, streams, from, fillBatch)
@@ -62,8 +66,8 @@ func (c *conn) start(resume map[string]int64) error {
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
 	for _, s := range streams {
 		at := heads[s]
-		if _, resumed := resume[s]; !resumed && s == own && ownBefore >= 0 {
-			at = min(at, ownBefore)
+		if _, resumed := resume[s]; !resumed && s == own {
+			at = min(at, c.live)
 		}
 		h.subscribe(c, s, at)
 		c.setLast(s, at)
@@ -180,7 +184,7 @@ func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
 }
 
 // emit writes one event (the shared prepared frame when there is one) and
-// applies a membership change it carries.
+// acts on a change of access it carries.
 func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.PreparedMessage) error {
 	if ev.Seq <= c.at(ev.Stream) {
 		return nil
@@ -197,19 +201,25 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.Prepared
 	}
 	c.setLast(ev.Stream, ev.Seq)
 	c.hub.o.Metrics.Delivered.Add(1)
-	if fc := feedChange(ev); fc != nil {
-		return c.apply(ctx, fc)
+	if ev.Stream == c.own && ev.Seq > c.live {
+		if fc := feedChange(ev); fc != nil {
+			return c.apply(ctx, fc)
+		}
 	}
 	return nil
 }
 
-// apply changes the connection's streams as a membership event says: lost
+// errEnded stops the writer of a connection that apply closed.
+var errEnded = errors.New("connection ended")
+
+// apply changes the connection's streams as a change of access says: lost
 // streams stop at once (nothing queued for them is written any more);
-// gained ones start after the seq committed with the membership, and what
-// was committed since is read from the log.
+// gained ones, if the database still grants them, start after the seq
+// committed with the change, and what was committed since is read from the
+// log. An account that is no longer active ends the connection (4401).
 func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 	for _, s := range fc.Remove {
-		if _, ok := c.lastSeq(s); !ok {
+		if _, ok := c.lastSeq(s); !ok || s == c.own {
 			continue
 		}
 		c.forget(s)
@@ -218,10 +228,23 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 			return err
 		}
 	}
-	for s, at := range fc.Add {
-		if _, ok := c.lastSeq(s); ok {
+	if len(fc.Add) == 0 && fc.End == "" {
+		return nil
+	}
+	g, err := c.grant(ctx)
+	if err != nil {
+		return err
+	}
+	if !g.Active {
+		c.close(4401, trimReason(cmp.Or(fc.End, "the account is not active")))
+		return errEnded
+	}
+	c.id.Role, c.id.Region = g.Role, g.Region
+	for _, s := range slices.Sorted(maps.Keys(fc.Add)) {
+		if _, ok := c.lastSeq(s); ok || !slices.Contains(g.Streams, s) {
 			continue
 		}
+		at := fc.Add[s]
 		c.hub.subscribe(c, s, at)
 		c.setLast(s, at)
 		if err := c.writeJSON(api.StreamFrame{Type: "subscribed", Stream: s, Seq: at}); err != nil {
@@ -232,4 +255,20 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 		}
 	}
 	return nil
+}
+
+// grant reads what the user may have now.
+func (c *conn) grant(ctx context.Context) (Grant, error) {
+	if c.hub.o.Access != nil {
+		g, err := c.hub.o.Access(ctx, c.userID)
+		if err != nil {
+			return Grant{}, fmt.Errorf("read access: %w", err)
+		}
+		return g, nil
+	}
+	streams, err := c.hub.o.Streams(ctx, c.id)
+	if err != nil {
+		return Grant{}, fmt.Errorf("read streams: %w", err)
+	}
+	return Grant{Active: true, Role: c.id.Role, Region: c.id.Region, Streams: streams}, nil
 }

@@ -124,9 +124,9 @@ func (s *Service) roleOf(ctx context.Context, q bun.IDB, p auth.Principal, r *Re
 // officerStreams are the review streams of every officer whose region covers
 // code: review:national and review:<ancestor> for each level.
 func officerStreams(code string) []string {
-	streams := []string{"review:national"}
+	streams := []string{auth.ReviewStream("")}
 	for _, a := range region.Ancestors(code) {
-		streams = append(streams, "review:"+a)
+		streams = append(streams, auth.ReviewStream(a))
 	}
 	return streams
 }

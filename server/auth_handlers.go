@@ -112,7 +112,7 @@ func (s *Server) handleUpdateUser(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	u, err := s.auth.SetStatus(r.Context(), p, r.PathValue("id"), req.Status)
+	u, err := s.auth.UpdateUser(r.Context(), p, r.PathValue("id"), req)
 	if err != nil {
 		return err
 	}

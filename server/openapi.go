@@ -184,9 +184,9 @@ func operations() []op {
 		{method: "GET", path: "/v1/admin/users/{id}", id: "getUser", tag: "Admin", summary: "Read an account", auth: authBearer,
 			desc:    "Admins only.",
 			replies: []reply{okReply(200, "The account.", goType[api.User]())}, problems: []string{"forbidden", "not-found"}},
-		{method: "PATCH", path: "/v1/admin/users/{id}", id: "updateUser", tag: "Admin", summary: "Suspend, delete or reactivate an account", auth: authBearer,
-			desc: "Admins only. `suspended` and `deleted` revoke every refresh token of the account at once, and its access tokens stop working on the next call. `deleted` is a soft state an admin can undo. Admins cannot suspend or delete themselves.",
-			body: goType[api.UpdateUserRequest](), replies: []reply{okReply(200, "The account with its new status.", goType[api.User]())},
+		{method: "PATCH", path: "/v1/admin/users/{id}", id: "updateUser", tag: "Admin", summary: "Suspend, delete or reactivate an account, or change its region or staff role", auth: authBearer,
+			desc: "Admins only. `suspended` and `deleted` revoke every refresh token of the account at once, its access tokens stop working on the next call and its feed connections close with 4401. A new `region_code` (`\"\"` for national) or staff `role` (officer, admin) changes the streams of its open feed connections at once. `deleted` is a soft state an admin can undo. Admins cannot suspend, delete or change the role of themselves.",
+			body: goType[api.UpdateUserRequest](), replies: []reply{okReply(200, "The account as it is now.", goType[api.User]())},
 			problems: []string{"forbidden", "validation", "self-suspension", "not-found"}},
 
 		// Organisations

@@ -23,7 +23,7 @@ var problemDocs = map[string]string{
 	"method-not-allowed":         "The path exists but not with this method; the Allow header lists the methods served.",
 	"conflict":                   "The current state does not allow this change.",
 	"email-taken":                "An account with this email already exists (emails are compared without regard to letter case).",
-	"self-suspension":            "Admins cannot suspend or delete their own account.",
+	"self-suspension":            "Admins cannot suspend, delete or change the role of their own account.",
 	"too-large":                  "The request body is larger than allowed (64 KiB for JSON).",
 	"unsupported-media-type":     "The body must be sent as Content-Type: application/json.",
 	"invalid":                    "The request is well-formed but a value is not acceptable.",

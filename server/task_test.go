@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -1496,52 +1494,14 @@ func (m *claimModel) check(rt *rapid.T) {
 	}
 }
 
-// raceEnabled reports whether the test binary runs with the race detector.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
-// rapidFlags sets rapid's number of checks to n and of steps to 50, and
-// keeps it from writing fail files into the package (the seed it prints
-// reproduces a failure), unless those flags were given; the returned func
-// restores them.
-func rapidFlags(n int) func() {
-	var undo []func()
-	for name, value := range map[string]string{"rapid.checks": strconv.Itoa(n), "rapid.steps": "50", "rapid.nofailfile": "true"} {
-		given := false
-		flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-		f := flag.Lookup(name)
-		if given || f == nil {
-			continue
-		}
-		old := f.Value.String()
-		f.Value.Set(value)
-		undo = append(undo, func() { f.Value.Set(old) })
-	}
-	return func() {
-		for _, u := range undo {
-			u()
-		}
-	}
-}
-
 func TestTaskClaimModel(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		admin := e.User(t, "admin", "root", "")
 		coord := volunteer(t, e, "koordinator")
 		// Fewer under the race detector, which slows in-process SQLite
 		// most, to keep the file within its time.
-		checks := map[bool]map[dbtest.Backend]int{false: {dbtest.SQLite: 50, dbtest.Postgres: 15}, true: {dbtest.SQLite: 8, dbtest.Postgres: 8}}[raceEnabled()][e.Backend]
-		defer rapidFlags(checks)()
+		checks := map[bool]map[dbtest.Backend]int{false: {dbtest.SQLite: 50, dbtest.Postgres: 15}, true: {dbtest.SQLite: 8, dbtest.Postgres: 8}}[apptest.RaceEnabled()][e.Backend]
+		defer apptest.RapidFlags(checks)()
 		seen := map[string]int{}
 		rapid.Check(t, func(rt *rapid.T) {
 			m := &claimModel{seen: seen, e: e, admin: admin, coord: coord}
