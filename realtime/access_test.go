@@ -19,10 +19,11 @@ import (
 // member drives one volunteer's membership of an org through HTTP, as the
 // volunteer and the org's coordinator would.
 type member struct {
-	t   *testing.T
-	e   *apptest.Env
-	f   orgFixture
-	vol api.AuthResponse
+	t    *testing.T
+	e    *apptest.Env // where changes are made
+	feed string       // the base URL the volunteer's feed connects to
+	f    orgFixture
+	vol  api.AuthResponse
 }
 
 func (m member) do(who api.AuthResponse, method, path string, body any, want int) {
@@ -84,7 +85,7 @@ func checkResume(t *testing.T, m member, seen []string) {
 	for _, s := range seen {
 		resume[s] = 0
 	}
-	c, w := open(t, m.e.URL, m.vol.Tokens.AccessToken, resume)
+	c, w := open(t, m.feed, m.vol.Tokens.AccessToken, resume)
 	active, coordinator := m.granted()
 	want := map[string]bool{m.f.stream(): active, m.f.reviewStream(): coordinator}
 	for s, ok := range want {
@@ -120,33 +121,38 @@ func checkResume(t *testing.T, m member, seen []string) {
 // gets both streams whole.
 func TestResumeCannotRegainLostStreams(t *testing.T) {
 	t.Parallel()
-	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
-		t.Parallel()
-		f := newOrg(t, e)
-		gone := member{t: t, e: e, f: f, vol: e.User(t, "volunteer", "pergi", "3171")}
-		demoted := member{t: t, e: e, f: f, vol: e.User(t, "volunteer", "turun", "3171")}
-		stays := member{t: t, e: e, f: f, vol: e.User(t, "volunteer", "tetap", "3171")}
-		for _, m := range []member{gone, demoted, stays} {
-			m.join()
-			m.approve()
-			m.role("coordinator")
-		}
-		appendEvents(t, e, f.stream(), "test.before", 2)
-		appendEvents(t, e, f.reviewStream(), "test.before", 2)
-		gone.leave()
-		demoted.role("member")
-		appendEvents(t, e, f.stream(), "test.after", 3)
-		appendEvents(t, e, f.reviewStream(), "test.after", 3)
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			// Changes through instance A, feeds through instance B.
+			e, other := apptest.Two(t, b)
+			f := newOrg(t, e)
+			mk := func(name string) member {
+				return member{t: t, e: e, feed: other.URL, f: f, vol: e.User(t, "volunteer", name, "3171")}
+			}
+			gone, demoted, stays := mk("pergi"), mk("turun"), mk("tetap")
+			for _, m := range []member{gone, demoted, stays} {
+				m.join()
+				m.approve()
+				m.role("coordinator")
+			}
+			appendEvents(t, e, f.stream(), "test.before", 2)
+			appendEvents(t, e, f.reviewStream(), "test.before", 2)
+			gone.leave()
+			demoted.role("member")
+			appendEvents(t, e, f.stream(), "test.after", 3)
+			appendEvents(t, e, f.reviewStream(), "test.after", 3)
 
-		all := []string{f.stream(), f.reviewStream()}
-		for _, m := range []member{gone, demoted, stays} {
-			checkResume(t, m, append([]string{"user:" + m.vol.User.ID}, all...))
-		}
-		// The demoted member still has the org stream, whole.
-		if a, c := demoted.granted(); !a || c {
-			t.Fatalf("demoted: active %v coordinator %v, want an active member", a, c)
-		}
-	})
+			all := []string{f.stream(), f.reviewStream()}
+			for _, m := range []member{gone, demoted, stays} {
+				checkResume(t, m, append([]string{"user:" + m.vol.User.ID}, all...))
+			}
+			// The demoted member still has the org stream, whole.
+			if a, c := demoted.granted(); !a || c {
+				t.Fatalf("demoted: active %v coordinator %v, want an active member", a, c)
+			}
+		})
+	}
 }
 
 // Property: whatever sequence of joins, approvals, promotions, demotions,
@@ -169,7 +175,7 @@ func TestResumeFollowsAccessNow(t *testing.T) {
 		n, total := 0, 0
 		rapid.Check(t, func(rt *rapid.T) {
 			n++
-			m := member{t: t, e: e, f: f, vol: e.User(t, "volunteer", fmt.Sprintf("acak%d", n), "3171")}
+			m := member{t: t, e: e, feed: e.URL, f: f, vol: e.User(t, "volunteer", fmt.Sprintf("acak%d", n), "3171")}
 			// Each step is drawn from those that apply in the membership's
 			// state (none, pending, member, coordinator), or is an event.
 			valid := map[string][]string{
@@ -321,6 +327,22 @@ func TestAccountChangesReachOpenConnections(t *testing.T) {
 				}
 			}
 			r.barrier()
+
+			// Deleting the volunteer's account closes their connection too.
+			patch(vol.User.ID, map[string]any{"status": "deleted"})
+			for {
+				fr, err := cv.read(5 * time.Second)
+				if err != nil {
+					var ce *websocket.CloseError
+					if !errors.As(err, &ce) || ce.Code != 4401 || ce.Text != "account deleted" {
+						t.Fatalf("volunteer connection ended with %v, want close 4401 \"account deleted\"", err)
+					}
+					break
+				}
+				if fr.Stream != "user:"+vol.User.ID {
+					t.Fatalf("got %v after the deletion", fr)
+				}
+			}
 		})
 	}
 }
