@@ -26,6 +26,12 @@ import (
 	"github.com/jarimu/jarimu/report"
 )
 
+// The events of an alert, on its region stream.
+const (
+	EventPublished = "alert.published"
+	EventRetracted = "alert.retracted"
+)
+
 // Alert is an alert row.
 type Alert struct {
 	bun.BaseModel `bun:"table:alerts,alias:a"`
@@ -108,7 +114,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateAl
 			return err
 		}
 		out = a.API()
-		if _, err := event.Append(ctx, tx, a.Stream, "alert.published", out); err != nil {
+		if _, err := event.Append(ctx, tx, a.Stream, EventPublished, out); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Actor{ID: p.UserID, Role: p.Role}, "alert.publish", "alert", a.ID, nil, out)
@@ -171,7 +177,7 @@ func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req 
 			return fmt.Errorf("retract alert: %w", err)
 		}
 		out = a.API()
-		if _, err := event.Append(ctx, tx, a.Stream, "alert.retracted", out); err != nil {
+		if _, err := event.Append(ctx, tx, a.Stream, EventRetracted, out); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Actor{ID: p.UserID, Role: p.Role}, "alert.retract", "alert", a.ID, before, out)
@@ -271,38 +277,4 @@ func (s *Service) Reach(ctx context.Context, p auth.Principal, id string) (api.R
 func nearestRank(sorted []int64, pct int) int64 {
 	rank := (pct*len(sorted) + 99) / 100 // ceil(pct/100 * n), 1-based
 	return sorted[max(rank, 1)-1]
-}
-
-// ackWindow bounds how far back an ack looks for alerts it covers.
-const ackWindow = 64
-
-// RecordAck counts a feed ack (everything up to seq on stream received)
-// toward the reach of the alerts it covers. Only region streams carry alerts,
-// and only the region streams of the user's own region count: the feed
-// passes on whatever stream a client names in its ack, and an alert reached
-// nobody outside its region.
-func (s *Service) RecordAck(ctx context.Context, userID, stream string, seq int64, at time.Time) {
-	if !strings.HasPrefix(stream, "region:") {
-		return
-	}
-	u, err := s.users.UserByID(ctx, userID)
-	if err != nil || !slices.Contains(region.Streams(u.Region()), stream) {
-		return
-	}
-	var evs []event.Event
-	err = s.db.NewSelect().Model(&evs).Where("stream = ? AND seq <= ? AND seq > ? AND name = 'alert.published'", stream, seq, seq-ackWindow).Scan(ctx)
-	if err != nil {
-		return
-	}
-	for _, ev := range evs {
-		var d struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(ev.Data, &d) != nil {
-			continue
-		}
-		delay := max(at.Sub(ev.At).Milliseconds(), 0)
-		s.db.NewRaw("INSERT INTO alert_acks (alert_id, user_id, acked_at, delay_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			d.ID, userID, at.UTC(), delay).Exec(ctx)
-	}
 }

@@ -62,8 +62,19 @@ func reach(t *testing.T, e *apptest.Env, by api.AuthResponse, id string) api.Rea
 	return r
 }
 
+// ack records one feed ack of u as the feed would pass it on.
+func ack(e *apptest.Env, u api.AuthResponse, stream string, seq int64, at time.Time) {
+	code := ""
+	if u.User.RegionCode != nil {
+		code = *u.User.RegionCode
+	}
+	e.App.Acks.Record(u.User.ID, u.User.Role, code, stream, seq, at)
+}
+
 // Acks count toward an alert's reach only from volunteers whose own region
-// streams carry it, once each, within the ack window.
+// streams carry it, once each; a client's first ack covers the 64 seqs up
+// to it, later ones everything since the previous ack. Nothing is written
+// before the flush.
 func TestRecordAck(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
@@ -75,22 +86,35 @@ func TestRecordAck(t *testing.T) {
 		a, stream, seq := publish(t, e, off31, ptr("31"))
 		now := time.Now()
 
-		e.App.Alerts.RecordAck(ctx, v3171.User.ID, stream, seq, now)
-		e.App.Alerts.RecordAck(ctx, v3171.User.ID, stream, seq, now.Add(time.Second)) // again: counted once
-		e.App.Alerts.RecordAck(ctx, v32.User.ID, stream, seq, now)                    // not a stream of 32
-		e.App.Alerts.RecordAck(ctx, vNat.User.ID, stream, seq, now)                   // national volunteers hear region:national only
-		e.App.Alerts.RecordAck(ctx, off31.User.ID, stream, seq, now)                  // officers are not volunteers
-		e.App.Alerts.RecordAck(ctx, v31.User.ID, "user:"+v31.User.ID, seq, now)       // not a region stream
-		e.App.Alerts.RecordAck(ctx, v31.User.ID, stream, seq-1, now)                  // before the alert
-		e.App.Alerts.RecordAck(ctx, v31.User.ID, stream, seq+64, now)                 // past the ack window
-		e.App.Alerts.RecordAck(ctx, "no-such-user", stream, seq, now)
+		ack(e, v3171, stream, seq, now)
+		ack(e, v3171, stream, seq, now.Add(time.Second)) // again: counted once
+		ack(e, v32, stream, seq, now)                    // not a stream of 32
+		ack(e, vNat, stream, seq, now)                   // national volunteers hear region:national only
+		ack(e, off31, stream, seq, now)                  // officers are not volunteers
+		ack(e, v31, "user:"+v31.User.ID, seq, now)       // not a region stream
+		ack(e, v31, stream, seq-1, now)                  // before the alert
+		if r := reach(t, e, off31, a.ID); r.Delivered != 0 {
+			t.Errorf("reach before the flush: %+v, want nothing written yet", r)
+		}
+		e.App.Acks.Flush(ctx)
 		r := reach(t, e, off31, a.ID)
 		if r.Delivered != 1 || r.Meant != 2 || r.P50Ms == nil {
 			t.Errorf("reach: %+v, want meant 2 (the volunteers of 31), delivered 1", r)
 		}
-		e.App.Alerts.RecordAck(ctx, v31.User.ID, stream, seq+63, now)
+		ack(e, v31, stream, seq+63, now) // covers everything since seq-1
+		ack(e, v3171, stream, seq, now)  // not past its last ack: nothing
+		e.App.Acks.Flush(ctx)
 		if r := reach(t, e, off31, a.ID); r.Delivered != 2 {
-			t.Errorf("reach after an ack within the window: %+v", r)
+			t.Errorf("reach after a later ack: %+v", r)
+		}
+		late := e.User(t, "volunteer", "telat", "31")
+		ack(e, late, stream, seq+64, now) // a first ack looks 64 seqs back only
+		e.App.Acks.Flush(ctx)
+		if r := reach(t, e, off31, a.ID); r.Delivered != 2 || r.Meant != 2 {
+			t.Errorf("reach after an ack past the window: %+v, want still 2 of 2 meant at publication", r)
+		}
+		if st := e.App.Acks.Stats(); st.Rows != 2 || st.Dropped != 0 {
+			t.Errorf("ack stats %+v, want 2 rows written", st)
 		}
 	})
 }
@@ -113,11 +137,12 @@ func TestReachPercentiles(t *testing.T) {
 		}
 		for i := range 10 {
 			v := e.User(t, "volunteer", "jabar", "3273")
-			e.App.Alerts.RecordAck(ctx, v.User.ID, stream, seq, published.Add(time.Duration(100*(i+1))*time.Millisecond))
+			ack(e, v, stream, seq, published.Add(time.Duration(100*(i+1))*time.Millisecond))
 			if i < 2 {
-				e.App.Alerts.RecordAck(ctx, v.User.ID, streamB, seqB, publishedB.Add(time.Duration(100*(i+1))*time.Millisecond))
+				ack(e, v, streamB, seqB, publishedB.Add(time.Duration(100*(i+1))*time.Millisecond))
 			}
 		}
+		e.App.Acks.Flush(ctx)
 		r := reach(t, e, admin, a.ID)
 		if r.Delivered != 10 || r.P50Ms == nil || r.P90Ms == nil || *r.P50Ms != 500 || *r.P90Ms != 900 {
 			t.Errorf("reach of ten: %+v (p50 %v, p90 %v), want p50 500 and p90 900", r, deref(r.P50Ms), deref(r.P90Ms))

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,7 @@ type App struct {
 	Tasks   *task.Service
 	Reports *report.Service
 	Alerts  *alert.Service
+	Acks    *alert.Acks // feed acks, written once a second
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
@@ -126,6 +128,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	limits := a.limits(o.Limits, prefix, &cfg)
 	a.Events = event.NewLog(a.DB)
+	a.Acks = alert.NewAcks(a.DB, o.Log)
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
 	a.startFeed(o)
@@ -168,6 +171,10 @@ func (a *App) open(ctx context.Context, o Options) error {
 			return fmt.Errorf("JARIMU_REDIS_URL: %w", err)
 		}
 		a.Redis = rdb
+		// go-redis has one logger per process: its lines (pool dial
+		// failures during an outage, say) go through this app's logger,
+		// so the JSON log stays JSON.
+		redis.SetLogger(redisLog{a.Log})
 		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
 	a.Keys, err = loadKeys(o, a.Log)
@@ -214,8 +221,8 @@ func (a *App) degraded(ctx context.Context) []string {
 // startFeed makes the hub and the broker and plugs them into the event
 // log, so every committed event reaches the feed.
 func (a *App) startFeed(o Options) {
-	acks := func(ctx context.Context, userID, stream string, seq int64, at time.Time) {
-		a.Alerts.RecordAck(ctx, userID, stream, seq, at)
+	acks := func(id realtime.Identity, stream string, seq int64, at time.Time) {
+		a.Acks.Record(id.UserID, id.Role, id.Region, stream, seq, at)
 	}
 	var helloLimit realtime.HelloLimit
 	if l := a.limiter("feed-user", o.Limits.FeedUser, cmp.Or(o.RedisPrefix, "jarimu:")); l != nil {
@@ -254,6 +261,15 @@ func (a *App) registerMetrics() {
 	a.Metrics.Counter("jarimu_feed_events_healed_total", "Events read back from the database to fill gaps.", load(&m.Healed))
 	a.Metrics.Counter("jarimu_feed_slow_disconnects_total", "Feed connections closed with 4429 (too slow).", load(&m.SlowKicked))
 	a.Metrics.Counter("jarimu_feed_input_dropped_total", "Deliveries dropped at a full hub input (healed from the database).", load(&m.DroppedInput))
+	a.Metrics.Counter("jarimu_feed_heal_reads_total", "Reads of the event log to fill gaps (once per stream and gap; per connection only where one connection alone is behind).", load(&m.HealReads))
+	a.Metrics.Counter("jarimu_feed_unavailable_total", "Hellos, token frames and feed starts that could not be checked because a dependency was down (answered 1013 or kept open, never 4401).", load(&m.Unavailable))
+	a.Metrics.Counters("jarimu_feed_closes_total", "Feed connections closed by the server, by close code (4429 too slow, 4401 token or account, 1013 a dependency down, 1001 shutdown, 1011 write failed, 4400 bad frame, 4408 no hello, 1000 the client went away).", "code", func() map[string]float64 {
+		out := map[string]float64{}
+		for code, n := range m.Closed() {
+			out[strconv.Itoa(code)] = float64(n)
+		}
+		return out
+	})
 	var reconnects, dropped *atomic.Int64
 	switch rb := a.Broker.(type) {
 	case *realtime.Redis:
@@ -273,6 +289,7 @@ func (a *App) Start(ctx context.Context) {
 	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
 	a.Hub.Run()
 	a.wg.Go(func() { a.Broker.Run(ctx, a.Hub) })
+	a.wg.Go(func() { a.Acks.Run(ctx) })
 	a.wg.Go(func() { a.janitor(ctx) })
 	a.wg.Go(func() { a.sweeper(ctx) })
 }
@@ -344,4 +361,11 @@ func (a *App) chore(ctx context.Context, name string, fn func() (int64, error)) 
 	case n > 0:
 		a.Log.Info(name, slog.Int64("count", n))
 	}
+}
+
+// redisLog writes go-redis's log lines to the service's logger, at warn.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

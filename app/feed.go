@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
@@ -53,8 +54,13 @@ func (a *App) feedAccess(ctx context.Context, userID string) (realtime.Grant, er
 }
 
 // feedAuth verifies a feed token: the active account behind it (role and
-// region from the database) and when the token expires.
+// region from the database) and when the token expires. A refused token
+// wraps realtime.ErrUnauthorized; a check that could not be made (the
+// database down) does not.
 func (a *App) feedAuth(ctx context.Context, token string) (realtime.Identity, error) {
 	p, exp, err := a.Auth.AuthenticateToken(ctx, token)
+	if problem.KindOf(err) == problem.Unauthorized {
+		err = fmt.Errorf("%w: %w", realtime.ErrUnauthorized, err)
+	}
 	return realtime.Identity{UserID: p.UserID, Role: p.Role, Region: p.Region, Expires: exp}, err
 }

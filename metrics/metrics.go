@@ -80,3 +80,23 @@ func (r *Registry) Gauge(name, help string, fn func() float64) {
 func (r *Registry) DB(db *sql.DB) {
 	r.reg.MustRegister(collectors.NewDBStatsCollector(db, "jarimu"))
 }
+
+// Counters registers a family of counters with one label, read from fn
+// at each scrape (label value -> count), e.g. feed closes by code.
+func (r *Registry) Counters(name, help, label string, fn func() map[string]float64) {
+	r.reg.MustRegister(&labelled{desc: prometheus.NewDesc(name, help, []string{label}, nil), read: fn})
+}
+
+// labelled is a collector of counters whose values come from a function.
+type labelled struct {
+	desc *prometheus.Desc
+	read func() map[string]float64
+}
+
+func (l *labelled) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+
+func (l *labelled) Collect(ch chan<- prometheus.Metric) {
+	for v, n := range l.read() {
+		ch <- prometheus.MustNewConstMetric(l.desc, prometheus.CounterValue, n, v)
+	}
+}

@@ -46,8 +46,8 @@ type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	userID  string
-	own     string // the user's own stream, "user:<id>"
-	id      Identity
+	own     string   // the user's own stream, "user:<id>"
+	id      Identity // role and region change (apply) under mu
 	session string
 	once    sync.Once
 	kicked  atomic.Bool // counted in SlowKicked
@@ -172,6 +172,7 @@ func (c *conn) tooSlow() bool {
 // the client's close reply.
 func (c *conn) close(code int, reason string) {
 	c.once.Do(func() {
+		c.hub.o.Metrics.countClose(code)
 		c.mu.Lock()
 		c.ended = true
 		c.pending = nil
@@ -262,8 +263,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // The client's frames wait in the socket meanwhile.
 func (c *conn) begin(resume map[string]int64) {
 	if err := c.start(resume); err != nil {
-		c.hub.o.Logger.Debug("feed start", slog.String("error", err.Error()))
-		c.close(1011, "try again")
+		if !errors.Is(err, errEnded) {
+			c.hub.unavailable("feed start", err)
+			c.close(1013, tryLater)
+		}
 		c.mu.Lock()
 		c.writing = false
 		c.mu.Unlock()
@@ -288,6 +291,10 @@ func (c *conn) end() {
 	c.hub.unregister(c)
 	c.hub.connWG.Done()
 }
+
+// tryLater is the reason of a 1013 close: the server could not check the
+// token or start the feed (a dependency is down), not a fault of the client.
+var tryLater = fmt.Sprintf("try again later: retry in %d s", int(unavailableRetry/time.Second))
 
 func newSession() string {
 	b := make([]byte, 12)
@@ -323,6 +330,11 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
 	id, err := h.o.Auth(r.Context(), token)
+	if err != nil && !errors.Is(err, ErrUnauthorized) {
+		h.unavailable("feed hello", err)
+		c.close(1013, tryLater)
+		return helloState{}, false
+	}
 	if err != nil || !time.Now().Before(id.Expires) { // expired, if within the verifier's leeway
 		c.close(4401, "token missing, invalid or expired")
 		return helloState{}, false
@@ -419,6 +431,13 @@ func (c *conn) handle(f api.ClientFrame) bool {
 		return false
 	case "token":
 		id, err := h.o.Auth(context.Background(), f.Token)
+		if err != nil && !errors.Is(err, ErrUnauthorized) {
+			// The check cannot be made now: the connection stays as it
+			// was, with its current token's expiry; the client sends the
+			// token again later.
+			h.unavailable("feed token frame", err)
+			return true
+		}
 		if err != nil || id.UserID != c.userID {
 			c.close(4401, "token missing, invalid or expired")
 			return false
@@ -428,7 +447,10 @@ func (c *conn) handle(f api.ClientFrame) bool {
 		}
 	case "ack":
 		if h.o.Acks != nil {
-			h.o.Acks(context.Background(), c.userID, f.Stream, f.Seq, time.Now())
+			c.mu.Lock()
+			id := c.id
+			c.mu.Unlock()
+			h.o.Acks(id, f.Stream, f.Seq, time.Now())
 		}
 	case "ping":
 		return c.send(item{ctrl: pongItem})

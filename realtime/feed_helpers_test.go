@@ -439,9 +439,9 @@ func startHubOn(t testing.TB, o realtime.Options, wrap func(net.Listener) net.Li
 		}
 		return []string{"user:" + user, "org:shared"}, nil
 	}
-	o.Acks = func(_ context.Context, user, stream string, seq int64, _ time.Time) {
+	o.Acks = func(id realtime.Identity, stream string, seq int64, _ time.Time) {
 		env.mu.Lock()
-		env.acks = append(env.acks, fmt.Sprintf("%s %s %d", user, stream, seq))
+		env.acks = append(env.acks, fmt.Sprintf("%s %s %d", id.UserID, stream, seq))
 		env.mu.Unlock()
 	}
 	env.hub = realtime.NewHub(o)
@@ -476,13 +476,16 @@ func (env *hubEnv) token(user string, exp time.Time) string {
 func (env *hubEnv) auth(_ context.Context, token string) (realtime.Identity, error) {
 	env.mu.Lock()
 	defer env.mu.Unlock()
+	if token == "outage" {
+		return realtime.Identity{}, errors.New("failed to connect to the database")
+	}
 	if ti, ok := env.tokens[token]; ok {
 		return realtime.Identity{UserID: ti.user, Role: "volunteer", Expires: ti.exp}, nil
 	}
 	if token != "" && !strings.ContainsAny(token, "@ ") {
 		return realtime.Identity{UserID: token, Role: "volunteer", Expires: time.Now().Add(time.Hour)}, nil
 	}
-	return realtime.Identity{}, errors.New("bad token")
+	return realtime.Identity{}, fmt.Errorf("%w: bad token", realtime.ErrUnauthorized)
 }
 
 // publish writes n events of size bytes to stream and hands them to the hub.

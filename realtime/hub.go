@@ -10,7 +10,9 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -40,8 +42,20 @@ type Identity struct {
 	Expires time.Time
 }
 
-// Authenticator verifies an access token and says whose it is.
+// Authenticator verifies an access token and says whose it is. An error
+// that wraps ErrUnauthorized means the token is refused (missing, malformed,
+// expired, revoked, or its account is not active): the connection closes
+// with 4401. Any other error means the check could not be made (the
+// database or another dependency is down): never a bad token.
 type Authenticator func(ctx context.Context, token string) (Identity, error)
+
+// ErrUnauthorized marks an Authenticator's refusal of a token.
+var ErrUnauthorized = errors.New("token refused")
+
+// unavailableRetry is the delay a client is asked to wait before it
+// reconnects when the server cannot check its token or start its feed
+// (close 1013, "try again later").
+const unavailableRetry = 5 * time.Second
 
 // StreamsOf lists the streams a user's connection listens to now.
 type StreamsOf func(ctx context.Context, id Identity) ([]string, error)
@@ -64,8 +78,9 @@ type AccessOf func(ctx context.Context, userID string) (Grant, error)
 // when not, retry says when (the connection is closed with 4429).
 type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Duration)
 
-// AckSink records a client's ack (everything up to seq on stream received).
-type AckSink func(ctx context.Context, userID, stream string, seq int64, at time.Time)
+// AckSink takes a client's ack (everything up to seq on stream received)
+// of the user id, on the connection's reader: it must not block (no I/O).
+type AckSink func(id Identity, stream string, seq int64, at time.Time)
 
 // Options configure the hub. Zero durations and sizes take the defaults.
 type Options struct {
@@ -117,6 +132,44 @@ type Metrics struct {
 	SlowKicked   atomic.Int64 // connections closed with 4429
 	Routed       atomic.Int64 // events fanned out by this hub
 	DroppedInput atomic.Int64 // deliveries dropped because the hub's input was full
+	HealReads    atomic.Int64 // reads of the log to fill gaps (per stream, or per connection)
+	Unavailable  atomic.Int64 // hellos, token frames and starts that could not be checked (a dependency down)
+
+	mu     sync.Mutex
+	closed map[int]int64 // connections closed by the server, by close code
+}
+
+// countClose counts a connection closed by the server with code.
+func (m *Metrics) countClose(code int) {
+	m.mu.Lock()
+	if m.closed == nil {
+		m.closed = map[int]int64{}
+	}
+	m.closed[code]++
+	m.mu.Unlock()
+}
+
+// Closed is how many connections the server closed, by close code.
+func (m *Metrics) Closed() map[int]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.closed)
+}
+
+// unavailable logs, at warn, that a check could not be made because a
+// dependency is down: the first time, then at most once per
+// unavailableRetry with how many were not logged. An outage of the
+// database makes every reconnecting phone fail alike; one line tells it.
+func (h *Hub) unavailable(what string, err error) {
+	h.o.Metrics.Unavailable.Add(1)
+	now := time.Now().UnixNano()
+	last := h.lastWarn.Load()
+	if now-last < int64(unavailableRetry) || !h.lastWarn.CompareAndSwap(last, now) {
+		h.quiet.Add(1)
+		return
+	}
+	h.o.Logger.Warn(what+": cannot check now; the client was asked to retry (close 1013) or kept",
+		slog.String("error", err.Error()), slog.Int64("not_logged_since_last", h.quiet.Swap(0)))
 }
 
 // Hub fans events out to this instance's connections.
@@ -138,6 +191,9 @@ type Hub struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup // the hub's own goroutines
 	connWG   sync.WaitGroup // connection handlers
+
+	lastWarn atomic.Int64 // when unavailable last logged (unix ns)
+	quiet    atomic.Int64 // unavailable checks not logged since
 }
 
 // NewHub makes a hub; Run starts it.

@@ -239,7 +239,9 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 		c.close(4401, trimReason(cmp.Or(fc.End, "the account is not active")))
 		return errEnded
 	}
+	c.mu.Lock()
 	c.id.Role, c.id.Region = g.Role, g.Region
+	c.mu.Unlock()
 	for _, s := range slices.Sorted(maps.Keys(fc.Add)) {
 		if _, ok := c.lastSeq(s); ok || !slices.Contains(g.Streams, s) {
 			continue
@@ -266,9 +268,12 @@ func (c *conn) grant(ctx context.Context) (Grant, error) {
 		}
 		return g, nil
 	}
-	streams, err := c.hub.o.Streams(ctx, c.id)
+	c.mu.Lock()
+	id := c.id
+	c.mu.Unlock()
+	streams, err := c.hub.o.Streams(ctx, id)
 	if err != nil {
 		return Grant{}, fmt.Errorf("read streams: %w", err)
 	}
-	return Grant{Active: true, Role: c.id.Role, Region: c.id.Region, Streams: streams}, nil
+	return Grant{Active: true, Role: id.Role, Region: id.Region, Streams: streams}, nil
 }

@@ -221,13 +221,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		case errors.As(err, &mbe):
 			p = problem.Errorf(problem.TooLarge, "the body is too large")
 		case db.IsUnavailable(err):
-			s.log.ErrorContext(r.Context(), "dependency unavailable", slog.String("error", err.Error()))
 			p = problem.Errorf(problem.Unavailable, "the database is unavailable; retry shortly")
 			p.RetryAfter = 2 * time.Second
 		default:
 			s.log.ErrorContext(r.Context(), "internal error", slog.String("error", err.Error()))
 			p = problem.Errorf(problem.Internal, "something went wrong; the request id identifies it")
 		}
+	}
+	if p.Kind == problem.Unavailable {
+		// Once per failed request, with its route: an outage shows in
+		// the log as which calls it stopped.
+		s.log.WarnContext(r.Context(), "unavailable", slog.String("route", r.Pattern), slog.String("error", err.Error()))
 	}
 	writeProblem(w, r, p)
 }
