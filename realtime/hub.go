@@ -312,8 +312,9 @@ func (h *Hub) syncLoop() {
 	}
 }
 
-// sync reads the heads of every stream served here and routes what the hub
-// has not seen: events a broker dropped or delivered late.
+// sync reads the heads of every stream served here and heals each stream
+// the hub has not seen to its head: events a broker dropped or delivered
+// late.
 func (h *Hub) sync() {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.SyncInterval+10*time.Second)
 	defer cancel()
@@ -331,23 +332,61 @@ func (h *Hub) sync() {
 		}
 		for _, s := range batch {
 			if heads[s] > positions[s] {
-				h.catchUp(ctx, s, positions[s])
+				h.healStream(ctx, s)
 			}
 		}
 	}
 }
 
-func (h *Hub) catchUp(ctx context.Context, stream string, after int64) {
-	evs, err := h.o.Log.After(ctx, stream, after, 1000)
-	if err != nil {
-		h.o.Logger.Warn("feed sync: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+// healStream reads once what the hub has not routed of stream (after its
+// routed position, up to healBatch events) and fans it out in order to
+// every connection on the stream, with the events held for it; the
+// connections then have no gap to fill each on its own. Database reads for
+// healing grow with streams, not connections. One heal per stream runs at a
+// time: a heal asked for meanwhile finds its events routed, or held ones
+// are released by the heal that runs.
+func (h *Hub) healStream(ctx context.Context, stream string) {
+	h.mu.Lock()
+	subs := h.streams[stream]
+	if subs == nil || subs.healing {
+		h.mu.Unlock()
 		return
 	}
-	h.o.Metrics.Healed.Add(int64(len(evs)))
-	for i := range evs {
-		h.route(&evs[i], nil)
+	subs.healing = true
+	from := subs.routed
+	h.mu.Unlock()
+
+	var evs []event.Event
+	if from >= 0 {
+		h.o.Metrics.HealReads.Add(1)
+		var err error
+		if evs, err = h.o.Log.After(ctx, stream, from, healBatch); err != nil {
+			h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+		}
 	}
+
+	h.mu.Lock()
+	subs.healing = false
+	var slow []*conn
+	if h.streams[stream] == subs && subs.len() > 0 {
+		for i := range evs {
+			if evs[i].Seq > subs.routed {
+				h.o.Metrics.Healed.Add(1)
+				slow = append(slow, h.fanOut(&evs[i], subs)...)
+			}
+		}
+		slow = append(slow, h.releaseHeld(stream, subs)...)
+		// Whatever is still held follows a hole the log no longer fills
+		// (purged) or lies past this read: fan it out, the connections
+		// fill or mark the rest.
+		slow = append(slow, h.fanOutHeld(stream, subs)...)
+	}
+	h.mu.Unlock()
+	h.kick(slow)
 }
+
+// healBatch is how many events one heal reads.
+const healBatch = 1000
 
 // positions snapshots the highest seq routed per served stream, leaving out
 // streams whose position is not known yet (a sync from 0 would replay their
@@ -375,7 +414,11 @@ func (h *Hub) route(ev *event.Event, _ *conn) {
 		h.mu.Unlock()
 		return
 	}
-	if subs.routed >= 0 && ev.Seq > subs.routed+1 && h.hold(ev) {
+	if subs.routed >= 0 && ev.Seq > subs.routed+1 {
+		if !h.hold(ev) { // too many held: heal at once
+			stream := ev.Stream
+			time.AfterFunc(0, func() { h.flushHeld(stream) })
+		}
 		h.mu.Unlock()
 		return
 	}
@@ -392,8 +435,9 @@ func (h *Hub) route(ev *event.Event, _ *conn) {
 // read the missing event from the database at the same moment.
 const reorderWait = 50 * time.Millisecond
 
-// hold keeps an early event for up to reorderWait; false when too many are
-// held already (then it is fanned out and connections fill the gap).
+// hold keeps an early event for up to reorderWait, then the stream is
+// healed; false when too many are held already (the caller heals the
+// stream at once: the event is not lost, the heal reads it back).
 func (h *Hub) hold(ev *event.Event) bool {
 	held := h.held[ev.Stream]
 	if len(held) >= 256 {
@@ -427,11 +471,17 @@ func (h *Hub) releaseHeld(stream string, subs *subscribers) []*conn {
 	return slow
 }
 
-// flushHeld fans out whatever is still held for stream, in seq order: the
-// missing event did not come in time, and each connection fills the gap
-// from the database.
+// flushHeld heals stream when the event it waited for did not come in
+// time: one read of the log for every connection on the stream.
 func (h *Hub) flushHeld(stream string) {
-	h.mu.Lock()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	h.healStream(ctx, stream)
+}
+
+// fanOutHeld fans out whatever is held for stream, in seq order. Caller
+// holds mu.
+func (h *Hub) fanOutHeld(stream string, subs *subscribers) []*conn {
 	held := h.held[stream]
 	delete(h.held, stream)
 	seqs := make([]int64, 0, len(held))
@@ -441,12 +491,11 @@ func (h *Hub) flushHeld(stream string) {
 	slices.Sort(seqs)
 	var slow []*conn
 	for _, seq := range seqs {
-		if subs := h.streams[stream]; subs != nil && subs.len() > 0 && seq > subs.routed {
+		if seq > subs.routed {
 			slow = append(slow, h.fanOut(held[seq], subs)...)
 		}
 	}
-	h.mu.Unlock()
-	h.kick(slow)
+	return slow
 }
 
 // fanOut encodes ev once and queues it on every connection of subs; it
@@ -628,9 +677,10 @@ func (h *Hub) Connections() int { return int(h.o.Metrics.Connections.Load()) }
 // the stream was fanned out. Most streams (each user's own) have one
 // subscriber: a short slice costs far less than a map for them.
 type subscribers struct {
-	few    []*conn            // up to fewSubscribers, while many is nil
-	many   map[*conn]struct{} // once there were more
-	routed int64              // highest seq fanned out; -1 while unknown
+	few     []*conn            // up to fewSubscribers, while many is nil
+	many    map[*conn]struct{} // once there were more
+	routed  int64              // highest seq fanned out; -1 while unknown
+	healing bool               // a heal of the stream reads the log now
 }
 
 const fewSubscribers = 8
