@@ -38,10 +38,13 @@ type SignupRequest struct {
 	RegionCode *string `json:"region_code,omitempty"`
 }
 
-// LoginRequest is the body of POST /v1/auth/login.
+// LoginRequest is the body of POST /v1/auth/login. DeviceToken is the
+// device token an earlier signup or login gave this client, if any: with it
+// the attempt is throttled apart from strangers guessing the password.
 type LoginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	DeviceToken string `json:"device_token,omitempty"`
 }
 
 // RefreshRequest is the body of POST /v1/auth/refresh and /v1/auth/logout.
@@ -49,10 +52,13 @@ type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-// AuthResponse answers signup and login.
+// AuthResponse answers signup and login. DeviceToken marks this client as
+// one that has signed in before: keep it (it outlives logout) and send it
+// with the next login, which replaces it with the one in its answer.
 type AuthResponse struct {
-	User   User   `json:"user"`
-	Tokens Tokens `json:"tokens"`
+	User        User   `json:"user"`
+	Tokens      Tokens `json:"tokens"`
+	DeviceToken string `json:"device_token"`
 }
 
 // RefreshResponse answers POST /v1/auth/refresh.

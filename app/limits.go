@@ -10,8 +10,10 @@ import (
 // Redis they are shared by every instance, else kept in this process.
 type LimitRules struct {
 	UserWrites, IPWrites, FeedIP, FeedUser *ratelimit.Rule
-	// Login, when set, replaces the login throttles' defaults.
-	LoginAccount, LoginIP *ratelimit.Rule
+	// The login rules, when set, replace the login throttles' defaults
+	// (auth.DefaultLoginRules): per account and client address, per client
+	// address, per account over every address, per device token.
+	LoginAccount, LoginIP, LoginAccountAll, LoginDevice *ratelimit.Rule
 }
 
 // limiter builds the limiter of one rule.
@@ -27,19 +29,26 @@ func (a *App) limiter(name string, rule *ratelimit.Rule, prefix string) ratelimi
 
 // limits builds the server's throttles and fills in the login throttles.
 func (a *App) limits(r LimitRules, prefix string, login *auth.Config) server.Limits {
-	if login.LoginPerAccount == nil {
-		rule := auth.DefaultLoginRules.Account
-		if r.LoginAccount != nil {
-			rule = *r.LoginAccount
+	d := auth.DefaultLoginRules
+	for _, l := range []struct {
+		l     *ratelimit.Limiter
+		name  string
+		rule  *ratelimit.Rule
+		byDef ratelimit.Rule
+	}{
+		{&login.LoginPerAccountIP, "login-account", r.LoginAccount, d.AccountIP},
+		{&login.LoginPerIP, "login-ip", r.LoginIP, d.IP},
+		{&login.LoginPerAccount, "login-account-all", r.LoginAccountAll, d.Account},
+		{&login.LoginPerDevice, "login-device", r.LoginDevice, d.Device},
+	} {
+		if *l.l != nil {
+			continue
 		}
-		login.LoginPerAccount = a.limiter("login-account", &rule, prefix)
-	}
-	if login.LoginPerIP == nil {
-		rule := auth.DefaultLoginRules.IP
-		if r.LoginIP != nil {
-			rule = *r.LoginIP
+		rule := l.byDef
+		if l.rule != nil {
+			rule = *l.rule
 		}
-		login.LoginPerIP = a.limiter("login-ip", &rule, prefix)
+		*l.l = a.limiter(l.name, &rule, prefix)
 	}
 	return server.Limits{UserWrites: a.limiter("user-writes", r.UserWrites, prefix),
 		IPWrites: a.limiter("ip-writes", r.IPWrites, prefix), FeedIP: a.limiter("feed-ip", r.FeedIP, prefix)}

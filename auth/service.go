@@ -24,17 +24,15 @@ type Config struct {
 	// once): 10 s by default. Each such presentation gets its own new
 	// token in the same family.
 	RefreshGrace time.Duration
-	// LoginPerAccount and LoginPerIP throttle login attempts.
-	LoginPerAccount ratelimit.Limiter
-	LoginPerIP      ratelimit.Limiter
-}
-
-// DefaultLoginRules are the login throttles: per account, 10 attempts then one
-// per minute; per client IP, 50 attempts then two per second (an office or a
-// carrier NAT shares one address).
-var DefaultLoginRules = struct{ Account, IP ratelimit.Rule }{
-	Account: ratelimit.Rule{Burst: 10, Every: time.Minute},
-	IP:      ratelimit.Rule{Burst: 50, Every: 500 * time.Millisecond},
+	// LoginPerAccountIP, LoginPerIP and LoginPerAccount throttle login
+	// attempts without a valid device token: per account and client
+	// address, per client address, and per account over every address.
+	// LoginPerDevice throttles attempts with one, per device token. See
+	// throttleLogin; nil ones take DefaultLoginRules, in memory.
+	LoginPerAccountIP ratelimit.Limiter
+	LoginPerIP        ratelimit.Limiter
+	LoginPerAccount   ratelimit.Limiter
+	LoginPerDevice    ratelimit.Limiter
 }
 
 // Service runs accounts, sign-in and sessions.
@@ -59,11 +57,16 @@ func NewService(d *db.DB, events *event.Log, h *Hasher, t *Tokens, cfg Config, l
 	if cfg.RefreshGrace == 0 {
 		cfg.RefreshGrace = 10 * time.Second
 	}
-	if cfg.LoginPerAccount == nil {
-		cfg.LoginPerAccount = ratelimit.NewMemory(DefaultLoginRules.Account, nil)
-	}
-	if cfg.LoginPerIP == nil {
-		cfg.LoginPerIP = ratelimit.NewMemory(DefaultLoginRules.IP, nil)
+	for _, l := range []struct {
+		l    *ratelimit.Limiter
+		rule ratelimit.Rule
+	}{
+		{&cfg.LoginPerAccountIP, DefaultLoginRules.AccountIP}, {&cfg.LoginPerIP, DefaultLoginRules.IP},
+		{&cfg.LoginPerAccount, DefaultLoginRules.Account}, {&cfg.LoginPerDevice, DefaultLoginRules.Device},
+	} {
+		if *l.l == nil {
+			*l.l = ratelimit.NewMemory(l.rule, nil)
+		}
 	}
 	return &Service{db: d, events: events, hasher: h, tokens: t, cfg: cfg, log: log}
 }
@@ -89,8 +92,11 @@ func (s *Service) Signup(ctx context.Context, req api.SignupRequest) (api.AuthRe
 		if err != nil {
 			return err
 		}
-		tokens, err := s.issue(ctx, tx, u, NewID())
-		out = api.AuthResponse{User: u.API(), Tokens: tokens}
+		out = api.AuthResponse{User: u.API()}
+		if out.Tokens, err = s.issue(ctx, tx, u, NewID()); err != nil {
+			return err
+		}
+		out.DeviceToken, err = s.issueDevice(ctx, tx, u, nil)
 		return err
 	})
 	if err != nil {
@@ -109,17 +115,20 @@ func invalidCredentials() error {
 }
 
 // Login checks credentials. An unknown email costs the same hashing work as a
-// wrong password, and the answer never tells which was wrong.
+// wrong password, and the answer never tells which was wrong. The attempt is
+// throttled first (see throttleLogin), in the trusted lane when it carries a
+// valid device token of the account. A successful login answers a device
+// token for the client's next login: the one it sent, rotated, or a new one.
 func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP string) (api.AuthResponse, error) {
-	if err := s.throttle(ctx, "login-ip:"+clientIP, s.cfg.LoginPerIP); err != nil {
+	device, err := s.trustedDevice(ctx, req.Email, req.DeviceToken)
+	if err != nil {
 		return api.AuthResponse{}, err
 	}
-	if err := s.throttle(ctx, "login-account:"+normalizeEmail(req.Email), s.cfg.LoginPerAccount); err != nil {
+	if _, err := s.throttleLogin(ctx, req.Email, clientIP, device); err != nil {
 		return api.AuthResponse{}, err
 	}
 	u, found := (*User)(nil), false
 	if api.ValidEmail(req.Email) && len(req.Password) <= maxLoginPassword {
-		var err error
 		if u, found, err = s.userByEmail(ctx, req.Email); err != nil {
 			return api.AuthResponse{}, err
 		}
@@ -138,24 +147,7 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 		return api.AuthResponse{}, invalidCredentials()
 	}
 	s.rehash(ctx, u, req.Password)
-	return s.signIn(ctx, u)
-}
-
-func (s *Service) throttle(ctx context.Context, key string, l ratelimit.Limiter) error {
-	ok, retry, err := l.Allow(ctx, key)
-	if err != nil {
-		// A shared throttle that cannot be reached (Redis down) must not
-		// lock everyone out: argon2id and the per-instance hash bound
-		// still slow guessing down.
-		s.log.WarnContext(ctx, "login throttle unavailable; allowing the attempt", slog.String("error", err.Error()))
-		return nil
-	}
-	if !ok {
-		p := problem.New(problem.RateLimited, "rate-limited", "too many login attempts; wait before trying again")
-		p.RetryAfter = retry
-		return p
-	}
-	return nil
+	return s.signIn(ctx, u, device)
 }
 
 // rehash upgrades a stored hash made with weaker parameters; failure only
@@ -173,18 +165,22 @@ func (s *Service) rehash(ctx context.Context, u *User, password string) {
 	}
 }
 
-// signIn starts a new session family for u.
-func (s *Service) signIn(ctx context.Context, u *User) (api.AuthResponse, error) {
-	var tokens api.Tokens
+// signIn starts a new session family for u and gives its client a device
+// token (device is the valid one it came with, if any).
+func (s *Service) signIn(ctx context.Context, u *User, device *deviceToken) (api.AuthResponse, error) {
+	out := api.AuthResponse{User: u.API()}
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		tokens, err = s.issue(ctx, tx, u, NewID())
+		if out.Tokens, err = s.issue(ctx, tx, u, NewID()); err != nil {
+			return err
+		}
+		out.DeviceToken, err = s.issueDevice(ctx, tx, u, device)
 		return err
 	})
 	if err != nil {
 		return api.AuthResponse{}, fmt.Errorf("sign in: %w", err)
 	}
-	return api.AuthResponse{User: u.API(), Tokens: tokens}, nil
+	return out, nil
 }
 
 // Authenticate verifies an access token and loads its user, who must still

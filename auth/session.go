@@ -140,14 +140,15 @@ func (s *Service) revokeFamily(ctx context.Context, q bun.IDB, family string, no
 	return nil
 }
 
-// RevokeUser ends every session of a user (suspension, deletion).
+// revokeUser ends every session of a user and forgets every client trusted
+// to sign in as them (suspension, deletion).
 func (s *Service) revokeUser(ctx context.Context, q bun.IDB, userID string, now time.Time) error {
 	_, err := q.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
 		Where("user_id = ? AND revoked_at IS NULL", userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("revoke sessions: %w", err)
 	}
-	return nil
+	return s.revokeDevices(ctx, q, userID)
 }
 
 // Logout revokes the session (the family) the refresh token belongs to. An

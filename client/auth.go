@@ -15,20 +15,41 @@ func (c *Client) Signup(ctx context.Context, req api.SignupRequest) (api.AuthRes
 	if err := c.do(ctx, http.MethodPost, "/v1/auth/signup", nil, req, &resp); err != nil {
 		return api.AuthResponse{}, err
 	}
-	c.SetTokens(resp.Tokens)
+	c.signedIn(resp)
 	return resp, nil
 }
 
-// Login signs the Client in. Any wrong credential is a 401
-// "invalid-credentials".
+// Login signs the Client in, sending the device token it holds (see
+// DeviceToken). Any wrong credential is a 401 "invalid-credentials"; too
+// many attempts a 429 "rate-limited".
 func (c *Client) Login(ctx context.Context, email, password string) (api.AuthResponse, error) {
 	var resp api.AuthResponse
-	req := api.LoginRequest{Email: email, Password: password}
+	req := api.LoginRequest{Email: email, Password: password, DeviceToken: c.DeviceToken()}
 	if err := c.do(ctx, http.MethodPost, "/v1/auth/login", nil, req, &resp); err != nil {
 		return api.AuthResponse{}, err
 	}
-	c.SetTokens(resp.Tokens)
+	c.signedIn(resp)
 	return resp, nil
+}
+
+// DeviceToken is the device token the Client holds: the one of its last
+// signup or login, or else the one given by WithDeviceToken; "" when none.
+// It outlives Logout. Keep it with a saved session and give it back with
+// WithDeviceToken.
+func (c *Client) DeviceToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.device
+}
+
+// signedIn takes the tokens and the device token of a sign-in's answer.
+func (c *Client) signedIn(resp api.AuthResponse) {
+	if resp.DeviceToken != "" {
+		c.mu.Lock()
+		c.device = resp.DeviceToken
+		c.mu.Unlock()
+	}
+	c.SetTokens(resp.Tokens)
 }
 
 // Refresh replaces the tokens now, spending the refresh token held, and

@@ -10,6 +10,9 @@
 //		// signed out: sign in again
 //	}
 //
+// A Client remembers the device token each sign-in answers and sends it with
+// its next login (see WithDeviceToken to keep it across runs).
+//
 // A Client keeps its tokens fresh by itself: it refreshes the access token
 // when it expires within 30 seconds, and once more when a call is answered
 // 401 "invalid-token". Concurrent calls share one refresh.
@@ -83,6 +86,7 @@ type Client struct {
 	tok     api.Tokens
 	expiry  time.Time // of tok.AccessToken; zero when unknown
 	flight  *flight   // the refresh in progress, if any
+	device  string    // the device token of the last sign-in, sent with the next login
 }
 
 // Option configures a Client made by New.
@@ -129,6 +133,15 @@ func WithUserAgent(ua string) Option {
 // token store is not called for these tokens.
 func WithTokens(t api.Tokens) Option {
 	return func(c *Client) { c.tok = t }
+}
+
+// WithDeviceToken gives the Client the device token a sign-in answered
+// earlier (api.AuthResponse.DeviceToken, kept by the caller, typically with
+// its saved session), to send with its next Login. With it, the server lets
+// the login through even while strangers guessing the password are being
+// throttled. See DeviceToken.
+func WithDeviceToken(token string) Option {
+	return func(c *Client) { c.device = token }
 }
 
 // WithTokenStore makes the Client call store with the new tokens whenever

@@ -32,6 +32,7 @@ type fakeServer struct {
 	gen           int
 	expiresIn     int
 	refuseRefresh bool
+	signIns       int // signups and logins answered, numbering device tokens
 	seen          []seenRequest
 }
 
@@ -117,8 +118,10 @@ func (f *fakeServer) authorized(w http.ResponseWriter, r *http.Request) bool {
 func (f *fakeServer) handleLogin(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	t := f.tokens(f.gen)
+	f.signIns++
+	device := "device-" + strconv.Itoa(f.signIns)
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, api.AuthResponse{User: api.User{ID: "u1"}, Tokens: t})
+	writeJSON(w, http.StatusOK, api.AuthResponse{User: api.User{ID: "u1"}, Tokens: t, DeviceToken: device})
 }
 
 func (f *fakeServer) handleRefresh(w http.ResponseWriter, r *http.Request) {

@@ -2,9 +2,11 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,5 +207,58 @@ func TestRefreshOutlivesCallerThatGivesUp(t *testing.T) {
 	}
 	if got := c.Tokens(); got != f.tokens(1) || f.refreshHits.Load() != 1 {
 		t.Errorf("got tokens %+v after %d refreshes, want %+v after 1", got, f.refreshHits.Load(), f.tokens(1))
+	}
+}
+
+// The device token of each sign-in is sent with the next login, survives a
+// logout, and can be handed to a new Client (a CLI's next run).
+func TestDeviceTokenResentOnLogin(t *testing.T) {
+	f := newFakeServer(t)
+	c, _ := f.client()
+	ctx := context.Background()
+	sentDevice := func(i int) string {
+		t.Helper()
+		var req api.LoginRequest
+		if err := json.Unmarshal([]byte(f.requests("/v1/auth/login")[i].Body), &req); err != nil {
+			t.Fatal(err)
+		}
+		return req.DeviceToken
+	}
+
+	if _, err := c.Signup(ctx, api.SignupRequest{Email: "a@b.id", Password: "long enough pass", Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.DeviceToken(); got != "device-1" {
+		t.Fatalf("after signup: got device token %q, want device-1", got)
+	}
+	if err := c.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(ctx, "a@b.id", "long enough pass"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sentDevice(0); got != "device-1" {
+		t.Errorf("login after logout sent device token %q, want device-1 (the signup's)", got)
+	}
+	if _, err := c.Login(ctx, "a@b.id", "long enough pass"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sentDevice(1); got != "device-2" {
+		t.Errorf("second login sent device token %q, want device-2 (the first login's)", got)
+	}
+
+	fresh, _ := f.client()
+	if _, err := fresh.Login(ctx, "a@b.id", "long enough pass"); err != nil {
+		t.Fatal(err)
+	}
+	if raw := f.requests("/v1/auth/login")[2].Body; strings.Contains(raw, "device_token") {
+		t.Errorf("a Client without a device token sent %s, want no device_token field", raw)
+	}
+	saved, _ := f.client(WithDeviceToken(c.DeviceToken()))
+	if _, err := saved.Login(ctx, "a@b.id", "long enough pass"); err != nil {
+		t.Fatal(err)
+	}
+	if got := sentDevice(3); got != "device-3" {
+		t.Errorf("a Client given the saved device token sent %q, want device-3", got)
 	}
 }

@@ -104,7 +104,8 @@ func productionLimits(t testing.TB) app.LimitRules {
 		return &r
 	}
 	return app.LimitRules{UserWrites: rule("120/1m"), IPWrites: rule("3000/1m"), FeedIP: rule("1200/1m"),
-		FeedUser: rule("30/1m"), LoginAccount: rule("10/10m"), LoginIP: rule("50/25s")}
+		FeedUser: rule("30/1m"), LoginAccount: rule("10/10m"), LoginIP: rule("50/25s"),
+		LoginAccountAll: rule("100/1h"), LoginDevice: rule("10/10m")}
 }
 
 func backendOf(o app.Options) dbtest.Backend {

@@ -79,7 +79,7 @@ func BenchmarkLogin(b *testing.B) {
 			params := auth.DefaultHashParams()
 			e := apptest.Start(b, backend, func(o *app.Options) {
 				o.HashParams = &params
-				o.Login = auth.Config{LoginPerAccount: unlimited{}, LoginPerIP: unlimited{}}
+				o.Login = auth.Config{LoginPerAccountIP: unlimited{}, LoginPerIP: unlimited{}, LoginPerAccount: unlimited{}, LoginPerDevice: unlimited{}}
 			})
 			u := e.User(b, "volunteer", "bench", "31")
 			body := api.LoginRequest{Email: u.User.Email, Password: apptest.Password}

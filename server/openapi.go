@@ -155,13 +155,13 @@ func operations() []op {
 	return []op{
 		// Auth
 		{method: "POST", path: "/v1/auth/signup", id: "signup", tag: "Auth", summary: "Create a volunteer account",
-			desc: "Anyone. Creates a `volunteer` account and returns its first tokens (everyone who signs up is a volunteer; staff accounts are made by admins).\n\n" +
+			desc: "Anyone. Creates a `volunteer` account and returns its first tokens and a `device_token` for this client's next login (everyone who signs up is a volunteer; staff accounts are made by admins).\n\n" +
 				"Field errors come in two rounds: first `email`, `name` and a missing `password`; then the password policy (10 to 256 characters, not a commonly used password) and `region_code`. Signup is not throttled.",
 			body: goType[api.SignupRequest](), replies: []reply{okReply(201, "The account and its first tokens.", goType[api.AuthResponse](), "Location")},
 			problems: []string{"validation", "email-taken", "busy"}},
 		{method: "POST", path: "/v1/auth/login", id: "login", tag: "Auth", summary: "Sign in",
-			desc: "Anyone. Every failed login gets the same answer, 401 `invalid-credentials`, whatever failed (unknown email, wrong password, a suspended account), in about the same time. Each login starts a new session (a family of refresh tokens).\n\n" +
-				"Throttled per client IP (50 at once, then 2 a second) and per account (10 at once, then one a minute): 429 `rate-limited` with `Retry-After`.",
+			desc: "Anyone. Every failed login gets the same answer, 401 `invalid-credentials`, whatever failed (unknown email, wrong password, a suspended account), in about the same time. Each login starts a new session (a family of refresh tokens) and answers a `device_token` for this client's next login.\n\n" +
+				"Throttled before the password is checked, in two lanes (429 `rate-limited` with `Retry-After`). With a valid `device_token` of this account: per device token only (10 at once, then one a minute). Without one (or with one over its allowance): per client address (50 at once, then 2 a second), per account at that address (10 at once, then one a minute) and per account over all addresses (100 at once, then 100 an hour). Someone guessing a password thus cannot keep its owner out.",
 			body: goType[api.LoginRequest](), replies: []reply{okReply(200, "The user and fresh tokens.", goType[api.AuthResponse]())},
 			problems: []string{"invalid-credentials", "rate-limited", "busy"}},
 		{method: "POST", path: "/v1/auth/refresh", id: "refreshTokens", tag: "Auth", summary: "Trade a refresh token for new tokens",
@@ -889,7 +889,7 @@ var typeDocs = map[string]string{
 	"TakedownRequest":      "A takedown step.",
 	"CreateAlertRequest":   "A new alert.",
 	"RetractionRequest":    "Withdraws an alert.",
-	"LoginRequest":         "Credentials.",
+	"LoginRequest":         "Credentials, and the device token of this client's last signup or login if it has one.",
 	"RefreshRequest":       "A refresh token.",
 }
 
@@ -961,6 +961,9 @@ var fieldDocs = map[string]fieldDoc{
 	"Tokens.refresh_token": {desc: "An opaque string for /v1/auth/refresh; spent on use."},
 	"Tokens.token_type":    {enum: []string{"Bearer"}},
 	"Tokens.expires_in":    {desc: "Seconds until the access token expires."},
+
+	"AuthResponse.device_token": withDesc(lengths(43, 43), "Marks this client as one that signed in to this account: keep it (also after logout) and send it with the next login, which answers a new one. It grants no access by itself."),
+	"LoginRequest.device_token": {desc: "The `device_token` of this client's last signup or login. Puts the attempt in its own throttle lane; an unknown, replaced, revoked or other account's token counts as none and is not an error."},
 
 	"SignupRequest.email":           withDesc(lengths(3, 254), "A plain address whose domain contains a dot."),
 	"SignupRequest.password":        withDesc(lengths(10, 256), "10 to 256 characters, not a commonly used password."),

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +93,26 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	b.waitJS("signed in after the reload", "!document.getElementById('logout').hidden && document.getElementById('net').dataset.state === 'open'", 10*time.Second)
 	b.click("#logout")
 	b.waitJS("signed out", `document.getElementById('logout').hidden && !sessionStorage.getItem('jarimu.rt') && location.hash === '#/'`, 5*time.Second)
+
+	// The device token from the signup outlives the logout, and the next
+	// sign-in from this browser sends it: the server replaces it on the
+	// same row instead of trusting one more device.
+	var device string
+	json.Unmarshal(b.eval(`localStorage.getItem('jarimu.device') || ''`), &device)
+	if len(device) != 43 {
+		t.Fatalf("device token after logout: got %q, want the signup's kept in localStorage", device)
+	}
+	b.open("#/login")
+	b.fill("#login-email", email)
+	b.fill("#login-password", "awasi-pemilu-jujur-adil")
+	b.click("#login-form button[type=submit]")
+	b.waitJS("signed in again", "!document.getElementById('logout').hidden", 15*time.Second)
+	if b.evalBool(`localStorage.getItem('jarimu.device') === ` + strconv.Quote(device)) {
+		t.Error("the device token was not replaced by the login's")
+	}
+	n, err := e.App.DB.NewSelect().Table("device_tokens").Join("JOIN users AS u ON u.id = device_tokens.user_id").
+		Where("u.email = ?", email).Count(context.Background())
+	if err != nil || n != 1 {
+		t.Errorf("device tokens of the volunteer after signup and login: got %d (%v), want 1 (the signup's, rotated)", n, err)
+	}
 }

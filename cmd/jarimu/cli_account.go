@@ -20,7 +20,9 @@ func runLogin(ctx context.Context, con console, args []string) error {
 		"Sign in to a Jarimu server. The password is read from standard input when it is not a\n"+
 			"terminal (pipe it from a password manager), else typed after a prompt, unseen. The session\n"+
 			"is kept in the config dir ($JARIMU_CONFIG_DIR, default <your config dir>/jarimu), in\n"+
-			"credentials.json readable by you only, and renewed as you use it.",
+			"credentials.json readable by you only, and renewed as you use it. It also keeps the device\n"+
+			"token the server gives this computer, kept after logout: with it your next login gets in\n"+
+			"even while someone guessing your password is being throttled.",
 		`printf '%s\n' "$PASSWORD" | jarimu login --url https://jarimu.example.org --email ana@example.org`)
 	email := c.fs.String("email", "", "the email of your account")
 	if _, err := c.parse(args); err != nil {
@@ -45,12 +47,16 @@ func runLogin(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl := newClient(base)
+	var device string
+	if old.URL == base {
+		device = old.DeviceToken // another account's counts as none, harmlessly
+	}
+	cl := newClient(base, client.WithDeviceToken(device))
 	resp, err := cl.Login(ctx, *email, password)
 	if err != nil {
 		return err
 	}
-	if err := v.save(base, resp.Tokens, time.Now()); err != nil {
+	if err := v.save(base, resp.Tokens, cl.DeviceToken(), time.Now()); err != nil {
 		cl.Logout(context.WithoutCancel(ctx)) // a session nobody keeps is ended
 		return err
 	}
@@ -128,7 +134,7 @@ func promptPassword(ctx context.Context, tty *os.File, prompt io.Writer) (string
 func runLogout(ctx context.Context, con console, args []string) error {
 	c := con.command("logout", "[flags]",
 		"Sign out: the server ends the session, and this computer forgets it (the server's\n"+
-			"address is kept for the next login).",
+			"address and this computer's device token are kept for the next login).",
 		"jarimu logout")
 	if _, err := c.parse(args); err != nil {
 		return err

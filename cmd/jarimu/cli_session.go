@@ -35,6 +35,10 @@ type credentials struct {
 	// AccessExpiresAt is when Tokens.AccessToken expires, so that a later
 	// run knows how much of it is left.
 	AccessExpiresAt time.Time `json:"access_expires_at,omitzero"`
+	// DeviceToken is the device token of the last login to URL, sent with
+	// the next one (it lets that login through while strangers guessing
+	// the password are throttled). It is kept after logout.
+	DeviceToken string `json:"device_token,omitempty"`
 }
 
 // loggedIn reports whether cr holds a session.
@@ -128,10 +132,10 @@ func (v *vault) load() (credentials, error) {
 	return cr, nil
 }
 
-// save keeps the session t with the server URL; zero tokens keep the URL
-// only (signed out).
-func (v *vault) save(serverURL string, t api.Tokens, now time.Time) error {
-	cr := credentials{URL: serverURL, Tokens: t}
+// save keeps the session t and the device token with the server URL; zero
+// tokens keep the URL and the device token only (signed out).
+func (v *vault) save(serverURL string, t api.Tokens, device string, now time.Time) error {
+	cr := credentials{URL: serverURL, Tokens: t, DeviceToken: device}
 	if t.AccessToken != "" && t.ExpiresIn > 0 {
 		cr.AccessExpiresAt = now.Add(time.Duration(t.ExpiresIn) * time.Second).UTC()
 	}
@@ -224,7 +228,7 @@ func (c *command) session() (*client.Client, *vault, error) {
 		}
 	}
 	store := func(t api.Tokens) {
-		if err := v.save(cr.URL, t, time.Now()); err != nil {
+		if err := v.save(cr.URL, t, cr.DeviceToken, time.Now()); err != nil {
 			fmt.Fprintf(c.stderr, "jarimu: warning: %v; run jarimu login again if the next command fails\n", err)
 		}
 	}

@@ -224,6 +224,44 @@ func TestCLISession(t *testing.T) {
 	}
 }
 
+// The CLI keeps the device token of its login, after logout too, and sends
+// it with the next login: that login gets in while someone at the same
+// address guessing the password is throttled; one without it does not.
+func TestCLIDeviceTokenGetsPastGuessing(t *testing.T) {
+	w := newWorld(t)
+	w.volunteer("ana@example.org")
+	ana := w.person("ana@example.org")
+	first := ana.credentials().DeviceToken
+	if len(first) != 43 {
+		t.Fatalf("credentials after login: got device token %q, want one", first)
+	}
+	ana.must("logout")
+	if cr := ana.credentials(); cr.DeviceToken != first || cr.Tokens.RefreshToken != "" {
+		t.Fatalf("after logout: got %+v, want the device token kept and the session gone", cr)
+	}
+
+	guesser := client.New(w.url)
+	var err error
+	for range 11 {
+		_, err = guesser.Login(context.Background(), "ana@example.org", "not-the-password")
+	}
+	if !client.IsProblem(err, "rate-limited") {
+		t.Fatalf("11th guess: got %v, want rate-limited", err)
+	}
+	stranger := &user{t: t, w: w, dir: filepath.Join(t.TempDir(), "jarimu")}
+	if _, err := stranger.runIn(testPassword+"\n", "login", "--url", w.url, "--email", "ana@example.org"); err == nil || !strings.Contains(err.Error(), "rate-limited") {
+		t.Fatalf("login from a config dir without a device token: got %v, want rate-limited", err)
+	}
+
+	if out, err := ana.runIn(testPassword+"\n", "login", "--email", "ana@example.org"); err != nil || !strings.Contains(out, "logged in to ") {
+		t.Fatalf("Ana's login with her device token: got %q, %v", out, err)
+	}
+	if cr := ana.credentials(); cr.DeviceToken == "" || cr.DeviceToken == first || cr.Tokens.RefreshToken == "" {
+		t.Fatalf("after the login: got %+v, want a session and the rotated device token", cr)
+	}
+	ana.must("me")
+}
+
 func TestCLIOrgsTasksAndReports(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

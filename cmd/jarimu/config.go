@@ -75,8 +75,10 @@ func settings() []setting {
 		{"JARIMU_RATE_IP_WRITES", "rate-ip-writes", "3000/1m", "writes per client address (mobile carriers put many volunteers behind one address); 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.IPWrites })},
 		{"JARIMU_RATE_FEED_IP", "rate-feed-ip", "1200/1m", "feed handshakes per client address; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.FeedIP })},
 		{"JARIMU_RATE_FEED_USER", "rate-feed-user", "30/1m", "feed connections opened per account; 0 = no limit", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.FeedUser })},
-		{"JARIMU_RATE_LOGIN_ACCOUNT", "rate-login-account", "10/10m", "login attempts per account", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginAccount })},
-		{"JARIMU_RATE_LOGIN_IP", "rate-login-ip", "50/25s", "login attempts per client address", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginIP })},
+		{"JARIMU_RATE_LOGIN_ACCOUNT", "rate-login-account", "10/10m", "login attempts per account from one client address, without a device token; 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginAccount })},
+		{"JARIMU_RATE_LOGIN_IP", "rate-login-ip", "50/25s", "login attempts per client address, without a device token; 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginIP })},
+		{"JARIMU_RATE_LOGIN_ACCOUNT_ALL", "rate-login-account-all", "100/1h", "login attempts per account from all addresses together, without a device token; 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginAccountAll })},
+		{"JARIMU_RATE_LOGIN_DEVICE", "rate-login-device", "10/10m", "login attempts per device token (clients that signed in before); 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginDevice })},
 		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
 	}
 }

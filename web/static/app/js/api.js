@@ -8,10 +8,16 @@
 // script; the strict CSP, Trusted Types and text-only rendering are what
 // keep scripts out. The signed-in user's /v1/me is kept next to it so that
 // a report can still be written when the app starts offline.
+//
+// Device token: each signup and login answers one, kept in localStorage (it
+// outlives the tab and a logout) and sent with the next login from this
+// browser, which the server then lets through even while someone guessing
+// the password is being throttled. It grants no access by itself.
 import { t, has } from './i18n.js';
 
 const RT = 'jarimu.rt';
 const ME = 'jarimu.me';
+const DEVICE = 'jarimu.device';
 
 let access = null;
 let accessExpires = 0; // ms since epoch
@@ -53,6 +59,13 @@ export const onSession = (fn) => sessionListeners.add(fn);
 export const accessToken = () => access;
 
 function readRT() { try { return sessionStorage.getItem(RT); } catch { return null; } }
+
+function readDevice() { try { return localStorage.getItem(DEVICE); } catch { return null; } }
+
+function keepDevice(token) {
+  if (!token) return;
+  try { localStorage.setItem(DEVICE, token); } catch { /* storage full or disabled */ }
+}
 
 function setTokens(tokens) {
   access = tokens.access_token;
@@ -121,13 +134,18 @@ export async function loadMe() {
 }
 
 export async function login(email, password) {
-  const r = await raw('POST', '/v1/auth/login', { body: { email, password } });
+  const body = { email, password };
+  const device = readDevice();
+  if (device) body.device_token = device;
+  const r = await raw('POST', '/v1/auth/login', { body });
+  keepDevice(r.device_token);
   setTokens(r.tokens);
   return loadMe();
 }
 
 export async function signup(body) {
   const r = await raw('POST', '/v1/auth/signup', { body });
+  keepDevice(r.device_token);
   setTokens(r.tokens);
   return loadMe();
 }
