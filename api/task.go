@@ -31,6 +31,18 @@ const (
 	ClaimCompleted = "completed"
 )
 
+// Claim end reasons: why the server released a claim whose holder lost
+// access to the task (end_reason, and the reason of claim.ended).
+const (
+	ClaimEndMembership   = "membership_ended" // the holder was removed, left or was rejected
+	ClaimEndOrgSuspended = "org_suspended"
+	ClaimEndOrgRevoked   = "org_revoked"
+	ClaimEndOrgExpired   = "org_expired" // the accreditation's validity passed
+)
+
+// ClaimEndReasons lists the end reasons.
+var ClaimEndReasons = []string{ClaimEndMembership, ClaimEndOrgSuspended, ClaimEndOrgRevoked, ClaimEndOrgExpired}
+
 // Outcomes are how a completed claim ended.
 var Outcomes = []string{"done", "content_gone", "not_applicable"}
 
@@ -71,6 +83,9 @@ type Claim struct {
 	Version        int        `json:"version"`
 	CreatedAt      time.Time  `json:"created_at"`
 	EndedAt        *time.Time `json:"ended_at,omitempty"`
+	// EndReason is set on a claim the server released because its holder
+	// lost access (one of ClaimEndReasons); left out otherwise.
+	EndReason *string `json:"end_reason,omitempty"`
 }
 
 // CreateTaskRequest is the body of POST /v1/tasks.

@@ -132,7 +132,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
 	a.startFeed(o)
-	a.Orgs = org.NewService(a.DB, a.Events, a.Auth)
+	// Losing access to an org's tasks ends the claims on them, in the
+	// transaction of the change; task provides that, org calls it.
+	a.Orgs = org.NewService(a.DB, a.Events, a.Auth, task.EndClaims(a.DB))
 	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
 	files, err := evidence.NewStore(filepath.Join(o.DataDir, "evidence"))
 	if err != nil {

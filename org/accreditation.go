@@ -23,6 +23,10 @@ var transitions = map[string]map[string]string{
 	api.ActionRenew:   {api.OrgAccredited: api.OrgAccredited, api.OrgSuspended: api.OrgAccredited, api.OrgExpired: api.OrgAccredited},
 }
 
+// claimEndOf is why claims end when an org moves to a status that takes
+// its tasks away from its members.
+var claimEndOf = map[string]string{api.OrgSuspended: api.ClaimEndOrgSuspended, api.OrgRevoked: api.ClaimEndOrgRevoked}
+
 // accreditationChange is the payload of org.accreditation_changed and the
 // audit snapshot of a decision.
 type accreditationChange struct {
@@ -33,7 +37,8 @@ type accreditationChange struct {
 }
 
 // SetAccreditation suspends, revokes or renews an org. Officers act on orgs
-// within their region (national officers on all); admins on all.
+// within their region (national officers on all); admins on all. Suspending
+// and revoking end every active claim on the org's tasks.
 func (s *Service) SetAccreditation(ctx context.Context, p auth.Principal, orgID string, req api.AccreditationRequest) (api.Org, error) {
 	if !p.IsOfficer() && !p.IsAdmin() {
 		return api.Org{}, problem.Errorf(problem.Forbidden, "only Bawaslu officers decide accreditation")
@@ -67,6 +72,11 @@ func (s *Service) SetAccreditation(ctx context.Context, p auth.Principal, orgID 
 		if _, err := tx.NewUpdate().Model(o).Column("status", "accredited_until", "updated_at", "lapse_announced").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update org: %w", err)
 		}
+		if reason, ok := claimEndOf[to]; ok {
+			if err := s.endClaims(ctx, tx, o.ID, "", reason, now); err != nil {
+				return err
+			}
+		}
 		after := accreditationChange{OrgID: o.ID, Status: to, Reason: req.Reason, AccreditedUntil: o.AccreditedUntil}
 		if _, err := event.Append(ctx, tx, Stream(o.ID), "org.accreditation_changed", after); err != nil {
 			return err
@@ -85,8 +95,9 @@ func (s *Service) SetAccreditation(ctx context.Context, p auth.Principal, orgID 
 }
 
 // AnnounceLapses finds accredited orgs whose validity has passed and, once
-// per lapse, emits org.accreditation_changed (status expired) and an audit
-// row. Several instances may run it at once: the guarded update lets one win.
+// per lapse, ends their members' active claims, emits
+// org.accreditation_changed (status expired) and an audit row. Several
+// instances may run it at once: the guarded update lets one win.
 func (s *Service) AnnounceLapses(ctx context.Context) (int, error) {
 	now, err := s.db.Now(ctx, s.db)
 	if err != nil {
@@ -125,6 +136,9 @@ func (s *Service) announceLapse(ctx context.Context, id string, now time.Time) (
 		won = true
 		o, err := load(ctx, tx, s.db, id, false)
 		if err != nil {
+			return err
+		}
+		if err := s.endClaims(ctx, tx, id, "", api.ClaimEndOrgExpired, now); err != nil {
 			return err
 		}
 		change := accreditationChange{OrgID: id, Status: api.OrgExpired, Reason: "accreditation period ended", AccreditedUntil: o.AccreditedUntil}

@@ -175,6 +175,7 @@ func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID st
 }
 
 // Decide approves or rejects a pending membership (the org's coordinators).
+// A rejection ends any claim the user still held on the org's tasks.
 func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID string, req api.DecisionRequest) (api.Membership, error) {
 	if req.Decision == "reject" && req.Reason == "" {
 		return api.Membership{}, problem.Validation(api.FieldError{Field: "reason", Message: "a rejection needs a reason the volunteer will see"})
@@ -189,6 +190,11 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID st
 			}
 			m.Status = api.MembershipActive
 		} else {
+			// A pending member holds no claims; ending them anyway costs one
+			// indexed read and leaves nothing behind whatever the history.
+			if err := s.endClaims(ctx, tx, orgID, userID, api.ClaimEndMembership, now); err != nil {
+				return "", err
+			}
 			m.Status = api.MembershipRejected
 		}
 		m.Reason, m.DecidedBy, m.DecidedAt = req.Reason, &p.UserID, &now
@@ -217,7 +223,8 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 }
 
 // Remove ends a membership: a coordinator removes a member, or a member
-// leaves (or withdraws a pending request). The last coordinator stays.
+// leaves (or withdraws a pending request). The last coordinator stays. The
+// member's active claims on the org's tasks end with it.
 func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID string) error {
 	_, err := s.change(ctx, p, orgID, userID, true, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
 		if m.Status != api.MembershipPending && m.Status != api.MembershipActive {
@@ -227,6 +234,9 @@ func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID st
 			if err := s.keepOneCoordinator(ctx, tx, orgID); err != nil {
 				return "", err
 			}
+		}
+		if err := s.endClaims(ctx, tx, orgID, userID, api.ClaimEndMembership, now); err != nil {
+			return "", err
 		}
 		action := "membership.remove"
 		m.Status = api.MembershipRemoved

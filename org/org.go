@@ -64,11 +64,36 @@ type Service struct {
 	db    *db.DB
 	log   *event.Log
 	users *auth.Service
+	ender ClaimEnder
 }
 
-// NewService wires the service.
-func NewService(d *db.DB, log *event.Log, users *auth.Service) *Service {
-	return &Service{db: d, log: log, users: users}
+// ClaimEnder ends, inside tx, the active claims on orgID's tasks held by
+// userID ("" for every holder), whose holder lost access for reason (one of
+// api.ClaimEndReasons); now is the database time of the change. The task
+// service provides it (task.EndClaims): task imports org, so org only
+// declares what it needs.
+type ClaimEnder func(ctx context.Context, tx bun.Tx, orgID, userID, reason string, now time.Time) error
+
+// NewService wires the service. endClaims is called inside the transaction
+// of every change that takes access to the org's tasks away (a membership
+// removed, left or rejected; the org suspended, revoked or lapsed), so no
+// claim outlives the access it was taken with; nil ends nothing.
+func NewService(d *db.DB, log *event.Log, users *auth.Service, endClaims ClaimEnder) *Service {
+	return &Service{db: d, log: log, users: users, ender: endClaims}
+}
+
+// endClaims ends the claims that a change of orgID takes away (userID "":
+// every holder's), inside the change's transaction, after the org row is
+// locked or updated: a concurrent change of the same org waits, and so do
+// claims of that user (see task.EndClaims).
+func (s *Service) endClaims(ctx context.Context, tx bun.Tx, orgID, userID, reason string, now time.Time) error {
+	if s.ender == nil {
+		return nil
+	}
+	if err := s.ender(ctx, tx, orgID, userID, reason, now); err != nil {
+		return fmt.Errorf("end claims: %w", err)
+	}
+	return nil
 }
 
 // Streams of an org, as the feed names them.

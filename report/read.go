@@ -122,8 +122,11 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]api.R
 // MaxEvidence is the largest evidence file accepted (10 MiB).
 const MaxEvidence = 10 << 20
 
-// AddEvidence stores a file for a report (its reporter only), streamed to
-// disk; the type comes from the content, and the same file is kept once.
+// AddEvidence stores a file for a report (its reporter only, until the
+// report is decided), streamed to disk; the type comes from the content,
+// and the same file is kept once. A decided report is refused before the
+// upload is read, and again, under the report's lock, before the file is
+// attached: a decision that lands during the upload wins.
 func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, file io.Reader) (api.Evidence, error) {
 	r, who, err := s.visible(ctx, p, id)
 	if err != nil {
@@ -132,17 +135,33 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 	if !who.reporter {
 		return api.Evidence{}, problem.Errorf(problem.Forbidden, "only the reporter adds evidence")
 	}
+	if err := checkUndecided(r); err != nil {
+		return api.Evidence{}, err
+	}
 	obj, err := s.files.Put(ctx, file, MaxEvidence)
 	if err != nil {
 		return api.Evidence{}, err
 	}
-	now, err := s.db.Now(ctx, s.db)
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		r, err := s.loadLocked(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := checkUndecided(r); err != nil {
+			return err
+		}
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		row := &evidenceRow{ReportID: r.ID, SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType, CreatedAt: now}
+		if _, err := tx.NewInsert().Model(row).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("record evidence: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return api.Evidence{}, err
-	}
-	row := &evidenceRow{ReportID: r.ID, SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType, CreatedAt: now}
-	if _, err := s.db.NewInsert().Model(row).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-		return api.Evidence{}, fmt.Errorf("record evidence: %w", err)
+		return api.Evidence{}, fmt.Errorf("add evidence: %w", err)
 	}
 	return api.Evidence{SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType}, nil
 }

@@ -83,6 +83,9 @@ func (s *Service) owner(ctx context.Context, tx bun.Tx, p auth.Principal, req ap
 			return nil, problem.Validation(api.FieldError{Field: "claim_id", Message: "no such claim of yours"})
 		}
 		expired := c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt)
+		if c.EndReason != nil {
+			return nil, problem.New(problem.Conflict, "claim-not-active", "this claim was ended (%s); a report cannot be filed under it", *c.EndReason)
+		}
 		if c.Status != api.ClaimActive && c.Status != api.ClaimCompleted || expired {
 			return nil, problem.New(problem.Conflict, "claim-not-active", "this claim has ended; a report cannot be filed under it")
 		}

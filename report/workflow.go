@@ -40,6 +40,30 @@ var transitions = map[string]transition{
 	api.ReportDuplicate: {byOfficer, []string{api.ReportSubmitted, api.ReportEndorsed}, api.ReportDuplicate},
 }
 
+// decided tells the statuses that are decisions: those no transition leaves
+// (verified, rejected, duplicate). A decided report changes no more, but for
+// the takedown steps of a verified one.
+var decided = func() map[string]bool {
+	out := map[string]bool{}
+	for _, tr := range transitions {
+		out[tr.to] = true
+	}
+	for _, tr := range transitions {
+		for _, from := range tr.from {
+			delete(out, from)
+		}
+	}
+	return out
+}()
+
+// checkUndecided refuses any change to a decided report (409 report-decided).
+func checkUndecided(r *Report) error {
+	if decided[r.Status] {
+		return problem.New(problem.Conflict, "report-decided", "this report was decided (%s) and no longer changes", r.Status)
+	}
+	return nil
+}
+
 // takedownSteps is the table of the takedown history: the step before each
 // status ("" = none yet). Takedowns follow verified reports only.
 var takedownSteps = map[string]string{
@@ -86,6 +110,9 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, id, key string, 
 		if tr.by == byCoordinator && !who.coordinator || tr.by == byOfficer && !who.officer {
 			return "", problem.Errorf(problem.Forbidden, "this decision is for the report's %s", tr.by)
 		}
+		if err := checkUndecided(r); err != nil {
+			return "", err
+		}
 		if !slices.Contains(tr.from, r.Status) {
 			return "", problem.New(problem.Conflict, "report-transition", "a %s report cannot be %s", r.Status, tr.to)
 		}
@@ -100,13 +127,17 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, id, key string, 
 	})
 }
 
-// Takedown records the next step of a verified report's takedown.
+// Takedown records the next step of a verified report's takedown: the one
+// change a decided report still takes.
 func (s *Service) Takedown(ctx context.Context, p auth.Principal, id string, req api.TakedownRequest) (api.Report, error) {
 	return s.change(ctx, p, id, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
 		if !who.officer {
 			return "", problem.Errorf(problem.Forbidden, "takedowns are recorded by the report's officers")
 		}
 		if r.Status != api.ReportVerified {
+			if err := checkUndecided(r); err != nil {
+				return "", err
+			}
 			return "", problem.New(problem.Conflict, "report-transition", "only a verified report goes to takedown; this one is %s", r.Status)
 		}
 		current := ""
@@ -129,13 +160,13 @@ func (s *Service) Takedown(ctx context.Context, p auth.Principal, id string, req
 // changeFunc mutates a loaded report and returns the audit action.
 type changeFunc func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error)
 
-// change runs one workflow step: load, visibility, never on one's own
+// change runs one workflow step: load (locked), visibility, never on one's own
 // report, the step, save, audit, tell the reporter (report.status_changed)
 // and, when a coordinator endorses, the officers (report.submitted).
 func (s *Service) change(ctx context.Context, p auth.Principal, id string, fn changeFunc) (api.Report, error) {
 	var out api.Report
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		r, err := load(ctx, tx, id)
+		r, err := s.loadLocked(ctx, tx, id)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -35,6 +36,10 @@ func TestTransitionsTable(t *testing.T) {
 				t.Errorf("%s leaves the final state %s", key, final)
 			}
 		}
+	}
+	wantDecided := map[string]bool{api.ReportRejected: true, api.ReportVerified: true, api.ReportDuplicate: true}
+	if !maps.Equal(decided, wantDecided) {
+		t.Errorf("decided statuses: got %v, want %v", decided, wantDecided)
 	}
 	wantSteps := map[string]string{api.TakedownRequested: "", api.TakedownDone: api.TakedownRequested, api.TakedownRefused: api.TakedownRequested}
 	if len(takedownSteps) != len(wantSteps) {

@@ -291,10 +291,13 @@ func (w *reportWorld) token(a actor) string {
 // Coordinators review submitted reports; officers of the region decide
 // submitted or endorsed ones; takedowns follow verified reports only, as
 // requested and then taken_down or refused. Any other caller is 403, any
-// other state 409.
+// other state 409: report-decided for a decided (verified, rejected,
+// duplicate) report, except a verified one's takedown steps; otherwise
+// report-transition.
 func expectWorkflow(s reportState, a reportAction, who actor) (int, string) {
 	visible := who == byReporter || who == byCoordinator || who == byOfficer31 || who == byNationalOfficer || who == byAdmin
 	officer := who == byOfficer31 || who == byNationalOfficer || who == byAdmin
+	decided := s.status == api.ReportVerified || s.status == api.ReportRejected || s.status == api.ReportDuplicate
 	switch {
 	case !visible:
 		return http.StatusNotFound, "not-found"
@@ -306,6 +309,9 @@ func expectWorkflow(s reportState, a reportAction, who actor) (int, string) {
 		if who != byCoordinator {
 			return http.StatusForbidden, "forbidden"
 		}
+		if decided {
+			return http.StatusConflict, "report-decided"
+		}
 		if s.status != api.ReportSubmitted {
 			return http.StatusConflict, "report-transition"
 		}
@@ -313,12 +319,18 @@ func expectWorkflow(s reportState, a reportAction, who actor) (int, string) {
 		if !officer {
 			return http.StatusForbidden, "forbidden"
 		}
+		if decided {
+			return http.StatusConflict, "report-decided"
+		}
 		if s.status != api.ReportSubmitted && s.status != api.ReportEndorsed {
 			return http.StatusConflict, "report-transition"
 		}
 	case "takedown":
 		if !officer {
 			return http.StatusForbidden, "forbidden"
+		}
+		if s.status != api.ReportVerified && decided {
+			return http.StatusConflict, "report-decided"
 		}
 		if s.status != api.ReportVerified {
 			return http.StatusConflict, "report-transition"
@@ -598,7 +610,8 @@ func TestReportSuspendedOrg(t *testing.T) {
 		check(t, "report for a suspended org", call(t, e, tok(w.reporter), "POST", "/v1/reports", reportBody(w.orgA.ID, "3171", "")), http.StatusConflict, "org-not-accredited")
 		body := reportBody("", "3171", "")
 		body["claim_id"] = c.ID
-		check(t, "report under a claim of a suspended org", call(t, e, tok(w.reporter), "POST", "/v1/reports", body), http.StatusConflict, "org-not-accredited")
+		// The suspension ended the claim (see TestClaimsEndWithOrg).
+		check(t, "report under a claim of a suspended org", call(t, e, tok(w.reporter), "POST", "/v1/reports", body), http.StatusConflict, "claim-not-active")
 		// Not a member of org B: 403 not-a-member, before or after anything else.
 		check(t, "report for an org one is not in", call(t, e, tok(w.reporter), "POST", "/v1/reports", reportBody(w.orgB.ID, "3171", "")), http.StatusForbidden, "not-a-member")
 		if got := e.Count(t, "reports"); got != n {

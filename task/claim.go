@@ -32,6 +32,7 @@ type Claim struct {
 	Version        int        `bun:"version"`
 	CreatedAt      time.Time  `bun:"created_at"`
 	EndedAt        *time.Time `bun:"ended_at"`
+	EndReason      *string    `bun:"end_reason"` // set when the holder lost access (api.ClaimEndReasons)
 }
 
 // apiAt is the claim as the API shows it at now: an active claim whose lease
@@ -39,7 +40,7 @@ type Claim struct {
 func (c *Claim) apiAt(now time.Time) api.Claim {
 	out := api.Claim{ID: c.ID, TaskID: c.TaskID, UserID: c.UserID, Status: c.Status,
 		LeaseExpiresAt: c.LeaseExpiresAt.UTC(), AssignedBy: c.AssignedBy, Outcome: c.Outcome, Note: c.Note,
-		Version: c.Version, CreatedAt: c.CreatedAt.UTC(), EndedAt: utc(c.EndedAt)}
+		Version: c.Version, CreatedAt: c.CreatedAt.UTC(), EndedAt: utc(c.EndedAt), EndReason: c.EndReason}
 	if c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt) {
 		out.Status = api.ClaimExpired
 	}
@@ -75,7 +76,7 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, taskID, userID s
 func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Principal, assign bool) (api.Claim, error) {
 	var out api.Claim
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.lockHolder(ctx, tx, h.id); err != nil {
+		if err := lockHolder(ctx, tx, s.db, h.id); err != nil {
 			return err
 		}
 		t, now, err := s.loadClocked(ctx, tx, taskID)
@@ -102,10 +103,12 @@ func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Pr
 }
 
 // lockHolder serialises the claims of one user on PostgreSQL, so the
-// active-claim limit holds when one volunteer claims several tasks at once
-// (SQLite transactions are serial already).
-func (s *Service) lockHolder(ctx context.Context, tx bun.Tx, userID string) error {
-	if !s.db.Postgres() {
+// active-claim limit holds when one volunteer claims several tasks at once,
+// and a claim taken while the user's membership ends is either seen and
+// ended by that change or refused after it (SQLite transactions are serial
+// already).
+func lockHolder(ctx context.Context, tx bun.Tx, d *db.DB, userID string) error {
+	if !d.Postgres() {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "claims:"+userID)
@@ -324,7 +327,7 @@ func (s *Service) expireOverdue(ctx context.Context, tx bun.Tx, taskID string, n
 		return fmt.Errorf("overdue claims: %w", err)
 	}
 	for _, id := range ids {
-		if _, err := s.expire(ctx, tx, id, now); err != nil {
+		if _, err := expire(ctx, tx, s.db, id, now); err != nil {
 			return err
 		}
 	}

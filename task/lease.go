@@ -89,6 +89,8 @@ func checkActive(c *Claim, version *int, now time.Time) error {
 	switch {
 	case c.Status == api.ClaimExpired || c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt):
 		return problem.New(problem.Conflict, "claim-expired", "the lease of this claim has passed; claim the task again if a slot is free")
+	case c.EndReason != nil:
+		return problem.New(problem.Conflict, "claim-not-active", "this claim was ended (%s): its holder no longer has access to the task", *c.EndReason)
 	case c.Status != api.ClaimActive:
 		return problem.New(problem.Conflict, "claim-not-active", "this claim is %s", c.Status)
 	case version != nil && *version != c.Version:
@@ -97,9 +99,13 @@ func checkActive(c *Claim, version *int, now time.Time) error {
 	return nil
 }
 
-// Extend renews the lease (the holder only), from now by the task's lease.
+// Extend renews the lease (the holder only, while still entitled to the
+// task), from now by the task's lease.
 func (s *Service) Extend(ctx context.Context, p auth.Principal, id string, version *int) (api.Claim, error) {
 	return s.change(ctx, p, id, version, false, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+		if err := s.checkHolder(ctx, tx, c, t, now); err != nil {
+			return err
+		}
 		c.LeaseExpiresAt = now.Add(time.Duration(t.LeaseMinutes) * time.Minute)
 		c.Warned = false
 		return nil
@@ -110,7 +116,7 @@ func (s *Service) Extend(ctx context.Context, p auth.Principal, id string, versi
 // release tells the holder with claim.released).
 func (s *Service) Release(ctx context.Context, p auth.Principal, id string, version *int) (api.Claim, error) {
 	return s.change(ctx, p, id, version, true, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
-		if err := s.end(ctx, tx, c, t, api.ClaimReleased, now); err != nil {
+		if err := end(ctx, tx, c, t, api.ClaimReleased, now); err != nil {
 			return err
 		}
 		if c.UserID == p.UserID {
@@ -122,21 +128,53 @@ func (s *Service) Release(ctx context.Context, p auth.Principal, id string, vers
 	})
 }
 
-// Complete ends the claim with an outcome (the holder only); the slot stays
-// taken, as the work is done.
+// Complete ends the claim with an outcome (the holder only, while still
+// entitled to the task); the slot stays taken, as the work is done.
 func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, req api.CompleteRequest) (api.Claim, error) {
 	return s.change(ctx, p, id, req.Version, false, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+		if err := s.checkHolder(ctx, tx, c, t, now); err != nil {
+			return err
+		}
 		c.Status, c.Outcome, c.Note, c.EndedAt = api.ClaimCompleted, &req.Outcome, req.Note, &now
 		return nil
 	})
 }
 
+// checkHolder refuses to extend or complete an org task's claim whose
+// holder is no longer entitled to it: not an active member of the task's
+// org, or the org not accredited now. The change that took the access away
+// ended the claim in its own transaction, so this catches what that change
+// could not: a lapse the janitor has not announced yet, or a claim taken
+// while a suspension was committing. The claim row is locked (PostgreSQL),
+// so a membership change waits for this transaction, and then ends the
+// claim if it is still active.
+func (s *Service) checkHolder(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+	if t.OrgID == nil {
+		return nil
+	}
+	o, _, active, err := s.orgs.MemberAndOrg(ctx, tx, *t.OrgID, c.UserID)
+	if err != nil {
+		return err
+	}
+	if !active {
+		return problem.New(problem.Conflict, "membership-ended", "you are no longer an active member of %s; this claim cannot be extended or completed", o.Name)
+	}
+	return org.CheckAccredited(o, now)
+}
+
 // end closes an active claim as released or expired: its slot is free again
 // and viewers see the new count.
-func (s *Service) end(ctx context.Context, tx bun.Tx, c *Claim, t *Task, status string, now time.Time) error {
+func end(ctx context.Context, tx bun.Tx, c *Claim, t *Task, status string, now time.Time) error {
 	c.Status, c.EndedAt = status, &now
+	return freeSlots(ctx, tx, t, 1, now)
+}
+
+// freeSlots gives n slots of t back and tells viewers the new count
+// (task.updated, once however many).
+func freeSlots(ctx context.Context, tx bun.Tx, t *Task, n int, now time.Time) error {
 	// RETURNING: the event tells the count made, whatever t was read as.
-	err := tx.NewUpdate().Model((*Task)(nil)).Set("slots_taken = slots_taken - 1").Set("updated_at = ?", now).
+	err := tx.NewUpdate().Model((*Task)(nil)).
+		Set("slots_taken = CASE WHEN slots_taken > ? THEN slots_taken - ? ELSE 0 END", n, n).Set("updated_at = ?", now).
 		Where("id = ? AND slots_taken > 0", t.ID).Returning("slots_taken").Scan(ctx, &t.SlotsTaken)
 	if db.IsNoRows(err) {
 		t.SlotsTaken, err = 0, nil
@@ -150,7 +188,7 @@ func (s *Service) end(ctx context.Context, tx bun.Tx, c *Claim, t *Task, status 
 
 // expire marks one claim expired if it is still active and overdue (the
 // guard lets one of several sweepers win) and tells its holder.
-func (s *Service) expire(ctx context.Context, tx bun.Tx, id string, now time.Time) (bool, error) {
+func expire(ctx context.Context, tx bun.Tx, d *db.DB, id string, now time.Time) (bool, error) {
 	res, err := tx.NewUpdate().Model((*Claim)(nil)).Set("status = 'expired'").Set("ended_at = ?", now).Set("version = version + 1").
 		Where("id = ? AND status = 'active' AND lease_expires_at <= ?", id, now).Exec(ctx)
 	if err != nil {
@@ -163,11 +201,11 @@ func (s *Service) expire(ctx context.Context, tx bun.Tx, id string, now time.Tim
 	if err := tx.NewSelect().Model(c).Where("c.id = ?", id).Scan(ctx); err != nil {
 		return false, fmt.Errorf("load claim: %w", err)
 	}
-	t, err := s.load(ctx, tx, c.TaskID, true)
+	t, err := loadTask(ctx, tx, d, c.TaskID, true)
 	if err != nil {
 		return false, err
 	}
-	if err := s.end(ctx, tx, c, t, api.ClaimExpired, now); err != nil {
+	if err := end(ctx, tx, c, t, api.ClaimExpired, now); err != nil {
 		return false, err
 	}
 	_, err = event.Append(ctx, tx, org.UserStream(c.UserID), "claim.expired",
@@ -191,7 +229,7 @@ func (s *Service) Sweep(ctx context.Context) (expired, warned int, err error) {
 	}
 	for _, id := range overdue {
 		err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			won, err := s.expire(ctx, tx, id, now)
+			won, err := expire(ctx, tx, s.db, id, now)
 			if won {
 				expired++
 			}

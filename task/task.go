@@ -117,9 +117,14 @@ func notFound() error { return problem.Errorf(problem.NotFound, "no such task") 
 
 // load reads a task; lock takes its row lock on PostgreSQL.
 func (s *Service) load(ctx context.Context, q bun.IDB, id string, lock bool) (*Task, error) {
+	return loadTask(ctx, q, s.db, id, lock)
+}
+
+// loadTask is load for code that runs without a Service (EndClaims).
+func loadTask(ctx context.Context, q bun.IDB, d *db.DB, id string, lock bool) (*Task, error) {
 	t := new(Task)
 	sel := q.NewSelect().Model(t).Where("t.id = ?", id)
-	if lock && s.db.Postgres() {
+	if lock && d.Postgres() {
 		sel = sel.For("UPDATE")
 	}
 	if err := sel.Scan(ctx); err != nil {

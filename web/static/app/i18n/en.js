@@ -271,6 +271,7 @@ export default {
   'toast.expiring': 'Your claim ends in less than 10 minutes.',
   'toast.expired': 'Your claim ran out; the slot was freed',
   'toast.released': 'A coordinator released your claim',
+  'toast.ended': 'Your claim ended: you no longer have access to its task',
   'toast.reportStatus': 'Report status changed',
 
   'coord.sections': 'Management sections',
@@ -354,6 +355,7 @@ export default {
   'problem.outside-region': 'This task or action is outside your region.',
   'problem.claim-expired': 'The claim ran out.',
   'problem.claim-not-active': 'This claim is no longer active.',
+  'problem.membership-ended': 'You are no longer an active member of this organisation.',
   'problem.invite-unknown': 'The invite code is not valid for this organisation.',
   'problem.invite-expired': 'The invite code has expired.',
   'problem.invite-used-up': 'The invite code has been used up.',
@@ -362,6 +364,7 @@ export default {
   'problem.last-coordinator': 'An organisation keeps at least one coordinator.',
   'problem.own-report': 'You cannot decide on your own report.',
   'problem.report-transition': "The report's status does not allow this decision.",
+  'problem.report-decided': 'This report has been decided and no longer changes.',
   'problem.takedown-transition': 'Takedown steps must follow in order.',
   'problem.already-retracted': 'This alert was already retracted.',
   'problem.evidence-type': 'Evidence must be a PNG, JPEG, WebP or PDF file.',

@@ -272,6 +272,7 @@ export default {
   'toast.expiring': 'Batas waktu tugas Anda tinggal kurang dari 10 menit.',
   'toast.expired': 'Batas waktu tugas habis; slot dilepas',
   'toast.released': 'Koordinator melepas tugas Anda',
+  'toast.ended': 'Klaim Anda berakhir: Anda tidak lagi punya akses ke tugasnya',
   'toast.reportStatus': 'Status laporan berubah',
 
   'coord.sections': 'Bagian pengelolaan',
@@ -355,6 +356,7 @@ export default {
   'problem.outside-region': 'Tugas atau tindakan ini di luar wilayah Anda.',
   'problem.claim-expired': 'Batas waktu klaim sudah habis.',
   'problem.claim-not-active': 'Klaim ini sudah tidak aktif.',
+  'problem.membership-ended': 'Anda bukan lagi anggota aktif organisasi ini.',
   'problem.invite-unknown': 'Kode undangan tidak berlaku untuk organisasi ini.',
   'problem.invite-expired': 'Kode undangan sudah kedaluwarsa.',
   'problem.invite-used-up': 'Kode undangan sudah habis dipakai.',
@@ -363,6 +365,7 @@ export default {
   'problem.last-coordinator': 'Organisasi harus memiliki minimal satu koordinator.',
   'problem.own-report': 'Anda tidak dapat memutuskan laporan Anda sendiri.',
   'problem.report-transition': 'Status laporan tidak memungkinkan keputusan ini.',
+  'problem.report-decided': 'Laporan ini sudah diputuskan dan tidak bisa diubah lagi.',
   'problem.takedown-transition': 'Tahap penurunan konten tidak berurutan.',
   'problem.already-retracted': 'Peringatan ini sudah ditarik.',
   'problem.evidence-type': 'Bukti harus berupa PNG, JPEG, WebP atau PDF.',

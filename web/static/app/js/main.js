@@ -200,6 +200,7 @@ function globalEvents() {
   feed.on('claim.expiring', () => toast(t('toast.expiring')));
   feed.on('claim.expired', (ev) => toast(t('toast.expired'), ev.data?.task_title || ''));
   feed.on('claim.released', (ev) => toast(t('toast.released'), ev.data?.task_title || ''));
+  feed.on('claim.ended', (ev) => toast(t('toast.ended'), ev.data?.task_title || ''));
   feed.on('report.status_changed', (ev) => toast(t('toast.reportStatus'), t(`report.status.${ev.data?.status}`)));
   feed.on('membership.*', () => api.loadMe().then(() => drawNav(parseHash())).catch(() => {}));
   feed.on('streams', () => api.loadMe().then(() => drawNav(parseHash())).catch(() => {}));

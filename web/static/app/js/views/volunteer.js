@@ -191,6 +191,7 @@ export function describe(ev) {
     case 'claim.expiring': return t('toast.expiring');
     case 'claim.expired': return `${t('toast.expired')}: ${d.task_title || ''}`;
     case 'claim.released': return `${t('toast.released')}: ${d.task_title || ''}`;
+    case 'claim.ended': return `${t('toast.ended')}: ${d.task_title || ''}`;
     case 'membership.requested': return `${t('feed.memberRequested')}: ${d.user_name || ''}`;
     case 'membership.decided': return `${d.org_name || ''}: ${t(`membership.status.${d.status}`)}`;
     case 'membership.role_changed': return `${d.org_name || ''}: ${t(`membership.role.${d.role}`)}`;
