@@ -21,6 +21,20 @@ func TestScenarios(t *testing.T) {
 		if r.Figures["failed_connections"] != 0 || r.Stats["alert_to_each_client"].N != 120 || len(r.Notes) > 0 {
 			t.Fatalf("feed: got %+v, want 40 clients x 3 alerts delivered", r)
 		}
+		// The rate mode with clients acking every event: every alert reaches
+		// every client, and the acks are written (the reach counts them).
+		r, err = bench.Feed(ctx, env, bench.FeedOptions{Clients: 20, Rate: 10, Duration: 1500 * time.Millisecond, Ack: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		published, _ := r.Figures["alerts_published"].(int)
+		if published < 10 || r.Figures["deliveries"] != 20*published || r.Figures["deliveries_missing"] != 0 || r.Figures["kept_up"] != true {
+			t.Fatalf("feed --rate: got %+v, want at least 10 alerts, each to 20 clients", r.Figures)
+		}
+		e.App.Acks.Flush(ctx)
+		if st := e.App.Acks.Stats(); st.Rows < int64(20*published) {
+			t.Fatalf("acks written: %+v, want at least %d (every client acked every alert)", st, 20*published)
+		}
 		r, err = bench.Storm(ctx, env, bench.FeedOptions{Clients: 30, Alerts: 2})
 		if err != nil {
 			t.Fatal(err)

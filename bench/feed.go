@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,10 +35,14 @@ type Env struct {
 	URLs      []string
 	Minter    Minter
 	Seeder    Seeder
-	ServerPID int       // read RSS from /proc when > 0
-	Progress  io.Writer // progress bars (stderr); nil for none
-	HTTP      *http.Client
-	once      sync.Once
+	ServerPID int // read RSS from /proc when > 0
+	// Transactions, when set, reads the database's committed and rolled
+	// back transactions so far (PostgreSQL's pg_stat_database): the rate
+	// mode reports the database work per second.
+	Transactions func(ctx context.Context) (int64, error)
+	Progress     io.Writer // progress bars (stderr); nil for none
+	HTTP         *http.Client
+	once         sync.Once
 }
 
 func (e *Env) url(i int) string { return e.URLs[i%len(e.URLs)] }
@@ -75,6 +80,7 @@ type receipt struct {
 // alerts it received.
 type feedClient struct {
 	userID, token, url string
+	ack                bool // ack every event, as the console does
 	ws                 *websocket.Conn
 	last               map[string]int64
 	mu                 sync.Mutex
@@ -137,10 +143,12 @@ func (c *feedClient) connect(ctx context.Context, i int) error {
 	return nil
 }
 
-// read records alert receipts and acks them, until the connection ends.
+// read records alert receipts, and acks every event when the client
+// acks, until the connection ends.
 func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 	defer close(done)
 	var buf bytes.Buffer // reused: one frame at a time
+	var ack []byte
 	for {
 		_, r, err := ws.NextReader()
 		if err != nil {
@@ -167,7 +175,24 @@ func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 			}
 		}
 		c.mu.Unlock()
+		if c.ack {
+			// This goroutine is the connection's only writer after hello.
+			ack = appendAck(ack[:0], f.Stream, f.Seq)
+			if ws.WriteMessage(websocket.TextMessage, ack) != nil {
+				return
+			}
+		}
 	}
+}
+
+// appendAck appends the ack frame of seq on stream to b (stream names are
+// plain ASCII: no escaping needed).
+func appendAck(b []byte, stream string, seq int64) []byte {
+	b = append(b, `{"type":"ack","stream":"`...)
+	b = append(b, stream...)
+	b = append(b, `","seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	return append(b, '}')
 }
 
 // tally counts, per alert id, how many clients received it: waiting for

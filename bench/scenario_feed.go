@@ -15,6 +15,11 @@ type FeedOptions struct {
 	Parallel int           // connections opened at once (200)
 	Wait     time.Duration // how long one alert may take to reach everyone (30 s)
 	Prefix   string        // seeded accounts' email prefix
+	Ack      bool          // every client acks every event, as the console does
+	// Rate, when above 0, publishes alerts at this many per second for
+	// Duration instead of Alerts one after the other (the rate mode).
+	Rate     float64
+	Duration time.Duration
 }
 
 func (o *FeedOptions) defaults() {
@@ -52,7 +57,7 @@ func (e *Env) crowd(ctx context.Context, o FeedOptions) ([]*feedClient, string, 
 		if err != nil {
 			return nil, "", err
 		}
-		clients[i] = &feedClient{userID: id, token: tok, url: e.url(i)}
+		clients[i] = &feedClient{userID: id, token: tok, url: e.url(i), ack: o.Ack}
 	}
 	return clients, officerToken, nil
 }
@@ -82,6 +87,10 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 		r.set("server_rss_mib_before", round(float64(before)/(1<<20)))
 		r.set("server_rss_mib_connected", round(float64(after)/(1<<20)))
 		r.set("server_rss_kib_per_connection", round(float64(after-before)/1024/float64(max(1, len(clients)-failed))))
+	}
+	r.set("clients_ack", o.Ack)
+	if o.Rate > 0 {
+		return r, e.steady(ctx, o, clients, officer, r)
 	}
 	var lasts, all []time.Duration
 	p := newProgress(e.Progress, "alerts", o.Alerts)

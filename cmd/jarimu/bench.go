@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,10 @@ cost one password hash. Seeded accounts have emails @seed.invalid.
 
   feed     open --clients feed connections, publish --alerts alerts one by one:
            time from commit to the last and to every client, connect rate,
-           server memory per connection (with --server-pid)
+           server memory per connection (with --server-pid); with --rate N/s,
+           publish N alerts a second for --duration instead: deliveries per
+           second, latency per 5 s window, publish latency, whether the
+           server kept up, and on PostgreSQL database transactions per second
   storm    connect --clients, drop them all, publish --alerts, reconnect all
            at once with resume: hellos per second, time until all caught up
   latency  one client: time from the HTTP write to its receipt, --alerts times
@@ -62,7 +66,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	volunteers := fs.Int("volunteers", 200, "racing volunteers (claims)")
 	tasks := fs.Int("tasks", 20, "tasks raced for (claims)")
 	slots := fs.Int("slots", 10, "slots per task (claims)")
-	duration := fs.Duration("duration", 20*time.Second, "how long the claims race runs")
+	duration := fs.Duration("duration", 20*time.Second, "how long the claims race, the mix and the feed's rate mode run")
+	ack := fs.Bool("ack", false, "feed clients ack every event they receive, as the web console does (feed, storm, mixed)")
+	rate := fs.String("rate", "", "feed: publish this many alerts per second (\"5/s\" or \"5\") for --duration")
 	jsonOut := fs.String("json", "", "also write the result as JSON to this file")
 	metricsURLs := fs.String("metrics", "", "servers' /metrics URL(s), comma-separated, to report their CPU and memory")
 	reports := fs.Int("reports", 10, "reports per second (mixed)")
@@ -80,7 +86,19 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	defer a.Close()
 	fmt.Fprintf(stderr, "open-file limit %d\n", bench.RaiseFileLimit())
 	env := &bench.Env{URLs: strings.Split(*urls, ","), Minter: a.Auth.Tokens(), Seeder: a.Auth, ServerPID: *pid, Progress: stderr}
-	fo := bench.FeedOptions{Clients: *clients, Alerts: *alerts, Region: *regionCode, Parallel: *parallel}
+	perSecond, err := parseRate(*rate)
+	if err != nil {
+		return err
+	}
+	fo := bench.FeedOptions{Clients: *clients, Alerts: *alerts, Region: *regionCode, Parallel: *parallel,
+		Ack: *ack, Rate: perSecond, Duration: *duration}
+	if a.DB.Postgres() {
+		env.Transactions = func(ctx context.Context) (int64, error) {
+			var n int64
+			err := a.DB.NewRaw("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()").Scan(ctx, &n)
+			return n, err
+		}
+	}
 	co := bench.ClaimOptions{Volunteers: *volunteers, Tasks: *tasks, Slots: *slots, Duration: *duration}
 	scenarios := map[string]func() (*bench.Result, error){
 		"feed":    func() (*bench.Result, error) { return bench.Feed(ctx, env, fo) },
@@ -120,4 +138,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return r.WriteJSON(*jsonOut)
 	}
 	return nil
+}
+
+// parseRate reads --rate: "5/s" or "5" alerts per second; "" is none.
+func parseRate(s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "/s"), 64)
+	if err != nil || v <= 0 || v > 10000 {
+		return 0, fmt.Errorf("bench: --rate %q: want alerts per second, e.g. 5/s (at most 10000)", s)
+	}
+	return v, nil
 }

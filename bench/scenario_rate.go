@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// rateWindow is the width of the windows the rate mode reports latency in.
+const rateWindow = 5 * time.Second
+
+// published is one alert of the rate mode: its id, the database time of
+// its commit, and how long its POST took.
+type published struct {
+	id   string
+	at   time.Time
+	took time.Duration
+	sent time.Time
+}
+
+// Window is the latency of the deliveries of the alerts published in one
+// window of the rate mode.
+type Window struct {
+	StartS     float64 `json:"start_s"`
+	Alerts     int     `json:"alerts"`
+	Deliveries int     `json:"deliveries"`
+	P50Ms      float64 `json:"p50_ms"`
+	P99Ms      float64 `json:"p99_ms"`
+	PublishP99 float64 `json:"publish_p99_ms"`
+}
+
+// steady publishes alerts at o.Rate per second for o.Duration (each POST on
+// its own, so a slow one does not slow the rate), then waits until every
+// client had every alert, and reports deliveries per second, the latency
+// from commit to each client per 5-second window, the POST latency, whether
+// the server kept up, and with e.Transactions the database transactions per
+// second over the run.
+func (e *Env) steady(ctx context.Context, o FeedOptions, clients []*feedClient, officer string, r *Result) error {
+	if o.Duration <= 0 {
+		o.Duration = 30 * time.Second
+	}
+	interval := time.Duration(float64(time.Second) / o.Rate)
+	var tx0 int64
+	if e.Transactions != nil {
+		tx0, _ = e.Transactions(ctx)
+	}
+	var mu sync.Mutex
+	var pubs []published
+	var failed int
+	var wg sync.WaitGroup
+	start := time.Now()
+	tick := time.NewTicker(interval)
+	for n := 0; time.Since(start) < o.Duration && ctx.Err() == nil; n++ {
+		wg.Go(func() {
+			sent := time.Now()
+			id, at, err := e.publishAlert(ctx, officer, o.Region[:2], n)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+				return
+			}
+			pubs = append(pubs, published{id: id, at: at, took: time.Since(sent), sent: sent})
+		})
+		<-tick.C
+	}
+	tick.Stop()
+	wg.Wait()
+	publishing := time.Since(start)
+	var txs int64
+	if e.Transactions != nil {
+		if tx1, err := e.Transactions(ctx); err == nil {
+			txs = tx1 - tx0
+		}
+	}
+
+	var all, took []time.Duration
+	windows := make([]Window, int(o.Duration/rateWindow)+1)
+	perWindow := make([][]time.Duration, len(windows))
+	pubPerWindow := make([][]time.Duration, len(windows))
+	missing := 0
+	lastReceipt := start
+	for _, p := range pubs {
+		_, each, miss := awaitAlert(ctx, clients, p.id, p.at, o.Wait)
+		missing += miss
+		w := min(int(p.sent.Sub(start)/rateWindow), len(windows)-1)
+		windows[w].Alerts++
+		windows[w].Deliveries += len(each)
+		perWindow[w] = append(perWindow[w], each...)
+		pubPerWindow[w] = append(pubPerWindow[w], p.took)
+		all = append(all, each...)
+		took = append(took, p.took)
+		for _, d := range each {
+			if t := p.at.Add(d); t.After(lastReceipt) {
+				lastReceipt = t
+			}
+		}
+	}
+	for i := range windows {
+		s, ps := summarize(perWindow[i]), summarize(pubPerWindow[i])
+		windows[i].StartS = (time.Duration(i) * rateWindow).Seconds()
+		windows[i].P50Ms, windows[i].P99Ms, windows[i].PublishP99 = s.P50, s.P99, ps.P99
+	}
+	for len(windows) > 0 && windows[len(windows)-1].Alerts == 0 {
+		windows = windows[:len(windows)-1]
+	}
+	span := lastReceipt.Sub(start)
+	r.set("rate_alerts_per_second", o.Rate)
+	r.set("duration_seconds", round(publishing.Seconds()))
+	r.set("alerts_published", len(pubs))
+	r.set("alerts_failed", failed)
+	r.set("deliveries", len(all))
+	r.set("deliveries_missing", missing)
+	r.set("deliveries_per_second", round(float64(len(all))/span.Seconds()))
+	if e.Transactions != nil {
+		r.set("db_transactions_per_second", round(float64(txs)/publishing.Seconds()))
+	}
+	kept := keptUp(windows, missing, failed)
+	r.set("kept_up", kept)
+	r.set("windows", windows)
+	r.stat("alert_to_each_client", all)
+	r.stat("publish_latency", took)
+	if !kept {
+		r.note("the server did not keep up: %d deliveries missing, %d publishes failed, or the last window's p99 more than twice the first's plus 100 ms", missing, failed)
+	}
+	for _, w := range windows {
+		r.note("t=%3.0fs alerts %d deliveries %d p50 %.1f ms p99 %.1f ms publish p99 %.1f ms",
+			w.StartS, w.Alerts, w.Deliveries, w.P50Ms, w.P99Ms, w.PublishP99)
+	}
+	return nil
+}
+
+// keptUp says whether the server kept pace: nothing missing, no publish
+// failed, and latency did not grow over the run (the last window's p99 at
+// most twice the first's plus 100 ms).
+func keptUp(windows []Window, missing, failed int) bool {
+	if missing > 0 || failed > 0 || len(windows) == 0 {
+		return false
+	}
+	first, last := windows[0].P99Ms, windows[len(windows)-1].P99Ms
+	return last <= 2*first+100
+}
