@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -111,11 +112,15 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 	if err := s.throttle(ctx, "login-ip:"+clientIP, s.cfg.LoginPerIP); err != nil {
 		return api.AuthResponse{}, err
 	}
-	if err := s.throttle(ctx, "login-account:"+normalizeEmail(req.Email), s.cfg.LoginPerAccount); err != nil {
+	email, ok := normalizeEmail(req.Email)
+	if !ok {
+		email = strings.ToLower(req.Email)
+	}
+	if err := s.throttle(ctx, "login-account:"+email, s.cfg.LoginPerAccount); err != nil {
 		return api.AuthResponse{}, err
 	}
 	u, found := (*User)(nil), false
-	if api.ValidEmail(req.Email) && len(req.Password) <= maxLoginPassword {
+	if ok && len(req.Password) <= maxLoginPassword {
 		var err error
 		if u, found, err = s.userByEmail(ctx, req.Email); err != nil {
 			return api.AuthResponse{}, err
