@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -89,7 +88,9 @@ func NewService(d *db.DB, log *event.Log, users *auth.Service, reports *report.S
 func notFound() error { return problem.Errorf(problem.NotFound, "no such alert") }
 
 // Create publishes an alert to a region (national, a province or a regency:
-// the levels volunteers' feeds listen to) within the officer's own.
+// the levels volunteers' feeds listen to) within the officer's own. Who may
+// broadcast there is decided before the fields are checked (a regional
+// officer covers no code that is not a region code).
 func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateAlertRequest) (api.Alert, error) {
 	if !p.IsOfficer() && !p.IsAdmin() {
 		return api.Alert{}, problem.Errorf(problem.Forbidden, "only Bawaslu officers broadcast alerts")
@@ -97,12 +98,15 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateAl
 	code := ""
 	if req.RegionCode != nil {
 		code = *req.RegionCode
-		if region.Validate(code) != nil || len(code) > 4 {
-			return api.Alert{}, problem.Validation(api.FieldError{Field: "region_code", Message: "must be a province or regency code, or absent for national"})
-		}
 	}
 	if !p.Covers(code) {
 		return api.Alert{}, problem.New(problem.Forbidden, "outside-region", "you broadcast only to your region or below")
+	}
+	if err := problem.Validate(&req); err != nil {
+		return api.Alert{}, err
+	}
+	if code != "" && (region.Validate(code) != nil || len(code) > 4) {
+		return api.Alert{}, problem.Validation(api.FieldError{Field: "region_code", Message: "must be a province or regency code, or absent for national"})
 	}
 	var out api.Alert
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -136,7 +140,7 @@ func (s *Service) insert(ctx context.Context, tx bun.Tx, p auth.Principal, req a
 	}
 	ids, _ := json.Marshal(nonNil(req.ReportIDs))
 	links, _ := json.Marshal(nonNil(req.Links))
-	a := &Alert{ID: auth.NewID(), Title: strings.TrimSpace(req.Title), Body: strings.TrimSpace(req.Body), Severity: req.Severity,
+	a := &Alert{ID: auth.NewID(), Title: req.Title, Body: req.Body, Severity: req.Severity,
 		RegionCode: req.RegionCode, Category: req.Category, ReportIDs: string(ids), Links: string(links), IssuedBy: p.UserID,
 		Stream: region.Stream(code), PublishedAt: now}
 	if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
@@ -164,6 +168,9 @@ func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req 
 		if !(p.IsOfficer() || p.IsAdmin()) || !p.Covers(a.Region()) {
 			return problem.Errorf(problem.Forbidden, "only officers of the alert's region retract it")
 		}
+		if err := problem.Validate(&req); err != nil {
+			return err
+		}
 		if a.RetractedAt != nil {
 			return problem.New(problem.Conflict, "already-retracted", "this alert was retracted already")
 		}
@@ -172,7 +179,7 @@ func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req 
 			return err
 		}
 		before := a.API()
-		a.RetractedAt, a.RetractionReason = &now, strings.TrimSpace(req.Reason)
+		a.RetractedAt, a.RetractionReason = &now, req.Reason
 		if _, err := tx.NewUpdate().Model(a).Column("retracted_at", "retraction_reason").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("retract alert: %w", err)
 		}

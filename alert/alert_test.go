@@ -172,6 +172,7 @@ func TestCreateAndReachRights(t *testing.T) {
 		ctx := context.Background()
 		off31 := e.User(t, "officer", "dki", "31")
 		off3171 := e.User(t, "officer", "jakpus", "3171")
+		offNat := e.User(t, "officer", "pusat", "")
 		vol := e.User(t, "volunteer", "relawan", "31")
 		req := func(code *string) api.CreateAlertRequest {
 			return api.CreateAlertRequest{Title: "Hoaks", Body: "Tidak benar.", Severity: "info", RegionCode: code}
@@ -186,7 +187,11 @@ func TestCreateAndReachRights(t *testing.T) {
 			{off31, ptr("32"), "outside-region"},
 			{off3171, ptr("31"), "outside-region"},
 			{off31, ptr("317101"), "validation"},
-			{off31, ptr("3"), "validation"},
+			// Coverage comes first: a code that is not a region code lies
+			// in no officer's region; only one who covers everything
+			// learns that it is invalid.
+			{off31, ptr("3"), "outside-region"},
+			{offNat, ptr("3"), "validation"},
 		} {
 			_, err := e.App.Alerts.Create(ctx, principal(c.who), req(c.code))
 			if !problem.Is(err, c.typ) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"strings"
 	"time"
 )
 
@@ -38,8 +37,8 @@ type CreateAlertRequest struct {
 // Validate checks the fields that need no database.
 func (r *CreateAlertRequest) Validate() []FieldError {
 	var c Check
-	c.Text("title", strings.TrimSpace(r.Title), 3, 200, false)
-	c.Text("body", strings.TrimSpace(r.Body), 1, 5000, true)
+	c.Line("title", &r.Title, 3, 200)
+	c.Lines("body", &r.Body, 1, 5000)
 	c.OneOf("severity", r.Severity, Severities...)
 	if r.Category != nil {
 		c.OneOf("category", *r.Category, Categories...)
@@ -67,7 +66,7 @@ type RetractionRequest struct {
 // Validate checks the reason.
 func (r *RetractionRequest) Validate() []FieldError {
 	var c Check
-	c.Text("reason", strings.TrimSpace(r.Reason), 3, 1000, true)
+	c.Lines("reason", &r.Reason, 3, 1000)
 	return c.Errors
 }
 

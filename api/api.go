@@ -1,6 +1,7 @@
 // Package api holds the wire types of Jarimu's public contract (v1): request
 // and response bodies, problem details and feed frames. The server and the Go
-// client share them, so the two cannot drift apart. Standard library only.
+// client share them, so the two cannot drift apart. Standard library only,
+// besides package textrule, whose rules the requests' own checks apply.
 package api
 
 import (

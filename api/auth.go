@@ -114,8 +114,8 @@ const (
 // policy and region codes are checked by the auth service).
 func (r *SignupRequest) Validate() []FieldError {
 	var c Check
-	c.Email("email", r.Email)
-	c.Text("name", r.Name, 1, 100, false)
+	c.Email("email", &r.Email)
+	c.Line("name", &r.Name, 1, 100)
 	if r.Password == "" {
 		c.Fail("password", "is required")
 	}
@@ -125,8 +125,8 @@ func (r *SignupRequest) Validate() []FieldError {
 // Validate checks the fields of a staff account request.
 func (r *CreateUserRequest) Validate() []FieldError {
 	var c Check
-	c.Email("email", r.Email)
-	c.Text("name", r.Name, 1, 100, false)
+	c.Email("email", &r.Email)
+	c.Line("name", &r.Name, 1, 100)
 	c.OneOf("role", r.Role, RoleAdmin, RoleOfficer, RoleVolunteer)
 	if r.Password == "" {
 		c.Fail("password", "is required")

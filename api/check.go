@@ -2,14 +2,16 @@ package api
 
 import (
 	"fmt"
-	"net/mail"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/jarimu/jarimu/textrule"
 )
 
 // Check collects field errors while a request validates itself. The zero
-// value is ready to use.
+// value is ready to use. Its text checks also put each accepted field into
+// its stored form (see package textrule), so a request that validated is
+// ready to be stored.
 type Check struct {
 	Errors []FieldError
 }
@@ -22,70 +24,57 @@ func (c *Check) Fail(field, format string, args ...any) {
 // OK reports whether no field failed.
 func (c *Check) OK() bool { return len(c.Errors) == 0 }
 
-// Text checks a free-text field: valid UTF-8, no NUL or other control
-// characters except newline and tab when multiline, and a length in runes
-// within [min, max]. min 0 makes it optional.
-func (c *Check) Text(field, s string, min, max int, multiline bool) bool {
-	if msg := textProblem(s, min, max, multiline); msg != "" {
-		c.Fail(field, "%s", msg)
+// Line checks one-line text that names or heads something (names, titles,
+// references) by textrule.Line, and a length in characters of its stored
+// form within [min, max]; min 0 makes it optional. On success *s becomes the
+// stored form: NFC, trimmed.
+func (c *Check) Line(field string, s *string, min, max int) bool {
+	return c.text(field, s, min, max, textrule.Line)
+}
+
+// Lines checks free text that may span lines (descriptions, bodies, notes,
+// reasons) by textrule.Lines, like Line otherwise.
+func (c *Check) Lines(field string, s *string, min, max int) bool {
+	return c.text(field, s, min, max, textrule.Lines)
+}
+
+func (c *Check) text(field string, s *string, min, max int, rule func(string) (string, error)) bool {
+	v, err := rule(*s)
+	if err == nil {
+		err = length(v, min, max)
+	}
+	if err != nil {
+		c.Fail(field, "%s", err)
 		return false
 	}
+	*s = v
 	return true
 }
 
-func textProblem(s string, min, max int, multiline bool) string {
-	if !utf8.ValidString(s) {
-		return "must be valid UTF-8"
-	}
-	for _, r := range s {
-		if r == '\n' || r == '\t' || r == '\r' {
-			if multiline {
-				continue
-			}
-		}
-		if unicode.IsControl(r) {
-			return "must not contain control characters"
-		}
-	}
+func length(s string, min, max int) error {
 	n := utf8.RuneCountInString(s)
-	if min > 0 && strings.TrimSpace(s) == "" {
-		return "is required"
+	switch {
+	case min > 0 && strings.TrimSpace(s) == "":
+		return fmt.Errorf("is required")
+	case n < min:
+		return fmt.Errorf("must be at least %d characters", min)
+	case n > max:
+		return fmt.Errorf("must be at most %d characters", max)
 	}
-	if n < min {
-		return fmt.Sprintf("must be at least %d characters", min)
-	}
-	if n > max {
-		return fmt.Sprintf("must be at most %d characters", max)
-	}
-	return ""
+	return nil
 }
 
-// Email checks an email address: a bare addr-spec with a dotted domain, at
-// most 254 bytes.
-func (c *Check) Email(field, s string) bool {
-	if !ValidEmail(s) {
-		c.Fail(field, "must be a valid email address")
+// Email checks an email address by textrule.Email: ASCII before the @, a
+// dotted domain (an internationalised one is kept in its xn-- form), at most
+// 254 bytes. On success *s becomes the stored form, lower-cased.
+func (c *Check) Email(field string, s *string) bool {
+	v, err := textrule.Email(*s)
+	if err != nil {
+		c.Fail(field, "%s", err)
 		return false
 	}
+	*s = v
 	return true
-}
-
-// ValidEmail reports whether s is a bare email address (no display name) with
-// a dotted domain, at most 254 bytes, printable ASCII or UTF-8 without spaces
-// or control characters.
-func ValidEmail(s string) bool {
-	if len(s) > 254 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}) {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 // OneOf checks that s is one of the allowed values.

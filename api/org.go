@@ -1,7 +1,6 @@
 package api
 
 import (
-	"strings"
 	"time"
 )
 
@@ -61,13 +60,13 @@ type CreateOrgRequest struct {
 // Validate checks the fields that need no database.
 func (r *CreateOrgRequest) Validate() []FieldError {
 	var c Check
-	c.Text("name", strings.TrimSpace(r.Name), 2, 200, false)
-	c.Text("accreditation_number", strings.TrimSpace(r.AccreditationNumber), 1, 100, false)
+	c.Line("name", &r.Name, 2, 200)
+	c.Line("accreditation_number", &r.AccreditationNumber, 1, 100)
 	if r.AccreditedUntil.IsZero() {
 		c.Fail("accredited_until", "is required")
 	}
 	if r.CoordinatorEmail != nil {
-		c.Email("coordinator_email", *r.CoordinatorEmail)
+		c.Email("coordinator_email", r.CoordinatorEmail)
 	}
 	return c.Errors
 }
@@ -90,7 +89,7 @@ type AccreditationRequest struct {
 func (r *AccreditationRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("action", r.Action, ActionSuspend, ActionRevoke, ActionRenew)
-	c.Text("reason", r.Reason, 3, 1000, true)
+	c.Lines("reason", &r.Reason, 3, 1000)
 	if r.Action == ActionRenew && r.Until == nil {
 		c.Fail("until", "is required to renew")
 	}
@@ -155,7 +154,10 @@ type DecisionRequest struct {
 func (r *DecisionRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("decision", r.Decision, "approve", "reject")
-	c.Text("reason", r.Reason, 0, 1000, true)
+	c.Lines("reason", &r.Reason, 0, 1000)
+	if r.Decision == "reject" && r.Reason == "" {
+		c.Fail("reason", "a rejection needs a reason the volunteer will see")
+	}
 	return c.Errors
 }
 

@@ -86,7 +86,7 @@ func (r *CreateReportRequest) Validate() []FieldError {
 	}
 	c.OneOf("platform", r.Platform, Platforms...)
 	c.OneOf("category", r.Category, Categories...)
-	c.Text("summary", strings.TrimSpace(r.Summary), 10, 4000, true)
+	c.Lines("summary", &r.Summary, 10, 4000)
 	if r.ObservedAt.IsZero() {
 		c.Fail("observed_at", "is required")
 	}
@@ -103,7 +103,7 @@ type ReviewRequest struct {
 func (r *ReviewRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("decision", r.Decision, "endorse", "reject")
-	c.Text("note", r.Note, 0, 2000, true)
+	c.Lines("note", &r.Note, 0, 2000)
 	if r.Decision == "reject" && strings.TrimSpace(r.Note) == "" {
 		c.Fail("note", "a rejection needs a note the reporter will see")
 	}
@@ -122,7 +122,7 @@ type VerificationRequest struct {
 func (r *VerificationRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("decision", r.Decision, ReportVerified, ReportRejected, ReportDuplicate)
-	c.Text("note", r.Note, 0, 2000, true)
+	c.Lines("note", &r.Note, 0, 2000)
 	if r.Decision == ReportRejected && strings.TrimSpace(r.Note) == "" {
 		c.Fail("note", "a rejection needs a note the reporter will see")
 	}
@@ -146,7 +146,7 @@ type TakedownRequest struct {
 func (r *TakedownRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("status", r.Status, TakedownRequested, TakedownDone, TakedownRefused)
-	c.Text("platform_ref", r.PlatformRef, 0, 200, false)
-	c.Text("note", r.Note, 0, 2000, true)
+	c.Line("platform_ref", &r.PlatformRef, 0, 200)
+	c.Lines("note", &r.Note, 0, 2000)
 	return c.Errors
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/jarimu/jarimu/textrule"
 )
 
 // Task kinds, platforms and statuses.
@@ -127,9 +129,13 @@ func ValidTarget(s string) bool {
 }
 
 // ValidURL reports whether s is an absolute http(s) URL with a host, at most
-// 2048 bytes, without spaces or control characters.
+// 2048 bytes, without spaces, control characters or the invisible and
+// direction-changing characters textrule.Line refuses.
 func ValidURL(s string) bool {
 	if len(s) > 2048 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return false
+	}
+	if _, err := textrule.Line(s); err != nil {
 		return false
 	}
 	rest, ok := strings.CutPrefix(strings.ToLower(s), "https://")
@@ -146,8 +152,8 @@ func ValidURL(s string) bool {
 // lease 120 minutes.
 func (r *CreateTaskRequest) Validate() []FieldError {
 	var c Check
-	c.Text("title", strings.TrimSpace(r.Title), 3, 200, false)
-	c.Text("description", r.Description, 0, 5000, true)
+	c.Line("title", &r.Title, 3, 200)
+	c.Lines("description", &r.Description, 0, 5000)
 	c.OneOf("kind", r.Kind, Kinds...)
 	if r.Platform != nil {
 		c.OneOf("platform", *r.Platform, Platforms...)
@@ -175,7 +181,7 @@ func checkTarget(c *Check, kind string, target *string) {
 	case kind == KindSocialMedia && !ValidTarget(*target):
 		c.Fail("target", "must be an http(s) URL, a #hashtag or an @account")
 	default:
-		c.Text("target", *target, 1, 2048, false)
+		c.Line("target", target, 1, 2048)
 	}
 }
 
@@ -183,10 +189,10 @@ func checkTarget(c *Check, kind string, target *string) {
 func (r *UpdateTaskRequest) Validate() []FieldError {
 	var c Check
 	if r.Title != nil {
-		c.Text("title", strings.TrimSpace(*r.Title), 3, 200, false)
+		c.Line("title", r.Title, 3, 200)
 	}
 	if r.Description != nil {
-		c.Text("description", *r.Description, 0, 5000, true)
+		c.Lines("description", r.Description, 0, 5000)
 	}
 	if r.Slots != nil && (*r.Slots < 1 || *r.Slots > 1000) {
 		c.Fail("slots", "must be from 1 to 1000")
@@ -222,6 +228,6 @@ type CompleteRequest struct {
 func (r *CompleteRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("outcome", r.Outcome, Outcomes...)
-	c.Text("note", r.Note, 0, 2000, true)
+	c.Lines("note", &r.Note, 0, 2000)
 	return c.Errors
 }

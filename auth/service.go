@@ -124,12 +124,14 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 	if err != nil {
 		return api.AuthResponse{}, err
 	}
-	if _, err := s.throttleLogin(ctx, req.Email, clientIP, device); err != nil {
+	email, ok := normalizeEmail(req.Email)
+	if _, err := s.throttleLogin(ctx, loginEmail(req.Email), clientIP, device); err != nil {
 		return api.AuthResponse{}, err
 	}
 	u, found := (*User)(nil), false
-	if api.ValidEmail(req.Email) && len(req.Password) <= maxLoginPassword {
-		if u, found, err = s.userByEmail(ctx, req.Email); err != nil {
+	if ok && len(req.Password) <= maxLoginPassword {
+		var err error
+		if u, found, err = s.userByEmail(ctx, email); err != nil {
 			return api.AuthResponse{}, err
 		}
 	}
@@ -139,11 +141,11 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 		}
 		return api.AuthResponse{}, invalidCredentials()
 	}
-	ok, err := s.hasher.Verify(ctx, req.Password, u.PasswordHash)
+	right, err := s.hasher.Verify(ctx, req.Password, u.PasswordHash)
 	if err != nil {
 		return api.AuthResponse{}, busy(err)
 	}
-	if !ok || u.Status != api.UserActive {
+	if !right || u.Status != api.UserActive {
 		return api.AuthResponse{}, invalidCredentials()
 	}
 	s.rehash(ctx, u, req.Password)

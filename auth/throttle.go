@@ -81,7 +81,7 @@ func (s *Service) allow(ctx context.Context, l ratelimit.Limiter, key string) er
 // so that the throttle store (Redis) holds no email addresses. Unknown
 // emails get keys as well, and cost the same.
 func accountKey(email string) string {
-	sum := sha256.Sum256([]byte(normalizeEmail(email)))
+	sum := sha256.Sum256([]byte(loginEmail(email)))
 	return hex.EncodeToString(sum[:16])
 }
 

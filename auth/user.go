@@ -14,6 +14,7 @@ import (
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/region"
+	"github.com/jarimu/jarimu/textrule"
 )
 
 // User is an account row.
@@ -45,9 +46,25 @@ func (u *User) Region() string {
 	return *u.RegionCode
 }
 
-// normalizeEmail folds an address to the form it is stored and looked up in,
-// so "Ana@Example.org" and "ana@example.org" are one account.
-func normalizeEmail(s string) string { return strings.ToLower(s) }
+// normalizeEmail is the form an address is stored and looked up in
+// (textrule.Email: lower-cased, the domain in its IDNA ASCII form), so
+// "Ana@Example.org" and "ana@example.org" are one account, and so are
+// "ana@bücher.example" and "ana@xn--bcher-kva.example". ok is false for an
+// address no account can have.
+func normalizeEmail(s string) (email string, ok bool) {
+	email, err := textrule.Email(s)
+	return email, err == nil
+}
+
+// loginEmail is the form of an email a login is throttled and looked up
+// by: as stored when it is a valid address, else lower case (an invalid
+// one names no account, but is throttled all the same).
+func loginEmail(s string) string {
+	if email, ok := normalizeEmail(s); ok {
+		return email
+	}
+	return strings.ToLower(s)
+}
 
 // NewID returns a new time-ordered (v7) UUID string.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
@@ -108,7 +125,11 @@ func (s *Service) createUser(ctx context.Context, q bun.IDB, email, hash, name, 
 	if err != nil {
 		return nil, err
 	}
-	u := &User{ID: NewID(), Email: normalizeEmail(email), Name: name, PasswordHash: hash, Role: role,
+	stored, err := textrule.Email(email)
+	if err != nil {
+		return nil, problem.Validation(api.FieldError{Field: "email", Message: err.Error()})
+	}
+	u := &User{ID: NewID(), Email: stored, Name: name, PasswordHash: hash, Role: role,
 		RegionCode: regionCode, Status: api.UserActive, CreatedAt: now, UpdatedAt: now}
 	if _, err := q.NewInsert().Model(u).Exec(ctx); err != nil {
 		if db.IsUniqueViolation(err) {
@@ -132,10 +153,15 @@ func (s *Service) UserByID(ctx context.Context, id string) (*User, error) {
 	return u, nil
 }
 
-// userByEmail loads an account by email; found is false when none has it.
+// userByEmail loads an account by email; found is false when none has it
+// (an address no account can have included).
 func (s *Service) userByEmail(ctx context.Context, email string) (u *User, found bool, err error) {
+	email, ok := normalizeEmail(email)
+	if !ok {
+		return nil, false, nil
+	}
 	u = new(User)
-	err = s.db.NewSelect().Model(u).Where("email = ?", normalizeEmail(email)).Scan(ctx)
+	err = s.db.NewSelect().Model(u).Where("email = ?", email).Scan(ctx)
 	if db.IsNoRows(err) {
 		return nil, false, nil
 	}
@@ -145,11 +171,9 @@ func (s *Service) userByEmail(ctx context.Context, email string) (u *User, found
 	return u, true, nil
 }
 
-// UserByEmail loads an account by email; found is false when none has it.
+// UserByEmail loads an account by email, in any form that stores as the
+// account's; found is false when none has it.
 func (s *Service) UserByEmail(ctx context.Context, email string) (*User, bool, error) {
-	if !api.ValidEmail(email) {
-		return nil, false, nil
-	}
 	return s.userByEmail(ctx, email)
 }
 

@@ -52,6 +52,9 @@ func (s *Service) SetAccreditation(ctx context.Context, p auth.Principal, orgID 
 		if !p.Covers(o.Region()) {
 			return problem.Errorf(problem.Forbidden, "this organisation is outside your region")
 		}
+		if err := problem.Validate(&req); err != nil {
+			return err
+		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err

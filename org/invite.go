@@ -75,6 +75,9 @@ func (s *Service) CreateInvite(ctx context.Context, p auth.Principal, orgID stri
 		if ok, err := s.isCoordinator(ctx, tx, orgID, p.UserID); err != nil || !ok {
 			return firstErr(err, problem.Errorf(problem.Forbidden, "only this organisation's coordinators make invites"))
 		}
+		if err := problem.Validate(&req); err != nil {
+			return err
+		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err

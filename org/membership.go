@@ -177,10 +177,10 @@ func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID st
 // Decide approves or rejects a pending membership (the org's coordinators).
 // A rejection ends any claim the user still held on the org's tasks.
 func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID string, req api.DecisionRequest) (api.Membership, error) {
-	if req.Decision == "reject" && req.Reason == "" {
-		return api.Membership{}, problem.Validation(api.FieldError{Field: "reason", Message: "a rejection needs a reason the volunteer will see"})
-	}
 	return s.change(ctx, p, orgID, userID, false, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+		if err := problem.Validate(&req); err != nil {
+			return "", err
+		}
 		if m.Status != api.MembershipPending {
 			return "", problem.New(problem.Conflict, "not-pending", "this membership is %s, not pending", m.Status)
 		}
@@ -206,6 +206,9 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID st
 // coordinator cannot be demoted.
 func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID string, req api.RoleRequest) (api.Membership, error) {
 	return s.change(ctx, p, orgID, userID, false, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
+		if err := problem.Validate(&req); err != nil {
+			return "", err
+		}
 		if m.Status != api.MembershipActive {
 			return "", problem.New(problem.Conflict, "not-active", "only active members have roles; this one is %s", m.Status)
 		}

@@ -25,6 +25,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateOr
 	if !p.IsAdmin() && !(p.IsOfficer() && p.Region == "") {
 		return api.Org{}, problem.Errorf(problem.Forbidden, "only national Bawaslu officers and admins register organisations")
 	}
+	if err := problem.Validate(&req); err != nil {
+		return api.Org{}, err
+	}
 	coordinator, err := s.checkCreate(ctx, req)
 	if err != nil {
 		return api.Org{}, err
@@ -38,7 +41,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateOr
 		if !req.AccreditedUntil.After(now) {
 			return problem.Validation(api.FieldError{Field: "accredited_until", Message: "must be in the future"})
 		}
-		o := &Org{ID: auth.NewID(), Name: strings.TrimSpace(req.Name), AccreditationNumber: strings.TrimSpace(req.AccreditationNumber),
+		o := &Org{ID: auth.NewID(), Name: req.Name, AccreditationNumber: req.AccreditationNumber,
 			AccreditedUntil: req.AccreditedUntil.UTC().Truncate(time.Microsecond), Status: api.OrgAccredited, RegionCode: req.RegionCode,
 			CreatedBy: &p.UserID, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {

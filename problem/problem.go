@@ -93,6 +93,17 @@ func Validation(fields ...FieldError) *Error {
 	return e
 }
 
+// Validate runs a request's own field checks (which also put its text into
+// the form it is stored in) and makes their failures one 422; nil when they
+// pass. Capabilities call it after their permission checks, so a caller
+// without permission gets the 403 or 404 whatever the body holds.
+func Validate(req interface{ Validate() []FieldError }) error {
+	if fields := req.Validate(); len(fields) > 0 {
+		return Validation(fields...)
+	}
+	return nil
+}
+
 // As returns the *Error in err's chain, if any.
 func As(err error) (*Error, bool) {
 	var e *Error

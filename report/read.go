@@ -124,10 +124,13 @@ const MaxEvidence = 10 << 20
 
 // AddEvidence stores a file for a report (its reporter only, until the
 // report is decided), streamed to disk; the type comes from the content,
-// and the same file is kept once. A decided report is refused before the
-// upload is read, and again, under the report's lock, before the file is
-// attached: a decision that lands during the upload wins.
-func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, file io.Reader) (api.Evidence, error) {
+// and the same file is kept once. open reaches the file in the request; it
+// is called only once the caller may add evidence to this report, so
+// whatever the request holds, a caller who may not gets the 403, 404 or
+// 409 report-decided first. The decision is checked again, under the
+// report's lock, before the file is attached: a decision that lands during
+// the upload wins.
+func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, open func() (io.Reader, error)) (api.Evidence, error) {
 	r, who, err := s.visible(ctx, p, id)
 	if err != nil {
 		return api.Evidence{}, err
@@ -136,6 +139,10 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 		return api.Evidence{}, problem.Errorf(problem.Forbidden, "only the reporter adds evidence")
 	}
 	if err := checkUndecided(r); err != nil {
+		return api.Evidence{}, err
+	}
+	file, err := open()
+	if err != nil {
 		return api.Evidence{}, err
 	}
 	obj, err := s.files.Put(ctx, file, MaxEvidence)
@@ -184,15 +191,17 @@ func (s *Service) OpenEvidence(ctx context.Context, p auth.Principal, id, sha st
 }
 
 // CheckVerified confirms, inside q, that every id is a report the officer p
-// may see and that it is verified: alerts may only cite verified findings.
+// covers and that it is verified: alerts may only cite verified findings. A
+// report outside p's region gets the same answer as one that does not
+// exist, so the answer tells nothing about other regions.
 func (s *Service) CheckVerified(ctx context.Context, q bun.IDB, p auth.Principal, ids []string) error {
 	for _, id := range ids {
 		r, err := load(ctx, q, id)
-		if err != nil {
-			return problem.Validation(api.FieldError{Field: "report_ids", Message: "no such report: " + id})
+		if err != nil && problem.KindOf(err) != problem.NotFound {
+			return err
 		}
-		if !p.Covers(r.Region()) {
-			return problem.Validation(api.FieldError{Field: "report_ids", Message: "report " + id + " is outside your region"})
+		if err != nil || !p.Covers(r.Region()) {
+			return problem.Validation(api.FieldError{Field: "report_ids", Message: "no such report in your region: " + id})
 		}
 		if r.Status != api.ReportVerified {
 			return problem.Validation(api.FieldError{Field: "report_ids", Message: "report " + id + " is " + r.Status + ", not verified"})

@@ -74,14 +74,20 @@ var takedownSteps = map[string]string{
 
 // Review is a coordinator's endorse or reject.
 func (s *Service) Review(ctx context.Context, p auth.Principal, id string, req api.ReviewRequest) (api.Report, error) {
-	return s.decide(ctx, p, id, req.Decision, func(r *Report) { r.ReviewNote = req.Note }, nil)
+	return s.decide(ctx, p, id, decision{by: byCoordinator, req: &req,
+		key: func() string { return req.Decision },
+		set: func(r *Report) { r.ReviewNote = req.Note }})
 }
 
-// Verify is an officer's verified, rejected or duplicate.
+// Verify is an officer's verified, rejected or duplicate. The report it
+// duplicates must be one the officer covers: one outside their region gets
+// the same answer as one that does not exist.
 func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req api.VerificationRequest) (api.Report, error) {
-	key := req.Decision
-	if key == api.ReportRejected {
-		key = "officer-reject"
+	key := func() string {
+		if req.Decision == api.ReportRejected {
+			return "officer-reject"
+		}
+		return req.Decision
 	}
 	check := func(ctx context.Context, tx bun.Tx, r *Report) error {
 		if req.DuplicateOf == nil {
@@ -90,25 +96,45 @@ func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req a
 		if *req.DuplicateOf == r.ID {
 			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "a report cannot duplicate itself"})
 		}
-		if _, err := load(ctx, tx, *req.DuplicateOf); err != nil {
-			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "no such report"})
+		dup, err := load(ctx, tx, *req.DuplicateOf)
+		if err != nil && problem.KindOf(err) != problem.NotFound {
+			return err
+		}
+		if err != nil || !p.Covers(dup.Region()) {
+			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "no such report in your region"})
 		}
 		return nil
 	}
-	return s.decide(ctx, p, id, key, func(r *Report) { r.VerifyNote, r.DuplicateOf = req.Note, req.DuplicateOf }, check)
+	return s.decide(ctx, p, id, decision{by: byOfficer, req: &req, key: key, check: check,
+		set: func(r *Report) { r.VerifyNote, r.DuplicateOf = req.Note, req.DuplicateOf }})
+}
+
+// decision is one workflow call: who makes it, its request, the row of the
+// transitions table it applies (read once the request is valid), what it
+// sets and any check that needs the database.
+type decision struct {
+	by    string
+	req   interface{ Validate() []api.FieldError }
+	key   func() string
+	set   func(*Report)
+	check func(context.Context, bun.Tx, *Report) error
 }
 
 // decide applies one row of the transitions table. Nobody decides on their
-// own report; a report the caller cannot see is a 404.
-func (s *Service) decide(ctx context.Context, p auth.Principal, id, key string, set func(*Report),
-	check func(context.Context, bun.Tx, *Report) error) (api.Report, error) {
-	tr, ok := transitions[key]
-	if !ok {
-		return api.Report{}, problem.Validation(api.FieldError{Field: "decision", Message: "unknown decision"})
-	}
+// own report; a report the caller cannot see is a 404; the caller's role
+// is checked before the request's fields.
+func (s *Service) decide(ctx context.Context, p auth.Principal, id string, d decision) (api.Report, error) {
 	return s.change(ctx, p, id, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
-		if tr.by == byCoordinator && !who.coordinator || tr.by == byOfficer && !who.officer {
-			return "", problem.Errorf(problem.Forbidden, "this decision is for the report's %s", tr.by)
+		if d.by == byCoordinator && !who.coordinator || d.by == byOfficer && !who.officer {
+			return "", problem.Errorf(problem.Forbidden, "this decision is for the report's %s", d.by)
+		}
+		if err := problem.Validate(d.req); err != nil {
+			return "", err
+		}
+		key := d.key()
+		tr, ok := transitions[key]
+		if !ok || tr.by != d.by {
+			return "", problem.Validation(api.FieldError{Field: "decision", Message: "unknown decision"})
 		}
 		if err := checkUndecided(r); err != nil {
 			return "", err
@@ -116,13 +142,13 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, id, key string, 
 		if !slices.Contains(tr.from, r.Status) {
 			return "", problem.New(problem.Conflict, "report-transition", "a %s report cannot be %s", r.Status, tr.to)
 		}
-		if check != nil {
-			if err := check(ctx, tx, r); err != nil {
+		if d.check != nil {
+			if err := d.check(ctx, tx, r); err != nil {
 				return "", err
 			}
 		}
 		r.Status = tr.to
-		set(r)
+		d.set(r)
 		return "report." + key, nil
 	})
 }
@@ -133,6 +159,9 @@ func (s *Service) Takedown(ctx context.Context, p auth.Principal, id string, req
 	return s.change(ctx, p, id, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
 		if !who.officer {
 			return "", problem.Errorf(problem.Forbidden, "takedowns are recorded by the report's officers")
+		}
+		if err := problem.Validate(&req); err != nil {
+			return "", err
 		}
 		if r.Status != api.ReportVerified {
 			if err := checkUndecided(r); err != nil {

@@ -379,10 +379,19 @@ func TestAlertRules(t *testing.T) {
 		check(t, "volunteer alerts", call(t, e, tok(w.vol), "POST", "/v1/alerts", alertBody("3171")), http.StatusForbidden, "")
 		check(t, "coordinator alerts", call(t, e, tok(w.coordA), "POST", "/v1/alerts", alertBody("31")), http.StatusForbidden, "")
 		check(t, "anonymous alert", call(t, e, "", "POST", "/v1/alerts", alertBody("31")), http.StatusUnauthorized, "")
-		// Districts and below have no feed stream: 422.
-		for _, code := range []string{"317101", "3171011001", "99", "3"} {
-			r := call(t, e, tok(w.off31), "POST", "/v1/alerts", alertBody(code))
+		// Districts and below have no feed stream: 422. A code that is not
+		// a region code lies in no regional officer's region (403); a
+		// national officer, who covers every region, learns it is invalid.
+		for who, code := range map[api.AuthResponse]string{w.off31: "317101", w.offNat: "3171011001"} {
+			r := call(t, e, tok(who), "POST", "/v1/alerts", alertBody(code))
 			if check(t, "alert to "+code, r, http.StatusUnprocessableEntity, "validation") && !fieldErr(t, r, "region_code") {
+				t.Errorf("alert to %s: the problem does not name region_code: %s", code, r.Body)
+			}
+		}
+		for _, code := range []string{"99", "3"} {
+			check(t, "officer of 31 alerts "+code, call(t, e, tok(w.off31), "POST", "/v1/alerts", alertBody(code)), http.StatusForbidden, "outside-region")
+			r := call(t, e, tok(w.offNat), "POST", "/v1/alerts", alertBody(code))
+			if check(t, "national officer alerts "+code, r, http.StatusUnprocessableEntity, "validation") && !fieldErr(t, r, "region_code") {
 				t.Errorf("alert to %s: the problem does not name region_code: %s", code, r.Body)
 			}
 		}

@@ -12,7 +12,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := validate(req.Validate()); err != nil {
+	if err := problem.Validate(&req); err != nil {
 		return err
 	}
 	resp, err := s.auth.Signup(r.Context(), req)
@@ -91,7 +91,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := validate(req.Validate()); err != nil {
+	if err := problem.Validate(&req); err != nil {
 		return err
 	}
 	u, err := s.auth.CreateUser(r.Context(), &p, req)

@@ -111,11 +111,29 @@ func conditional(w http.ResponseWriter, r *http.Request, tag string, modified ti
 	return false
 }
 
+// csvCell is the text of one CSV cell as written: a cell that begins with
+// a character that makes a spreadsheet read it as a formula (=, +, -, @) or
+// shift it (tab, carriage return) is prefixed with an apostrophe, which
+// spreadsheets take as "this is text" and do not show. Every cell of every
+// CSV the server writes goes through it. The cells the server makes from
+// numbers, times, ids, region codes and fixed words never begin with those
+// characters, so in practice only free text (titles, bodies, names,
+// accreditation numbers, reasons) is ever prefixed; a negative number would
+// be too, and none exists in these datasets. JSON carries the text as
+// stored.
+func csvCell(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
 // exporter writes one dataset as CSV or a JSON array, row by row, in
 // constant memory.
 type exporter struct {
 	w     *bufio.Writer
 	csv   *csv.Writer
+	cells []string // the CSV record being written, reused
 	first bool
 }
 
@@ -127,7 +145,7 @@ func newExporter(w http.ResponseWriter, format, name string, header []string) *e
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		e.csv = csv.NewWriter(bw)
 		e.csv.UseCRLF = true // RFC 4180
-		e.csv.Write(header)
+		e.writeCSV(header)
 	} else {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		bw.WriteString("[")
@@ -136,9 +154,10 @@ func newExporter(w http.ResponseWriter, format, name string, header []string) *e
 	return e
 }
 
+// row writes one record: as CSV cells (through csvCell), or v as JSON.
 func (e *exporter) row(record []string, v any) error {
 	if e.csv != nil {
-		return e.csv.Write(record)
+		return e.writeCSV(record)
 	}
 	if !e.first {
 		e.w.WriteString(",")
@@ -151,6 +170,14 @@ func (e *exporter) row(record []string, v any) error {
 	e.w.WriteString("\n")
 	_, err = e.w.Write(b)
 	return err
+}
+
+func (e *exporter) writeCSV(record []string) error {
+	e.cells = e.cells[:0]
+	for _, s := range record {
+		e.cells = append(e.cells, csvCell(s))
+	}
+	return e.csv.Write(e.cells)
 }
 
 func (e *exporter) close() error {

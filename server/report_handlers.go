@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -83,25 +84,30 @@ func (s *Server) handleAddEvidence(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return problem.Errorf(problem.Malformed, "the multipart body cannot be read")
 	}
+	ev, err := s.reports.AddEvidence(r.Context(), p, r.PathValue("id"), func() (io.Reader, error) { return filePart(mr) })
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/reports/"+r.PathValue("id")+"/evidence/"+ev.SHA256)
+	encode(w, http.StatusCreated, ev)
+	return nil
+}
+
+// filePart reads a multipart body up to its part named file (other parts
+// are skipped): 400 when the body cannot be read, 422 when it has no file.
+func filePart(mr *multipart.Reader) (io.Reader, error) {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return problem.Validation(api.FieldError{Field: "file", Message: "is required"})
+			return nil, problem.Validation(api.FieldError{Field: "file", Message: "is required"})
 		}
 		if err != nil {
-			return problem.Errorf(problem.Malformed, "the multipart body cannot be read")
+			return nil, problem.Errorf(problem.Malformed, "the multipart body cannot be read")
 		}
-		if part.FormName() != "file" {
-			part.Close()
-			continue
+		if part.FormName() == "file" {
+			return part, nil
 		}
-		ev, err := s.reports.AddEvidence(r.Context(), p, r.PathValue("id"), part)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", "/v1/reports/"+r.PathValue("id")+"/evidence/"+ev.SHA256)
-		encode(w, http.StatusCreated, ev)
-		return nil
+		part.Close()
 	}
 }
 

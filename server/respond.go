@@ -203,14 +203,6 @@ func jsonKind(goKind string) string {
 	return "number"
 }
 
-// validate turns a request's field errors into a 422 problem.
-func validate(fields []api.FieldError) error {
-	if len(fields) == 0 {
-		return nil
-	}
-	return problem.Validation(fields...)
-}
-
 // writeError renders err as problem+json. Errors outside the vocabulary are
 // logged once with the request id and shown only as "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
@@ -268,13 +260,13 @@ func emptyBody(r *http.Request) error {
 	return decode(r, &v)
 }
 
-// selfValidating is a request that checks its own fields.
-type selfValidating interface{ Validate() []api.FieldError }
-
 // command makes the handler of an authenticated JSON call, the shape most
-// writes have: the caller, the body decoded strictly into Req and (when Req
-// can) validated, the capability's answer encoded with status. location,
-// when set, names the Location of a created resource.
+// writes have: the caller, the body decoded strictly into Req, the
+// capability's answer encoded with status. location, when set, names the
+// Location of a created resource. The handler does not validate Req's
+// fields: the capability does (problem.Validate) once it has decided that
+// the caller may act, so a caller without permission gets its 403 or 404
+// whatever the body holds, and a 422 reveals nothing to them.
 func command[Req, Resp any](status int, do func(r *http.Request, p auth.Principal, req Req) (Resp, error), location func(Resp) string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		p, err := principal(r)
@@ -284,11 +276,6 @@ func command[Req, Resp any](status int, do func(r *http.Request, p auth.Principa
 		var req Req
 		if err := decode(r, &req); err != nil {
 			return err
-		}
-		if v, ok := any(&req).(selfValidating); ok {
-			if err := validate(v.Validate()); err != nil {
-				return err
-			}
 		}
 		resp, err := do(r, p, req)
 		if err != nil {

@@ -60,13 +60,38 @@ func (s *Service) Claim(ctx context.Context, p auth.Principal, taskID string) (a
 
 // Assign gives a slot of a task to an active member (the task's
 // coordinators; covering officers for the national pool). The member is told
-// on their stream (assignment.created).
+// on their stream (assignment.created). Whether the caller manages the task
+// is decided before the assignee is looked up, so a caller who may not
+// assign learns nothing about accounts (and take checks it again, with the
+// rest, inside its transaction).
 func (s *Service) Assign(ctx context.Context, p auth.Principal, taskID, userID string) (api.Claim, error) {
+	if err := s.mayAssign(ctx, p, taskID); err != nil {
+		return api.Claim{}, err
+	}
 	u, err := s.users.UserByID(ctx, userID)
 	if err != nil || u.Status != api.UserActive {
 		return api.Claim{}, problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
 	}
 	return s.take(ctx, taskID, holder{u.ID, u.Role, u.Region()}, &p, true)
+}
+
+// mayAssign refuses a caller who may not manage the task: 404 when they
+// cannot see it, 403 when they only see it.
+func (s *Service) mayAssign(ctx context.Context, p auth.Principal, taskID string) error {
+	t, err := s.load(ctx, s.db, taskID, false)
+	if err != nil {
+		return err
+	}
+	acc, err := s.accessOf(ctx, s.db, p, t)
+	switch {
+	case err != nil:
+		return err
+	case !acc.see:
+		return notFound()
+	case !acc.manage:
+		return problem.Errorf(problem.Forbidden, "only the task's coordinators and covering officers assign it")
+	}
+	return nil
 }
 
 // take is claim and assignment: every check, then the slot is taken with a

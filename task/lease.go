@@ -39,9 +39,10 @@ func (s *Service) loadClaim(ctx context.Context, tx bun.Tx, id string) (*Claim, 
 type claimChange func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error
 
 // change loads a claim, checks the caller may make the change (holders act
-// on their own claims; managers may release), the claim is still active and
-// the expected version (when given), applies fn, saves and answers.
-func (s *Service) change(ctx context.Context, p auth.Principal, id string, version *int, managerMay bool, fn claimChange) (api.Claim, error) {
+// on their own claims; managers may release), then the request's fields
+// (check, when given), that the claim is still active and the expected
+// version (when given), applies fn, saves and answers.
+func (s *Service) change(ctx context.Context, p auth.Principal, id string, version *int, managerMay bool, check func() error, fn claimChange) (api.Claim, error) {
 	var out api.Claim
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		c, t, err := s.loadClaim(ctx, tx, id)
@@ -58,6 +59,11 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id string, versi
 			}
 			if !managerMay {
 				return problem.Errorf(problem.Forbidden, "only the claim's holder does this")
+			}
+		}
+		if check != nil {
+			if err := check(); err != nil {
+				return err
 			}
 		}
 		now, err := s.db.Now(ctx, tx)
@@ -102,7 +108,7 @@ func checkActive(c *Claim, version *int, now time.Time) error {
 // Extend renews the lease (the holder only, while still entitled to the
 // task), from now by the task's lease.
 func (s *Service) Extend(ctx context.Context, p auth.Principal, id string, version *int) (api.Claim, error) {
-	return s.change(ctx, p, id, version, false, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+	return s.change(ctx, p, id, version, false, nil, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
 		if err := s.checkHolder(ctx, tx, c, t, now); err != nil {
 			return err
 		}
@@ -115,7 +121,7 @@ func (s *Service) Extend(ctx context.Context, p auth.Principal, id string, versi
 // Release frees the slot (the holder, or a manager of the task; a manager's
 // release tells the holder with claim.released).
 func (s *Service) Release(ctx context.Context, p auth.Principal, id string, version *int) (api.Claim, error) {
-	return s.change(ctx, p, id, version, true, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+	return s.change(ctx, p, id, version, true, nil, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
 		if err := end(ctx, tx, c, t, api.ClaimReleased, now); err != nil {
 			return err
 		}
@@ -131,7 +137,8 @@ func (s *Service) Release(ctx context.Context, p auth.Principal, id string, vers
 // Complete ends the claim with an outcome (the holder only, while still
 // entitled to the task); the slot stays taken, as the work is done.
 func (s *Service) Complete(ctx context.Context, p auth.Principal, id string, req api.CompleteRequest) (api.Claim, error) {
-	return s.change(ctx, p, id, req.Version, false, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
+	check := func() error { return problem.Validate(&req) }
+	return s.change(ctx, p, id, req.Version, false, check, func(ctx context.Context, tx bun.Tx, c *Claim, t *Task, now time.Time) error {
 		if err := s.checkHolder(ctx, tx, c, t, now); err != nil {
 			return err
 		}

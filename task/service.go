@@ -3,7 +3,6 @@ package task
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -15,15 +14,24 @@ import (
 )
 
 // Create makes a task: coordinators for their accredited org, officers for
-// the national pool (limited to their region or below).
+// the national pool (limited to their region or below). Who may create it
+// is decided before its fields are checked.
 func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateTaskRequest) (api.Task, error) {
-	if req.RegionCode != nil && region.Validate(*req.RegionCode) != nil {
-		return api.Task{}, problem.Validation(api.FieldError{Field: "region_code", Message: "must be a Kemendagri region code, or absent for national"})
-	}
 	var out api.Task
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.mayCreate(ctx, tx, p, req); err != nil {
 			return err
+		}
+		if err := problem.Validate(&req); err != nil {
+			return err
+		}
+		if req.RegionCode != nil && region.Validate(*req.RegionCode) != nil {
+			return problem.Validation(api.FieldError{Field: "region_code", Message: "must be a Kemendagri region code, or absent for national"})
+		}
+		if req.OrgID != nil {
+			if _, err := s.orgs.Accredited(ctx, tx, *req.OrgID); err != nil {
+				return err
+			}
 		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
@@ -32,7 +40,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateTa
 		if req.DueAt != nil && !req.DueAt.After(now) {
 			return problem.Validation(api.FieldError{Field: "due_at", Message: "must be in the future"})
 		}
-		t := &Task{ID: auth.NewID(), OrgID: req.OrgID, Title: strings.TrimSpace(req.Title), Description: req.Description,
+		t := &Task{ID: auth.NewID(), OrgID: req.OrgID, Title: req.Title, Description: req.Description,
 			Kind: req.Kind, Platform: req.Platform, Target: req.Target, RegionCode: req.RegionCode,
 			StartsAt: micro(req.StartsAt), DueAt: micro(req.DueAt), Slots: deref(req.Slots, 1),
 			LeaseMinutes: deref(req.LeaseMinutes, 120), Status: api.TaskOpen, CreatedBy: p.UserID, CreatedAt: now, UpdatedAt: now}
@@ -63,7 +71,9 @@ func deref(p *int, def int) int {
 	return *p
 }
 
-// mayCreate checks who may create this task.
+// mayCreate checks who may create this task: an officer covering its
+// region for the national pool (a regional officer covers no code that is
+// not a region code), an active coordinator for an org's.
 func (s *Service) mayCreate(ctx context.Context, tx bun.Tx, p auth.Principal, req api.CreateTaskRequest) error {
 	if req.OrgID == nil {
 		if !p.IsOfficer() && !p.IsAdmin() {
@@ -88,8 +98,7 @@ func (s *Service) mayCreate(ctx context.Context, tx bun.Tx, p auth.Principal, re
 		}
 		return problem.Errorf(problem.Forbidden, "only this organisation's coordinators create its tasks")
 	}
-	_, err = s.orgs.Accredited(ctx, tx, *req.OrgID)
-	return err
+	return nil
 }
 
 // Update changes a task's title, description, due date, slots or lease
@@ -97,6 +106,9 @@ func (s *Service) mayCreate(ctx context.Context, tx bun.Tx, p auth.Principal, re
 // slots already taken.
 func (s *Service) Update(ctx context.Context, p auth.Principal, id string, req api.UpdateTaskRequest) (api.Task, error) {
 	return s.manage(ctx, p, id, func(ctx context.Context, tx bun.Tx, t *Task, now time.Time) (string, error) {
+		if err := problem.Validate(&req); err != nil {
+			return "", err
+		}
 		if t.Status != api.TaskOpen {
 			return "", problem.New(problem.Conflict, "task-closed", "a closed task does not change")
 		}
@@ -107,7 +119,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, req a
 			return "", problem.Validation(api.FieldError{Field: "slots", Message: fmt.Sprintf("must be at least the %d slots already taken", t.SlotsTaken)})
 		}
 		if req.Title != nil {
-			t.Title = strings.TrimSpace(*req.Title)
+			t.Title = *req.Title
 		}
 		if req.Description != nil {
 			t.Description = *req.Description
