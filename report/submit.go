@@ -102,6 +102,9 @@ func (s *Service) owner(ctx context.Context, tx bun.Tx, p auth.Principal, req ap
 		if err != nil || c.UserID != p.UserID {
 			return nil, nil, problem.Validation(api.FieldError{Field: "claim_id", Message: "no such claim of yours"})
 		}
+		if c.EndReason != nil { // the server ended it: its holder lost access
+			return nil, nil, problem.New(problem.Conflict, "claim-not-active", "this claim was ended (%s); a report cannot be filed under it", *c.EndReason)
+		}
 		if orgID != nil && (t.OrgID == nil || *t.OrgID != *orgID) {
 			return nil, nil, problem.Validation(api.FieldError{Field: "org_id", Message: "must be the claim's organisation, or absent"})
 		}
@@ -124,9 +127,6 @@ func (s *Service) owner(ctx context.Context, tx bun.Tx, p auth.Principal, req ap
 func (s *Service) checkOwnerState(ctx context.Context, tx bun.Tx, orgID *string, c *task.Claim, now time.Time) error {
 	if c != nil {
 		expired := c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt)
-		if c.EndReason != nil {
-			return problem.New(problem.Conflict, "claim-not-active", "this claim was ended (%s); a report cannot be filed under it", *c.EndReason)
-		}
 		if c.Status != api.ClaimActive && c.Status != api.ClaimCompleted || expired {
 			return problem.New(problem.Conflict, "claim-not-active", "this claim has ended; a report cannot be filed under it")
 		}
