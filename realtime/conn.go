@@ -67,7 +67,7 @@ type conn struct {
 	// the start: later events there change the connection's streams.
 	live int64
 
-	subs []string // the streams the hub routes here; guarded by the hub's mu
+	subs []sub // the streams the hub routes here; guarded by the hub's mu
 }
 
 // position is how far a connection's stream was written.

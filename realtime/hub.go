@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"maps"
 	"slices"
 	"sync"
@@ -526,52 +527,80 @@ func (h *Hub) kick(slow []*conn) {
 }
 
 // subscribe adds c to stream's routing; at is where c starts, or -1 when c
-// does not know it yet. A stream new here starts at -1: every event is
-// routed and syncs leave it out. The routed position is raised to at only
-// while c is alone on the stream (so a sync does not replay older events):
-// the others may still wait for events at or below at that are on their way
-// (through the broker, say), and dropping those would leave them without
-// until the stream's next event.
+// does not know it yet (it is reading the heads). A stream new here starts
+// at -1: every event is routed and syncs leave it out, until every
+// connection on it knows where it starts; the routed position is then the
+// lowest of those, so no event a connection still waits for (on its way
+// through the broker, say) is dropped, and a gap is healed for all of them
+// at once. Later, the routed position is raised to at only while c is
+// alone on the stream (so a sync does not replay older events).
 func (h *Hub) subscribe(c *conn, stream string, at int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	subs := h.streams[stream]
 	if subs == nil {
-		subs = &subscribers{routed: -1}
+		subs = &subscribers{routed: -1, lowest: math.MaxInt64}
 		h.streams[stream] = subs
 	}
-	if subs.add(c) {
-		c.subs = append(c.subs, stream)
+	i := slices.IndexFunc(c.subs, func(x sub) bool { return x.stream == stream })
+	if i < 0 {
+		subs.add(c)
+		c.subs = append(c.subs, sub{stream: stream, known: at >= 0})
+		if at < 0 {
+			subs.unknown++
+		}
+	} else if at >= 0 && !c.subs[i].known {
+		c.subs[i].known = true
+		subs.unknown--
+	}
+	if at < 0 {
+		return
+	}
+	if subs.routed < 0 {
+		subs.lowest = min(subs.lowest, at)
+		if subs.unknown == 0 {
+			subs.routed = subs.lowest
+		}
+		return
 	}
 	if subs.len() == 1 && at > subs.routed {
 		subs.routed = at
 	}
 }
 
+// sub is one stream a connection is routed, and whether the hub knows
+// where the connection starts on it.
+type sub struct {
+	stream string
+	known  bool
+}
+
 // unsubscribe removes c from stream; an unserved stream is forgotten.
 func (h *Hub) unsubscribe(c *conn, stream string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.unsubscribeLocked(c, stream)
-}
-
-func (h *Hub) unsubscribeLocked(c *conn, stream string) {
-	if i := slices.Index(c.subs, stream); i >= 0 {
+	if i := slices.IndexFunc(c.subs, func(x sub) bool { return x.stream == stream }); i >= 0 {
+		h.leave(c, c.subs[i])
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}
-	h.leave(c, stream)
 }
 
-// leave takes c off stream's subscribers; an unserved stream is forgotten.
+// leave takes c off one of its streams; an unserved stream is forgotten.
 // Caller holds mu and keeps c.subs.
-func (h *Hub) leave(c *conn, stream string) {
-	subs := h.streams[stream]
+func (h *Hub) leave(c *conn, x sub) {
+	subs := h.streams[x.stream]
 	if subs == nil {
 		return
 	}
 	subs.remove(c)
+	if !x.known {
+		subs.unknown--
+		if subs.routed < 0 && subs.unknown == 0 && subs.lowest != math.MaxInt64 {
+			subs.routed = subs.lowest
+		}
+	}
 	if subs.len() == 0 {
-		delete(h.streams, stream)
+		delete(h.streams, x.stream)
 	}
 }
 
@@ -597,8 +626,8 @@ func (h *Hub) unregister(c *conn) {
 		return
 	}
 	delete(h.conns, c)
-	for _, s := range c.subs {
-		h.leave(c, s)
+	for _, x := range c.subs {
+		h.leave(c, x)
 	}
 	c.subs = nil
 	h.o.Metrics.Connections.Add(-1)
@@ -681,6 +710,8 @@ type subscribers struct {
 	many    map[*conn]struct{} // once there were more
 	routed  int64              // highest seq fanned out; -1 while unknown
 	healing bool               // a heal of the stream reads the log now
+	unknown int                // subscribers that do not know their start yet
+	lowest  int64              // the lowest start given while routed is unknown
 }
 
 const fewSubscribers = 8

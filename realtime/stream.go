@@ -172,8 +172,12 @@ func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
 	}
 	if ev.Seq > last+1 {
 		// Only a gap needs the database; the common path makes no timer.
+		// The hub heals gaps of a stream for all its connections; one
+		// connection alone behind (it started, or gained the stream,
+		// before what the hub had routed) reads its own.
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
+		c.hub.o.Metrics.HealReads.Add(1)
 		if err := c.fill(ctx, ev.Stream, ev.Seq-1); err != nil {
 			return err
 		}
