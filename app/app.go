@@ -76,7 +76,7 @@ type Options struct {
 	EvidenceAccessKey string
 	EvidenceSecretKey string
 	EvidenceDir       string
-	Log         *slog.Logger
+	Log               *slog.Logger
 }
 
 // App is a built service.
