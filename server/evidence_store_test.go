@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -151,4 +153,61 @@ func TestEvidenceWrongCredentials(t *testing.T) {
 			storeRefuses(t, good, bad, "signature")
 		})
 	}
+}
+
+// BenchmarkEvidenceHTTP measures evidence uploads (a new file each time)
+// and downloads through the API over loopback, on SQLite, with each store:
+// MB/s of file content, one client at a time.
+func BenchmarkEvidenceHTTP(b *testing.B) {
+	for _, st := range apptest.Stores {
+		for _, size := range []int{1 << 20, 10 << 20} {
+			name := fmt.Sprintf("store=%s/size=%dMiB", st, size>>20)
+			b.Run(name+"/op=upload", func(b *testing.B) {
+				e, token, repID := evidenceBenchServer(b, st)
+				payload, _ := io.ReadAll(pngOf(int64(size)))
+				b.SetBytes(int64(size))
+				var i uint64
+				for b.Loop() {
+					i++
+					binary.LittleEndian.PutUint64(payload[len(pngHead):], i) // new content, new file
+					if r := upload(b, e, token, repID, "file", "b.png", "image/png", bytes.NewReader(payload)); r.Status != http.StatusCreated {
+						b.Fatalf("upload: %d %s", r.Status, r.Body)
+					}
+				}
+			})
+			b.Run(name+"/op=download", func(b *testing.B) {
+				e, token, repID := evidenceBenchServer(b, st)
+				payload, _ := io.ReadAll(pngOf(int64(size)))
+				if r := upload(b, e, token, repID, "file", "b.png", "image/png", bytes.NewReader(payload)); r.Status != http.StatusCreated {
+					b.Fatalf("upload: %d %s", r.Status, r.Body)
+				}
+				req, _ := http.NewRequest("GET", e.URL+reportPath(repID, "/evidence/"+sha(payload)), nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				buf := make([]byte, 32<<10)
+				b.SetBytes(int64(size))
+				for b.Loop() {
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n, err := io.CopyBuffer(io.Discard, resp.Body, buf)
+					resp.Body.Close()
+					if err != nil || n != int64(size) || resp.StatusCode != http.StatusOK {
+						b.Fatalf("download: %d, %d bytes, %v", resp.StatusCode, n, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// evidenceBenchServer starts a server on SQLite with the store and files a
+// report to attach files to.
+func evidenceBenchServer(b *testing.B, store string) (*apptest.Env, string, string) {
+	b.Helper()
+	opt, _ := apptest.StoreOption(b, store)
+	e := apptest.Start(b, dbtest.SQLite, opt)
+	who := volunteer(b, e, "Pelapor")
+	rep := submitReport(b, e, tok(who), reportBody("", "3171", ""))
+	return e, tok(who), rep.ID
 }
