@@ -187,10 +187,13 @@ func (a *App) open(ctx context.Context, o Options) error {
 // evidenceStore opens the bucket of EvidenceURL, or the directory.
 func (a *App) evidenceStore(o Options) (report.Files, error) {
 	if o.EvidenceURL == "" {
-		dir := cmp.Or(o.EvidenceDir, filepath.Join(o.DataDir, "evidence"))
-		files, err := evidence.NewDir(dir)
+		setting := "JARIMU_EVIDENCE_DIR"
+		if o.EvidenceDir == "" {
+			setting = "JARIMU_DATA_DIR"
+		}
+		files, err := evidence.NewDir(cmp.Or(o.EvidenceDir, filepath.Join(o.DataDir, "evidence")))
 		if err != nil {
-			return nil, fmt.Errorf("JARIMU_EVIDENCE_DIR: %w", err)
+			return nil, fmt.Errorf("%s: evidence store: %w", setting, err)
 		}
 		return files, nil
 	}
