@@ -68,7 +68,16 @@ type Options struct {
 	// MetricsAddr, when set, is where /metrics is served instead of the
 	// API's own address (cmd/jarimu listens there).
 	MetricsAddr string
-	Log         *slog.Logger
+	// EvidenceURL, when set, keeps evidence files in an S3-compatible
+	// bucket, s3://BUCKET/PREFIX?endpoint=URL&region=R (evidence.ParseURL),
+	// signed in with EvidenceAccessKey and EvidenceSecretKey; uploads are
+	// spooled in <DataDir>/tmp on their way. Otherwise the files go under
+	// EvidenceDir, by default <DataDir>/evidence.
+	EvidenceURL       string
+	EvidenceAccessKey string
+	EvidenceSecretKey string
+	EvidenceDir       string
+	Log               *slog.Logger
 }
 
 // App is a built service.
@@ -90,6 +99,7 @@ type App struct {
 	Broker  realtime.Broker
 	Server  *server.Server
 
+	bucket    *evidence.Bucket // the evidence store when it is a bucket
 	retention time.Duration
 	shutdown  time.Duration
 	closers   []func()
@@ -136,10 +146,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	// transaction of the change; task provides that, org calls it.
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth, task.EndClaims(a.DB))
 	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
-	files, err := evidence.NewStore(filepath.Join(o.DataDir, "evidence"))
+	files, err := a.evidenceStore(o)
 	if err != nil {
 		a.Close()
-		return nil, fmt.Errorf("JARIMU_DATA_DIR: evidence store: %w", err)
+		return nil, err
 	}
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
@@ -183,6 +193,31 @@ func (a *App) open(ctx context.Context, o Options) error {
 	return err
 }
 
+// evidenceStore opens the bucket of EvidenceURL, or the directory.
+func (a *App) evidenceStore(o Options) (report.Files, error) {
+	if o.EvidenceURL == "" {
+		setting := "JARIMU_EVIDENCE_DIR"
+		if o.EvidenceDir == "" {
+			setting = "JARIMU_DATA_DIR"
+		}
+		files, err := evidence.NewDir(cmp.Or(o.EvidenceDir, filepath.Join(o.DataDir, "evidence")))
+		if err != nil {
+			return nil, fmt.Errorf("%s: evidence store: %w", setting, err)
+		}
+		return files, nil
+	}
+	c, err := evidence.ParseURL(o.EvidenceURL)
+	if err != nil {
+		return nil, fmt.Errorf("JARIMU_EVIDENCE_URL: %w", err)
+	}
+	c.AccessKey, c.SecretKey = o.EvidenceAccessKey, o.EvidenceSecretKey
+	a.bucket, err = evidence.NewBucket(c, filepath.Join(o.DataDir, "tmp"))
+	if err != nil {
+		return nil, fmt.Errorf("JARIMU_EVIDENCE_URL: %w", err)
+	}
+	return a.bucket, nil
+}
+
 // loadKeys reads the signing keys: the shared file in scaled mode, or a file
 // in the data dir generated on first start in embedded mode.
 func loadKeys(o Options, log *slog.Logger) (*auth.KeySet, error) {
@@ -212,12 +247,18 @@ func (a *App) ready(ctx context.Context) error {
 
 // degraded names the dependencies that are down but do not stop this
 // instance from serving: without Redis the API and local feeds go on, and
-// other instances' events are healed from the database when it returns.
+// other instances' events are healed from the database when it returns;
+// without the evidence bucket only evidence uploads and downloads fail
+// (503), and every instance would fail them alike.
 func (a *App) degraded(ctx context.Context) []string {
+	var down []string
 	if a.Redis != nil && a.Redis.Ping(ctx).Err() != nil {
-		return []string{"redis"}
+		down = append(down, "redis")
 	}
-	return nil
+	if a.bucket != nil && a.bucket.Ping(ctx) != nil {
+		down = append(down, "evidence")
+	}
+	return down
 }
 
 // startFeed makes the hub and the broker and plugs them into the event

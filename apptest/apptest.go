@@ -24,6 +24,7 @@ import (
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/requestid"
+	"github.com/jarimu/jarimu/s3test"
 )
 
 // Env is one running server.
@@ -231,4 +232,28 @@ func (l *Logs) save(t testing.TB) {
 		return r
 	}, t.Name())
 	os.WriteFile(filepath.Join(dir, name+"-"+auth.NewID()[24:]+".log"), []byte(l.String()), 0o644)
+}
+
+// WithBucket keeps the app's evidence files in the test bucket b
+// (s3test.New) instead of the data dir.
+func WithBucket(b *s3test.Bucket) Option {
+	return func(o *app.Options) {
+		o.EvidenceURL, o.EvidenceAccessKey, o.EvidenceSecretKey = b.URL, b.AccessKey, b.SecretKey
+	}
+}
+
+// Stores are the evidence stores tests run on: "disk" (the data dir) and
+// "s3" (a fresh bucket of the test S3 server).
+var Stores = []string{"disk", "s3"}
+
+// StoreOption is the option that puts evidence in store: none for "disk";
+// for "s3", a fresh bucket, returned too (t is skipped without a test S3
+// server, or fails in CI: s3test.Require).
+func StoreOption(t testing.TB, store string) (Option, *s3test.Bucket) {
+	t.Helper()
+	if store == "disk" {
+		return func(*app.Options) {}, nil
+	}
+	b := s3test.New(t)
+	return WithBucket(b), b
 }

@@ -14,10 +14,10 @@ func FuzzPut(f *testing.F) {
 	for _, seed := range [][]byte{pngFile, jpegFile, webpFile, pdfFile, nil, []byte("RIFF"), []byte("%PDF"), []byte("plain text")} {
 		f.Add(seed)
 	}
-	s := mustStore(f)
+	s := mustDir(f)
 	f.Fuzz(func(t *testing.T, content []byte) {
 		obj, err := s.Put(t.Context(), bytes.NewReader(content), 64)
-		assertTmpEmpty(t, s)
+		assertTmpEmpty(t, s.tmp)
 		if err != nil {
 			if _, ok := problem.As(err); !ok {
 				t.Fatalf("Put(%q): got %v, want a problem", content, err)

@@ -16,13 +16,6 @@ import (
 	"github.com/jarimu/jarimu/problem"
 )
 
-// Object describes a stored file.
-type Object struct {
-	SHA256      string // lower-case hex; the file's ID
-	Size        int64  // bytes
-	ContentType string // image/png, image/jpeg, image/webp or application/pdf
-}
-
 // Put stores the content of r, at most max bytes (normally MaxSize), and
 // describes it. It streams r to a temporary file while hashing it, syncs the
 // file and renames it into place; content already stored is kept once and
@@ -32,7 +25,7 @@ type Object struct {
 // bytes and "evidence-type" for content that is not PNG, JPEG, WebP or PDF
 // (decided from the first bytes, before the rest is read). Errors of r and
 // the end of ctx stop the upload too.
-func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (Object, error) {
+func (s *Dir) Put(ctx context.Context, r io.Reader, max int64) (Object, error) {
 	if max <= 0 {
 		return Object{}, fmt.Errorf("put evidence: limit of %d bytes is not positive", max)
 	}
@@ -41,6 +34,9 @@ func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (Object, error)
 		return Object{}, fmt.Errorf("put evidence: %w", err)
 	}
 	obj, err := fill(ctx, f, r, max)
+	if err == nil {
+		err = syncClose(f)
+	}
 	if err == nil {
 		err = s.commit(f.Name(), obj.SHA256)
 	}
@@ -52,9 +48,8 @@ func (s *Store) Put(ctx context.Context, r io.Reader, max int64) (Object, error)
 	return obj, nil
 }
 
-// fill copies r to f, checking its type and size and hashing it, then syncs
-// and closes f.
-func fill(ctx context.Context, f *os.File, r io.Reader, max int64) (Object, error) {
+// fill copies r to w, checking its type and size and hashing it.
+func fill(ctx context.Context, w io.Writer, r io.Reader, max int64) (Object, error) {
 	limit := max
 	if limit < math.MaxInt64 {
 		limit++ // one byte past max tells "too large" from "exactly max"
@@ -70,20 +65,25 @@ func fill(ctx context.Context, f *os.File, r io.Reader, max int64) (Object, erro
 		return Object{}, err
 	}
 	h := sha256.New()
-	size, err := copyAll(io.MultiWriter(f, h), head[:n], src)
+	size, err := copyAll(io.MultiWriter(w, h), head[:n], src)
 	if err != nil {
 		return Object{}, err
 	}
 	if size > max {
 		return Object{}, tooLarge(max)
 	}
+	return Object{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, ContentType: typ}, nil
+}
+
+// syncClose makes f's content durable and closes it.
+func syncClose(f *os.File) error {
 	if err := f.Sync(); err != nil {
-		return Object{}, fmt.Errorf("sync: %w", err)
+		return fmt.Errorf("sync: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return Object{}, fmt.Errorf("close: %w", err)
+		return fmt.Errorf("close: %w", err)
 	}
-	return Object{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size, ContentType: typ}, nil
+	return nil
 }
 
 // check refuses, from the first bytes alone, an empty or oversized upload or
@@ -128,7 +128,7 @@ func copyAll(w io.Writer, head []byte, src io.Reader) (int64, error) {
 // when the content is stored already. Two commits of one content racing past
 // the existence check both rename; the second replaces the first with
 // identical bytes, atomically, so either way one complete file remains.
-func (s *Store) commit(tmp, sha string) error {
+func (s *Dir) commit(tmp, sha string) error {
 	dst := s.path(sha)
 	shard := filepath.Dir(dst)
 	err := os.Mkdir(shard, 0o700)

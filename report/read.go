@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/problem"
 )
 
@@ -123,8 +123,9 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]api.R
 const MaxEvidence = 10 << 20
 
 // AddEvidence stores a file for a report (its reporter only, until the
-// report is decided), streamed to disk; the type comes from the content,
-// and the same file is kept once. open reaches the file in the request; it
+// report is decided), streamed to the store (a directory or a bucket); the type comes from
+// the content, and the same file is kept once; a store that is down is a
+// problem of kind Unavailable. open reaches the file in the request; it
 // is called only once the caller may add evidence to this report, so
 // whatever the request holds, a caller who may not gets the 403, 404 or
 // 409 report-decided first. The decision is checked again, under the
@@ -173,8 +174,10 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 	return api.Evidence{SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType}, nil
 }
 
-// OpenEvidence opens a report's evidence file for whoever may see the report.
-func (s *Service) OpenEvidence(ctx context.Context, p auth.Principal, id, sha string) (*os.File, api.Evidence, error) {
+// OpenEvidence opens a report's evidence file for whoever may see the
+// report, as a reader that seeks (for Range requests); ctx serves every
+// read. A store that is down is a problem of kind Unavailable.
+func (s *Service) OpenEvidence(ctx context.Context, p auth.Principal, id, sha string) (*evidence.Reader, api.Evidence, error) {
 	r, _, err := s.visible(ctx, p, id)
 	if err != nil {
 		return nil, api.Evidence{}, err
@@ -183,7 +186,9 @@ func (s *Service) OpenEvidence(ctx context.Context, p auth.Principal, id, sha st
 	if err := s.db.NewSelect().Model(row).Where("report_id = ? AND sha256 = ?", r.ID, sha).Scan(ctx); err != nil {
 		return nil, api.Evidence{}, problem.Errorf(problem.NotFound, "no such evidence on this report")
 	}
-	f, err := s.files.Open(row.SHA256)
+	f, err := evidence.NewReader(ctx, row.Size, func(ctx context.Context, off, n int64) (io.ReadCloser, error) {
+		return s.files.Open(ctx, row.SHA256, off, n)
+	})
 	if err != nil {
 		return nil, api.Evidence{}, fmt.Errorf("open evidence: %w", err)
 	}

@@ -7,6 +7,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -66,17 +67,32 @@ func (r *Report) API() api.Report {
 		Takedown: []api.Takedown{}, Evidence: []api.Evidence{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
+// Files keeps evidence files: an evidence.Dir (a directory) or an
+// evidence.Bucket (S3-compatible object storage), with the same rules.
+type Files interface {
+	// Put stores at most max bytes of r, content-addressed, and describes
+	// the file; refusals are problems.
+	Put(ctx context.Context, r io.Reader, max int64) (evidence.Object, error)
+	// Open reads n bytes (n < 0: the rest) of a stored file from byte off.
+	Open(ctx context.Context, sha string, off, n int64) (io.ReadCloser, error)
+}
+
+var (
+	_ Files = (*evidence.Dir)(nil)
+	_ Files = (*evidence.Bucket)(nil)
+)
+
 // Service runs reports.
 type Service struct {
 	db    *db.DB
 	log   *event.Log
 	orgs  *org.Service
 	tasks *task.Service
-	files *evidence.Store
+	files Files
 }
 
 // NewService wires the service.
-func NewService(d *db.DB, log *event.Log, orgs *org.Service, tasks *task.Service, files *evidence.Store) *Service {
+func NewService(d *db.DB, log *event.Log, orgs *org.Service, tasks *task.Service, files Files) *Service {
 	return &Service{db: d, log: log, orgs: orgs, tasks: tasks, files: files}
 }
 

@@ -65,7 +65,7 @@ var problemDocs = map[string]string{
 	"evidence-type":              "Evidence must be a png, jpeg, webp or pdf file; the type is decided by the content, not the name.",
 	"rate-limited":               "Too many requests. Wait for the Retry-After delay.",
 	"busy":                       "The server is handling too many sign-ins at once. Retry after the Retry-After delay.",
-	"unavailable":                "A dependency (the database) is not answering. Retry after the Retry-After delay.",
+	"unavailable":                "A dependency (the database, or the evidence store) is not answering or refuses the server's credentials. Retry after the Retry-After delay.",
 	"not-ready":                  "This instance cannot serve yet: a dependency is not answering.",
 	"draining":                   "This instance is shutting down; another instance will serve you.",
 }

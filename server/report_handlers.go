@@ -5,7 +5,8 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
@@ -112,7 +113,11 @@ func filePart(mr *multipart.Reader) (io.Reader, error) {
 }
 
 // handleGetEvidence serves a file to those who may see its report, always
-// as a download with the type decided at upload, never sniffed.
+// as a download with the type decided at upload, never sniffed. The file is
+// streamed from the store; a Range of one span answers 206 with those bytes
+// (a request for several spans gets the whole file: each span would be one
+// more read of the store). The ETag is the content's SHA-256, so If-Range
+// and If-None-Match work.
 func (s *Server) handleGetEvidence(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
@@ -125,12 +130,14 @@ func (s *Server) handleGetEvidence(w http.ResponseWriter, r *http.Request) error
 	defer f.Close()
 	h := w.Header()
 	h.Set("Content-Type", ev.ContentType)
-	h.Set("Content-Length", strconv.FormatInt(ev.Size, 10))
 	h.Set("Content-Disposition", `attachment; filename="`+ev.SHA256+extension(ev.ContentType)+`"`)
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.WriteHeader(http.StatusOK)
-	io.Copy(w, f)
+	h.Set("ETag", `"`+ev.SHA256+`"`)
+	if strings.Contains(r.Header.Get("Range"), ",") {
+		r.Header.Del("Range")
+	}
+	http.ServeContent(w, r, "", time.Time{}, f)
 	return nil
 }
 

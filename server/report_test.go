@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/s3test"
 )
 
 // ---- report helpers --------------------------------------------------------
@@ -733,129 +735,202 @@ func sha(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// storedEvidence lists the stored files as <2 hex>/<sha>, sorted: those of
+// the data dir's evidence/ (outside tmp/), or the bucket's objects.
+func storedEvidence(t testing.TB, dataDir string, bucket *s3test.Bucket) []string {
+	t.Helper()
+	if bucket == nil {
+		return files(t, filepath.Join(dataDir, "evidence"), func(rel string) bool { return rel == "tmp" })
+	}
+	var out []string
+	for _, k := range bucket.Keys(t) {
+		out = append(out, strings.TrimPrefix(k, s3test.Prefix))
+	}
+	return out
+}
+
+// TestReportEvidence runs on each database with each evidence store (the
+// data dir, a bucket).
 func TestReportEvidence(t *testing.T) {
 	for _, b := range dbtest.Backends(t) {
-		t.Run(string(b), func(t *testing.T) {
-			var dataDir string
-			e := apptest.Start(t, b, worldOptions(&dataDir))
-			w := newReportWorld(t, e, dataDir)
-			store := filepath.Join(dataDir, "evidence")
-			stored := func() []string {
-				return files(t, store, func(rel string) bool { return rel == "tmp" })
-			}
-			// Everything outside evidence/ but the database's own files.
-			outside := func() []string {
-				return files(t, filepath.Dir(dataDir), func(rel string) bool {
-					base := filepath.Base(rel)
-					return rel == filepath.Join(filepath.Base(dataDir), "evidence") || strings.HasPrefix(base, "jarimu.db")
-				})
-			}
-			rep := submitReport(t, e, tok(w.reporter), reportBody(w.orgA.ID, "3171", ""))
-			outsideBefore := outside()
+		for _, st := range apptest.Stores {
+			t.Run(string(b)+"/"+st, func(t *testing.T) { reportEvidence(t, b, st) })
+		}
+	}
+}
 
-			// Refusals leave nothing behind.
-			r := upload(t, e, tok(w.reporter), rep.ID, "file", "x.png", "image/png", strings.NewReader("sebenarnya ini berkas teks, bukan gambar"))
-			check(t, "text named x.png", r, http.StatusUnprocessableEntity, "evidence-type")
-			r = upload(t, e, tok(w.reporter), rep.ID, "file", "kosong.png", "image/png", strings.NewReader(""))
-			check(t, "empty file", r, http.StatusUnprocessableEntity, "evidence-empty")
-			r = upload(t, e, tok(w.reporter), rep.ID, "file", "besar.png", "image/png", pngOf(10<<20+1))
-			check(t, "10 MiB + 1 byte", r, http.StatusRequestEntityTooLarge, "too-large")
-			r = upload(t, e, tok(w.reporter), rep.ID, "", "", "", nil)
-			if check(t, "no file part", r, http.StatusUnprocessableEntity, "validation") && !fieldErr(t, r, "file") {
-				t.Errorf("no file part: the problem does not name file: %s", r.Body)
-			}
-			r = e.Do(t, "POST", reportPath(rep.ID, "/evidence"), map[string]any{"file": "iVBORw0KGgo="}, apptest.Bearer(tok(w.reporter))...)
-			check(t, "JSON instead of multipart", r, http.StatusUnsupportedMediaType, "")
-			png := append(append([]byte{}, pngHead...), []byte("bukti unggahan hoaks")...)
-			r = upload(t, e, tok(w.vol), rep.ID, "file", "x.png", "image/png", bytes.NewReader(png))
-			check(t, "someone else's report", r, http.StatusNotFound, "not-found")
-			r = upload(t, e, tok(w.coordA), rep.ID, "file", "x.png", "image/png", bytes.NewReader(png))
-			check(t, "the coordinator adds evidence", r, http.StatusForbidden, "")
-			if got := stored(); len(got) != 0 {
-				t.Errorf("after refusals, the store holds %v", got)
-			}
-			if n := count(t, e, "evidence", "report_id = ?", rep.ID); n != 0 {
-				t.Errorf("after refusals: %d evidence rows", n)
-			}
-
-			// Exactly 10 MiB is accepted.
-			r = upload(t, e, tok(w.reporter), rep.ID, "file", "penuh.png", "image/png", pngOf(10<<20))
-			must(t, "exactly 10 MiB", r, http.StatusCreated, "")
-			var big api.Evidence
-			r.Decode(t, &big)
-			if big.Size != 10<<20 || big.ContentType != "image/png" {
-				t.Errorf("10 MiB upload: %+v", big)
-			}
-
-			// The same bytes twice: both 201, one file, listed once. The
-			// second comes with a path-like name and a lying part type.
-			r1 := upload(t, e, tok(w.reporter), rep.ID, "file", "bukti.png", "image/png", bytes.NewReader(png))
-			r2 := upload(t, e, tok(w.reporter), rep.ID, "file", "../../etc/passwd", "text/plain", bytes.NewReader(png))
-			must(t, "first upload", r1, http.StatusCreated, "")
-			must(t, "same bytes again", r2, http.StatusCreated, "")
-			var ev1, ev2 api.Evidence
-			r1.Decode(t, &ev1)
-			r2.Decode(t, &ev2)
-			if ev1.SHA256 != sha(png) || ev2 != ev1 || ev1.Size != int64(len(png)) || ev1.ContentType != "image/png" {
-				t.Errorf("uploads: %+v and %+v, want sha %s size %d image/png", ev1, ev2, sha(png), len(png))
-			}
-			wantFiles := []string{filepath.Join(big.SHA256[:2], big.SHA256), filepath.Join(ev1.SHA256[:2], ev1.SHA256)}
-			slices.Sort(wantFiles)
-			if got := stored(); !slices.Equal(got, wantFiles) {
-				t.Errorf("store: got %v, want %v", got, wantFiles)
-			}
-			if got := outside(); !slices.Equal(got, outsideBefore) {
-				t.Errorf("files outside evidence/: before %v, after %v", outsideBefore, got)
-			}
-			for _, p := range []string{filepath.Join(dataDir, "..", "etc", "passwd"), filepath.Join(store, "..", "..", "etc", "passwd"), filepath.Join(store, "etc", "passwd")} {
-				if _, err := os.Stat(p); err == nil {
-					t.Errorf("%s exists", p)
-				}
-			}
-			got := getReport(t, e, tok(w.reporter), rep.ID)
-			if len(got.Evidence) != 2 || got.Evidence[0].SHA256 != big.SHA256 || got.Evidence[1].SHA256 != ev1.SHA256 {
-				t.Errorf("report evidence: %+v, want the 10 MiB file then %s, once each", got.Evidence, ev1.SHA256)
-			}
-
-			// Downloads: reporter, coordinator, officer of the region; never
-			// anyone else, never a sha the report does not have.
-			path := reportPath(rep.ID, "/evidence/"+ev1.SHA256)
-			for _, who := range []api.AuthResponse{w.reporter, w.coordA, w.off31, w.offNat} {
-				r := call(t, e, tok(who), "GET", path, nil)
-				if !check(t, "download as "+who.User.Name, r, http.StatusOK, "") {
-					continue
-				}
-				if !bytes.Equal(r.Body, png) {
-					t.Errorf("download as %s: %d bytes differ from the upload", who.User.Name, len(r.Body))
-				}
-				if ct := r.Header.Get("Content-Type"); ct != "image/png" {
-					t.Errorf("download: Content-Type %q", ct)
-				}
-				if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || strings.Contains(cd, "passwd") {
-					t.Errorf("download: Content-Disposition %q", cd)
-				}
-				if r.Header.Get("X-Content-Type-Options") != "nosniff" {
-					t.Errorf("download: no nosniff")
-				}
-			}
-			for _, who := range []api.AuthResponse{w.vol, w.member, w.coordB, w.off32} {
-				check(t, "download as an outsider ("+who.User.Name+")", call(t, e, tok(who), "GET", path, nil), http.StatusNotFound, "")
-			}
-			other := submitReport(t, e, tok(w.member), reportBody(w.orgA.ID, "3171", ""))
-			check(t, "the sha through another report", call(t, e, tok(w.coordA), "GET", reportPath(other.ID, "/evidence/"+ev1.SHA256), nil), http.StatusNotFound, "")
-			check(t, "a path for a sha", call(t, e, tok(w.reporter), "GET", reportPath(rep.ID, "/evidence/..%2F..%2Fjarimu.db"), nil), http.StatusNotFound, "")
-			check(t, "download without login", call(t, e, "", "GET", path, nil), http.StatusUnauthorized, "")
-
-			// The same file on another report: one file still, listed there too.
-			r = upload(t, e, tok(w.member), other.ID, "file", "sama.png", "image/png", bytes.NewReader(png))
-			must(t, "same file, other report", r, http.StatusCreated, "")
-			if got := stored(); !slices.Equal(got, wantFiles) {
-				t.Errorf("store after a second report: got %v, want %v", got, wantFiles)
-			}
-			if got := getReport(t, e, tok(w.member), other.ID); len(got.Evidence) != 1 {
-				t.Errorf("other report evidence: %+v", got.Evidence)
-			}
+func reportEvidence(t *testing.T, b dbtest.Backend, st string) {
+	storeOpt, bucket := apptest.StoreOption(t, st)
+	var dataDir string
+	e := apptest.Start(t, b, worldOptions(&dataDir), storeOpt)
+	w := newReportWorld(t, e, dataDir)
+	store := filepath.Join(dataDir, "evidence")
+	stored := func() []string { return storedEvidence(t, dataDir, bucket) }
+	// Everything outside evidence/ but the database's own files:
+	// with a bucket, nothing of the files reaches the disk.
+	outside := func() []string {
+		return files(t, filepath.Dir(dataDir), func(rel string) bool {
+			base := filepath.Base(rel)
+			return rel == filepath.Join(filepath.Base(dataDir), "evidence") || strings.HasPrefix(base, "jarimu.db")
 		})
+	}
+	rep := submitReport(t, e, tok(w.reporter), reportBody(w.orgA.ID, "3171", ""))
+	outsideBefore := outside()
+
+	// Refusals leave nothing behind.
+	r := upload(t, e, tok(w.reporter), rep.ID, "file", "x.png", "image/png", strings.NewReader("sebenarnya ini berkas teks, bukan gambar"))
+	check(t, "text named x.png", r, http.StatusUnprocessableEntity, "evidence-type")
+	r = upload(t, e, tok(w.reporter), rep.ID, "file", "kosong.png", "image/png", strings.NewReader(""))
+	check(t, "empty file", r, http.StatusUnprocessableEntity, "evidence-empty")
+	r = upload(t, e, tok(w.reporter), rep.ID, "file", "besar.png", "image/png", pngOf(10<<20+1))
+	check(t, "10 MiB + 1 byte", r, http.StatusRequestEntityTooLarge, "too-large")
+	r = upload(t, e, tok(w.reporter), rep.ID, "", "", "", nil)
+	if check(t, "no file part", r, http.StatusUnprocessableEntity, "validation") && !fieldErr(t, r, "file") {
+		t.Errorf("no file part: the problem does not name file: %s", r.Body)
+	}
+	r = e.Do(t, "POST", reportPath(rep.ID, "/evidence"), map[string]any{"file": "iVBORw0KGgo="}, apptest.Bearer(tok(w.reporter))...)
+	check(t, "JSON instead of multipart", r, http.StatusUnsupportedMediaType, "")
+	png := append(append([]byte{}, pngHead...), []byte("bukti unggahan hoaks")...)
+	r = upload(t, e, tok(w.vol), rep.ID, "file", "x.png", "image/png", bytes.NewReader(png))
+	check(t, "someone else's report", r, http.StatusNotFound, "not-found")
+	r = upload(t, e, tok(w.coordA), rep.ID, "file", "x.png", "image/png", bytes.NewReader(png))
+	check(t, "the coordinator adds evidence", r, http.StatusForbidden, "")
+	if got := stored(); len(got) != 0 {
+		t.Errorf("after refusals, the store holds %v", got)
+	}
+	if n := count(t, e, "evidence", "report_id = ?", rep.ID); n != 0 {
+		t.Errorf("after refusals: %d evidence rows", n)
+	}
+
+	// Exactly 10 MiB is accepted.
+	r = upload(t, e, tok(w.reporter), rep.ID, "file", "penuh.png", "image/png", pngOf(10<<20))
+	must(t, "exactly 10 MiB", r, http.StatusCreated, "")
+	var big api.Evidence
+	r.Decode(t, &big)
+	if big.Size != 10<<20 || big.ContentType != "image/png" {
+		t.Errorf("10 MiB upload: %+v", big)
+	}
+
+	// The same bytes twice: both 201, one file, listed once. The
+	// second comes with a path-like name and a lying part type.
+	r1 := upload(t, e, tok(w.reporter), rep.ID, "file", "bukti.png", "image/png", bytes.NewReader(png))
+	r2 := upload(t, e, tok(w.reporter), rep.ID, "file", "../../etc/passwd", "text/plain", bytes.NewReader(png))
+	must(t, "first upload", r1, http.StatusCreated, "")
+	must(t, "same bytes again", r2, http.StatusCreated, "")
+	var ev1, ev2 api.Evidence
+	r1.Decode(t, &ev1)
+	r2.Decode(t, &ev2)
+	if ev1.SHA256 != sha(png) || ev2 != ev1 || ev1.Size != int64(len(png)) || ev1.ContentType != "image/png" {
+		t.Errorf("uploads: %+v and %+v, want sha %s size %d image/png", ev1, ev2, sha(png), len(png))
+	}
+	wantFiles := []string{filepath.Join(big.SHA256[:2], big.SHA256), filepath.Join(ev1.SHA256[:2], ev1.SHA256)}
+	slices.Sort(wantFiles)
+	if got := stored(); !slices.Equal(got, wantFiles) {
+		t.Errorf("store: got %v, want %v", got, wantFiles)
+	}
+	if got := outside(); !slices.Equal(got, outsideBefore) {
+		t.Errorf("files outside evidence/: before %v, after %v", outsideBefore, got)
+	}
+	for _, p := range []string{filepath.Join(dataDir, "..", "etc", "passwd"), filepath.Join(store, "..", "..", "etc", "passwd"), filepath.Join(store, "etc", "passwd")} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s exists", p)
+		}
+	}
+	got := getReport(t, e, tok(w.reporter), rep.ID)
+	if len(got.Evidence) != 2 || got.Evidence[0].SHA256 != big.SHA256 || got.Evidence[1].SHA256 != ev1.SHA256 {
+		t.Errorf("report evidence: %+v, want the 10 MiB file then %s, once each", got.Evidence, ev1.SHA256)
+	}
+
+	// Downloads: reporter, coordinator, officer of the region; never
+	// anyone else, never a sha the report does not have.
+	path := reportPath(rep.ID, "/evidence/"+ev1.SHA256)
+	for _, who := range []api.AuthResponse{w.reporter, w.coordA, w.off31, w.offNat} {
+		r := call(t, e, tok(who), "GET", path, nil)
+		if !check(t, "download as "+who.User.Name, r, http.StatusOK, "") {
+			continue
+		}
+		if !bytes.Equal(r.Body, png) {
+			t.Errorf("download as %s: %d bytes differ from the upload", who.User.Name, len(r.Body))
+		}
+		if ct := r.Header.Get("Content-Type"); ct != "image/png" {
+			t.Errorf("download: Content-Type %q", ct)
+		}
+		if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") || strings.Contains(cd, "passwd") {
+			t.Errorf("download: Content-Disposition %q", cd)
+		}
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("download: no nosniff")
+		}
+	}
+	for _, who := range []api.AuthResponse{w.vol, w.member, w.coordB, w.off32} {
+		check(t, "download as an outsider ("+who.User.Name+")", call(t, e, tok(who), "GET", path, nil), http.StatusNotFound, "")
+	}
+	other := submitReport(t, e, tok(w.member), reportBody(w.orgA.ID, "3171", ""))
+	check(t, "the sha through another report", call(t, e, tok(w.coordA), "GET", reportPath(other.ID, "/evidence/"+ev1.SHA256), nil), http.StatusNotFound, "")
+	check(t, "a path for a sha", call(t, e, tok(w.reporter), "GET", reportPath(rep.ID, "/evidence/..%2F..%2Fjarimu.db"), nil), http.StatusNotFound, "")
+	check(t, "download without login", call(t, e, "", "GET", path, nil), http.StatusUnauthorized, "")
+
+	// The same file on another report: one file still, listed there too.
+	r = upload(t, e, tok(w.member), other.ID, "file", "sama.png", "image/png", bytes.NewReader(png))
+	must(t, "same file, other report", r, http.StatusCreated, "")
+	if got := stored(); !slices.Equal(got, wantFiles) {
+		t.Errorf("store after a second report: got %v, want %v", got, wantFiles)
+	}
+	if got := getReport(t, e, tok(w.member), other.ID); len(got.Evidence) != 1 {
+		t.Errorf("other report evidence: %+v", got.Evidence)
+	}
+
+	checkRanges(t, e, tok(w.reporter), reportPath(rep.ID, "/evidence/"+big.SHA256), pngOf(10<<20), big.SHA256)
+}
+
+// checkRanges downloads parts of the file at path (content, its sha):
+// one span answers 206 with those bytes, several spans the whole file,
+// past the end 416; ETag and If-None-Match work.
+func checkRanges(t *testing.T, e *apptest.Env, token, path string, content io.Reader, sha string) {
+	t.Helper()
+	want, err := io.ReadAll(content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(want)
+	tests := []struct {
+		rangeHdr, contentRange string
+		status                 int
+		from, to               int // of want
+	}{
+		{"bytes=0-1023", "bytes 0-1023/" + strconv.Itoa(n), http.StatusPartialContent, 0, 1024},
+		{"bytes=6291456-", "bytes 6291456-" + strconv.Itoa(n-1) + "/" + strconv.Itoa(n), http.StatusPartialContent, 6291456, n},
+		{"bytes=-16", "bytes " + strconv.Itoa(n-16) + "-" + strconv.Itoa(n-1) + "/" + strconv.Itoa(n), http.StatusPartialContent, n - 16, n},
+		{"bytes=0-9,100-109", "", http.StatusOK, 0, n},
+		{"bytes=" + strconv.Itoa(n) + "-", "bytes */" + strconv.Itoa(n), http.StatusRequestedRangeNotSatisfiable, 0, 0},
+	}
+	for _, tt := range tests {
+		r := e.Do(t, "GET", path, nil, append(apptest.Bearer(token), "Range", tt.rangeHdr)...)
+		if r.Status != tt.status {
+			t.Errorf("Range %s: got %d, want %d", tt.rangeHdr, r.Status, tt.status)
+			continue
+		}
+		if got := r.Header.Get("Content-Range"); got != tt.contentRange {
+			t.Errorf("Range %s: Content-Range %q, want %q", tt.rangeHdr, got, tt.contentRange)
+		}
+		if tt.status == http.StatusRequestedRangeNotSatisfiable {
+			continue
+		}
+		if !bytes.Equal(r.Body, want[tt.from:tt.to]) {
+			t.Errorf("Range %s: got %d bytes, not bytes %d-%d of the file", tt.rangeHdr, len(r.Body), tt.from, tt.to-1)
+		}
+		if r.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") ||
+			r.Header.Get("Cache-Control") != "private, no-store" || r.Header.Get("ETag") != `"`+sha+`"` {
+			t.Errorf("Range %s: headers %v", tt.rangeHdr, r.Header)
+		}
+	}
+	r := e.Do(t, "GET", path, nil, append(apptest.Bearer(token), "If-None-Match", `"`+sha+`"`)...)
+	if r.Status != http.StatusNotModified || len(r.Body) != 0 {
+		t.Errorf("If-None-Match with the ETag: got %d with %d bytes, want 304", r.Status, len(r.Body))
+	}
+	r = e.Do(t, "GET", path, nil, append(apptest.Bearer(token), "Range", "bytes=0-9", "If-Range", `"`+strings.Repeat("0", 64)+`"`)...)
+	if r.Status != http.StatusOK || len(r.Body) != n {
+		t.Errorf("If-Range with another ETag: got %d with %d bytes, want 200 and the whole file", r.Status, len(r.Body))
 	}
 }
 

@@ -207,6 +207,11 @@ func jsonKind(goKind string) string {
 // logged once with the request id and shown only as "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, ok := problem.As(err)
+	if ok && p.Kind == problem.Unavailable && error(p) != err {
+		// A dependency's refusal carries its cause (a store that is down or
+		// refuses the credentials): the operator sees it, the client not.
+		s.log.ErrorContext(r.Context(), "dependency unavailable", slog.String("problem", p.Type), slog.String("error", err.Error()))
+	}
 	if !ok {
 		var mbe *http.MaxBytesError
 		switch {

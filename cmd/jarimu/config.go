@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/ratelimit"
 )
 
@@ -40,6 +41,11 @@ type Config struct {
 	RedisPrefix         string
 	MetricsAddr         string
 	Limits              app.LimitRules
+	EvidenceURL         string // s3://...: evidence in a bucket
+	EvidenceDir         string // "" means <data dir>/evidence
+	EvidenceDirShared   bool   // the operator declares EvidenceDir a shared mount
+	S3AccessKey         string
+	S3SecretKey         string
 }
 
 // setting is one row of the settings table: a variable, its flag twin, its
@@ -53,7 +59,7 @@ type setting struct {
 func settings() []setting {
 	return []setting{
 		{"JARIMU_ADDR", "addr", "127.0.0.1:8080", "address to listen on", false, func(c *Config, v string) error { c.Addr = v; return nil }},
-		{"JARIMU_DATA_DIR", "data-dir", "./data", "directory for the SQLite database, signing keys and evidence files (created if missing)", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
+		{"JARIMU_DATA_DIR", "data-dir", "./data", "directory for the SQLite database, signing keys, evidence files (without JARIMU_EVIDENCE_URL) and uploads in progress (created if missing)", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"JARIMU_DATABASE_URL", "database-url", "", "postgres:// URL; empty means SQLite in the data dir", true, setDatabaseURL},
 		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL; empty means the in-process broker", true, setRedisURL},
 		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
@@ -79,6 +85,11 @@ func settings() []setting {
 		{"JARIMU_RATE_LOGIN_IP", "rate-login-ip", "50/25s", "login attempts per client address, without a device token; 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginIP })},
 		{"JARIMU_RATE_LOGIN_ACCOUNT_ALL", "rate-login-account-all", "100/1h", "login attempts per account from all addresses together, without a device token; 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginAccountAll })},
 		{"JARIMU_RATE_LOGIN_DEVICE", "rate-login-device", "10/10m", "login attempts per device token (clients that signed in before); 0 = the default", false, ruleSetter(func(c *Config) **ratelimit.Rule { return &c.Limits.LoginDevice })},
+		{"JARIMU_EVIDENCE_URL", "evidence-url", "", "keep evidence files in an S3-compatible bucket: s3://BUCKET/PREFIX?endpoint=https://HOST:PORT&region=REGION (no endpoint: Amazon S3; http:// only to loopback, or with &allow_http=true); empty keeps them in JARIMU_EVIDENCE_DIR", false, setEvidenceURL},
+		{"AWS_ACCESS_KEY_ID", "s3-access-key-id", "", "access key of the evidence bucket (with JARIMU_EVIDENCE_URL)", true, secretSetter(func(c *Config) *string { return &c.S3AccessKey })},
+		{"AWS_SECRET_ACCESS_KEY", "s3-secret-access-key", "", "secret key of the evidence bucket (with JARIMU_EVIDENCE_URL)", true, secretSetter(func(c *Config) *string { return &c.S3SecretKey })},
+		{"JARIMU_EVIDENCE_DIR", "evidence-dir", "", "directory of evidence files when there is no JARIMU_EVIDENCE_URL; empty means <data dir>/evidence", false, func(c *Config, v string) error { c.EvidenceDir = v; return nil }},
+		{"JARIMU_EVIDENCE_DIR_SHARED", "evidence-dir-shared", "false", "true declares JARIMU_EVIDENCE_DIR a mount shared by every instance, which scaled mode then accepts instead of a bucket", false, setEvidenceDirShared},
 		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
 	}
 }
@@ -88,9 +99,12 @@ func settings() []setting {
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	rows := settings()
 	vals := make([]*string, len(rows))
+	secrets := map[string]string{} // flag: the value of its variable
 	for i, s := range rows {
 		def := s.def
-		if v, ok := lookup(getenv, s); ok {
+		if v, ok := lookup(getenv, s); ok && s.secret {
+			secrets[s.flag] = v // not a flag default, which --help would print
+		} else if ok {
 			def = v
 		}
 		vals[i] = fs.String(s.flag, def, s.help+" ("+s.env+")")
@@ -98,14 +112,45 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
+	fs.Visit(func(f *flag.Flag) { delete(secrets, f.Name) }) // a flag wins
 	var c Config
 	var errs []error
 	for i, s := range rows {
-		if err := s.set(&c, strings.TrimSpace(*vals[i])); err != nil {
+		v, ok := secrets[s.flag]
+		if !ok {
+			v = *vals[i]
+		}
+		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
 			errs = append(errs, fmt.Errorf("%s (-%s): %w", s.env, s.flag, err))
 		}
 	}
+	if len(errs) == 0 {
+		errs = append(errs, c.checkEvidence())
+	}
 	return c, errors.Join(errs...)
+}
+
+// checkEvidence checks the evidence settings together.
+func (c Config) checkEvidence() error {
+	if c.EvidenceURL != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+		return errors.New("JARIMU_EVIDENCE_URL needs the bucket's keys: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID_FILE and AWS_SECRET_ACCESS_KEY_FILE)")
+	}
+	if c.EvidenceDirShared && c.EvidenceDir == "" {
+		return errors.New("JARIMU_EVIDENCE_DIR_SHARED=true needs JARIMU_EVIDENCE_DIR set to the shared mount")
+	}
+	return nil
+}
+
+// checkScaledEvidence refuses scaled mode (JARIMU_DATABASE_URL) with the
+// evidence files on one instance's disk, where the other instances cannot
+// read them.
+func (c Config) checkScaledEvidence() error {
+	if c.DatabaseURL == "" || c.EvidenceURL != "" || c.EvidenceDir != "" && c.EvidenceDirShared {
+		return nil
+	}
+	return errors.New("JARIMU_DATABASE_URL (scaled mode) needs evidence files that every instance reads: set JARIMU_EVIDENCE_URL " +
+		"(an S3-compatible bucket, with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or JARIMU_EVIDENCE_DIR on a mount shared by " +
+		"every instance together with JARIMU_EVIDENCE_DIR_SHARED=true")
 }
 
 // lookup reads a setting's variable, or for a secret the file named by
@@ -136,6 +181,37 @@ func setDatabaseURL(c *Config, v string) error {
 	}
 	c.DatabaseURL = v
 	return nil
+}
+
+func setEvidenceURL(c *Config, v string) error {
+	if v != "" {
+		if _, err := evidence.ParseURL(v); err != nil {
+			return err
+		}
+	}
+	c.EvidenceURL = v
+	return nil
+}
+
+func setEvidenceDirShared(c *Config, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New(`must be "true" or "false"`)
+	}
+	c.EvidenceDirShared = b
+	return nil
+}
+
+// secretSetter sets a secret, refusing the marker lookup leaves for a
+// *_FILE it could not read.
+func secretSetter(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if strings.HasPrefix(v, "\x00") {
+			return errors.New(v[1:])
+		}
+		*field(c) = v
+		return nil
+	}
 }
 
 func setRedisURL(c *Config, v string) error {

@@ -108,7 +108,8 @@ func TestFailoverAfterSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys,
-		"JARIMU_REDIS_URL": os.Getenv("JARIMU_TEST_REDIS_URL"), "JARIMU_REDIS_PREFIX": fmt.Sprintf("failover%d:", time.Now().UnixNano())}
+		"JARIMU_REDIS_URL": os.Getenv("JARIMU_TEST_REDIS_URL"), "JARIMU_REDIS_PREFIX": fmt.Sprintf("failover%d:", time.Now().UnixNano()),
+		"JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}
 	args := []string{"admin", "create-user", "--email", "officer@bawaslu.go.id", "--name", "Officer", "--role", "officer"}
 	if err := run(ctx, args, envFunc(env), strings.NewReader("kawal-pemilu-jujur\n"), nopWriter{}, nopWriter{}); err != nil {
 		t.Fatal(err)

@@ -36,10 +36,12 @@ Usage:
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
   jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation)
+  jarimu evidence migrate [flags]      copy the data dir's evidence files into the bucket of
+                                       JARIMU_EVIDENCE_URL, verifying every hash
   jarimu bench feed|storm|latency|claims|mixed [flags]
                                        load a running server and measure it (see jarimu bench)
 ` + cliUsage + `
-The server commands (serve, migrate, admin, bench) read the settings below from flags or
+The server commands (serve, migrate, admin, bench, evidence) read the settings below from flags or
 environment variables:
 `
 
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(rest, stdout, stderr)
+	case "evidence":
+		return runEvidence(ctx, rest, getenv, stdout, stderr)
 	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert":
 		return runCLI(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help", "-help":

@@ -172,6 +172,12 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
 		{nil, []string{"-event-retention", "x"}, "JARIMU_EVENT_RETENTION"},
 		{map[string]string{"JARIMU_DATABASE_URL_FILE": "/nonexistent/file"}, nil, "JARIMU_DATABASE_URL"},
+		{map[string]string{"JARIMU_EVIDENCE_URL": "https://bucket.example.org"}, nil, "JARIMU_EVIDENCE_URL"},
+		{map[string]string{"JARIMU_EVIDENCE_URL": "s3://bukti?endpoint=http://objects:7070", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}, nil, "JARIMU_EVIDENCE_URL"},
+		{map[string]string{"JARIMU_EVIDENCE_URL": "s3://bukti"}, nil, "AWS_SECRET_ACCESS_KEY"},
+		{map[string]string{"JARIMU_EVIDENCE_URL": "s3://bukti", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY_FILE": "/nonexistent/file"}, nil, "AWS_SECRET_ACCESS_KEY"},
+		{map[string]string{"JARIMU_EVIDENCE_DIR_SHARED": "yes"}, nil, "JARIMU_EVIDENCE_DIR_SHARED"},
+		{map[string]string{"JARIMU_EVIDENCE_DIR_SHARED": "true"}, nil, "JARIMU_EVIDENCE_DIR"},
 	}
 	for _, c := range cases {
 		if c.env == nil {
@@ -225,7 +231,8 @@ func TestScaledModeNeedsSharedKeys(t *testing.T) {
 		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
 	}
 	o := dbtest.Options(t, dbtest.Postgres)
-	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL}), nil, io.Discard, io.Discard)
+	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}
+	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(env), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "JARIMU_JWT_KEYS_FILE") {
 		t.Fatalf("got %v, want an error naming JARIMU_JWT_KEYS_FILE", err)
 	}
@@ -244,7 +251,8 @@ func contains(bs []dbtest.Backend, b dbtest.Backend) bool {
 // tokens; after a key rotation (restart with a newer key) old tokens still work.
 func TestTwoInstancesShareTokens(t *testing.T) {
 	o, keys := postgresWithKeys(t)
-	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys}
+	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys,
+		"JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}
 	var a, b *instance
 	var wg sync.WaitGroup
 	wg.Go(func() { a = serve(t, env) }) // both migrate at once

@@ -22,6 +22,7 @@ import (
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/s3test"
 )
 
 // The rehearsal plays a short election day through the Go client only, on
@@ -78,10 +79,12 @@ func TestRehearsalScaled(t *testing.T) {
 		"JARIMU_JWT_KEYS_FILE":    keys,
 		"JARIMU_REDIS_URL":        redisURL,
 		"JARIMU_REDIS_PREFIX":     "jarimu-rehearsal-" + rand.Text()[:10] + ":",
-		"JARIMU_DATA_DIR":         t.TempDir(), // evidence files, shared as a volume would be
+		"JARIMU_DATA_DIR":         t.TempDir(),
 		"JARIMU_LOG_FORMAT":       "json",
 		"JARIMU_SHUTDOWN_TIMEOUT": "10s",
 	}
+	bucket := s3test.New(t) // evidence files in a bucket both instances use
+	env["JARIMU_EVIDENCE_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = bucket.URL, bucket.AccessKey, bucket.SecretKey
 	addrs := []string{freeAddr(t), freeAddr(t)}
 	procs := make([]*process, 2)
 	var wg sync.WaitGroup
@@ -110,6 +113,10 @@ func TestRehearsalScaled(t *testing.T) {
 		db:        d,
 		logs:      func() string { return procs[0].stderr.String() + procs[1].stderr.String() },
 	})
+	evidenceAcross(t, procs[0].URL, procs[1].URL)
+	if n := len(bucket.Keys(t)); n != 1 {
+		t.Errorf("bucket: got %d objects, want the 1 uploaded", n)
+	}
 }
 
 // serveAt is serve (main_test.go) on a given address, so that a restarted

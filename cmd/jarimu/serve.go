@@ -48,6 +48,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes, MaxOpenConns: c.DBMaxConns,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
 		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Limits: c.Limits, Log: log,
+		EvidenceURL: c.EvidenceURL, EvidenceAccessKey: c.S3AccessKey, EvidenceSecretKey: c.S3SecretKey, EvidenceDir: c.EvidenceDir,
 	}
 }
 
@@ -56,6 +57,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.SetOutput(stderr)
 	c, err := loadConfig(fs, args, getenv)
 	if err != nil {
+		return err
+	}
+	if err := c.checkScaledEvidence(); err != nil {
 		return err
 	}
 	log := newLogger(c, stderr)
@@ -92,7 +96,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.Bool("postgres", a.DB.Postgres()),
-		slog.Bool("redis", a.Redis != nil), slog.Int("cpus", runtime.GOMAXPROCS(0)))
+		slog.Bool("redis", a.Redis != nil), slog.Bool("evidence_bucket", c.EvidenceURL != ""), slog.Int("cpus", runtime.GOMAXPROCS(0)))
 	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
 	select {
 	case err = <-serveErr:
