@@ -123,10 +123,11 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]api.R
 const MaxEvidence = 10 << 20
 
 // AddEvidence stores a file for a report (its reporter only, until the
-// report is decided), streamed to the store (a directory or a bucket); the type comes from
-// the content, and the same file is kept once; a store that is down is a
-// problem of kind Unavailable. open reaches the file in the request; it
-// is called only once the caller may add evidence to this report, so
+// report is decided), streamed to the store (a directory or a bucket); the
+// type comes from the content, and the same file is kept once; a store that
+// is down is a problem of kind Unavailable. open reaches the file in the
+// request; it is called only once the caller may add evidence to this
+// report, so
 // whatever the request holds, a caller who may not gets the 403, 404 or
 // 409 report-decided first. The decision is checked again, under the
 // report's lock, before the file is attached: a decision that lands during
