@@ -24,6 +24,7 @@ type Config struct {
 	DatabaseURL         string
 	RedisURL            string
 	JWTKeysFile         string
+	JWTKeysReload       time.Duration
 	AllowedOrigins      []string
 	ShutdownTimeout     time.Duration
 	MaxActiveClaims     int
@@ -56,7 +57,8 @@ func settings() []setting {
 		{"JARIMU_DATA_DIR", "data-dir", "./data", "directory for the SQLite database, signing keys and evidence files (created if missing)", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"JARIMU_DATABASE_URL", "database-url", "", "postgres:// URL; empty means SQLite in the data dir", true, setDatabaseURL},
 		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL; empty means the in-process broker", true, setRedisURL},
-		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
+		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`, rotated by `jarimu keys rotate`, re-read on change and on SIGHUP); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
+		{"JARIMU_JWT_KEYS_RELOAD", "jwt-keys-reload", "10s", "how often the signing key file is checked for changes (new keys are published at once, sign after their not_before); 0 = only on SIGHUP", false, durationSetter(func(c *Config) *time.Duration { return &c.JWTKeysReload }, 0, time.Hour)},
 		{"JARIMU_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins allowed to open the feed and call the API", false, setOrigins},
 		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
