@@ -63,10 +63,14 @@ type Options struct {
 	MaxConcurrentHashes int
 	Login               auth.Config // throttles; zero means defaults
 	MaxActiveClaims     int
-	EventRetention      time.Duration
-	ShutdownTimeout     time.Duration
-	AllowedOrigins      []string
-	TrustedProxies      []netip.Prefix
+	// FeedSync is how often the feed checks the event log for events the
+	// broker missed (0: 5 s). Drills lengthen it to see what the broker's
+	// own heals (after a resubscription) deliver.
+	FeedSync        time.Duration
+	EventRetention  time.Duration
+	ShutdownTimeout time.Duration
+	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
 	// MetricsAddr, when set, is where /metrics is served instead of the
 	// API's own address (cmd/jarimu listens there).
 	MetricsAddr string
@@ -240,7 +244,7 @@ func (a *App) startFeed(o Options) {
 		}
 	}
 	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Acks: acks,
-		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
+		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker
