@@ -106,7 +106,7 @@ func (e keyFileEntry) key() (Key, error) {
 // of the key file at path; it signs from now+delay (rounded up to a whole
 // second; 0: at once), and until then it is published and verifies only.
 // A file that does not exist is created (mode 0600, parent directories
-// 0700) with the key signing at once, whatever delay: there is no other
+// 0700; a replaced file keeps its mode) with the key signing at once, whatever delay: there is no other
 // key to sign with. The file is replaced atomically; instances re-read it
 // (KeyRing). Concurrent writers are not coordinated.
 func AddKeyToFile(path string, now time.Time, delay time.Duration) (Key, error) {
@@ -136,7 +136,8 @@ func AddKeyToFile(path string, now time.Time, delay time.Duration) (Key, error) 
 }
 
 // RetireKeyFromFile removes the key kid from the key file at path, if
-// KeySet.CheckRetire allows it at now for access tokens living ttl: else
+// KeySet.CheckRetire allows it at now for access tokens living ttl
+// (negative: at once, for a leaked key): else
 // the file is left alone and the error says why (ErrKeyInUse,
 // ErrUnknownKey). Instances drop the key when they re-read the file, and
 // tokens it signed then fail.
@@ -178,12 +179,18 @@ func EnsureKeyFile(path string, now time.Time) (*KeySet, bool, error) {
 }
 
 // writeKeyFile encodes keys and atomically replaces path with them: it
-// writes a 0600 temporary file in the same directory, syncs it and renames
-// it over path.
+// writes a temporary file in the same directory, syncs it and renames it
+// over path. A new file gets mode 0600; a replaced one keeps its
+// permission bits (an operator who made it readable by the service's user,
+// e.g. 0444 for compose, need not do it again after each rotation).
 func writeKeyFile(path string, keys []Key) error {
 	data, err := encodeKeyFile(keys)
 	if err != nil {
 		return err
+	}
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -194,7 +201,7 @@ func writeKeyFile(path string, keys []Key) error {
 		return fmt.Errorf("auth: key file %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
-	if err := writeAndClose(tmp, data); err != nil {
+	if err := writeAndClose(tmp, data, mode); err != nil {
 		return fmt.Errorf("auth: key file %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
@@ -225,10 +232,10 @@ func encodeKeyFile(keys []Key) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// writeAndClose writes data to f with mode 0600, flushes it to disk and
-// closes it.
-func writeAndClose(f *os.File, data []byte) error {
-	err := f.Chmod(0o600)
+// writeAndClose writes data to f with mode, flushes it to disk and closes
+// it.
+func writeAndClose(f *os.File, data []byte, mode os.FileMode) error {
+	err := f.Chmod(mode)
 	if err == nil {
 		_, err = f.Write(data)
 	}

@@ -173,7 +173,9 @@ func (s *KeySet) Signing() Key {
 // signer) or when a newer key took over at least ttl plus TokenLeeway ago.
 // Otherwise the error wraps ErrKeyInUse and says from when it may go, or
 // ErrUnknownKey. A key stops signing when the first newer key becomes
-// active, so that moment follows from the times in the set.
+// active, so that moment follows from the times in the set. A negative ttl
+// skips the wait (a leaked key must go at once, valid tokens or not); the
+// key that signs is never retired.
 func (s *KeySet) CheckRetire(kid string, now time.Time, ttl time.Duration) error {
 	i := slices.IndexFunc(s.keys, func(k Key) bool { return k.ID == kid })
 	if i < 0 {
@@ -183,8 +185,8 @@ func (s *KeySet) CheckRetire(kid string, now time.Time, ttl time.Duration) error
 	if s.SigningAt(now).ID == kid {
 		return fmt.Errorf("%w: %s signs new tokens; rotate to a new key first, and retire this one once the new key has signed for the access-token lifetime (%s)", ErrKeyInUse, kid, ttl)
 	}
-	if k.ActiveFrom().After(now) {
-		return nil // it never signed
+	if ttl < 0 || k.ActiveFrom().After(now) {
+		return nil // forced, or it never signed
 	}
 	var stopped time.Time
 	for j, n := range s.keys {

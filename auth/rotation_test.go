@@ -105,21 +105,28 @@ func TestCheckRetire(t *testing.T) {
 	s := mustKeySet(t, old, next, pending)
 	switchAt := next.NotBefore
 	for _, tc := range []struct {
-		name string
-		kid  string
-		at   time.Time
-		want error
+		name  string
+		kid   string
+		at    time.Time
+		want  error
+		force bool
 	}{
-		{"old while it signs", old.ID, e.Add(time.Hour), ErrKeyInUse},
-		{"old right after the switch", old.ID, switchAt, ErrKeyInUse},
-		{"old a second before ttl+leeway", old.ID, switchAt.Add(ttl + TokenLeeway - time.Second), ErrKeyInUse},
-		{"old at ttl+leeway after the switch", old.ID, switchAt.Add(ttl + TokenLeeway), nil},
-		{"next while it signs", next.ID, switchAt.Add(time.Hour), ErrKeyInUse},
-		{"a pending key (never signed)", pending.ID, e.Add(2 * time.Hour), nil},
-		{"unknown kid", "20260301-nosuchkey", e, ErrUnknownKey},
+		{"old while it signs", old.ID, e.Add(time.Hour), ErrKeyInUse, false},
+		{"old right after the switch", old.ID, switchAt, ErrKeyInUse, false},
+		{"old a second before ttl+leeway", old.ID, switchAt.Add(ttl + TokenLeeway - time.Second), ErrKeyInUse, false},
+		{"old at ttl+leeway after the switch", old.ID, switchAt.Add(ttl + TokenLeeway), nil, false},
+		{"next while it signs", next.ID, switchAt.Add(time.Hour), ErrKeyInUse, false},
+		{"old right after the switch, forced (leaked)", old.ID, switchAt, nil, true},
+		{"next while it signs, forced", next.ID, switchAt.Add(time.Hour), ErrKeyInUse, true},
+		{"a pending key (never signed)", pending.ID, e.Add(2 * time.Hour), nil, false},
+		{"unknown kid", "20260301-nosuchkey", e, ErrUnknownKey, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := s.CheckRetire(tc.kid, tc.at, ttl)
+			life := ttl
+			if tc.force {
+				life = -1
+			}
+			err := s.CheckRetire(tc.kid, tc.at, life)
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -136,7 +143,8 @@ func TestCheckRetire(t *testing.T) {
 }
 
 // AddKeyToFile schedules a key added to an existing file (not_before in
-// the file), and a new file's first key signs at once; files without
+// the file, the file's mode kept), and a new file's first key signs at
+// once; files without
 // not_before (written before) load with every key signing from creation.
 func TestAddKeyToFileSchedules(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
@@ -151,11 +159,16 @@ func TestAddKeyToFileSchedules(t *testing.T) {
 	if bytes.Contains(data, []byte("not_before")) {
 		t.Errorf("new file: %s, want no not_before", data)
 	}
+	// Made readable for the service's user (compose): a rotation keeps that.
+	if err := os.Chmod(path, 0o444); err != nil {
+		t.Fatal(err)
+	}
 	added := testEpoch.Add(time.Hour + 300*time.Millisecond)
 	second, err := AddKeyToFile(path, added, 90*time.Second+time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertMode(t, path, 0o444)
 	if want := testEpoch.Add(time.Hour + 91*time.Second); !second.NotBefore.Equal(want) {
 		t.Errorf("not_before: got %v, want %v (created_at + delay, rounded up to the second)", second.NotBefore, want)
 	}

@@ -16,8 +16,10 @@ const keysUsage = `usage:
   jarimu keys new --file FILE                     create a key file (its key signs at once);
                                                   on an existing file, as rotate
   jarimu keys rotate --file FILE [--not-before D] add a key, published at once, signing after D (10m)
-  jarimu keys retire --file FILE --kid KID        remove a key that no longer signs and whose
-                                                  tokens have expired (JARIMU_ACCESS_TOKEN_TTL)
+  jarimu keys retire --file FILE --kid KID [--force]
+                                                  remove a key that no longer signs and whose
+                                                  tokens have expired (JARIMU_ACCESS_TOKEN_TTL);
+                                                  --force: at once (a leaked key)
   jarimu keys list --file FILE                    show the keys and which one signs`
 
 // runKeys manages the signing key file that every instance re-reads
@@ -47,10 +49,11 @@ func runKeys(args []string, getenv func(string) string, stdout, stderr io.Writer
 	case "retire":
 		kid := flags.String("kid", "", "the key to remove")
 		ttl := flags.String("access-token-ttl", settingValue(getenv, "JARIMU_ACCESS_TOKEN_TTL"), "access token lifetime of the instances (JARIMU_ACCESS_TOKEN_TTL)")
+		force := flags.Bool("force", false, "remove it although tokens it signed may still be valid (a leaked key); never the key that signs")
 		if err := parseKeysFlags(flags, args[1:], file); err != nil {
 			return err
 		}
-		return keysRetire(*file, *kid, *ttl, stdout)
+		return keysRetire(*file, *kid, *ttl, *force, stdout)
 	case "list":
 		if err := parseKeysFlags(flags, args[1:], file); err != nil {
 			return err
@@ -93,14 +96,18 @@ func keysAdd(file string, delay time.Duration, mustExist bool, stdout io.Writer)
 	return nil
 }
 
-// keysRetire removes key kid from the file if no valid token can carry it.
-func keysRetire(file, kid, ttlText string, stdout io.Writer) error {
+// keysRetire removes key kid from the file if no valid token can carry it,
+// or, forced, if only it does not sign.
+func keysRetire(file, kid, ttlText string, force bool, stdout io.Writer) error {
 	if kid == "" {
 		return errors.New("--kid is required (jarimu keys list --file FILE shows the keys)")
 	}
 	ttl, err := time.ParseDuration(ttlText)
 	if err != nil || ttl <= 0 {
 		return fmt.Errorf("--access-token-ttl (JARIMU_ACCESS_TOKEN_TTL) %q: want a duration like 15m", ttlText)
+	}
+	if force {
+		ttl = -1
 	}
 	if err := auth.RetireKeyFromFile(file, kid, time.Now(), ttl); err != nil {
 		return fmt.Errorf("key %s not retired: %w", kid, err)

@@ -100,9 +100,16 @@ func TestKeysCommands(t *testing.T) {
 	if _, err := keysCmd(nil, "retire", "--file", file, "--kid", first.ID, "--access-token-ttl", "soon"); err == nil || !strings.Contains(err.Error(), "access-token-ttl") {
 		t.Errorf("retire --access-token-ttl soon: got %v", err)
 	}
+	// --force (a leaked key): at once, but never the key that signs.
+	if _, err := keysCmd(nil, "retire", "--file", file, "--kid", third.ID, "--force"); err == nil || !strings.Contains(err.Error(), "signs new tokens") {
+		t.Errorf("retire --force of the signing key: got %v, want it refused", err)
+	}
+	if out, err := keysCmd(nil, "retire", "--file", file, "--kid", first.ID, "--force"); err != nil || !strings.Contains(out, "retired key "+first.ID) {
+		t.Fatalf("retire --force: %q, %v", out, err)
+	}
 
 	out, err = keysCmd(nil, "list", "--file", file)
-	if err != nil || strings.Count(out, "\n") != 3 || !strings.Contains(out, third.ID) || !strings.Contains(out, "signs\n") || !strings.Contains(out, "pending") {
+	if err != nil || strings.Count(out, "\n") != 2 || !strings.Contains(out, third.ID) || !strings.Contains(out, "signs\n") || !strings.Contains(out, "pending") {
 		t.Errorf("keys list: %q, %v", out, err)
 	}
 	if _, err := keysCmd(nil, "spin", "--file", file); err == nil || !strings.Contains(err.Error(), "usage") {
