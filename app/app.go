@@ -49,9 +49,12 @@ type Options struct {
 	Limits LimitRules
 	// Broker, when set, is used instead of one made from RedisURL (tests
 	// share a Memory broker between two apps to act as two instances).
-	Broker          realtime.Broker
-	JWTKeysFile     string
-	Keys            *auth.KeySet // used instead of JWTKeysFile when set (tests)
+	Broker      realtime.Broker
+	JWTKeysFile string
+	Keys        *auth.KeySet // used instead of JWTKeysFile when set (tests), never reloaded
+	// KeysReload is how often the key file is looked at for changes (0:
+	// auth.DefaultKeyReload, 10 s; negative: never, only Keys.Reload).
+	KeysReload      time.Duration
 	TokenIssuer     string
 	TokenAudience   string
 	AccessTokenTTL  time.Duration
@@ -61,10 +64,14 @@ type Options struct {
 	MaxConcurrentHashes int
 	Login               auth.Config // throttles; zero means defaults
 	MaxActiveClaims     int
-	EventRetention      time.Duration
-	ShutdownTimeout     time.Duration
-	AllowedOrigins      []string
-	TrustedProxies      []netip.Prefix
+	// FeedSync is how often the feed checks the event log for events the
+	// broker missed (0: 5 s). Drills lengthen it to see what the broker's
+	// own heals (after a resubscription) deliver.
+	FeedSync        time.Duration
+	EventRetention  time.Duration
+	ShutdownTimeout time.Duration
+	AllowedOrigins  []string
+	TrustedProxies  []netip.Prefix
 	// MetricsAddr, when set, is where /metrics is served instead of the
 	// API's own address (cmd/jarimu listens there).
 	MetricsAddr string
@@ -85,7 +92,7 @@ type App struct {
 	Log     *slog.Logger
 	DB      *db.DB
 	Redis   redis.UniversalClient // a *redis.ClusterClient when JARIMU_REDIS_URL names a cluster
-	Keys    *auth.KeySet
+	Keys    *auth.KeyRing         // re-read from JARIMU_JWT_KEYS_FILE on change and on Keys.Reload (SIGHUP)
 	Auth    *auth.Service
 	Idem    *idempotency.Store
 	Events  *event.Log
@@ -99,12 +106,13 @@ type App struct {
 	Broker  realtime.Broker
 	Server  *server.Server
 
-	bucket    *evidence.Bucket // the evidence store when it is a bucket
-	retention time.Duration
-	shutdown  time.Duration
-	closers   []func()
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
+	bucket     *evidence.Bucket // the evidence store when it is a bucket
+	retention  time.Duration
+	shutdown   time.Duration
+	keysReload time.Duration
+	closers    []func()
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // New builds the app in order: database (migrated), Redis, keys, services,
@@ -119,7 +127,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 15 * time.Second
 	}
-	a := &App{Log: o.Log, retention: o.EventRetention, shutdown: o.ShutdownTimeout}
+	if o.KeysReload == 0 {
+		o.KeysReload = auth.DefaultKeyReload
+	}
+	a := &App{Log: o.Log, retention: o.EventRetention, shutdown: o.ShutdownTimeout, keysReload: o.KeysReload}
 	if err := a.open(ctx, o); err != nil {
 		a.Close()
 		return nil, err
@@ -219,22 +230,30 @@ func (a *App) evidenceStore(o Options) (report.Files, error) {
 }
 
 // loadKeys reads the signing keys: the shared file in scaled mode, or a file
-// in the data dir generated on first start in embedded mode.
-func loadKeys(o Options, log *slog.Logger) (*auth.KeySet, error) {
+// in the data dir generated on first start in embedded mode. Either file is
+// re-read when it changes (Start) and on Keys.Reload.
+func loadKeys(o Options, log *slog.Logger) (*auth.KeyRing, error) {
 	switch {
 	case o.Keys != nil:
-		return o.Keys, nil
+		return auth.NewKeyRing(o.Keys), nil
 	case o.JWTKeysFile != "":
-		return auth.LoadKeyFile(o.JWTKeysFile)
+		ring, err := auth.OpenKeyRing(o.JWTKeysFile, log)
+		if err != nil {
+			return nil, fmt.Errorf("JARIMU_JWT_KEYS_FILE: %w", err)
+		}
+		return ring, nil
 	case o.DatabaseURL != "":
 		return nil, errors.New("JARIMU_JWT_KEYS_FILE (-jwt-keys-file): required with JARIMU_DATABASE_URL, so every instance signs and verifies alike; make one with `jarimu keys new --file FILE`")
 	}
 	path := filepath.Join(o.DataDir, "jwt-keys.json")
-	keys, created, err := auth.EnsureKeyFile(path, time.Now())
+	_, created, err := auth.EnsureKeyFile(path, time.Now())
+	if err != nil {
+		return nil, err
+	}
 	if created {
 		log.Info("generated signing keys", slog.String("file", path))
 	}
-	return keys, err
+	return auth.OpenKeyRing(path, log)
 }
 
 // ready checks that the database and, when set, Redis answer.
@@ -275,7 +294,7 @@ func (a *App) startFeed(o Options) {
 		}
 	}
 	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Access: a.feedAccess, Acks: acks,
-		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log})
+		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker
@@ -335,6 +354,7 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Go(func() { a.Acks.Run(ctx) })
 	a.wg.Go(func() { a.janitor(ctx) })
 	a.wg.Go(func() { a.sweeper(ctx) })
+	a.wg.Go(func() { a.Keys.Watch(ctx, a.keysReload) })
 }
 
 // sweeper expires overdue claims and warns holders every 5 s, so a lapsed

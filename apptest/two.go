@@ -2,6 +2,7 @@ package apptest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/auth"
@@ -32,4 +33,14 @@ func Two(t testing.TB, b dbtest.Backend, opts ...Option) (*Env, *Env) {
 	}
 	all := append([]Option{shared}, opts...)
 	return Start(t, b, all...), Start(t, b, all...)
+}
+
+// KeyFile makes the app read its signing keys from the key file at path, as
+// `jarimu serve` does with JARIMU_JWT_KEYS_FILE, and look at it for
+// changes every reload (negative: only on App.Keys.Reload), instead of
+// using an in-memory key set. The file must exist (auth.AddKeyToFile).
+func KeyFile(path string, reload time.Duration) Option {
+	return func(o *app.Options) {
+		o.Keys, o.JWTKeysFile, o.KeysReload = nil, path, reload
+	}
 }

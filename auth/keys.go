@@ -7,9 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -17,12 +15,23 @@ import (
 // unusable: bad JSON, no keys, a bad seed, a missing or duplicate kid.
 var ErrBadKeyFile = errors.New("auth: bad signing key file")
 
+// ErrKeyInUse reports a key that cannot be retired yet: it signs, or tokens
+// it signed may still be valid.
+var ErrKeyInUse = errors.New("auth: signing key still in use")
+
+// ErrUnknownKey reports a kid that is not in the key set.
+var ErrUnknownKey = errors.New("auth: no such key")
+
 // Key is one Ed25519 signing key of a KeySet.
 type Key struct {
 	// ID is the key id, published as "kid" in token headers and the JWKS.
 	ID string
-	// CreatedAt orders keys: the newest key of a set signs new tokens.
+	// CreatedAt orders keys: of the active keys, the newest signs.
 	CreatedAt time.Time
+	// NotBefore is when the key starts signing; until then it is only
+	// published and verifies. Zero means from CreatedAt (key files written
+	// before rotations were scheduled have none).
+	NotBefore time.Time
 	// Private is the full Ed25519 private key (seed and public half).
 	Private ed25519.PrivateKey
 }
@@ -32,29 +41,36 @@ func (k Key) Public() ed25519.PublicKey {
 	return k.Private.Public().(ed25519.PublicKey)
 }
 
-// KeySet holds every known signing key. The newest key (latest CreatedAt;
-// on a tie, the later one in the list) signs; all keys verify, so tokens
-// issued before a rotation stay valid until they expire. A KeySet is
-// immutable and safe for concurrent use.
+// ActiveFrom is when k may start signing: NotBefore, or CreatedAt when
+// that is zero.
+func (k Key) ActiveFrom() time.Time {
+	if !k.NotBefore.IsZero() {
+		return k.NotBefore
+	}
+	return k.CreatedAt
+}
+
+// KeySet holds every known signing key. All keys verify, so tokens issued
+// before a rotation stay valid until they expire; the JWKS publishes them
+// all, including keys that do not sign yet. Which key signs depends on the
+// time (see SigningAt). A KeySet is immutable and safe for concurrent use;
+// a KeyRing swaps whole sets.
 type KeySet struct {
-	keys    []Key
-	byID    map[string]ed25519.PublicKey
-	signing Key
-	jwks    []byte
+	keys []Key
+	byID map[string]ed25519.PublicKey
+	jwks []byte
 }
 
-// keyFile is the JSON layout of a key file.
-type keyFile struct {
-	Keys []keyFileEntry `json:"keys"`
+// KeySource gives the key set in force: a *KeySet is its own fixed source,
+// a *KeyRing the set last read from its key file.
+type KeySource interface {
+	Current() *KeySet
 }
 
-// keyFileEntry is one key in a key file; PrivateKey is the base64url
-// (unpadded) encoding of the 32-byte Ed25519 seed.
-type keyFileEntry struct {
-	KID        string    `json:"kid"`
-	CreatedAt  time.Time `json:"created_at"`
-	PrivateKey string    `json:"private_key"`
-}
+var (
+	_ KeySource = (*KeySet)(nil)
+	_ KeySource = (*KeyRing)(nil)
+)
 
 // GenerateKey makes a new random Ed25519 key created at now (truncated to
 // whole seconds, as stored in key files). Its ID is the
@@ -90,9 +106,6 @@ func NewKeySet(keys ...Key) (*KeySet, error) {
 		}
 		s.byID[k.ID] = k.Public()
 		s.keys = append(s.keys, k)
-		if i == 0 || !k.CreatedAt.Before(s.signing.CreatedAt) {
-			s.signing = k
-		}
 	}
 	jwks, err := buildJWKS(s.keys)
 	if err != nil {
@@ -115,9 +128,77 @@ func checkKey(k Key) error {
 	return nil
 }
 
-// Signing returns the key that signs new tokens: the newest one.
+// Current returns s itself: a KeySet is a fixed KeySource.
+func (s *KeySet) Current() *KeySet {
+	return s
+}
+
+// newer reports whether key i of s is newer than key j: created later, or
+// at the same second and later in the list.
+func (s *KeySet) newer(i, j int) bool {
+	a, b := s.keys[i].CreatedAt, s.keys[j].CreatedAt
+	return a.After(b) || a.Equal(b) && i > j
+}
+
+// SigningAt returns the key that signs new tokens at now: the newest key
+// (by CreatedAt) whose ActiveFrom has come. A key scheduled after a newer
+// one thus never signs once the newer one does. When no key is active yet
+// (a hand-made file), the one that becomes active first signs, so that an
+// instance can always sign.
+func (s *KeySet) SigningAt(now time.Time) Key {
+	best, first := -1, 0
+	for i, k := range s.keys {
+		if !k.ActiveFrom().After(now) && (best < 0 || s.newer(i, best)) {
+			best = i
+		}
+		if k.ActiveFrom().Before(s.keys[first].ActiveFrom()) {
+			first = i
+		}
+	}
+	if best < 0 {
+		return s.keys[first]
+	}
+	return s.keys[best]
+}
+
+// Signing returns the key that signs new tokens now (SigningAt of the
+// current time).
 func (s *KeySet) Signing() Key {
-	return s.signing
+	return s.SigningAt(time.Now())
+}
+
+// CheckRetire reports whether the key kid may be removed at now without
+// failing a valid token, given the access-token lifetime ttl: nil when it
+// never signed (its ActiveFrom is still ahead and it is not the fallback
+// signer) or when a newer key took over at least ttl plus TokenLeeway ago.
+// Otherwise the error wraps ErrKeyInUse and says from when it may go, or
+// ErrUnknownKey. A key stops signing when the first newer key becomes
+// active, so that moment follows from the times in the set. A negative ttl
+// skips the wait (a leaked key must go at once, valid tokens or not); the
+// key that signs is never retired.
+func (s *KeySet) CheckRetire(kid string, now time.Time, ttl time.Duration) error {
+	i := slices.IndexFunc(s.keys, func(k Key) bool { return k.ID == kid })
+	if i < 0 {
+		return fmt.Errorf("%w: %q", ErrUnknownKey, kid)
+	}
+	k := s.keys[i]
+	if s.SigningAt(now).ID == kid {
+		return fmt.Errorf("%w: %s signs new tokens; rotate to a new key first, and retire this one once the new key has signed for the access-token lifetime (%s)", ErrKeyInUse, kid, ttl)
+	}
+	if ttl < 0 || k.ActiveFrom().After(now) {
+		return nil // forced, or it never signed
+	}
+	var stopped time.Time
+	for j, n := range s.keys {
+		if s.newer(j, i) && (stopped.IsZero() || n.ActiveFrom().Before(stopped)) {
+			stopped = n.ActiveFrom()
+		}
+	}
+	if until := stopped.Add(ttl + TokenLeeway); now.Before(until) {
+		return fmt.Errorf("%w: %s signed tokens until %s, which stay valid for the access-token lifetime (%s); retire it at or after %s",
+			ErrKeyInUse, kid, stopped.UTC().Format(time.RFC3339), ttl, until.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Keys returns a copy of all keys in their original order.
@@ -164,168 +245,4 @@ func buildJWKS(keys []Key) ([]byte, error) {
 		return nil, fmt.Errorf("auth: encode jwks: %w", err)
 	}
 	return b, nil
-}
-
-// LoadKeyFile reads a key file (see AddKeyToFile for the format) and
-// returns its KeySet. A missing file yields an error wrapping
-// fs.ErrNotExist; bad content yields one wrapping ErrBadKeyFile. File
-// permissions are not checked.
-func LoadKeyFile(path string) (*KeySet, error) {
-	keys, err := readKeyFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewKeySet(keys...)
-	if err != nil {
-		return nil, fmt.Errorf("auth: key file %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// readKeyFile reads and decodes the keys of a key file without checking
-// them as a set.
-func readKeyFile(path string) ([]Key, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("auth: key file: %w", err)
-	}
-	var f keyFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("auth: key file %s: %w: %w", path, ErrBadKeyFile, err)
-	}
-	keys := make([]Key, 0, len(f.Keys))
-	for i, e := range f.Keys {
-		k, err := e.key()
-		if err != nil {
-			return nil, fmt.Errorf("auth: key file %s: %w: key %d: %w", path, ErrBadKeyFile, i, err)
-		}
-		keys = append(keys, k)
-	}
-	return keys, nil
-}
-
-// key decodes the seed of e into a Key.
-func (e keyFileEntry) key() (Key, error) {
-	seed, err := base64.RawURLEncoding.DecodeString(e.PrivateKey)
-	if err != nil {
-		return Key{}, fmt.Errorf("kid %q: private_key: %w", e.KID, err)
-	}
-	if len(seed) != ed25519.SeedSize {
-		return Key{}, fmt.Errorf("kid %q: seed is %d bytes, want %d", e.KID, len(seed), ed25519.SeedSize)
-	}
-	return Key{ID: e.KID, CreatedAt: e.CreatedAt, Private: ed25519.NewKeyFromSeed(seed)}, nil
-}
-
-// AddKeyToFile generates a key created at now and makes it the newest key
-// of the key file at path, creating the file (mode 0600, parent directories
-// 0700) if it does not exist. This is how keys are rotated: the new key
-// signs, the old ones keep verifying until removed by hand. The file is
-// JSON, {"keys":[{"kid":..,"created_at":RFC 3339,"private_key":base64url
-// seed}]}, replaced atomically. Concurrent writers are not coordinated.
-func AddKeyToFile(path string, now time.Time) (Key, error) {
-	keys, err := readKeyFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Key{}, err
-	}
-	k, err := GenerateKey(now)
-	if err != nil {
-		return Key{}, err
-	}
-	keys = append(keys, k)
-	if _, err := NewKeySet(keys...); err != nil {
-		return Key{}, fmt.Errorf("auth: key file %s: %w", path, err)
-	}
-	if err := writeKeyFile(path, keys); err != nil {
-		return Key{}, err
-	}
-	return k, nil
-}
-
-// EnsureKeyFile loads the key file at path, or creates it with one new key
-// if it does not exist (embedded mode generates keys into the data
-// directory on first start). The bool reports whether it was created.
-func EnsureKeyFile(path string, now time.Time) (*KeySet, bool, error) {
-	s, err := LoadKeyFile(path)
-	if err == nil {
-		return s, false, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
-	}
-	if _, err := AddKeyToFile(path, now); err != nil {
-		return nil, false, err
-	}
-	s, err = LoadKeyFile(path)
-	if err != nil {
-		return nil, false, err
-	}
-	return s, true, nil
-}
-
-// writeKeyFile encodes keys and atomically replaces path with them: it
-// writes a 0600 temporary file in the same directory, syncs it and renames
-// it over path.
-func writeKeyFile(path string, keys []Key) error {
-	data, err := encodeKeyFile(keys)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("auth: key file %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("auth: key file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	if err := writeAndClose(tmp, data); err != nil {
-		return fmt.Errorf("auth: key file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("auth: key file %s: %w", path, err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// encodeKeyFile renders keys in the key file format.
-func encodeKeyFile(keys []Key) ([]byte, error) {
-	f := keyFile{Keys: make([]keyFileEntry, 0, len(keys))}
-	for _, k := range keys {
-		f.Keys = append(f.Keys, keyFileEntry{
-			KID:        k.ID,
-			CreatedAt:  k.CreatedAt.UTC(),
-			PrivateKey: base64.RawURLEncoding.EncodeToString(k.Private.Seed()),
-		})
-	}
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("auth: encode key file: %w", err)
-	}
-	return append(data, '\n'), nil
-}
-
-// writeAndClose writes data to f with mode 0600, flushes it to disk and
-// closes it.
-func writeAndClose(f *os.File, data []byte) error {
-	err := f.Chmod(0o600)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	return errors.Join(err, f.Close())
-}
-
-// syncDir flushes a directory entry change (a rename) to disk. It is best
-// effort: some platforms cannot sync directories.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }

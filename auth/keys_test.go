@@ -115,7 +115,7 @@ func TestKeyFileCreateLoadRotate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "keys")
 	path := filepath.Join(dir, "signing-keys.json")
 
-	first, err := AddKeyToFile(path, testEpoch)
+	first, err := AddKeyToFile(path, testEpoch, 0)
 	if err != nil {
 		t.Fatalf("AddKeyToFile (create): %v", err)
 	}
@@ -131,7 +131,7 @@ func TestKeyFileCreateLoadRotate(t *testing.T) {
 	}
 	oldToken := issueWith(t, oldSet)
 
-	second, err := AddKeyToFile(path, testEpoch.Add(24*time.Hour))
+	second, err := AddKeyToFile(path, testEpoch.Add(24*time.Hour), 0)
 	if err != nil {
 		t.Fatalf("AddKeyToFile (rotate): %v", err)
 	}
@@ -153,7 +153,11 @@ func TestKeyFileCreateLoadRotate(t *testing.T) {
 	if _, err := tokens.Verify(oldToken); err != nil {
 		t.Errorf("token signed by the older key: got %v, want it to verify", err)
 	}
-	if kid := headerOf(t, issueWith(t, newSet))["kid"]; kid != second.ID {
+	fresh, _, err := NewTokens(newSet, testTokenConfig(), fixedClock(second.CreatedAt)).Issue("u1", "pengawas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kid := headerOf(t, fresh)["kid"]; kid != second.ID {
 		t.Errorf("kid of a new token: got %v, want %q", kid, second.ID)
 	}
 	assertNoTempFiles(t, dir)
@@ -242,7 +246,7 @@ func TestLoadKeyFileErrors(t *testing.T) {
 func TestAddKeyToFileKeepsBadFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.json")
 	writeFile(t, path, `{"keys":[`)
-	if _, err := AddKeyToFile(path, testEpoch); !errors.Is(err, ErrBadKeyFile) {
+	if _, err := AddKeyToFile(path, testEpoch, 0); !errors.Is(err, ErrBadKeyFile) {
 		t.Fatalf("got error %v, want ErrBadKeyFile", err)
 	}
 	if _, _, err := EnsureKeyFile(path, testEpoch); !errors.Is(err, ErrBadKeyFile) {

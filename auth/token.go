@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -83,10 +84,11 @@ type Claims struct {
 }
 
 // Tokens issues and verifies access tokens: EdDSA (Ed25519) JWTs signed by
-// the newest key of a KeySet and verified against any key of it. It is
-// safe for concurrent use.
+// the signing key of the key set in force (KeySet.SigningAt its clock) and
+// verified against any key of that set. It is safe for concurrent use, and
+// follows a KeyRing's reloads.
 type Tokens struct {
-	keys   *KeySet
+	keys   KeySource
 	cfg    TokenConfig
 	cfgErr error
 	now    func() time.Time
@@ -97,10 +99,14 @@ type Tokens struct {
 }
 
 // verifiedToken is what the cache keeps of a verified token's claims (iss
-// and aud are the configured ones, or it would not have verified).
+// and aud are the configured ones, or it would not have verified), and of
+// the key that verified it: a hit counts only while the set in force still
+// holds that key, so a retired key's tokens fail at once.
 type verifiedToken struct {
 	sub, id, role string
 	iat, nbf, exp int64
+	kid           string
+	pub           ed25519.PublicKey
 }
 
 func (v verifiedToken) claims(cfg TokenConfig) *Claims {
@@ -112,17 +118,18 @@ func (v verifiedToken) claims(cfg TokenConfig) *Claims {
 // verifiedCap bounds the verified-token cache (about 200 bytes a token).
 const verifiedCap = 100_000
 
-// NewTokens returns a Tokens using keys and cfg (after
+// NewTokens returns a Tokens using the keys of keys (a *KeySet, or a
+// *KeyRing to follow its reloads) and cfg (after
 // TokenConfig.WithDefaults) with now as its clock (nil means time.Now). An
 // invalid cfg is not reported here: Issue and Verify then fail closed with
 // its Validate error.
-func NewTokens(keys *KeySet, cfg TokenConfig, now func() time.Time) *Tokens {
+func NewTokens(keys KeySource, cfg TokenConfig, now func() time.Time) *Tokens {
 	if now == nil {
 		now = time.Now
 	}
 	cfg = cfg.WithDefaults()
 	t := &Tokens{keys: keys, cfg: cfg, cfgErr: cfg.Validate(), now: now}
-	if keys == nil && t.cfgErr == nil {
+	if (keys == nil || keys.Current() == nil) && t.cfgErr == nil {
 		t.cfgErr = fmt.Errorf("%w: nil key set", ErrBadTokenConfig)
 	}
 	t.parser = jwt.NewParser(
@@ -149,14 +156,15 @@ func (t *Tokens) Issue(userID, role string) (token string, expiresAt time.Time, 
 	if userID == "" || role == "" {
 		return "", time.Time{}, errors.New("auth: issue token: empty user id or role")
 	}
-	iat := t.now().Unix()
+	now := t.now()
+	iat := now.Unix()
 	exp := iat + int64(t.cfg.TTL/time.Second)
 	claims := jwt.MapClaims{
 		"iss": t.cfg.Issuer, "aud": t.cfg.Audience, "sub": userID,
 		"iat": iat, "nbf": iat, "exp": exp,
 		"jti": uuid.NewString(), "role": role,
 	}
-	key := t.keys.Signing()
+	key := t.keys.Current().SigningAt(now)
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
 	tok.Header["typ"] = TokenType
 	tok.Header["kid"] = key.ID
@@ -183,27 +191,37 @@ func (t *Tokens) Verify(token string) (*Claims, error) {
 	if len(token) > MaxTokenBytes {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidToken, MaxTokenBytes)
 	}
-	// A token that verified once stays valid until it expires (keys are
-	// fixed for the process, and revocation is checked against the
-	// database by the caller), so its claims are remembered: a phone
+	// A token that verified once stays valid until it expires, as long as
+	// the key that signed it is in the set (revocation is checked against
+	// the database by the caller), so its claims are remembered: a phone
 	// reconnecting presents the same token again, and in a reconnect storm
 	// the signature check was a tenth of the server's work per connection.
 	sum := sha256.Sum256([]byte(token))
 	now := t.now()
+	set := t.keys.Current()
 	t.mu.Lock()
 	v, ok := t.verified[sum]
 	t.mu.Unlock()
 	if ok && now.Before(time.Unix(v.exp, 0).Add(TokenLeeway)) {
-		return v.claims(t.cfg), nil
+		if pub, known := set.PublicKey(v.kid); known && pub.Equal(v.pub) {
+			return v.claims(t.cfg), nil
+		}
 	}
 	claims := &Claims{}
-	if _, err := t.parser.ParseWithClaims(token, claims, t.lookupKey); err != nil {
+	var kid string
+	var pub ed25519.PublicKey
+	keyfunc := func(tok *jwt.Token) (any, error) {
+		var err error
+		kid, pub, err = lookupKey(set, tok)
+		return pub, err
+	}
+	if _, err := t.parser.ParseWithClaims(token, claims, keyfunc); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
 	if err := checkClaims(claims); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	v = verifiedToken{sub: claims.Subject, id: claims.ID, role: claims.Role, exp: claims.ExpiresAt.Unix()}
+	v = verifiedToken{sub: claims.Subject, id: claims.ID, role: claims.Role, exp: claims.ExpiresAt.Unix(), kid: kid, pub: pub}
 	if claims.IssuedAt != nil {
 		v.iat = claims.IssuedAt.Unix()
 	}
@@ -235,23 +253,24 @@ func (t *Tokens) remember(sum [32]byte, c verifiedToken, now time.Time) {
 	t.verified[sum] = c
 }
 
-// lookupKey is the jwt.Keyfunc of Verify: it requires typ "at+jwt" (or
-// its full media type "application/at+jwt", case-insensitively) and returns
-// the public key named by the kid header.
-func (t *Tokens) lookupKey(tok *jwt.Token) (any, error) {
+// lookupKey is the heart of Verify's jwt.Keyfunc: it requires typ
+// "at+jwt" (or its full media type "application/at+jwt",
+// case-insensitively) and returns the kid header and the public key of set
+// it names.
+func lookupKey(set *KeySet, tok *jwt.Token) (string, ed25519.PublicKey, error) {
 	typ, _ := tok.Header["typ"].(string)
 	if !isAccessTokenType(typ) {
-		return nil, fmt.Errorf("typ %q, want %q", typ, TokenType)
+		return "", nil, fmt.Errorf("typ %q, want %q", typ, TokenType)
 	}
 	kid, _ := tok.Header["kid"].(string)
 	if kid == "" {
-		return nil, errors.New("missing kid")
+		return "", nil, errors.New("missing kid")
 	}
-	pub, ok := t.keys.PublicKey(kid)
+	pub, ok := set.PublicKey(kid)
 	if !ok {
-		return nil, fmt.Errorf("unknown kid %q", kid)
+		return "", nil, fmt.Errorf("unknown kid %q", kid)
 	}
-	return pub, nil
+	return kid, pub, nil
 }
 
 // isAccessTokenType reports whether a typ header names an access token:

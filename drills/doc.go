@@ -1,5 +1,6 @@
 // Package drills holds the fault drills of Jarimu, run as tests against real
 // services: PostgreSQL restarted during writes, Redis down for 30 s, a
+// Redis primary killed under Sentinel while alerts are published, a
 // storm of bad feed handshakes, slowloris headers, a 10 MB JSON body and
 // deeply nested JSON. The drills start their own PostgreSQL and Redis
 // servers (child processes on free loopback ports) and stop and restart

@@ -40,8 +40,7 @@ func TestRedisDown(t *testing.T) {
 		outage = 5 * time.Second
 	}
 	rs := startRedis(t)
-	redisLog := &redisLogger{}
-	redis.SetLogger(redisLog) // go-redis logs every failed dial to stderr
+	redisLog := goRedisLogger()
 	dbo := dbtest.Options(t, dbtest.Postgres)
 	keys := apptest.NewKeys(t)
 	o := app.Options{DatabaseURL: dbo.URL, MaxOpenConns: dbo.MaxOpenConns, Keys: keys, RedisURL: rs.URL(),
@@ -305,6 +304,22 @@ func (s *sdkFeed) check(t testing.TB, head int64) {
 	if want-1 != head {
 		t.Errorf("SDK feed: got %s up to #%d, want up to #%d", s.stream, want-1, head)
 	}
+}
+
+// goRedisLog collects what go-redis logs (every failed dial, to standard
+// error otherwise) for the whole package: go-redis keeps its logger in a
+// global, so it is set once, before any drill that uses Redis makes a
+// client, and drills running in parallel do not race on it.
+var (
+	goRedisLogOnce sync.Once
+	goRedisLog     = &redisLogger{}
+)
+
+// goRedisLogger installs goRedisLog as go-redis's logger (once) and
+// returns it.
+func goRedisLogger() *redisLogger {
+	goRedisLogOnce.Do(func() { redis.SetLogger(goRedisLog) })
+	return goRedisLog
 }
 
 // redisLogger collects what go-redis logs.

@@ -280,7 +280,7 @@ func toggleAccreditation(t testing.TB, e *apptest.Env, f orgFixture, i int) {
 // until exp, as auth.Tokens would.
 func craftToken(t testing.TB, e *apptest.Env, userID string, exp time.Time) string {
 	t.Helper()
-	k := e.App.Keys.Signing()
+	k := e.App.Keys.Current().Signing()
 	now := time.Now()
 	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.MapClaims{"iss": "jarimu", "aud": "jarimu-api",
 		"sub": userID, "iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(), "jti": fmt.Sprint(now.UnixNano()), "role": "volunteer"})

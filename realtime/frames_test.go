@@ -23,7 +23,7 @@ func TestBadFirstFrames(t *testing.T) {
 		u := e.User(t, "volunteer", "vol", "3171")
 		good := u.Tokens.AccessToken
 		parts := strings.Split(good, ".")
-		k := e.App.Keys.Signing()
+		k := e.App.Keys.Current().Signing()
 		none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"at+jwt","kid":"` + k.ID + `"}`))
 		cases := []struct {
 			name string

@@ -334,11 +334,20 @@ func (r *ClusterRedis) listen(ctx context.Context, sink Sink, ch string) (subscr
 // connecting. A URL naming several nodes, redis://[user:pass@]host:port,
 // host:port,...[?options], or with cluster=true (or go-redis's addr=
 // options) gives a *redis.ClusterClient; any other a *redis.Client. The
-// nodes listed only seed the cluster: the client learns the others.
+// nodes listed only seed the cluster: the client learns the others. A
+// redis+sentinel:// URL gives a failover *redis.Client that finds the
+// primary through Redis Sentinel (see newSentinelClient).
 func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, errors.New("not a redis:// or rediss:// URL")
+		return nil, errors.New("not a redis://, rediss:// or redis+sentinel:// URL")
+	}
+	if scheme == sentinelScheme || scheme == sentinelTLSScheme {
+		c, err := newSentinelClient(scheme, rest)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	authority, tail := rest, ""
 	if i := strings.IndexAny(rest, "/?#"); i >= 0 {

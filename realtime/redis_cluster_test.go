@@ -770,8 +770,9 @@ func errorKinds(logs string) map[string]int {
 }
 
 // A JARIMU_REDIS_URL naming several nodes, or with cluster=true, makes the
-// app use a ClusterClient and the ClusterRedis broker; one node is still
-// classic Redis. Nothing listens on the ports: clients connect lazily.
+// app use a ClusterClient and the ClusterRedis broker; one node, or
+// sentinels, is still classic Redis. Nothing listens on the ports: clients
+// connect lazily.
 func TestClusterURLSelectsClusterBroker(t *testing.T) {
 	var addrs []string
 	for range 3 {
@@ -789,6 +790,7 @@ func TestClusterURLSelectsClusterBroker(t *testing.T) {
 		{"redis://" + strings.Join(addrs, ","), true},
 		{"redis://" + addrs[0] + "?cluster=true", true},
 		{"redis://" + addrs[0], false},
+		{"redis+sentinel://" + addrs[0] + "," + addrs[1] + "/mymaster", false}, // a failover client, classic pub/sub
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			e := apptest.Start(t, dbtest.SQLite, func(o *app.Options) { o.RedisURL, o.RedisPrefix = tc.url, "test:" })

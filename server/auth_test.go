@@ -82,7 +82,7 @@ func TestJWKS(t *testing.T) {
 		Keys []struct{ Kty, Crv, X, Kid, Alg string }
 	}
 	r.Decode(t, &set)
-	k := e.App.Keys.Signing()
+	k := e.App.Keys.Current().Signing()
 	if r.Status != 200 || len(set.Keys) != 1 || set.Keys[0].Kid != k.ID || set.Keys[0].Alg != "EdDSA" {
 		t.Fatalf("got %d %s", r.Status, r.Body)
 	}
@@ -284,7 +284,7 @@ func craft(t *testing.T, method jwt.SigningMethod, key any, kid, typ string, cla
 func TestAccessTokenRefusals(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		su := signup(t, e, "ana@example.org")
-		k := e.App.Keys.Signing()
+		k := e.App.Keys.Current().Signing()
 		now := time.Now()
 		claims := func(mod func(jwt.MapClaims)) jwt.MapClaims {
 			c := jwt.MapClaims{"iss": "jarimu", "aud": "jarimu-api", "sub": su.User.ID, "iat": now.Unix(),

@@ -47,6 +47,6 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Write(s.keys.JWKS())
+	w.Write(s.keys.Current().JWKS())
 	return nil
 }

@@ -395,7 +395,7 @@ func operations() []op {
 			desc:    "200 when this instance can serve: its dependencies answer and it is not shutting down.",
 			replies: []reply{okReply(200, "Ready.", goType[healthStatus]())}, problems: []string{"not-ready", "draining"}},
 		{method: "GET", path: "/.well-known/jwks.json", id: "getJWKS", tag: "Service", summary: "Public keys of the access tokens", static: true,
-			desc:    "Anyone. Every key of the set verifies; the newest signs. During a rotation the set holds several keys.",
+			desc:    "Anyone. Every key of the set verifies; one signs (the newest whose not_before has come). During a rotation the set holds several keys: a new key is listed minutes before it signs, longer than this answer may be cached.",
 			replies: []reply{okReplyMedia(200, "The key set.", "application/jwk-set+json", goType[jwkSet]())}},
 		{method: "GET", path: "/metrics", id: "getMetrics", tag: "Service", summary: "Prometheus metrics", static: true,
 			desc:    "Requests by route and status, problems by type, the feed, the broker, the database pool and the Go runtime, in the Prometheus text format. Served here unless `JARIMU_METRICS_ADDR` moves it to a separate address.",

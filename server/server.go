@@ -26,7 +26,7 @@ import (
 type Deps struct {
 	Log         *slog.Logger
 	Auth        *auth.Service
-	Keys        *auth.KeySet
+	Keys        auth.KeySource // the JWKS serves its current set
 	Idempotency *idempotency.Store
 	Orgs        *org.Service
 	Tasks       *task.Service
@@ -61,7 +61,7 @@ type Deps struct {
 type Server struct {
 	log      *slog.Logger
 	auth     *auth.Service
-	keys     *auth.KeySet
+	keys     auth.KeySource
 	idem     *idempotency.Store
 	orgs     *org.Service
 	tasks    *task.Service

@@ -11,11 +11,9 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
-	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/problem"
@@ -144,25 +142,4 @@ func describe(err error) error {
 		fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
 	}
 	return errors.New(b.String())
-}
-
-func runKeys(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "new" {
-		return errors.New("usage: jarimu keys new --file FILE")
-	}
-	fs := flag.NewFlagSet("keys new", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	file := fs.String("file", "", "key file to create or add a newest key to")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if *file == "" {
-		return errors.New("--file is required")
-	}
-	k, err := auth.AddKeyToFile(*file, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "added key %s to %s; it signs from now on, older keys still verify\n", k.ID, *file)
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type Config struct {
 	DatabaseURL         string
 	RedisURL            string
 	JWTKeysFile         string
+	JWTKeysReload       time.Duration
 	AllowedOrigins      []string
 	ShutdownTimeout     time.Duration
 	MaxActiveClaims     int
@@ -61,8 +63,9 @@ func settings() []setting {
 		{"JARIMU_ADDR", "addr", "127.0.0.1:8080", "address to listen on", false, func(c *Config, v string) error { c.Addr = v; return nil }},
 		{"JARIMU_DATA_DIR", "data-dir", "./data", "directory for the SQLite database, signing keys, evidence files (without JARIMU_EVIDENCE_URL) and uploads in progress (created if missing)", false, func(c *Config, v string) error { c.DataDir = v; return nil }},
 		{"JARIMU_DATABASE_URL", "database-url", "", "postgres:// URL; empty means SQLite in the data dir", true, setDatabaseURL},
-		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL; empty means the in-process broker", true, setRedisURL},
-		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
+		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL, several nodes for a Redis Cluster, or redis+sentinel://host:26379,host:26379/MASTER for Redis Sentinel; empty means the in-process broker", true, setRedisURL},
+		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`, rotated by `jarimu keys rotate`, re-read on change and on SIGHUP); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
+		{"JARIMU_JWT_KEYS_RELOAD", "jwt-keys-reload", "10s", "how often the signing key file is checked for changes (new keys are published at once, sign after their not_before); 0 = only on SIGHUP", false, durationSetter(func(c *Config) *time.Duration { return &c.JWTKeysReload }, 0, time.Hour)},
 		{"JARIMU_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins allowed to open the feed and call the API", false, setOrigins},
 		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
@@ -218,8 +221,9 @@ func setRedisURL(c *Config, v string) error {
 	if strings.HasPrefix(v, "\x00") {
 		return errors.New(v[1:])
 	}
-	if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
-		return errors.New("must be a redis:// or rediss:// URL (or empty for the in-process broker)")
+	schemes := []string{"redis://", "rediss://", "redis+sentinel://", "rediss+sentinel://"}
+	if v != "" && !slices.ContainsFunc(schemes, func(s string) bool { return strings.HasPrefix(v, s) }) {
+		return errors.New("must be a redis://, rediss:// or redis+sentinel:// URL (or empty for the in-process broker)")
 	}
 	c.RedisURL = v
 	return nil

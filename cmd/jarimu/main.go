@@ -35,7 +35,8 @@ Usage:
   jarimu admin create-user --email E --name N --role admin|officer [--region CODE]
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
-  jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation)
+  jarimu keys new|rotate|retire|list --file FILE
+                                       make and rotate the signing key file (jarimu keys for more)
   jarimu evidence migrate [flags]      copy the data dir's evidence files into the bucket of
                                        JARIMU_EVIDENCE_URL, verifying every hash
   jarimu bench feed|storm|latency|claims|mixed [flags]
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "keys":
-		return runKeys(rest, stdout, stderr)
+		return runKeys(rest, getenv, stdout, stderr)
 	case "evidence":
 		return runEvidence(ctx, rest, getenv, stdout, stderr)
 	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert":

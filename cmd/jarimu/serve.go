@@ -43,13 +43,22 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 // options turns the Config into the app's options.
 func options(c Config, log *slog.Logger) app.Options {
 	return app.Options{
-		DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, RedisURL: c.RedisURL, JWTKeysFile: c.JWTKeysFile,
+		DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, RedisURL: c.RedisURL, JWTKeysFile: c.JWTKeysFile, KeysReload: keysReload(c.JWTKeysReload),
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes, MaxOpenConns: c.DBMaxConns,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
 		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Limits: c.Limits, Log: log,
 		EvidenceURL: c.EvidenceURL, EvidenceAccessKey: c.S3AccessKey, EvidenceSecretKey: c.S3SecretKey, EvidenceDir: c.EvidenceDir,
 	}
+}
+
+// keysReload maps JARIMU_JWT_KEYS_RELOAD to app.Options.KeysReload, where
+// 0 is the default and "never" is negative.
+func keysReload(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -86,6 +95,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	a.Start(ctx)
 	stopGC := freeMemoryOnSignal(log)
 	defer stopGC()
+	stopReload := reloadKeysOnSignal(a)
+	defer stopReload()
 	if c.MetricsAddr != "" {
 		stop, err := serveMetrics(c.MetricsAddr, a, log)
 		if err != nil {
@@ -161,6 +172,26 @@ func serveMetrics(addr string, a *app.App, log *slog.Logger) (func(), error) {
 	go hs.Serve(ln)
 	log.Info("metrics", slog.String("addr", ln.Addr().String()))
 	return func() { hs.Close() }, nil
+}
+
+// reloadKeysOnSignal re-reads the signing key file on SIGHUP (the ring logs
+// what it found; a bad file keeps the keys in force). stop ends the watch.
+func reloadKeysOnSignal(a *app.App) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-ch:
+				a.Log.Info("SIGHUP: reloading the signing keys", slog.String("file", a.Keys.Path()))
+				a.Keys.Reload()
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
 }
 
 // freeMemoryOnSignal runs a garbage collection and returns freed memory to

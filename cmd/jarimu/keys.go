@@ -1,0 +1,153 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/jarimu/jarimu/auth"
+)
+
+const keysUsage = `usage:
+  jarimu keys new --file FILE                     create a key file (its key signs at once);
+                                                  on an existing file, as rotate
+  jarimu keys rotate --file FILE [--not-before D] add a key, published at once, signing after D (10m)
+  jarimu keys retire --file FILE --kid KID [--force]
+                                                  remove a key that no longer signs and whose
+                                                  tokens have expired (JARIMU_ACCESS_TOKEN_TTL);
+                                                  --force: at once (a leaked key)
+  jarimu keys list --file FILE                    show the keys and which one signs`
+
+// runKeys manages the signing key file that every instance re-reads
+// (JARIMU_JWT_KEYS_FILE).
+func runKeys(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(keysUsage)
+	}
+	flags := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	file := flags.String("file", "", "the key file (JARIMU_JWT_KEYS_FILE of the instances)")
+	switch args[0] {
+	case "new":
+		if err := parseKeysFlags(flags, args[1:], file); err != nil {
+			return err
+		}
+		return keysAdd(*file, auth.DefaultKeyDelay, false, stdout)
+	case "rotate":
+		delay := flags.Duration("not-before", auth.DefaultKeyDelay, "how long after now the new key starts signing")
+		if err := parseKeysFlags(flags, args[1:], file); err != nil {
+			return err
+		}
+		if *delay < 0 {
+			return fmt.Errorf("--not-before %s: must not be negative", *delay)
+		}
+		return keysAdd(*file, *delay, true, stdout)
+	case "retire":
+		kid := flags.String("kid", "", "the key to remove")
+		ttl := flags.String("access-token-ttl", settingValue(getenv, "JARIMU_ACCESS_TOKEN_TTL"), "access token lifetime of the instances (JARIMU_ACCESS_TOKEN_TTL)")
+		force := flags.Bool("force", false, "remove it although tokens it signed may still be valid (a leaked key); never the key that signs")
+		if err := parseKeysFlags(flags, args[1:], file); err != nil {
+			return err
+		}
+		return keysRetire(*file, *kid, *ttl, *force, stdout)
+	case "list":
+		if err := parseKeysFlags(flags, args[1:], file); err != nil {
+			return err
+		}
+		return keysList(*file, stdout)
+	}
+	return errors.New(keysUsage)
+}
+
+// parseKeysFlags parses a keys command's flags; --file is required.
+func parseKeysFlags(flags *flag.FlagSet, args []string, file *string) error {
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q\n%s", flags.Arg(0), keysUsage)
+	}
+	if *file == "" {
+		return errors.New("--file is required")
+	}
+	return nil
+}
+
+// keysAdd adds a key to file that signs after delay (a new file's first
+// key signs at once); mustExist refuses to create the file (rotate).
+func keysAdd(file string, delay time.Duration, mustExist bool, stdout io.Writer) error {
+	if _, err := os.Stat(file); mustExist && errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s does not exist: make it with jarimu keys new --file %s", file, file)
+	}
+	k, err := auth.AddKeyToFile(file, time.Now(), delay)
+	if err != nil {
+		return err
+	}
+	if k.NotBefore.IsZero() {
+		fmt.Fprintf(stdout, "added key %s to %s; it signs from now on, older keys still verify\n", k.ID, file)
+		return nil
+	}
+	fmt.Fprintf(stdout, "added key %s to %s; instances publish it in their JWKS within seconds and sign with it from %s; older keys still verify\n",
+		k.ID, file, k.NotBefore.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// keysRetire removes key kid from the file if no valid token can carry it,
+// or, forced, if only it does not sign.
+func keysRetire(file, kid, ttlText string, force bool, stdout io.Writer) error {
+	if kid == "" {
+		return errors.New("--kid is required (jarimu keys list --file FILE shows the keys)")
+	}
+	ttl, err := time.ParseDuration(ttlText)
+	if err != nil || ttl <= 0 {
+		return fmt.Errorf("--access-token-ttl (JARIMU_ACCESS_TOKEN_TTL) %q: want a duration like 15m", ttlText)
+	}
+	if force {
+		ttl = -1
+	}
+	if err := auth.RetireKeyFromFile(file, kid, time.Now(), ttl); err != nil {
+		return fmt.Errorf("key %s not retired: %w", kid, err)
+	}
+	fmt.Fprintf(stdout, "retired key %s from %s; instances drop it within seconds, and tokens it signed stop verifying\n", kid, file)
+	return nil
+}
+
+// keysList prints each key with when it signs and whether it may be
+// retired now (for the default or configured access-token lifetime).
+func keysList(file string, stdout io.Writer) error {
+	s, err := auth.LoadKeyFile(file)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	signing := s.SigningAt(now).ID
+	for _, k := range s.Keys() {
+		state := "verifies only"
+		switch {
+		case k.ID == signing:
+			state = "signs"
+		case k.ActiveFrom().After(now):
+			state = "pending"
+		}
+		fmt.Fprintf(stdout, "%s  created %s  signs from %s  %s\n", k.ID, k.CreatedAt.UTC().Format(time.RFC3339),
+			k.ActiveFrom().UTC().Format(time.RFC3339), state)
+	}
+	return nil
+}
+
+// settingValue is a setting's value from the environment, or its default.
+func settingValue(getenv func(string) string, env string) string {
+	for _, s := range settings() {
+		if s.env == env {
+			if v, ok := lookup(getenv, s); ok {
+				return v
+			}
+			return s.def
+		}
+	}
+	return ""
+}
