@@ -18,7 +18,7 @@ import (
 // review stream of their region (review:national for national officers).
 func (a *App) feedStreams(ctx context.Context, id realtime.Identity) ([]string, error) {
 	userID := id.UserID
-	streams := []string{org.UserStream(userID)}
+	streams := []string{id.Stream}
 	roles, err := a.Orgs.Active(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (a *App) feedAccess(ctx context.Context, userID string) (realtime.Grant, er
 	if u.Status != api.UserActive {
 		return realtime.Grant{}, nil
 	}
-	id := realtime.Identity{UserID: u.ID, Role: u.Role, Region: u.Region()}
+	id := realtime.Identity{UserID: u.ID, Stream: auth.UserStream(u.ID), Role: u.Role, Region: u.Region()}
 	streams, err := a.feedStreams(ctx, id)
 	if err != nil {
 		return realtime.Grant{}, err
@@ -62,5 +62,5 @@ func (a *App) feedAuth(ctx context.Context, token string) (realtime.Identity, er
 	if problem.KindOf(err) == problem.Unauthorized {
 		err = fmt.Errorf("%w: %w", realtime.ErrUnauthorized, err)
 	}
-	return realtime.Identity{UserID: p.UserID, Role: p.Role, Region: p.Region, Expires: exp}, err
+	return realtime.Identity{UserID: p.UserID, Stream: auth.UserStream(p.UserID), Role: p.Role, Region: p.Region, Expires: exp}, err
 }

@@ -36,29 +36,24 @@ const (
 	pingItem = 2 // a websocket ping, for dead-peer detection
 )
 
-// conn is one feed connection. One long-lived goroutine reads. Writing
-// needs no goroutine of its own: when the first item is queued, enqueue
-// hands the connection to one of the hub's writers (Hub.write), which
-// writes until the queue is empty and moves on. At most one writes at a
-// time (gorilla allows one writer), and an idle connection costs one
-// goroutine, not two.
+// conn is one feed connection. One long-lived goroutine reads; writing
+// needs no goroutine of its own: its outbox lends it to one of the hub's
+// writers while items wait (see outbox, Hub.write).
 type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
 	userID  string
-	own     string   // the user's own stream, "user:<id>"
-	id      Identity // role and region change (apply) under mu
+	own     string // the user's own stream
 	session string
 	once    sync.Once
 	kicked  atomic.Bool // counted in SlowKicked
 	bucket  uint8       // which of the hub's ping rounds pings it
-	expiry  *time.Timer // closes with 4401 when the token expires
+	out     outbox
 
-	mu      sync.Mutex
-	pending []item // waiting for the writer, at most QueueSize
-	writing bool   // a writer is running (or start, which acts as one)
-	ended   bool   // closed: items are dropped, no writer starts
-	writers sync.WaitGroup
+	mu     sync.Mutex
+	id     Identity    // role and region change (apply)
+	expiry *time.Timer // closes with 4401 when the token expires
+	closer *time.Timer // closes the socket after the close frame
 
 	// Owned by the writer of the moment: the last seq written per stream.
 	// A stream absent here is not delivered on this connection.
@@ -109,48 +104,31 @@ func (c *conn) forget(stream string) {
 	c.last = slices.DeleteFunc(c.last, func(p position) bool { return p.stream == stream })
 }
 
-// enqueue hands an item to the writer without blocking, starting one if
-// none runs; false when the queue is full (the client is too slow). Items
-// for a connection that is ending are dropped.
+// enqueue hands an item to the writer without blocking, lending the
+// connection to a writer if none holds it; false when the queue is full
+// (the client is too slow). Items for a connection that is ending are
+// dropped.
 func (c *conn) enqueue(it item) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ended {
-		return true
-	}
-	if len(c.pending) >= c.hub.o.QueueSize {
-		return false
-	}
-	c.pending = append(c.pending, it)
-	if !c.writing {
-		c.writing = true
-		c.writers.Add(1)
+	ok, lend := c.out.push(it, c.hub.o.QueueSize)
+	if lend {
 		c.hub.write(c)
 	}
-	return true
+	return ok
 }
 
-// drain is the writer: it writes queued items in order and ends when the
-// queue is empty (or the connection ended, or a write failed).
+// drain is the writer: it writes queued items in order until the queue is
+// empty (or the connection ended, or a write failed).
 func (c *conn) drain() {
-	defer c.writers.Done()
 	for {
-		c.mu.Lock()
-		batch := c.pending
-		c.pending = nil
-		if len(batch) == 0 || c.ended {
-			c.writing = false
-			c.mu.Unlock()
+		batch, ok := c.out.take()
+		if !ok {
 			return
 		}
-		c.mu.Unlock()
 		for _, it := range batch {
 			if err := c.do(it); err != nil {
 				c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
 				c.close(1011, "write failed")
-				c.mu.Lock()
-				c.writing = false
-				c.mu.Unlock()
+				c.out.release()
 				return
 			}
 		}
@@ -173,9 +151,8 @@ func (c *conn) tooSlow() bool {
 func (c *conn) close(code int, reason string) {
 	c.once.Do(func() {
 		c.hub.o.Metrics.countClose(code)
+		c.out.end()
 		c.mu.Lock()
-		c.ended = true
-		c.pending = nil
 		expiry := c.expiry
 		c.mu.Unlock()
 		if expiry != nil {
@@ -183,7 +160,12 @@ func (c *conn) close(code int, reason string) {
 		}
 		msg := websocket.FormatCloseMessage(code, reason)
 		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		time.AfterFunc(2*time.Second, func() { c.ws.NetConn().Close() })
+		// The client has a moment to answer the close; then the socket
+		// goes, unless end closed it first (and stopped this).
+		t := time.AfterFunc(2*time.Second, func() { c.ws.NetConn().Close() })
+		c.mu.Lock()
+		c.closer = t
+		c.mu.Unlock()
 	})
 }
 
@@ -221,7 +203,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.connWG.Add(1)
 	// writing: start acts as the writer until the welcome and the resumed
 	// history are out; live events queue behind them.
-	c := &conn{hub: h, ws: ws, session: newSession(), writing: true}
+	c := &conn{hub: h, ws: ws, session: newSession(), out: newOutbox()}
 	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
 	// bytes of a message and closes with 4400 past that, where the limit
 	// would close with 1009. Registered before the hello, so that Close
@@ -241,16 +223,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// returns: net/http's per-connection state (buffers, the request, the
 	// middleware frames on this goroutine's stack) is then garbage, which
 	// keeps an idle feed connection small.
-	c.mu.Lock()
-	if c.ended { // closed meanwhile (Close)
-		c.mu.Unlock()
+	if !c.out.hold() { // closed meanwhile (Close)
 		c.end()
 		return
 	}
+	c.mu.Lock()
 	c.expiry = time.AfterFunc(time.Until(hello.expires), func() {
 		c.close(4401, "token expired: send a token frame before expiry")
 	})
-	c.writers.Add(1)
 	c.mu.Unlock()
 	c.begin(hello.frame.Resume)
 	go c.run()
@@ -267,10 +247,7 @@ func (c *conn) begin(resume map[string]int64) {
 			c.hub.unavailable("feed start", err)
 			c.close(1013, tryLater)
 		}
-		c.mu.Lock()
-		c.writing = false
-		c.mu.Unlock()
-		c.writers.Done()
+		c.out.release()
 		return
 	}
 	c.drain()
@@ -281,13 +258,21 @@ func (c *conn) begin(resume map[string]int64) {
 func (c *conn) run() {
 	c.read()
 	c.close(1000, "")
-	c.writers.Wait() // no writer starts once closed
+	c.out.wait() // no writer starts once closed
 	c.end()
 }
 
-// end releases the connection: socket, hub registration, Close's count.
+// end releases the connection: socket, timers, hub registration, Close's
+// count.
 func (c *conn) end() {
 	c.ws.Close()
+	c.mu.Lock()
+	for _, t := range []*time.Timer{c.expiry, c.closer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	c.mu.Unlock()
 	c.hub.unregister(c)
 	c.hub.connWG.Done()
 }
@@ -345,7 +330,7 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 			return helloState{}, false
 		}
 	}
-	c.userID, c.own, c.id = id.UserID, "user:"+id.UserID, id
+	c.userID, c.own, c.id = id.UserID, id.Stream, id
 	return helloState{frame: f, expires: id.Expires}, true
 }
 

@@ -480,10 +480,10 @@ func (env *hubEnv) auth(_ context.Context, token string) (realtime.Identity, err
 		return realtime.Identity{}, errors.New("failed to connect to the database")
 	}
 	if ti, ok := env.tokens[token]; ok {
-		return realtime.Identity{UserID: ti.user, Role: "volunteer", Expires: ti.exp}, nil
+		return realtime.Identity{UserID: ti.user, Stream: "user:" + ti.user, Role: "volunteer", Expires: ti.exp}, nil
 	}
 	if token != "" && !strings.ContainsAny(token, "@ ") {
-		return realtime.Identity{UserID: token, Role: "volunteer", Expires: time.Now().Add(time.Hour)}, nil
+		return realtime.Identity{UserID: token, Stream: "user:" + token, Role: "volunteer", Expires: time.Now().Add(time.Hour)}, nil
 	}
 	return realtime.Identity{}, fmt.Errorf("%w: bad token", realtime.ErrUnauthorized)
 }

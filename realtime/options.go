@@ -1,0 +1,112 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jarimu/jarimu/event"
+)
+
+// Log is what the feed reads from the event log (*event.Log).
+type Log interface {
+	After(ctx context.Context, stream string, after int64, limit int) ([]event.Event, error)
+	Heads(ctx context.Context, streams []string) (map[string]int64, error)
+	// HeadsSince reads at once the heads of streams and, per stream of
+	// from, up to limit events from the given seq on (that one included),
+	// in seq order.
+	HeadsSince(ctx context.Context, streams []string, from map[string]int64, limit int) (map[string]int64, map[string][]event.Event, error)
+}
+
+// Identity is who a connection serves: the user and their own stream, the
+// role and region that decide their streams, and when their token expires.
+type Identity struct {
+	UserID  string
+	Stream  string // the user's own stream, where changes of their access travel
+	Role    string
+	Region  string
+	Expires time.Time
+}
+
+// Authenticator verifies an access token and says whose it is. An error
+// that wraps ErrUnauthorized means the token is refused (missing, malformed,
+// expired, revoked, or its account is not active): the connection closes
+// with 4401. Any other error means the check could not be made (the
+// database or another dependency is down): never a bad token.
+type Authenticator func(ctx context.Context, token string) (Identity, error)
+
+// ErrUnauthorized marks an Authenticator's refusal of a token.
+var ErrUnauthorized = errors.New("token refused")
+
+// unavailableRetry is the delay a client is asked to wait before it
+// reconnects when the server cannot check its token or start its feed
+// (close 1013, "try again later").
+const unavailableRetry = 5 * time.Second
+
+// StreamsOf lists the streams a user's connection listens to now.
+type StreamsOf func(ctx context.Context, id Identity) ([]string, error)
+
+// Grant is what a user may have on the feed now, as the database says.
+type Grant struct {
+	Active  bool     // the account is active
+	Role    string   // its role and region now
+	Region  string   //
+	Streams []string // the streams its connections may have now
+}
+
+// AccessOf reads a user's Grant from the database. The feed asks it before
+// acting on a live change of the user's own stream that adds streams or
+// ends the account: a stream is added only while the user has it now, and a
+// connection is closed only while the account is not active now.
+type AccessOf func(ctx context.Context, userID string) (Grant, error)
+
+// HelloLimit decides whether a user may open one more feed connection now;
+// when not, retry says when (the connection is closed with 4429).
+type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Duration)
+
+// AckSink takes a client's ack (everything up to seq on stream received)
+// of the user id, on the connection's reader: it must not block (no I/O).
+type AckSink func(id Identity, stream string, seq int64, at time.Time)
+
+// Options configure the hub. Zero durations and sizes take the defaults.
+type Options struct {
+	Log            Log
+	Auth           Authenticator
+	Streams        StreamsOf
+	Access         AccessOf // nil: Streams of the connection's identity, always active (tests)
+	Acks           AckSink
+	AllowedOrigins []string      // browser origins allowed; none: same host only
+	PingInterval   time.Duration // 25 s
+	HelloTimeout   time.Duration // 10 s
+	HelloLimit     HelloLimit    // nil: no per-user handshake limit
+	WriteTimeout   time.Duration // 10 s per frame
+	QueueSize      int           // 64 frames per connection
+	SyncInterval   time.Duration // 5 s between checks of the log for missed events
+	Logger         *slog.Logger
+	Metrics        *Metrics
+}
+
+func (o *Options) defaults() {
+	if o.PingInterval == 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.HelloTimeout == 0 {
+		o.HelloTimeout = 10 * time.Second
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.QueueSize == 0 {
+		o.QueueSize = 64
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = &Metrics{}
+	}
+}

@@ -1,0 +1,101 @@
+package realtime
+
+import "sync"
+
+// outbox is a connection's queue of items for its writer, and the state of
+// who writes them. A connection has no writer goroutine of its own: the
+// item queued while nobody writes makes push answer lend, and the caller
+// lends the connection to one of the hub's writers, which takes batches
+// until the queue is empty and lets go. At most one writes at a time
+// (gorilla allows one writer), and an idle connection costs no goroutine.
+//
+// A new outbox is held: the connection's start acts as its writer (the
+// welcome and the resumed history go first), and live items queue behind
+// it without lending anyone.
+type outbox struct {
+	mu      sync.Mutex
+	pending []item // waiting for the writer
+	writing bool   // a writer holds the outbox
+	ended   bool   // the connection ended: items are dropped, nobody writes
+	writers sync.WaitGroup
+}
+
+// newOutbox makes an outbox held by the connection's start.
+func newOutbox() outbox { return outbox{writing: true} }
+
+// push queues it unless limit items wait already (ok false: the client is
+// too slow). lend says the caller must lend the connection to a writer,
+// which then calls take until it answers false. Items for an ended
+// connection are dropped (ok true).
+func (o *outbox) push(it item, limit int) (ok, lend bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ended {
+		return true, false
+	}
+	if len(o.pending) >= limit {
+		return false, false
+	}
+	o.pending = append(o.pending, it)
+	if o.writing {
+		return true, false
+	}
+	o.writing = true
+	o.writers.Add(1)
+	return true, true
+}
+
+// hold confirms that the connection's start writes first; false when the
+// connection ended meanwhile (then nobody writes).
+func (o *outbox) hold() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ended {
+		o.writing = false
+		return false
+	}
+	o.writers.Add(1)
+	return true
+}
+
+// take gives the writer the items queued since its last take, in order.
+// When there are none, or the connection ended, the writer lets go of the
+// outbox (false).
+func (o *outbox) take() ([]item, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	batch := o.pending
+	o.pending = nil
+	if len(batch) == 0 || o.ended {
+		o.letGo()
+		return nil, false
+	}
+	return batch, true
+}
+
+// release lets go of the outbox without taking more: the writer stops (a
+// write failed, or the start did).
+func (o *outbox) release() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.letGo()
+}
+
+func (o *outbox) letGo() {
+	if o.writing {
+		o.writing = false
+		o.writers.Done()
+	}
+}
+
+// end drops what waits and refuses more; a writer that holds the outbox
+// stops at its next take.
+func (o *outbox) end() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.ended = true
+	o.pending = nil
+}
+
+// wait returns once no writer holds the outbox; after end, none starts.
+func (o *outbox) wait() { o.writers.Wait() }

@@ -1,0 +1,274 @@
+package realtime
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/jarimu/jarimu/event"
+)
+
+// Deliver hands committed events to local connections (from this
+// instance's event log through Fanout, or from the broker); it never
+// blocks. If the hub is far behind, the events are dropped here and found
+// again by the next sync from the database.
+func (h *Hub) Deliver(events []event.Event) {
+	select {
+	case h.in <- events:
+	default:
+		h.o.Metrics.DroppedInput.Add(1)
+		h.Heal()
+	}
+}
+
+// Heal asks for a check of every stream served here against the log, e.g.
+// after the broker reconnected and may have missed events.
+func (h *Hub) Heal() {
+	select {
+	case h.heal <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Hub) deliverLoop() {
+	for {
+		select {
+		case <-h.stop:
+			return
+		case evs := <-h.in:
+			for i := range evs {
+				h.route(&evs[i])
+			}
+		}
+	}
+}
+
+func (h *Hub) syncLoop() {
+	t := time.NewTicker(h.o.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		case <-h.heal:
+		}
+		h.sync()
+	}
+}
+
+// sync reads the heads of every stream served here and heals each stream
+// the hub has not seen to its head: events a broker dropped or delivered
+// late.
+func (h *Hub) sync() {
+	ctx, cancel := context.WithTimeout(context.Background(), h.o.SyncInterval+10*time.Second)
+	defer cancel()
+	positions := h.positions()
+	names := make([]string, 0, len(positions))
+	for s := range positions {
+		names = append(names, s)
+	}
+	for start := 0; start < len(names); start += 500 {
+		batch := names[start:min(start+500, len(names))]
+		heads, err := h.o.Log.Heads(ctx, batch)
+		if err != nil {
+			h.o.Logger.Warn("feed sync: read heads", slog.String("error", err.Error()))
+			return
+		}
+		for _, s := range batch {
+			if heads[s] > positions[s] {
+				h.healStream(ctx, s)
+			}
+		}
+	}
+}
+
+// healStream reads once what the hub has not routed of stream (after its
+// routed position, up to healBatch events) and fans it out in order to
+// every connection on the stream, with the events held for it; the
+// connections then have no gap to fill each on its own. Database reads for
+// healing grow with streams, not connections. One heal per stream runs at a
+// time: a heal asked for meanwhile finds its events routed, or held ones
+// are released by the heal that runs.
+func (h *Hub) healStream(ctx context.Context, stream string) {
+	h.mu.Lock()
+	subs := h.streams[stream]
+	if subs == nil || subs.healing {
+		h.mu.Unlock()
+		return
+	}
+	subs.healing = true
+	from := subs.routed
+	h.mu.Unlock()
+
+	var evs []event.Event
+	if from >= 0 {
+		h.o.Metrics.HealReads.Add(1)
+		var err error
+		if evs, err = h.o.Log.After(ctx, stream, from, healBatch); err != nil {
+			h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+		}
+	}
+
+	h.mu.Lock()
+	subs.healing = false
+	var slow []*conn
+	if h.streams[stream] == subs && subs.len() > 0 {
+		for i := range evs {
+			if evs[i].Seq > subs.routed {
+				h.o.Metrics.Healed.Add(1)
+				slow = append(slow, h.fanOut(&evs[i], subs)...)
+			}
+		}
+		slow = append(slow, h.releaseHeld(stream, subs)...)
+		// Whatever is still held follows a hole the log no longer fills
+		// (purged) or lies past this read: fan it out, the connections
+		// fill or mark the rest.
+		slow = append(slow, h.fanOutHeld(stream, subs)...)
+	}
+	h.mu.Unlock()
+	h.kick(slow)
+}
+
+// healBatch is how many events one heal reads.
+const healBatch = 1000
+
+// positions snapshots the highest seq routed per served stream, leaving out
+// streams whose position is not known yet (a sync from 0 would replay their
+// whole history into the connections starting on them).
+func (h *Hub) positions() map[string]int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := make(map[string]int64, len(h.streams))
+	for s, subs := range h.streams {
+		if subs.routed >= 0 {
+			p[s] = subs.routed
+		}
+	}
+	return p
+}
+
+// route fans one event out to the connections on its stream, encoding it
+// once. An event at or below the stream's routed seq was already sent (or
+// is healed by each connection from the log). A connection whose queue is
+// full is closed with 4429 and never slows the others.
+func (h *Hub) route(ev *event.Event) {
+	h.mu.Lock()
+	subs := h.streams[ev.Stream]
+	if subs == nil || subs.len() == 0 || ev.Seq <= subs.routed {
+		h.mu.Unlock()
+		return
+	}
+	if subs.routed >= 0 && ev.Seq > subs.routed+1 {
+		if !h.hold(ev) { // too many held: heal at once
+			stream := ev.Stream
+			h.after(0, func() { h.flushHeld(stream) })
+		}
+		h.mu.Unlock()
+		return
+	}
+	slow := h.fanOut(ev, subs)
+	slow = append(slow, h.releaseHeld(ev.Stream, subs)...)
+	h.mu.Unlock()
+	h.kick(slow)
+}
+
+// reorderWait is how long an event that arrived ahead of its predecessor
+// (writers of one stream committing in another order than they numbered,
+// or two instances' publishes crossing) waits for it before it is fanned
+// out anyway. Without it, every connection on the stream would pause to
+// read the missing event from the database at the same moment.
+const reorderWait = 50 * time.Millisecond
+
+// hold keeps an early event for up to reorderWait, then the stream is
+// healed; false when too many are held already (the caller heals the
+// stream at once: the event is not lost, the heal reads it back).
+func (h *Hub) hold(ev *event.Event) bool {
+	held := h.held[ev.Stream]
+	if len(held) >= 256 {
+		return false
+	}
+	if held == nil {
+		held = map[int64]*event.Event{}
+		h.held[ev.Stream] = held
+		stream := ev.Stream
+		h.after(reorderWait, func() { h.flushHeld(stream) })
+	}
+	held[ev.Seq] = ev
+	return true
+}
+
+// releaseHeld fans out held events that now follow in order. Caller holds mu.
+func (h *Hub) releaseHeld(stream string, subs *subscribers) []*conn {
+	var slow []*conn
+	held := h.held[stream]
+	for len(held) > 0 {
+		next, ok := held[subs.routed+1]
+		if !ok {
+			break
+		}
+		delete(held, next.Seq)
+		slow = append(slow, h.fanOut(next, subs)...)
+	}
+	if len(held) == 0 {
+		delete(h.held, stream)
+	}
+	return slow
+}
+
+// flushHeld heals stream when the event it waited for did not come in
+// time: one read of the log for every connection on the stream.
+func (h *Hub) flushHeld(stream string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	h.healStream(ctx, stream)
+}
+
+// fanOutHeld fans out whatever is held for stream, in seq order. Caller
+// holds mu.
+func (h *Hub) fanOutHeld(stream string, subs *subscribers) []*conn {
+	held := h.held[stream]
+	delete(h.held, stream)
+	seqs := make([]int64, 0, len(held))
+	for seq := range held {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	var slow []*conn
+	for _, seq := range seqs {
+		if seq > subs.routed {
+			slow = append(slow, h.fanOut(held[seq], subs)...)
+		}
+	}
+	return slow
+}
+
+// fanOut encodes ev once and queues it on every connection of subs; it
+// returns the connections whose queue was full. Caller holds mu.
+func (h *Hub) fanOut(ev *event.Event, subs *subscribers) []*conn {
+	subs.routed = ev.Seq
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encodeEvent(ev))
+	if err != nil {
+		return nil
+	}
+	var slow []*conn
+	subs.each(func(c *conn) {
+		if !c.enqueue(item{ev: ev, pm: pm}) {
+			slow = append(slow, c)
+		}
+	})
+	h.o.Metrics.Routed.Add(1)
+	return slow
+}
+
+// kick closes connections that could not keep up, once each.
+func (h *Hub) kick(slow []*conn) {
+	for _, c := range slow {
+		if c.tooSlow() {
+			h.after(0, func() { c.close(4429, "too slow: reconnect and resume") })
+		}
+	}
+}
