@@ -171,7 +171,7 @@ func drillPostgresRestart(t *testing.T, mode syscall.Signal) {
 	}
 	// Each 503 is logged once, with its route (the idempotency layer may
 	// answer some retries without reaching the handler).
-	unavailable := logLines(e.Logs.String(), `"msg":"unavailable"`, `"route":"POST /v1/`)
+	unavailable := logLines(e.Logs.String(), `"msg":"dependency unavailable"`, `"route":"POST /v1/`)
 	n503 := 0
 	for k, n := range count {
 		if strings.Contains(k, " 503 ") {

@@ -207,11 +207,6 @@ func jsonKind(goKind string) string {
 // logged once with the request id and shown only as "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, ok := problem.As(err)
-	if ok && p.Kind == problem.Unavailable && error(p) != err {
-		// A dependency's refusal carries its cause (a store that is down or
-		// refuses the credentials): the operator sees it, the client not.
-		s.log.ErrorContext(r.Context(), "dependency unavailable", slog.String("problem", p.Type), slog.String("error", err.Error()))
-	}
 	if !ok {
 		var mbe *http.MaxBytesError
 		switch {
@@ -226,9 +221,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	if p.Kind == problem.Unavailable {
-		// Once per failed request, with its route: an outage shows in
-		// the log as which calls it stopped.
-		s.log.WarnContext(r.Context(), "unavailable", slog.String("route", r.Pattern), slog.String("error", err.Error()))
+		// Once per failed request, with its route and the cause (a
+		// database or a store that is down, or refuses the credentials):
+		// the operator sees which calls an outage stopped, the client
+		// only that it may retry.
+		route := r.Pattern
+		if route == "" { // refused before routing (authentication)
+			route = r.Method + " " + r.URL.Path
+		}
+		s.log.WarnContext(r.Context(), "dependency unavailable", slog.String("route", route),
+			slog.String("problem", p.Type), slog.String("error", err.Error()))
 	}
 	writeProblem(w, r, p)
 }

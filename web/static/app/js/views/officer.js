@@ -150,10 +150,22 @@ async function alerts(ctx) {
   function alertControls(a) {
     const reach = h('button', { type: 'button', class: 'secondary small' }, t('officer.reach'));
     const out = h('p', { role: 'status' });
-    reach.addEventListener('click', () => busy(reach, async () => {
+    const show = async () => {
       const r = await api('GET', `/v1/alerts/${a.id}/reach`);
       out.textContent = t('officer.reachText', { meant: fmtNumber(r.meant), delivered: fmtNumber(r.delivered),
         p50: r.p50_ms == null ? '–' : fmtNumber(Math.round(r.p50_ms)), p90: r.p90_ms == null ? '–' : fmtNumber(Math.round(r.p90_ms)) });
+    };
+    // Acks are written once a second: the figures follow every 3 s while
+    // they are on screen (for 2 minutes after a click).
+    let timer = 0;
+    reach.addEventListener('click', () => busy(reach, async () => {
+      await show();
+      clearInterval(timer);
+      let n = 0;
+      timer = setInterval(() => {
+        if (!out.isConnected || ++n > 40) { clearInterval(timer); return; }
+        show().catch(() => {});
+      }, 3000);
     }));
     const parts = [h('div', { class: 'actions' }, reach), out];
     if (!a.retracted) {
