@@ -143,3 +143,44 @@ func (d *DB) Now(ctx context.Context, q bun.IDB) (time.Time, error) {
 	}
 	return t.UTC().Truncate(time.Microsecond), nil
 }
+
+// ForUpdateOf is ForUpdate for a query that joins: only the rows of table
+// (its alias in q) are locked.
+func (d *DB) ForUpdateOf(q *bun.SelectQuery, table string) *bun.SelectQuery {
+	if d.postgres {
+		return q.For("UPDATE OF " + table)
+	}
+	return q
+}
+
+// XactLock takes an advisory lock on key until tx ends: transactions that
+// take the same key run one after the other on PostgreSQL. SQLite's write
+// transactions are serial already: nothing to take.
+func (d *DB) XactLock(ctx context.Context, tx bun.Tx, key string) error {
+	if !d.postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", key); err != nil {
+		return fmt.Errorf("advisory lock %s: %w", key, err)
+	}
+	return nil
+}
+
+// DayUTC is an SQL expression for the UTC calendar day (YYYY-MM-DD) of the
+// time column col.
+func (d *DB) DayUTC(col string) string {
+	if d.postgres {
+		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+	}
+	return "substr(CAST(" + col + " AS TEXT), 1, 10)"
+}
+
+// WithNow adds the database clock to q as the column as, so a row and the
+// time it was read at come in one statement: clock_timestamp() on
+// PostgreSQL; on SQLite (in this process) the process clock, as Now.
+func (d *DB) WithNow(q *bun.SelectQuery, as string) *bun.SelectQuery {
+	if d.postgres {
+		return q.ColumnExpr("clock_timestamp() AS " + as)
+	}
+	return q.ColumnExpr("? AS "+as, time.Now().UTC().Truncate(time.Microsecond))
+}

@@ -111,8 +111,8 @@ func notFound() error { return problem.Errorf(problem.NotFound, "no such organis
 func load(ctx context.Context, q bun.IDB, d *db.DB, id string, lock bool) (*Org, error) {
 	o := new(Org)
 	sel := q.NewSelect().Model(o).Where("o.id = ?", id)
-	if lock && d.Postgres() {
-		sel = sel.For("UPDATE")
+	if lock {
+		sel = d.ForUpdate(sel) // no member count: an aggregate cannot be locked
 	} else {
 		sel = sel.ColumnExpr("o.*").ColumnExpr(memberCount)
 	}

@@ -102,21 +102,22 @@ const clusterSize = "(SELECT count(*) FROM reports r2 WHERE r2.cluster_id = r.cl
 
 // load reads a report with its cluster size.
 func load(ctx context.Context, q bun.IDB, id string) (*Report, error) {
-	return loadReport(ctx, q, id, false)
+	return loadReport(ctx, q, id, nil)
 }
 
 // loadLocked is load inside tx with the report's row lock on PostgreSQL
 // (SQLite's write transactions are serial already): two changes of one
 // report run one after the other, so the second sees the first's decision.
 func (s *Service) loadLocked(ctx context.Context, tx bun.Tx, id string) (*Report, error) {
-	return loadReport(ctx, tx, id, s.db.Postgres())
+	return loadReport(ctx, tx, id, s.db)
 }
 
-func loadReport(ctx context.Context, q bun.IDB, id string, lock bool) (*Report, error) {
+// loadReport reads a report; with d, its row is locked (PostgreSQL).
+func loadReport(ctx context.Context, q bun.IDB, id string, d *db.DB) (*Report, error) {
 	r := new(Report)
 	sel := q.NewSelect().Model(r).ColumnExpr("r.*").ColumnExpr(clusterSize).Where("r.id = ?", id)
-	if lock {
-		sel = sel.For("UPDATE OF r")
+	if d != nil {
+		sel = d.ForUpdateOf(sel, "r")
 	}
 	err := sel.Scan(ctx)
 	if db.IsNoRows(err) {

@@ -25,10 +25,7 @@ func (s *Service) Stats(ctx context.Context, groupBy string) ([]Stat, error) {
 	case "region":
 		key = "COALESCE(substr(r.region_code, 1, 2), 'national')"
 	case "day":
-		key = "substr(CAST(r.created_at AS TEXT), 1, 10)"
-		if s.db.Postgres() {
-			key = "to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-		}
+		key = s.db.DayUTC("r.created_at")
 	default:
 		return nil, fmt.Errorf("stats: unknown grouping %q", groupBy)
 	}

@@ -133,14 +133,7 @@ func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Pr
 // ended by that change or refused after it (SQLite transactions are serial
 // already).
 func lockHolder(ctx context.Context, tx bun.Tx, d *db.DB, userID string) error {
-	if !d.Postgres() {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "claims:"+userID)
-	if err != nil {
-		return fmt.Errorf("lock claimant: %w", err)
-	}
-	return nil
+	return d.XactLock(ctx, tx, "claims:"+userID)
 }
 
 // mayTake applies the typed refusals: not visible (404), org not accredited,
@@ -306,17 +299,16 @@ func (s *Service) takeSlot(ctx context.Context, tx bun.Tx, t *Task, userID strin
 }
 
 // slotRefusal says why the guarded update took no slot: every slot is
-// taken, or (on PostgreSQL, where the claim read the task before a close
-// committed while it waited for the row) the task was closed meanwhile.
+// taken, or the task was closed meanwhile (on PostgreSQL the claim read the
+// task before a close committed while it waited for the row; on SQLite it
+// cannot happen, and the read costs only the refusal).
 func (s *Service) slotRefusal(ctx context.Context, tx bun.Tx, taskID string) error {
-	if s.db.Postgres() {
-		var status string
-		if err := tx.NewSelect().Model((*Task)(nil)).Column("status").Where("id = ?", taskID).Scan(ctx, &status); err != nil {
-			return fmt.Errorf("read task status: %w", err)
-		}
-		if status != api.TaskOpen {
-			return problem.New(problem.Conflict, "task-closed", "this task is closed")
-		}
+	var status string
+	if err := tx.NewSelect().Model((*Task)(nil)).Column("status").Where("id = ?", taskID).Scan(ctx, &status); err != nil {
+		return fmt.Errorf("read task status: %w", err)
+	}
+	if status != api.TaskOpen {
+		return problem.New(problem.Conflict, "task-closed", "this task is closed")
 	}
 	return problem.New(problem.Conflict, "task-full", "every slot of this task is taken")
 }
@@ -344,10 +336,7 @@ func (s *Service) expireOverdue(ctx context.Context, tx bun.Tx, taskID string, n
 	var ids []string
 	q := tx.NewSelect().Model((*Claim)(nil)).Column("id").
 		Where("task_id = ? AND status = 'active' AND lease_expires_at <= ?", taskID, now).OrderExpr("id")
-	if s.db.Postgres() {
-		q = q.For("UPDATE")
-	}
-	err := q.Scan(ctx, &ids)
+	err := s.db.ForUpdate(q).Scan(ctx, &ids)
 	if err != nil {
 		return fmt.Errorf("overdue claims: %w", err)
 	}

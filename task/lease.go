@@ -21,10 +21,7 @@ func claimNotFound() error { return problem.Errorf(problem.NotFound, "no such cl
 // PostgreSQL.
 func (s *Service) loadClaim(ctx context.Context, tx bun.Tx, id string) (*Claim, *Task, error) {
 	c := new(Claim)
-	q := tx.NewSelect().Model(c).Where("c.id = ?", id)
-	if s.db.Postgres() {
-		q = q.For("UPDATE")
-	}
+	q := s.db.ForUpdate(tx.NewSelect().Model(c).Where("c.id = ?", id))
 	if err := q.Scan(ctx); err != nil {
 		if db.IsNoRows(err) {
 			return nil, nil, claimNotFound()

@@ -76,10 +76,7 @@ func lostClaims(ctx context.Context, tx bun.Tx, d *db.DB, orgID, userID string) 
 	if userID != "" {
 		q = q.Where("c.user_id = ?", userID)
 	}
-	if d.Postgres() {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := d.ForUpdate(q).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("active claims of org: %w", err)
 	}
 	return claims, nil
@@ -93,10 +90,7 @@ func lockTasks(ctx context.Context, tx bun.Tx, d *db.DB, claims []Claim) (map[st
 	}
 	slices.Sort(ids)
 	var ts []Task
-	q := tx.NewSelect().Model(&ts).Where("t.id IN (?)", bun.In(slices.Compact(ids))).OrderExpr("t.id")
-	if d.Postgres() {
-		q = q.For("UPDATE")
-	}
+	q := d.ForUpdate(tx.NewSelect().Model(&ts).Where("t.id IN (?)", bun.In(slices.Compact(ids))).OrderExpr("t.id"))
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("tasks of claims: %w", err)
 	}

@@ -124,8 +124,8 @@ func (s *Service) load(ctx context.Context, q bun.IDB, id string, lock bool) (*T
 func loadTask(ctx context.Context, q bun.IDB, d *db.DB, id string, lock bool) (*Task, error) {
 	t := new(Task)
 	sel := q.NewSelect().Model(t).Where("t.id = ?", id)
-	if lock && d.Postgres() {
-		sel = sel.For("UPDATE")
+	if lock {
+		sel = d.ForUpdate(sel)
 	}
 	if err := sel.Scan(ctx); err != nil {
 		if db.IsNoRows(err) {
@@ -139,19 +139,11 @@ func loadTask(ctx context.Context, q bun.IDB, d *db.DB, id string, lock bool) (*
 // loadClocked reads a task and the database clock, in one statement on
 // PostgreSQL (the clock of every lease; see db.Now).
 func (s *Service) loadClocked(ctx context.Context, q bun.IDB, id string) (*Task, time.Time, error) {
-	if !s.db.Postgres() {
-		t, err := s.load(ctx, q, id, false)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		now, err := s.db.Now(ctx, q)
-		return t, now, err
-	}
 	var row struct {
 		Task  `bun:",extend"`
 		DBNow time.Time `bun:"db_now,scanonly"`
 	}
-	err := q.NewSelect().Model(&row).ColumnExpr("t.*").ColumnExpr("clock_timestamp() AS db_now").
+	err := s.db.WithNow(q.NewSelect().Model(&row).ColumnExpr("t.*"), "db_now").
 		Where("t.id = ?", id).Scan(ctx)
 	if db.IsNoRows(err) {
 		return nil, time.Time{}, notFound()
