@@ -198,9 +198,10 @@ func (e *Env) Count(t testing.TB, table string) int {
 	return int(n)
 }
 
-// Logs collects an app's log lines. With JARIMU_TEST_LOG_DIR set they are
-// also written there when the test ends, so CI can search the logs of the
-// whole run for secrets.
+// Logs collects an app's log lines, or any output written from several
+// goroutines (a child process's stderr, say), safely. With
+// JARIMU_TEST_LOG_DIR set an app's lines are also written there when the
+// test ends, so CI can search the logs of the whole run for secrets.
 type Logs struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

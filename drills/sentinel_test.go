@@ -40,7 +40,7 @@ type sentinelSet struct {
 	primary   int // ports
 	replica   int
 	sentinels []int
-	log       *syncBuffer
+	log       *apptest.Logs
 
 	mu    sync.Mutex
 	procs map[int]*child // by port
@@ -57,7 +57,7 @@ func startSentinels(t testing.TB) *sentinelSet {
 		missing(t, "redis-server")
 	}
 	s := &sentinelSet{t: t, bin: bin, dir: t.TempDir(), primary: freePort(t), replica: freePort(t),
-		log: &syncBuffer{}, procs: map[int]*child{}}
+		log: &apptest.Logs{}, procs: map[int]*child{}}
 	t.Cleanup(func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()

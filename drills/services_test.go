@@ -1,7 +1,6 @@
 package drills_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jarimu/jarimu/apptest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -44,24 +44,6 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a child's output or a log for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tail is the end of s, for failure messages.
@@ -122,7 +104,7 @@ type pgServer struct {
 	root string // temporary directory: data/ and the socket
 	port int
 	cred *syscall.Credential // the postgres account's, when running as root
-	log  *syncBuffer
+	log  *apptest.Logs
 
 	mu   sync.Mutex
 	proc *child
@@ -167,7 +149,7 @@ func startPostgres(t testing.TB) *pgServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	p := &pgServer{t: t, bin: bin, root: root, port: freePort(t), log: &syncBuffer{}}
+	p := &pgServer{t: t, bin: bin, root: root, port: freePort(t), log: &apptest.Logs{}}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -302,7 +284,7 @@ type redisServer struct {
 	bin  string
 	dir  string
 	port int
-	log  *syncBuffer
+	log  *apptest.Logs
 
 	mu   sync.Mutex
 	proc *child
@@ -315,7 +297,7 @@ func startRedis(t testing.TB) *redisServer {
 	if err != nil {
 		missing(t, "redis-server")
 	}
-	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), log: &syncBuffer{}}
+	r := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: freePort(t), log: &apptest.Logs{}}
 	t.Cleanup(r.Kill)
 	r.Start()
 	return r

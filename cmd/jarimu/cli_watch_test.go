@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jarimu/jarimu/apptest"
 )
 
 // watcher is `jarimu alerts watch` running in a goroutine.
@@ -15,13 +17,13 @@ type watcher struct {
 	cancel context.CancelFunc
 	done   chan error
 	lines  chan string
-	stderr *syncBuffer
+	stderr *apptest.Logs
 }
 
 func (u *user) watch() *watcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	wa := &watcher{t: u.t, cancel: cancel, done: make(chan error, 1), lines: make(chan string, 100), stderr: &syncBuffer{}}
+	wa := &watcher{t: u.t, cancel: cancel, done: make(chan error, 1), lines: make(chan string, 100), stderr: &apptest.Logs{}}
 	go func() {
 		err := run(ctx, []string{"alerts", "watch"}, u.env(), nil, pw, wa.stderr)
 		pw.Close()

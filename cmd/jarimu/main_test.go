@@ -18,6 +18,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
 )
@@ -27,24 +28,7 @@ type instance struct {
 	URL    string
 	cancel context.CancelFunc
 	done   chan error
-	stderr *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stderr *apptest.Logs
 }
 
 func envFunc(env map[string]string) func(string) string {
@@ -56,7 +40,7 @@ func serve(t *testing.T, env map[string]string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	in := &instance{cancel: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
+	in := &instance{cancel: cancel, done: make(chan error, 1), stderr: &apptest.Logs{}}
 	go func() {
 		err := run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(env), nil, pw, in.stderr)
 		pw.CloseWithError(io.EOF)

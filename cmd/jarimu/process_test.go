@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jarimu/jarimu/apptest"
 )
 
 // Environment of a test binary re-executed as `jarimu` (see TestMain).
@@ -57,8 +59,8 @@ type process struct {
 	cmd    *exec.Cmd
 	done   chan struct{} // closed when the process has exited
 	err    error         // of Wait, set before done is closed
-	stdout *syncBuffer
-	stderr *syncBuffer // this and every earlier run's, for the race check
+	stdout *apptest.Logs
+	stderr *apptest.Logs // this and every earlier run's, for the race check
 	runs   int
 	URL    string // of `serve`, from its "listening on" line
 }
@@ -92,7 +94,7 @@ func startServe(t *testing.T, env map[string]string, addr string) *process {
 	for k, v := range env {
 		base = append(base, k+"="+v)
 	}
-	p := &process{args: []string{"serve", "-addr", addr}, env: base, stderr: &syncBuffer{}}
+	p := &process{args: []string{"serve", "-addr", addr}, env: base, stderr: &apptest.Logs{}}
 	p.start(t)
 	t.Cleanup(func() {
 		if err := p.stop(20 * time.Second); err != nil {
@@ -116,7 +118,7 @@ func (p *process) start(t *testing.T) {
 	args, _ := json.Marshal(p.args)
 	p.cmd = exec.Command(exe)
 	p.cmd.Env = append(append([]string{}, p.env...), runMainEnv+"=1", runArgsEnv+"="+string(args))
-	p.stdout = &syncBuffer{}
+	p.stdout = &apptest.Logs{}
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr
 	p.runs++

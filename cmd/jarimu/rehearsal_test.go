@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
@@ -125,7 +126,7 @@ func serveAt(t *testing.T, env map[string]string, addr string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	in := &instance{cancel: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
+	in := &instance{cancel: cancel, done: make(chan error, 1), stderr: &apptest.Logs{}}
 	go func() {
 		err := run(ctx, []string{"serve", "-addr", addr}, envFunc(env), nil, pw, in.stderr)
 		pw.CloseWithError(io.EOF)
