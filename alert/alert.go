@@ -100,7 +100,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateAl
 		code = *req.RegionCode
 	}
 	if !p.Covers(code) {
-		return api.Alert{}, problem.New(problem.Forbidden, "outside-region", "you broadcast only to your region or below")
+		return api.Alert{}, auth.OutsideRegion.New("you broadcast only to your region or below")
 	}
 	if err := problem.Validate(&req); err != nil {
 		return api.Alert{}, err
@@ -172,7 +172,7 @@ func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req 
 			return err
 		}
 		if a.RetractedAt != nil {
-			return problem.New(problem.Conflict, "already-retracted", "this alert was retracted already")
+			return AlreadyRetracted.New("this alert was retracted already")
 		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {

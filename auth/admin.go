@@ -66,7 +66,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 		return api.User{}, err
 	}
 	if userID == actor.UserID && (req.Status != "" && req.Status != api.UserActive || req.Role != "") {
-		return api.User{}, problem.New(problem.Conflict, "self-suspension", "admins cannot suspend, delete or change the role of their own account")
+		return api.User{}, SelfSuspension.New("admins cannot suspend, delete or change the role of their own account")
 	}
 	var u *User
 	err := s.events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -11,7 +11,6 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
-	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/ratelimit"
 )
 
@@ -111,7 +110,7 @@ const maxLoginPassword = 1024
 
 // invalidCredentials is the one answer to every failed login, whatever failed.
 func invalidCredentials() error {
-	return problem.New(problem.Unauthorized, "invalid-credentials", "the email or password is wrong")
+	return InvalidCredentials.New("the email or password is wrong")
 }
 
 // Login checks credentials. An unknown email costs the same hashing work as a
@@ -198,7 +197,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principal, time.Time, error) {
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
-		return Principal{}, time.Time{}, problem.New(problem.Unauthorized, "invalid-token", "the access token is missing, invalid or expired")
+		return Principal{}, time.Time{}, InvalidToken.New("the access token is missing, invalid or expired")
 	}
 	p, err := s.principal(ctx, claims.Subject)
 	return p, claims.ExpiresAt.Time, err
@@ -209,7 +208,7 @@ func (s *Service) principal(ctx context.Context, userID string) (Principal, erro
 	u := new(User)
 	err := s.db.NewSelect().Model(u).Column("id", "role", "region_code", "status").Where("id = ?", userID).Scan(ctx)
 	if db.IsNoRows(err) || err == nil && u.Status != api.UserActive {
-		return Principal{}, problem.New(problem.Unauthorized, "invalid-token", "the account of this token is not active")
+		return Principal{}, InvalidToken.New("the account of this token is not active")
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)

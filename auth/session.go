@@ -13,7 +13,6 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
-	"github.com/jarimu/jarimu/problem"
 )
 
 // refreshToken is a stored refresh token. Only its SHA-256 is kept. Tokens
@@ -64,7 +63,7 @@ func (s *Service) issue(ctx context.Context, tx bun.Tx, u *User, family string) 
 }
 
 func refreshRefused() error {
-	return problem.New(problem.Unauthorized, "invalid-refresh-token", "the refresh token is invalid, expired or revoked; sign in again")
+	return InvalidRefreshToken.New("the refresh token is invalid, expired or revoked; sign in again")
 }
 
 // Refresh spends a refresh token and returns a new pair in the same family.

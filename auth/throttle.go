@@ -69,7 +69,7 @@ func (s *Service) allow(ctx context.Context, l ratelimit.Limiter, key string) er
 		return nil
 	}
 	if !ok {
-		p := problem.New(problem.RateLimited, "rate-limited", "too many login attempts; wait before trying again")
+		p := problem.Errorf(problem.RateLimited, "too many login attempts; wait before trying again")
 		p.RetryAfter = retry
 		return p
 	}

@@ -110,7 +110,7 @@ func (s *Service) hash(ctx context.Context, password string) (string, error) {
 
 func busy(err error) error {
 	if errors.Is(err, ErrBusy) {
-		p := problem.New(problem.Unavailable, "busy", "too many sign-ins at once; retry shortly")
+		p := Busy.New("too many sign-ins at once; retry shortly")
 		p.RetryAfter = time.Second
 		return p
 	}
@@ -133,7 +133,7 @@ func (s *Service) createUser(ctx context.Context, q bun.IDB, email, hash, name, 
 		RegionCode: regionCode, Status: api.UserActive, CreatedAt: now, UpdatedAt: now}
 	if _, err := q.NewInsert().Model(u).Exec(ctx); err != nil {
 		if db.IsUniqueViolation(err) {
-			return nil, problem.New(problem.Conflict, "email-taken", "an account with this email already exists")
+			return nil, EmailTaken.New("an account with this email already exists")
 		}
 		return nil, fmt.Errorf("create user: %w", err)
 	}

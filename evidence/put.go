@@ -90,20 +90,20 @@ func syncClose(f *os.File) error {
 // one of an unaccepted type, and otherwise names its type.
 func check(head []byte, max int64) (string, error) {
 	if len(head) == 0 {
-		return "", problem.New(problem.Invalid, "evidence-empty", "the evidence file is empty")
+		return "", Empty.New("the evidence file is empty")
 	}
 	if int64(len(head)) > max {
 		return "", tooLarge(max)
 	}
 	typ := sniff(head)
 	if typ == "" {
-		return "", problem.New(problem.Invalid, "evidence-type", "only png, jpeg, webp or pdf")
+		return "", BadType.New("only png, jpeg, webp or pdf")
 	}
 	return typ, nil
 }
 
 func tooLarge(max int64) error {
-	return problem.New(problem.TooLarge, "too-large", "an evidence file is at most %d bytes", max)
+	return problem.Errorf(problem.TooLarge, "an evidence file is at most %d bytes", max)
 }
 
 // buffers recycles copy buffers between uploads.

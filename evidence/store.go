@@ -34,7 +34,7 @@ func key(sha string) string {
 }
 
 func badID() error {
-	return problem.New(problem.Invalid, "evidence-id", "an evidence id is a sha256: 64 lower-case hex digits")
+	return BadID.New("an evidence id is a sha256: 64 lower-case hex digits")
 }
 
 func notFound() error {
@@ -48,7 +48,7 @@ func isNotFound(err error) bool {
 // unavailable is the refusal of a store that is down or refuses its
 // credentials: 503 with a Retry-After, the same answer as for the database.
 func unavailable() error {
-	p := problem.New(problem.Unavailable, "unavailable", "the evidence store is unavailable; retry shortly")
+	p := problem.Errorf(problem.Unavailable, "the evidence store is unavailable; retry shortly")
 	p.RetryAfter = 2 * time.Second
 	return p
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/db"
-	"github.com/jarimu/jarimu/problem"
 )
 
 // MaxKeyLength is the longest key accepted, in bytes.
@@ -75,11 +74,11 @@ func Hash(method, path string, body []byte) string {
 // CheckKey validates a client's key: 1 to MaxKeyLength printable ASCII bytes.
 func CheckKey(key string) error {
 	if len(key) == 0 || len(key) > MaxKeyLength {
-		return problem.New(problem.Malformed, "bad-idempotency-key", "Idempotency-Key must be 1 to %d characters", MaxKeyLength)
+		return BadKey.New("Idempotency-Key must be 1 to %d characters", MaxKeyLength)
 	}
 	for i := 0; i < len(key); i++ {
 		if key[i] < 0x21 || key[i] > 0x7e {
-			return problem.New(problem.Malformed, "bad-idempotency-key", "Idempotency-Key must be printable ASCII without spaces")
+			return BadKey.New("Idempotency-Key must be printable ASCII without spaces")
 		}
 	}
 	return nil
@@ -97,7 +96,7 @@ func (s *Store) Begin(ctx context.Context, userID, key, hash string) (replay *Re
 			return replay, owned, err
 		}
 		if time.Now().After(deadline) {
-			p := problem.New(problem.Conflict, "idempotency-in-progress", "a request with this Idempotency-Key is still being processed")
+			p := InProgress.New("a request with this Idempotency-Key is still being processed")
 			p.RetryAfter = time.Second
 			return nil, false, p
 		}
@@ -135,11 +134,11 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, boo
 	case r.CreatedAt.Before(now.Add(-s.Retention)):
 		return nil, false, s.expire(ctx, r)
 	case r.RequestHash != hash:
-		return nil, false, problem.New(problem.Invalid, "idempotency-key-reused", "this Idempotency-Key was used with a different request")
+		return nil, false, KeyReused.New("this Idempotency-Key was used with a different request")
 	case r.State == "done":
 		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, false, nil
 	case r.State == "applied" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
-		return nil, false, problem.New(problem.Conflict, "idempotency-applied",
+		return nil, false, Applied.New(
 			"the first request with this Idempotency-Key was carried out but its answer was lost; reload the resource instead of retrying")
 	case r.State == "pending" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
 		return nil, s.takeOver(ctx, r, now), nil

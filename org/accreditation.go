@@ -62,7 +62,7 @@ func (s *Service) SetAccreditation(ctx context.Context, p auth.Principal, orgID 
 		from := o.StatusAt(now)
 		to, ok := transitions[req.Action][from]
 		if !ok {
-			return problem.New(problem.Conflict, "accreditation-transition", "cannot %s an organisation that is %s", req.Action, from)
+			return AccreditationTransition.New("cannot %s an organisation that is %s", req.Action, from)
 		}
 		before := accreditationChange{OrgID: o.ID, Status: from, AccreditedUntil: o.AccreditedUntil}
 		if req.Action == api.ActionRenew {

@@ -111,11 +111,11 @@ func useInvite(ctx context.Context, tx bun.Tx, orgID, code string, now time.Time
 	err := tx.NewSelect().Model(inv).Where("code_hash = ? AND org_id = ?", hashCode(code), orgID).Scan(ctx)
 	switch {
 	case err != nil && isNoRows(err):
-		return problem.New(problem.Invalid, "invite-unknown", "this invite code is not valid for this organisation")
+		return InviteUnknown.New("this invite code is not valid for this organisation")
 	case err != nil:
 		return fmt.Errorf("load invite: %w", err)
 	case !inv.ExpiresAt.After(now):
-		return problem.New(problem.Conflict, "invite-expired", "this invite code has expired; ask the coordinator for a new one")
+		return InviteExpired.New("this invite code has expired; ask the coordinator for a new one")
 	}
 	res, err := tx.NewUpdate().Model((*invite)(nil)).Set("uses = uses + 1").
 		Where("id = ? AND uses < max_uses", inv.ID).Exec(ctx)
@@ -123,7 +123,7 @@ func useInvite(ctx context.Context, tx bun.Tx, orgID, code string, now time.Time
 		return fmt.Errorf("use invite: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.New(problem.Conflict, "invite-used-up", "this invite code has been used as often as allowed")
+		return InviteUsedUp.New("this invite code has been used as often as allowed")
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func (s *Service) isCoordinator(ctx context.Context, q bun.IDB, orgID, userID st
 // code. Staff accounts stay neutral and join no CSO.
 func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req api.JoinRequest) (api.Membership, error) {
 	if p.Role != api.RoleVolunteer {
-		return api.Membership{}, problem.New(problem.Forbidden, "staff-cannot-join", "Bawaslu officers and admins do not join organisations")
+		return api.Membership{}, StaffCannotJoin.New("Bawaslu officers and admins do not join organisations")
 	}
 	// Read outside the transaction: a pool read inside it can starve the pool.
 	names, err := s.users.Names(ctx, []string{p.UserID})
@@ -158,7 +158,7 @@ func (s *Service) upsertRequest(ctx context.Context, tx bun.Tx, orgID, userID st
 		return nil, false, err
 	}
 	if ok && (m.Status == api.MembershipPending || m.Status == api.MembershipActive) {
-		return nil, false, problem.New(problem.Conflict, "membership-exists", "you already have a %s membership here", m.Status)
+		return nil, false, MembershipExists.New("you already have a %s membership here", m.Status)
 	}
 	removed := ok && m.Status == api.MembershipRemoved
 	fresh := &Membership{OrgID: orgID, UserID: userID, Role: api.RoleMember, Status: api.MembershipPending, CreatedAt: now, UpdatedAt: now}
@@ -182,7 +182,7 @@ func (s *Service) Decide(ctx context.Context, p auth.Principal, orgID, userID st
 			return "", err
 		}
 		if m.Status != api.MembershipPending {
-			return "", problem.New(problem.Conflict, "not-pending", "this membership is %s, not pending", m.Status)
+			return "", NotPending.New("this membership is %s, not pending", m.Status)
 		}
 		if req.Decision == "approve" {
 			if o.StatusAt(now) != api.OrgAccredited {
@@ -210,7 +210,7 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 			return "", err
 		}
 		if m.Status != api.MembershipActive {
-			return "", problem.New(problem.Conflict, "not-active", "only active members have roles; this one is %s", m.Status)
+			return "", NotActive.New("only active members have roles; this one is %s", m.Status)
 		}
 		if m.Role == req.Role {
 			return "", nil
@@ -231,7 +231,7 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID string) error {
 	_, err := s.change(ctx, p, orgID, userID, true, func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now time.Time) (string, error) {
 		if m.Status != api.MembershipPending && m.Status != api.MembershipActive {
-			return "", problem.New(problem.Conflict, "not-active", "this membership is already %s", m.Status)
+			return "", NotActive.New("this membership is already %s", m.Status)
 		}
 		if m.Status == api.MembershipActive && m.Role == api.RoleCoordinator {
 			if err := s.keepOneCoordinator(ctx, tx, orgID); err != nil {
@@ -262,7 +262,7 @@ func (s *Service) keepOneCoordinator(ctx context.Context, tx bun.Tx, orgID strin
 		return fmt.Errorf("count coordinators: %w", err)
 	}
 	if n <= 1 {
-		return problem.New(problem.Conflict, "last-coordinator", "an organisation keeps at least one coordinator; appoint another first")
+		return LastCoordinator.New("an organisation keeps at least one coordinator; appoint another first")
 	}
 	return nil
 }

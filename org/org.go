@@ -129,7 +129,7 @@ const memberCount = "(SELECT count(*) FROM memberships m WHERE m.org_id = o.id A
 
 // notAccredited is the 409 that says why an org takes no new work.
 func notAccredited(o *Org, now time.Time) error {
-	return problem.New(problem.Conflict, "org-not-accredited",
+	return NotAccredited.New(
 		"%s is %s and takes no new members, tasks or reports", o.Name, o.StatusAt(now))
 }
 

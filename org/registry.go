@@ -46,7 +46,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateOr
 			CreatedBy: &p.UserID, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(o).Exec(ctx); err != nil {
 			if db.IsUniqueViolation(err) {
-				return problem.New(problem.Conflict, "accreditation-number-taken", "an organisation with this accreditation number is already registered")
+				return AccreditationNumberTaken.New("an organisation with this accreditation number is already registered")
 			}
 			return fmt.Errorf("insert org: %w", err)
 		}

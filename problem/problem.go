@@ -11,11 +11,12 @@ import (
 	"github.com/jarimu/jarimu/api"
 )
 
-// Kind classifies an error by what the caller can do about it; each kind has
-// one HTTP status.
+// Kind classifies an error by what the caller can do about it. The server
+// maps each kind to one HTTP status (the numbers below); this package knows
+// nothing of HTTP.
 type Kind int
 
-// The kinds of error, with the HTTP status each renders as.
+// The kinds of error, with the HTTP status the server renders each as.
 const (
 	Internal         Kind = iota // 500: a bug or an unexpected failure
 	Malformed                    // 400: the request cannot be read
@@ -31,25 +32,11 @@ const (
 	Unavailable                  // 503: a dependency is down; see RetryAfter
 )
 
-var statuses = [...]int{500, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 503}
-
-var titles = [...]string{
-	"Internal error", "Malformed request", "Unauthorized", "Forbidden", "Not found",
-	"Method not allowed", "Conflict", "Request too large", "Unsupported media type",
-	"Invalid request", "Too many requests", "Service unavailable",
-}
-
 var defaultTypes = [...]string{
 	"internal", "malformed", "unauthorized", "forbidden", "not-found",
 	"method-not-allowed", "conflict", "too-large", "unsupported-media-type",
 	"invalid", "rate-limited", "unavailable",
 }
-
-// Status is the HTTP status code of the kind.
-func (k Kind) Status() int { return statuses[k] }
-
-// Title is the short, fixed human title of the kind.
-func (k Kind) Title() string { return titles[k] }
 
 // FieldError names one invalid input field and why it is invalid.
 type FieldError = api.FieldError

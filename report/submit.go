@@ -9,6 +9,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/region"
 	"github.com/jarimu/jarimu/task"
@@ -103,7 +104,7 @@ func (s *Service) owner(ctx context.Context, tx bun.Tx, p auth.Principal, req ap
 			return nil, nil, problem.Validation(api.FieldError{Field: "claim_id", Message: "no such claim of yours"})
 		}
 		if c.EndReason != nil { // the server ended it: its holder lost access
-			return nil, nil, problem.New(problem.Conflict, "claim-not-active", "this claim was ended (%s); a report cannot be filed under it", *c.EndReason)
+			return nil, nil, task.ClaimNotActive.New("this claim was ended (%s); a report cannot be filed under it", *c.EndReason)
 		}
 		if orgID != nil && (t.OrgID == nil || *t.OrgID != *orgID) {
 			return nil, nil, problem.Validation(api.FieldError{Field: "org_id", Message: "must be the claim's organisation, or absent"})
@@ -117,7 +118,7 @@ func (s *Service) owner(ctx context.Context, tx bun.Tx, p auth.Principal, req ap
 		return nil, nil, problem.Validation(api.FieldError{Field: "org_id", Message: "no such organisation"})
 	}
 	if _, active, err := s.orgs.Role(ctx, tx, *orgID, p.UserID); err != nil || !active {
-		return nil, nil, firstErr(err, problem.New(problem.Forbidden, "not-a-member", "only active members report for this organisation"))
+		return nil, nil, firstErr(err, org.NotAMember.New("only active members report for this organisation"))
 	}
 	return orgID, claim, nil
 }
@@ -128,7 +129,7 @@ func (s *Service) checkOwnerState(ctx context.Context, tx bun.Tx, orgID *string,
 	if c != nil {
 		expired := c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt)
 		if c.Status != api.ClaimActive && c.Status != api.ClaimCompleted || expired {
-			return problem.New(problem.Conflict, "claim-not-active", "this claim has ended; a report cannot be filed under it")
+			return task.ClaimNotActive.New("this claim has ended; a report cannot be filed under it")
 		}
 	}
 	if orgID != nil {

@@ -59,7 +59,7 @@ var decided = func() map[string]bool {
 // checkUndecided refuses any change to a decided report (409 report-decided).
 func checkUndecided(r *Report) error {
 	if decided[r.Status] {
-		return problem.New(problem.Conflict, "report-decided", "this report was decided (%s) and no longer changes", r.Status)
+		return Decided.New("this report was decided (%s) and no longer changes", r.Status)
 	}
 	return nil
 }
@@ -140,7 +140,7 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, id string, d dec
 			return "", err
 		}
 		if !slices.Contains(tr.from, r.Status) {
-			return "", problem.New(problem.Conflict, "report-transition", "a %s report cannot be %s", r.Status, tr.to)
+			return "", Transition.New("a %s report cannot be %s", r.Status, tr.to)
 		}
 		if d.check != nil {
 			if err := d.check(ctx, tx, r); err != nil {
@@ -167,14 +167,14 @@ func (s *Service) Takedown(ctx context.Context, p auth.Principal, id string, req
 			if err := checkUndecided(r); err != nil {
 				return "", err
 			}
-			return "", problem.New(problem.Conflict, "report-transition", "only a verified report goes to takedown; this one is %s", r.Status)
+			return "", Transition.New("only a verified report goes to takedown; this one is %s", r.Status)
 		}
 		current := ""
 		if r.TakedownStatus != nil {
 			current = *r.TakedownStatus
 		}
 		if takedownSteps[req.Status] != current {
-			return "", problem.New(problem.Conflict, "takedown-transition", "the takedown is %q; %s does not follow", current, req.Status)
+			return "", TakedownTransition.New("the takedown is %q; %s does not follow", current, req.Status)
 		}
 		r.TakedownStatus = &req.Status
 		step := &takedown{ID: auth.NewID(), ReportID: r.ID, Status: req.Status, PlatformRef: req.PlatformRef,
@@ -207,7 +207,7 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id string, fn ch
 			return notFound()
 		}
 		if who.reporter {
-			return problem.New(problem.Forbidden, "own-report", "nobody reviews, verifies or takes down their own report")
+			return OwnReport.New("nobody reviews, verifies or takes down their own report")
 		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {

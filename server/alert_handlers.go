@@ -24,7 +24,7 @@ func (s *Server) handleListAlerts(w http.ResponseWriter, r *http.Request) error 
 	var since time.Time
 	if v := r.URL.Query().Get("since"); v != "" {
 		if since, err = time.Parse(time.RFC3339, v); err != nil {
-			return problem.New(problem.Malformed, "bad-query", "since must be an RFC 3339 time")
+			return problem.BadQueryType.New("since must be an RFC 3339 time")
 		}
 	}
 	as, err := s.alerts.List(r.Context(), alert.Filter{Region: q.region, Since: since, Before: q.before, Limit: q.fetch()})

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"time"
-
-	"github.com/jarimu/jarimu/problem"
 )
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
@@ -19,7 +17,7 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 // balancers must not drain every instance when Redis fails.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	if s.draining.Load() {
-		p := problem.New(problem.Unavailable, "draining", "this instance is shutting down")
+		p := draining.New("this instance is shutting down")
 		p.RetryAfter = time.Second
 		return p
 	}
@@ -28,7 +26,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	if s.ready != nil {
 		if err := s.ready(ctx); err != nil {
 			s.log.WarnContext(ctx, "not ready", "error", err.Error())
-			p := problem.New(problem.Unavailable, "not-ready", "a dependency is not answering")
+			p := notReady.New("a dependency is not answering")
 			p.RetryAfter = 2 * time.Second
 			return p
 		}

@@ -49,7 +49,7 @@ func (s *Server) limit(next http.Handler) http.Handler {
 				continue
 			}
 			if !ok {
-				p := problem.New(problem.RateLimited, "rate-limited", "too many requests; wait before trying again")
+				p := problem.Errorf(problem.RateLimited, "too many requests; wait before trying again")
 				p.RetryAfter = retry
 				writeProblem(w, r, p)
 				return

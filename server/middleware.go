@@ -241,7 +241,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			s.writeError(w, r, problem.New(problem.Unauthorized, "invalid-token", "the Authorization header must be \"Bearer <access token>\""))
+			s.writeError(w, r, auth.InvalidToken.New("the Authorization header must be \"Bearer <access token>\""))
 			return
 		}
 		p, err := s.auth.Authenticate(r.Context(), token)
@@ -257,7 +257,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func principal(r *http.Request) (auth.Principal, error) {
 	p, ok := auth.PrincipalFrom(r.Context())
 	if !ok {
-		return auth.Principal{}, problem.New(problem.Unauthorized, "unauthenticated", "this call needs \"Authorization: Bearer <access token>\"")
+		return auth.Principal{}, unauthenticated.New("this call needs \"Authorization: Bearer <access token>\"")
 	}
 	return p, nil
 }

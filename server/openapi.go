@@ -483,23 +483,6 @@ type (
 	}
 )
 
-// problemStatus is the HTTP status of each problem type slug.
-var problemStatus = map[string]int{
-	"malformed": 400, "bad-query": 400, "bad-cursor": 400, "bad-idempotency-key": 400,
-	"unauthorized": 401, "unauthenticated": 401, "invalid-token": 401, "invalid-credentials": 401, "invalid-refresh-token": 401,
-	"forbidden": 403, "staff-cannot-join": 403, "own-report": 403, "not-a-member": 403, "outside-region": 403,
-	"not-found": 404, "method-not-allowed": 405,
-	"conflict": 409, "email-taken": 409, "self-suspension": 409, "accreditation-number-taken": 409, "accreditation-transition": 409,
-	"org-not-accredited": 409, "invite-expired": 409, "invite-used-up": 409, "membership-exists": 409, "not-pending": 409,
-	"not-active": 409, "last-coordinator": 409, "task-full": 409, "already-claimed": 409, "claim-limit": 409,
-	"task-closed": 409, "task-not-started": 409, "claim-expired": 409, "claim-not-active": 409, "claim-version": 409,
-	"membership-ended": 409, "report-decided": 409, "report-transition": 409, "takedown-transition": 409, "already-retracted": 409, "idempotency-in-progress": 409,
-	"too-large": 413, "unsupported-media-type": 415,
-	"invalid": 422, "validation": 422, "invite-unknown": 422, "idempotency-key-reused": 422, "evidence-empty": 422, "evidence-type": 422,
-	"rate-limited": 429, "internal": 500,
-	"unavailable": 503, "busy": 503, "not-ready": 503, "draining": 503,
-}
-
 // ---------------------------------------------------------------------------
 // The document.
 
@@ -633,8 +616,8 @@ func pathParam(path, name string) *docParam {
 		p.Schema = &Schema{Type: "string", Pattern: "^[0-9a-f]{64}$"}
 	case "type":
 		p.Description = "A problem type slug."
-		slugs := make([]string, 0, len(problemDocs))
-		for s := range problemDocs {
+		slugs := make([]string, 0, len(catalogue))
+		for s := range catalogue {
 			slugs = append(slugs, s)
 		}
 		sort.Strings(slugs)
@@ -766,10 +749,11 @@ func buildOpenAPI() *openAPIDoc {
 		}
 
 		for _, s := range slugs {
-			st, ok := problemStatus[s]
+			t, ok := catalogue[s]
 			if !ok {
-				panic("openapi: problem type " + s + " has no status")
+				panic("openapi: problem type " + s + " is not in the catalogue")
 			}
+			st := statusOf(t.Kind)
 			if !slices.Contains(d.problems[st], s) {
 				d.problems[st] = append(d.problems[st], s)
 			}

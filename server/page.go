@@ -26,14 +26,14 @@ func pageOf(r *http.Request) (page, error) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 200 {
-			return p, problem.New(problem.Malformed, "bad-query", "limit must be a whole number from 1 to 200")
+			return p, problem.BadQueryType.New("limit must be a whole number from 1 to 200")
 		}
 		p.Limit = n
 	}
 	if s := q.Get("cursor"); s != "" {
 		b, err := base64.RawURLEncoding.DecodeString(s)
 		if err != nil || len(b) == 0 || len(b) > 200 || strings.ContainsFunc(string(b), func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-			return p, problem.New(problem.Malformed, "bad-cursor", "the cursor is not one this server gave out")
+			return p, badCursor.New("the cursor is not one this server gave out")
 		}
 		p.Cursor = string(b)
 	}
@@ -67,7 +67,7 @@ func parseTimeKey(s string) (time.Time, string, error) {
 	ts, id, ok := strings.Cut(s, "|")
 	t, err := time.Parse(time.RFC3339Nano, ts)
 	if !ok || err != nil || id == "" {
-		return time.Time{}, "", problem.New(problem.Malformed, "bad-cursor", "the cursor is not one this server gave out")
+		return time.Time{}, "", badCursor.New("the cursor is not one this server gave out")
 	}
 	return t, id, nil
 }
@@ -83,7 +83,7 @@ func oneOf(r *http.Request, name string, allowed ...string) (string, error) {
 			return v, nil
 		}
 	}
-	return "", problem.New(problem.Malformed, "bad-query", "%s must be one of: %s", name, strings.Join(allowed, ", "))
+	return "", problem.BadQueryType.New("%s must be one of: %s", name, strings.Join(allowed, ", "))
 }
 
 // idCursor is the cursor of a list ordered by id: it must be a UUID.
@@ -92,7 +92,7 @@ func (p page) idCursor() (string, error) {
 		return "", nil
 	}
 	if _, err := uuid.Parse(p.Cursor); err != nil || len(p.Cursor) != 36 {
-		return "", problem.New(problem.Malformed, "bad-cursor", "the cursor is not one this server gave out")
+		return "", badCursor.New("the cursor is not one this server gave out")
 	}
 	return p.Cursor, nil
 }

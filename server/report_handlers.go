@@ -78,7 +78,7 @@ func (s *Server) handleAddEvidence(w http.ResponseWriter, r *http.Request) error
 		return problem.Errorf(problem.UnsupportedMedia, "evidence is sent as multipart/form-data with a part named file")
 	}
 	if r.ContentLength > maxUpload {
-		return problem.New(problem.TooLarge, "too-large", "evidence files are at most %d bytes", report.MaxEvidence)
+		return problem.Errorf(problem.TooLarge, "evidence files are at most %d bytes", report.MaxEvidence)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	mr, err := r.MultipartReader()

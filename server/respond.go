@@ -239,8 +239,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *problem.Error) {
 	infoOf(r).problem = p.Type
 	body := api.Problem{
 		Type:      api.ProblemTypePrefix + p.Type,
-		Title:     p.Kind.Title(),
-		Status:    p.Kind.Status(),
+		Title:     titleOf(p.Kind),
+		Status:    statusOf(p.Kind),
 		Detail:    p.Detail,
 		Instance:  r.URL.Path,
 		RequestID: requestID(r.Context()),

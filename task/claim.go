@@ -175,13 +175,13 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 			}
 		}
 		if !active {
-			return problem.New(problem.Forbidden, "not-a-member", "only active members of this organisation take its tasks")
+			return org.NotAMember.New("only active members of this organisation take its tasks")
 		}
 	} else if h.role != api.RoleVolunteer {
-		return problem.New(problem.Forbidden, "not-a-member", "national-pool tasks are taken by volunteers")
+		return org.NotAMember.New("national-pool tasks are taken by volunteers")
 	}
 	if t.RegionCode != nil && !(h.region == t.Region() || len(h.region) > len(t.Region()) && h.region[:len(t.Region())] == t.Region()) {
-		return problem.New(problem.Forbidden, "outside-region", "this task is for volunteers of region %s", t.Region())
+		return auth.OutsideRegion.New("this task is for volunteers of region %s", t.Region())
 	}
 	return checkOpen(t, now)
 }
@@ -189,11 +189,11 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 func checkOpen(t *Task, now time.Time) error {
 	switch {
 	case t.Status != api.TaskOpen:
-		return problem.New(problem.Conflict, "task-closed", "this task is closed")
+		return Closed.New("this task is closed")
 	case t.DueAt != nil && !now.Before(*t.DueAt):
-		return problem.New(problem.Conflict, "task-closed", "this task was due at %s", t.DueAt.UTC().Format(time.RFC3339))
+		return Closed.New("this task was due at %s", t.DueAt.UTC().Format(time.RFC3339))
 	case t.StartsAt != nil && now.Before(*t.StartsAt):
-		return problem.New(problem.Conflict, "task-not-started", "this task opens at %s", t.StartsAt.UTC().Format(time.RFC3339))
+		return NotStarted.New("this task opens at %s", t.StartsAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -260,12 +260,12 @@ func (s *Service) checkClaims(ctx context.Context, tx bun.Tx, taskID, userID str
 			continue
 		}
 		if r.TaskID == taskID {
-			return problem.New(problem.Conflict, "already-claimed", "you already hold a claim on this task")
+			return AlreadyClaimed.New("you already hold a claim on this task")
 		}
 		held++
 	}
 	if held >= s.cfg.MaxActiveClaims {
-		return problem.New(problem.Conflict, "claim-limit", "a volunteer holds at most %d active claims; complete or release one first", s.cfg.MaxActiveClaims)
+		return ClaimLimit.New("a volunteer holds at most %d active claims; complete or release one first", s.cfg.MaxActiveClaims)
 	}
 	return nil
 }
@@ -291,7 +291,7 @@ func (s *Service) takeSlot(ctx context.Context, tx bun.Tx, t *Task, userID strin
 	}
 	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 		if db.IsUniqueViolation(err) {
-			return nil, problem.New(problem.Conflict, "already-claimed", "you already hold a claim on this task")
+			return nil, AlreadyClaimed.New("you already hold a claim on this task")
 		}
 		return nil, fmt.Errorf("insert claim: %w", err)
 	}
@@ -308,9 +308,9 @@ func (s *Service) slotRefusal(ctx context.Context, tx bun.Tx, taskID string) err
 		return fmt.Errorf("read task status: %w", err)
 	}
 	if status != api.TaskOpen {
-		return problem.New(problem.Conflict, "task-closed", "this task is closed")
+		return Closed.New("this task is closed")
 	}
-	return problem.New(problem.Conflict, "task-full", "every slot of this task is taken")
+	return Full.New("every slot of this task is taken")
 }
 
 // announceTake tells viewers the slot count and an assignee their task.

@@ -91,13 +91,13 @@ func (s *Service) change(ctx context.Context, p auth.Principal, id string, versi
 func checkActive(c *Claim, version *int, now time.Time) error {
 	switch {
 	case c.Status == api.ClaimExpired || c.Status == api.ClaimActive && !now.Before(c.LeaseExpiresAt):
-		return problem.New(problem.Conflict, "claim-expired", "the lease of this claim has passed; claim the task again if a slot is free")
+		return ClaimExpired.New("the lease of this claim has passed; claim the task again if a slot is free")
 	case c.EndReason != nil:
-		return problem.New(problem.Conflict, "claim-not-active", "this claim was ended (%s): its holder no longer has access to the task", *c.EndReason)
+		return ClaimNotActive.New("this claim was ended (%s): its holder no longer has access to the task", *c.EndReason)
 	case c.Status != api.ClaimActive:
-		return problem.New(problem.Conflict, "claim-not-active", "this claim is %s", c.Status)
+		return ClaimNotActive.New("this claim is %s", c.Status)
 	case version != nil && *version != c.Version:
-		return problem.New(problem.Conflict, "claim-version", "the claim changed (now version %d); reload it", c.Version)
+		return ClaimVersion.New("the claim changed (now version %d); reload it", c.Version)
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func (s *Service) checkHolder(ctx context.Context, tx bun.Tx, c *Claim, t *Task,
 		return err
 	}
 	if !active {
-		return problem.New(problem.Conflict, "membership-ended", "you are no longer an active member of %s; this claim cannot be extended or completed", o.Name)
+		return MembershipEnded.New("you are no longer an active member of %s; this claim cannot be extended or completed", o.Name)
 	}
 	return org.CheckAccredited(o, now)
 }

@@ -89,7 +89,7 @@ func (s *Service) available(ctx context.Context, q *bun.SelectQuery, p auth.Prin
 
 func (s *Service) orgScope(ctx context.Context, q *bun.SelectQuery, p auth.Principal, orgID string) (*bun.SelectQuery, error) {
 	if orgID == "" {
-		return nil, problem.New(problem.Malformed, "bad-query", "scope=org needs org_id")
+		return nil, problem.BadQueryType.New("scope=org needs org_id")
 	}
 	o, err := s.orgs.Get(ctx, orgID)
 	if err != nil {

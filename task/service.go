@@ -84,7 +84,7 @@ func (s *Service) mayCreate(ctx context.Context, tx bun.Tx, p auth.Principal, re
 			code = *req.RegionCode
 		}
 		if !p.Covers(code) {
-			return problem.New(problem.Forbidden, "outside-region", "you create tasks only within your region")
+			return auth.OutsideRegion.New("you create tasks only within your region")
 		}
 		return nil
 	}
@@ -110,7 +110,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id string, req a
 			return "", err
 		}
 		if t.Status != api.TaskOpen {
-			return "", problem.New(problem.Conflict, "task-closed", "a closed task does not change")
+			return "", Closed.New("a closed task does not change")
 		}
 		if req.DueAt != nil && (!req.DueAt.After(now) || t.StartsAt != nil && !req.DueAt.After(*t.StartsAt)) {
 			return "", problem.Validation(api.FieldError{Field: "due_at", Message: "must be in the future and after starts_at"})
