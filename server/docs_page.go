@@ -26,7 +26,7 @@ var docsUI embed.FS
 const docsCSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) error {
-	page := docsPage()
+	page := s.docsPage()
 	if conditional(w, r, page.etag, time.Time{}, false) {
 		return nil
 	}
@@ -58,16 +58,25 @@ type renderedDocs struct {
 	etag string
 }
 
-// docsPage is the page, rendered once from the document.
-var docsPage = sync.OnceValue(func() *renderedDocs {
-	built := openAPI()
-	tmpl := template.Must(template.New("docs.html").ParseFS(docsUI, "docsui/docs.html"))
-	var b bytes.Buffer
-	if err := tmpl.Execute(&b, docsView(built.doc)); err != nil {
-		panic("docs: " + err.Error())
-	}
-	return &renderedDocs{html: b.Bytes(), etag: "docs-" + built.etag}
-})
+// renderedPage is the page, rendered once per process from the document.
+var renderedPage struct {
+	once sync.Once
+	v    *renderedDocs
+}
+
+// docsPage is the page, rendered on first use.
+func (s *Server) docsPage() *renderedDocs {
+	renderedPage.once.Do(func() {
+		built := s.openAPI()
+		tmpl := template.Must(template.New("docs.html").ParseFS(docsUI, "docsui/docs.html"))
+		var b bytes.Buffer
+		if err := tmpl.Execute(&b, docsView(built.doc)); err != nil {
+			panic("docs: " + err.Error())
+		}
+		renderedPage.v = &renderedDocs{html: b.Bytes(), etag: "docs-" + built.etag}
+	})
+	return renderedPage.v
+}
 
 // The view the template renders.
 type (

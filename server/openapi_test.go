@@ -90,11 +90,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(undocumented)
 	sort.Strings(unserved)
 	if len(undocumented) > 0 {
-		t.Errorf("%d route(s) served but missing from /v1/openapi.json (add them to operations() in server/openapi.go):\n  %s",
+		t.Errorf("%d route(s) served but missing from /v1/openapi.json (register them in a routes_*.go table with their operation):\n  %s",
 			len(undocumented), strings.Join(undocumented, "\n  "))
 	}
 	if len(unserved) > 0 {
-		t.Errorf("%d operation(s) in /v1/openapi.json that the server does not serve (remove them from operations() or register the route):\n  %s",
+		t.Errorf("%d operation(s) in /v1/openapi.json that the server does not serve (a route table entry without a handler that nothing registers):\n  %s",
 			len(unserved), strings.Join(unserved, "\n  "))
 	}
 
