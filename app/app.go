@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,7 +42,7 @@ type Options struct {
 	DataDir      string
 	MaxOpenConns int
 	RedisURL     string
-	RedisPrefix  string // prefix of every Redis key and channel ("jarimu:")
+	RedisPrefix  string // prefix of every Redis key and channel (DefaultRedisPrefix)
 	// Limits are the request throttles; the zero value limits nothing but
 	// logins (tests), cmd/jarimu fills them from the settings.
 	Limits LimitRules
@@ -115,9 +114,12 @@ type App struct {
 	wg         sync.WaitGroup
 }
 
-// New builds the app in order: database (migrated), Redis, keys, services,
-// server. Close undoes it in reverse.
-func New(ctx context.Context, o Options) (*App, error) {
+// DefaultRedisPrefix prefixes every Redis key and channel unless the
+// options name another (JARIMU_REDIS_PREFIX).
+const DefaultRedisPrefix = "jarimu:"
+
+// defaults fills the options left zero, once, before anything is built.
+func (o *Options) defaults() {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +132,21 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.KeysReload == 0 {
 		o.KeysReload = auth.DefaultKeyReload
 	}
+	if o.RedisPrefix == "" {
+		o.RedisPrefix = DefaultRedisPrefix
+	}
+}
+
+// New builds the app, each part once with everything it needs, in
+// dependency order: the stores (database, migrated; Redis; keys), the
+// feed (a broker and a hub that read the event log), the event log that
+// publishes to them, then the capability services and the HTTP server.
+// Close undoes it in reverse. The hub calls back into the app to check
+// tokens and read a user's streams (feedAuth, feedStreams, feedAccess):
+// those read services built further down, and the hub serves nothing
+// before Start.
+func New(ctx context.Context, o Options) (*App, error) {
+	o.defaults()
 	a := &App{Log: o.Log, retention: o.EventRetention, shutdown: o.ShutdownTimeout, keysReload: o.KeysReload}
 	if err := a.open(ctx, o); err != nil {
 		a.Close()
@@ -143,16 +160,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	hasher := auth.NewHasher(params, o.MaxConcurrentHashes, 2*time.Second)
 	cfg := o.Login
 	cfg.RefreshTTL = o.RefreshTokenTTL
-	prefix := o.RedisPrefix
-	if prefix == "" {
-		prefix = "jarimu:"
+	cfg.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
+		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
-	limits := a.limits(o.Limits, prefix, &cfg)
-	a.Events = event.NewLog(a.DB)
+	limits := a.limits(o.Limits, o.RedisPrefix, &cfg)
 	a.Acks = alert.NewAcks(a.DB, o.Log)
+	a.startFeed(o)
+	a.Events = event.NewLog(a.DB, realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
-	a.startFeed(o)
 	// Losing access to an org's tasks ends the claims on them, in the
 	// transaction of the change; task provides that, org calls it.
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth, task.EndClaims(a.DB))
@@ -164,9 +180,6 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
-	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
-		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
-	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
 		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
@@ -280,34 +293,30 @@ func (a *App) degraded(ctx context.Context) []string {
 	return down
 }
 
-// startFeed makes the hub and the broker and plugs them into the event
-// log, so every committed event reaches the feed.
+// startFeed makes the hub (reading the event log) and the broker; the
+// event log built next publishes to both, so every committed event reaches
+// the feed.
 func (a *App) startFeed(o Options) {
 	acks := func(id realtime.Identity, stream string, seq int64, at time.Time) {
 		a.Acks.Record(id.UserID, id.Role, id.Region, stream, seq, at)
 	}
 	var helloLimit realtime.HelloLimit
-	if l := a.limiter("feed-user", o.Limits.FeedUser, cmp.Or(o.RedisPrefix, "jarimu:")); l != nil {
+	if l := a.limiter("feed-user", o.Limits.FeedUser, o.RedisPrefix); l != nil {
 		helloLimit = func(ctx context.Context, userID string) (bool, time.Duration) {
 			ok, retry, err := l.Allow(ctx, "feed:user:"+userID)
 			return ok || err != nil, retry // a failing limiter lets the hello through
 		}
 	}
-	a.Hub = realtime.NewHub(realtime.Options{Log: a.Events, Auth: a.feedAuth, Streams: a.feedStreams, Access: a.feedAccess, Acks: acks,
+	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Streams: a.feedStreams, Access: a.feedAccess, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker
 	case a.Redis != nil:
-		prefix := o.RedisPrefix
-		if prefix == "" {
-			prefix = "jarimu:"
-		}
-		a.Broker = realtime.NewRedisBroker(a.Redis, prefix, o.Log) // sharded pub/sub on a cluster
+		a.Broker = realtime.NewRedisBroker(a.Redis, o.RedisPrefix, o.Log) // sharded pub/sub on a cluster
 	default:
 		a.Broker = realtime.NewMemory()
 	}
-	a.Events.SetPublisher(realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
 	a.registerMetrics()
 }
 
@@ -332,16 +341,9 @@ func (a *App) registerMetrics() {
 		}
 		return out
 	})
-	var reconnects, dropped *atomic.Int64
-	switch rb := a.Broker.(type) {
-	case *realtime.Redis:
-		reconnects, dropped = &rb.Reconnects, &rb.Dropped
-	case *realtime.ClusterRedis:
-		reconnects, dropped = &rb.Reconnects, &rb.Dropped
-	}
-	if reconnects != nil {
-		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", load(reconnects))
-		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", load(dropped))
+	if c, ok := a.Broker.(realtime.Counting); ok {
+		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", func() float64 { return float64(c.Counts().Subscriptions) })
+		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", func() float64 { return float64(c.Counts().Dropped) })
 	}
 	a.Metrics.DB(a.DB.DB.DB)
 }

@@ -35,12 +35,12 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, req api.Crea
 		if u, err = s.createUser(ctx, tx, req.Email, hash, req.Name, req.Role, req.RegionCode); err != nil {
 			return err
 		}
-		if s.OnStaffCreated != nil {
+		if s.cfg.OnStaffCreated != nil {
 			a := Principal{Role: "system"}
 			if actor != nil {
 				a = *actor
 			}
-			if err := s.OnStaffCreated(ctx, tx, a, u); err != nil {
+			if err := s.cfg.OnStaffCreated(ctx, tx, a, u); err != nil {
 				return err
 			}
 		}

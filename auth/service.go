@@ -32,6 +32,9 @@ type Config struct {
 	LoginPerIP        ratelimit.Limiter
 	LoginPerAccount   ratelimit.Limiter
 	LoginPerDevice    ratelimit.Limiter
+	// OnStaffCreated, when set, runs inside the transaction that creates a
+	// staff account (the audit trail hooks in here).
+	OnStaffCreated func(ctx context.Context, q bun.IDB, actor Principal, u *User) error
 }
 
 // Service runs accounts, sign-in and sessions.
@@ -42,9 +45,6 @@ type Service struct {
 	tokens *Tokens
 	cfg    Config
 	log    *slog.Logger
-	// OnStaffCreated, when set, runs inside the transaction that creates a
-	// staff account (the audit trail hooks in here).
-	OnStaffCreated func(ctx context.Context, q bun.IDB, actor Principal, u *User) error
 }
 
 // NewService wires the service; account changes are announced through

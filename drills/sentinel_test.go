@@ -345,7 +345,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 
 	// 3. An event without a doorbell, on a stream nothing else is written
 	// to, committed before the brokers subscribe again.
-	if err := event.NewLog(a.App.DB).Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	if err := event.NewLog(a.App.DB, nil).Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		_, err := event.Append(ctx, tx, quiet, "test.doorbell_lost", map[string]string{"why": "no publish"})
 		return err
 	}); err != nil {

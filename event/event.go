@@ -134,19 +134,13 @@ func BeforeCommit(ctx context.Context, tx bun.IDB) error {
 // and reads streams back.
 type Log struct {
 	db  *db.DB
-	mu  sync.RWMutex
 	pub Publisher
 }
 
-// NewLog makes a log over d with no publisher yet.
-func NewLog(d *db.DB) *Log { return &Log{db: d} }
-
-// SetPublisher plugs in where committed events go (the realtime broker).
-func (l *Log) SetPublisher(p Publisher) {
-	l.mu.Lock()
-	l.pub = p
-	l.mu.Unlock()
-}
+// NewLog makes a log over d whose committed events go to pub (the realtime
+// feed and broker); nil publishes nothing (a log used only to read, or
+// tests).
+func NewLog(d *db.DB, pub Publisher) *Log { return &Log{db: d, pub: pub} }
 
 // Tx runs fn in one database transaction; the events fn appends (with
 // Append, using the ctx it is given) are published once it commits, and
@@ -170,11 +164,8 @@ func (l *Log) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) er
 }
 
 func (l *Log) publish(ctx context.Context, events []Event) {
-	l.mu.RLock()
-	pub := l.pub
-	l.mu.RUnlock()
-	if pub != nil && len(events) > 0 {
-		pub.Publish(context.WithoutCancel(ctx), events)
+	if l.pub != nil && len(events) > 0 {
+		l.pub.Publish(context.WithoutCancel(ctx), events)
 	}
 }
 

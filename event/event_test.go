@@ -31,9 +31,8 @@ func (r *recorder) Publish(_ context.Context, evs []event.Event) {
 // 100 concurrent appends to one stream get seqs 1..100 exactly.
 func TestConcurrentAppendsHaveNoGaps(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		log := event.NewLog(d)
 		rec := &recorder{}
-		log.SetPublisher(rec)
+		log := event.NewLog(d, rec)
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)
@@ -76,9 +75,8 @@ func TestConcurrentAppendsHaveNoGaps(t *testing.T) {
 // A rolled-back transaction leaves no event, no gap, and publishes nothing.
 func TestRollbackLeavesNoEventAndNoGap(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		log := event.NewLog(d)
 		rec := &recorder{}
-		log.SetPublisher(rec)
+		log := event.NewLog(d, rec)
 		ctx := context.Background()
 		appendOne := func(fail bool) error {
 			return log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -117,7 +115,7 @@ func TestRollbackLeavesNoEventAndNoGap(t *testing.T) {
 
 func TestPurgeKeepsAlertsAndSeqs(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		log := event.NewLog(d)
+		log := event.NewLog(d, nil)
 		ctx := context.Background()
 		for _, name := range []string{"task.created", "alert.published", "task.updated"} {
 			log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -144,7 +142,7 @@ func TestPurgeKeepsAlertsAndSeqs(t *testing.T) {
 // streams without such events are absent.
 func TestHeadsSinceReadsStreamsTogether(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		log := event.NewLog(d)
+		log := event.NewLog(d, nil)
 		ctx := context.Background()
 		written := map[string]event.Event{}
 		for i := range 12 {
@@ -203,7 +201,7 @@ func BenchmarkAppend(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				d := dbtest.Open(b, backend)
-				log := event.NewLog(d)
+				log := event.NewLog(d, nil)
 				ctx := context.Background()
 				var n int64
 				var mu sync.Mutex

@@ -34,7 +34,7 @@ func TestCrashBetweenCommitAndAnswer(t *testing.T) {
 		if _, owned, err := s.Begin(ctx, "u1", "k-applied", h); err != nil || !owned {
 			t.Fatalf("first attempt: owned %v, %v", owned, err)
 		}
-		log := event.NewLog(d)
+		log := event.NewLog(d, nil)
 		hooked := event.WithBeforeCommit(ctx, func(ctx context.Context, tx bun.IDB) error {
 			return idempotency.MarkApplied(ctx, tx, "u1", "k-applied")
 		})

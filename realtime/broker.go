@@ -23,6 +23,18 @@ type Broker interface {
 	Run(ctx context.Context, sink Sink) error
 }
 
+// BrokerCounts are what a broker over the network counts: subscriptions
+// (re)established (each may have lost events, and heals) and events it
+// could not publish.
+type BrokerCounts struct {
+	Subscriptions, Dropped int64
+}
+
+// Counting is a broker that keeps BrokerCounts (the Redis brokers).
+type Counting interface {
+	Counts() BrokerCounts
+}
+
 // Memory is the in-process broker of embedded mode: every sink of this
 // process gets every event. Two hubs sharing one Memory act like two
 // instances sharing Redis.

@@ -30,7 +30,10 @@ type Redis struct {
 	Dropped    atomic.Int64 // publishes lost to a full queue or a Redis error
 }
 
-var _ Broker = (*Redis)(nil)
+var (
+	_ Broker   = (*Redis)(nil)
+	_ Counting = (*Redis)(nil)
+)
 
 // NewRedis makes a broker on rdb; every channel starts with prefix.
 func NewRedis(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Redis {
@@ -144,4 +147,9 @@ func (r *Redis) receiveLoop(ctx context.Context, sink Sink) {
 			}
 		}
 	}
+}
+
+// Counts implements Counting.
+func (r *Redis) Counts() BrokerCounts {
+	return BrokerCounts{Subscriptions: r.Reconnects.Load(), Dropped: r.Dropped.Load()}
 }

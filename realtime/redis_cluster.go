@@ -55,7 +55,10 @@ type ClusterRedis struct {
 	GapNotices atomic.Int64 // gap notices sent after losses
 }
 
-var _ Broker = (*ClusterRedis)(nil)
+var (
+	_ Broker   = (*ClusterRedis)(nil)
+	_ Counting = (*ClusterRedis)(nil)
+)
 
 // healNotice is the payload of a gap notice. Events are JSON objects, so it
 // can never be taken for one.
@@ -409,4 +412,9 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 		return nil, err
 	}
 	return redis.NewClusterClient(opt), nil
+}
+
+// Counts implements Counting.
+func (r *ClusterRedis) Counts() BrokerCounts {
+	return BrokerCounts{Subscriptions: r.Reconnects.Load(), Dropped: r.Dropped.Load()}
 }

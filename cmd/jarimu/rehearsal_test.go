@@ -629,7 +629,7 @@ func rehearse(t *testing.T, st stage) {
 	// Invariants.
 	// (3) Every feed settles at the head of each of its streams, then holds
 	// exactly the stream's events after where it started, in order.
-	log := event.NewLog(st.db)
+	log := event.NewLog(st.db, nil)
 	settleStart := time.Now()
 	behind := ""
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
