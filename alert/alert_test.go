@@ -9,17 +9,8 @@ import (
 	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
-	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/problem"
 )
-
-func principal(u api.AuthResponse) auth.Principal {
-	p := auth.Principal{UserID: u.User.ID, Role: u.User.Role}
-	if u.User.RegionCode != nil {
-		p.Region = *u.User.RegionCode
-	}
-	return p
-}
 
 func ptr(s string) *string { return &s }
 
@@ -28,7 +19,7 @@ func ptr(s string) *string { return &s }
 func publish(t *testing.T, e *apptest.Env, by api.AuthResponse, regionCode *string) (api.Alert, string, int64) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := e.App.Alerts.Create(ctx, principal(by), api.CreateAlertRequest{Title: "Hoaks TPS dipindah", Body: "Tidak benar.",
+	a, err := e.App.Alerts.Create(ctx, apptest.Principal(by), api.CreateAlertRequest{Title: "Hoaks TPS dipindah", Body: "Tidak benar.",
 		Severity: "info", RegionCode: regionCode})
 	if err != nil {
 		t.Fatalf("create alert: %v", err)
@@ -55,7 +46,7 @@ func publish(t *testing.T, e *apptest.Env, by api.AuthResponse, regionCode *stri
 
 func reach(t *testing.T, e *apptest.Env, by api.AuthResponse, id string) api.Reach {
 	t.Helper()
-	r, err := e.App.Alerts.Reach(context.Background(), principal(by), id)
+	r, err := e.App.Alerts.Reach(context.Background(), apptest.Principal(by), id)
 	if err != nil {
 		t.Fatalf("reach: %v", err)
 	}
@@ -193,22 +184,22 @@ func TestCreateAndReachRights(t *testing.T) {
 			{off31, ptr("3"), "outside-region"},
 			{offNat, ptr("3"), "validation"},
 		} {
-			_, err := e.App.Alerts.Create(ctx, principal(c.who), req(c.code))
+			_, err := e.App.Alerts.Create(ctx, apptest.Principal(c.who), req(c.code))
 			if !problem.Is(err, c.typ) {
 				t.Errorf("%s alerts %v: got %v, want %s", c.who.User.Name, deref2(c.code), err, c.typ)
 			}
 		}
-		a, err := e.App.Alerts.Create(ctx, principal(off3171), req(ptr("3171")))
+		a, err := e.App.Alerts.Create(ctx, apptest.Principal(off3171), req(ptr("3171")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for who, ok := range map[*api.AuthResponse]bool{&off31: true, &off3171: true, &vol: false} {
-			_, err := e.App.Alerts.Reach(ctx, principal(*who), a.ID)
+			_, err := e.App.Alerts.Reach(ctx, apptest.Principal(*who), a.ID)
 			if (err == nil) != ok {
 				t.Errorf("%s sees reach: %v, want %v", who.User.Name, err, ok)
 			}
 		}
-		if _, err := e.App.Alerts.Reach(ctx, principal(off31), "01900000-0000-7000-8000-000000000000"); !problem.Is(err, "not-found") {
+		if _, err := e.App.Alerts.Reach(ctx, apptest.Principal(off31), "01900000-0000-7000-8000-000000000000"); !problem.Is(err, "not-found") {
 			t.Errorf("reach of no alert: %v", err)
 		}
 	})

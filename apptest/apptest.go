@@ -119,6 +119,16 @@ func (e *Env) User(t testing.TB, role, name, regionCode string) api.AuthResponse
 	return resp
 }
 
+// Principal is the signed-in user of an AuthResponse, as the services take
+// it (for tests that call a service directly).
+func Principal(u api.AuthResponse) auth.Principal {
+	p := auth.Principal{UserID: u.User.ID, Role: u.User.Role}
+	if u.User.RegionCode != nil {
+		p.Region = *u.User.RegionCode
+	}
+	return p
+}
+
 // Response is a raw answer.
 type Response struct {
 	Status int

@@ -8,17 +8,8 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
-	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/org"
 )
-
-func principal(u api.AuthResponse) auth.Principal {
-	p := auth.Principal{UserID: u.User.ID, Role: u.User.Role}
-	if u.User.RegionCode != nil {
-		p.Region = *u.User.RegionCode
-	}
-	return p
-}
 
 // The membership rules, through the service: staff cannot join; only a
 // pending request is decided; an org keeps at least one coordinator; and
@@ -32,31 +23,31 @@ func TestMembershipRules(t *testing.T) {
 		vol := e.User(t, "volunteer", "relawan", "31")
 		officer := e.User(t, "officer", "petugas", "31")
 		email := coord.User.Email
-		o, err := orgs.Create(ctx, principal(admin), api.CreateOrgRequest{Name: "Perludem Jakarta", AccreditationNumber: "RT/ORG/1",
+		o, err := orgs.Create(ctx, apptest.Principal(admin), api.CreateOrgRequest{Name: "Perludem Jakarta", AccreditationNumber: "RT/ORG/1",
 			AccreditedUntil: time.Now().Add(90 * 24 * time.Hour), CoordinatorEmail: &email})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := orgs.Join(ctx, principal(officer), o.ID, api.JoinRequest{}); !org.StaffCannotJoin.Is(err) {
+		if _, err := orgs.Join(ctx, apptest.Principal(officer), o.ID, api.JoinRequest{}); !org.StaffCannotJoin.Is(err) {
 			t.Errorf("officer joins: %v, want staff-cannot-join", err)
 		}
-		if _, err := orgs.Join(ctx, principal(vol), o.ID, api.JoinRequest{}); err != nil {
+		if _, err := orgs.Join(ctx, apptest.Principal(vol), o.ID, api.JoinRequest{}); err != nil {
 			t.Fatal(err)
 		}
 		approve := api.DecisionRequest{Decision: "approve"}
-		if _, err := orgs.Decide(ctx, principal(coord), o.ID, vol.User.ID, approve); err != nil {
+		if _, err := orgs.Decide(ctx, apptest.Principal(coord), o.ID, vol.User.ID, approve); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := orgs.Decide(ctx, principal(coord), o.ID, vol.User.ID, approve); !org.NotPending.Is(err) {
+		if _, err := orgs.Decide(ctx, apptest.Principal(coord), o.ID, vol.User.ID, approve); !org.NotPending.Is(err) {
 			t.Errorf("deciding an active membership: %v, want not-pending", err)
 		}
-		if _, err := orgs.SetRole(ctx, principal(coord), o.ID, coord.User.ID, api.RoleRequest{Role: api.RoleMember}); !org.LastCoordinator.Is(err) {
+		if _, err := orgs.SetRole(ctx, apptest.Principal(coord), o.ID, coord.User.ID, api.RoleRequest{Role: api.RoleMember}); !org.LastCoordinator.Is(err) {
 			t.Errorf("the only coordinator steps down: %v, want last-coordinator", err)
 		}
-		if _, err := orgs.SetRole(ctx, principal(coord), o.ID, vol.User.ID, api.RoleRequest{Role: api.RoleCoordinator}); err != nil {
+		if _, err := orgs.SetRole(ctx, apptest.Principal(coord), o.ID, vol.User.ID, api.RoleRequest{Role: api.RoleCoordinator}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := orgs.SetRole(ctx, principal(coord), o.ID, coord.User.ID, api.RoleRequest{Role: api.RoleMember}); err != nil {
+		if _, err := orgs.SetRole(ctx, apptest.Principal(coord), o.ID, coord.User.ID, api.RoleRequest{Role: api.RoleMember}); err != nil {
 			t.Errorf("stepping down beside another coordinator: %v", err)
 		}
 

@@ -15,14 +15,6 @@ import (
 	"github.com/jarimu/jarimu/report"
 )
 
-func principal(u api.AuthResponse) auth.Principal {
-	p := auth.Principal{UserID: u.User.ID, Role: u.User.Role}
-	if u.User.RegionCode != nil {
-		p.Region = *u.User.RegionCode
-	}
-	return p
-}
-
 var seq int
 
 func request(regionCode, category string) api.CreateReportRequest {
@@ -37,7 +29,7 @@ func request(regionCode, category string) api.CreateReportRequest {
 
 func create(t *testing.T, e *apptest.Env, by api.AuthResponse, regionCode, category string) api.Report {
 	t.Helper()
-	r, err := e.App.Reports.Create(context.Background(), principal(by), request(regionCode, category))
+	r, err := e.App.Reports.Create(context.Background(), apptest.Principal(by), request(regionCode, category))
 	if err != nil {
 		t.Fatalf("create report: %v", err)
 	}
@@ -102,7 +94,7 @@ func TestListVisibility(t *testing.T) {
 		list := func(who api.AuthResponse, f report.Filter) []string {
 			t.Helper()
 			f.Limit = 50
-			rs, err := e.App.Reports.List(ctx, principal(who), f)
+			rs, err := e.App.Reports.List(ctx, apptest.Principal(who), f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +133,7 @@ func TestListVisibility(t *testing.T) {
 			id   string
 			sees bool
 		}{{off3171, r31.ID, false}, {off31, rNat.ID, false}, {other, r31.ID, false}, {offNat, rNat.ID, true}, {off31, r3171.ID, true}} {
-			_, err := e.App.Reports.Get(ctx, principal(c.who), c.id)
+			_, err := e.App.Reports.Get(ctx, apptest.Principal(c.who), c.id)
 			if c.sees && err != nil || !c.sees && !problem.Is(err, "not-found") {
 				t.Errorf("%s GETs %s: %v, want sees=%v", c.who.User.Name, c.id, err, c.sees)
 			}
@@ -168,7 +160,7 @@ func TestCreateRefusals(t *testing.T) {
 			"no such org":   bad(func(r *api.CreateReportRequest) { s := auth.NewID(); r.OrgID = &s }),
 			"no such claim": bad(func(r *api.CreateReportRequest) { s := auth.NewID(); r.ClaimID = &s }),
 		} {
-			if _, err := e.App.Reports.Create(ctx, principal(vol), req); problem.KindOf(err) != problem.Invalid {
+			if _, err := e.App.Reports.Create(ctx, apptest.Principal(vol), req); problem.KindOf(err) != problem.Invalid {
 				t.Errorf("%s: got %v, want a 422", name, err)
 			}
 		}
@@ -188,7 +180,7 @@ func TestCheckVerified(t *testing.T) {
 		off32 := e.User(t, "officer", "jabar", "32")
 		r := create(t, e, vol, "3171", "sara")
 		check := func(who api.AuthResponse, ids ...string) error {
-			return e.App.Reports.CheckVerified(ctx, e.App.DB, principal(who), ids)
+			return e.App.Reports.CheckVerified(ctx, e.App.DB, apptest.Principal(who), ids)
 		}
 		if err := check(off31); err != nil {
 			t.Errorf("no reports: %v", err)
@@ -196,7 +188,7 @@ func TestCheckVerified(t *testing.T) {
 		if err := check(off31, r.ID); !problem.Is(err, "validation") {
 			t.Errorf("a submitted report: %v", err)
 		}
-		if _, err := e.App.Reports.Verify(ctx, principal(off31), r.ID, api.VerificationRequest{Decision: api.ReportVerified}); err != nil {
+		if _, err := e.App.Reports.Verify(ctx, apptest.Principal(off31), r.ID, api.VerificationRequest{Decision: api.ReportVerified}); err != nil {
 			t.Fatal(err)
 		}
 		if err := check(off31, r.ID); err != nil {
@@ -222,15 +214,15 @@ func TestAuditSnapshots(t *testing.T) {
 		r := create(t, e, vol, "3171", "sara")
 		steps := []func() error{
 			func() error {
-				_, err := e.App.Reports.Verify(ctx, principal(off), r.ID, api.VerificationRequest{Decision: api.ReportVerified, Note: "benar"})
+				_, err := e.App.Reports.Verify(ctx, apptest.Principal(off), r.ID, api.VerificationRequest{Decision: api.ReportVerified, Note: "benar"})
 				return err
 			},
 			func() error {
-				_, err := e.App.Reports.Takedown(ctx, principal(off), r.ID, api.TakedownRequest{Status: api.TakedownRequested, PlatformRef: "X-1"})
+				_, err := e.App.Reports.Takedown(ctx, apptest.Principal(off), r.ID, api.TakedownRequest{Status: api.TakedownRequested, PlatformRef: "X-1"})
 				return err
 			},
 			func() error {
-				_, err := e.App.Reports.Takedown(ctx, principal(off), r.ID, api.TakedownRequest{Status: api.TakedownDone})
+				_, err := e.App.Reports.Takedown(ctx, apptest.Principal(off), r.ID, api.TakedownRequest{Status: api.TakedownDone})
 				return err
 			},
 		}

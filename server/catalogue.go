@@ -21,64 +21,31 @@ import (
 var catalogue = problem.NewCatalogue(problem.General, serverProblems, auth.Problems, org.Problems, task.Problems,
 	report.Problems, alert.Problems, evidence.Problems, idempotency.Problems)
 
-// statusOf is the HTTP status of a kind of problem: the one place where the
-// error vocabulary meets HTTP.
-func statusOf(k problem.Kind) int {
-	switch k {
-	case problem.Malformed:
-		return http.StatusBadRequest
-	case problem.Unauthorized:
-		return http.StatusUnauthorized
-	case problem.Forbidden:
-		return http.StatusForbidden
-	case problem.NotFound:
-		return http.StatusNotFound
-	case problem.NotAllowed:
-		return http.StatusMethodNotAllowed
-	case problem.Conflict:
-		return http.StatusConflict
-	case problem.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case problem.UnsupportedMedia:
-		return http.StatusUnsupportedMediaType
-	case problem.Invalid:
-		return http.StatusUnprocessableEntity
-	case problem.RateLimited:
-		return http.StatusTooManyRequests
-	case problem.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+// kindHTTP is the HTTP status and the fixed title of each kind of
+// problem: the one place where the error vocabulary meets HTTP.
+var kindHTTP = map[problem.Kind]struct {
+	status int
+	title  string
+}{
+	problem.Internal:         {http.StatusInternalServerError, "Internal error"},
+	problem.Malformed:        {http.StatusBadRequest, "Malformed request"},
+	problem.Unauthorized:     {http.StatusUnauthorized, "Unauthorized"},
+	problem.Forbidden:        {http.StatusForbidden, "Forbidden"},
+	problem.NotFound:         {http.StatusNotFound, "Not found"},
+	problem.NotAllowed:       {http.StatusMethodNotAllowed, "Method not allowed"},
+	problem.Conflict:         {http.StatusConflict, "Conflict"},
+	problem.TooLarge:         {http.StatusRequestEntityTooLarge, "Request too large"},
+	problem.UnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	problem.Invalid:          {http.StatusUnprocessableEntity, "Invalid request"},
+	problem.RateLimited:      {http.StatusTooManyRequests, "Too many requests"},
+	problem.Unavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
 }
 
+// statusOf is the HTTP status of a kind of problem.
+func statusOf(k problem.Kind) int { return kindHTTP[k].status }
+
 // titleOf is the short, fixed title of a kind of problem.
-func titleOf(k problem.Kind) string {
-	switch k {
-	case problem.Malformed:
-		return "Malformed request"
-	case problem.Unauthorized:
-		return "Unauthorized"
-	case problem.Forbidden:
-		return "Forbidden"
-	case problem.NotFound:
-		return "Not found"
-	case problem.NotAllowed:
-		return "Method not allowed"
-	case problem.Conflict:
-		return "Conflict"
-	case problem.TooLarge:
-		return "Request too large"
-	case problem.UnsupportedMedia:
-		return "Unsupported media type"
-	case problem.Invalid:
-		return "Invalid request"
-	case problem.RateLimited:
-		return "Too many requests"
-	case problem.Unavailable:
-		return "Service unavailable"
-	}
-	return "Internal error"
-}
+func titleOf(k problem.Kind) string { return kindHTTP[k].title }
 
 // handleProblemType serves a problem type's documentation as a short page.
 func (s *Server) handleProblemType(w http.ResponseWriter, r *http.Request) error {

@@ -11,18 +11,9 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
-	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/problem"
 )
-
-func principal(u api.AuthResponse) auth.Principal {
-	p := auth.Principal{UserID: u.User.ID, Role: u.User.Role}
-	if u.User.RegionCode != nil {
-		p.Region = *u.User.RegionCode
-	}
-	return p
-}
 
 // waitForLock returns once some transaction waits for transaction xid (for
 // a row it locked); it fails the test if done reports first.
@@ -61,14 +52,14 @@ func TestClaimExpiryBesideSweeperNoDeadlock(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := apptest.Start(t, dbtest.Postgres)
-	officer := principal(e.User(t, "officer", "pusat", ""))
+	officer := apptest.Principal(e.User(t, "officer", "pusat", ""))
 	slots := 2
 	tk, err := e.App.Tasks.Create(ctx, officer, api.CreateTaskRequest{Title: "Pantau TPS 017", Kind: api.KindTPS, Slots: &slots})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"satu", "dua"} {
-		if _, err := e.App.Tasks.Claim(ctx, principal(e.User(t, "volunteer", name, "")), tk.ID); err != nil {
+		if _, err := e.App.Tasks.Claim(ctx, apptest.Principal(e.User(t, "volunteer", name, "")), tk.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -99,7 +90,7 @@ func TestClaimExpiryBesideSweeperNoDeadlock(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	claimant := principal(e.User(t, "volunteer", "tiga", ""))
+	claimant := apptest.Principal(e.User(t, "volunteer", "tiga", ""))
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.App.Tasks.Claim(ctx, claimant, tk.ID)
@@ -147,7 +138,7 @@ func TestClaimRacingCloseSaysClosed(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := apptest.Start(t, dbtest.Postgres)
-	officer := principal(e.User(t, "officer", "pusat", ""))
+	officer := apptest.Principal(e.User(t, "officer", "pusat", ""))
 	slots := 5
 	tk, err := e.App.Tasks.Create(ctx, officer, api.CreateTaskRequest{Title: "Pantau TPS 018", Kind: api.KindTPS, Slots: &slots})
 	if err != nil {
@@ -167,7 +158,7 @@ func TestClaimRacingCloseSaysClosed(t *testing.T) {
 	if err := closer.NewRaw("SELECT (txid_current() % 4294967296)::text").Scan(ctx, &xid); err != nil {
 		t.Fatal(err)
 	}
-	v := principal(e.User(t, "volunteer", "empat", ""))
+	v := apptest.Principal(e.User(t, "volunteer", "empat", ""))
 	done := make(chan error, 1)
 	go func() {
 		_, err := e.App.Tasks.Claim(ctx, v, tk.ID)

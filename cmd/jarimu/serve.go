@@ -93,9 +93,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.Start(ctx)
-	stopGC := freeMemoryOnSignal(log)
+	stopGC := onSignal(syscall.SIGUSR1, func() { freeMemory(log) })
 	defer stopGC()
-	stopReload := reloadKeysOnSignal(a)
+	stopReload := onSignal(syscall.SIGHUP, func() { reloadKeys(a) })
 	defer stopReload()
 	if c.MetricsAddr != "" {
 		stop, err := serveMetrics(c.MetricsAddr, a, log)
@@ -174,11 +174,10 @@ func serveMetrics(addr string, a *app.App, log *slog.Logger) (func(), error) {
 	return func() { hs.Close() }, nil
 }
 
-// reloadKeysOnSignal re-reads the signing key file on SIGHUP (the ring logs
-// what it found; a bad file keeps the keys in force). stop ends the watch.
-func reloadKeysOnSignal(a *app.App) (stop func()) {
+// onSignal runs fn each time the process gets sig, until stop.
+func onSignal(sig os.Signal, fn func()) (stop func()) {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGHUP)
+	signal.Notify(ch, sig)
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -186,42 +185,35 @@ func reloadKeysOnSignal(a *app.App) (stop func()) {
 			case <-done:
 				return
 			case <-ch:
-				a.Log.Info("SIGHUP: reloading the signing keys", slog.String("file", a.Keys.Path()))
-				a.Keys.Reload()
+				fn()
 			}
 		}
 	}()
 	return func() { signal.Stop(ch); close(done) }
 }
 
-// freeMemoryOnSignal runs a garbage collection and returns freed memory to
-// the operating system on SIGUSR1, logging the heap before and after: for
+// reloadKeys re-reads the signing key file (on SIGHUP; the ring logs what
+// it found, and a bad file keeps the keys in force).
+func reloadKeys(a *app.App) {
+	a.Log.Info("SIGHUP: reloading the signing keys", slog.String("file", a.Keys.Path()))
+	a.Keys.Reload()
+}
+
+// freeMemory runs a garbage collection and returns freed memory to the
+// operating system (on SIGUSR1), logging the heap before and after: for
 // operators checking memory, and for `jarimu bench` measuring memory per
-// connection "after a GC". stop ends the watch.
-func freeMemoryOnSignal(log *slog.Logger) (stop func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR1)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-ch:
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				// Each collection halves the stacks of goroutines that use
-				// little of theirs (idle feed connections); a few in a row
-				// bring them down to size before memory is returned.
-				for range 3 {
-					runtime.GC()
-				}
-				debug.FreeOSMemory()
-				runtime.ReadMemStats(&after)
-				log.Info("freed memory", slog.Uint64("heap_inuse_before", before.HeapInuse),
-					slog.Uint64("heap_inuse_after", after.HeapInuse), slog.Uint64("stack_inuse", after.StackInuse))
-			}
-		}
-	}()
-	return func() { signal.Stop(ch); close(done) }
+// connection "after a GC".
+func freeMemory(log *slog.Logger) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	// Each collection halves the stacks of goroutines that use little of
+	// theirs (idle feed connections); a few in a row bring them down to
+	// size before memory is returned.
+	for range 3 {
+		runtime.GC()
+	}
+	debug.FreeOSMemory()
+	runtime.ReadMemStats(&after)
+	log.Info("freed memory", slog.Uint64("heap_inuse_before", before.HeapInuse),
+		slog.Uint64("heap_inuse_after", after.HeapInuse), slog.Uint64("stack_inuse", after.StackInuse))
 }
