@@ -11,6 +11,7 @@ const FeedSubprotocol = "jarimu.v1"
 // Feed close codes.
 const (
 	CloseGoingAway     = 1001 // the server is shutting down: reconnect elsewhere and resume
+	CloseTryAgainLater = 1013 // the server cannot check the token or start the feed now (a dependency is down): reconnect after the delay in the reason
 	CloseBadFrame      = 4400 // a frame was not JSON, too large, binary or of an unknown type
 	CloseUnauthorized  = 4401 // token missing, invalid or expired
 	CloseHelloTimeout  = 4408 // no hello within 10 s

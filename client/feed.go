@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,9 @@ const (
 	// feedTokenRetry is the wait before trying again a refresh that failed for
 	// a passing reason while connected.
 	feedTokenRetry = 5 * time.Second
+	// maxAskedDelay bounds a delay named by the server (a close reason or
+	// Retry-After) that the Feed waits out before reconnecting.
+	maxAskedDelay = 5 * time.Minute
 	// defaultPingInterval stands in for a welcome that names none.
 	defaultPingInterval = 25 * time.Second
 	// maxResumeStreams and maxStreamName are the server's limits on a hello's
@@ -123,7 +127,10 @@ type FeedOptions struct {
 	OnState func(FeedState)
 	// MinBackoff and MaxBackoff bound the wait before reconnecting: with n
 	// failed attempts in a row, a random wait in [0, min(MaxBackoff,
-	// MinBackoff·2^n)) ("full jitter"). Defaults 500 ms and 30 s.
+	// MinBackoff·2^n)) ("full jitter"). Defaults 500 ms and 30 s. When the
+	// server named a delay (the "retry in N s" of a 1013 or 4429 close, or
+	// the Retry-After of a 429 or 5xx answer), the wait is at least that
+	// delay (up to 5 minutes), spread over a quarter more.
 	MinBackoff, MaxBackoff time.Duration
 	// Buffer is the capacity of the Events channel; 0 or less means 256.
 	Buffer int
@@ -289,12 +296,16 @@ func (f *Feed) Ack(stream string, seq int64) {
 }
 
 // Run connects and delivers events until ctx is cancelled, then returns
-// nil, reconnecting whenever the connection is lost. It returns an error
-// only when going on is pointless: the session is over (the error matches
-// ErrNotSignedIn: the Client holds no refresh token, or the server refused
-// it), or the server refused a frame of this client (close 4400, a bug; the
-// error wraps a *websocket.CloseError). Run may be called once; it closes
-// Events when it returns.
+// nil, reconnecting whenever the connection is lost. A server that cannot
+// serve for now (a network error, an HTTP 429 or 5xx, a refresh answered
+// so, a close 1001, 1011, 1013 or 4429) is tried again with backoff, for
+// as long as it takes; a 4401 refreshes the token once and reconnects at
+// once. Run returns an error only when going on is pointless: the session
+// is over (the error matches ErrNotSignedIn and says the session ended: the
+// Client holds no refresh token, or the server refused it with 401), or the
+// server refused a frame of this client (close 4400, a bug; the error wraps
+// a *websocket.CloseError). Run may be called once; it closes Events when
+// it returns.
 func (f *Feed) Run(ctx context.Context) error {
 	if !f.ran.CompareAndSwap(false, true) {
 		return errors.New("jarimu: feed: Run called twice")
@@ -305,14 +316,14 @@ func (f *Feed) Run(ctx context.Context) error {
 		return f.err
 	}
 	f.setState(FeedConnecting)
-	failures, refused := 0, 0
+	failures, unauthorized := 0, 0
 	for {
 		res := f.connect(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if res.welcomed {
-			refused = 0
+			unauthorized = 0
 			if res.lasted >= f.stable {
 				failures = 0
 			}
@@ -321,34 +332,100 @@ func (f *Feed) Run(ctx context.Context) error {
 		var ce *websocket.CloseError
 		errors.As(err, &ce)
 		immediate := false
+		asked := retryAsked(err)
 		switch {
 		case errors.Is(err, ErrNotSignedIn):
-			return fmt.Errorf("jarimu: feed: %w", err)
+			return sessionOver(err)
 		case ce != nil && ce.Code == api.CloseBadFrame:
 			return fmt.Errorf("jarimu: feed: the server refused a frame of this client: %w", err)
 		case ce != nil && ce.Code == api.CloseUnauthorized:
 			// Spend the refresh token paired with the access token the
 			// server refused (unless it was replaced already), then connect
-			// again at once; backoff only when that keeps happening.
+			// again at once; backoff only when that keeps happening. A
+			// refresh that fails for a passing reason (the server is down
+			// or overloaded) is tried again after the backoff.
 			_, rerr := f.c.refresh(ctx, res.held)
 			if ctx.Err() != nil {
 				return nil
 			}
 			if errors.Is(rerr, ErrNotSignedIn) {
-				return fmt.Errorf("jarimu: feed: %w", rerr)
+				return sessionOver(rerr)
 			}
-			immediate = rerr == nil && refused == 0
-			refused++
+			immediate = rerr == nil && unauthorized == 0
+			unauthorized++
+			if rerr != nil {
+				asked = retryAsked(rerr)
+			}
 		}
 		f.setState(FeedReconnecting)
 		if immediate {
 			continue
 		}
-		if sleep(ctx, f.backoff(failures)) != nil {
+		if sleep(ctx, f.wait(failures, asked)) != nil {
 			return nil
 		}
 		failures++
 	}
+}
+
+// sessionOver is Run's error when the session is over (err matches
+// ErrNotSignedIn).
+func sessionOver(err error) error {
+	var r refused
+	if errors.As(err, &r) {
+		return fmt.Errorf("jarimu: feed: the session ended (the server refused the refresh token); sign in again: %w", err)
+	}
+	return fmt.Errorf("jarimu: feed: no session (no refresh token held); sign in: %w", err)
+}
+
+// retryAsked is the delay the server asked for before the next attempt:
+// the "retry in N s" of the reason of a 1013 or 4429 close, or the
+// Retry-After of an HTTP answer (a refused upgrade, a refresh answered 429
+// or 5xx); 0 when it named none.
+func retryAsked(err error) time.Duration {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		if ce.Code != api.CloseTryAgainLater && ce.Code != api.CloseTooSlow {
+			return 0
+		}
+		return reasonDelay(ce.Text)
+	}
+	var e *Error
+	if errors.As(err, &e) && (e.Status == http.StatusTooManyRequests || e.Status >= 500) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// reasonDelay reads the delay of a close reason such as "try again later:
+// retry in 5 s"; 0 when it has none.
+func reasonDelay(reason string) time.Duration {
+	_, after, ok := strings.Cut(reason, "retry in ")
+	if !ok {
+		return 0
+	}
+	num, _, ok := strings.Cut(after, " s")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(min(n, int(maxAskedDelay/time.Second))) * time.Second
+}
+
+// wait is the wait before reconnecting after n failures in a row: the
+// backoff, or at least the delay the server asked for (asked, bounded by
+// maxAskedDelay), spread over a quarter more so that clients sent away
+// together do not come back together.
+func (f *Feed) wait(n int, asked time.Duration) time.Duration {
+	d := f.backoff(n)
+	if asked <= 0 {
+		return d
+	}
+	asked = min(asked, maxAskedDelay)
+	return max(d, asked+rand.N(asked/4+1))
 }
 
 // backoff is the wait before reconnecting after n failures in a row: full
@@ -466,7 +543,9 @@ func (f *Feed) connect(ctx context.Context) (res result) {
 	cancel()
 	if err != nil {
 		if resp != nil {
-			err = fmt.Errorf("%w (HTTP %d)", err, resp.StatusCode)
+			// The answer to the upgrade (a 503 of a balancer whose
+			// instances are all out, a 429): its status and Retry-After.
+			err = fmt.Errorf("%w: %w", err, newError(resp, f.c.now()))
 		}
 		res.err = fmt.Errorf("jarimu: feed: dial: %w", err)
 		return res
@@ -777,7 +856,8 @@ func (cn *conn) keeper(cr feedCreds, tokens chan<- feedCreds) {
 			if cn.ctx.Err() != nil {
 				return
 			}
-			retry = f.tokenRetry // the server closes 4401 if it comes to that
+			// The server closes 4401 if it comes to that.
+			retry = max(f.tokenRetry, min(retryAsked(err), maxAskedDelay))
 			continue
 		}
 		retry = 0

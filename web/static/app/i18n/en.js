@@ -25,6 +25,7 @@ export default {
 
   'net.reconnecting': 'Reconnecting…',
   'net.offline': 'You are offline. Reports are kept on this device and sent when the network returns.',
+  'session.ended': 'Your session has ended; please sign in again.',
 
   'error.generic': 'Something went wrong. Try again.',
   'error.network': 'No network. Try again when you are connected.',

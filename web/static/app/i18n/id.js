@@ -26,6 +26,7 @@ export default {
 
   'net.reconnecting': 'Menyambung ulang…',
   'net.offline': 'Anda sedang luring (offline). Laporan disimpan di perangkat dan dikirim saat jaringan kembali.',
+  'session.ended': 'Sesi Anda berakhir, silakan masuk lagi.',
 
   'error.generic': 'Terjadi kesalahan. Coba lagi.',
   'error.network': 'Jaringan tidak tersedia. Coba lagi saat tersambung.',

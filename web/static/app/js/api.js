@@ -25,11 +25,13 @@ let refreshing = null;
 let refreshTimer = 0;
 const tokenListeners = new Set();
 const sessionListeners = new Set();
+const endListeners = new Set();
 
 export const session = { me: null };
 
 // ApiError is a refused or failed call: status 0 is a network failure; type
-// is the problem slug ("task-full"), errors the field errors.
+// is the problem slug ("task-full"), errors the field errors, retryAfter the
+// seconds of a Retry-After header (0: none).
 export class ApiError extends Error {
   constructor(status, p = {}) {
     super(p.detail || p.title || `HTTP ${status}`);
@@ -41,6 +43,9 @@ export class ApiError extends Error {
     this.retryAfter = p.retryAfter || 0;
   }
   get network() { return this.status === 0; }
+  // transient: the call may work later as it is (the network, a 429, or a
+  // server or proxy that cannot answer now: any 5xx).
+  get transient() { return this.status === 0 || this.status === 429 || this.status >= 500; }
 }
 
 // problemText is a refusal as the user should read it: the translated
@@ -56,6 +61,9 @@ export const signedIn = () => !!session.me;
 export const user = () => session.me?.user || null;
 export const onToken = (fn) => tokenListeners.add(fn);
 export const onSession = (fn) => sessionListeners.add(fn);
+// onSessionEnd registers fn for the end of the session by the server (a
+// refresh refused with 401), as opposed to the user's own logout.
+export const onSessionEnd = (fn) => endListeners.add(fn);
 export const accessToken = () => access;
 
 function readRT() { try { return sessionStorage.getItem(RT); } catch { return null; } }
@@ -71,10 +79,19 @@ function setTokens(tokens) {
   access = tokens.access_token;
   accessExpires = Date.now() + tokens.expires_in * 1000;
   try { sessionStorage.setItem(RT, tokens.refresh_token); } catch { /* storage full or disabled */ }
-  clearTimeout(refreshTimer);
   // Refresh a minute before expiry so the feed gets its new token in time.
-  refreshTimer = setTimeout(() => refresh().catch(() => {}), Math.max(5, tokens.expires_in - 60) * 1000);
+  scheduleRefresh(Math.max(5, tokens.expires_in - 60) * 1000);
   for (const fn of tokenListeners) fn(access);
+}
+
+// scheduleRefresh refreshes the tokens after ms; a refresh that cannot be
+// made now (the server or the network is down) is tried again after the
+// Retry-After, or 5 to 10 s, for as long as the session lasts.
+function scheduleRefresh(ms) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => refresh().catch((err) => {
+    if (err.transient && readRT()) scheduleRefresh(Math.max(err.retryAfter * 1000, 5000) * (1 + Math.random()));
+  }), ms);
 }
 
 function setMe(me) {
@@ -93,8 +110,9 @@ function clearSession() {
   setMe(null);
 }
 
-// refresh trades the refresh token for a new pair, once at a time. A 401
-// ends the session; a network failure keeps it (the app may be offline).
+// refresh trades the refresh token for a new pair, once at a time. Only a
+// 401 ends the session (the listeners of onSessionEnd are told); any other
+// failure keeps it (the app may be offline, or the server's database down).
 export function refresh() {
   if (refreshing) return refreshing;
   const rt = readRT();
@@ -102,7 +120,10 @@ export function refresh() {
   refreshing = raw('POST', '/v1/auth/refresh', { body: { refresh_token: rt } })
     .then((r) => { setTokens(r.tokens); return access; })
     .catch((err) => {
-      if (err.status === 401) clearSession();
+      if (err.status === 401 && readRT() === rt) {
+        clearSession();
+        for (const fn of endListeners) fn();
+      }
       throw err;
     })
     .finally(() => { refreshing = null; });
@@ -121,7 +142,9 @@ export async function resume() {
     await refresh();
     await loadMe();
   } catch (err) {
-    if (!err.network) return false;
+    // Offline, or the server cannot answer now: keep the session (the feed
+    // and the refresh timer try again).
+    if (!err.transient) return false;
   }
   for (const fn of sessionListeners) fn(session.me);
   return !!session.me;
@@ -168,7 +191,7 @@ export async function token() {
 // opts: body (JSON), idem (Idempotency-Key; a bodyless POST then sends {}),
 // query (object, empty values left out).
 export async function api(method, path, opts = {}) {
-  const tok = await token().catch((err) => { if (err.network) throw err; return null; });
+  const tok = await token().catch((err) => { if (err.transient) throw err; return null; });
   try {
     return await raw(method, path, { ...opts, token: tok });
   } catch (err) {
@@ -206,9 +229,18 @@ async function raw(method, path, { body, bodyText, idem, token: tok, query } = {
   let data = null;
   try { data = await res.json(); } catch { /* empty or not JSON */ }
   if (!res.ok) {
-    throw new ApiError(res.status, { ...(data || {}), retryAfter: Number(res.headers.get('Retry-After')) || 0 });
+    throw new ApiError(res.status, { ...(data || {}), retryAfter: retryAfter(res.headers.get('Retry-After')) });
   }
   return data;
+}
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date) as
+// seconds; 0 when absent, unreadable or past.
+function retryAfter(v) {
+  if (!v) return 0;
+  if (/^\d+$/.test(v.trim())) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 // upload sends one evidence file (multipart "file") with progress reports;

@@ -6,7 +6,15 @@
 // acknowledged (that counts toward an alert's reach). While the socket is
 // down the app shows "reconnecting" and retries with backoff, at once when
 // the browser says it is online again.
-import { token, refresh, onToken, user } from './api.js';
+//
+// It never gives up while the user is signed in: a server that cannot serve
+// for now (the network, any 5xx or 429 of a refresh, a close 1013 while the
+// database is down, 1011, 1001, 4429, a dropped socket) is tried again after
+// an exponential backoff with jitter (at most 30 s), or after the delay the
+// server named ("retry in N s" in a close reason, Retry-After). A 4401 gets
+// one refresh and an immediate reconnect; only a refresh refused with 401
+// ends the session (api.js then signs the user out and says why).
+import { token, refresh, onToken, user, signedIn } from './api.js';
 
 const listeners = new Map(); // event name or '*' -> Set(fn)
 const statusListeners = new Set();
@@ -15,6 +23,7 @@ let ws = null;
 let running = false;
 let status = 'idle'; // idle | connecting | open | reconnecting | offline
 let attempt = 0;
+let refused = 0; // 4401s in a row without a welcome
 let retryTimer = 0;
 let pingTimer = 0;
 let pongTimer = 0;
@@ -64,10 +73,26 @@ function setStatus(s) {
   for (const fn of statusListeners) fn(s);
 }
 
+// Backoff: the ceiling doubles from 1 s per failed try, up to 30 s; the
+// wait is drawn from its upper half, so that phones cut off together do not
+// come back together.
+const minBackoff = 1000;
+const maxBackoff = 30000;
+// A delay named by the server is waited out up to this long (ms).
+const maxAsked = 300000;
+
+// reasonDelay reads the delay (ms) of a close reason such as "try again
+// later: retry in 5 s"; 0 when it names none.
+function reasonDelay(reason) {
+  const m = /retry in (\d+) s/.exec(reason || '');
+  return m ? Number(m[1]) * 1000 : 0;
+}
+
 export function start() {
   if (running) return;
   running = true;
   attempt = 0;
+  refused = 0;
   connectedOnce = false;
   loadSeqs();
   connect();
@@ -88,9 +113,19 @@ async function connect() {
   if (!navigator.onLine) { setStatus('offline'); return; }
   setStatus(connectedOnce || attempt > 0 ? 'reconnecting' : 'connecting');
   let tok;
-  try { tok = await token(); } catch { tok = null; }
+  try {
+    tok = await token();
+  } catch (err) {
+    // A refused refresh (401) ends the session, and the session's end
+    // stops the feed; anything else passes.
+    if (err.status !== 401) retry((err.retryAfter || 0) * 1000);
+    return;
+  }
   if (!running || ws) return;
-  if (!tok) { retry(); return; }
+  if (!tok) {
+    if (signedIn()) retry(); else stop();
+    return;
+  }
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   let sock;
   try {
@@ -112,21 +147,34 @@ async function connect() {
     stopPings();
     if (!running) return;
     if (e.code === 4401) {
-      refresh().then(() => retry(true), (err) => { if (err.network) retry(); else stop(); });
+      // The token was refused: one refresh, then at once again; backoff
+      // only when that keeps happening or the refresh cannot be made now.
+      setStatus('reconnecting');
+      refused += 1;
+      refresh().then(() => { if (refused > 1) retry(); else retry(0, true); }, (err) => {
+        if (err.status !== 401) retry((err.retryAfter || 0) * 1000);
+      });
       return;
     }
-    retry();
+    retry(reasonDelay(e.reason));
   };
 }
 
-function retry(now) {
+// retry connects again after the backoff, or after asked ms when the
+// server named a delay (spread over a quarter more), or at once.
+function retry(asked = 0, now = false) {
   if (!running) return;
   clearTimeout(retryTimer);
   if (!navigator.onLine) { setStatus('offline'); return; }
   setStatus('reconnecting');
-  const base = now ? 0 : Math.min(15000, 500 * 2 ** attempt);
+  const ceiling = Math.min(maxBackoff, minBackoff * 2 ** Math.min(attempt, 16));
+  let wait = now ? 0 : ceiling * (0.5 + Math.random() * 0.5);
+  if (asked > 0) {
+    const a = Math.min(asked, maxAsked);
+    wait = Math.max(wait, a * (1 + Math.random() * 0.25));
+  }
   attempt += 1;
-  retryTimer = setTimeout(connect, base * (0.75 + Math.random() * 0.5));
+  retryTimer = setTimeout(connect, wait);
 }
 
 function frame(text) {
@@ -141,6 +189,7 @@ function frame(text) {
       const again = connectedOnce;
       connectedOnce = true;
       attempt = 0;
+      refused = 0;
       setStatus('open');
       startPings(f.ping_interval || 25);
       emit('welcome', { type: 'welcome', again });

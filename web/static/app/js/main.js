@@ -240,6 +240,12 @@ async function boot() {
   api.onSession((me) => {
     if (me) { feed.start(); outbox.flush(); } else feed.stop();
   });
+  // The server refused to renew the session: sign-in again, saying why,
+  // and come back here afterwards.
+  api.onSessionEnd(() => {
+    const back = location.hash.startsWith('#/login') ? '#/' : (location.hash || '#/');
+    location.hash = `#/login?ended=1&next=${encodeURIComponent(back)}`;
+  });
   document.getElementById('logout').addEventListener('click', signOut);
   document.getElementById('lang').addEventListener('click', () => setLang(getLang() === 'id' ? 'en' : 'id'));
   onLang(() => { staticText(); drawNet(); render(); });

@@ -19,7 +19,10 @@ export async function login(ctx) {
     await api.login(email.value.trim(), password.value);
     ctx.go(next(ctx));
   });
-  add(ctx.root, h('h1', { id: 'login-h' }, t('nav.login')), form,
+  // Sent here because the server refused to renew the session (a 401 on
+  // refresh: revoked, expired or suspended), not by the user's own logout.
+  const ended = ctx.query.get('ended') ? h('p', { class: 'notice error', role: 'alert', id: 'session-ended' }, t('session.ended')) : null;
+  add(ctx.root, h('h1', { id: 'login-h' }, t('nav.login')), ended, form,
     h('p', null, t('account.noAccount'), ' ', h('a', { href: '#/signup' }, t('nav.signup'))));
 }
 
