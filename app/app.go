@@ -23,6 +23,7 @@ import (
 	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/chore"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
@@ -85,12 +86,14 @@ type App struct {
 	Reports *report.Service
 	Alerts  *alert.Service
 	Acks    *alert.Acks // feed acks, written once a second
+	Chores  *chore.Runner
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
 	Server  *server.Server
 
 	retention time.Duration
+	files     *evidence.Store
 	shutdown  time.Duration
 	closers   []func()
 	stop      context.CancelFunc
@@ -141,11 +144,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.Close()
 		return nil, fmt.Errorf("JARIMU_DATA_DIR: evidence store: %w", err)
 	}
+	a.files = files
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
 	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
+	a.Chores = a.chores()
+	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
 		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
@@ -292,26 +298,7 @@ func (a *App) Start(ctx context.Context) {
 	a.Hub.Run()
 	a.wg.Go(func() { a.Broker.Run(ctx, a.Hub) })
 	a.wg.Go(func() { a.Acks.Run(ctx) })
-	a.wg.Go(func() { a.janitor(ctx) })
-	a.wg.Go(func() { a.sweeper(ctx) })
-}
-
-// sweeper expires overdue claims and warns holders every 5 s, so a lapsed
-// lease frees its slot well within 30 s.
-func (a *App) sweeper(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		a.chore(ctx, "sweep claims", func() (int64, error) {
-			e, w, err := a.Tasks.Sweep(ctx)
-			return int64(e + w), err
-		})
-	}
+	a.wg.Go(func() { a.Chores.Run(ctx) })
 }
 
 // Close ends the feed's connections (1001, so clients resume elsewhere),
@@ -327,42 +314,6 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
-}
-
-// janitor runs the periodic chores every minute until ctx ends: lapsed
-// accreditations are announced, and (hourly) expired idempotency answers
-// and events past retention are purged. Every instance runs it; each chore
-// is safe to run on several instances at once.
-func (a *App) janitor(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		a.chore(ctx, "announce lapsed accreditations", func() (int64, error) {
-			n, err := a.Orgs.AnnounceLapses(ctx)
-			return int64(n), err
-		})
-		if i%60 == 0 {
-			a.chore(ctx, "purge idempotency keys", func() (int64, error) { return a.Idem.Purge(ctx) })
-			a.chore(ctx, "purge events", func() (int64, error) {
-				return a.Events.Purge(ctx, time.Now().Add(-a.retention))
-			})
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (a *App) chore(ctx context.Context, name string, fn func() (int64, error)) {
-	n, err := fn()
-	switch {
-	case err != nil && ctx.Err() == nil:
-		a.Log.Warn(name, slog.String("error", err.Error()))
-	case n > 0:
-		a.Log.Info(name, slog.Int64("count", n))
-	}
 }
 
 // redisLog writes go-redis's log lines to the service's logger, at warn.
