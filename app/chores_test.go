@@ -326,6 +326,10 @@ func TestChoresRunOncePerCluster(t *testing.T) {
 					t.Errorf("%s ran %d times at start on two instances, want 1", c, n)
 				}
 			}
+			// The instances' own disks are looked after by each.
+			if n := metricSum(t, "jarimu_chore_runs_total", "purge_evidence_tmp", e1, e2); n != 2 {
+				t.Errorf("purge_evidence_tmp ran %d times at start on two instances, want 2 (one each)", n)
+			}
 			aged := oldEvents(t, e1, "org:y")
 			dueAgain(t, e1)
 			var wg sync.WaitGroup

@@ -24,7 +24,7 @@ import (
 
 // Job is one periodic chore.
 type Job struct {
-	// Name labels the job's metrics and log lines ("purge_events") and
+	// Name labels the job's metrics and log lines ("retain_events") and
 	// names its lease and lock.
 	Name string
 	// Every is how often the cluster (or, for a Local job, each instance)
@@ -45,58 +45,49 @@ type Stats struct {
 	Items    int64 // the sum of what the runs reported
 }
 
-// Runner offers its jobs to the cluster on a one-second tick.
+// Runner offers its jobs to the cluster, each on its own schedule.
 type Runner struct {
 	db   *db.DB
 	log  *slog.Logger
 	jobs []Job
 
 	mu    sync.Mutex
-	next  map[string]time.Time // when this instance next offers each job
 	stats map[string]*Stats
 }
 
-// NewRunner makes a runner of jobs over d; they are offered in the order
-// given, so a job that prepares another (partitions before the purge)
-// comes first.
+// NewRunner makes a runner of jobs over d.
 func NewRunner(d *db.DB, log *slog.Logger, jobs ...Job) *Runner {
-	r := &Runner{db: d, log: log, jobs: jobs, next: map[string]time.Time{}, stats: map[string]*Stats{}}
+	r := &Runner{db: d, log: log, jobs: jobs, stats: map[string]*Stats{}}
 	for _, j := range jobs {
 		r.stats[j.Name] = &Stats{}
 	}
 	return r
 }
 
-// Run offers every job at once, then each again once its period has
-// passed on this instance, until ctx ends.
+// Run offers every job at once and then once per period, until ctx ends.
+// Each job has a goroutine of its own, so a long run of one (a first purge
+// of a grown table) never delays another (the 5-second claim sweep).
 func (r *Runner) Run(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		for _, j := range r.jobs {
-			if ctx.Err() != nil {
-				return
-			}
-			r.mu.Lock()
-			due := !time.Now().Before(r.next[j.Name])
-			if due {
-				r.next[j.Name] = time.Now().Add(j.Every)
-			}
-			r.mu.Unlock()
-			if due {
+	var wg sync.WaitGroup
+	for _, j := range r.jobs {
+		wg.Go(func() {
+			t := time.NewTicker(j.Every)
+			defer t.Stop()
+			for {
 				r.offer(ctx, j)
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
 			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		})
 	}
+	wg.Wait()
 }
 
-// RunNow offers the named jobs (every job when none is named) at once, in
-// the runner's order, and returns when they are done or left to another
+// RunNow offers the named jobs (every job when none is named) at once, one
+// after the other, and returns when they are done or left to another
 // instance. The lease still decides: a job the cluster ran within its
 // period is skipped.
 func (r *Runner) RunNow(ctx context.Context, names ...string) {
@@ -120,6 +111,9 @@ func (r *Runner) Stats() map[string]Stats {
 
 // offer runs j here if this instance gets the lock and the lease.
 func (r *Runner) offer(ctx context.Context, j Job) {
+	if ctx.Err() != nil {
+		return
+	}
 	if !j.Local {
 		unlock, ok, err := r.db.TryLock(ctx, "chore:"+j.Name)
 		if err != nil {

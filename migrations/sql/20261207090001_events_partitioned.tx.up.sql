@@ -14,7 +14,7 @@
 -- (stream, seq) pair stays unique because seqs come from the stream's counter
 -- row in event_streams. The rows are copied from the old table: this holds
 -- the events table locked for as long as the copy takes (docs/operations.md
--- 6.2 gives the measured time). Months of the old rows get their partitions
+-- 6.5 gives the measured time). Months of the old rows get their partitions
 -- here, as do the current and the next two months; the chore keeps that up.
 {{if .Postgres}}
 ALTER TABLE events RENAME TO events_unpartitioned;
