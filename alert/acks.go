@@ -187,7 +187,7 @@ type ackRow struct {
 // one statement and inserts one row per covered (alert, user).
 func (a *Acks) write(ctx context.Context, byStream map[string][]span) (int, error) {
 	q := a.db.NewSelect().Model((*event.Event)(nil)).Column("stream", "seq", "at", "data").
-		Where("name = ?", EventPublished).
+		Where("kept = TRUE AND name = ?", EventPublished). // kept: on PostgreSQL, the events_kept partition only
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			for stream, spans := range byStream {
 				lo, hi := spans[0].lo, spans[0].hi

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -259,20 +258,17 @@ func (s *Service) Reach(ctx context.Context, p auth.Principal, id string) (api.R
 	if a.IssuedBy != p.UserID && !((p.IsOfficer() || p.IsAdmin()) && p.Covers(a.Region())) {
 		return api.Reach{}, problem.Errorf(problem.Forbidden, "only the issuing officer and officers of the region see the reach")
 	}
-	var delays []int64
-	err = s.db.NewSelect().Table("alert_acks").Column("delay_ms").Where("alert_id = ?", id).
-		Where("user_id IN (SELECT id FROM users WHERE role = 'volunteer')").Scan(ctx, &delays)
+	d, err := s.delivery(ctx, id)
 	if err != nil {
 		return api.Reach{}, fmt.Errorf("reach: %w", err)
 	}
-	slices.Sort(delays)
 	meant, err := s.users.CountVolunteers(ctx, s.db, a.Region(), a.PublishedAt)
 	if err != nil {
 		return api.Reach{}, err
 	}
-	r := api.Reach{AlertID: id, Meant: meant, Delivered: len(delays)}
-	if len(delays) > 0 {
-		p50, p90 := float64(nearestRank(delays, 50)), float64(nearestRank(delays, 90))
+	r := api.Reach{AlertID: id, Meant: meant, Delivered: d.Delivered}
+	if d.P50Ms != nil {
+		p50, p90 := float64(*d.P50Ms), float64(*d.P90Ms)
 		r.P50Ms, r.P90Ms = &p50, &p90
 	}
 	return r, nil

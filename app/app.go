@@ -22,6 +22,7 @@ import (
 	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/chore"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
@@ -100,12 +101,14 @@ type App struct {
 	Reports *report.Service
 	Alerts  *alert.Service
 	Acks    *alert.Acks // feed acks, written once a second
+	Chores  *chore.Runner
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
 	Server  *server.Server
 
 	bucket     *evidence.Bucket // the evidence store when it is a bucket
+	temp       tempPurger       // where this instance spools uploads
 	retention  time.Duration
 	shutdown   time.Duration
 	keysReload time.Duration
@@ -178,8 +181,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.temp = files
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
+	a.Chores = a.chores()
+	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
 		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
@@ -217,8 +223,20 @@ func (a *App) open(ctx context.Context, o Options) error {
 	return err
 }
 
+// tempPurger removes what uploads left behind in this instance's spool.
+type tempPurger interface {
+	PurgeTemp(olderThan time.Duration) (int64, error)
+}
+
+// evidenceFiles is an evidence store (a directory or a bucket) with the
+// spool of this instance's uploads.
+type evidenceFiles interface {
+	report.Files
+	tempPurger
+}
+
 // evidenceStore opens the bucket of EvidenceURL, or the directory.
-func (a *App) evidenceStore(o Options) (report.Files, error) {
+func (a *App) evidenceStore(o Options) (evidenceFiles, error) {
 	if o.EvidenceURL == "" {
 		setting := "JARIMU_EVIDENCE_DIR"
 		if o.EvidenceDir == "" {
@@ -354,27 +372,8 @@ func (a *App) Start(ctx context.Context) {
 	a.Hub.Run()
 	a.wg.Go(func() { a.Broker.Run(ctx, a.Hub) })
 	a.wg.Go(func() { a.Acks.Run(ctx) })
-	a.wg.Go(func() { a.janitor(ctx) })
-	a.wg.Go(func() { a.sweeper(ctx) })
+	a.wg.Go(func() { a.Chores.Run(ctx) })
 	a.wg.Go(func() { a.Keys.Watch(ctx, a.keysReload) })
-}
-
-// sweeper expires overdue claims and warns holders every 5 s, so a lapsed
-// lease frees its slot well within 30 s.
-func (a *App) sweeper(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		a.chore(ctx, "sweep claims", func() (int64, error) {
-			e, w, err := a.Tasks.Sweep(ctx)
-			return int64(e + w), err
-		})
-	}
 }
 
 // Close ends the feed's connections (1001, so clients resume elsewhere),
@@ -390,42 +389,6 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
-}
-
-// janitor runs the periodic chores every minute until ctx ends: lapsed
-// accreditations are announced, and (hourly) expired idempotency answers
-// and events past retention are purged. Every instance runs it; each chore
-// is safe to run on several instances at once.
-func (a *App) janitor(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		a.chore(ctx, "announce lapsed accreditations", func() (int64, error) {
-			n, err := a.Orgs.AnnounceLapses(ctx)
-			return int64(n), err
-		})
-		if i%60 == 0 {
-			a.chore(ctx, "purge idempotency keys", func() (int64, error) { return a.Idem.Purge(ctx) })
-			a.chore(ctx, "purge events", func() (int64, error) {
-				return a.Events.Purge(ctx, time.Now().Add(-a.retention))
-			})
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func (a *App) chore(ctx context.Context, name string, fn func() (int64, error)) {
-	n, err := fn()
-	switch {
-	case err != nil && ctx.Err() == nil:
-		a.Log.Warn(name, slog.String("error", err.Error()))
-	case n > 0:
-		a.Log.Info(name, slog.Int64("count", n))
-	}
 }
 
 // redisLog writes go-redis's log lines to the service's logger, at warn.

@@ -33,6 +33,8 @@ type Event struct {
 	Name   string          `bun:"name" json:"event"`
 	At     time.Time       `bun:"at" json:"at"`
 	Data   json.RawMessage `bun:"data,type:text" json:"data"`
+	// Kept marks an event kept forever (see Kept); set by Append.
+	Kept bool `bun:"kept" json:"-"`
 
 	bun.BaseModel `bun:"table:events" json:"-"`
 }
@@ -74,7 +76,7 @@ func Append(ctx context.Context, tx bun.IDB, stream, name string, data any) (Eve
 		return Event{}, fmt.Errorf("append %s: encode: %w", name, err)
 	}
 	ev := Event{Stream: stream, ID: uuid.Must(uuid.NewV7()).String(), Name: name,
-		At: time.Now().UTC().Truncate(time.Microsecond), Data: payload}
+		At: time.Now().UTC().Truncate(time.Microsecond), Data: payload, Kept: Kept(name)}
 	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
 		c.mu.Lock()
 		c.pending = append(c.pending, ev)
@@ -302,16 +304,4 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 		heads[r.Stream] = r.Seq
 	}
 	return heads, nil
-}
-
-// Purge deletes events older than before, except alerts (kept forever), and
-// returns how many went. The counter rows stay, so seqs never repeat.
-func (l *Log) Purge(ctx context.Context, before time.Time) (int64, error) {
-	res, err := l.db.NewDelete().Model((*Event)(nil)).
-		Where("at < ? AND name NOT LIKE 'alert.%'", before).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("purge events: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
 }

@@ -113,30 +113,6 @@ func TestRollbackLeavesNoEventAndNoGap(t *testing.T) {
 	})
 }
 
-func TestPurgeKeepsAlertsAndSeqs(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		log := event.NewLog(d, nil)
-		ctx := context.Background()
-		for _, name := range []string{"task.created", "alert.published", "task.updated"} {
-			log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				_, err := event.Append(ctx, tx, "region:31", name, struct{}{})
-				return err
-			})
-		}
-		n, err := log.Purge(ctx, time.Now().Add(time.Minute))
-		if err != nil || n != 2 {
-			t.Fatalf("purged %d (%v), want 2", n, err)
-		}
-		if _, kept, _ := log.HeadsSince(ctx, nil, map[string]int64{"region:31": 1}, 10); len(kept["region:31"]) != 1 || kept["region:31"][0].Seq != 2 {
-			t.Fatalf("got %+v kept, want the alert (seq 2) only", kept)
-		}
-		ev, err := event.Append(ctx, d, "region:31", "task.created", struct{}{})
-		if err != nil || ev.Seq != 4 {
-			t.Errorf("got seq %d (%v) after purge, want 4", ev.Seq, err)
-		}
-	})
-}
-
 // HeadsSince reads heads and several streams' history in one statement:
 // per stream, from the given seq on (included), in order, at most limit;
 // streams without such events are absent.

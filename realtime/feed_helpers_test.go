@@ -229,6 +229,25 @@ func appendEvents(t testing.TB, e *apptest.Env, stream, name string, n int) []ev
 	return out
 }
 
+// purgeAll ages every event not kept forever by three months and runs
+// retention as the chores do (on PostgreSQL, the events move to their
+// month's partition, which is then dropped), so all of them go; events
+// appended afterwards stay.
+func purgeAll(t testing.TB, e *apptest.Env) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := e.App.DB.NewRaw("UPDATE events SET at = ? WHERE NOT kept", now.AddDate(0, -3, 0)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Events.Partition(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Events.Purge(ctx, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // orgFixture is an accredited national org with its first coordinator.
 type orgFixture struct {
 	admin, coord api.AuthResponse

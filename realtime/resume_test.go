@@ -1,9 +1,7 @@
 package realtime_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/jarimu/jarimu/apptest"
 )
@@ -52,9 +50,7 @@ func TestResumeReset(t *testing.T) {
 		_, w := open(t, e.URL, f.coord.Tokens.AccessToken, nil)
 		base := seqOf(w, s)
 		appendEvents(t, e, s, "test.old", 50)
-		if _, err := e.App.Events.Purge(context.Background(), time.Now().Add(time.Minute)); err != nil {
-			t.Fatal(err)
-		}
+		purgeAll(t, e)
 		head := base + 50
 
 		// Everything purged: any resume below the head is a reset.
@@ -104,9 +100,7 @@ func TestResumeAcrossPurgedHole(t *testing.T) {
 		appendEvents(t, e, s, "task.created", 1)    // 1, purged
 		appendEvents(t, e, s, "alert.published", 1) // 2, kept forever
 		appendEvents(t, e, s, "task.updated", 1)    // 3, purged
-		if _, err := e.App.Events.Purge(context.Background(), time.Now().Add(time.Minute)); err != nil {
-			t.Fatal(err)
-		}
+		purgeAll(t, e)
 		appendEvents(t, e, s, "task.created", 1) // 4, kept
 		for _, from := range []int64{1, 2} {
 			c, _ := open(t, e.URL, u.Tokens.AccessToken, map[string]int64{s: from})
