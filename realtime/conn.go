@@ -351,9 +351,26 @@ func (c *conn) decodeFrame(typ int, rd io.Reader) (api.ClientFrame, error) {
 		c.close(4400, "binary frames are not accepted")
 		return api.ClientFrame{}, errBadFrame
 	}
-	b, err := io.ReadAll(io.LimitReader(rd, api.MaxClientFrameSize+1))
-	if err != nil {
+	// Most client frames are acks, and small: read into a buffer on the
+	// stack, and decode an ack straight from it (no allocation but its
+	// stream name).
+	var small [160]byte
+	n, err := io.ReadFull(rd, small[:])
+	var b []byte
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		if f, ok := decodeAck(small[:n]); ok {
+			return f, nil
+		}
+		b = append([]byte(nil), small[:n]...)
+	case err != nil:
 		return api.ClientFrame{}, err
+	default:
+		rest, err := io.ReadAll(io.LimitReader(rd, api.MaxClientFrameSize+1-int64(len(small))))
+		if err != nil {
+			return api.ClientFrame{}, err
+		}
+		b = append(append(make([]byte, 0, len(small)+len(rest)), small[:]...), rest...)
 	}
 	f, err := DecodeClientFrame(b)
 	if err != nil {
