@@ -264,3 +264,27 @@ func devices(t *testing.T, e *apptest.Env, userID string) int {
 	}
 	return int(n)
 }
+
+// Two instances share the throttle (through Redis, in scaled mode):
+// guesses spread over both are counted together, and the owner still gets
+// in through either, with the device token one of them issued. Embedded
+// mode is one process with its throttle in memory, so this runs on
+// PostgreSQL with Redis only (CI always has them).
+func TestLoginThrottleAcrossInstances(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		if b != dbtest.Postgres || os.Getenv("JARIMU_TEST_REDIS_URL") == "" {
+			continue
+		}
+		t.Run(string(b), func(t *testing.T) {
+			a, bb := apptest.Two(t, b, behindProxy)
+			owner := a.User(t, "officer", "pemilik", "31")
+			first := mustLogin(t, a, ownerIP, owner.User.Email, "", "the owner's first login, through A")
+			guess(t, a, attackerIP, owner.User.Email, 5)
+			guess(t, bb, attackerIP, owner.User.Email, 5)
+			wantThrottled(t, loginFrom(t, bb, attackerIP, owner.User.Email, apptest.Password, ""), "an eleventh guess, through B")
+			wantThrottled(t, loginFrom(t, a, attackerIP, owner.User.Email, apptest.Password, ""), "a twelfth, through A")
+			mustLogin(t, bb, attackerIP, owner.User.Email, first.DeviceToken, "the owner with A's device token, through B")
+			mustLogin(t, a, elsewhere, owner.User.Email, "", "the owner from another address, through A")
+		})
+	}
+}
