@@ -51,7 +51,7 @@ type Acks struct {
 	pending map[ackKey][]ackPoint // acks since the last flush, rising seqs
 	written map[ackKey]writtenPos // how far each was written
 
-	flushes, rows, dropped int64 // guarded by mu; see Stats
+	flushes, statements, rows, dropped int64 // guarded by mu; see Stats
 }
 
 type ackKey struct{ user, stream string }
@@ -115,16 +115,17 @@ func (a *Acks) Run(ctx context.Context) {
 
 // AckStats are the buffer's counters.
 type AckStats struct {
-	Flushes int64 // flushes that wrote something
-	Rows    int64 // (alert, user) acks written
-	Dropped int64 // acks lost to a failed flush
+	Flushes    int64 // flushes that wrote something
+	Statements int64 // database statements they ran
+	Rows       int64 // (alert, user) acks written
+	Dropped    int64 // acks lost to a failed flush
 }
 
 // Stats reads the counters.
 func (a *Acks) Stats() AckStats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return AckStats{Flushes: a.flushes, Rows: a.rows, Dropped: a.dropped}
+	return AckStats{Flushes: a.flushes, Statements: a.statements, Rows: a.rows, Dropped: a.dropped}
 }
 
 // span is the range of seqs (lo, hi] one user's acks cover on a stream,
@@ -161,9 +162,10 @@ func (a *Acks) Flush(ctx context.Context) {
 	if len(byStream) == 0 {
 		return
 	}
-	n, err := a.write(ctx, byStream)
+	n, stmts, err := a.write(ctx, byStream)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.statements += int64(stmts)
 	if err != nil {
 		a.dropped += int64(len(pending))
 		a.log.Warn("alert acks not written; reach undercounts them", slog.Int("acks", len(pending)), slog.String("error", err.Error()))
@@ -185,7 +187,7 @@ type ackRow struct {
 
 // write reads the alerts published in the acked ranges of every stream in
 // one statement and inserts one row per covered (alert, user).
-func (a *Acks) write(ctx context.Context, byStream map[string][]span) (int, error) {
+func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, statements int, err error) {
 	q := a.db.NewSelect().Model((*event.Event)(nil)).Column("stream", "seq", "at", "data").
 		Where("kept = TRUE AND name = ?", EventPublished). // kept: on PostgreSQL, the events_kept partition only
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
@@ -199,10 +201,11 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (int, erro
 			return q
 		})
 	var evs []event.Event
+	statements = 1
 	if err := q.Scan(ctx, &evs); err != nil {
-		return 0, fmt.Errorf("read acked alerts: %w", err)
+		return 0, statements, fmt.Errorf("read acked alerts: %w", err)
 	}
-	var rows []ackRow
+	var acked []ackRow
 	for _, ev := range evs {
 		var d struct {
 			ID string `json:"id"`
@@ -217,14 +220,15 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (int, erro
 			// The first ack at or past the alert's seq received it.
 			i, _ := slices.BinarySearchFunc(s.points, ev.Seq, func(p ackPoint, seq int64) int { return int(p.seq - seq) })
 			at := s.points[min(i, len(s.points)-1)].at
-			rows = append(rows, ackRow{AlertID: d.ID, UserID: s.user, AckedAt: at.UTC(), DelayMs: max(at.Sub(ev.At).Milliseconds(), 0)})
+			acked = append(acked, ackRow{AlertID: d.ID, UserID: s.user, AckedAt: at.UTC(), DelayMs: max(at.Sub(ev.At).Milliseconds(), 0)})
 		}
 	}
-	for start := 0; start < len(rows); start += insertBatch {
-		batch := rows[start:min(start+insertBatch, len(rows))]
+	for start := 0; start < len(acked); start += insertBatch {
+		batch := acked[start:min(start+insertBatch, len(acked))]
+		statements++
 		if _, err := a.db.NewInsert().Model(&batch).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-			return start, fmt.Errorf("write acks: %w", err)
+			return start, statements, fmt.Errorf("write acks: %w", err)
 		}
 	}
-	return len(rows), nil
+	return len(acked), statements, nil
 }

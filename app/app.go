@@ -345,6 +345,13 @@ func (a *App) registerMetrics() {
 	m := a.Hub.Metrics()
 	load := func(v interface{ Load() int64 }) func() float64 { return func() float64 { return float64(v.Load()) } }
 	a.Metrics.Gauge("jarimu_feed_connections", "Open feed connections on this instance.", load(&m.Connections))
+	acks := func(field func(alert.AckStats) int64) func() float64 {
+		return func() float64 { return float64(field(a.Acks.Stats())) }
+	}
+	a.Metrics.Counter("jarimu_acks_flushes_total", "Writes of the feed acks gathered in memory (at most one a second; each one read of the acked alerts and one insert per 5,000 acknowledgements).", acks(func(s alert.AckStats) int64 { return s.Flushes }))
+	a.Metrics.Counter("jarimu_acks_statements_total", "Database statements the ack writes ran.", acks(func(s alert.AckStats) int64 { return s.Statements }))
+	a.Metrics.Counter("jarimu_acks_rows_total", "Acknowledgements of alerts written (one per alert and volunteer).", acks(func(s alert.AckStats) int64 { return s.Rows }))
+	a.Metrics.Counter("jarimu_acks_dropped_total", "Acks lost to a failed write (reach undercounts them; delivery is not affected).", acks(func(s alert.AckStats) int64 { return s.Dropped }))
 	a.Metrics.Counter("jarimu_feed_events_routed_total", "Events fanned out by this instance's hub.", load(&m.Routed))
 	a.Metrics.Counter("jarimu_feed_events_delivered_total", "Event frames written to feed connections.", load(&m.Delivered))
 	a.Metrics.Counter("jarimu_feed_events_healed_total", "Events read back from the database to fill gaps.", load(&m.Healed))
