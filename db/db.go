@@ -160,7 +160,9 @@ func (d *DB) XactLock(ctx context.Context, tx bun.Tx, key string) error {
 	if !d.postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", key); err != nil {
+	// The schema is part of the key (installations or tests sharing a
+	// database in schemas of their own do not wait for each other).
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':' || ?))", key); err != nil {
 		return fmt.Errorf("advisory lock %s: %w", key, err)
 	}
 	return nil

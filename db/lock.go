@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"hash/fnv"
 )
 
 // lockClass is the first key of every lock TryLock takes ("ja" in ASCII,
@@ -23,9 +22,15 @@ func (d *DB) TryLock(ctx context.Context, name string) (unlock func(), ok bool, 
 	if !d.postgres {
 		return func() {}, true, nil
 	}
-	key := lockKey(name)
 	conn, err := d.Conn(ctx)
 	if err != nil {
+		return func() {}, false, fmt.Errorf("lock %s: %w", name, err)
+	}
+	// The key names the schema too: installations (or tests) sharing one
+	// database in schemas of their own must not hold each other's locks.
+	var key int32
+	if err := conn.QueryRowContext(ctx, "SELECT hashtext(current_schema() || ':' || ?)", name).Scan(&key); err != nil {
+		conn.Close()
 		return func() {}, false, fmt.Errorf("lock %s: %w", name, err)
 	}
 	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?, ?)", lockClass, key).Scan(&ok); err != nil || !ok {
@@ -45,11 +50,4 @@ func (d *DB) TryLock(ctx context.Context, name string) (unlock func(), ok bool, 
 		}
 		conn.Close()
 	}, true, nil
-}
-
-// lockKey is name's 32-bit FNV-1a hash, the second key of its lock.
-func lockKey(name string) int32 {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return int32(h.Sum32())
 }
