@@ -21,6 +21,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
@@ -30,6 +31,7 @@ import (
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/server"
@@ -52,6 +54,12 @@ type Options struct {
 	Broker          realtime.Broker
 	JWTKeysFile     string
 	Keys            *auth.KeySet // used instead of JWTKeysFile when set (tests)
+	// VAPIDKeysFile is the Web Push key pair shared by every instance
+	// (JARIMU_VAPID_KEYS_FILE); VAPID, when set, is used instead (tests).
+	VAPIDKeysFile string
+	VAPID         *push.VAPID
+	// Push tunes Web Push: allowed push services, VAPID subject, rates.
+	Push push.Config
 	TokenIssuer     string
 	TokenAudience   string
 	AccessTokenTTL  time.Duration
@@ -85,6 +93,8 @@ type App struct {
 	Reports *report.Service
 	Alerts  *alert.Service
 	Acks    *alert.Acks // feed acks, written once a second
+	VAPID   *push.VAPID
+	Push    *push.Service
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
@@ -129,26 +139,31 @@ func New(ctx context.Context, o Options) (*App, error) {
 	limits := a.limits(o.Limits, prefix, &cfg)
 	a.Events = event.NewLog(a.DB)
 	a.Acks = alert.NewAcks(a.DB, o.Log)
+	cfg.OnDeleted = push.DeleteAccount
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
+	a.Push = push.NewService(a.DB, a.VAPID, a.Auth.ActiveIDs, o.Push, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
 	a.startFeed(o)
 	// Losing access to an org's tasks ends the claims on them, in the
 	// transaction of the change; task provides that, org calls it.
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth, task.EndClaims(a.DB))
-	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
+	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims,
+		OnAssigned: func(ctx context.Context, q bun.IDB, c api.Claim, t api.Task) error {
+			return a.Push.Queue(ctx, q, push.AssignmentJob(c, t))
+		}})
 	files, err := evidence.NewStore(filepath.Join(o.DataDir, "evidence"))
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("JARIMU_DATA_DIR: evidence store: %w", err)
 	}
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
-	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
+	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports, a.pushAlert)
 	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 
@@ -179,8 +194,45 @@ func (a *App) open(ctx context.Context, o Options) error {
 		redis.SetLogger(redisLog{a.Log})
 		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
-	a.Keys, err = loadKeys(o, a.Log)
+	if a.Keys, err = loadKeys(o, a.Log); err != nil {
+		return err
+	}
+	a.VAPID, err = loadVAPID(o, a.Log)
 	return err
+}
+
+// loadVAPID reads the Web Push key pair: the shared file in scaled mode, or
+// a file in the data dir generated on first start in embedded mode.
+func loadVAPID(o Options, log *slog.Logger) (*push.VAPID, error) {
+	switch {
+	case o.VAPID != nil:
+		return o.VAPID, nil
+	case o.VAPIDKeysFile != "":
+		v, err := push.LoadVAPIDFile(o.VAPIDKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("JARIMU_VAPID_KEYS_FILE: %w", err)
+		}
+		return v, nil
+	case o.DatabaseURL != "":
+		return nil, errors.New("JARIMU_VAPID_KEYS_FILE (-vapid-keys-file): required with JARIMU_DATABASE_URL, so every instance signs pushes alike; `jarimu keys new --file FILE` makes one beside the signing keys")
+	}
+	path := filepath.Join(o.DataDir, "vapid-keys.json")
+	v, created, err := push.EnsureVAPIDFile(path, time.Now())
+	if created {
+		log.Info("generated Web Push (VAPID) keys", slog.String("file", path))
+	}
+	return v, err
+}
+
+// pushAlert queues the Web Push job of an alert event, in its transaction.
+func (a *App) pushAlert(ctx context.Context, q bun.IDB, name string, al api.Alert) error {
+	switch name {
+	case alert.EventPublished:
+		return a.Push.Queue(ctx, q, push.AlertJob(al))
+	case alert.EventRetracted:
+		return a.Push.Queue(ctx, q, push.RetractionJob(al))
+	}
+	return nil
 }
 
 // loadKeys reads the signing keys: the shared file in scaled mode, or a file
@@ -283,6 +335,7 @@ func (a *App) registerMetrics() {
 		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", load(reconnects))
 		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", load(dropped))
 	}
+	a.registerPushMetrics()
 	a.Metrics.DB(a.DB.DB.DB)
 }
 
@@ -292,6 +345,7 @@ func (a *App) Start(ctx context.Context) {
 	a.Hub.Run()
 	a.wg.Go(func() { a.Broker.Run(ctx, a.Hub) })
 	a.wg.Go(func() { a.Acks.Run(ctx) })
+	a.wg.Go(func() { a.Push.Run(ctx) })
 	a.wg.Go(func() { a.janitor(ctx) })
 	a.wg.Go(func() { a.sweeper(ctx) })
 }

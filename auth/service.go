@@ -33,6 +33,9 @@ type Config struct {
 	LoginPerIP        ratelimit.Limiter
 	LoginPerAccount   ratelimit.Limiter
 	LoginPerDevice    ratelimit.Limiter
+	// OnDeleted, when set, runs inside the transaction that marks an
+	// account deleted (Web Push forgets its devices there).
+	OnDeleted func(ctx context.Context, q bun.IDB, userID string) error
 }
 
 // Service runs accounts, sign-in and sessions.

@@ -59,6 +59,13 @@ func (s *Server) routes() {
 	s.handle("POST /v1/alerts/{id}/retraction", s.handleRetractAlert)
 	s.handle("GET /v1/alerts/{id}/reach", s.handleReach)
 
+	s.handle("GET /v1/push/key", s.handlePushKey)
+	s.handle("POST /v1/push/subscriptions", s.handleSubscribe)
+	s.handle("GET /v1/push/subscriptions", s.handleListSubscriptions)
+	s.handle("DELETE /v1/push/subscriptions/{id}", s.handleUnsubscribe)
+	s.handle("POST /v1/push/acks", s.handlePushAck)
+	s.handle("POST /v1/push/test", s.handlePushTest)
+
 	s.handle("GET /v1/open", s.handleOpenIndex)
 	s.handle("GET /v1/open/alerts.csv", s.handleOpenAlerts("csv"))
 	s.handle("GET /v1/open/alerts.json", s.handleOpenAlerts("json"))

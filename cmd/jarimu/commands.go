@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -148,11 +150,12 @@ func describe(err error) error {
 
 func runKeys(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "new" {
-		return errors.New("usage: jarimu keys new --file FILE")
+		return errors.New("usage: jarimu keys new --file FILE [--vapid-file FILE]")
 	}
 	fs := flag.NewFlagSet("keys new", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "key file to create or add a newest key to")
+	vapidFile := fs.String("vapid-file", "", "Web Push (VAPID) key file, created if missing and never replaced (default: vapid-keys.json beside --file)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -164,5 +167,17 @@ func runKeys(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "added key %s to %s; it signs from now on, older keys still verify\n", k.ID, *file)
+	if *vapidFile == "" {
+		*vapidFile = filepath.Join(filepath.Dir(*file), "vapid-keys.json")
+	}
+	v, created, err := push.EnsureVAPIDFile(*vapidFile, time.Now())
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created Web Push key file %s (public key %s); give it to every instance as JARIMU_VAPID_KEYS_FILE\n", *vapidFile, v.PublicKey())
+	} else {
+		fmt.Fprintf(stdout, "kept Web Push key file %s (replacing it would cut every browser subscription; see docs/operations.md)\n", *vapidFile)
+	}
 	return nil
 }

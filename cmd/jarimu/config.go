@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/ratelimit"
 )
 
@@ -24,6 +25,10 @@ type Config struct {
 	DatabaseURL         string
 	RedisURL            string
 	JWTKeysFile         string
+	VAPIDKeysFile       string
+	PushHosts           []string
+	PushSubject         string
+	PushRate            int
 	AllowedOrigins      []string
 	ShutdownTimeout     time.Duration
 	MaxActiveClaims     int
@@ -57,6 +62,10 @@ func settings() []setting {
 		{"JARIMU_DATABASE_URL", "database-url", "", "postgres:// URL; empty means SQLite in the data dir", true, setDatabaseURL},
 		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL; empty means the in-process broker", true, setRedisURL},
 		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
+		{"JARIMU_VAPID_KEYS_FILE", "vapid-keys-file", "", "Web Push (VAPID) key file shared by all instances (made by `jarimu keys new` beside the signing keys); empty in embedded mode means <data dir>/vapid-keys.json, generated on first start", false, func(c *Config, v string) error { c.VAPIDKeysFile = v; return nil }},
+		{"JARIMU_PUSH_HOSTS", "push-hosts", strings.Join(push.DefaultHosts, ","), "comma-separated push services that subscription endpoints may point at (a host, host:port, or *.domain for its subdomains); https only", false, setPushHosts},
+		{"JARIMU_PUSH_SUBJECT", "push-subject", "mailto:push@jarimu.invalid", "the contact push services see in every push (VAPID sub): a mailto: or https: URL of the operator", false, setPushSubject},
+		{"JARIMU_PUSH_RATE", "push-rate", "2000", "pushes per second one instance sends to one push service at most", false, intSetter(func(c *Config) *int { return &c.PushRate }, 1, 100000)},
 		{"JARIMU_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins allowed to open the feed and call the API", false, setOrigins},
 		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
@@ -146,6 +155,32 @@ func setRedisURL(c *Config, v string) error {
 		return errors.New("must be a redis:// or rediss:// URL (or empty for the in-process broker)")
 	}
 	c.RedisURL = v
+	return nil
+}
+
+func setPushHosts(c *Config, v string) error {
+	c.PushHosts = nil
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/@ ") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
+			return fmt.Errorf("%q is not a host, host:port or *.domain", h)
+		}
+		c.PushHosts = append(c.PushHosts, h)
+	}
+	if len(c.PushHosts) == 0 {
+		return errors.New("name at least one push service")
+	}
+	return nil
+}
+
+func setPushSubject(c *Config, v string) error {
+	if !strings.HasPrefix(v, "mailto:") && !strings.HasPrefix(v, "https://") {
+		return errors.New("must be a mailto: or https:// URL")
+	}
+	c.PushSubject = v
 	return nil
 }
 

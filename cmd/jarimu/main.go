@@ -35,7 +35,8 @@ Usage:
   jarimu admin create-user --email E --name N --role admin|officer [--region CODE]
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
-  jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation)
+  jarimu keys new --file FILE          create a signing key file, or add a newest key (rotation);
+                                       also creates vapid-keys.json beside it if missing (Web Push)
   jarimu bench feed|storm|latency|claims|mixed [flags]
                                        load a running server and measure it (see jarimu bench)
 ` + cliUsage + `
