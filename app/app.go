@@ -51,15 +51,15 @@ type Options struct {
 	Limits LimitRules
 	// Broker, when set, is used instead of one made from RedisURL (tests
 	// share a Memory broker between two apps to act as two instances).
-	Broker          realtime.Broker
-	JWTKeysFile     string
-	Keys            *auth.KeySet // used instead of JWTKeysFile when set (tests)
+	Broker      realtime.Broker
+	JWTKeysFile string
+	Keys        *auth.KeySet // used instead of JWTKeysFile when set (tests)
 	// VAPIDKeysFile is the Web Push key pair shared by every instance
 	// (JARIMU_VAPID_KEYS_FILE); VAPID, when set, is used instead (tests).
 	VAPIDKeysFile string
 	VAPID         *push.VAPID
 	// Push tunes Web Push: allowed push services, VAPID subject, rates.
-	Push push.Config
+	Push            push.Config
 	TokenIssuer     string
 	TokenAudience   string
 	AccessTokenTTL  time.Duration
