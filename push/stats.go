@@ -62,16 +62,18 @@ type Backlog struct {
 func (s *Service) Backlog(ctx context.Context) (Backlog, error) {
 	var out Backlog
 	var oldest []time.Time
-	err := s.db.NewSelect().Model((*batch)(nil)).ColumnExpr("COALESCE(SUM(b.devices), 0)").
-		Where("b.done_at IS NULL").Scan(ctx, &out.Devices)
-	if err != nil {
-		return out, err
-	}
+	// Jobs first: a job cut into batches between the two reads has its
+	// batches counted by the second (the cut commits both at once).
 	n, err := s.db.NewSelect().Model((*job)(nil)).Where("j.expanded_at IS NULL").Count(ctx)
 	if err != nil {
 		return out, err
 	}
 	out.Jobs = int64(n)
+	err = s.db.NewSelect().Model((*batch)(nil)).ColumnExpr("COALESCE(SUM(b.devices), 0)").
+		Where("b.done_at IS NULL").Scan(ctx, &out.Devices)
+	if err != nil {
+		return out, err
+	}
 	for _, q := range []*bun.SelectQuery{
 		s.db.NewSelect().Model((*job)(nil)).Column("j.created_at").Where("j.expanded_at IS NULL"),
 		s.db.NewSelect().Model((*job)(nil)).Column("j.created_at").
