@@ -57,6 +57,8 @@ var problemDocs = map[string]string{
 	"membership-ended":           "You are no longer an active member of the task's organisation, so this claim cannot be extended or completed. You may still release it.",
 	"claim-version":              "The claim changed since you read it (another device or a coordinator). Reload it and try again.",
 	"own-report":                 "Nobody reviews, verifies or records a takedown of their own report.",
+	"push-device-limit":          "An account receives notifications on at most 10 devices. Remove one (DELETE /v1/push/subscriptions/{id}) first.",
+	"invalid-push-ack":           "The ack was not given out by this server (or the server's Web Push keys changed since). Nothing is recorded.",
 	"report-decided":             "The report was decided (verified, rejected or duplicate) and no longer changes: no evidence, review or new decision. A verified report still takes its takedown steps.",
 	"report-transition":          "The report's status does not allow this decision (see the workflow table in docs/api.md).",
 	"takedown-transition":        "Takedown steps go requested, then taken_down or refused, and only for verified reports.",
