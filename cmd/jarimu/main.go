@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return runKeys(rest, stdout, stderr)
-	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert":
+	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert", "push":
 		return runCLI(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
