@@ -97,5 +97,6 @@ func (s *Service) Test(ctx context.Context, userID string) (api.PushTestResult, 
 	if err != nil {
 		return api.PushTestResult{}, fmt.Errorf("test push: %w", err)
 	}
+	s.ring() // committed: the job is visible now
 	return api.PushTestResult{Devices: n}, nil
 }

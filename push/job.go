@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/event"
 )
 
 // The kinds of push job, and the urgencies a push is sent with.
@@ -100,7 +101,7 @@ func (s *Service) Queue(ctx context.Context, q bun.IDB, j Job) error {
 		return fmt.Errorf("queue push: %w", err)
 	}
 	s.stats.queued.Add(1)
-	s.ring()
+	event.OnCommit(ctx, s.ring)
 	return nil
 }
 

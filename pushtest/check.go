@@ -29,6 +29,19 @@ var topicRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 // check verifies one push's headers and VAPID authorization and decrypts
 // its body.
 func (s *Service) check(r *http.Request, d *Device, body []byte) (Message, error) {
+	m, err := s.checkHeaders(r, d)
+	if err != nil {
+		return m, err
+	}
+	if err := s.checkVAPID(r.Header.Get("Authorization")); err != nil {
+		return m, err
+	}
+	m.Payload, err = decrypt(d, body)
+	return m, err
+}
+
+// checkHeaders verifies the headers of a push (not its signature).
+func (s *Service) checkHeaders(r *http.Request, d *Device) (Message, error) {
 	m := Message{Device: d.ID, Topic: r.Header.Get("Topic"), Urgency: r.Header.Get("Urgency"), At: time.Now()}
 	ttl, err := strconv.Atoi(r.Header.Get("TTL"))
 	if err != nil || ttl < 0 {
@@ -46,11 +59,10 @@ func (s *Service) check(r *http.Request, d *Device, body []byte) (Message, error
 	if ce := r.Header.Get("Content-Encoding"); ce != "aes128gcm" {
 		return m, fmt.Errorf("Content-Encoding %q, want aes128gcm", ce)
 	}
-	if err := s.checkVAPID(r.Header.Get("Authorization")); err != nil {
-		return m, err
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "vapid t=") {
+		return m, fmt.Errorf("no VAPID Authorization")
 	}
-	m.Payload, err = decrypt(d, body)
-	return m, err
+	return m, nil
 }
 
 // checkVAPID verifies "vapid t=<jwt>, k=<public key>" (RFC 8292).

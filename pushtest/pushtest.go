@@ -51,6 +51,8 @@ type Service struct {
 	errors   []string
 	tries    map[string]int // pushes received per device, accepted or not
 	script   func(dev string, try int) Answer
+	every    int           // check and decrypt one push in every (0, 1: all)
+	seen     int
 	hold     chan struct{} // non-nil: pushes wait until it closes
 	held     int
 	abandon  int // held pushes whose sender went away before the answer
@@ -79,8 +81,15 @@ func (s *Service) SetVAPIDKey(k string) {
 // Host is the host:port of the service (for the allow-list).
 func (s *Service) Host() string { return strings.TrimPrefix(s.Server.URL, "https://") }
 
-// Client is an HTTP client that trusts the service's certificate.
-func (s *Service) Client() *http.Client { return s.Server.Client() }
+// Client is an HTTP client that trusts the service's certificate and keeps
+// enough connections open for a sender's concurrency.
+func (s *Service) Client() *http.Client {
+	c := *s.Server.Client()
+	tr := c.Transport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	c.Transport = tr
+	return &c
+}
 
 // Device is a browser's push subscription: its endpoint at this service
 // and the keys pushes to it are encrypted to.
@@ -120,6 +129,33 @@ func randomID() string {
 	b := make([]byte, 12)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewDevices makes n devices that share one key pair (each its own
+// endpoint), for load tests: seeding their keys costs one key generation.
+func (s *Service) NewDevices(t testing.TB, n int) []*Device {
+	t.Helper()
+	first := s.NewDevice(t)
+	out := []*Device{first}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n - 1 {
+		id := randomID()
+		d := &Device{ID: id, Endpoint: s.Server.URL + "/push/" + id, private: first.private, auth: first.auth}
+		s.devices[id] = d
+		out = append(out, d)
+	}
+	return out
+}
+
+// CheckEvery makes the service check the VAPID JWT of, and decrypt, one
+// push in every n (the others' headers only), so that a load test measures
+// the sender rather than this service. Messages of unchecked pushes have
+// no Payload.
+func (s *Service) CheckEvery(n int) {
+	s.mu.Lock()
+	s.every = n
+	s.mu.Unlock()
 }
 
 // Script sets how pushes are answered: fn gets the device and the number
@@ -172,6 +208,13 @@ func (s *Service) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// Accepted is how many pushes were accepted so far.
+func (s *Service) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.messages)
 }
 
 // Tries is how many pushes a device received, accepted or not.
@@ -248,7 +291,16 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m, err := s.check(r, d, body)
+	s.mu.Lock()
+	s.seen++
+	full := s.every <= 1 || s.seen%s.every == 0
+	s.mu.Unlock()
+	var m Message
+	if full {
+		m, err = s.check(r, d, body)
+	} else {
+		m, err = s.checkHeaders(r, d)
+	}
 	if err != nil {
 		s.fail(w, "push to %s: %v", id, err)
 		return
