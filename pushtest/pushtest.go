@@ -51,7 +51,7 @@ type Service struct {
 	errors   []string
 	tries    map[string]int // pushes received per device, accepted or not
 	script   func(dev string, try int) Answer
-	every    int           // check and decrypt one push in every (0, 1: all)
+	every    int // check and decrypt one push in every (0, 1: all)
 	seen     int
 	hold     chan struct{} // non-nil: pushes wait until it closes
 	held     int
