@@ -151,3 +151,29 @@ func TestAssignmentAndTestPushes(t *testing.T) {
 		}
 	})
 }
+
+// A push service that redirects is not followed: the server is never sent
+// past the allow-list. The push counts as failed with the redirect's status.
+func TestRedirectNotFollowed(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		ani := w.User(t, "volunteer", "ani", "31")
+		dev := w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		other := w.ps.NewDevice(t)
+		w.ps.Script(func(d string, try int) pushtest.Answer {
+			if d == dev.ID {
+				return pushtest.Answer{Status: http.StatusTemporaryRedirect, Location: other.Endpoint}
+			}
+			return pushtest.Answer{}
+		})
+		createAlert(t, w.Env, officer.Tokens.AccessToken, map[string]any{"title": "Peringatan", "body": "Isi.", "severity": "info"})
+		idle(t, w.Env)
+		if w.ps.Tries(other.ID) != 0 || w.ps.Tries(dev.ID) != 1 {
+			t.Fatalf("got tries %d at the redirect's target, %d at the device; want 0 and 1", w.ps.Tries(other.ID), w.ps.Tries(dev.ID))
+		}
+		if st := w.App.Push.Stats(); st.Failed["307"] != 1 || st.Sent != 0 {
+			t.Fatalf("got stats %+v, want one failed with 307", st)
+		}
+	})
+}

@@ -92,6 +92,11 @@ func NewService(d *db.DB, vapid *VAPID, accounts Accounts, cfg Config, log *slog
 		cfg.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}}
 	}
+	// A push service answers; it never sends the server elsewhere (a
+	// redirect could aim it past the allow-list).
+	client := *cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &client
 	if cfg.RatePerHost <= 0 {
 		cfg.RatePerHost = 2000
 	}

@@ -38,6 +38,7 @@ type Message struct {
 type Answer struct {
 	Status     int
 	RetryAfter string
+	Location   string
 }
 
 // Service is the running push service.
@@ -286,6 +287,9 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request) {
 		if a := script(id, try); a.Status != 0 {
 			if a.RetryAfter != "" {
 				w.Header().Set("Retry-After", a.RetryAfter)
+			}
+			if a.Location != "" {
+				w.Header().Set("Location", a.Location)
 			}
 			w.WriteHeader(a.Status)
 			return
