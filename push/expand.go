@@ -5,12 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
-
-// expandRound is how many devices one expansion step cuts into batches.
-const expandRound = 5000
 
 // batch is a push_batches row: the devices of one job whose subscription
 // ids lie in [FirstSub, LastSub], worked by one worker at a time.
@@ -51,10 +47,11 @@ func (s *Service) expandLoop(ctx context.Context, wake func()) {
 }
 
 // expand takes one job that is not fully expanded (skipping jobs another
-// instance is expanding), cuts the next expandRound of its devices, in
-// subscription id order after its cursor, into batches, and moves the
-// cursor; the job is expanded when a step finds fewer. made reports
-// whether a job was found.
+// instance is expanding), cuts the next ExpandRound of its devices, in
+// subscription id order after its cursor, into batches of BatchSize, and
+// moves the cursor; the job is expanded when a step finds fewer. One
+// INSERT ... SELECT numbers the devices and groups them, so a round costs
+// one statement whatever its size. made reports whether a job was found.
 func (s *Service) expand(ctx context.Context) (made bool, err error) {
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		j := new(job)
@@ -69,28 +66,28 @@ func (s *Service) expand(ctx context.Context) (made bool, err error) {
 			return fmt.Errorf("next job: %w", err)
 		}
 		made = true
-		var ids []string
-		err := s.devices(tx, j).Column("s.id").Where("s.id > ?", j.NextSub).OrderExpr("s.id").Limit(expandRound).Scan(ctx, &ids)
-		if err != nil {
-			return fmt.Errorf("devices of job %s: %w", j.ID, err)
-		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err
 		}
-		var bs []batch
-		for start := 0; start < len(ids); start += s.cfg.BatchSize {
-			part := ids[start:min(start+s.cfg.BatchSize, len(ids))]
-			bs = append(bs, batch{ID: uuid.Must(uuid.NewV7()).String(), JobID: j.ID, FirstSub: part[0],
-				LastSub: part[len(part)-1], Devices: len(part), NextAt: now})
+		ids := s.devices(tx, j).ColumnExpr("s.id, (ROW_NUMBER() OVER (ORDER BY s.id) - 1) / ? AS grp", s.cfg.BatchSize).
+			Where("s.id > ?", j.NextSub).OrderExpr("s.id").Limit(int64(s.cfg.ExpandRound))
+		var cut []struct {
+			LastSub string `bun:"last_sub"`
+			Devices int    `bun:"devices"`
 		}
-		if len(bs) > 0 {
-			if _, err := tx.NewInsert().Model(&bs).Exec(ctx); err != nil {
-				return fmt.Errorf("insert batches: %w", err)
-			}
-			j.NextSub = ids[len(ids)-1]
+		err = tx.NewRaw(`INSERT INTO push_batches (id, job_id, first_sub, last_sub, devices, next_at)
+			SELECT ? || ':' || MAX(r.id), ?, MIN(r.id), MAX(r.id), COUNT(*), ? FROM (?) AS r GROUP BY r.grp
+			RETURNING last_sub, devices`, j.ID, j.ID, now, ids).Scan(ctx, &cut)
+		if err != nil && !isNoRows(err) {
+			return fmt.Errorf("cut job %s into batches: %w", j.ID, err)
 		}
-		if len(ids) < expandRound {
+		n := 0
+		for _, c := range cut {
+			n += c.Devices
+			j.NextSub = max(j.NextSub, c.LastSub)
+		}
+		if n < s.cfg.ExpandRound {
 			j.ExpandedAt = &now
 		}
 		_, err = tx.NewUpdate().Model(j).Column("next_sub", "expanded_at").WherePK().Exec(ctx)

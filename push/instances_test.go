@@ -45,7 +45,7 @@ func TestTwoInstancesPushEachDeviceOnce(t *testing.T) {
 		t.Skip("SQLite runs one push worker; set JARIMU_TEST_DATABASE_URL for PostgreSQL")
 	}
 	ps := pushtest.New(t, "")
-	tune := func(c *push.Config) { c.BatchSize, c.Concurrency, c.Workers = 20, 4, 2 }
+	tune := func(c *push.Config) { c.BatchSize, c.Concurrency, c.Workers, c.ExpandRound = 20, 4, 2, 90 }
 	a, b := apptest.Two(t, dbtest.Postgres, withPushService(ps, tune))
 	ps.SetVAPIDKey(a.App.VAPID.PublicKey())
 	devs := seedDevices(t, a, ps, 40, 10, "31")

@@ -52,6 +52,9 @@ type Config struct {
 	Concurrency int
 	// BatchSize is how many devices one batch holds (default 200).
 	BatchSize int
+	// ExpandRound is how many devices one expansion step (one statement)
+	// cuts into batches (default 50,000).
+	ExpandRound int
 	// Poll is how often an idle worker looks for work that another
 	// instance queued (default 250 ms).
 	Poll time.Duration
@@ -111,6 +114,9 @@ func NewService(d *db.DB, vapid *VAPID, accounts Accounts, cfg Config, log *slog
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 200
+	}
+	if cfg.ExpandRound <= 0 {
+		cfg.ExpandRound = 50000
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 250 * time.Millisecond
