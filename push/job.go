@@ -63,6 +63,8 @@ type job struct {
 	ExpiresAt  time.Time  `bun:"expires_at"`
 	NextSub    string     `bun:"next_sub"`
 	ExpandedAt *time.Time `bun:"expanded_at"`
+
+	message api.PushPayload // Payload decoded, by Service.job
 }
 
 // wants is the subscription event bit a kind of push needs (0: every

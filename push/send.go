@@ -10,7 +10,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
 )
 
@@ -210,6 +209,9 @@ func (s *Service) job(ctx context.Context, id string) (*job, error) {
 	if err := s.db.NewSelect().Model(j).Where("j.id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read job %s: %w", id, err)
 	}
+	if err := json.Unmarshal([]byte(j.Payload), &j.message); err != nil {
+		return nil, fmt.Errorf("job %s payload: %w", id, err)
+	}
 	s.mu.Lock()
 	if len(s.jobs) > 256 {
 		clear(s.jobs)
@@ -222,10 +224,7 @@ func (s *Service) job(ctx context.Context, id string) (*job, error) {
 // payloadFor is the job's payload for one device: the job's own, with the
 // ack string that lets the device's service worker confirm it showed it.
 func (s *Service) payloadFor(j *job, subID string) ([]byte, error) {
-	var p api.PushPayload
-	if err := json.Unmarshal([]byte(j.Payload), &p); err != nil {
-		return nil, fmt.Errorf("job %s payload: %w", j.ID, err)
-	}
+	p := j.message
 	p.Ack = s.ackFor(j.ID, subID)
 	return json.Marshal(p)
 }
