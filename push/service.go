@@ -42,13 +42,13 @@ type Config struct {
 	// Client sends the pushes (default: a client with a 30 s timeout).
 	Client *http.Client
 	// RatePerHost bounds the pushes per second this instance sends to one
-	// push-service host (default 2000).
+	// push-service host (default 5000).
 	RatePerHost float64
 	// Workers is how many batches this instance works at once on
 	// PostgreSQL (default 4; SQLite: 1).
 	Workers int
 	// Concurrency is how many pushes of one batch are in flight at once
-	// (default 16).
+	// (default 64 / Workers: 16 on PostgreSQL, 64 on SQLite's one worker).
 	Concurrency int
 	// BatchSize is how many devices one batch holds (default 200).
 	BatchSize int
@@ -101,7 +101,7 @@ func NewService(d *db.DB, vapid *VAPID, accounts Accounts, cfg Config, log *slog
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	cfg.Client = &client
 	if cfg.RatePerHost <= 0 {
-		cfg.RatePerHost = 2000
+		cfg.RatePerHost = 5000
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
@@ -110,7 +110,7 @@ func NewService(d *db.DB, vapid *VAPID, accounts Accounts, cfg Config, log *slog
 		cfg.Workers = 1
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = max(64/cfg.Workers, 1)
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 200

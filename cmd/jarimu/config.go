@@ -65,7 +65,7 @@ func settings() []setting {
 		{"JARIMU_VAPID_KEYS_FILE", "vapid-keys-file", "", "Web Push (VAPID) key file shared by all instances (made by `jarimu keys new` beside the signing keys); empty in embedded mode means <data dir>/vapid-keys.json, generated on first start", false, func(c *Config, v string) error { c.VAPIDKeysFile = v; return nil }},
 		{"JARIMU_PUSH_HOSTS", "push-hosts", strings.Join(push.DefaultHosts, ","), "comma-separated push services that subscription endpoints may point at (a host, host:port, or *.domain for its subdomains); https only", false, setPushHosts},
 		{"JARIMU_PUSH_SUBJECT", "push-subject", "mailto:push@jarimu.invalid", "the contact push services see in every push (VAPID sub): a mailto: or https: URL of the operator", false, setPushSubject},
-		{"JARIMU_PUSH_RATE", "push-rate", "2000", "pushes per second one instance sends to one push service at most", false, intSetter(func(c *Config) *int { return &c.PushRate }, 1, 100000)},
+		{"JARIMU_PUSH_RATE", "push-rate", "5000", "pushes per second one instance sends to one push service at most", false, intSetter(func(c *Config) *int { return &c.PushRate }, 1, 100000)},
 		{"JARIMU_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins allowed to open the feed and call the API", false, setOrigins},
 		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
