@@ -71,17 +71,34 @@ func (a *Alert) API() api.Alert {
 	return out
 }
 
+// Notifier is told, inside the transaction that publishes it, of each
+// alert event (EventPublished, EventRetracted) with the alert as it is
+// now; Web Push queues its job there.
+type Notifier func(ctx context.Context, q bun.IDB, name string, a api.Alert) error
+
 // Service runs alerts.
 type Service struct {
 	db      *db.DB
 	log     *event.Log
 	users   *auth.Service
 	reports *report.Service
+	notify  Notifier
 }
 
-// NewService wires the service.
-func NewService(d *db.DB, log *event.Log, users *auth.Service, reports *report.Service) *Service {
-	return &Service{db: d, log: log, users: users, reports: reports}
+// NewService wires the service; notify may be nil.
+func NewService(d *db.DB, log *event.Log, users *auth.Service, reports *report.Service, notify Notifier) *Service {
+	return &Service{db: d, log: log, users: users, reports: reports, notify: notify}
+}
+
+// announce appends an alert event and tells the notifier, in tx.
+func (s *Service) announce(ctx context.Context, tx bun.Tx, stream, name string, a api.Alert) error {
+	if _, err := event.Append(ctx, tx, stream, name, a); err != nil {
+		return err
+	}
+	if s.notify == nil {
+		return nil
+	}
+	return s.notify(ctx, tx, name, a)
 }
 
 func notFound() error { return problem.Errorf(problem.NotFound, "no such alert") }
@@ -117,7 +134,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateAl
 			return err
 		}
 		out = a.API()
-		if _, err := event.Append(ctx, tx, a.Stream, EventPublished, out); err != nil {
+		if err := s.announce(ctx, tx, a.Stream, EventPublished, out); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Actor{ID: p.UserID, Role: p.Role}, "alert.publish", "alert", a.ID, nil, out)
@@ -183,7 +200,7 @@ func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req 
 			return fmt.Errorf("retract alert: %w", err)
 		}
 		out = a.API()
-		if _, err := event.Append(ctx, tx, a.Stream, EventRetracted, out); err != nil {
+		if err := s.announce(ctx, tx, a.Stream, EventRetracted, out); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Actor{ID: p.UserID, Role: p.Role}, "alert.retract", "alert", a.ID, before, out)

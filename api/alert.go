@@ -72,11 +72,15 @@ func (r *RetractionRequest) Validate() []FieldError {
 
 // Reach tells the issuing officer how far an alert got: volunteers it was
 // meant for, how many clients acknowledged it on the feed, and the delivery
-// delay percentiles of those acknowledgements.
+// delay percentiles of those acknowledgements; and by Web Push, how many
+// devices' push services accepted it (pushed) and how many devices showed
+// the notification (displayed).
 type Reach struct {
 	AlertID   string   `json:"alert_id"`
 	Meant     int      `json:"meant"`
 	Delivered int      `json:"delivered"`
+	Pushed    int      `json:"pushed"`
+	Displayed int      `json:"displayed"`
 	P50Ms     *float64 `json:"p50_ms"`
 	P90Ms     *float64 `json:"p90_ms"`
 }

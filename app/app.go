@@ -20,6 +20,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/chore"
@@ -30,6 +31,7 @@ import (
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/server"
@@ -54,7 +56,13 @@ type Options struct {
 	Keys        *auth.KeySet // used instead of JWTKeysFile when set (tests), never reloaded
 	// KeysReload is how often the key file is looked at for changes (0:
 	// auth.DefaultKeyReload, 10 s; negative: never, only Keys.Reload).
-	KeysReload      time.Duration
+	KeysReload time.Duration
+	// VAPIDKeysFile is the Web Push key pair shared by every instance
+	// (JARIMU_VAPID_KEYS_FILE); VAPID, when set, is used instead (tests).
+	VAPIDKeysFile string
+	VAPID         *push.VAPID
+	// Push tunes Web Push: allowed push services, VAPID subject, rates.
+	Push            push.Config
 	TokenIssuer     string
 	TokenAudience   string
 	AccessTokenTTL  time.Duration
@@ -102,6 +110,8 @@ type App struct {
 	Alerts  *alert.Service
 	Acks    *alert.Acks // feed acks, written once a second
 	Chores  *chore.Runner
+	VAPID   *push.VAPID
+	Push    *push.Service
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
@@ -168,14 +178,19 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	limits := a.limits(o.Limits, o.RedisPrefix, &cfg)
 	a.Acks = alert.NewAcks(a.DB, o.Log)
+	cfg.OnDeleted = push.DeleteAccount
 	a.startFeed(o)
 	a.Events = event.NewLog(a.DB, realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
+	a.Push = push.NewService(a.DB, a.VAPID, a.Auth.ActiveIDs, o.Push, o.Log)
 	a.Idem = idempotency.NewStore(a.DB)
 	// Losing access to an org's tasks ends the claims on them, in the
 	// transaction of the change; task provides that, org calls it.
 	a.Orgs = org.NewService(a.DB, a.Events, a.Auth, task.EndClaims(a.DB))
-	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims})
+	a.Tasks = task.NewService(a.DB, a.Events, a.Orgs, a.Auth, task.Config{MaxActiveClaims: o.MaxActiveClaims,
+		OnAssigned: func(ctx context.Context, q bun.IDB, c api.Claim, t api.Task) error {
+			return a.Push.Queue(ctx, q, push.AssignmentJob(c, t))
+		}})
 	files, err := a.evidenceStore(o)
 	if err != nil {
 		a.Close()
@@ -183,12 +198,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.temp = files
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
-	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
+	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports, a.pushAlert)
 	a.Chores = a.chores()
 	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 
@@ -219,7 +234,10 @@ func (a *App) open(ctx context.Context, o Options) error {
 		redis.SetLogger(redisLog{a.Log})
 		a.closers = append(a.closers, func() { a.Redis.Close() })
 	}
-	a.Keys, err = loadKeys(o, a.Log)
+	if a.Keys, err = loadKeys(o, a.Log); err != nil {
+		return err
+	}
+	a.VAPID, err = loadVAPID(o, a.Log)
 	return err
 }
 
@@ -370,6 +388,7 @@ func (a *App) registerMetrics() {
 		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", func() float64 { return float64(c.Counts().Subscriptions) })
 		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", func() float64 { return float64(c.Counts().Dropped) })
 	}
+	a.registerPushMetrics()
 	a.Metrics.DB(a.DB.DB.DB)
 }
 
@@ -381,6 +400,7 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Go(func() { a.Acks.Run(ctx) })
 	a.wg.Go(func() { a.Chores.Run(ctx) })
 	a.wg.Go(func() { a.Keys.Watch(ctx, a.keysReload) })
+	a.wg.Go(func() { a.Push.Run(ctx) })
 }
 
 // Close ends the feed's connections (1001, so clients resume elsewhere),
@@ -403,4 +423,38 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// loadVAPID reads the Web Push key pair: the shared file in scaled mode, or
+// a file in the data dir generated on first start in embedded mode.
+func loadVAPID(o Options, log *slog.Logger) (*push.VAPID, error) {
+	switch {
+	case o.VAPID != nil:
+		return o.VAPID, nil
+	case o.VAPIDKeysFile != "":
+		v, err := push.LoadVAPIDFile(o.VAPIDKeysFile)
+		if err != nil {
+			return nil, fmt.Errorf("JARIMU_VAPID_KEYS_FILE: %w", err)
+		}
+		return v, nil
+	case o.DatabaseURL != "":
+		return nil, errors.New("JARIMU_VAPID_KEYS_FILE (-vapid-keys-file): required with JARIMU_DATABASE_URL, so every instance signs pushes alike; `jarimu keys new --file FILE` makes one beside the signing keys")
+	}
+	path := filepath.Join(o.DataDir, "vapid-keys.json")
+	v, created, err := push.EnsureVAPIDFile(path, time.Now())
+	if created {
+		log.Info("generated Web Push (VAPID) keys", slog.String("file", path))
+	}
+	return v, err
+}
+
+// pushAlert queues the Web Push job of an alert event, in its transaction.
+func (a *App) pushAlert(ctx context.Context, q bun.IDB, name string, al api.Alert) error {
+	switch name {
+	case alert.EventPublished:
+		return a.Push.Queue(ctx, q, push.AlertJob(al))
+	case alert.EventRetracted:
+		return a.Push.Queue(ctx, q, push.RetractionJob(al))
+	}
+	return nil
 }

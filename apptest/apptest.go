@@ -23,6 +23,7 @@ import (
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/requestid"
 	"github.com/jarimu/jarimu/s3test"
 )
@@ -47,7 +48,7 @@ func Start(t testing.TB, b dbtest.Backend, opts ...Option) *Env {
 	t.Helper()
 	keys := NewKeys(t)
 	dbo := dbtest.Options(t, b)
-	o := app.Options{DatabaseURL: dbo.URL, DataDir: dbo.DataDir, MaxOpenConns: dbo.MaxOpenConns, Keys: keys,
+	o := app.Options{DatabaseURL: dbo.URL, DataDir: dbo.DataDir, MaxOpenConns: dbo.MaxOpenConns, Keys: keys, VAPID: NewVAPID(t),
 		TokenIssuer: "jarimu", TokenAudience: "jarimu-api", AccessTokenTTL: 15 * time.Minute,
 		RefreshTokenTTL: 24 * time.Hour, HashParams: &FastHash, MaxActiveClaims: 3}
 	if dbo.DataDir == "" {
@@ -96,6 +97,16 @@ func NewKeys(t testing.TB) *auth.KeySet {
 		t.Fatal(err)
 	}
 	return ks
+}
+
+// NewVAPID makes an in-memory Web Push key pair.
+func NewVAPID(t testing.TB) *push.VAPID {
+	t.Helper()
+	v, err := push.GenerateVAPID(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // Password is the password of every account the helpers make.

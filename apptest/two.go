@@ -12,7 +12,7 @@ import (
 
 // Two starts two apps on one database of backend b, as two instances of a
 // deployment: one signing key set (a token of one is good on the other) and
-// one broker, a shared in-process broker, or on PostgreSQL with
+// one broker and one Web Push key pair, a shared in-process broker, or on PostgreSQL with
 // JARIMU_TEST_REDIS_URL the same Redis under one prefix.
 func Two(t testing.TB, b dbtest.Backend, opts ...Option) (*Env, *Env) {
 	t.Helper()
@@ -20,11 +20,11 @@ func Two(t testing.TB, b dbtest.Backend, opts ...Option) (*Env, *Env) {
 	if dbo.DataDir == "" {
 		dbo.DataDir = t.TempDir()
 	}
-	keys := NewKeys(t)
+	keys, vapid := NewKeys(t), NewVAPID(t)
 	mem := realtime.NewMemory()
 	prefix := "test:" + auth.NewID() + ":"
 	shared := func(o *app.Options) {
-		o.DatabaseURL, o.DataDir, o.MaxOpenConns, o.Keys = dbo.URL, dbo.DataDir, dbo.MaxOpenConns, keys
+		o.DatabaseURL, o.DataDir, o.MaxOpenConns, o.Keys, o.VAPID = dbo.URL, dbo.DataDir, dbo.MaxOpenConns, keys, vapid
 		if o.RedisURL != "" {
 			o.RedisPrefix = prefix
 		} else {

@@ -99,6 +99,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 				return err
 			}
 		}
+		if after.Status == api.UserDeleted && s.cfg.OnDeleted != nil {
+			if err := s.cfg.OnDeleted(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		return announce(ctx, tx, before, &after)
 	})
 	if err != nil {

@@ -35,6 +35,9 @@ type Config struct {
 	// OnStaffCreated, when set, runs inside the transaction that creates a
 	// staff account (the audit trail hooks in here).
 	OnStaffCreated func(ctx context.Context, q bun.IDB, actor Principal, u *User) error
+	// OnDeleted, when set, runs inside the transaction that marks an
+	// account deleted (Web Push forgets its devices there).
+	OnDeleted func(ctx context.Context, q bun.IDB, userID string) error
 }
 
 // Service runs accounts, sign-in and sessions.

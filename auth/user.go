@@ -209,6 +209,24 @@ func (s *Service) CountVolunteers(ctx context.Context, q bun.IDB, code string, a
 	return int(n), nil
 }
 
+// ActiveIDs selects the ids of active accounts: of role ("" any role), with
+// a region at or below code ("" everywhere; a national account is under no
+// region), or only the account userID when it is not "". Web Push reads
+// its audiences through it.
+func (s *Service) ActiveIDs(q bun.IDB, role, code, userID string) *bun.SelectQuery {
+	sel := q.NewSelect().Table("users").Column("id").Where("status = 'active'")
+	if userID != "" {
+		sel = sel.Where("id = ?", userID)
+	}
+	if role != "" {
+		sel = sel.Where("role = ?", role)
+	}
+	if code != "" {
+		sel = sel.Where("(region_code = ? OR region_code LIKE ?)", code, code+"%")
+	}
+	return sel
+}
+
 // SeedUsers creates n synthetic accounts of role in region in bulk, for load
 // tests: they share one password hash (made once), so seeding ten thousand
 // volunteers costs one hash, not ten thousand. Their emails are

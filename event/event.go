@@ -55,9 +55,24 @@ func WithBeforeCommit(ctx context.Context, fn func(ctx context.Context, tx bun.I
 // the end of the transaction, in stream order, and published after it
 // commits.
 type collector struct {
-	mu      sync.Mutex
-	pending []Event
-	events  []Event
+	mu       sync.Mutex
+	pending  []Event
+	events   []Event
+	onCommit []func()
+}
+
+// OnCommit runs fn once the transaction of ctx commits, when ctx is a
+// Log.Tx's (never if it rolls back); elsewhere it runs fn at once. The Web
+// Push outbox wakes its workers this way, when the job they look for is
+// visible to them.
+func OnCommit(ctx context.Context, fn func()) {
+	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
+		c.mu.Lock()
+		c.onCommit = append(c.onCommit, fn)
+		c.mu.Unlock()
+		return
+	}
+	fn()
 }
 
 // Append adds an event named name with payload data to stream, inside the
@@ -162,6 +177,9 @@ func (l *Log) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) er
 		return err
 	}
 	l.publish(ctx, c.events)
+	for _, fn := range c.onCommit {
+		fn()
+	}
 	return nil
 }
 

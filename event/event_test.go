@@ -205,3 +205,33 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// OnCommit runs after the commit of a Log.Tx, never after a rollback,
+// and at once outside one.
+func TestOnCommit(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			d := dbtest.Open(t, b)
+			l := event.NewLog(d, nil)
+			var ran []string
+			err := l.Tx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+				event.OnCommit(ctx, func() { ran = append(ran, "committed") })
+				if len(ran) != 0 {
+					t.Fatal("ran before the commit")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Tx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+				event.OnCommit(ctx, func() { ran = append(ran, "rolled back") })
+				return errors.New("no")
+			})
+			event.OnCommit(context.Background(), func() { ran = append(ran, "outside") })
+			if fmt.Sprint(ran) != "[committed outside]" {
+				t.Fatalf("got %v, want [committed outside]", ran)
+			}
+		})
+	}
+}

@@ -52,6 +52,11 @@ func (s *Server) handleRetractAlert(w http.ResponseWriter, r *http.Request) erro
 
 func (s *Server) handleReach(w http.ResponseWriter, r *http.Request) error {
 	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (api.Reach, error) {
-		return s.alerts.Reach(r.Context(), p, r.PathValue("id"))
+		reach, err := s.alerts.Reach(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return reach, err
+		}
+		reach.Pushed, reach.Displayed, err = s.push.Reach(r.Context(), reach.AlertID)
+		return reach, err
 	})(w, r)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/task"
 )
@@ -19,7 +20,7 @@ import (
 // to the package that answers it. GET /v1/problems/{type} and the OpenAPI
 // document read it.
 var catalogue = problem.NewCatalogue(problem.General, serverProblems, auth.Problems, org.Problems, task.Problems,
-	report.Problems, alert.Problems, evidence.Problems, idempotency.Problems)
+	report.Problems, alert.Problems, evidence.Problems, idempotency.Problems, push.Problems)
 
 // kindHTTP is the HTTP status and the fixed title of each kind of
 // problem: the one place where the error vocabulary meets HTTP.

@@ -7,6 +7,12 @@ import (
 // Descriptions of the wire types and of the rules reflection cannot see.
 
 var typeDocs = map[string]string{
+	"PushKey":              "The installation's VAPID public key.",
+	"PushKeys":             "A subscription's keys, as the browser gives them.",
+	"SubscribeRequest":     "A browser's push subscription and the events the device wants.",
+	"PushSubscription":     "A device that receives notifications (its keys are never shown).",
+	"PushAckRequest":       "The ack of a shown notification.",
+	"PushTestResult":       "How many devices a test push was queued for.",
 	"Problem":              "An RFC 9457 problem detail, the body of every error answer (application/problem+json).",
 	"FieldError":           "One invalid input field and why.",
 	"User":                 "An account. `region_code` null means national.",
@@ -127,14 +133,23 @@ var commonDocs = map[string]fieldDoc{
 
 // fieldDocs refine "Component.field"; every entry must name a real field.
 var fieldDocs = map[string]fieldDoc{
-	"Problem.type":       {desc: "`/v1/problems/<slug>`: a stable slug to switch on; a page about it is served there."},
-	"Problem.title":      {desc: "A fixed short title for the status."},
-	"Problem.status":     {desc: "The HTTP status."},
-	"Problem.detail":     {desc: "A sentence for people; do not parse it."},
-	"Problem.instance":   {desc: "The request path."},
-	"Problem.request_id": {desc: "The request's id (also in X-Request-Id); quote it when reporting a problem."},
-	"Problem.errors":     {desc: "For `validation`: one entry per bad field."},
-	"FieldError.field":   {desc: "The field's JSON name (\"\" for the body as a whole)."},
+	"Reach.pushed":              {desc: "Devices whose push service accepted the alert's Web Push."},
+	"Reach.displayed":           {desc: "Devices whose service worker showed the notification and acknowledged it."},
+	"PushKey.public_key":        {desc: "Unpadded base64url of the 65-byte uncompressed P-256 point."},
+	"PushKeys.p256dh":           {desc: "Base64url of the device's 65-byte uncompressed P-256 public key."},
+	"PushKeys.auth":             {desc: "Base64url of the device's 16-byte authentication secret."},
+	"SubscribeRequest.endpoint": {desc: "The push service URL: https, on a host of JARIMU_PUSH_HOSTS, at most 2048 bytes.", format: "uri"},
+	"SubscribeRequest.events":   {desc: "Absent: all of them. `alert.published` also brings retractions.", enum: api.PushEvents},
+	"PushSubscription.events":   {enum: api.PushEvents},
+	"PushAckRequest.ack":        {desc: "The `ack` of the push's payload."},
+	"Problem.type":              {desc: "`/v1/problems/<slug>`: a stable slug to switch on; a page about it is served there."},
+	"Problem.title":             {desc: "A fixed short title for the status."},
+	"Problem.status":            {desc: "The HTTP status."},
+	"Problem.detail":            {desc: "A sentence for people; do not parse it."},
+	"Problem.instance":          {desc: "The request path."},
+	"Problem.request_id":        {desc: "The request's id (also in X-Request-Id); quote it when reporting a problem."},
+	"Problem.errors":            {desc: "For `validation`: one entry per bad field."},
+	"FieldError.field":          {desc: "The field's JSON name (\"\" for the body as a whole)."},
 
 	"User.email":           {desc: "Stored and shown in lower case.", format: "email"},
 	"User.role":            {enum: userRoles},

@@ -26,7 +26,7 @@ func (s *Server) alertsRoutes() []route {
 			body: goType[api.RetractionRequest](), replies: []reply{okReply(200, "The alert, retracted.", goType[api.Alert]())},
 			problems: []string{"not-found", "forbidden", "validation", "already-retracted"}}},
 		{h: s.handleReach, op: op{method: "GET", path: "/v1/alerts/{id}/reach", id: "getAlertReach", tag: "Alerts", summary: "How far an alert got", auth: authBearer,
-			desc:    "The issuing officer, officers covering the alert's region, and admins. `meant`: active volunteers of the region when it was published; `delivered`: volunteers whose feed client acknowledged it (an `ack` on a region stream covers the alerts among its last 64 events); delay percentiles in milliseconds, null until someone acknowledged.",
+			desc:    "The issuing officer, officers covering the alert's region, and admins. `meant`: active volunteers of the region when it was published; `delivered`: volunteers whose feed client acknowledged it (an `ack` on a region stream covers the alerts among its last 64 events); delay percentiles in milliseconds, null until someone acknowledged; `pushed`: devices whose push service accepted the alert's Web Push; `displayed`: devices whose service worker showed it and acknowledged it.",
 			replies: []reply{okReply(200, "The reach.", goType[api.Reach]())}, problems: []string{"not-found", "forbidden"}}},
 	}
 }

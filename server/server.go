@@ -18,6 +18,7 @@ import (
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/task"
 )
@@ -32,6 +33,7 @@ type Deps struct {
 	Tasks       *task.Service
 	Reports     *report.Service
 	Alerts      *alert.Service
+	Push        *push.Service
 	Audit       *audit.Trail
 	Feed        http.Handler // GET /v1/feed, the websocket
 	// Console is the web console (package web): served at "/", under
@@ -67,6 +69,7 @@ type Server struct {
 	tasks    *task.Service
 	reports  *report.Service
 	alerts   *alert.Service
+	push     *push.Service
 	audit    *audit.Trail
 	feed     http.Handler
 	console  http.Handler
@@ -84,7 +87,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")

@@ -323,7 +323,10 @@ func (s *Service) announceTake(ctx context.Context, tx bun.Tx, t *Task, c *Claim
 	}
 	_, err := event.Append(ctx, tx, org.UserStream(c.UserID), "assignment.created",
 		map[string]any{"claim": view, "task": t.API()})
-	return err
+	if err != nil || s.cfg.OnAssigned == nil {
+		return err
+	}
+	return s.cfg.OnAssigned(ctx, tx, view, t.API())
 }
 
 // expireOverdue ends the task's active claims whose lease has passed, so a

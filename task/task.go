@@ -91,6 +91,9 @@ type Config struct {
 	MaxActiveClaims int
 	// WarnBefore is how long before expiry a holder is warned (10 min).
 	WarnBefore time.Duration
+	// OnAssigned, when set, is told of each assignment inside the
+	// transaction that makes it (Web Push queues its job there).
+	OnAssigned func(ctx context.Context, q bun.IDB, c api.Claim, t api.Task) error
 }
 
 // Service runs tasks and claims.

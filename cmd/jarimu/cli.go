@@ -30,6 +30,8 @@ For volunteers, coordinators and officers (each command takes --help):
   jarimu alerts                        the alerts Bawaslu published
   jarimu alerts watch                  print alerts as they are published, until Ctrl-C
   jarimu alert send ...                broadcast an alert (officers)
+  jarimu push test                     send a test notification to your devices
+  jarimu push devices                  the devices that receive your notifications
 `
 
 // console is what the commands for people are given by run: the process's
@@ -53,6 +55,7 @@ var cliCommands = map[string]func(ctx context.Context, con console, args []strin
 	"report":   runReport,
 	"alerts":   runAlerts,
 	"alert":    runAlert,
+	"push":     runPush,
 }
 
 // runCLI runs the command for people called name. Asking for help is no

@@ -32,6 +32,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, nil)
+}
+
+// newWorldWith is newWorld with further settings for the server.
+func newWorldWith(t *testing.T, settings map[string]string) *world {
+	t.Helper()
 	dir := t.TempDir()
 	env := envFunc(map[string]string{"JARIMU_DATA_DIR": dir})
 	for _, args := range [][]string{
@@ -42,7 +48,11 @@ func newWorld(t *testing.T) *world {
 			t.Fatalf("%v: %v", args, err)
 		}
 	}
-	in := serve(t, map[string]string{"JARIMU_DATA_DIR": dir})
+	senv := map[string]string{"JARIMU_DATA_DIR": dir}
+	for k, v := range settings {
+		senv[k] = v
+	}
+	in := serve(t, senv)
 	return &world{t: t, url: in.URL}
 }
 

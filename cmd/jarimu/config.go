@@ -14,6 +14,7 @@ import (
 
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/evidence"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/ratelimit"
 )
 
@@ -27,6 +28,10 @@ type Config struct {
 	RedisURL            string
 	JWTKeysFile         string
 	JWTKeysReload       time.Duration
+	VAPIDKeysFile       string
+	PushHosts           []string
+	PushSubject         string
+	PushRate            int
 	AllowedOrigins      []string
 	ShutdownTimeout     time.Duration
 	MaxActiveClaims     int
@@ -66,6 +71,10 @@ func settings() []setting {
 		{"JARIMU_REDIS_URL", "redis-url", "", "redis:// URL, several nodes for a Redis Cluster, or redis+sentinel://host:26379,host:26379/MASTER for Redis Sentinel; empty means the in-process broker", true, setRedisURL},
 		{"JARIMU_JWT_KEYS_FILE", "jwt-keys-file", "", "signing key file shared by all instances (made by `jarimu keys new`, rotated by `jarimu keys rotate`, re-read on change and on SIGHUP); empty in embedded mode means <data dir>/jwt-keys.json, generated on first start", false, func(c *Config, v string) error { c.JWTKeysFile = v; return nil }},
 		{"JARIMU_JWT_KEYS_RELOAD", "jwt-keys-reload", "10s", "how often the signing key file is checked for changes (new keys are published at once, sign after their not_before); 0 = only on SIGHUP", false, durationSetter(func(c *Config) *time.Duration { return &c.JWTKeysReload }, 0, time.Hour)},
+		{"JARIMU_VAPID_KEYS_FILE", "vapid-keys-file", "", "Web Push (VAPID) key file shared by all instances (made by `jarimu keys new` beside the signing keys); empty in embedded mode means <data dir>/vapid-keys.json, generated on first start", false, func(c *Config, v string) error { c.VAPIDKeysFile = v; return nil }},
+		{"JARIMU_PUSH_HOSTS", "push-hosts", strings.Join(push.DefaultHosts, ","), "comma-separated push services that subscription endpoints may point at (a host, host:port, or *.domain for its subdomains); https only", false, setPushHosts},
+		{"JARIMU_PUSH_SUBJECT", "push-subject", "mailto:push@jarimu.invalid", "the contact push services see in every push (VAPID sub): a mailto: or https: URL of the operator", false, setPushSubject},
+		{"JARIMU_PUSH_RATE", "push-rate", "5000", "pushes per second one instance sends to one push service at most", false, intSetter(func(c *Config) *int { return &c.PushRate }, 1, 100000)},
 		{"JARIMU_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated browser origins allowed to open the feed and call the API", false, setOrigins},
 		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
@@ -226,6 +235,32 @@ func setRedisURL(c *Config, v string) error {
 		return errors.New("must be a redis://, rediss:// or redis+sentinel:// URL (or empty for the in-process broker)")
 	}
 	c.RedisURL = v
+	return nil
+}
+
+func setPushHosts(c *Config, v string) error {
+	c.PushHosts = nil
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/@ ") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
+			return fmt.Errorf("%q is not a host, host:port or *.domain", h)
+		}
+		c.PushHosts = append(c.PushHosts, h)
+	}
+	if len(c.PushHosts) == 0 {
+		return errors.New("name at least one push service")
+	}
+	return nil
+}
+
+func setPushSubject(c *Config, v string) error {
+	if !strings.HasPrefix(v, "mailto:") && !strings.HasPrefix(v, "https://") {
+		return errors.New("must be a mailto: or https:// URL")
+	}
+	c.PushSubject = v
 	return nil
 }
 

@@ -107,7 +107,7 @@ func TestFailoverAfterSIGKILL(t *testing.T) {
 	if err := run(ctx, []string{"keys", "new", "--file", keys}, envFunc(nil), nil, nopWriter{}, nopWriter{}); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys,
+	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys, "JARIMU_VAPID_KEYS_FILE": vapidBeside(keys),
 		"JARIMU_REDIS_URL": os.Getenv("JARIMU_TEST_REDIS_URL"), "JARIMU_REDIS_PREFIX": fmt.Sprintf("failover%d:", time.Now().UnixNano()),
 		"JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}
 	args := []string{"admin", "create-user", "--email", "officer@bawaslu.go.id", "--name", "Officer", "--role", "officer"}

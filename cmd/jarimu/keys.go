@@ -1,20 +1,25 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/push"
 )
 
 const keysUsage = `usage:
-  jarimu keys new --file FILE                     create a key file (its key signs at once);
-                                                  on an existing file, as rotate
+  jarimu keys new --file FILE [--vapid-file V]    create a key file (its key signs at once);
+                                                  on an existing file, as rotate; also makes the
+                                                  Web Push key file V (vapid-keys.json beside
+                                                  FILE) if missing, never replacing it
   jarimu keys rotate --file FILE [--not-before D] add a key, published at once, signing after D (10m)
   jarimu keys retire --file FILE --kid KID [--force]
                                                   remove a key that no longer signs and whose
@@ -33,10 +38,14 @@ func runKeys(args []string, getenv func(string) string, stdout, stderr io.Writer
 	file := flags.String("file", "", "the key file (JARIMU_JWT_KEYS_FILE of the instances)")
 	switch args[0] {
 	case "new":
+		vapidFile := flags.String("vapid-file", "", "Web Push (VAPID) key file, created if missing and never replaced (default: vapid-keys.json beside --file)")
 		if err := parseKeysFlags(flags, args[1:], file); err != nil {
 			return err
 		}
-		return keysAdd(*file, auth.DefaultKeyDelay, false, stdout)
+		if err := keysAdd(*file, auth.DefaultKeyDelay, false, stdout); err != nil {
+			return err
+		}
+		return ensureVAPID(cmp.Or(*vapidFile, filepath.Join(filepath.Dir(*file), "vapid-keys.json")), stdout)
 	case "rotate":
 		delay := flags.Duration("not-before", auth.DefaultKeyDelay, "how long after now the new key starts signing")
 		if err := parseKeysFlags(flags, args[1:], file); err != nil {
@@ -150,4 +159,19 @@ func settingValue(getenv func(string) string, env string) string {
 		}
 	}
 	return ""
+}
+
+// ensureVAPID makes the Web Push key file if it is missing; an existing one
+// is kept (a new key cuts every browser subscription).
+func ensureVAPID(path string, stdout io.Writer) error {
+	v, created, err := push.EnsureVAPIDFile(path, time.Now())
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "created Web Push key file %s (public key %s); give it to every instance as JARIMU_VAPID_KEYS_FILE\n", path, v.PublicKey())
+	} else {
+		fmt.Fprintf(stdout, "kept Web Push key file %s (replacing it would cut every browser subscription; see docs/operations.md)\n", path)
+	}
+	return nil
 }

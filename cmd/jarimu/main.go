@@ -36,7 +36,8 @@ Usage:
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
   jarimu keys new|rotate|retire|list --file FILE
-                                       make and rotate the signing key file (jarimu keys for more)
+                                       make and rotate the signing key file (jarimu keys for more);
+                                       keys new also makes vapid-keys.json beside it (Web Push)
   jarimu evidence migrate [flags]      copy the data dir's evidence files into the bucket of
                                        JARIMU_EVIDENCE_URL, verifying every hash
   jarimu bench feed|storm|latency|claims|mixed [flags]
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runKeys(rest, getenv, stdout, stderr)
 	case "evidence":
 		return runEvidence(ctx, rest, getenv, stdout, stderr)
-	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert":
+	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert", "push":
 		return runCLI(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)

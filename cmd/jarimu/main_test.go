@@ -125,8 +125,9 @@ func TestServeEmbeddedRestartKeepsKeys(t *testing.T) {
 	}
 	var su api.AuthResponse
 	json.Unmarshal(body, &su)
+	_, key := get(t, a.URL+"/v1/push/key", "")
 	a.stop(t)
-	for _, f := range []string{"jarimu.db", "jwt-keys.json"} {
+	for _, f := range []string{"jarimu.db", "jwt-keys.json", "vapid-keys.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("%s not in the data dir: %v", f, err)
 		}
@@ -137,6 +138,9 @@ func TestServeEmbeddedRestartKeepsKeys(t *testing.T) {
 	b := serve(t, env)
 	if code, body := get(t, b.URL+"/v1/me", su.Tokens.AccessToken); code != 200 {
 		t.Fatalf("me after restart: got %d %s", code, body)
+	}
+	if _, again := get(t, b.URL+"/v1/push/key", ""); string(again) != string(key) || !strings.Contains(string(key), "public_key") {
+		t.Fatalf("the Web Push key changed across a restart: %s, then %s", key, again)
 	}
 }
 
@@ -194,12 +198,15 @@ func postgresWithKeys(t *testing.T) (db.Options, string) {
 	return o, keys
 }
 
+// vapidBeside is the Web Push key file `jarimu keys new --file keys` made.
+func vapidBeside(keys string) string { return filepath.Join(filepath.Dir(keys), "vapid-keys.json") }
+
 // JARIMU_DB_MAX_CONNS sizes the PostgreSQL pool.
 func TestDBMaxConnsSizesThePool(t *testing.T) {
 	o, keys := postgresWithKeys(t)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	c, err := loadConfig(fs, nil, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DB_MAX_CONNS": "5",
-		"JARIMU_JWT_KEYS_FILE": keys, "JARIMU_DATA_DIR": t.TempDir()}))
+		"JARIMU_JWT_KEYS_FILE": keys, "JARIMU_VAPID_KEYS_FILE": vapidBeside(keys), "JARIMU_DATA_DIR": t.TempDir()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +230,16 @@ func TestScaledModeNeedsSharedKeys(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "JARIMU_JWT_KEYS_FILE") {
 		t.Fatalf("got %v, want an error naming JARIMU_JWT_KEYS_FILE", err)
 	}
+	// With the signing keys but no Web Push keys, it names those.
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := run(context.Background(), []string{"keys", "new", "--file", keys, "--vapid-file", filepath.Join(t.TempDir(), "v.json")}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys,
+		"JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "JARIMU_VAPID_KEYS_FILE") {
+		t.Fatalf("got %v, want an error naming JARIMU_VAPID_KEYS_FILE", err)
+	}
 }
 
 func contains(bs []dbtest.Backend, b dbtest.Backend) bool {
@@ -238,7 +255,7 @@ func contains(bs []dbtest.Backend, b dbtest.Backend) bool {
 // tokens; after a key rotation (restart with a newer key) old tokens still work.
 func TestTwoInstancesShareTokens(t *testing.T) {
 	o, keys := postgresWithKeys(t)
-	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys,
+	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_JWT_KEYS_FILE": keys, "JARIMU_VAPID_KEYS_FILE": vapidBeside(keys),
 		"JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}
 	var a, b *instance
 	var wg sync.WaitGroup

@@ -76,8 +76,8 @@ func TestRehearsalScaled(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{
-		"JARIMU_DATABASE_URL":     o.URL,
-		"JARIMU_JWT_KEYS_FILE":    keys,
+		"JARIMU_DATABASE_URL":  o.URL,
+		"JARIMU_JWT_KEYS_FILE": keys, "JARIMU_VAPID_KEYS_FILE": vapidBeside(keys),
 		"JARIMU_REDIS_URL":        redisURL,
 		"JARIMU_REDIS_PREFIX":     "jarimu-rehearsal-" + rand.Text()[:10] + ":",
 		"JARIMU_DATA_DIR":         t.TempDir(),

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/requestid"
 	"github.com/jarimu/jarimu/server"
 )
@@ -44,6 +45,7 @@ func newLogger(c Config, w io.Writer) *slog.Logger {
 func options(c Config, log *slog.Logger) app.Options {
 	return app.Options{
 		DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, RedisURL: c.RedisURL, JWTKeysFile: c.JWTKeysFile, KeysReload: keysReload(c.JWTKeysReload),
+		VAPIDKeysFile: c.VAPIDKeysFile, Push: push.Config{Hosts: c.PushHosts, Subject: c.PushSubject, RatePerHost: float64(c.PushRate)},
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes, MaxOpenConns: c.DBMaxConns,
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,

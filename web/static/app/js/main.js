@@ -5,6 +5,7 @@ import { h, add } from './dom.js';
 import * as api from './api.js';
 import * as feed from './feed.js';
 import * as outbox from './outbox.js';
+import * as push from './push.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -30,6 +31,7 @@ const routes = {
   login: ['account', 'login', 'out'],
   signup: ['account', 'signup', 'out'],
   me: ['account', 'profile', 'in'],
+  notifications: ['account', 'notifications', 'in'],
   tasks: ['volunteer', 'tasks', 'volunteer'],
   report: ['volunteer', 'reportForm', 'volunteer'],
   reports: ['volunteer', 'myReports', 'volunteer'],
@@ -144,7 +146,7 @@ function drawNav(route) {
       }
     }
   }
-  if (me) items.push(navLink('#/me', t('nav.me'), cur));
+  if (me) items.push(navLink('#/notifications', t('nav.notifications'), cur), navLink('#/me', t('nav.me'), cur));
   nav.replaceChildren(...items);
   const out = document.getElementById('logout');
   out.hidden = !me;
@@ -153,6 +155,8 @@ function drawNav(route) {
 
 async function signOut() {
   feed.stop();
+  // A browser may pass to someone else: its notifications stop with the session.
+  await push.disable().catch(() => {});
   await api.logout();
   location.hash = '#/';
   render();

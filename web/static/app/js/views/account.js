@@ -1,7 +1,8 @@
 // Signing up, in and out, and the account page.
 import { t } from '../i18n.js';
-import { h, add, field, input, section, notice, regionLabel } from '../dom.js';
+import { h, add, field, input, section, notice, regionLabel, timeEl } from '../dom.js';
 import * as api from '../api.js';
+import * as push from '../push.js';
 import { onSubmit, regionPicker, busy } from './parts.js';
 
 function next(ctx) {
@@ -69,5 +70,85 @@ export async function profile(ctx) {
         m.status === 'active' || m.status === 'pending' ? h('div', { class: 'actions' }, leave) : null);
     })) : notice('info', t('home.noOrgs'))));
   }
+  add(ctx.root, section(t('notify.title'), h('p', null, t('notify.short'), ' ', h('a', { href: '#/notifications' }, t('notify.manage')))));
   add(ctx.root, section(t('account.privacy'), h('p', null, t('account.privacyText'))));
+}
+
+// notifications: Web Push on this device, per kind, with what it means.
+// Permission is asked only when the person presses the button.
+export async function notifications(ctx) {
+  const u = api.user();
+  add(ctx.root, h('h1', { id: 'notify-h' }, t('notify.title')), h('p', null, t('notify.intro')));
+  if (u.role !== 'volunteer') add(ctx.root, notice('info', t('notify.staff')));
+  const status = h('p', { id: 'notify-status', role: 'status' });
+  const perm = push.permission();
+  if (perm === 'unsupported') add(ctx.root, notice('warn', t('notify.unsupported')));
+  if (perm === 'denied') add(ctx.root, notice('warn', t('notify.denied')));
+  let mine = await push.current().catch(() => null);
+  const boxes = push.EVENTS.map((ev) => {
+    const box = h('input', { type: 'checkbox', name: 'events', value: ev, id: `notify-${ev.split('.')[0]}`,
+      checked: mine ? mine.events.includes(ev) : true });
+    return h('div', { class: 'check' }, box, h('label', { for: box.id }, t(`notify.event.${ev}`),
+      h('span', { class: 'hint' }, t(`notify.eventHint.${ev}`))));
+  });
+  const chosen = () => [...ctx.root.querySelectorAll('input[name=events]:checked')].map((b) => b.value);
+  const enable = h('button', { type: 'submit', id: 'notify-enable' }, t('notify.enable'));
+  const save = h('button', { type: 'submit', id: 'notify-save' }, t('notify.save'));
+  const testBtn = h('button', { type: 'button', class: 'secondary', id: 'notify-test' }, t('notify.test'));
+  const off = h('button', { type: 'button', class: 'danger', id: 'notify-off' }, t('notify.off'));
+  const form = h('form', { class: 'stack', id: 'notify-form', 'aria-labelledby': 'notify-h' },
+    h('fieldset', null, h('legend', null, t('notify.choose')), boxes), h('div', { class: 'actions' }, enable, save, testBtn, off));
+  const draw = () => {
+    status.textContent = mine ? t('notify.on') : t('notify.offState');
+    enable.hidden = !!mine || perm === 'unsupported' || perm === 'denied';
+    save.hidden = testBtn.hidden = off.hidden = !mine;
+  };
+  onSubmit(form, async (_, submitter) => {
+    const events = chosen();
+    mine = submitter === save ? await push.choose(events) : await push.enable(events).catch((err) => {
+      if (err instanceof push.PermissionRefused) throw new Error(t('notify.refused'));
+      throw err;
+    });
+    draw();
+    ctx.toast(t('notify.saved'));
+    await devices.reload();
+  });
+  testBtn.addEventListener('click', () => busy(testBtn, async () => {
+    const r = await push.test();
+    ctx.toast(t('notify.testSent', { n: r.devices }));
+  }));
+  off.addEventListener('click', () => busy(off, async () => {
+    await push.disable();
+    mine = null;
+    draw();
+    await devices.reload();
+  }));
+  const devices = deviceList(() => mine);
+  draw();
+  add(ctx.root, status, form, section(t('notify.devices'), devices.el), section(t('notify.privacy'), h('p', null, t('notify.privacyText'))));
+  await devices.reload();
+}
+
+// deviceList lists the account's devices (this one marked), each removable.
+function deviceList(thisOne) {
+  const el = h('ul', { class: 'cards', id: 'notify-devices' });
+  async function reload() {
+    const page = await api.api('GET', '/v1/push/subscriptions');
+    const items = page.items || [];
+    el.replaceChildren(...items.map((s) => {
+      const remove = h('button', { type: 'button', class: 'danger small' }, t('notify.remove'));
+      remove.addEventListener('click', () => busy(remove, async () => {
+        if (thisOne()?.id === s.id) await push.disable();
+        else await api.api('DELETE', `/v1/push/subscriptions/${encodeURIComponent(s.id)}`);
+        await reload();
+      }));
+      const host = (() => { try { return new URL(s.endpoint).hostname; } catch { return ''; } })();
+      return h('li', { class: 'card' }, h('h3', null, thisOne()?.id === s.id ? t('notify.thisDevice') : t('notify.otherDevice')),
+        h('div', { class: 'meta' }, h('span', null, t('notify.since'), ' ', timeEl(s.created_at)), h('span', null, host)),
+        h('p', null, s.events.length ? s.events.map((ev) => t(`notify.event.${ev}`)).join(' · ') : t('notify.nothing')),
+        h('div', { class: 'actions' }, remove));
+    }));
+    if (!items.length) el.replaceChildren(h('li', { class: 'muted' }, t('notify.noDevices')));
+  }
+  return { el, reload };
 }

@@ -153,7 +153,8 @@ async function alerts(ctx) {
     const show = async () => {
       const r = await api('GET', `/v1/alerts/${a.id}/reach`);
       out.textContent = t('officer.reachText', { meant: fmtNumber(r.meant), delivered: fmtNumber(r.delivered),
-        p50: r.p50_ms == null ? '–' : fmtNumber(Math.round(r.p50_ms)), p90: r.p90_ms == null ? '–' : fmtNumber(Math.round(r.p90_ms)) });
+        p50: r.p50_ms == null ? '–' : fmtNumber(Math.round(r.p50_ms)), p90: r.p90_ms == null ? '–' : fmtNumber(Math.round(r.p90_ms)),
+        pushed: fmtNumber(r.pushed || 0), displayed: fmtNumber(r.displayed || 0) });
     };
     // Acks are written once a second: the figures follow every 3 s while
     // they are on screen (for 2 minutes after a click).

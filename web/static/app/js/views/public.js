@@ -5,7 +5,7 @@ import { h, add, field, select, section, notice, regionLabel } from '../dom.js';
 import { api, session, signedIn, user, act } from '../api.js';
 import { PROVINCES } from '../regions.js';
 import * as outbox from '../outbox.js';
-import { orgList, alertList, busy, onSubmit } from './parts.js';
+import { orgList, alertList, alertCard, busy, onSubmit } from './parts.js';
 
 export async function home(ctx) {
   const me = session.me;
@@ -83,7 +83,13 @@ function joinControls(o, m, ctx) {
 export async function alerts(ctx) {
   const start = ctx.query.get('region') || (user()?.region_code || '').slice(0, 2);
   const region = select('region', [['', t('region.allAlerts')], ...PROVINCES], start);
-  add(ctx.root, h('h1', null, t('alert.title')), field(t('field.province'), region, t('hint.alertRegion')));
+  add(ctx.root, h('h1', null, t('alert.title')));
+  // #/alerts/<id> (where a notification leads): that alert first.
+  if (ctx.parts[1]) {
+    const one = await api('GET', `/v1/alerts/${encodeURIComponent(ctx.parts[1])}`).catch(() => null);
+    if (one) add(ctx.root, h('section', { id: 'alert-shown', 'aria-label': t('alert.shown') }, h('h2', null, t('alert.shown')), h('ul', { class: 'cards' }, alertCard(one))));
+  }
+  add(ctx.root, field(t('field.province'), region, t('hint.alertRegion')));
   const list = alertList(() => region.value);
   add(ctx.root, list.el);
   region.addEventListener('change', () => list.reload());

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// runPush runs `jarimu push test|devices`: Web Push on the signed-in
+// account's devices (they subscribe in the web console).
+func runPush(ctx context.Context, con console, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "test":
+			return runPushTest(ctx, con, args[1:])
+		case "devices":
+			return runPushDevices(ctx, con, args[1:])
+		}
+	}
+	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
+		return runPushTest(ctx, con, []string{"--help"})
+	}
+	return errors.New("usage: jarimu push test | jarimu push devices")
+}
+
+func runPushTest(ctx context.Context, con console, args []string) error {
+	c := con.command("push test", "[flags]",
+		"Send a test notification to every device on which your account turned notifications on\n"+
+			"(in the web console's Notifikasi screen). It arrives even when the app is closed.",
+		"jarimu push test")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	cl, _, err := c.session()
+	if err != nil {
+		return err
+	}
+	res, err := cl.TestPush(ctx)
+	if err != nil {
+		return err
+	}
+	if *c.json {
+		return printJSON(c.stdout, res)
+	}
+	if res.Devices == 0 {
+		fmt.Fprintln(c.stdout, "no device of yours receives notifications: turn them on in the web console (Notifikasi)")
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "test notification queued for %d device(s)\n", res.Devices)
+	return nil
+}
+
+func runPushDevices(ctx context.Context, con console, args []string) error {
+	c := con.command("push devices", "[flags]", "List the devices on which your account receives notifications.", "jarimu push devices")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	cl, _, err := c.session()
+	if err != nil {
+		return err
+	}
+	page, err := cl.Subscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	if *c.json {
+		return printJSON(c.stdout, page.Items)
+	}
+	t := newTable(c.stdout, "ID", "SINCE", "EVENTS", "PUSH SERVICE")
+	for _, s := range page.Items {
+		host, _, _ := strings.Cut(strings.TrimPrefix(s.Endpoint, "https://"), "/")
+		t.row(s.ID, when(s.CreatedAt), strings.Join(s.Events, ","), host)
+	}
+	return t.flush()
+}

@@ -1,0 +1,101 @@
+package push
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+)
+
+// ackRow is a push_acks row: a device showed a job's notification.
+type ackRow struct {
+	bun.BaseModel `bun:"table:push_acks"`
+
+	JobID          string    `bun:"job_id,pk"`
+	SubscriptionID string    `bun:"subscription_id,pk"`
+	At             time.Time `bun:"at"`
+}
+
+// ackFor is the ack string a push carries to one device:
+// "<job id>.<subscription id>.<tag>". The service worker, which holds no
+// access token, posts it back when it shows the notification; the tag
+// proves the push came from this installation to that device.
+func (s *Service) ackFor(jobID, subID string) string {
+	msg := jobID + "." + subID
+	return msg + "." + base64.RawURLEncoding.EncodeToString(s.vapid.ackMAC(msg))
+}
+
+// Ack records that a device showed a push (POST /v1/push/acks). An ack
+// string this installation did not give out is a 422; a repeated one
+// changes nothing.
+func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
+	bad := InvalidAck.New("this ack was not given out by this server")
+	parts := strings.Split(req.Ack, ".")
+	if len(req.Ack) > 200 || len(parts) != 3 {
+		return bad
+	}
+	if _, err := uuid.Parse(parts[0]); err != nil {
+		return bad
+	}
+	if _, err := uuid.Parse(parts[1]); err != nil {
+		return bad
+	}
+	tag, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(tag, s.vapid.ackMAC(parts[0]+"."+parts[1])) {
+		return bad
+	}
+	now, err := s.db.Now(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.NewInsert().Model(&ackRow{JobID: parts[0], SubscriptionID: parts[1], At: now}).
+		On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record push ack: %w", err)
+	}
+	return nil
+}
+
+// Reach counts, for an alert, the devices whose push service accepted its
+// push (pushed) and the devices that showed it (displayed).
+func (s *Service) Reach(ctx context.Context, alertID string) (pushed, displayed int, err error) {
+	jobs := s.db.NewSelect().Model((*job)(nil)).Column("j.id").Where("j.ref_id = ? AND j.kind = ?", alertID, KindAlert)
+	p, err := s.db.NewSelect().Model((*delivery)(nil)).Where("d.job_id IN (?) AND d.state = ?", jobs, stateSent).Count(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("push reach: %w", err)
+	}
+	d, err := s.db.NewSelect().Table("push_acks").Where("job_id IN (?)", jobs).Count(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("push reach: %w", err)
+	}
+	return int(p), int(d), nil
+}
+
+// Test queues a test notification to userID's devices (`jarimu push test`)
+// and returns how many devices it is for.
+func (s *Service) Test(ctx context.Context, userID string) (api.PushTestResult, error) {
+	var n int
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		c, err := tx.NewSelect().Model((*Subscription)(nil)).Where("s.user_id = ?", userID).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count devices: %w", err)
+		}
+		n = int(c)
+		if n == 0 {
+			return nil
+		}
+		return s.Queue(ctx, tx, testJob(userID, uuid.Must(uuid.NewV7()).String()))
+	})
+	if err != nil {
+		return api.PushTestResult{}, fmt.Errorf("test push: %w", err)
+	}
+	s.ring() // committed: the job is visible now
+	return api.PushTestResult{Devices: n}, nil
+}

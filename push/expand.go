@@ -1,0 +1,119 @@
+package push
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// batch is a push_batches row: the devices of one job whose subscription
+// ids lie in [FirstSub, LastSub], worked by one worker at a time.
+type batch struct {
+	bun.BaseModel `bun:"table:push_batches,alias:b"`
+
+	ID       string     `bun:"id,pk"`
+	JobID    string     `bun:"job_id"`
+	FirstSub string     `bun:"first_sub"`
+	LastSub  string     `bun:"last_sub"`
+	Devices  int        `bun:"devices"`
+	NextAt   time.Time  `bun:"next_at"`
+	DoneAt   *time.Time `bun:"done_at"`
+}
+
+// expandLoop expands queued jobs into batches until ctx ends, waking the
+// senders after each step that made batches.
+func (s *Service) expandLoop(ctx context.Context, wake func()) {
+	for {
+		made, err := s.expand(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("push: expand jobs", "error", err.Error())
+		}
+		if made {
+			wake()
+			continue
+		}
+		if err != nil {
+			if !sleep(ctx, time.Second, nil) {
+				return
+			}
+			continue
+		}
+		if !sleep(ctx, s.cfg.Poll, s.bell) {
+			return
+		}
+	}
+}
+
+// expand takes one job that is not fully expanded (skipping jobs another
+// instance is expanding), cuts the next ExpandRound of its devices, in
+// subscription id order after its cursor, into batches of BatchSize, and
+// moves the cursor; the job is expanded when a step finds fewer. One
+// INSERT ... SELECT numbers the devices and groups them, so a round costs
+// one statement whatever its size. made reports whether a job was found.
+func (s *Service) expand(ctx context.Context) (made bool, err error) {
+	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		j := new(job)
+		q := tx.NewSelect().Model(j).Where("j.expanded_at IS NULL").OrderExpr("j.created_at, j.id").Limit(1)
+		if s.db.Postgres() {
+			q = q.For("UPDATE SKIP LOCKED")
+		}
+		if err := q.Scan(ctx); err != nil {
+			if isNoRows(err) {
+				return nil
+			}
+			return fmt.Errorf("next job: %w", err)
+		}
+		made = true
+		now, err := s.db.Now(ctx, tx)
+		if err != nil {
+			return err
+		}
+		ids := s.devices(tx, j).ColumnExpr("s.id, (ROW_NUMBER() OVER (ORDER BY s.id) - 1) / ? AS grp", s.cfg.BatchSize).
+			Where("s.id > ?", j.NextSub).OrderExpr("s.id").Limit(int64(s.cfg.ExpandRound))
+		var cut []struct {
+			LastSub string `bun:"last_sub"`
+			Devices int    `bun:"devices"`
+		}
+		err = tx.NewRaw(`INSERT INTO push_batches (id, job_id, first_sub, last_sub, devices, next_at)
+			SELECT ? || ':' || MAX(r.id), ?, MIN(r.id), MAX(r.id), COUNT(*), ? FROM (?) AS r GROUP BY r.grp
+			RETURNING last_sub, devices`, j.ID, j.ID, now, ids).Scan(ctx, &cut)
+		if err != nil && !isNoRows(err) {
+			return fmt.Errorf("cut job %s into batches: %w", j.ID, err)
+		}
+		n := 0
+		for _, c := range cut {
+			n += c.Devices
+			j.NextSub = max(j.NextSub, c.LastSub)
+		}
+		if n < s.cfg.ExpandRound {
+			j.ExpandedAt = &now
+		}
+		_, err = tx.NewUpdate().Model(j).Column("next_sub", "expanded_at").WherePK().Exec(ctx)
+		return err
+	})
+	return made, err
+}
+
+// devices selects the subscriptions a job goes to: the devices that want
+// its kind (every device, for a test), of active accounts in its audience
+// (the account of UserID; or the volunteers of its region and below).
+// It runs both when a job is cut into batches and when a batch is sent, so
+// an account suspended in between gets nothing.
+func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
+	sel := q.NewSelect().Model((*Subscription)(nil))
+	if j.Wants != 0 {
+		sel = sel.Where("s.events & ? <> 0", j.Wants)
+	}
+	var accounts *bun.SelectQuery
+	switch {
+	case j.UserID != nil:
+		accounts = s.accounts(q, "", "", *j.UserID)
+	case j.RegionCode != nil:
+		accounts = s.accounts(q, "volunteer", *j.RegionCode, "")
+	default:
+		accounts = s.accounts(q, "volunteer", "", "")
+	}
+	return sel.Where("s.user_id IN (?)", accounts)
+}

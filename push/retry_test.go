@@ -1,0 +1,179 @@
+package push_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/pushtest"
+)
+
+// The push service's answers steer the sender: 410 and 404 delete the
+// device, 429 is retried no sooner than its Retry-After (and holds the
+// host back), a 5xx is retried, a retry that would come after the TTL is
+// dropped and counted; each device still gets the push once.
+func TestPushServiceAnswers(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		var devs []*pushtest.Device
+		for _, name := range []string{"gone", "notfound", "throttled", "flaky", "fine"} {
+			u := w.User(t, "volunteer", name, "31")
+			d := w.ps.NewDevice(t)
+			subscribe(t, w.Env, u.Tokens.AccessToken, d)
+			devs = append(devs, d)
+		}
+		gone, notFound, throttled, flaky, fine := devs[0], devs[1], devs[2], devs[3], devs[4]
+		var mu sync.Mutex
+		var throttledAt time.Time
+		w.ps.Script(func(dev string, try int) pushtest.Answer {
+			switch {
+			case dev == gone.ID:
+				return pushtest.Answer{Status: http.StatusGone}
+			case dev == notFound.ID:
+				return pushtest.Answer{Status: http.StatusNotFound}
+			case dev == throttled.ID && try == 0:
+				mu.Lock()
+				throttledAt = time.Now()
+				mu.Unlock()
+				return pushtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "2"}
+			case dev == flaky.ID && try == 0:
+				return pushtest.Answer{Status: http.StatusServiceUnavailable, RetryAfter: "1"}
+			}
+			return pushtest.Answer{}
+		})
+		createAlert(t, w.Env, officer.Tokens.AccessToken, map[string]any{"title": "Peringatan", "body": "Isi.", "severity": "warning"})
+		ms := w.ps.Wait(t, 15*time.Second, "the alert on the three live devices", func(ms []pushtest.Message) bool { return len(ms) >= 3 })
+		idle(t, w.Env)
+		ms = w.ps.Messages()
+		if got := byDevice(ms); len(ms) != 3 || got[throttled.ID] != 1 || got[flaky.ID] != 1 || got[fine.ID] != 1 {
+			t.Fatalf("got pushes %v, want one each on the throttled, flaky and fine devices", got)
+		}
+		for _, m := range ms {
+			mu.Lock()
+			at := throttledAt
+			mu.Unlock()
+			if m.Device == throttled.ID && m.At.Sub(at) < 2*time.Second {
+				t.Errorf("the throttled device was pushed again %s after its 429, before Retry-After: 2", m.At.Sub(at))
+			}
+		}
+		if w.ps.Tries(throttled.ID) != 2 || w.ps.Tries(flaky.ID) != 2 || w.ps.Tries(gone.ID) != 1 || w.ps.Tries(fine.ID) != 1 {
+			t.Errorf("got tries throttled %d flaky %d gone %d fine %d, want 2 2 1 1", w.ps.Tries(throttled.ID),
+				w.ps.Tries(flaky.ID), w.ps.Tries(gone.ID), w.ps.Tries(fine.ID))
+		}
+		var left []string
+		w.App.DB.NewSelect().Table("push_subscriptions").Column("endpoint").Scan(context.Background(), &left)
+		if len(left) != 3 {
+			t.Fatalf("got %d subscriptions left, want 3 (410 and 404 delete theirs)", len(left))
+		}
+		for _, e := range left {
+			if e == gone.Endpoint || e == notFound.Endpoint {
+				t.Fatalf("subscription %s survived its 410/404", e)
+			}
+		}
+		st := w.App.Push.Stats()
+		if st.Sent != 3 || st.Gone != 2 || st.Failed["429"] != 1 || st.Failed["503"] != 1 || st.Failed["410"] != 1 {
+			t.Fatalf("got stats %+v", st)
+		}
+
+		// A push service that asks to wait past the TTL: the push is dropped
+		// and counted, not sent late.
+		w.ps.Script(func(dev string, try int) pushtest.Answer {
+			return pushtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "3600"}
+		})
+		ani := w.User(t, "volunteer", "ani", "31")
+		subscribe(t, w.Env, ani.Tokens.AccessToken, w.ps.NewDevice(t))
+		var res api.PushTestResult
+		r := w.Do(t, "POST", "/v1/push/test", nil, apptest.Bearer(ani.Tokens.AccessToken)...)
+		r.Decode(t, &res)
+		if r.Status != http.StatusAccepted || res.Devices != 1 {
+			t.Fatalf("push test: got %d %+v", r.Status, res)
+		}
+		idle(t, w.Env)
+		if st := w.App.Push.Stats(); st.Dropped != 1 || st.Sent != 3 {
+			t.Fatalf("got stats %+v, want one dropped (TTL 10 min < Retry-After 1 h)", st)
+		}
+	})
+}
+
+// An assignment reaches the assignee's devices that want assignments, and
+// `push test` reaches every device of the caller.
+func TestAssignmentAndTestPushes(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		ani := w.User(t, "volunteer", "ani", "31")
+		both, alertsOnly := w.ps.NewDevice(t), w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, both)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, alertsOnly, api.PushAlerts)
+		ot := apptest.Bearer(officer.Tokens.AccessToken)
+		r := w.Do(t, "POST", "/v1/tasks", map[string]any{"title": "Pantau TPS 7", "description": "Awasi penghitungan suara.",
+			"kind": "tps", "slots": 2}, ot...)
+		var task api.Task
+		r.Decode(t, &task)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create task: got %d %s", r.Status, r.Body)
+		}
+		r = w.Do(t, "POST", "/v1/tasks/"+task.ID+"/assignments", map[string]string{"user_id": ani.User.ID}, ot...)
+		var claim api.Claim
+		r.Decode(t, &claim)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("assign: got %d %s", r.Status, r.Body)
+		}
+		w.ps.Wait(t, 10*time.Second, "the assignment", func(ms []pushtest.Message) bool { return len(ms) >= 1 })
+		idle(t, w.Env)
+		ms := w.ps.Messages()
+		if len(ms) != 1 || ms[0].Device != both.ID {
+			t.Fatalf("got %d pushes (%v), want one on the device that wants assignments", len(ms), byDevice(ms))
+		}
+		if p := payload(t, ms[0]); p.Kind != "assignment" || p.Title != "Tugas baru untukmu: Pantau TPS 7" || p.URL != "/#/tasks" || p.Tag != "assignment-"+claim.ID {
+			t.Fatalf("got payload %+v", p)
+		}
+		if ms[0].TTL < 7000 || ms[0].TTL > 7200 {
+			t.Fatalf("got TTL %d, want about 2 h for an assignment", ms[0].TTL)
+		}
+
+		var res api.PushTestResult
+		w.Do(t, "POST", "/v1/push/test", nil, apptest.Bearer(ani.Tokens.AccessToken)...).Decode(t, &res)
+		if res.Devices != 2 {
+			t.Fatalf("push test queued for %d devices, want 2", res.Devices)
+		}
+		w.ps.Wait(t, 10*time.Second, "the test pushes", func(ms []pushtest.Message) bool { return len(ms) >= 3 })
+		idle(t, w.Env)
+		ms = w.ps.Messages()[1:]
+		if got := byDevice(ms); len(ms) != 2 || got[both.ID] != 1 || got[alertsOnly.ID] != 1 {
+			t.Fatalf("got test pushes %v, want one on each device", got)
+		}
+		if p := payload(t, ms[0]); p.Kind != "test" || p.Title != "Tes notifikasi Jarimu" {
+			t.Fatalf("got test payload %+v", p)
+		}
+	})
+}
+
+// A push service that redirects is not followed: the server is never sent
+// past the allow-list. The push counts as failed with the redirect's status.
+func TestRedirectNotFollowed(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		ani := w.User(t, "volunteer", "ani", "31")
+		dev := w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		other := w.ps.NewDevice(t)
+		w.ps.Script(func(d string, try int) pushtest.Answer {
+			if d == dev.ID {
+				return pushtest.Answer{Status: http.StatusTemporaryRedirect, Location: other.Endpoint}
+			}
+			return pushtest.Answer{}
+		})
+		createAlert(t, w.Env, officer.Tokens.AccessToken, map[string]any{"title": "Peringatan", "body": "Isi.", "severity": "info"})
+		idle(t, w.Env)
+		if w.ps.Tries(other.ID) != 0 || w.ps.Tries(dev.ID) != 1 {
+			t.Fatalf("got tries %d at the redirect's target, %d at the device; want 0 and 1", w.ps.Tries(other.ID), w.ps.Tries(dev.ID))
+		}
+		if st := w.App.Push.Stats(); st.Failed["307"] != 1 || st.Sent != 0 {
+			t.Fatalf("got stats %+v, want one failed with 307", st)
+		}
+	})
+}

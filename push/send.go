@@ -1,0 +1,230 @@
+package push
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/db"
+)
+
+// Delivery states: sent (the push service accepted it), retry (due again
+// at next_at), gone (404/410: the subscription was deleted), failed
+// (refused, or out of attempts), dropped (its TTL passed first).
+const (
+	stateSent    = "sent"
+	stateRetry   = "retry"
+	stateGone    = "gone"
+	stateFailed  = "failed"
+	stateDropped = "dropped"
+)
+
+// flushEvery and flushSize bound how long a device's outcome waits before
+// it is written: a crash loses (and a takeover resends) at most the
+// outcomes of the last flushEvery.
+const (
+	flushEvery = 50 * time.Millisecond
+	flushSize  = 100
+)
+
+// delivery is a push_deliveries row: the outcome of one job on one device.
+type delivery struct {
+	bun.BaseModel `bun:"table:push_deliveries,alias:d"`
+
+	JobID          string     `bun:"job_id,pk"`
+	SubscriptionID string     `bun:"subscription_id,pk"`
+	State          string     `bun:"state"`
+	Status         int        `bun:"status"`
+	Attempts       int        `bun:"attempts"`
+	NextAt         *time.Time `bun:"next_at"`
+	At             time.Time  `bun:"at"`
+}
+
+// target is a device of a batch still to be pushed.
+type target struct {
+	Subscription
+	Attempts int        `bun:"attempts"`
+	NextAt   *time.Time `bun:"retry_at"`
+}
+
+func isNoRows(err error) bool { return db.IsNoRows(err) }
+
+// sendLoop works batches until ctx ends.
+func (s *Service) sendLoop(ctx context.Context, wake <-chan struct{}) {
+	for {
+		worked, err := s.work(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("push: work batch", "error", err.Error())
+		}
+		if worked && err == nil {
+			continue
+		}
+		d := s.cfg.Poll
+		if err != nil {
+			d = time.Second
+		}
+		if !sleep(ctx, d, wake) {
+			return
+		}
+	}
+}
+
+// work takes one due batch and pushes to its devices. On PostgreSQL the
+// batch row stays locked (FOR UPDATE SKIP LOCKED) in a transaction held
+// while it is worked, so no other instance takes it; if this process dies,
+// the lock goes with its connection and another instance takes the batch
+// over, finding the outcomes recorded so far. On SQLite, with one process
+// and one sender, no lock is needed.
+func (s *Service) work(ctx context.Context) (bool, error) {
+	var tx bun.IDB = s.db
+	var btx *bun.Tx
+	if s.db.Postgres() {
+		t, err := s.db.BeginTx(ctx, &sql.TxOptions{})
+		if err != nil {
+			return false, fmt.Errorf("begin: %w", err)
+		}
+		defer t.Rollback()
+		tx, btx = t, &t
+	}
+	now, err := s.db.Now(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	b := new(batch)
+	q := tx.NewSelect().Model(b).Where("b.done_at IS NULL AND b.next_at <= ?", now).OrderExpr("b.next_at").Limit(1)
+	if btx != nil {
+		q = q.For("UPDATE SKIP LOCKED")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if isNoRows(err) {
+			return false, nil
+		}
+		return false, fmt.Errorf("next batch: %w", err)
+	}
+	next, err := s.sendBatch(ctx, b, now)
+	if err != nil {
+		return true, err
+	}
+	upd := tx.NewUpdate().Model(b).WherePK()
+	if next.IsZero() {
+		upd = upd.Set("done_at = ?", now)
+	} else {
+		upd = upd.Set("next_at = ?", next)
+	}
+	if _, err := upd.Exec(ctx); err != nil {
+		return true, fmt.Errorf("finish batch: %w", err)
+	}
+	if btx != nil {
+		if err := btx.Commit(); err != nil {
+			return true, fmt.Errorf("finish batch: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// sendBatch pushes to the batch's devices that have no outcome yet (or a
+// retry that is due), records each outcome as it comes, and returns when
+// the batch is due again (zero: done).
+func (s *Service) sendBatch(ctx context.Context, b *batch, now time.Time) (time.Time, error) {
+	j, err := s.job(ctx, b.JobID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var ts []target
+	err = s.devices(s.db, j).ColumnExpr("s.*, d.attempts, d.next_at AS retry_at").
+		Join("LEFT JOIN push_deliveries AS d ON d.job_id = ? AND d.subscription_id = s.id", j.ID).
+		Where("s.id >= ? AND s.id <= ?", b.FirstSub, b.LastSub).
+		Where("(d.state IS NULL OR d.state = ?)", stateRetry).OrderExpr("s.id").Scan(ctx, &ts)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("devices of batch %s: %w", b.ID, err)
+	}
+	rec := s.newRecorder(ctx, j.ID)
+	defer rec.close()
+	if !now.Before(j.ExpiresAt) {
+		for _, t := range ts {
+			rec.add(t.ID, outcome{state: stateDropped, attempts: t.Attempts})
+		}
+		return time.Time{}, rec.close()
+	}
+	var next time.Time
+	sem := make(chan struct{}, s.cfg.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, t := range ts {
+		if t.NextAt != nil && t.NextAt.After(now) {
+			next = earliest(next, *t.NextAt)
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return time.Time{}, ctx.Err()
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			o := s.deliver(ctx, j, t)
+			if ctx.Err() != nil && o.state != stateSent {
+				return // stopping: the batch is taken again later
+			}
+			rec.add(t.ID, o)
+			if o.state == stateRetry {
+				mu.Lock()
+				next = earliest(next, o.next)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := rec.close(); err != nil {
+		return time.Time{}, err
+	}
+	if ctx.Err() != nil {
+		return time.Time{}, ctx.Err()
+	}
+	return next, nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// job reads a job, kept in memory while its batches are worked.
+func (s *Service) job(ctx context.Context, id string) (*job, error) {
+	s.mu.Lock()
+	j, ok := s.jobs[id]
+	s.mu.Unlock()
+	if ok {
+		return j, nil
+	}
+	j = new(job)
+	if err := s.db.NewSelect().Model(j).Where("j.id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read job %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(j.Payload), &j.message); err != nil {
+		return nil, fmt.Errorf("job %s payload: %w", id, err)
+	}
+	s.mu.Lock()
+	if len(s.jobs) > 256 {
+		clear(s.jobs)
+	}
+	s.jobs[id] = j
+	s.mu.Unlock()
+	return j, nil
+}
+
+// payloadFor is the job's payload for one device: the job's own, with the
+// ack string that lets the device's service worker confirm it showed it.
+func (s *Service) payloadFor(j *job, subID string) ([]byte, error) {
+	p := j.message
+	p.Ack = s.ackFor(j.ID, subID)
+	return json.Marshal(p)
+}
