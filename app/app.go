@@ -21,14 +21,17 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/mail"
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/migrations"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/org"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
@@ -84,7 +87,20 @@ type Options struct {
 	EvidenceAccessKey string
 	EvidenceSecretKey string
 	EvidenceDir       string
-	Log               *slog.Logger
+	// Notice is the privacy notice in force; nil means the compiled-in one
+	// (notice.Current). Tests stand in a new version with it.
+	Notice *api.PrivacyNotice
+	// SMTPURL (JARIMU_SMTP_URL, mail.ParseURL) is where mail goes; empty
+	// sends no mail, and password reset by email is refused. MailFrom is
+	// the sender; PublicURL the base of links in mail (JARIMU_PUBLIC_URL).
+	SMTPURL   string
+	MailFrom  string
+	PublicURL string
+	// Mail tunes the outbox worker (tests shorten its backoff).
+	Mail mail.Options
+	// ResetMinDuration is the least time a reset request takes (0: 400 ms).
+	ResetMinDuration time.Duration
+	Log              *slog.Logger
 }
 
 // App is a built service.
@@ -101,6 +117,8 @@ type App struct {
 	Reports *report.Service
 	Alerts  *alert.Service
 	Acks    *alert.Acks // feed acks, written once a second
+	Mail    *mail.Outbox // nil without JARIMU_SMTP_URL
+	Notice  api.PrivacyNotice
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
@@ -143,6 +161,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	hasher := auth.NewHasher(params, o.MaxConcurrentHashes, 2*time.Second)
 	cfg := o.Login
 	cfg.RefreshTTL = o.RefreshTokenTTL
+	a.Notice = notice.Current()
+	if o.Notice != nil {
+		a.Notice = *o.Notice
+	}
+	cfg.PrivacyVersion = a.Notice.Version
+	if err := a.openMail(o, &cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	prefix := o.RedisPrefix
 	if prefix == "" {
 		prefix = "jarimu:"
@@ -169,7 +196,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 
@@ -355,6 +382,9 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Go(func() { a.janitor(ctx) })
 	a.wg.Go(func() { a.sweeper(ctx) })
 	a.wg.Go(func() { a.Keys.Watch(ctx, a.keysReload) })
+	if a.Mail != nil {
+		a.wg.Go(func() { a.Mail.Run(ctx) })
+	}
 }
 
 // sweeper expires overdue claims and warns holders every 5 s, so a lapsed

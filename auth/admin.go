@@ -32,7 +32,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, req api.Crea
 	var u *User
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if u, err = s.createUser(ctx, tx, req.Email, hash, req.Name, req.Role, req.RegionCode); err != nil {
+		if u, err = s.createUser(ctx, tx, req.Email, hash, req.Name, req.Role, req.RegionCode, ""); err != nil {
 			return err
 		}
 		if s.OnStaffCreated != nil {

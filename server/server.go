@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/idempotency"
@@ -33,7 +34,9 @@ type Deps struct {
 	Reports     *report.Service
 	Alerts      *alert.Service
 	Audit       *audit.Trail
-	Feed        http.Handler // GET /v1/feed, the websocket
+	// Notice is the privacy notice in force (GET /v1/privacy).
+	Notice api.PrivacyNotice
+	Feed   http.Handler // GET /v1/feed, the websocket
 	// Console is the web console (package web): served at "/", under
 	// "/app/", and at "/sw.js" and "/manifest.webmanifest". It sets its own
 	// Content-Security-Policy. Nil serves no console.
@@ -68,6 +71,7 @@ type Server struct {
 	reports  *report.Service
 	alerts   *alert.Service
 	audit    *audit.Trail
+	notice   api.PrivacyNotice
 	feed     http.Handler
 	console  http.Handler
 	proxies  []netip.Prefix
@@ -84,13 +88,13 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")
 		s.mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
-	s.handler = s.observe(s.hsts(headers(s.cors(s.authenticate(s.limit(s.idempotent(http.HandlerFunc(s.dispatch))))))))
+	s.handler = s.observe(s.hsts(headers(s.cors(s.authenticate(s.consent(s.limit(s.idempotent(http.HandlerFunc(s.dispatch)))))))))
 	return s
 }
 

@@ -20,6 +20,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
@@ -252,7 +253,7 @@ func tally(rs []reply) map[string]int {
 // the services (no throttles).
 func newMember(e *apptest.Env, orgID, code, region string) (api.AuthResponse, error) {
 	ctx := context.Background()
-	req := api.SignupRequest{Email: fmt.Sprintf("relawan.%d@example.org", userSeq.Add(1)), Password: apptest.Password, Name: "Relawan"}
+	req := api.SignupRequest{Email: fmt.Sprintf("relawan.%d@example.org", userSeq.Add(1)), Password: apptest.Password, Name: "Relawan", PrivacyVersion: notice.Version}
 	if region != "" {
 		req.RegionCode = &region
 	}

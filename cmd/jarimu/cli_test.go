@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/client"
 )
 
@@ -60,7 +61,7 @@ func (w *world) client(email string) *client.Client {
 func (w *world) volunteer(email string) {
 	w.t.Helper()
 	region := "31"
-	_, err := client.New(w.url).Signup(context.Background(), api.SignupRequest{Email: email, Password: testPassword, Name: "Relawan", RegionCode: &region})
+	_, err := client.New(w.url).Signup(context.Background(), api.SignupRequest{Email: email, Password: testPassword, Name: "Relawan", RegionCode: &region, PrivacyVersion: notice.Version})
 	if err != nil {
 		w.t.Fatalf("signup %s: %v", email, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/db"
@@ -119,7 +120,7 @@ func TestServeEmbeddedRestartKeepsKeys(t *testing.T) {
 	if code, _ := get(t, a.URL+"/healthz", ""); code != 200 {
 		t.Fatalf("healthz: got %d", code)
 	}
-	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana", PrivacyVersion: notice.Version}, "")
 	if code != 201 {
 		t.Fatalf("signup: got %d %s", code, body)
 	}
@@ -245,7 +246,7 @@ func TestTwoInstancesShareTokens(t *testing.T) {
 	wg.Go(func() { a = serve(t, env) }) // both migrate at once
 	wg.Go(func() { b = serve(t, env) })
 	wg.Wait()
-	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana", PrivacyVersion: notice.Version}, "")
 	if code != 201 {
 		t.Fatalf("signup on A: got %d %s", code, body)
 	}

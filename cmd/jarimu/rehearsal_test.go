@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/db"
@@ -1017,7 +1018,7 @@ func login(t *testing.T, ctx context.Context, p *person, baseURL string) {
 func signup(ctx context.Context, p *person, baseURL, region string) error {
 	p.c = client.New(baseURL)
 	for attempt := 0; ; attempt++ {
-		res, err := p.c.Signup(ctx, api.SignupRequest{Email: p.email, Password: testPassword, Name: p.name, RegionCode: &region})
+		res, err := p.c.Signup(ctx, api.SignupRequest{Email: p.email, Password: testPassword, Name: p.name, RegionCode: &region, PrivacyVersion: notice.Version})
 		if err == nil {
 			p.user = res.User
 			return nil
