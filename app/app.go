@@ -116,7 +116,7 @@ type App struct {
 	Tasks   *task.Service
 	Reports *report.Service
 	Alerts  *alert.Service
-	Acks    *alert.Acks // feed acks, written once a second
+	Acks    *alert.Acks  // feed acks, written once a second
 	Mail    *mail.Outbox // nil without JARIMU_SMTP_URL
 	Notice  api.PrivacyNotice
 	Hub     *realtime.Hub

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	privacy "github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/dbtest"
+	privacy "github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/s3test"
 )
 

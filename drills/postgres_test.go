@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // signupRec and joinRec are the writes of the PostgreSQL drill.

@@ -13,12 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/realtime"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 func signup(t *testing.T, e *apptest.Env, email string) api.AuthResponse {

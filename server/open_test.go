@@ -24,12 +24,12 @@ import (
 
 	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/region"
 )
 

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // ---- helpers ---------------------------------------------------------------

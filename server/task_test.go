@@ -20,11 +20,11 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // ---- task helpers ----------------------------------------------------------

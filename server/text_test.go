@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // ---- text that lies about itself is refused ---------------------------------------

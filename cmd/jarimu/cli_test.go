@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/client"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // testPassword is every test account's password.

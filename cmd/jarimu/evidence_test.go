@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/client"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/s3test"
 )
 

@@ -14,9 +14,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // phone is a raw feed client that, when its instance dies, reconnects to

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // keysCmd runs `jarimu keys args...` with env and returns its output.

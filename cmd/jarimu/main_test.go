@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // instance is a `jarimu serve` running in-process through run, as main runs it.

@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/s3test"
 )
 
