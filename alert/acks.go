@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
@@ -227,4 +228,43 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (int, erro
 		}
 	}
 	return len(rows), nil
+}
+
+// ForgetAcks, inside q, cuts the acks userID made from the account (erased):
+// each keeps its alert, time and delay, so every alert's reach reads as
+// before, under an id of its own that names nobody.
+func ForgetAcks(ctx context.Context, q bun.IDB, userID string) (int, error) {
+	var alertIDs []string
+	if err := q.NewSelect().Model((*ackRow)(nil)).Column("alert_id").Where("user_id = ?", userID).Scan(ctx, &alertIDs); err != nil {
+		return 0, fmt.Errorf("forget acks: %w", err)
+	}
+	for _, id := range alertIDs {
+		_, err := q.NewUpdate().Model((*ackRow)(nil)).Set("user_id = ?", uuid.Must(uuid.NewV7()).String()).
+			Where("alert_id = ? AND user_id = ?", id, userID).Exec(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("forget acks: %w", err)
+		}
+	}
+	return len(alertIDs), nil
+}
+
+// AckRecord is one alert a person's client acknowledged, for their data
+// export.
+type AckRecord struct {
+	AlertID string    `json:"alert_id"`
+	AckedAt time.Time `json:"acked_at"`
+	DelayMs int64     `json:"delay_ms"`
+}
+
+// AcksOf lists the alerts userID's clients acknowledged, oldest first.
+func AcksOf(ctx context.Context, q bun.IDB, userID string) ([]AckRecord, error) {
+	var rows []ackRow
+	if err := q.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("acked_at, alert_id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("acks of user: %w", err)
+	}
+	out := make([]AckRecord, len(rows))
+	for i, r := range rows {
+		out[i] = AckRecord{AlertID: r.AlertID, AckedAt: r.AckedAt.UTC(), DelayMs: r.DelayMs}
+	}
+	return out, nil
 }

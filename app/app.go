@@ -33,6 +33,7 @@ import (
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/server"
@@ -98,6 +99,9 @@ type Options struct {
 	PublicURL string
 	// Mail tunes the outbox worker (tests shorten its backoff).
 	Mail mail.Options
+	// Retention is how long unverified reports, ended claims and inactive
+	// accounts are kept after the election (JARIMU_RETENTION_*).
+	Retention privacy.Retention
 	// ResetMinDuration is the least time a reset request takes (0: 400 ms).
 	ResetMinDuration time.Duration
 	Log              *slog.Logger
@@ -116,7 +120,8 @@ type App struct {
 	Tasks   *task.Service
 	Reports *report.Service
 	Alerts  *alert.Service
-	Acks    *alert.Acks  // feed acks, written once a second
+	Acks    *alert.Acks // feed acks, written once a second
+	Privacy *privacy.Service
 	Mail    *mail.Outbox // nil without JARIMU_SMTP_URL
 	Notice  api.PrivacyNotice
 	Hub     *realtime.Hub
@@ -191,12 +196,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports)
+	a.Privacy = privacy.New(privacy.Deps{DB: a.DB, Events: a.Events, Auth: a.Auth, Orgs: a.Orgs, Tasks: a.Tasks,
+		Reports: a.Reports, Idempotency: a.Idem, Log: o.Log, Retention: o.Retention})
 	a.Auth.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 
@@ -385,6 +392,7 @@ func (a *App) Start(ctx context.Context) {
 	if a.Mail != nil {
 		a.wg.Go(func() { a.Mail.Run(ctx) })
 	}
+	a.wg.Go(func() { a.Privacy.RunRetention(ctx, time.Hour) })
 }
 
 // sweeper expires overdue claims and warns holders every 5 s, so a lapsed

@@ -81,6 +81,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 			}
 			return fmt.Errorf("load user: %w", err)
 		}
+		if before.Erased() {
+			return problem.New(problem.Conflict, "account-erased", "this account was erased; nothing can bring it back")
+		}
 		after := *before
 		if err := applyUpdate(&after, req); err != nil {
 			return err

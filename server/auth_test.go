@@ -410,7 +410,7 @@ func TestRouterErrorsAreProblems(t *testing.T) {
 	if r.Status != 404 || r.Problem(t).Type != "/v1/problems/not-found" {
 		t.Fatalf("got %d %s, want a 404 problem", r.Status, r.Body)
 	}
-	r = e.Do(t, "DELETE", "/v1/me", nil)
+	r = e.Do(t, "PUT", "/v1/me", nil)
 	if r.Status != 405 || r.Problem(t).Type != "/v1/problems/method-not-allowed" || r.Header.Get("Allow") == "" {
 		t.Fatalf("got %d %s, want a 405 problem with Allow", r.Status, r.Body)
 	}

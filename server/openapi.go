@@ -18,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/task"
 )
@@ -191,6 +192,15 @@ func operations() []op {
 			desc: "Any signed-in user, for their own account. `region_code` (`\"\"` for national) only for volunteers: a staff account's region is its reach, set by an admin (403 `region-by-admin`). A region change is audited (`user.region_change`) and reaches the account's open feed connections at once: `account.updated` on the user's stream names the region streams they gain (from the seq committed then) and lose.",
 			body: goType[api.UpdateMeRequest](), replies: []reply{okReply(200, "The account as it is now.", goType[api.User]())},
 			problems: []string{"region-by-admin", "validation"}},
+		{method: "DELETE", path: "/v1/me", id: "eraseMe", tag: "Auth", summary: "Erase your account", auth: authBearer,
+			desc: "Any signed-in user, re-entering their password (checked and throttled as logins are; 403 `wrong-password`). Irreversible. The name, email (free again for a new account), password, region, consents, sessions, trusted devices, reset links and queued mail are deleted; memberships end (`left`) and so do active claims (`account_erased`); reports never verified are deleted with their evidence files; verified reports stay as Bawaslu's record with `reporter_erased: true`. Stored Idempotency-Key answers and audit entries that held the name or email are scrubbed, the user's own feed events deleted, alert acknowledgements kept for reach under ids that name nobody. Open feed connections of the account close (4401). Audited as `user.erase` with counts only.",
+			body: goType[api.DeleteMeRequest](), replies: []reply{okReply(204, "Erased.", nil)},
+			problems: []string{"validation", "wrong-password", "rate-limited", "busy"}},
+		{method: "GET", path: "/v1/me/export", id: "exportMe", tag: "Auth", summary: "Download everything held about you", auth: authBearer,
+			desc:     "Any signed-in user: one JSON document (`format=json`, the default) with the profile, consents, memberships, claims, reports (takedown history, evidence metadata, notes), sessions and devices, alert acknowledgements, queued mail (kinds only), the user's own feed events and the audit entries about them (others who acted shown by role only); or a ZIP (`format=zip`) with that document as `jarimu-data.json` and each evidence file under `evidence/`. Streamed a page of rows at a time. Served with `Content-Disposition: attachment`. Works while consent is due.",
+			params:   []param{enumQueryParam("format", "`json` (default) or `zip` (with the evidence files).", "json", "zip")},
+			replies:  []reply{{status: 200, desc: "The export.", media: "application/json", body: &Schema{Type: "object", Description: "The export document (format jarimu-export/1)."}, alsoMedia: []string{"application/zip"}}},
+			problems: []string{"bad-query"}},
 		{method: "POST", path: "/v1/me/password", id: "changePassword", tag: "Auth", summary: "Change your password", auth: authBearer,
 			desc: "Any signed-in user. `current_password` is checked and throttled as logins to the account are (429); a wrong one is 403 `wrong-password`. The new password follows the policy and must differ. Every session and trusted device of the account ends, and so does any unused reset link; the answer is this client's new session and device token. Access tokens already issued run out within 15 minutes. Audited (`user.password_change`). Never stored for Idempotency-Key replays (the answer holds secrets).",
 			body: goType[api.ChangePasswordRequest](), replies: []reply{okReply(200, "This client's new session.", goType[api.SessionResponse]())},
@@ -221,6 +231,11 @@ func operations() []op {
 			desc: "Admins only. `suspended` and `deleted` revoke every refresh token of the account at once, its access tokens stop working on the next call and its feed connections close with 4401. A new `region_code` (`\"\"` for national) or staff `role` (officer, admin) changes the streams of its open feed connections at once. `deleted` is a soft state an admin can undo. Admins cannot suspend, delete or change the role of themselves.",
 			body: goType[api.UpdateUserRequest](), replies: []reply{okReply(200, "The account as it is now.", goType[api.User]())},
 			problems: []string{"forbidden", "validation", "self-suspension", "not-found"}},
+
+		{method: "POST", path: "/v1/admin/users/{id}/erasure", id: "eraseUser", tag: "Admin", summary: "Erase an account", auth: authBearer,
+			desc: "Admins only (checked before the body is read), for another account: a data subject request received by Bawaslu, say. Erases as DELETE /v1/me does, irreversibly; the `reason` (no personal data) is kept in the audit trail (`user.erase`). An erased account is 409 `account-erased`; the caller's own account is erased with DELETE /v1/me (409 `self-suspension`).",
+			body: goType[api.EraseUserRequest](), replies: []reply{okReply(200, "What the erasure did (counts only).", goType[privacy.Erasure]())},
+			problems: []string{"forbidden", "validation", "not-found", "account-erased", "self-suspension"}},
 
 		// Organisations
 		{method: "POST", path: "/v1/orgs", id: "createOrg", tag: "Organisations", summary: "Register an accredited CSO", auth: authBearer,
@@ -522,7 +537,7 @@ var problemStatus = map[string]int{
 	"unauthorized": 401, "unauthenticated": 401, "invalid-token": 401, "invalid-credentials": 401, "invalid-refresh-token": 401, "invalid-reset-token": 401,
 	"forbidden": 403, "consent-required": 403, "wrong-password": 403, "region-by-admin": 403, "staff-cannot-join": 403, "own-report": 403, "not-a-member": 403, "outside-region": 403,
 	"not-found": 404, "method-not-allowed": 405,
-	"conflict": 409, "email-taken": 409, "reset-by-admin": 409, "self-suspension": 409, "accreditation-number-taken": 409, "accreditation-transition": 409,
+	"conflict": 409, "email-taken": 409, "reset-by-admin": 409, "account-erased": 409, "account-not-active": 409, "self-suspension": 409, "accreditation-number-taken": 409, "accreditation-transition": 409,
 	"org-not-accredited": 409, "invite-expired": 409, "invite-used-up": 409, "membership-exists": 409, "not-pending": 409,
 	"not-active": 409, "last-coordinator": 409, "task-full": 409, "already-claimed": 409, "claim-limit": 409,
 	"task-closed": 409, "task-not-started": 409, "claim-expired": 409, "claim-not-active": 409, "claim-version": 409,
@@ -1026,6 +1041,8 @@ var fieldDocs = map[string]fieldDoc{
 	"ChangePasswordRequest.new_password": withDesc(lengths(10, 256), "10 to 256 characters, not a commonly used password, not the current one."),
 	"PasswordResetConfirm.password":      withDesc(lengths(10, 256), "10 to 256 characters, not a commonly used password."),
 	"PasswordResetAccepted.status":       {enum: []string{"accepted"}},
+	"Report.reporter_erased":             {desc: "The reporter's account was erased: the verified report is kept for the record, without the person."},
+	"Erasure.by":                         {enum: []string{"self", "admin", "retention"}},
 	"Tokens.access_token":                {desc: "A JWT (EdDSA) for Authorization: Bearer."},
 	"Tokens.refresh_token":               {desc: "An opaque string for /v1/auth/refresh; spent on use."},
 	"Tokens.token_type":                  {enum: []string{"Bearer"}},

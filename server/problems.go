@@ -22,6 +22,8 @@ var problemDocs = map[string]string{
 	"reset-by-admin":             "This server sends no mail (no SMTP server is set), so passwords are not reset by email. An administrator of this Jarimu makes a reset link for you (jarimu admin reset-password).",
 	"consent-required":           "Your account has not consented to the privacy notice in force (a new version, or a staff account's first sign-in). Read it (GET /v1/privacy) and consent (POST /v1/me/consent); until then most writes are held back, but reads, alerts and the feed keep working.",
 	"wrong-password":             "The password you re-entered is not your account's password. Attempts are throttled as logins are.",
+	"account-erased":             "The account was erased at its owner's or an admin's request. Nothing can bring it back; its email may make a new account.",
+	"account-not-active":         "The account is suspended or deleted; reactivate it first.",
 	"region-by-admin":            "A staff account's region is the reach of its authority and is set by an admin.",
 	"forbidden":                  "You are signed in but your role does not allow this call.",
 	"not-found":                  "Nothing is there, or it is not visible to you.",

@@ -19,6 +19,8 @@ func (s *Server) routes() {
 	s.handle("GET /v1/privacy", s.handlePrivacy)
 	s.handle("GET /v1/me", s.handleMe)
 	s.handle("PATCH /v1/me", s.handleUpdateMe)
+	s.handle("DELETE /v1/me", s.handleDeleteMe)
+	s.handle("GET /v1/me/export", s.handleExport)
 	s.handle("POST /v1/me/password", s.handleChangePassword)
 	s.handle("POST /v1/me/consent", s.handleConsent)
 	s.handle("GET /v1/me/sessions", s.handleSessions)
@@ -28,6 +30,7 @@ func (s *Server) routes() {
 	s.handle("POST /v1/admin/users", s.handleCreateUser)
 	s.handle("GET /v1/admin/users/{id}", s.handleGetUser)
 	s.handle("PATCH /v1/admin/users/{id}", s.handleUpdateUser)
+	s.handle("POST /v1/admin/users/{id}/erasure", s.handleEraseUser)
 
 	s.handle("POST /v1/orgs", s.handleCreateOrg)
 	s.handle("GET /v1/orgs", s.handleListOrgs)

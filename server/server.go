@@ -18,6 +18,7 @@ import (
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/task"
@@ -34,6 +35,7 @@ type Deps struct {
 	Reports     *report.Service
 	Alerts      *alert.Service
 	Audit       *audit.Trail
+	Privacy     *privacy.Service
 	// Notice is the privacy notice in force (GET /v1/privacy).
 	Notice api.PrivacyNotice
 	Feed   http.Handler // GET /v1/feed, the websocket
@@ -71,6 +73,7 @@ type Server struct {
 	reports  *report.Service
 	alerts   *alert.Service
 	audit    *audit.Trail
+	privacy  *privacy.Service
 	notice   api.PrivacyNotice
 	feed     http.Handler
 	console  http.Handler
@@ -88,7 +91,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, audit: d.Audit, privacy: d.Privacy, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")
