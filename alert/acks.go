@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
@@ -228,24 +227,6 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (int, erro
 		}
 	}
 	return len(rows), nil
-}
-
-// ForgetAcks, inside q, cuts the acks userID made from the account (erased):
-// each keeps its alert, time and delay, so every alert's reach reads as
-// before, under an id of its own that names nobody.
-func ForgetAcks(ctx context.Context, q bun.IDB, userID string) (int, error) {
-	var alertIDs []string
-	if err := q.NewSelect().Model((*ackRow)(nil)).Column("alert_id").Where("user_id = ?", userID).Scan(ctx, &alertIDs); err != nil {
-		return 0, fmt.Errorf("forget acks: %w", err)
-	}
-	for _, id := range alertIDs {
-		_, err := q.NewUpdate().Model((*ackRow)(nil)).Set("user_id = ?", uuid.Must(uuid.NewV7()).String()).
-			Where("alert_id = ? AND user_id = ?", id, userID).Exec(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("forget acks: %w", err)
-		}
-	}
-	return len(alertIDs), nil
 }
 
 // AckRecord is one alert a person's client acknowledged, for their data
