@@ -142,18 +142,18 @@ func TestExport(t *testing.T) {
 			t.Errorf("Content-Disposition %q", cd)
 		}
 		var doc struct {
-			Format        string                   `json:"format"`
-			Profile       privacy.Profile          `json:"profile"`
-			Consents      []api.Consent            `json:"consents"`
-			Memberships   []api.MembershipSummary  `json:"memberships"`
-			Claims        []map[string]any         `json:"claims"`
-			Reports       []api.Report             `json:"reports"`
-			Sessions      []api.Session            `json:"sessions"`
-			Devices       []api.Device             `json:"devices"`
-			AlertAcks     []map[string]any         `json:"alert_acks"`
-			QueuedMail    []map[string]any         `json:"queued_mail"`
-			Notifications []map[string]any         `json:"notifications"`
-			Audit         []api.AuditEntry         `json:"audit"`
+			Format        string                     `json:"format"`
+			Profile       privacy.Profile            `json:"profile"`
+			Consents      []api.Consent              `json:"consents"`
+			Memberships   []api.MembershipSummary    `json:"memberships"`
+			Claims        []map[string]any           `json:"claims"`
+			Reports       []api.Report               `json:"reports"`
+			Sessions      []api.Session              `json:"sessions"`
+			Devices       []api.Device               `json:"devices"`
+			AlertAcks     []map[string]any           `json:"alert_acks"`
+			QueuedMail    []map[string]any           `json:"queued_mail"`
+			Notifications []map[string]any           `json:"notifications"`
+			Audit         []api.AuditEntry           `json:"audit"`
 			Extra         map[string]json.RawMessage `json:"-"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(r.Body))
