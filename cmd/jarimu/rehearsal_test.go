@@ -1010,6 +1010,12 @@ func login(t *testing.T, ctx context.Context, p *person, baseURL string) {
 	if err != nil {
 		t.Fatalf("login %s: %v", p.email, err)
 	}
+	// A staff account consents to the privacy notice at its first sign-in.
+	if res.ConsentDue {
+		if res.User, err = p.c.Consent(ctx, notice.Version); err != nil {
+			t.Fatalf("consent %s: %v", p.email, err)
+		}
+	}
 	p.user = res.User
 }
 
