@@ -377,6 +377,12 @@ func (a *App) registerMetrics() {
 		a.Metrics.Counter("jarimu_broker_subscriptions_total", "Redis subscriptions (re)established; each may have lost events and triggers a heal.", load(reconnects))
 		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", load(dropped))
 	}
+	if a.Mail != nil {
+		ms := &a.Mail.Stats
+		a.Metrics.Counter("jarimu_mail_sent_total", "Mail messages the SMTP server took from this instance's outbox worker.", load(&ms.Sent))
+		a.Metrics.Counter("jarimu_mail_retries_total", "Mail sending attempts that failed and will be retried (the SMTP server down or refusing for now).", load(&ms.Failed))
+		a.Metrics.Counter("jarimu_mail_dropped_total", "Mail messages given up: refused for good by the SMTP server, or expired unsent (a reset link past its 30 minutes).", load(&ms.Dropped))
+	}
 	a.Metrics.DB(a.DB.DB.DB)
 }
 
