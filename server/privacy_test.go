@@ -20,7 +20,9 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/privacy"
 )
 
@@ -513,4 +515,52 @@ func TestRetention(t *testing.T) {
 			t.Errorf("a second run did %+v, %v; want nothing", again, err)
 		}
 	}, ret)
+}
+
+// The export reads a page of rows at a time: a history longer than several
+// pages comes out whole, in order, once each.
+func TestExportPages(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		v := volunteer(t, e, "Panjang")
+		ctx := context.Background()
+		err := e.App.Events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			for i := range 450 {
+				if _, err := event.Append(ctx, tx, auth.UserStream(v.User.ID), "test.note", map[string]int{"n": i}); err != nil {
+					return err
+				}
+				if i < 410 {
+					if err := audit.Record(ctx, tx, audit.System, "test.note", "user", v.User.ID, nil, map[string]int{"n": i}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := export(t, e, tok(v), "")
+		must(t, "export", r, http.StatusOK, "")
+		var doc struct {
+			Notifications []struct {
+				Seq  int64          `json:"seq"`
+				Data map[string]int `json:"data"`
+			} `json:"notifications"`
+			Audit []api.AuditEntry `json:"audit"`
+		}
+		r.Decode(t, &doc)
+		if len(doc.Notifications) != 450 || len(doc.Audit) != 410 {
+			t.Fatalf("got %d notifications and %d audit entries, want 450 and 410", len(doc.Notifications), len(doc.Audit))
+		}
+		for i, n := range doc.Notifications {
+			if n.Data["n"] != i {
+				t.Fatalf("notification %d is number %d", i, n.Data["n"])
+			}
+		}
+		for i := 1; i < len(doc.Audit); i++ {
+			if doc.Audit[i].ID <= doc.Audit[i-1].ID {
+				t.Fatalf("audit entries out of order at %d", i)
+			}
+		}
+	})
 }

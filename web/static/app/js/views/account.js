@@ -1,5 +1,5 @@
 // Signing up, in and out, and the account page.
-import { t, getLang } from '../i18n.js';
+import { t, getLang, setLang } from '../i18n.js';
 import { h, add, field, input, section, notice, regionLabel } from '../dom.js';
 import * as api from '../api.js';
 import { onSubmit, regionPicker, busy } from './parts.js';
@@ -16,7 +16,9 @@ export async function login(ctx) {
     field(t('field.email'), email), field(t('field.password'), password),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('nav.login'))));
   onSubmit(form, async () => {
-    await api.login(email.value.trim(), password.value);
+    const me = await api.login(email.value.trim(), password.value);
+    // The console speaks the account's language from sign-in on.
+    if (me?.user?.language && me.user.language !== getLang()) await setLang(me.user.language);
     ctx.go(next(ctx));
   });
   add(ctx.root, h('h1', { id: 'login-h' }, t('nav.login')), form,
