@@ -154,3 +154,39 @@ func (b *browser) openURL(u string) {
 	b.t.Helper()
 	b.do("open "+u, chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("main h1")))
 }
+
+// A staff account an admin made signs in for the first time: the console
+// shows the privacy notice first, and the live feed already works meanwhile
+// (an alert arrives); consenting goes on to the screen asked for.
+func TestBrowserConsentAtFirstSignIn(t *testing.T) {
+	e := apptest.Start(t, dbtest.SQLite)
+	ctx := context.Background()
+	if _, err := e.App.Auth.CreateUser(ctx, nil, api.CreateUserRequest{Email: "petugas.baru@bawaslu.example", Name: "Petugas Baru",
+		Role: api.RoleOfficer, Password: apptest.Password}); err != nil {
+		t.Fatal(err)
+	}
+	other := e.User(t, api.RoleOfficer, "lain", "")
+	b := newBrowser(t, e.URL, 390, 844)
+	b.open("#/login")
+	b.fill("#login-email", "petugas.baru@bawaslu.example")
+	b.fill("#login-password", apptest.Password)
+	b.click("#login-form button[type=submit]")
+	b.waitJS("the consent screen", "location.hash.startsWith('#/consent') && !!document.getElementById('consent-accept')", 15*time.Second)
+	b.waitJS("the feed to connect", "document.getElementById('net').dataset.state === 'open'", 15*time.Second)
+	b.checkA11y("consent")
+	b.shot("consent")
+	p, err := e.App.Auth.Authenticate(ctx, other.Tokens.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Alerts.Create(ctx, p, api.CreateAlertRequest{Title: "Hoaks TPS dipindah", Body: "Tidak benar.", Severity: "warning"}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitText("#toasts", "Hoaks TPS dipindah", 10*time.Second)
+	b.click("#consent-accept")
+	b.waitJS("past the notice", "!location.hash.startsWith('#/consent')", 10*time.Second)
+	u, found, err := e.App.Auth.UserByEmail(ctx, "petugas.baru@bawaslu.example")
+	if err != nil || !found || u.PrivacyVersion == nil || *u.PrivacyVersion != e.App.Notice.Version {
+		t.Fatalf("after consent: %+v, %v", u, err)
+	}
+}
