@@ -564,3 +564,31 @@ func TestExportPages(t *testing.T) {
 		}
 	})
 }
+
+// An erasure deletes the files of the reports it deletes from either
+// evidence store, and keeps a file another report still refers to.
+func TestErasureDeletesEvidenceFiles(t *testing.T) {
+	for _, st := range apptest.Stores {
+		t.Run(st, func(t *testing.T) {
+			opt, _ := apptest.StoreOption(t, st)
+			e := apptest.Start(t, "sqlite", opt)
+			v := newPerson(t, e, api.RoleVolunteer, "3171")
+			w := newPerson(t, e, api.RoleVolunteer, "3171")
+			own, shared := distinctPNG(), distinctPNG()
+			r1 := submitReport(t, e, tok(v.AuthResponse), reportBody("", "3171", ""))
+			must(t, "own file", upload(t, e, tok(v.AuthResponse), r1.ID, "file", "a.png", "image/png", bytes.NewReader(own)), http.StatusCreated, "")
+			must(t, "shared file", upload(t, e, tok(v.AuthResponse), r1.ID, "file", "b.png", "image/png", bytes.NewReader(shared)), http.StatusCreated, "")
+			r2 := submitReport(t, e, tok(w.AuthResponse), reportBody("", "3171", ""))
+			must(t, "the same file by another", upload(t, e, tok(w.AuthResponse), r2.ID, "file", "c.png", "image/png", bytes.NewReader(shared)), http.StatusCreated, "")
+			must(t, "erase", call(t, e, tok(v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+			if rc, err := e.App.Reports.OpenFile(context.Background(), sha(own)); err == nil {
+				rc.Close()
+				t.Error("the erased person's file is still stored")
+			}
+			f := call(t, e, tok(w.AuthResponse), "GET", reportPath(r2.ID, "/evidence/"+sha(shared)), nil)
+			if f.Status != http.StatusOK || !bytes.Equal(f.Body, shared) {
+				t.Errorf("the file another report refers to: %d", f.Status)
+			}
+		})
+	}
+}
