@@ -232,3 +232,24 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, sta
 	}
 	return len(acked), statements, nil
 }
+
+// AckRecord is one alert a person's client acknowledged, for their data
+// export.
+type AckRecord struct {
+	AlertID string    `json:"alert_id"`
+	AckedAt time.Time `json:"acked_at"`
+	DelayMs int64     `json:"delay_ms"`
+}
+
+// AcksOf lists the alerts userID's clients acknowledged, oldest first.
+func AcksOf(ctx context.Context, q bun.IDB, userID string) ([]AckRecord, error) {
+	var rows []ackRow
+	if err := q.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("acked_at, alert_id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("acks of user: %w", err)
+	}
+	out := make([]AckRecord, len(rows))
+	for i, r := range rows {
+		out[i] = AckRecord{AlertID: r.AlertID, AckedAt: r.AckedAt.UTC(), DelayMs: r.DelayMs}
+	}
+	return out, nil
+}

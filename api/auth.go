@@ -11,13 +11,20 @@ const (
 
 // User is an account as the API shows it. RegionCode nil means national.
 type User struct {
-	ID         string    `json:"id"`
-	Email      string    `json:"email"`
-	Name       string    `json:"name"`
-	Role       string    `json:"role"`
-	RegionCode *string   `json:"region_code"`
-	Status     string    `json:"status"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         string  `json:"id"`
+	Email      string  `json:"email"`
+	Name       string  `json:"name"`
+	Role       string  `json:"role"`
+	RegionCode *string `json:"region_code"`
+	Status     string  `json:"status"`
+	// Language is the preferred language of the console and of mail: "id"
+	// (the default) or "en".
+	Language string `json:"language"`
+	// PrivacyVersion is the version of the privacy notice the owner last
+	// consented to; null for an account made by an admin until its owner
+	// consents.
+	PrivacyVersion *string   `json:"privacy_version"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // Tokens is a fresh pair of credentials. ExpiresIn is the access token's
@@ -36,6 +43,12 @@ type SignupRequest struct {
 	Password   string  `json:"password"`
 	Name       string  `json:"name"`
 	RegionCode *string `json:"region_code,omitempty"`
+	// PrivacyVersion is the version of the privacy notice (GET
+	// /v1/privacy) the person read and consents to: it must be the current
+	// one.
+	PrivacyVersion string `json:"privacy_version"`
+	// Language is "id" (the default) or "en".
+	Language string `json:"language,omitempty"`
 }
 
 // LoginRequest is the body of POST /v1/auth/login. DeviceToken is the
@@ -59,6 +72,10 @@ type AuthResponse struct {
 	User        User   `json:"user"`
 	Tokens      Tokens `json:"tokens"`
 	DeviceToken string `json:"device_token"`
+	// ConsentDue says the account has not consented to the current privacy
+	// notice: until it does (POST /v1/me/consent), most writes answer 403
+	// consent-required; reads, alerts and the feed keep working.
+	ConsentDue bool `json:"consent_due"`
 }
 
 // RefreshResponse answers POST /v1/auth/refresh.
@@ -83,6 +100,7 @@ type MembershipSummary struct {
 type Me struct {
 	User        User                `json:"user"`
 	Memberships []MembershipSummary `json:"memberships"`
+	ConsentDue  bool                `json:"consent_due"` // see AuthResponse
 }
 
 // CreateUserRequest is the body of POST /v1/admin/users (staff accounts).
@@ -108,6 +126,10 @@ const (
 	UserActive    = "active"
 	UserSuspended = "suspended"
 	UserDeleted   = "deleted"
+	// UserErased is an account erased at its owner's or an admin's
+	// request: no name, email or password is left, nothing can bring it
+	// back, and what it did that is kept (verified reports) points at it.
+	UserErased = "erased"
 )
 
 // Validate checks the fields whose rules need no database (the password
@@ -118,6 +140,9 @@ func (r *SignupRequest) Validate() []FieldError {
 	c.Line("name", &r.Name, 1, 100)
 	if r.Password == "" {
 		c.Fail("password", "is required")
+	}
+	if r.Language != "" {
+		c.OneOf("language", r.Language, Languages...)
 	}
 	return c.Errors
 }

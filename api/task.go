@@ -39,11 +39,12 @@ const (
 	ClaimEndMembership   = "membership_ended" // the holder was removed, left or was rejected
 	ClaimEndOrgSuspended = "org_suspended"
 	ClaimEndOrgRevoked   = "org_revoked"
-	ClaimEndOrgExpired   = "org_expired" // the accreditation's validity passed
+	ClaimEndOrgExpired   = "org_expired"    // the accreditation's validity passed
+	ClaimEndErased       = "account_erased" // the holder's account was erased
 )
 
 // ClaimEndReasons lists the end reasons.
-var ClaimEndReasons = []string{ClaimEndMembership, ClaimEndOrgSuspended, ClaimEndOrgRevoked, ClaimEndOrgExpired}
+var ClaimEndReasons = []string{ClaimEndMembership, ClaimEndOrgSuspended, ClaimEndOrgRevoked, ClaimEndOrgExpired, ClaimEndErased}
 
 // Outcomes are how a completed claim ended.
 var Outcomes = []string{"done", "content_gone", "not_applicable"}

@@ -28,9 +28,12 @@ import (
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/idempotency"
+	"github.com/jarimu/jarimu/mail"
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/migrations"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
@@ -92,7 +95,23 @@ type Options struct {
 	EvidenceAccessKey string
 	EvidenceSecretKey string
 	EvidenceDir       string
-	Log               *slog.Logger
+	// Notice is the privacy notice in force; nil means the compiled-in one
+	// (notice.Current). Tests stand in a new version with it.
+	Notice *api.PrivacyNotice
+	// SMTPURL (JARIMU_SMTP_URL, mail.ParseURL) is where mail goes; empty
+	// sends no mail, and password reset by email is refused. MailFrom is
+	// the sender; PublicURL the base of links in mail (JARIMU_PUBLIC_URL).
+	SMTPURL   string
+	MailFrom  string
+	PublicURL string
+	// Mail tunes the outbox worker (tests shorten its backoff).
+	Mail mail.Options
+	// Retention is how long unverified reports, ended claims and inactive
+	// accounts are kept after the election (JARIMU_RETENTION_*).
+	Retention privacy.Retention
+	// ResetMinDuration is the least time a reset request takes (0: 400 ms).
+	ResetMinDuration time.Duration
+	Log              *slog.Logger
 }
 
 // App is a built service.
@@ -112,6 +131,9 @@ type App struct {
 	Chores  *chore.Runner
 	VAPID   *push.VAPID
 	Push    *push.Service
+	Privacy *privacy.Service
+	Mail    *mail.Outbox // nil without JARIMU_SMTP_URL
+	Notice  api.PrivacyNotice
 	Hub     *realtime.Hub
 	Metrics *metrics.Registry
 	Broker  realtime.Broker
@@ -173,6 +195,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	hasher := auth.NewHasher(params, o.MaxConcurrentHashes, 2*time.Second)
 	cfg := o.Login
 	cfg.RefreshTTL = o.RefreshTokenTTL
+	a.Notice = notice.Current()
+	if o.Notice != nil {
+		a.Notice = *o.Notice
+	}
+	cfg.PrivacyVersion = a.Notice.Version
+	if err := a.openMail(o, &cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	cfg.OnStaffCreated = func(ctx context.Context, q bun.IDB, actor auth.Principal, u *auth.User) error {
 		return audit.Record(ctx, q, audit.Actor{ID: actor.UserID, Role: actor.Role}, "user.create", "user", u.ID, nil, u.API())
 	}
@@ -199,11 +230,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.temp = files
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports, a.pushAlert)
+	a.Privacy = privacy.New(privacy.Deps{DB: a.DB, Events: a.Events, Auth: a.Auth, Orgs: a.Orgs, Tasks: a.Tasks,
+		Reports: a.Reports, Idempotency: a.Idem, Log: o.Log, Retention: o.Retention})
 	a.Chores = a.chores()
 	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 
@@ -389,6 +422,12 @@ func (a *App) registerMetrics() {
 		a.Metrics.Counter("jarimu_broker_publish_dropped_total", "Events not published to Redis (queue full or Redis down).", func() float64 { return float64(c.Counts().Dropped) })
 	}
 	a.registerPushMetrics()
+	if a.Mail != nil {
+		ms := &a.Mail.Stats
+		a.Metrics.Counter("jarimu_mail_sent_total", "Mail messages the SMTP server took from this instance's outbox worker.", load(&ms.Sent))
+		a.Metrics.Counter("jarimu_mail_retries_total", "Mail sending attempts that failed and will be retried (the SMTP server down or refusing for now).", load(&ms.Failed))
+		a.Metrics.Counter("jarimu_mail_dropped_total", "Mail messages given up: refused for good by the SMTP server, or expired unsent (a reset link past its 30 minutes).", load(&ms.Dropped))
+	}
 	a.Metrics.DB(a.DB.DB.DB)
 }
 
@@ -401,6 +440,9 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Go(func() { a.Chores.Run(ctx) })
 	a.wg.Go(func() { a.Keys.Watch(ctx, a.keysReload) })
 	a.wg.Go(func() { a.Push.Run(ctx) })
+	if a.Mail != nil {
+		a.wg.Go(func() { a.Mail.Run(ctx) })
+	}
 }
 
 // Close ends the feed's connections (1001, so clients resume elsewhere),

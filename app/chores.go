@@ -31,6 +31,12 @@ func (a *App) chores() *chore.Runner {
 		{Name: "purge_idempotency", Every: time.Hour, Run: func(ctx context.Context) (int64, error) { return a.Idem.Purge(ctx) }},
 		{Name: "purge_refresh_tokens", Every: time.Hour, Run: a.Auth.PurgeRefreshTokens},
 		{Name: "summarise_acks", Every: time.Hour, Run: a.Alerts.SummariseAcks},
+		{Name: "retention", Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
+			// Personal data past JARIMU_RETENTION_* after the election
+			// date (nothing while no date is set).
+			st, err := a.Privacy.Retain(ctx)
+			return int64(st.Reports) + st.Claims + int64(st.Accounts), err
+		}},
 		{Name: "purge_evidence_tmp", Every: time.Hour, Local: true, Run: func(context.Context) (int64, error) {
 			return a.temp.PurgeTemp(evidenceTempAge)
 		}},

@@ -113,15 +113,22 @@ func NewVAPID(t testing.TB) *push.VAPID {
 const Password = "kawal-pemilu-jujur-2029"
 
 // User makes an account of role directly through the service (no admin
-// needed) and signs it in; region "" is national.
+// needed), consents to the privacy notice for it and signs it in; region ""
+// is national.
 func (e *Env) User(t testing.TB, role, name, regionCode string) api.AuthResponse {
 	t.Helper()
 	req := api.CreateUserRequest{Email: name + "-" + auth.NewID()[24:] + "@example.org", Name: name, Role: role, Password: Password}
 	if regionCode != "" {
 		req.RegionCode = &regionCode
 	}
-	if _, err := e.App.Auth.CreateUser(context.Background(), nil, req); err != nil {
+	u, err := e.App.Auth.CreateUser(context.Background(), nil, req)
+	if err != nil {
 		t.Fatalf("create %s: %v", role, err)
+	}
+	// The account's owner consents to the privacy notice, as on a first
+	// sign-in (tests of consent itself make their accounts otherwise).
+	if _, err := e.App.Auth.Consent(context.Background(), auth.Principal{UserID: u.ID, Role: u.Role}, api.ConsentRequest{Version: e.App.Notice.Version}); err != nil {
+		t.Fatalf("consent %s: %v", role, err)
 	}
 	resp, err := e.App.Auth.Login(context.Background(), api.LoginRequest{Email: req.Email, Password: Password}, "apptest")
 	if err != nil {

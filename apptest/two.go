@@ -16,6 +16,13 @@ import (
 // JARIMU_TEST_REDIS_URL the same Redis under one prefix.
 func Two(t testing.TB, b dbtest.Backend, opts ...Option) (*Env, *Env) {
 	t.Helper()
+	return TwoOf(t, b, opts, opts)
+}
+
+// TwoOf is Two with options of each instance's own: first's and second's
+// (two releases side by side during a rolling upgrade, say).
+func TwoOf(t testing.TB, b dbtest.Backend, first, second []Option) (*Env, *Env) {
+	t.Helper()
 	dbo := dbtest.Options(t, b)
 	if dbo.DataDir == "" {
 		dbo.DataDir = t.TempDir()
@@ -31,8 +38,9 @@ func Two(t testing.TB, b dbtest.Backend, opts ...Option) (*Env, *Env) {
 			o.Broker = mem
 		}
 	}
-	all := append([]Option{shared}, opts...)
-	return Start(t, b, all...), Start(t, b, all...)
+	one := append([]Option{shared}, first...)
+	two := append([]Option{shared}, second...)
+	return Start(t, b, one...), Start(t, b, two...)
 }
 
 // KeyFile makes the app read its signing keys from the key file at path, as

@@ -32,7 +32,7 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, req api.Crea
 	var u *User
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if u, err = s.createUser(ctx, tx, req.Email, hash, req.Name, req.Role, req.RegionCode); err != nil {
+		if u, err = s.createUser(ctx, tx, req.Email, hash, req.Name, req.Role, req.RegionCode, ""); err != nil {
 			return err
 		}
 		if s.cfg.OnStaffCreated != nil {
@@ -80,6 +80,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 				return problem.Errorf(problem.NotFound, "no such user")
 			}
 			return fmt.Errorf("load user: %w", err)
+		}
+		if before.Erased() {
+			return AccountErased.New("this account was erased; nothing can bring it back")
 		}
 		after := *before
 		if err := applyUpdate(&after, req); err != nil {

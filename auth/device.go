@@ -98,9 +98,9 @@ func (s *Service) issueDevice(ctx context.Context, tx bun.Tx, u *User, prev *dev
 
 // revokeDevices forgets every trusted client of a user: their next logins
 // are throttled as strangers' are. It runs with the end of every session
-// (suspension, deletion; see revokeUser); a password change or reset should
-// call it too, since whoever knew the old password may have signed in and
-// been given a device token.
+// (suspension, deletion, a password change or reset; see revokeUser), since
+// whoever knew the old password may have signed in and been given a device
+// token.
 func (s *Service) revokeDevices(ctx context.Context, q bun.IDB, userID string) error {
 	if _, err := q.NewDelete().Model((*deviceToken)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
 		return fmt.Errorf("revoke device tokens: %w", err)

@@ -13,6 +13,9 @@ type Principal struct {
 	Role   string
 	// Region is the officer's (or user's) region code; "" is national.
 	Region string
+	// ConsentDue says the account has not consented to the privacy notice
+	// in force: the server then refuses most writes (consent-required).
+	ConsentDue bool
 }
 
 // IsAdmin reports whether the caller runs the installation.

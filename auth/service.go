@@ -38,6 +38,19 @@ type Config struct {
 	// OnDeleted, when set, runs inside the transaction that marks an
 	// account deleted (Web Push forgets its devices there).
 	OnDeleted func(ctx context.Context, q bun.IDB, userID string) error
+	// ResetPerAccount throttles password reset mail per account (by email,
+	// whether an account has it or not): beyond it a request is answered
+	// alike and no mail goes out. ResetPerIP throttles the requests of one
+	// client address (429). Nil ones take DefaultResetRules, in memory.
+	ResetPerAccount ratelimit.Limiter
+	ResetPerIP      ratelimit.Limiter
+	// PrivacyVersion is the version of the privacy notice in force: signup
+	// must consent to it, and an account that has not consented to it has
+	// consent due (see Principal.ConsentDue). "" asks for no consent.
+	PrivacyVersion string
+	// Reset makes password reset by email possible; nil refuses it (no
+	// SMTP server: an admin makes a reset link instead, see ResetLink).
+	Reset *ResetConfig
 }
 
 // Service runs accounts, sign-in and sessions.
@@ -65,6 +78,7 @@ func NewService(d *db.DB, events *event.Log, h *Hasher, t *Tokens, cfg Config, l
 	}{
 		{&cfg.LoginPerAccountIP, DefaultLoginRules.AccountIP}, {&cfg.LoginPerIP, DefaultLoginRules.IP},
 		{&cfg.LoginPerAccount, DefaultLoginRules.Account}, {&cfg.LoginPerDevice, DefaultLoginRules.Device},
+		{&cfg.ResetPerAccount, DefaultResetRules.Account}, {&cfg.ResetPerIP, DefaultResetRules.IP},
 	} {
 		if *l.l == nil {
 			*l.l = ratelimit.NewMemory(l.rule, nil)
@@ -76,9 +90,14 @@ func NewService(d *db.DB, events *event.Log, h *Hasher, t *Tokens, cfg Config, l
 // Tokens is the access-token issuer and verifier the service uses.
 func (s *Service) Tokens() *Tokens { return s.tokens }
 
-// Signup creates a volunteer account and signs it in.
+// Signup creates a volunteer account and signs it in. The person must
+// consent to the privacy notice in force by naming its version; the
+// consent is kept with its time.
 func (s *Service) Signup(ctx context.Context, req api.SignupRequest) (api.AuthResponse, error) {
 	if err := checkAccount(req.Password, req.RegionCode); err != nil {
+		return api.AuthResponse{}, err
+	}
+	if err := s.checkConsent("privacy_version", req.PrivacyVersion); err != nil {
 		return api.AuthResponse{}, err
 	}
 	hash, err := s.hash(ctx, req.Password)
@@ -90,8 +109,14 @@ func (s *Service) Signup(ctx context.Context, req api.SignupRequest) (api.AuthRe
 	// find "taken".
 	var out api.AuthResponse
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		u, err := s.createUser(ctx, tx, req.Email, hash, req.Name, api.RoleVolunteer, req.RegionCode)
+		u, err := s.createUser(ctx, tx, req.Email, hash, req.Name, api.RoleVolunteer, req.RegionCode, req.Language)
 		if err != nil {
+			return err
+		}
+		if err := s.consent(ctx, tx, u, req.PrivacyVersion); err != nil {
+			return err
+		}
+		if err := s.seen(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		out = api.AuthResponse{User: u.API()}
@@ -137,7 +162,7 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 			return api.AuthResponse{}, err
 		}
 	}
-	if !found {
+	if !found || u.Erased() {
 		if err := s.hasher.VerifyDummy(ctx, req.Password); err != nil {
 			return api.AuthResponse{}, busy(err)
 		}
@@ -170,12 +195,16 @@ func (s *Service) rehash(ctx context.Context, u *User, password string) {
 }
 
 // signIn starts a new session family for u and gives its client a device
-// token (device is the valid one it came with, if any).
+// token (device is the valid one it came with, if any). The answer says
+// whether consent to the privacy notice is due.
 func (s *Service) signIn(ctx context.Context, u *User, device *deviceToken) (api.AuthResponse, error) {
-	out := api.AuthResponse{User: u.API()}
+	out := api.AuthResponse{User: u.API(), ConsentDue: s.consentDue(u.PrivacyVersion)}
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if out.Tokens, err = s.issue(ctx, tx, u, NewID()); err != nil {
+			return err
+		}
+		if err := s.seen(ctx, tx, u.ID); err != nil {
 			return err
 		}
 		out.DeviceToken, err = s.issueDevice(ctx, tx, u, device)
@@ -209,12 +238,25 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 // principal loads the active account behind a token's subject.
 func (s *Service) principal(ctx context.Context, userID string) (Principal, error) {
 	u := new(User)
-	err := s.db.NewSelect().Model(u).Column("id", "role", "region_code", "status").Where("id = ?", userID).Scan(ctx)
+	err := s.db.NewSelect().Model(u).Column("id", "role", "region_code", "status", "privacy_version").Where("id = ?", userID).Scan(ctx)
 	if db.IsNoRows(err) || err == nil && u.Status != api.UserActive {
 		return Principal{}, InvalidToken.New("the account of this token is not active")
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Principal{UserID: u.ID, Role: u.Role, Region: u.Region()}, nil
+	return Principal{UserID: u.ID, Role: u.Role, Region: u.Region(), ConsentDue: s.consentDue(u.PrivacyVersion)}, nil
+}
+
+// seen records that userID signed in or refreshed now (the inactive-account
+// retention counts from it).
+func (s *Service) seen(ctx context.Context, tx bun.Tx, userID string) error {
+	now, err := s.db.Now(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.NewUpdate().Model((*User)(nil)).Set("last_seen_at = ?", now).Where("id = ?", userID).Exec(ctx); err != nil {
+		return fmt.Errorf("record sign-in: %w", err)
+	}
+	return nil
 }

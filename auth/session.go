@@ -96,8 +96,10 @@ func (s *Service) Refresh(ctx context.Context, token string) (api.Tokens, error)
 				return fmt.Errorf("spend refresh token: %w", err)
 			}
 		}
-		tokens, err = s.issue(ctx, tx, u, rt.FamilyID)
-		return err
+		if tokens, err = s.issue(ctx, tx, u, rt.FamilyID); err != nil {
+			return err
+		}
+		return s.seen(ctx, tx, u.ID)
 	})
 	if err != nil {
 		return api.Tokens{}, fmt.Errorf("refresh: %w", err)

@@ -30,13 +30,34 @@ type User struct {
 	Status       string    `bun:"status"`
 	CreatedAt    time.Time `bun:"created_at"`
 	UpdatedAt    time.Time `bun:"updated_at"`
+	// Language is "id" or "en" (mail and the console).
+	Language string `bun:"language"`
+	// PrivacyVersion is the notice version last consented to (nil: never).
+	PrivacyVersion *string `bun:"privacy_version"`
+	// LastSeenAt is the last sign-in or refresh (nil: none since it was
+	// kept); the inactive-account retention reads it.
+	LastSeenAt *time.Time `bun:"last_seen_at"`
+	// ErasedAt is set once the account is erased (see Erase).
+	ErasedAt *time.Time `bun:"erased_at"`
 }
 
-// API is the user as the API shows it (never the password hash).
+// API is the user as the API shows it (never the password hash). An erased
+// account shows status "erased".
 func (u *User) API() api.User {
-	return api.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
-		RegionCode: u.RegionCode, Status: u.Status, CreatedAt: u.CreatedAt.UTC()}
+	out := api.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
+		RegionCode: u.RegionCode, Status: u.Status, Language: u.Language, PrivacyVersion: u.PrivacyVersion,
+		CreatedAt: u.CreatedAt.UTC()}
+	if out.Language == "" {
+		out.Language = api.Languages[0]
+	}
+	if u.ErasedAt != nil {
+		out.Status = api.UserErased
+	}
+	return out
 }
+
+// Erased reports whether the account was erased.
+func (u *User) Erased() bool { return u.ErasedAt != nil }
 
 // Region is the user's region code, "" for national.
 func (u *User) Region() string {
@@ -120,7 +141,7 @@ func busy(err error) error {
 // createUser inserts a new account with an already hashed password (hash
 // before the transaction: argon2id takes tens of milliseconds, no lock
 // should wait for it); a taken email is a 409.
-func (s *Service) createUser(ctx context.Context, q bun.IDB, email, hash, name, role string, regionCode *string) (*User, error) {
+func (s *Service) createUser(ctx context.Context, q bun.IDB, email, hash, name, role string, regionCode *string, lang string) (*User, error) {
 	now, err := s.db.Now(ctx, q)
 	if err != nil {
 		return nil, err
@@ -129,8 +150,11 @@ func (s *Service) createUser(ctx context.Context, q bun.IDB, email, hash, name, 
 	if err != nil {
 		return nil, problem.Validation(api.FieldError{Field: "email", Message: err.Error()})
 	}
+	if lang == "" {
+		lang = api.Languages[0]
+	}
 	u := &User{ID: NewID(), Email: stored, Name: name, PasswordHash: hash, Role: role,
-		RegionCode: regionCode, Status: api.UserActive, CreatedAt: now, UpdatedAt: now}
+		RegionCode: regionCode, Status: api.UserActive, CreatedAt: now, UpdatedAt: now, Language: lang}
 	if _, err := q.NewInsert().Model(u).Exec(ctx); err != nil {
 		if db.IsUniqueViolation(err) {
 			return nil, EmailTaken.New("an account with this email already exists")
@@ -246,12 +270,19 @@ func (s *Service) SeedUsers(ctx context.Context, n int, role, regionCode, prefix
 	if regionCode != "" {
 		rc = &regionCode
 	}
+	// Synthetic accounts stand for people who consented to the notice in
+	// force (load tests write as volunteers do).
+	var version *string
+	if s.cfg.PrivacyVersion != "" {
+		version = &s.cfg.PrivacyVersion
+	}
 	ids := make([]string, 0, n)
 	for start := 0; start < n; start += 500 {
 		batch := make([]User, 0, 500)
 		for i := start; i < min(start+500, n); i++ {
 			u := User{ID: NewID(), Email: fmt.Sprintf("%s-%d@seed.invalid", prefix, i), Name: fmt.Sprintf("Relawan %d", i),
-				PasswordHash: hash, Role: role, RegionCode: rc, Status: api.UserActive, CreatedAt: now, UpdatedAt: now}
+				PasswordHash: hash, Role: role, RegionCode: rc, Status: api.UserActive, CreatedAt: now, UpdatedAt: now,
+				Language: api.Languages[0], PrivacyVersion: version}
 			batch = append(batch, u)
 			ids = append(ids, u.ID)
 		}

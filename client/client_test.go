@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	privacy "github.com/jarimu/jarimu/notice"
 )
 
 func TestAutomaticIdempotencyKeyReusedOnRetry(t *testing.T) {
@@ -68,7 +69,7 @@ func TestNoIdempotencyKeyOrTokenOnAuthCalls(t *testing.T) {
 	f := newFakeServer(t)
 	c, _ := f.client(WithTokens(api.Tokens{AccessToken: "stale", RefreshToken: "refresh-0", ExpiresIn: 900}))
 	ctx := context.Background()
-	if _, err := c.Signup(ctx, api.SignupRequest{Email: "a@b.id", Password: "long enough pass", Name: "A"}); err != nil {
+	if _, err := c.Signup(ctx, api.SignupRequest{Email: "a@b.id", Password: "long enough pass", Name: "A", PrivacyVersion: privacy.Version}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Login(ctx, "a@b.id", "long enough pass"); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/dbtest"
+	privacy "github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/s3test"
 )
 
@@ -30,7 +31,7 @@ func reporter(t *testing.T, e *apptest.Env) (*client.Client, api.Report) {
 	ctx := context.Background()
 	c := client.New(e.URL)
 	email := "saksi" + time.Now().Format("150405.000000000") + "@example.org"
-	if _, err := c.Signup(ctx, api.SignupRequest{Email: email, Password: apptest.Password, Name: "Saksi"}); err != nil {
+	if _, err := c.Signup(ctx, api.SignupRequest{Email: email, Password: apptest.Password, Name: "Saksi", PrivacyVersion: privacy.Version}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := c.CreateReport(ctx, api.CreateReportRequest{URL: "https://x.com/akun/status/" + email[5:20], Platform: "x",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	privacy "github.com/jarimu/jarimu/notice"
 )
 
 func TestRefreshBeforeExpiry(t *testing.T) {
@@ -225,7 +226,7 @@ func TestDeviceTokenResentOnLogin(t *testing.T) {
 		return req.DeviceToken
 	}
 
-	if _, err := c.Signup(ctx, api.SignupRequest{Email: "a@b.id", Password: "long enough pass", Name: "A"}); err != nil {
+	if _, err := c.Signup(ctx, api.SignupRequest{Email: "a@b.id", Password: "long enough pass", Name: "A", PrivacyVersion: privacy.Version}); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.DeviceToken(); got != "device-1" {

@@ -17,6 +17,7 @@ import (
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // signupRec and joinRec are the writes of the PostgreSQL drill.
@@ -71,7 +72,7 @@ func drillPostgresRestart(t *testing.T, mode syscall.Signal) {
 		wg.Go(func() {
 			for i := 0; !stopped.Load(); i++ {
 				email := fmt.Sprintf("drill-%s-%d-%d@example.org", run, w, i)
-				a := do(hc, "POST", e.URL+"/v1/auth/signup", api.SignupRequest{Email: email, Password: apptest.Password, Name: "Relawan Uji"})
+				a := do(hc, "POST", e.URL+"/v1/auth/signup", api.SignupRequest{Email: email, Password: apptest.Password, Name: "Relawan Uji", PrivacyVersion: notice.Version})
 				s := signupRec{email: email, a: a}
 				if a.Status == http.StatusCreated {
 					var resp api.AuthResponse

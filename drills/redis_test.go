@@ -18,6 +18,7 @@ import (
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/realtime"
 )
 
@@ -128,7 +129,7 @@ func TestRedisDown(t *testing.T) {
 		run := auth.NewID()[24:]
 		for i := 0; time.Since(down) < outage; i++ {
 			email := fmt.Sprintf("redis-%s-%d@example.org", run, i)
-			s := do(hc, "POST", a.URL+"/v1/auth/signup", api.SignupRequest{Email: email, Password: apptest.Password, Name: "Relawan"})
+			s := do(hc, "POST", a.URL+"/v1/auth/signup", api.SignupRequest{Email: email, Password: apptest.Password, Name: "Relawan", PrivacyVersion: notice.Version})
 			l := do(hc, "POST", b.URL+"/v1/auth/login", api.LoginRequest{Email: email, Password: apptest.Password})
 			mu.Lock()
 			accounts++

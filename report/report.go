@@ -47,6 +47,7 @@ type Report struct {
 	CreatedAt      time.Time `bun:"created_at"`
 	UpdatedAt      time.Time `bun:"updated_at"`
 	ClusterSize    int       `bun:"cluster_size,scanonly"`
+	ReporterErased bool      `bun:"reporter_erased,scanonly"`
 }
 
 // Region is the report's region code, "" for national.
@@ -64,7 +65,8 @@ func (r *Report) API() api.Report {
 		NormalizedURL: r.NormalizedURL, ClusterID: r.ClusterID, ClusterSize: r.ClusterSize, Platform: r.Platform,
 		Category: r.Category, Summary: r.Summary, RegionCode: r.RegionCode, ObservedAt: r.ObservedAt.UTC(),
 		Status: r.Status, DuplicateOf: r.DuplicateOf, ReviewNote: r.ReviewNote, VerifyNote: r.VerifyNote,
-		Takedown: []api.Takedown{}, Evidence: []api.Evidence{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Takedown: []api.Takedown{}, Evidence: []api.Evidence{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ReporterErased: r.ReporterErased}
 }
 
 // Files keeps evidence files: an evidence.Dir (a directory) or an
@@ -75,6 +77,8 @@ type Files interface {
 	Put(ctx context.Context, r io.Reader, max int64) (evidence.Object, error)
 	// Open reads n bytes (n < 0: the rest) of a stored file from byte off.
 	Open(ctx context.Context, sha string, off, n int64) (io.ReadCloser, error)
+	// Delete removes a stored file (no error when it is missing).
+	Delete(ctx context.Context, sha string) error
 }
 
 var (
@@ -98,7 +102,8 @@ func NewService(d *db.DB, log *event.Log, orgs *org.Service, tasks *task.Service
 
 func notFound() error { return problem.Errorf(problem.NotFound, "no such report") }
 
-const clusterSize = "(SELECT count(*) FROM reports r2 WHERE r2.cluster_id = r.cluster_id) AS cluster_size"
+const clusterSize = "(SELECT count(*) FROM reports r2 WHERE r2.cluster_id = r.cluster_id) AS cluster_size, " +
+	"EXISTS (SELECT 1 FROM users u WHERE u.id = r.reporter_id AND u.erased_at IS NOT NULL) AS reporter_erased"
 
 // load reads a report with its cluster size.
 func load(ctx context.Context, q bun.IDB, id string) (*Report, error) {

@@ -75,7 +75,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	encode(w, http.StatusOK, api.Me{User: u.API(), Memberships: ms})
+	encode(w, http.StatusOK, api.Me{User: u.API(), Memberships: ms, ConsentDue: p.ConsentDue})
 	return nil
 }
 

@@ -18,11 +18,12 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 func signup(t *testing.T, e *apptest.Env, email string) api.AuthResponse {
 	t.Helper()
-	r := e.Do(t, "POST", "/v1/auth/signup", map[string]any{"email": email, "password": apptest.Password, "name": "Sari", "region_code": "3171"})
+	r := e.Do(t, "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": email, "password": apptest.Password, "name": "Sari", "region_code": "3171"})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("signup: got %d, want 201: %s", r.Status, r.Body)
 	}
@@ -118,8 +119,10 @@ func TestSignupRefusals(t *testing.T) {
 			{"password too long", `{"email":"n@example.org","password":"` + strings.Repeat("x", 257) + `","name":"b"}`, "", 422, "validation"},
 			{"password common", `{"email":"n@example.org","password":"1234567890","name":"b"}`, "", 422, "validation"},
 			{"password common, other case", `{"email":"n@example.org","password":"QwertyUiop","name":"b"}`, "", 422, "validation"},
-			{"duplicate email", `{"email":"taken@example.org","password":"` + apptest.Password + `","name":"b"}`, "", 409, "email-taken"},
-			{"duplicate email, other case", `{"email":"TAKEN@Example.ORG","password":"` + apptest.Password + `","name":"b"}`, "", 409, "email-taken"},
+			{"duplicate email", `{"email":"taken@example.org","password":"` + apptest.Password + `","name":"b","privacy_version":"` + notice.Version + `"}`, "", 409, "email-taken"},
+			{"duplicate email, other case", `{"email":"TAKEN@Example.ORG","password":"` + apptest.Password + `","name":"b","privacy_version":"` + notice.Version + `"}`, "", 409, "email-taken"},
+			{"no consent", `{` + good + `}`, "", 422, "validation"},
+			{"stale consent", `{` + good + `,"privacy_version":"2020-01-01"}`, "", 422, "validation"},
 			{"role in other case", `{` + good + `,"Role":"admin"}`, "", 400, "malformed"},
 			{"role in lower case", `{` + good + `,"role":"admin"}`, "", 400, "malformed"},
 			{"email given twice", `{` + good + `,"email":"other@example.org"}`, "", 400, "malformed"},
@@ -407,7 +410,7 @@ func TestRouterErrorsAreProblems(t *testing.T) {
 	if r.Status != 404 || r.Problem(t).Type != "/v1/problems/not-found" {
 		t.Fatalf("got %d %s, want a 404 problem", r.Status, r.Body)
 	}
-	r = e.Do(t, "DELETE", "/v1/me", nil)
+	r = e.Do(t, "PUT", "/v1/me", nil)
 	if r.Status != 405 || r.Problem(t).Type != "/v1/problems/method-not-allowed" || r.Header.Get("Allow") == "" {
 		t.Fatalf("got %d %s, want a 405 problem with Allow", r.Status, r.Body)
 	}

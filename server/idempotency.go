@@ -16,15 +16,15 @@ import (
 )
 
 // idempotent replays the first answer to a POST retried with the same
-// Idempotency-Key, user and body (see package idempotency). /v1/auth/* answers
-// carry secrets and are never stored; multipart uploads are content-addressed
+// Idempotency-Key, user and body (see package idempotency). /v1/auth/* and
+// /v1/me/password answers carry secrets and are never stored; multipart uploads are content-addressed
 // and idempotent by themselves.
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		p, authed := auth.PrincipalFrom(r.Context())
 		if r.Method != http.MethodPost || key == "" || !authed ||
-			strings.HasPrefix(r.URL.Path, "/v1/auth/") ||
+			strings.HasPrefix(r.URL.Path, "/v1/auth/") || r.URL.Path == "/v1/me/password" ||
 			strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			next.ServeHTTP(w, r)
 			return

@@ -29,6 +29,7 @@ import (
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/region"
 )
 
@@ -47,14 +48,18 @@ func marked(t testing.TB, e *apptest.Env, role, regionCode string) api.AuthRespo
 	}
 	ctx := context.Background()
 	if role == api.RoleVolunteer {
-		u, err := e.App.Auth.Signup(ctx, api.SignupRequest{Email: email, Password: apptest.Password, Name: name, RegionCode: rc})
+		u, err := e.App.Auth.Signup(ctx, api.SignupRequest{Email: email, Password: apptest.Password, Name: name, RegionCode: rc, PrivacyVersion: notice.Version})
 		if err != nil {
 			t.Fatalf("signup: %v", err)
 		}
 		return u
 	}
-	if _, err := e.App.Auth.CreateUser(ctx, nil, api.CreateUserRequest{Email: email, Name: name, Role: role, Password: apptest.Password, RegionCode: rc}); err != nil {
+	staff, err := e.App.Auth.CreateUser(ctx, nil, api.CreateUserRequest{Email: email, Name: name, Role: role, Password: apptest.Password, RegionCode: rc})
+	if err != nil {
 		t.Fatalf("create %s: %v", role, err)
+	}
+	if _, err := e.App.Auth.Consent(ctx, auth.Principal{UserID: staff.ID, Role: role}, api.ConsentRequest{Version: notice.Version}); err != nil {
+		t.Fatalf("consent: %v", err)
 	}
 	u, err := e.App.Auth.Login(ctx, api.LoginRequest{Email: email, Password: apptest.Password}, "open-test")
 	if err != nil {

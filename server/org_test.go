@@ -17,6 +17,7 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // ---- helpers ---------------------------------------------------------------
@@ -31,7 +32,7 @@ var (
 func volunteer(t testing.TB, e *apptest.Env, name string) api.AuthResponse {
 	t.Helper()
 	email := fmt.Sprintf("%s.%d@example.org", strings.ToLower(name), userSeq.Add(1))
-	resp, err := e.App.Auth.Signup(context.Background(), api.SignupRequest{Email: email, Password: apptest.Password, Name: name})
+	resp, err := e.App.Auth.Signup(context.Background(), api.SignupRequest{Email: email, Password: apptest.Password, Name: name, PrivacyVersion: notice.Version})
 	if err != nil {
 		t.Fatalf("signup %s: %v", name, err)
 	}

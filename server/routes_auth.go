@@ -1,6 +1,9 @@
 package server
 
-import "github.com/jarimu/jarimu/api"
+import (
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/privacy"
+)
 
 // authRoutes are the routes of accounts: sign-up, sign-in, sessions, and the
 // admins' account calls, each with the operation the API document shows for
@@ -30,6 +33,48 @@ func (s *Server) authRoutes() []route {
 			desc:    "Any signed-in user. `memberships` lists every membership the user has had, in any state, most recent request first, without paging; each carries the organisation's accreditation status (`org_status`).",
 			replies: []reply{okReply(200, "The user and their memberships.", goType[api.Me]())}}},
 		// Admin
+		{h: s.handlePasswordReset, op: op{method: "POST", path: "/v1/auth/password-reset", id: "requestPasswordReset", tag: "Auth", summary: "Mail a password reset link",
+			desc: "Anyone. When an active account has the email, a link to choose a new password is queued for it by mail (in the account's language, the other language after it): a console link carrying a single-use token as its `token` query parameter, good for 30 minutes; only the token's hash is kept. The answer is the same 202, in about the same time (at least 400 ms), whether or not an account has the email.\n\n" +
+				"Throttled per client address (20, then one every 3 s: 429) and per email (3 mails, then one per 20 minutes: beyond it the answer is the same and no mail goes out). A server without an SMTP server (`JARIMU_SMTP_URL`) refuses every request alike with 409 `reset-by-admin`: an administrator makes the link with `jarimu admin reset-password`.",
+			body: goType[api.PasswordResetRequest](), replies: []reply{okReply(202, "Accepted: a link is on its way if an account has the email.", goType[api.PasswordResetAccepted]())},
+			problems: []string{"validation", "reset-by-admin", "rate-limited"}}},
+		{h: s.handlePasswordResetConfirm, op: op{method: "POST", path: "/v1/auth/password-reset/confirm", id: "confirmPasswordReset", tag: "Auth", summary: "Set a new password with a reset link's token",
+			desc: "The holder of a reset link. Sets the password of the link's account (the password policy applies: 422), spends the link, and ends every session, trusted device and other reset link of the account. A token unknown, used, past its 30 minutes, or of an account no longer active gets 401 `invalid-reset-token`, the same for all.",
+			body: goType[api.PasswordResetConfirm](), replies: []reply{okReply(204, "The password is set; sign in with it.", nil)},
+			problems: []string{"validation", "invalid-reset-token", "busy"}}},
+		{h: s.handlePrivacy, op: op{method: "GET", path: "/v1/privacy", id: "getPrivacyNotice", tag: "Auth", summary: "The privacy notice in force", static: true,
+			desc:    "Anyone. The privacy notice under Indonesia's Personal Data Protection Law (UU 27/2022), in Indonesian (`id`, the binding text) and English (`en`), with its `version`. Signup consents to it by sending the version as `privacy_version`; an account whose `privacy_version` is older has consent due (see POST /v1/me/consent).",
+			replies: []reply{okReply(200, "The notice.", goType[api.PrivacyNotice]())}}},
+		{h: s.handleUpdateMe, op: op{method: "PATCH", path: "/v1/me", id: "updateMe", tag: "Auth", summary: "Change your name, region or language", auth: authBearer,
+			desc: "Any signed-in user, for their own account. `region_code` (`\"\"` for national) only for volunteers: a staff account's region is its reach, set by an admin (403 `region-by-admin`). A region change is audited (`user.region_change`) and reaches the account's open feed connections at once: `account.updated` on the user's stream names the region streams they gain (from the seq committed then) and lose.",
+			body: goType[api.UpdateMeRequest](), replies: []reply{okReply(200, "The account as it is now.", goType[api.User]())},
+			problems: []string{"region-by-admin", "validation"}}},
+		{h: s.handleDeleteMe, op: op{method: "DELETE", path: "/v1/me", id: "eraseMe", tag: "Auth", summary: "Erase your account", auth: authBearer,
+			desc: "Any signed-in user, re-entering their password (checked and throttled as logins are; 403 `wrong-password`). Irreversible. The name, email (free again for a new account), password, region, consents, sessions, trusted devices, reset links and queued mail are deleted; memberships end (`left`) and so do active claims (`account_erased`); reports never verified are deleted with their evidence files; verified reports stay as Bawaslu's record with `reporter_erased: true`. Stored Idempotency-Key answers and audit entries that held the name or email are scrubbed, the user's own feed events deleted, alert acknowledgements stay with the emptied account (reach reads as before). Open feed connections of the account close (4401). Audited as `user.erase` with counts only.",
+			body: goType[api.DeleteMeRequest](), replies: []reply{okReply(204, "Erased.", nil)},
+			problems: []string{"validation", "wrong-password", "rate-limited", "busy"}}},
+		{h: s.handleExport, op: op{method: "GET", path: "/v1/me/export", id: "exportMe", tag: "Auth", summary: "Download everything held about you", auth: authBearer,
+			desc:     "Any signed-in user: one JSON document (`format=json`, the default) with the profile, consents, memberships, claims, reports (takedown history, evidence metadata, notes), sessions and devices, alert acknowledgements, queued mail (kinds only), the user's own feed events and the audit entries about them (others who acted shown by role only); or a ZIP (`format=zip`) with that document as `jarimu-data.json` and each evidence file under `evidence/`. Streamed a page of rows at a time. Served with `Content-Disposition: attachment`. Works while consent is due.",
+			params:   []param{enumQueryParam("format", "`json` (default) or `zip` (with the evidence files).", "json", "zip")},
+			replies:  []reply{{status: 200, desc: "The export.", media: "application/json", body: &Schema{Type: "object", Description: "The export document (format jarimu-export/1)."}, alsoMedia: []string{"application/zip"}}},
+			problems: []string{"bad-query"}}},
+		{h: s.handleChangePassword, op: op{method: "POST", path: "/v1/me/password", id: "changePassword", tag: "Auth", summary: "Change your password", auth: authBearer,
+			desc: "Any signed-in user. `current_password` is checked and throttled as logins to the account are (429); a wrong one is 403 `wrong-password`. The new password follows the policy and must differ. Every session and trusted device of the account ends, and so does any unused reset link; the answer is this client's new session and device token. Access tokens already issued run out within 15 minutes. Audited (`user.password_change`). Never stored for Idempotency-Key replays (the answer holds secrets).",
+			body: goType[api.ChangePasswordRequest](), replies: []reply{okReply(200, "This client's new session.", goType[api.SessionResponse]())},
+			problems: []string{"validation", "wrong-password", "rate-limited", "busy"}}},
+		{h: s.handleConsent, op: op{method: "POST", path: "/v1/me/consent", id: "giveConsent", tag: "Auth", summary: "Consent to the privacy notice in force", auth: authBearer,
+			desc: "Any signed-in user. `version` must be the notice's current version (GET /v1/privacy), else 422. The consent is kept with its time; the user's `privacy_version` becomes it and `consent_due` ends. While consent is due (a new notice, or a staff account made by an admin) other writes answer 403 `consent-required`, except the caller's own account (/v1/me...), signing out, and alerts (publishing and retracting): reads, the feed and its acks keep working.",
+			body: goType[api.ConsentRequest](), replies: []reply{okReply(200, "The account, with its privacy_version.", goType[api.User]())},
+			problems: []string{"validation"}}},
+		{h: s.handleSessions, op: op{method: "GET", path: "/v1/me/sessions", id: "listSessions", tag: "Auth", summary: "Your sessions and trusted devices", auth: authBearer,
+			desc:    "Any signed-in user: their live sessions (sign-ins whose refresh token is still good), newest first, and the clients trusted to sign in (device tokens), most recently used first.",
+			replies: []reply{okReply(200, "Sessions and devices.", goType[api.Sessions]())}}},
+		{h: s.handleRevokeSession, op: op{method: "DELETE", path: "/v1/me/sessions/{id}", id: "revokeSession", tag: "Auth", summary: "End one of your sessions", auth: authBearer,
+			desc:    "Any signed-in user, for their own sessions: the session's refresh tokens stop working (its access token runs out within 15 minutes). Another account's session, or an ended one, is 404.",
+			replies: []reply{okReply(204, "Ended.", nil)}, problems: []string{"not-found"}}},
+		{h: s.handleRevokeDevice, op: op{method: "DELETE", path: "/v1/me/devices/{id}", id: "revokeDevice", tag: "Auth", summary: "Forget a trusted device", auth: authBearer,
+			desc:    "Any signed-in user, for their own devices: the device token no longer puts that client's logins in the trusted lane. Another account's device is 404.",
+			replies: []reply{okReply(204, "Forgotten.", nil)}, problems: []string{"not-found"}}},
 		{h: s.handleCreateUser, op: op{method: "POST", path: "/v1/admin/users", id: "createUser", tag: "Admin", summary: "Create an account of any role", auth: authBearer,
 			desc: "Admins only (checked before the body is read). This is how officers are made: an officer with `region_code` acts within that region, one without is a national officer. An admin may not have a region. The creation is audited (`user.create`).",
 			body: goType[api.CreateUserRequest](), replies: []reply{okReply(201, "The account.", goType[api.User](), "Location")},
@@ -41,5 +86,9 @@ func (s *Server) authRoutes() []route {
 			desc: "Admins only. `suspended` and `deleted` revoke every refresh token of the account at once, its access tokens stop working on the next call and its feed connections close with 4401. A new `region_code` (`\"\"` for national) or staff `role` (officer, admin) changes the streams of its open feed connections at once. `deleted` is a soft state an admin can undo. Admins cannot suspend, delete or change the role of themselves.",
 			body: goType[api.UpdateUserRequest](), replies: []reply{okReply(200, "The account as it is now.", goType[api.User]())},
 			problems: []string{"forbidden", "validation", "self-suspension", "not-found"}}},
+		{h: s.handleEraseUser, op: op{method: "POST", path: "/v1/admin/users/{id}/erasure", id: "eraseUser", tag: "Admin", summary: "Erase an account", auth: authBearer,
+			desc: "Admins only (checked before the body is read), for another account: a data subject request received by Bawaslu, say. Erases as DELETE /v1/me does, irreversibly; the `reason` (no personal data) is kept in the audit trail (`user.erase`). An erased account is 409 `account-erased`; the caller's own account is erased with DELETE /v1/me (409 `self-suspension`).",
+			body: goType[api.EraseUserRequest](), replies: []reply{okReply(200, "What the erasure did (counts only).", goType[privacy.Erasure]())},
+			problems: []string{"forbidden", "validation", "not-found", "account-erased", "self-suspension"}}},
 	}
 }

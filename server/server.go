@@ -12,11 +12,13 @@ import (
 	"sync/atomic"
 
 	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/report"
@@ -35,7 +37,10 @@ type Deps struct {
 	Alerts      *alert.Service
 	Push        *push.Service
 	Audit       *audit.Trail
-	Feed        http.Handler // GET /v1/feed, the websocket
+	Privacy     *privacy.Service
+	// Notice is the privacy notice in force (GET /v1/privacy).
+	Notice api.PrivacyNotice
+	Feed   http.Handler // GET /v1/feed, the websocket
 	// Console is the web console (package web): served at "/", under
 	// "/app/", and at "/sw.js" and "/manifest.webmanifest". It sets its own
 	// Content-Security-Policy. Nil serves no console.
@@ -71,6 +76,8 @@ type Server struct {
 	alerts   *alert.Service
 	push     *push.Service
 	audit    *audit.Trail
+	privacy  *privacy.Service
+	notice   api.PrivacyNotice
 	feed     http.Handler
 	console  http.Handler
 	proxies  []netip.Prefix
@@ -87,13 +94,13 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")
 		s.mux.Handle("GET /metrics", d.Metrics.Handler())
 	}
-	s.handler = s.observe(s.hsts(headers(s.cors(s.authenticate(s.limit(s.idempotent(http.HandlerFunc(s.dispatch))))))))
+	s.handler = s.observe(s.hsts(headers(s.cors(s.authenticate(s.consent(s.limit(s.idempotent(http.HandlerFunc(s.dispatch)))))))))
 	return s
 }
 

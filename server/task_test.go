@@ -24,6 +24,7 @@ import (
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // ---- task helpers ----------------------------------------------------------
@@ -252,7 +253,7 @@ func tally(rs []reply) map[string]int {
 // the services (no throttles).
 func newMember(e *apptest.Env, orgID, code, region string) (api.AuthResponse, error) {
 	ctx := context.Background()
-	req := api.SignupRequest{Email: fmt.Sprintf("relawan.%d@example.org", userSeq.Add(1)), Password: apptest.Password, Name: "Relawan"}
+	req := api.SignupRequest{Email: fmt.Sprintf("relawan.%d@example.org", userSeq.Add(1)), Password: apptest.Password, Name: "Relawan", PrivacyVersion: notice.Version}
 	if region != "" {
 		req.RegionCode = &region
 	}

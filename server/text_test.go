@@ -7,6 +7,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // ---- text that lies about itself is refused ---------------------------------------
@@ -45,7 +46,7 @@ func TestNamesRefuseBidiAndInvisibleCharacters(t *testing.T) {
 			"Sari\u0007Wulandari":  "U+0007",
 			"Sari\u061c Wulandari": "U+061C",
 		} {
-			r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": "sari.bidi@example.org", "password": apptest.Password, "name": name})
+			r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": "sari.bidi@example.org", "password": apptest.Password, "name": name})
 			refusedField(t, "signup named "+char, r, "name", char)
 			r = call(t, e, tok(admin), "POST", "/v1/admin/users", map[string]any{"email": "petugas.bidi@bawaslu.example", "password": apptest.Password, "name": name, "role": "officer"})
 			refusedField(t, "staff account named "+char, r, "name", char)
@@ -53,7 +54,7 @@ func TestNamesRefuseBidiAndInvisibleCharacters(t *testing.T) {
 		if n := e.Count(t, "users"); n != users {
 			t.Fatalf("refused names made %d accounts", n-users)
 		}
-		r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": "sari.bidi@example.org", "password": apptest.Password, "name": "Sari Wulandari"})
+		r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": "sari.bidi@example.org", "password": apptest.Password, "name": "Sari Wulandari"})
 		must(t, "signup with a plain name", r, http.StatusCreated, "")
 	})
 }
@@ -101,7 +102,7 @@ func TestTextIsStoredComposed(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		const decomposed, composed = "Rene\u0301 Situmorang", "Ren\u00e9 Situmorang"
 		admin := e.User(t, "admin", "root", "")
-		r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": "rene@example.org", "password": apptest.Password, "name": decomposed})
+		r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": "rene@example.org", "password": apptest.Password, "name": decomposed})
 		must(t, "signup", r, http.StatusCreated, "")
 		var signed api.AuthResponse
 		r.Decode(t, &signed)
@@ -146,7 +147,7 @@ func TestEmailsAreASCII(t *testing.T) {
 
 		users := e.Count(t, "users")
 		lookalike := "\u043efficer@bawaslu.go.id" // Cyrillic о
-		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": lookalike, "password": apptest.Password, "name": "Petugas"})
+		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": lookalike, "password": apptest.Password, "name": "Petugas"})
 		refusedField(t, "signup as the look-alike", r, "email", "ASCII")
 		r = call(t, e, tok(admin), "POST", "/v1/admin/users", map[string]any{"email": lookalike, "password": apptest.Password, "name": "Petugas", "role": "officer"})
 		refusedField(t, "staff account as the look-alike", r, "email", "ASCII")
@@ -157,7 +158,7 @@ func TestEmailsAreASCII(t *testing.T) {
 		check(t, "login as the look-alike", r, http.StatusUnauthorized, "invalid-credentials")
 
 		// A Cyrillic о in the domain is another domain, visibly.
-		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": "officer@bawaslu.g\u043e.id", "password": apptest.Password, "name": "Bukan Petugas"})
+		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": "officer@bawaslu.g\u043e.id", "password": apptest.Password, "name": "Bukan Petugas"})
 		must(t, "signup in the look-alike domain", r, http.StatusCreated, "")
 		var other api.AuthResponse
 		r.Decode(t, &other)
@@ -173,7 +174,7 @@ func TestEmailsAreASCII(t *testing.T) {
 		}
 
 		// An internationalised domain: stored as xn--, logged in either way.
-		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": "Ana@B\u00fccher.Example", "password": apptest.Password, "name": "Ana"})
+		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": "Ana@B\u00fccher.Example", "password": apptest.Password, "name": "Ana"})
 		must(t, "signup with an internationalised domain", r, http.StatusCreated, "")
 		var ana api.AuthResponse
 		r.Decode(t, &ana)
@@ -192,7 +193,7 @@ func TestEmailsAreASCII(t *testing.T) {
 				}
 			}
 		}
-		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": "ana@xn--bcher-kva.example", "password": apptest.Password, "name": "Ana Lagi"})
+		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"privacy_version": notice.Version, "email": "ana@xn--bcher-kva.example", "password": apptest.Password, "name": "Ana Lagi"})
 		check(t, "the same address in its xn-- form", r, http.StatusConflict, "email-taken")
 
 		// An org names its first coordinator by either spelling.

@@ -22,7 +22,8 @@ import (
 // end_reason and its holder is told (claim.ended), except a claim whose
 // lease had already passed, which expires as the sweeper would expire it.
 // Each task that gets slots back announces its new count once
-// (task.updated).
+// (task.updated). orgID "" with a userID ends every active claim of the
+// user, on any org's tasks or the national pool (their account is erased).
 //
 // It needs no Service: the org service is built before the task service,
 // which depends on it.
@@ -67,12 +68,14 @@ func EndClaims(d *db.DB) org.ClaimEnder {
 }
 
 // lostClaims reads the active claims on orgID's tasks (of userID, unless
-// ""), locked in id order on PostgreSQL: claims before tasks, the order of
+// ""; every task when orgID is ""), locked in id order on PostgreSQL: claims before tasks, the order of
 // every path that ends claims (see expireOverdue).
 func lostClaims(ctx context.Context, tx bun.Tx, d *db.DB, orgID, userID string) ([]Claim, error) {
 	var claims []Claim
-	q := tx.NewSelect().Model(&claims).
-		Where("c.status = 'active' AND c.task_id IN (SELECT id FROM tasks WHERE org_id = ?)", orgID).OrderExpr("c.id")
+	q := tx.NewSelect().Model(&claims).Where("c.status = 'active'").OrderExpr("c.id")
+	if orgID != "" {
+		q = q.Where("c.task_id IN (SELECT id FROM tasks WHERE org_id = ?)", orgID)
+	}
 	if userID != "" {
 		q = q.Where("c.user_id = ?", userID)
 	}

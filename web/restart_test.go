@@ -10,6 +10,7 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/auth"
 )
 
 // instance is the real app served on a fixed address, so that it can be
@@ -72,7 +73,12 @@ func mkUser(t *testing.T, a *app.App, role, name, region string) api.AuthRespons
 	if region != "" {
 		req.RegionCode = &region
 	}
-	if _, err := a.Auth.CreateUser(context.Background(), nil, req); err != nil {
+	u, err := a.Auth.CreateUser(context.Background(), nil, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its owner consents to the privacy notice, as at a first sign-in.
+	if _, err := a.Auth.Consent(context.Background(), auth.Principal{UserID: u.ID, Role: u.Role}, api.ConsentRequest{Version: a.Notice.Version}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := a.Auth.Login(context.Background(), api.LoginRequest{Email: req.Email, Password: apptest.Password}, "test")

@@ -44,6 +44,7 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	b.fill("#signup-password", "awasi-pemilu-jujur-adil")
 	b.setValue("#signup-form select[name=province]", "31")
 	b.fill("#signup-form input[name=regency]", "3171")
+	b.click("#signup-consent")
 	b.shot("signup")
 	b.click("#signup-form button[type=submit]")
 	b.waitJS("the registry after sign-up", "location.hash === '#/orgs' && !!document.querySelector('[data-org]')", 15*time.Second)

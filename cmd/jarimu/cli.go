@@ -22,6 +22,9 @@ For volunteers, coordinators and officers (each command takes --help):
   jarimu login --url URL --email E     sign in; the password is read from standard input
   jarimu logout                        sign out and forget the session
   jarimu me                            who you are and your memberships
+  jarimu me edit --name N ...          change your name, region or language
+  jarimu password                      change your password (read from standard input)
+  jarimu consent [--accept VERSION]    read the privacy notice; consent to it
   jarimu orgs                          the public registry of accredited organisations
   jarimu tasks                         tasks you can claim (--scope mine: yours)
   jarimu claim TASK_ID                 take a slot of a task
@@ -48,6 +51,8 @@ var cliCommands = map[string]func(ctx context.Context, con console, args []strin
 	"login":    runLogin,
 	"logout":   runLogout,
 	"me":       runMe,
+	"password": runPassword,
+	"consent":  runConsent,
 	"orgs":     runOrgs,
 	"tasks":    runTasks,
 	"claim":    runClaim,

@@ -65,6 +65,9 @@ func runLogin(ctx context.Context, con console, args []string) error {
 		// The session kept before is replaced: end it, if its server answers.
 		newClient(old.URL, client.WithTokens(old.Tokens)).Logout(ctx)
 	}
+	if resp.ConsentDue {
+		fmt.Fprintln(c.stderr, "jarimu: consent to the privacy notice in force is due; until then most changes are held back: read it with jarimu consent")
+	}
 	if *c.json {
 		return printJSON(c.stdout, resp.User)
 	}
@@ -79,7 +82,7 @@ func loginPassword(ctx context.Context, con console) (string, error) {
 		return "", errors.New("no password: give it on standard input")
 	}
 	if f, ok := con.stdin.(*os.File); ok && isTerminal(f) {
-		return promptPassword(ctx, f, con.stderr)
+		return promptPassword(ctx, f, con.stderr, "Password: ")
 	}
 	line, err := bufio.NewReader(con.stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -91,9 +94,9 @@ func loginPassword(ctx context.Context, con console) (string, error) {
 	return line, nil
 }
 
-// promptPassword asks for the password on the terminal tty, with echo
-// turned off by stty (Linux, macOS and the BSDs), and turned on again.
-func promptPassword(ctx context.Context, tty *os.File, prompt io.Writer) (string, error) {
+// promptPassword asks for a password on the terminal tty after label, with
+// echo turned off by stty (Linux, macOS and the BSDs), and turned on again.
+func promptPassword(ctx context.Context, tty *os.File, prompt io.Writer, label string) (string, error) {
 	stty := func(arg string) error {
 		cmd := exec.Command("stty", arg)
 		cmd.Stdin = tty
@@ -103,7 +106,7 @@ func promptPassword(ctx context.Context, tty *os.File, prompt io.Writer) (string
 		return "", fmt.Errorf("cannot hide the password on this terminal (%v): give it on standard input instead", err)
 	}
 	defer stty("echo")
-	fmt.Fprint(prompt, "Password: ")
+	fmt.Fprint(prompt, label)
 	defer fmt.Fprintln(prompt)
 	type answer struct {
 		line string
@@ -161,6 +164,9 @@ func runLogout(ctx context.Context, con console, args []string) error {
 }
 
 func runMe(ctx context.Context, con console, args []string) error {
+	if len(args) > 0 && args[0] == "edit" {
+		return runMeEdit(ctx, con, args[1:])
+	}
 	c := con.command("me", "[flags]", "Show who you are logged in as, and your memberships of organisations.", "jarimu me")
 	if _, err := c.parse(args); err != nil {
 		return err

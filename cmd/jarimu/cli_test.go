@@ -18,6 +18,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // testPassword is every test account's password.
@@ -60,8 +61,14 @@ func newWorldWith(t *testing.T, settings map[string]string) *world {
 func (w *world) client(email string) *client.Client {
 	w.t.Helper()
 	c := client.New(w.url)
-	if _, err := c.Login(context.Background(), email, testPassword); err != nil {
+	resp, err := c.Login(context.Background(), email, testPassword)
+	if err != nil {
 		w.t.Fatalf("login %s: %v", email, err)
+	}
+	if resp.ConsentDue {
+		if _, err := c.Consent(context.Background(), notice.Version); err != nil {
+			w.t.Fatalf("consent %s: %v", email, err)
+		}
 	}
 	return c
 }
@@ -70,7 +77,7 @@ func (w *world) client(email string) *client.Client {
 func (w *world) volunteer(email string) {
 	w.t.Helper()
 	region := "31"
-	_, err := client.New(w.url).Signup(context.Background(), api.SignupRequest{Email: email, Password: testPassword, Name: "Relawan", RegionCode: &region})
+	_, err := client.New(w.url).Signup(context.Background(), api.SignupRequest{Email: email, Password: testPassword, Name: "Relawan", RegionCode: &region, PrivacyVersion: notice.Version})
 	if err != nil {
 		w.t.Fatalf("signup %s: %v", email, err)
 	}
@@ -91,6 +98,11 @@ func (w *world) person(email string) *user {
 	out, err := u.runIn(testPassword+"\n", "login", "--url", w.url, "--email", email)
 	if err != nil || !strings.Contains(out, "logged in to "+w.url) {
 		w.t.Fatalf("login %s: got %q, %v", email, out, err)
+	}
+	// Staff accounts made on the command line consent at their first
+	// sign-in, as their owners would.
+	if out, err := u.run("consent", "--accept", notice.Version); err != nil || !strings.Contains(out, "consented") {
+		w.t.Fatalf("consent %s: got %q, %v", email, out, err)
 	}
 	return u
 }

@@ -58,8 +58,12 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reset-password" {
+		return runResetPassword(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create-user" {
-		return errors.New("usage: jarimu admin create-user --email E --name N --role admin|officer [--region CODE]")
+		return errors.New("usage: jarimu admin create-user --email E --name N --role admin|officer [--region CODE]\n" +
+			"       jarimu admin reset-password --email E")
 	}
 	fs := flag.NewFlagSet("admin create-user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -98,6 +102,38 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if generated {
 		fmt.Fprintf(stdout, "password (shown once): %s\n", password)
 	}
+	return nil
+}
+
+// runResetPassword makes a password reset link for an account and prints it
+// once (only its hash is kept): for a server without SMTP, where nobody can
+// get one by mail. The administrator hands it to the account's owner, who
+// sets a new password with it within 30 minutes.
+func runResetPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("admin reset-password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "email of the account")
+	c, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("usage: jarimu admin reset-password --email E")
+	}
+	a, err := app.New(ctx, options(c, newLogger(c, stderr)))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	base := c.PublicURL
+	if base == "" {
+		base = "http://" + c.Addr
+	}
+	link, err := a.Auth.AdminResetLink(ctx, *email, base)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "reset link for %s (shown once; it works once, for 30 minutes):\n%s\n", *email, link)
 	return nil
 }
 

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/evidence"
+	"github.com/jarimu/jarimu/mail"
+	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/ratelimit"
 )
@@ -53,6 +55,10 @@ type Config struct {
 	EvidenceDirShared   bool   // the operator declares EvidenceDir a shared mount
 	S3AccessKey         string
 	S3SecretKey         string
+	SMTPURL             string // smtp://...: mail (password reset links)
+	MailFrom            string
+	PublicURL           string
+	Retention           privacy.Retention
 }
 
 // setting is one row of the settings table: a variable, its flag twin, its
@@ -102,6 +108,13 @@ func settings() []setting {
 		{"AWS_SECRET_ACCESS_KEY", "s3-secret-access-key", "", "secret key of the evidence bucket (with JARIMU_EVIDENCE_URL)", true, secretSetter(func(c *Config) *string { return &c.S3SecretKey })},
 		{"JARIMU_EVIDENCE_DIR", "evidence-dir", "", "directory of evidence files when there is no JARIMU_EVIDENCE_URL; empty means <data dir>/evidence", false, func(c *Config, v string) error { c.EvidenceDir = v; return nil }},
 		{"JARIMU_EVIDENCE_DIR_SHARED", "evidence-dir-shared", "false", "true declares JARIMU_EVIDENCE_DIR a mount shared by every instance, which scaled mode then accepts instead of a bucket", false, setEvidenceDirShared},
+		{"JARIMU_SMTP_URL", "smtp-url", "", "SMTP server for mail (password reset links): smtp://HOST:PORT (a local relay, no TLS or login), smtp://USER:PASS@HOST:587?starttls=true or smtps://USER:PASS@HOST:465; empty sends no mail and refuses password resets by email (`jarimu admin reset-password` makes links)", true, setSMTPURL},
+		{"JARIMU_MAIL_FROM", "mail-from", "", "sender of mail, such as \"Jarimu <noreply@example.org>\" (required with JARIMU_SMTP_URL)", false, func(c *Config, v string) error { c.MailFrom = v; return nil }},
+		{"JARIMU_PUBLIC_URL", "public-url", "", "address people open the console at, such as https://jarimu.example.org: the base of links in mail (required with JARIMU_SMTP_URL) and of `jarimu admin reset-password` links (else http://JARIMU_ADDR)", false, setPublicURL},
+		{"JARIMU_RETENTION_ELECTION_DATE", "retention-election-date", "", "voting day (YYYY-MM-DD) the JARIMU_RETENTION_* periods count from; empty deletes nothing by age", false, setElectionDate},
+		{"JARIMU_RETENTION_REPORTS", "retention-reports", "90d", "how long after the election day reports never verified (with their evidence files) are kept; 0 keeps them", false, retentionSetter(func(c *Config) *time.Duration { return &c.Retention.Reports })},
+		{"JARIMU_RETENTION_CLAIMS", "retention-claims", "90d", "how long after the election day ended task claims are kept (claims a report was filed under stay with it); 0 keeps them", false, retentionSetter(func(c *Config) *time.Duration { return &c.Retention.Claims })},
+		{"JARIMU_RETENTION_ACCOUNTS", "retention-accounts", "365d", "how long after the election day volunteer accounts unused since that day are kept before they are erased (staff accounts never are); 0 keeps them", false, retentionSetter(func(c *Config) *time.Duration { return &c.Retention.Accounts })},
 		{"JARIMU_MAX_CONCURRENT_HASHES", "max-concurrent-hashes", "0", "password hashes run at once (19 MiB each); 0 means twice the CPUs", false, intSetter(func(c *Config) *int { return &c.MaxConcurrentHashes }, 0, 1024)},
 	}
 }
@@ -137,7 +150,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		}
 	}
 	if len(errs) == 0 {
-		errs = append(errs, c.checkEvidence())
+		errs = append(errs, c.checkEvidence(), c.checkMail())
 	}
 	return c, errors.Join(errs...)
 }
@@ -149,6 +162,20 @@ func (c Config) checkEvidence() error {
 	}
 	if c.EvidenceDirShared && c.EvidenceDir == "" {
 		return errors.New("JARIMU_EVIDENCE_DIR_SHARED=true needs JARIMU_EVIDENCE_DIR set to the shared mount")
+	}
+	return nil
+}
+
+// checkMail checks the mail settings together.
+func (c Config) checkMail() error {
+	if c.SMTPURL == "" {
+		return nil
+	}
+	if c.MailFrom == "" {
+		return errors.New("JARIMU_SMTP_URL needs JARIMU_MAIL_FROM, the sender of mail (such as \"Jarimu <noreply@example.org>\")")
+	}
+	if c.PublicURL == "" {
+		return errors.New("JARIMU_SMTP_URL needs JARIMU_PUBLIC_URL, the address people open the console at (links in mail point there)")
 	}
 	return nil
 }
@@ -378,4 +405,63 @@ func ruleSetter(field func(*Config) **ratelimit.Rule) func(*Config, string) erro
 		}
 		return nil
 	}
+}
+
+func setSMTPURL(c *Config, v string) error {
+	if strings.HasPrefix(v, "\x00") {
+		return errors.New(v[1:])
+	}
+	if v != "" {
+		if _, err := mail.ParseURL(v); err != nil {
+			return err
+		}
+	}
+	c.SMTPURL = v
+	return nil
+}
+
+func setPublicURL(c *Config, v string) error {
+	v = strings.TrimRight(v, "/")
+	if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") || strings.Count(v, "/") > 2 {
+		return fmt.Errorf("%q is not an address like https://jarimu.example.org", v)
+	}
+	c.PublicURL = v
+	return nil
+}
+
+func setElectionDate(c *Config, v string) error {
+	c.Retention.ElectionDate = time.Time{}
+	if v == "" {
+		return nil
+	}
+	d, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return errors.New("must be a date like 2029-02-14")
+	}
+	c.Retention.ElectionDate = d
+	return nil
+}
+
+// retentionSetter reads a period in days ("90d") or as a Go duration
+// ("2160h"); "0" keeps things forever.
+func retentionSetter(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := parseDays(v)
+		if err != nil || d < 0 || d > 20*365*24*time.Hour {
+			return fmt.Errorf("%q is not a period like 90d or 2160h (at most 20 years; 0 keeps forever)", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		return time.Duration(days) * 24 * time.Hour, err
+	}
+	if v == "0" {
+		return 0, nil
+	}
+	return time.ParseDuration(v)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/s3test"
 )
 
@@ -41,7 +42,7 @@ func reportWithEvidence(t *testing.T, url string, files ...[]byte) (string, api.
 	ctx := context.Background()
 	c := client.New(url)
 	email := "saksi-" + shaHex([]byte(t.Name() + time.Now().String()))[:10] + "@example.org"
-	if _, err := c.Signup(ctx, api.SignupRequest{Email: email, Password: evidencePassword, Name: "Saksi"}); err != nil {
+	if _, err := c.Signup(ctx, api.SignupRequest{Email: email, Password: evidencePassword, Name: "Saksi", PrivacyVersion: notice.Version}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := c.CreateReport(ctx, api.CreateReportRequest{URL: "https://x.com/akun/status/" + shaHex([]byte(t.Name()))[:12], Platform: "x",

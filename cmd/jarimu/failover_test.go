@@ -16,6 +16,7 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // phone is a raw feed client that, when its instance dies, reconnects to
@@ -128,7 +129,7 @@ func TestFailoverAfterSIGKILL(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range phones {
 		c := client.New(a.URL)
-		resp, err := c.Signup(ctx, api.SignupRequest{Email: fmt.Sprintf("hp%d@example.org", i), Password: "kawal-pemilu-jujur", Name: "HP", RegionCode: ptr("3171")})
+		resp, err := c.Signup(ctx, api.SignupRequest{Email: fmt.Sprintf("hp%d@example.org", i), Password: "kawal-pemilu-jujur", Name: "HP", RegionCode: ptr("3171"), PrivacyVersion: notice.Version})
 		if err != nil {
 			t.Fatal(err)
 		}

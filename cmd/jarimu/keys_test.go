@@ -14,6 +14,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // keysCmd runs `jarimu keys args...` with env and returns its output.
@@ -161,7 +162,7 @@ func TestServeReloadsKeysOnSIGHUP(t *testing.T) {
 	}
 	p := startServe(t, map[string]string{"JARIMU_DATA_DIR": dir, "JARIMU_JWT_KEYS_FILE": file,
 		"JARIMU_JWT_KEYS_RELOAD": "0", "JARIMU_LOG_FORMAT": "json"}, freeAddr(t))
-	code, body := post(t, p.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	code, body := post(t, p.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana", PrivacyVersion: notice.Version}, "")
 	if code != 201 {
 		t.Fatalf("signup: %d %s", code, body)
 	}

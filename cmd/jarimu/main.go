@@ -35,6 +35,9 @@ Usage:
   jarimu admin create-user --email E --name N --role admin|officer [--region CODE]
                                        make a staff account; the password is read from
                                        standard input, or generated and printed once
+  jarimu admin reset-password --email E
+                                       print a password reset link for the account, once
+                                       (for servers without JARIMU_SMTP_URL)
   jarimu keys new|rotate|retire|list --file FILE
                                        make and rotate the signing key file (jarimu keys for more);
                                        keys new also makes vapid-keys.json beside it (Web Push)
@@ -68,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runKeys(rest, getenv, stdout, stderr)
 	case "evidence":
 		return runEvidence(ctx, rest, getenv, stdout, stderr)
-	case "login", "logout", "me", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert", "push":
+	case "login", "logout", "me", "password", "consent", "orgs", "tasks", "claim", "complete", "report", "alerts", "alert", "push":
 		return runCLI(ctx, cmd, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)

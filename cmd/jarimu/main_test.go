@@ -21,6 +21,7 @@ import (
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // instance is a `jarimu serve` running in-process through run, as main runs it.
@@ -119,7 +120,7 @@ func TestServeEmbeddedRestartKeepsKeys(t *testing.T) {
 	if code, _ := get(t, a.URL+"/healthz", ""); code != 200 {
 		t.Fatalf("healthz: got %d", code)
 	}
-	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana", PrivacyVersion: notice.Version}, "")
 	if code != 201 {
 		t.Fatalf("signup: got %d %s", code, body)
 	}
@@ -169,6 +170,15 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_EVIDENCE_URL": "s3://bukti", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY_FILE": "/nonexistent/file"}, nil, "AWS_SECRET_ACCESS_KEY"},
 		{map[string]string{"JARIMU_EVIDENCE_DIR_SHARED": "yes"}, nil, "JARIMU_EVIDENCE_DIR_SHARED"},
 		{map[string]string{"JARIMU_EVIDENCE_DIR_SHARED": "true"}, nil, "JARIMU_EVIDENCE_DIR"},
+		{map[string]string{"JARIMU_SMTP_URL": "mail.example.org:25"}, nil, "JARIMU_SMTP_URL"},
+		{map[string]string{"JARIMU_SMTP_URL": "smtp://u:p@mail.example.org:25"}, nil, "JARIMU_SMTP_URL"},
+		{map[string]string{"JARIMU_SMTP_URL": "smtp://127.0.0.1:25", "JARIMU_PUBLIC_URL": "https://j.example.org"}, nil, "JARIMU_MAIL_FROM"},
+		{map[string]string{"JARIMU_SMTP_URL": "smtp://127.0.0.1:25", "JARIMU_MAIL_FROM": "Jarimu <a@j.example.org>"}, nil, "JARIMU_PUBLIC_URL"},
+		{map[string]string{"JARIMU_SMTP_URL_FILE": "/nonexistent/file"}, nil, "JARIMU_SMTP_URL"},
+		{map[string]string{"JARIMU_PUBLIC_URL": "jarimu.example.org"}, nil, "JARIMU_PUBLIC_URL"},
+		{map[string]string{"JARIMU_RETENTION_ELECTION_DATE": "14/02/2029"}, nil, "JARIMU_RETENTION_ELECTION_DATE"},
+		{map[string]string{"JARIMU_RETENTION_REPORTS": "three months"}, nil, "JARIMU_RETENTION_REPORTS"},
+		{nil, []string{"-retention-accounts", "-1d"}, "JARIMU_RETENTION_ACCOUNTS"},
 	}
 	for _, c := range cases {
 		if c.env == nil {
@@ -180,6 +190,24 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %v: got %v, want an error naming %s", c.env, c.args, err, c.want)
 		}
+	}
+}
+
+// The retention periods read days or Go durations; 0 keeps.
+func TestRetentionSettings(t *testing.T) {
+	c, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, envFunc(map[string]string{
+		"JARIMU_RETENTION_ELECTION_DATE": "2029-02-14", "JARIMU_RETENTION_REPORTS": "30d",
+		"JARIMU_RETENTION_CLAIMS": "720h", "JARIMU_RETENTION_ACCOUNTS": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Retention
+	if r.ElectionDate.Format("2006-01-02") != "2029-02-14" || r.Reports != 30*24*time.Hour || r.Claims != 720*time.Hour || r.Accounts != 0 {
+		t.Fatalf("got %+v", r)
+	}
+	if def, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), nil, envFunc(nil)); err != nil || def.Retention.Enabled() ||
+		def.Retention.Reports != 90*24*time.Hour || def.Retention.Accounts != 365*24*time.Hour {
+		t.Fatalf("defaults: %+v, %v (want 90d, 365d, nothing deleted without a date)", def.Retention, err)
 	}
 }
 
@@ -262,7 +290,7 @@ func TestTwoInstancesShareTokens(t *testing.T) {
 	wg.Go(func() { a = serve(t, env) }) // both migrate at once
 	wg.Go(func() { b = serve(t, env) })
 	wg.Wait()
-	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana"}, "")
+	code, body := post(t, a.URL+"/v1/auth/signup", api.SignupRequest{Email: "ana@example.org", Password: "kawal-pemilu-jujur", Name: "Ana", PrivacyVersion: notice.Version}, "")
 	if code != 201 {
 		t.Fatalf("signup on A: got %d %s", code, body)
 	}

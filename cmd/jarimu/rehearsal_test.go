@@ -23,6 +23,7 @@ import (
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/notice"
 	"github.com/jarimu/jarimu/s3test"
 )
 
@@ -1009,6 +1010,12 @@ func login(t *testing.T, ctx context.Context, p *person, baseURL string) {
 	if err != nil {
 		t.Fatalf("login %s: %v", p.email, err)
 	}
+	// A staff account consents to the privacy notice at its first sign-in.
+	if res.ConsentDue {
+		if res.User, err = p.c.Consent(ctx, notice.Version); err != nil {
+			t.Fatalf("consent %s: %v", p.email, err)
+		}
+	}
 	p.user = res.User
 }
 
@@ -1017,7 +1024,7 @@ func login(t *testing.T, ctx context.Context, p *person, baseURL string) {
 func signup(ctx context.Context, p *person, baseURL, region string) error {
 	p.c = client.New(baseURL)
 	for attempt := 0; ; attempt++ {
-		res, err := p.c.Signup(ctx, api.SignupRequest{Email: p.email, Password: testPassword, Name: p.name, RegionCode: &region})
+		res, err := p.c.Signup(ctx, api.SignupRequest{Email: p.email, Password: testPassword, Name: p.name, RegionCode: &region, PrivacyVersion: notice.Version})
 		if err == nil {
 			p.user = res.User
 			return nil

@@ -51,6 +51,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, ShutdownTimeout: c.ShutdownTimeout,
 		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Limits: c.Limits, Log: log,
 		EvidenceURL: c.EvidenceURL, EvidenceAccessKey: c.S3AccessKey, EvidenceSecretKey: c.S3SecretKey, EvidenceDir: c.EvidenceDir,
+		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom, PublicURL: c.PublicURL, Retention: c.Retention,
 	}
 }
 

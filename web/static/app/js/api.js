@@ -29,6 +29,22 @@ const endListeners = new Set();
 
 export const session = { me: null };
 
+// A password reset link carries its token as the page's token query
+// parameter: it is taken at once and removed from the address bar (and so
+// from the history), and kept in memory for the reset screen.
+let resetToken = null;
+{
+  const q = new URLSearchParams(location.search);
+  if (q.has('token')) {
+    resetToken = q.get('token');
+    q.delete('token');
+    const rest = q.toString();
+    history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+  }
+}
+export const takeResetToken = () => resetToken;
+export const dropResetToken = () => { resetToken = null; };
+
 // ApiError is a refused or failed call: status 0 is a network failure; type
 // is the problem slug ("task-full"), errors the field errors, retryAfter the
 // seconds of a Retry-After header (0: none).
@@ -173,6 +189,46 @@ export async function signup(body) {
   return loadMe();
 }
 
+// newSession takes the session a password change answers: every other
+// session ended, this tab goes on with the new one.
+export function newSession(r) {
+  keepDevice(r.device_token);
+  setTokens(r.tokens);
+}
+
+// eraseMe erases the account (irreversible) and ends the session here.
+export async function eraseMe(password) {
+  await api('DELETE', '/v1/me', { body: { password } });
+  clearSession();
+}
+
+// requestReset asks for a reset link by mail; confirmReset sets the new
+// password with the link's token (no session needed).
+export const requestReset = (email) => raw('POST', '/v1/auth/password-reset', { body: { email } });
+export const confirmReset = (token, password) => raw('POST', '/v1/auth/password-reset/confirm', { body: { token, password } });
+export const privacyNotice = () => raw('GET', '/v1/privacy');
+
+// download fetches an authenticated file and hands it to the browser as a
+// download named name.
+export async function download(path, name) {
+  const tok = await token();
+  const res = await fetch(path, { headers: { Authorization: `Bearer ${tok}` }, cache: 'no-store', credentials: 'omit' })
+    .catch(() => { throw new ApiError(0); });
+  if (!res.ok) {
+    let data = null;
+    try { data = await res.json(); } catch { /* not JSON */ }
+    throw new ApiError(res.status, data || {});
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 export async function logout() {
   const rt = readRT();
   clearSession();
@@ -198,6 +254,9 @@ export async function api(method, path, opts = {}) {
     if (err.status === 401 && err.type === 'invalid-token' && readRT()) {
       await refresh();
       return raw(method, path, { ...opts, token: access });
+    }
+    if (err.status === 403 && err.type === 'consent-required' && !location.hash.startsWith('#/consent')) {
+      location.hash = `#/consent?next=${encodeURIComponent(location.hash)}`;
     }
     throw err;
   }

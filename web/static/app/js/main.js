@@ -18,6 +18,7 @@ export const recent = [];
 const loaders = {
   public: () => import('./views/public.js'),
   account: () => import('./views/account.js'),
+  me: () => import('./views/me.js'),
   volunteer: () => import('./views/volunteer.js'),
   coordinator: () => import('./views/coordinator.js'),
   officer: () => import('./views/officer.js'),
@@ -30,7 +31,11 @@ const routes = {
   alerts: ['public', 'alerts', 'any'],
   login: ['account', 'login', 'out'],
   signup: ['account', 'signup', 'out'],
-  me: ['account', 'profile', 'in'],
+  me: ['me', 'account', 'in'],
+  forgot: ['me', 'forgot', 'out'],
+  'reset-password': ['me', 'reset', 'any'],
+  consent: ['me', 'consent', 'in'],
+  privacy: ['me', 'privacy', 'any'],
   notifications: ['account', 'notifications', 'in'],
   tasks: ['volunteer', 'tasks', 'volunteer'],
   report: ['volunteer', 'reportForm', 'volunteer'],
@@ -97,6 +102,12 @@ async function render() {
     return;
   }
   if (who === 'staff' && !isStaff()) { location.hash = '#/'; return; }
+  // Consent to a new privacy notice comes first (reading, alerts and the
+  // feed go on meanwhile; writes answer consent-required).
+  if (inside && api.session.me?.consent_due && !['consent', 'privacy', 'me'].includes(route.parts[0])) {
+    location.hash = `#/consent?next=${encodeURIComponent(location.hash)}`;
+    return;
+  }
   drawNav(route);
   let view;
   try {

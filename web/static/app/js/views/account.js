@@ -1,5 +1,5 @@
 // Signing up, in and out, and the account page.
-import { t } from '../i18n.js';
+import { t, getLang, setLang } from '../i18n.js';
 import { h, add, field, input, section, notice, regionLabel, timeEl } from '../dom.js';
 import * as api from '../api.js';
 import * as push from '../push.js';
@@ -17,13 +17,16 @@ export async function login(ctx) {
     field(t('field.email'), email), field(t('field.password'), password),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('nav.login'))));
   onSubmit(form, async () => {
-    await api.login(email.value.trim(), password.value);
+    const me = await api.login(email.value.trim(), password.value);
+    // The console speaks the account's language from sign-in on.
+    if (me?.user?.language && me.user.language !== getLang()) await setLang(me.user.language);
     ctx.go(next(ctx));
   });
   // Sent here because the server refused to renew the session (a 401 on
   // refresh: revoked, expired or suspended), not by the user's own logout.
   const ended = ctx.query.get('ended') ? h('p', { class: 'notice error', role: 'alert', id: 'session-ended' }, t('session.ended')) : null;
   add(ctx.root, h('h1', { id: 'login-h' }, t('nav.login')), ended, form,
+    h('p', null, h('a', { href: '#/forgot', id: 'forgot-link' }, t('reset.forgotLink'))),
     h('p', null, t('account.noAccount'), ' ', h('a', { href: '#/signup' }, t('nav.signup'))));
 }
 
@@ -32,12 +35,19 @@ export async function signup(ctx) {
   const email = input('email', { type: 'email', autocomplete: 'email', required: true, id: 'signup-email' });
   const password = input('password', { type: 'password', autocomplete: 'new-password', required: true, minlength: 10, id: 'signup-password' });
   const region = regionPicker({ label: t('field.myRegion'), national: false });
+  // Consent is explicit: the person ticks it, and the version of the notice
+  // read is sent.
+  const n = await api.privacyNotice();
+  const agree = h('input', { type: 'checkbox', name: 'privacy_version', required: true, id: 'signup-consent' });
   const form = h('form', { class: 'stack', id: 'signup-form', 'aria-labelledby': 'signup-h' },
     field(t('field.name'), name), field(t('field.email'), email),
     field(t('field.password'), password, t('hint.password')), region.el,
+    h('div', { class: 'check' }, agree, h('label', { for: 'signup-consent' }, t('privacy.agree'), ' ',
+      h('a', { href: '#/privacy', target: '_blank', rel: 'noopener' }, t('privacy.title')), ` (${n.version})`)),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('account.create'))));
   onSubmit(form, async () => {
-    const body = { email: email.value.trim(), password: password.value, name: name.value.trim() };
+    const body = { email: email.value.trim(), password: password.value, name: name.value.trim(),
+      privacy_version: agree.checked ? n.version : '', language: getLang() };
     const code = region.value();
     if (code) body.region_code = code;
     await api.signup(body);
@@ -71,7 +81,8 @@ export async function profile(ctx) {
     })) : notice('info', t('home.noOrgs'))));
   }
   add(ctx.root, section(t('notify.title'), h('p', null, t('notify.short'), ' ', h('a', { href: '#/notifications' }, t('notify.manage')))));
-  add(ctx.root, section(t('account.privacy'), h('p', null, t('account.privacyText'))));
+  add(ctx.root, section(t('account.privacy'), h('p', null, t('account.privacyText'), ' ',
+    h('a', { href: '#/privacy' }, t('privacy.title')), u.privacy_version ? ` (${u.privacy_version})` : '')));
 }
 
 // notifications: Web Push on this device, per kind, with what it means.

@@ -1,0 +1,118 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/problem"
+)
+
+// consentRow is one consent given to a version of the privacy notice.
+type consentRow struct {
+	bun.BaseModel `bun:"table:consents"`
+
+	ID      string    `bun:"id,pk"`
+	UserID  string    `bun:"user_id"`
+	Version string    `bun:"version"`
+	At      time.Time `bun:"at"`
+}
+
+// PrivacyVersion is the version of the notice in force ("" when none is
+// asked for).
+func (s *Service) PrivacyVersion() string { return s.cfg.PrivacyVersion }
+
+// consentDue says whether an account that consented to version (nil:
+// never) must consent again.
+func (s *Service) consentDue(version *string) bool {
+	return s.cfg.PrivacyVersion != "" && (version == nil || *version != s.cfg.PrivacyVersion)
+}
+
+// checkConsent checks that version, sent as field, names the notice in
+// force: a stale or absent version is a 422 naming the current one.
+func (s *Service) checkConsent(field, version string) error {
+	if s.cfg.PrivacyVersion == "" || version == s.cfg.PrivacyVersion {
+		return nil
+	}
+	msg := "is required: consent to the privacy notice by sending its version, " + s.cfg.PrivacyVersion + " (GET /v1/privacy)"
+	if version != "" {
+		msg = "is not the privacy notice in force; read it again (GET /v1/privacy) and consent to version " + s.cfg.PrivacyVersion
+	}
+	return problem.Validation(api.FieldError{Field: field, Message: msg})
+}
+
+// consent records u's consent to version inside tx.
+func (s *Service) consent(ctx context.Context, tx bun.Tx, u *User, version string) error {
+	if version == "" {
+		return nil
+	}
+	now, err := s.db.Now(ctx, tx)
+	if err != nil {
+		return err
+	}
+	row := &consentRow{ID: NewID(), UserID: u.ID, Version: version, At: now}
+	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	u.PrivacyVersion = &version
+	_, err = tx.NewUpdate().Model((*User)(nil)).Set("privacy_version = ?", version).Where("id = ?", u.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record consent: %w", err)
+	}
+	return nil
+}
+
+// Consent records that p's owner consents to the notice in force, naming
+// its version (a stale one is a 422). Consenting again to the same version
+// changes nothing.
+func (s *Service) Consent(ctx context.Context, p Principal, req api.ConsentRequest) (api.User, error) {
+	if err := s.checkConsent("version", req.Version); err != nil {
+		return api.User{}, err
+	}
+	var u *User
+	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if u, err = s.lockUser(ctx, tx, p.UserID); err != nil {
+			return err
+		}
+		if !s.consentDue(u.PrivacyVersion) {
+			return nil
+		}
+		return s.consent(ctx, tx, u, req.Version)
+	})
+	if err != nil {
+		return api.User{}, fmt.Errorf("consent: %w", err)
+	}
+	return u.API(), nil
+}
+
+// Consents lists the consents userID gave, oldest first.
+func (s *Service) Consents(ctx context.Context, userID string) ([]api.Consent, error) {
+	var rows []consentRow
+	if err := s.db.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("at, id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("consents: %w", err)
+	}
+	out := make([]api.Consent, len(rows))
+	for i, r := range rows {
+		out[i] = api.Consent{Version: r.Version, At: r.At.UTC()}
+	}
+	return out, nil
+}
+
+// lockUser loads the account behind p inside tx, row-locked on PostgreSQL;
+// one that is gone or not active is a 401, as its tokens are.
+func (s *Service) lockUser(ctx context.Context, tx bun.Tx, userID string) (*User, error) {
+	u := new(User)
+	err := s.db.ForUpdate(tx.NewSelect().Model(u).Where("id = ?", userID)).Scan(ctx)
+	if err == nil && u.Status == api.UserActive {
+		return u, nil
+	}
+	if err != nil && !db.IsNoRows(err) {
+		return nil, fmt.Errorf("load user: %w", err)
+	}
+	return nil, InvalidToken.New("the account of this token is not active")
+}

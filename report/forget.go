@@ -1,0 +1,114 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+)
+
+// Forgotten is what ForgetReporter did.
+type Forgotten struct {
+	Deleted int // reports deleted with their evidence (never verified)
+	Kept    int // verified reports kept for the record, de-identified
+	// Files are the evidence files no report refers to any more: delete
+	// them after the transaction commits (DeleteFiles).
+	Files []string
+}
+
+// ForgetReporter, inside tx, deletes the reports userID filed that were not
+// verified (submitted, endorsed, rejected, duplicate), with their takedown
+// steps and evidence rows; verified reports stay as Bawaslu's record, and
+// show their reporter as an erased account once the account is erased.
+func ForgetReporter(ctx context.Context, tx bun.Tx, userID string) (Forgotten, error) {
+	var out Forgotten
+	n, err := tx.NewSelect().Model((*Report)(nil)).Where("reporter_id = ? AND status = ?", userID, api.ReportVerified).Count(ctx)
+	if err != nil {
+		return out, fmt.Errorf("count kept reports: %w", err)
+	}
+	out.Kept = int(n)
+	gone := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("reporter_id = ? AND status <> ?", userID, api.ReportVerified)
+	return out, deleteReports(ctx, tx, gone, &out)
+}
+
+// deleteReports deletes the reports ids selects, with their takedowns and
+// evidence rows, and adds to out what it deleted and the files left unused.
+func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Forgotten) error {
+	var shas []string
+	err := tx.NewSelect().Model((*evidenceRow)(nil)).Distinct().Column("sha256").Where("report_id IN (?)", ids).Scan(ctx, &shas)
+	if err != nil {
+		return fmt.Errorf("evidence of deleted reports: %w", err)
+	}
+	for _, table := range []any{(*evidenceRow)(nil), (*takedown)(nil)} {
+		if _, err := tx.NewDelete().Model(table).Where("report_id IN (?)", ids).Exec(ctx); err != nil {
+			return fmt.Errorf("delete report history: %w", err)
+		}
+	}
+	res, err := tx.NewDelete().Model((*Report)(nil)).Where("id IN (?)", ids).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete reports: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	out.Deleted += int(n)
+	for _, sha := range shas {
+		used, err := tx.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("evidence in use: %w", err)
+		}
+		if !used {
+			out.Files = append(out.Files, sha)
+		}
+	}
+	return nil
+}
+
+// DeleteFiles deletes evidence files that ForgetReporter or the retention
+// left unused, checking again that no report refers to each. It goes on
+// past a failure and returns the first one.
+func (s *Service) DeleteFiles(ctx context.Context, shas []string) error {
+	var first error
+	for _, sha := range shas {
+		used, err := s.db.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+		if err == nil && !used {
+			err = s.files.Delete(ctx, sha)
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("delete evidence file: %w", err)
+		}
+	}
+	return first
+}
+
+// DeleteUnverified deletes, in batches of one transaction each, the
+// reports never verified (submitted, endorsed, rejected, duplicate) made
+// before cutoff, with their takedown steps and evidence rows, then the
+// evidence files left unused: the retention of unverified reports.
+func (s *Service) DeleteUnverified(ctx context.Context, cutoff time.Time) (int, error) {
+	total := 0
+	for {
+		var out Forgotten
+		err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			ids := tx.NewSelect().Model((*Report)(nil)).Column("id").
+				Where("status <> ? AND created_at < ?", api.ReportVerified, cutoff).OrderExpr("id").Limit(200)
+			var batch []string
+			if err := ids.Scan(ctx, &batch); err != nil || len(batch) == 0 {
+				return err
+			}
+			q := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("id IN (?)", bun.In(batch))
+			return deleteReports(ctx, tx, q, &out)
+		})
+		if err != nil {
+			return total, fmt.Errorf("retain reports: %w", err)
+		}
+		total += out.Deleted
+		if err := s.DeleteFiles(ctx, out.Files); err != nil {
+			return total, err
+		}
+		if out.Deleted == 0 {
+			return total, nil
+		}
+	}
+}

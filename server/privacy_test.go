@@ -1,0 +1,594 @@
+package server_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/privacy"
+)
+
+// person is an account whose name and email are unmistakable anywhere.
+type person struct {
+	api.AuthResponse
+	name, email string
+}
+
+// newPerson signs a volunteer up (or, for staff, has one made and consent)
+// with a marked name and email.
+func newPerson(t testing.TB, e *apptest.Env, role, regionCode string) person {
+	t.Helper()
+	tag := auth.NewID()[24:]
+	p := person{name: "Kartika Wiranegara " + tag, email: "kartika.w" + tag + "@pos-pribadi.example"}
+	if role == api.RoleVolunteer {
+		r := call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": p.email, "password": apptest.Password, "name": p.name,
+			"region_code": regionCode, "privacy_version": e.App.Notice.Version})
+		must(t, "signup", r, http.StatusCreated, "")
+		r.Decode(t, &p.AuthResponse)
+		return p
+	}
+	p.AuthResponse = marked(t, e, role, regionCode)
+	p.name, p.email = p.User.Name, p.User.Email
+	return p
+}
+
+// distinctPNG is a small PNG-looking file no other upload shares.
+func distinctPNG() []byte {
+	b := make([]byte, 64)
+	rand.Read(b)
+	return append(append([]byte{}, pngHead...), b...)
+}
+
+func review(t testing.TB, e *apptest.Env, token, id, decision string) {
+	t.Helper()
+	must(t, "review "+decision, call(t, e, token, "POST", reportPath(id, "/review"), map[string]any{"decision": decision, "note": "catatan koordinator"}), http.StatusOK, "")
+}
+
+func verify(t testing.TB, e *apptest.Env, token, id string) {
+	t.Helper()
+	must(t, "verify", call(t, e, token, "POST", reportPath(id, "/verification"), map[string]any{"decision": "verified", "note": "terverifikasi"}), http.StatusOK, "")
+}
+
+// world is a history around one volunteer, v, among other people.
+type world struct {
+	v, coord, other, officer person
+	org                      api.Org
+	task, task2              api.Task
+	claim, otherClaim        api.Claim
+	verified, pending        api.Report
+	otherReport              api.Report
+	verifiedFile, pendFile   []byte
+	alert                    api.Alert
+}
+
+func newWorld(t *testing.T, e *apptest.Env) *world {
+	t.Helper()
+	w := &world{}
+	w.officer = newPerson(t, e, api.RoleOfficer, "31")
+	w.coord = newPerson(t, e, api.RoleVolunteer, "3171")
+	w.v = newPerson(t, e, api.RoleVolunteer, "3171")
+	w.other = newPerson(t, e, api.RoleVolunteer, "3171")
+	admin := e.User(t, api.RoleAdmin, "Admin", "")
+	w.org = createOrg(t, e, tok(admin), "31", w.coord.email)
+	code := invite(t, e, tok(w.coord.AuthResponse), w.org, 10).Code
+	// The join's answer (with the member's name) is kept for replays.
+	r := e.Do(t, "POST", orgPath(w.org, "/memberships"), map[string]any{"invite_code": code}, append(apptest.Bearer(tok(w.v.AuthResponse)), "Idempotency-Key", "gabung-"+w.v.User.ID)...)
+	must(t, "join", r, http.StatusCreated, "")
+	must(t, "other joins", join(t, e, tok(w.other.AuthResponse), w.org, code), http.StatusCreated, "")
+	w.task = createTask(t, e, tok(w.coord.AuthResponse), taskBody(w.org.ID, 5, "region_code", "3171"))
+	w.task2 = createTask(t, e, tok(w.coord.AuthResponse), taskBody(w.org.ID, 5, "region_code", "3171"))
+	w.claim = claimTask(t, e, tok(w.v.AuthResponse), w.task.ID)
+	w.otherClaim = claimTask(t, e, tok(w.other.AuthResponse), w.task.ID)
+	claimTask(t, e, tok(w.v.AuthResponse), w.task2.ID) // stays active
+
+	body := reportBody(w.org.ID, "3171", "")
+	body["claim_id"] = w.claim.ID
+	w.verified = submitReport(t, e, tok(w.v.AuthResponse), body)
+	w.verifiedFile = distinctPNG()
+	must(t, "evidence", upload(t, e, tok(w.v.AuthResponse), w.verified.ID, "file", "bukti.png", "image/png", bytes.NewReader(w.verifiedFile)), http.StatusCreated, "")
+	review(t, e, tok(w.coord.AuthResponse), w.verified.ID, "endorse")
+	verify(t, e, tok(w.officer.AuthResponse), w.verified.ID)
+	must(t, "takedown", call(t, e, tok(w.officer.AuthResponse), "POST", reportPath(w.verified.ID, "/takedown"), map[string]any{"status": "requested", "platform_ref": "X-123"}), http.StatusOK, "")
+	w.pending = submitReport(t, e, tok(w.v.AuthResponse), reportBody(w.org.ID, "3171", ""))
+	w.pendFile = distinctPNG()
+	must(t, "evidence 2", upload(t, e, tok(w.v.AuthResponse), w.pending.ID, "file", "bukti2.png", "image/png", bytes.NewReader(w.pendFile)), http.StatusCreated, "")
+	w.otherReport = submitReport(t, e, tok(w.other.AuthResponse), reportBody(w.org.ID, "3171", ""))
+	must(t, "other evidence", upload(t, e, tok(w.other.AuthResponse), w.otherReport.ID, "file", "lain.png", "image/png", bytes.NewReader(distinctPNG())), http.StatusCreated, "")
+
+	// An alert citing the verified report, acknowledged on v's feed.
+	feed := openFeed(t, e, tok(w.v.AuthResponse), nil)
+	w.alert = createAlert(t, e, tok(w.officer.AuthResponse), alertBody("3171", w.verified.ID))
+	ev, _ := feed.await("alert.published", "id", w.alert.ID)
+	feed.ack(ev.Stream, ev.Seq)
+	feed.barrier()
+	waitRows(t, e, "alert_acks", "alert_id = ?", 1, w.alert.ID)
+	must(t, "move", patchMe(t, e, tok(w.v.AuthResponse), map[string]any{"region_code": "3173"}), http.StatusOK, "")
+	return w
+}
+
+func export(t testing.TB, e *apptest.Env, token, format string) apptest.Response {
+	t.Helper()
+	path := "/v1/me/export"
+	if format != "" {
+		path += "?format=" + format
+	}
+	return call(t, e, token, "GET", path, nil)
+}
+
+// The export holds everything about the caller, in both forms, and nothing
+// about anyone else.
+func TestExport(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		w := newWorld(t, e)
+		r := export(t, e, tok(w.v.AuthResponse), "")
+		must(t, "export", r, http.StatusOK, "")
+		if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="jarimu-data-`) {
+			t.Errorf("Content-Disposition %q", cd)
+		}
+		var doc struct {
+			Format        string                     `json:"format"`
+			Profile       privacy.Profile            `json:"profile"`
+			Consents      []api.Consent              `json:"consents"`
+			Memberships   []api.MembershipSummary    `json:"memberships"`
+			Claims        []map[string]any           `json:"claims"`
+			Reports       []api.Report               `json:"reports"`
+			Sessions      []api.Session              `json:"sessions"`
+			Devices       []api.Device               `json:"devices"`
+			AlertAcks     []map[string]any           `json:"alert_acks"`
+			QueuedMail    []map[string]any           `json:"queued_mail"`
+			Notifications []map[string]any           `json:"notifications"`
+			Audit         []api.AuditEntry           `json:"audit"`
+			Extra         map[string]json.RawMessage `json:"-"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(r.Body))
+		dec.DisallowUnknownFields()
+		if err := json.Unmarshal(r.Body, &doc); err != nil {
+			t.Fatalf("export is not JSON: %v\n%s", err, r.Body)
+		}
+		if doc.Format != privacy.ExportFormat || doc.Profile.Email != w.v.email || doc.Profile.Name != w.v.name || doc.Profile.LastSeenAt == nil {
+			t.Errorf("profile: %+v", doc.Profile)
+		}
+		if len(doc.Consents) != 1 || doc.Consents[0].Version != e.App.Notice.Version {
+			t.Errorf("consents: %+v", doc.Consents)
+		}
+		if len(doc.Memberships) != 1 || doc.Memberships[0].OrgID != w.org.ID {
+			t.Errorf("memberships: %+v", doc.Memberships)
+		}
+		if len(doc.Claims) != 2 || doc.Claims[0]["id"] != w.claim.ID || doc.Claims[0]["task_title"] != w.task.Title {
+			t.Errorf("claims: %+v", doc.Claims)
+		}
+		if len(doc.Reports) != 2 || doc.Reports[0].ID != w.verified.ID || doc.Reports[0].Status != api.ReportVerified ||
+			len(doc.Reports[0].Evidence) != 1 || doc.Reports[0].Evidence[0].SHA256 != sha(w.verifiedFile) ||
+			len(doc.Reports[0].Takedown) != 1 || doc.Reports[0].ReviewNote != "catatan koordinator" || doc.Reports[1].ID != w.pending.ID {
+			t.Errorf("reports: %+v", doc.Reports)
+		}
+		if len(doc.Sessions) < 1 || len(doc.Devices) < 1 {
+			t.Errorf("sessions %d, devices %d", len(doc.Sessions), len(doc.Devices))
+		}
+		if len(doc.AlertAcks) != 1 || doc.AlertAcks[0]["alert_id"] != w.alert.ID {
+			t.Errorf("alert acks: %+v", doc.AlertAcks)
+		}
+		if doc.QueuedMail == nil {
+			t.Error("queued_mail missing")
+		}
+		names := map[string]bool{}
+		for _, n := range doc.Notifications {
+			names[fmt.Sprint(n["event"])] = true
+		}
+		if !names["membership.decided"] || !names["report.status_changed"] {
+			t.Errorf("notifications: %v", names)
+		}
+		actions := map[string]bool{}
+		for _, a := range doc.Audit {
+			actions[a.Action] = true
+			if a.ActorID != nil && *a.ActorID != w.v.User.ID {
+				t.Errorf("audit entry %s names another actor %s", a.Action, *a.ActorID)
+			}
+		}
+		for _, want := range []string{"user.region_change", "report.verified", "report.endorse"} {
+			if !actions[want] {
+				t.Errorf("audit lacks %s: %v", want, actions)
+			}
+		}
+		for _, other := range []person{w.coord, w.other, w.officer} {
+			for _, s := range []string{other.name, other.email, other.User.ID} {
+				if bytes.Contains(r.Body, []byte(s)) {
+					t.Errorf("the export holds %q, of another person", s)
+				}
+			}
+		}
+		for _, s := range []string{w.otherReport.ID, w.otherClaim.ID} {
+			if bytes.Contains(r.Body, []byte(s)) {
+				t.Errorf("the export holds %s, another person's", s)
+			}
+		}
+
+		z := export(t, e, tok(w.v.AuthResponse), "zip")
+		must(t, "zip", z, http.StatusOK, "")
+		zr, err := zip.NewReader(bytes.NewReader(z.Body), int64(len(z.Body)))
+		if err != nil {
+			t.Fatalf("not a zip: %v", err)
+		}
+		got := map[string][]byte{}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[f.Name], _ = io.ReadAll(rc)
+			rc.Close()
+		}
+		if !json.Valid(got["jarimu-data.json"]) || !bytes.Contains(got["jarimu-data.json"], []byte(w.v.email)) {
+			t.Error("the zip's jarimu-data.json is not the export")
+		}
+		if !bytes.Equal(got["evidence/"+sha(w.verifiedFile)+".png"], w.verifiedFile) || !bytes.Equal(got["evidence/"+sha(w.pendFile)+".png"], w.pendFile) {
+			t.Errorf("the zip's evidence files: %d entries", len(got))
+		}
+		if len(got) != 3 {
+			t.Errorf("the zip has %d entries, want 3", len(got))
+		}
+		must(t, "bad format", export(t, e, tok(w.v.AuthResponse), "xml"), http.StatusBadRequest, "bad-query")
+		must(t, "anonymous", export(t, e, "", ""), http.StatusUnauthorized, "unauthenticated")
+	})
+}
+
+// scanDatabase lists every place in every table (table.column) whose text
+// holds one of needles, case-insensitively: every text, JSON and binary
+// column of every table.
+func scanDatabase(t testing.TB, e *apptest.Env, needles ...string) []string {
+	t.Helper()
+	ctx := context.Background()
+	type col struct{ table, name, kind string }
+	var cols []col
+	d := e.App.DB
+	if d.Postgres() {
+		var rows []struct {
+			Table string `bun:"table_name"`
+			Name  string `bun:"column_name"`
+			Type  string `bun:"data_type"`
+		}
+		err := d.NewRaw(`SELECT table_name, column_name, data_type FROM information_schema.columns
+			WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'json', 'jsonb', 'bytea')`).Scan(ctx, &rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			cols = append(cols, col{r.Table, r.Name, r.Type})
+		}
+	} else {
+		var tables []string
+		if err := d.NewRaw("SELECT name FROM sqlite_master WHERE type = 'table'").Scan(ctx, &tables); err != nil {
+			t.Fatal(err)
+		}
+		for _, tb := range tables {
+			var info []struct {
+				Name string `bun:"name"`
+				Type string `bun:"type"`
+			}
+			if err := d.NewRaw("SELECT name, type FROM pragma_table_info(?)", tb).Scan(ctx, &info); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range info {
+				cols = append(cols, col{tb, c.Name, c.Type})
+			}
+		}
+	}
+	if len(cols) < 50 {
+		t.Fatalf("found only %d columns to scan", len(cols))
+	}
+	var found []string
+	for _, c := range cols {
+		for _, n := range needles {
+			expr := "lower(CAST(? AS TEXT)) LIKE ?"
+			arg := any("%" + strings.ToLower(n) + "%")
+			if c.kind == "bytea" {
+				expr, arg = "position(convert_to(?, 'UTF8') in ?) > 0", n
+				cnt, err := d.NewSelect().TableExpr("?", bun.Ident(c.table)).Where(expr, arg, bun.Ident(c.name)).Count(ctx)
+				if err != nil {
+					t.Fatalf("scan %s.%s: %v", c.table, c.name, err)
+				}
+				if cnt > 0 {
+					found = append(found, c.table+"."+c.name)
+				}
+				continue
+			}
+			cnt, err := d.NewSelect().TableExpr("?", bun.Ident(c.table)).Where(expr, bun.Ident(c.name), arg).Count(ctx)
+			if err != nil {
+				t.Fatalf("scan %s.%s: %v", c.table, c.name, err)
+			}
+			if cnt > 0 {
+				found = append(found, fmt.Sprintf("%s.%s (%q)", c.table, c.name, n))
+			}
+		}
+	}
+	return found
+}
+
+// feedClosed reads c until the server closes it and returns the close code.
+func feedClosed(t testing.TB, c *feedClient) int {
+	t.Helper()
+	for {
+		_, err := c.read(5 * time.Second)
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code
+		}
+		if err != nil {
+			t.Fatalf("want the server to close the feed: %v", err)
+		}
+	}
+}
+
+// The owner erases their account: nothing of their name or email is left
+// anywhere in the database or in open data; what others see still reads
+// correctly (the verified report, its evidence, the alert citing it, its
+// reach); unverified reports and their files are gone; memberships and
+// claims ended; the feed closed; the email may sign up again.
+func TestErasure(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		w := newWorld(t, e)
+		admin := e.User(t, api.RoleAdmin, "AdminDua", "")
+		o2 := createOrg(t, e, tok(admin), "31", "")
+		must(t, "pending join", join(t, e, tok(w.v.AuthResponse), o2, ""), http.StatusCreated, "")
+		reachBefore := call(t, e, tok(w.officer.AuthResponse), "GET", "/v1/alerts/"+w.alert.ID+"/reach", nil)
+		must(t, "reach", reachBefore, http.StatusOK, "")
+		feed := openFeed(t, e, tok(w.v.AuthResponse), nil)
+		if got := scanDatabase(t, e, w.v.name, w.v.email); len(got) == 0 {
+			t.Fatal("the scan finds nothing before the erasure: it proves nothing")
+		}
+
+		must(t, "no password", call(t, e, tok(w.v.AuthResponse), "DELETE", "/v1/me", map[string]any{}), http.StatusUnprocessableEntity, "validation")
+		must(t, "wrong password", call(t, e, tok(w.v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": "bukan-sandinya-2029"}), http.StatusForbidden, "wrong-password")
+		must(t, "erase", call(t, e, tok(w.v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+		if code := feedClosed(t, feed); code != 4401 {
+			t.Errorf("feed closed with %d, want 4401", code)
+		}
+		if got := scanDatabase(t, e, w.v.name, w.v.email); len(got) > 0 {
+			t.Errorf("the erased name or email is still in: %v", got)
+		}
+		for _, path := range []string{"/v1/open/alerts.json", "/v1/open/alerts.csv", "/v1/open/orgs.json", "/v1/open/orgs.csv", "/v1/open/stats.json?group_by=region"} {
+			r := call(t, e, "", "GET", path, nil)
+			if r.Status != 200 || bytes.Contains(r.Body, []byte(w.v.name)) || bytes.Contains(r.Body, []byte(w.v.email)) {
+				t.Errorf("%s: %d, or holds the erased person", path, r.Status)
+			}
+		}
+
+		// What stays reads as before.
+		rep := getReport(t, e, tok(w.officer.AuthResponse), w.verified.ID)
+		if rep.Status != api.ReportVerified || !rep.ReporterErased || len(rep.Evidence) != 1 || len(rep.Takedown) != 1 {
+			t.Errorf("the verified report: %+v", rep)
+		}
+		f := call(t, e, tok(w.officer.AuthResponse), "GET", reportPath(w.verified.ID, "/evidence/"+sha(w.verifiedFile)), nil)
+		if f.Status != 200 || !bytes.Equal(f.Body, w.verifiedFile) {
+			t.Errorf("its evidence file: %d", f.Status)
+		}
+		var al api.Alert
+		r := call(t, e, "", "GET", "/v1/alerts/"+w.alert.ID, nil)
+		must(t, "alert", r, http.StatusOK, "")
+		r.Decode(t, &al)
+		if len(al.ReportIDs) != 1 || al.ReportIDs[0] != w.verified.ID {
+			t.Errorf("the alert: %+v", al)
+		}
+		reachAfter := call(t, e, tok(w.officer.AuthResponse), "GET", "/v1/alerts/"+w.alert.ID+"/reach", nil)
+		if !bytes.Equal(reachAfter.Body, reachBefore.Body) {
+			t.Errorf("reach changed: %s, was %s", reachAfter.Body, reachBefore.Body)
+		}
+		must(t, "other's report", call(t, e, tok(w.officer.AuthResponse), "GET", reportPath(w.otherReport.ID, ""), nil), http.StatusOK, "")
+		must(t, "other's login", login(t, e, w.other.email, apptest.Password, ""), http.StatusOK, "")
+
+		// What goes is gone.
+		must(t, "unverified report", call(t, e, tok(w.officer.AuthResponse), "GET", reportPath(w.pending.ID, ""), nil), http.StatusNotFound, "")
+		if rc, err := e.App.Reports.OpenFile(context.Background(), sha(w.pendFile)); err == nil {
+			rc.Close()
+			t.Error("the unverified report's evidence file is still stored")
+		}
+		if n := count(t, e, "memberships", "user_id = ? AND status IN ('active', 'pending')", w.v.User.ID); n != 0 {
+			t.Errorf("%d memberships still open", n)
+		}
+		if n := count(t, e, "claims", "user_id = ? AND status = 'active'", w.v.User.ID); n != 0 {
+			t.Errorf("%d claims still active", n)
+		}
+		if n := count(t, e, "claims", "user_id = ? AND end_reason = ?", w.v.User.ID, api.ClaimEndErased); n != 2 {
+			t.Errorf("%d claims ended for the erasure, want 2", n)
+		}
+		for _, table := range []string{"refresh_tokens", "device_tokens", "consents", "password_resets", "mail_outbox", "idempotency_keys"} {
+			if n := count(t, e, table, "user_id = ?", w.v.User.ID); n != 0 {
+				t.Errorf("%s: %d rows left", table, n)
+			}
+		}
+		must(t, "old token", call(t, e, tok(w.v.AuthResponse), "GET", "/v1/me", nil), http.StatusUnauthorized, "invalid-token")
+		must(t, "refresh", refresh(t, e, w.v.Tokens.RefreshToken), http.StatusUnauthorized, "invalid-refresh-token")
+		must(t, "login", login(t, e, w.v.email, apptest.Password, w.v.DeviceToken), http.StatusUnauthorized, "invalid-credentials")
+		if n := count(t, e, "audit_log", "action = 'user.erase' AND target_id = ?", w.v.User.ID); n != 1 {
+			t.Errorf("got %d user.erase entries, want 1", n)
+		}
+
+		// Irreversible; the email is free again.
+		var u api.User
+		r = call(t, e, tok(admin), "GET", "/v1/admin/users/"+w.v.User.ID, nil)
+		r.Decode(t, &u)
+		if u.Status != api.UserErased || u.Name != "" {
+			t.Errorf("the erased account: %+v", u)
+		}
+		must(t, "reactivate", call(t, e, tok(admin), "PATCH", "/v1/admin/users/"+w.v.User.ID, map[string]any{"status": "active"}), http.StatusConflict, "account-erased")
+		must(t, "erase again", call(t, e, tok(admin), "POST", "/v1/admin/users/"+w.v.User.ID+"/erasure", map[string]any{"reason": "permintaan ulang"}), http.StatusConflict, "account-erased")
+		r = call(t, e, "", "POST", "/v1/auth/signup", map[string]any{"email": w.v.email, "password": apptest.Password, "name": "Orang Baru", "privacy_version": e.App.Notice.Version})
+		must(t, "sign up again", r, http.StatusCreated, "")
+	})
+}
+
+// An admin erases another account (a staff account here, whose creation the
+// trail recorded with its name and email) with a reason; nobody else may.
+func TestAdminErasure(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, api.RoleAdmin, "Admin", "")
+		staff := newPerson(t, e, api.RoleOfficer, "32")
+		v := newPerson(t, e, api.RoleVolunteer, "32")
+		path := "/v1/admin/users/" + staff.User.ID + "/erasure"
+		must(t, "volunteer", call(t, e, tok(v.AuthResponse), "POST", path, map[string]any{"reason": "x"}), http.StatusForbidden, "forbidden")
+		must(t, "officer", call(t, e, tok(staff.AuthResponse), "POST", "/v1/admin/users/"+v.User.ID+"/erasure", map[string]any{"reason": "x"}), http.StatusForbidden, "forbidden")
+		must(t, "no reason", call(t, e, tok(admin), "POST", path, map[string]any{"reason": ""}), http.StatusUnprocessableEntity, "validation")
+		must(t, "self", call(t, e, tok(admin), "POST", "/v1/admin/users/"+admin.User.ID+"/erasure", map[string]any{"reason": "x"}), http.StatusConflict, "self-suspension")
+		must(t, "unknown", call(t, e, tok(admin), "POST", "/v1/admin/users/"+auth.NewID()+"/erasure", map[string]any{"reason": "x"}), http.StatusNotFound, "")
+		r := call(t, e, tok(admin), "POST", path, map[string]any{"reason": "permintaan subjek data no. 7/2029"})
+		must(t, "erase", r, http.StatusOK, "")
+		var out privacy.Erasure
+		r.Decode(t, &out)
+		if out.By != "admin" || out.UserID != staff.User.ID || out.AuditEntriesFixed < 1 {
+			t.Errorf("answer %s", r.Body)
+		}
+		if got := scanDatabase(t, e, staff.name, staff.email); len(got) > 0 {
+			t.Errorf("the erased name or email is still in: %v", got)
+		}
+		if got := scanDatabase(t, e, v.name, v.email); len(got) == 0 {
+			t.Error("the bystander's data went too")
+		}
+		must(t, "staff token", call(t, e, tok(staff.AuthResponse), "GET", "/v1/me", nil), http.StatusUnauthorized, "invalid-token")
+	})
+}
+
+// The retention, after the election: unverified reports and their files,
+// ended claims and inactive volunteer accounts past their periods go;
+// verified reports, active claims, recent things and staff accounts stay.
+func TestRetention(t *testing.T) {
+	election := time.Now().UTC().Add(-100 * 24 * time.Hour)
+	ret := func(o *app.Options) {
+		o.Retention = privacy.Retention{ElectionDate: election, Reports: 30 * 24 * time.Hour, Claims: 30 * 24 * time.Hour, Accounts: 60 * 24 * time.Hour}
+	}
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		w := newWorld(t, e)
+		old := election.Add(-24 * time.Hour)
+		// Everything of the world happened before the election...
+		exec(t, e, "UPDATE reports SET created_at = ?", old)
+		exec(t, e, "UPDATE claims SET ended_at = ?, status = 'released' WHERE id = ?", old, w.otherClaim.ID)
+		exec(t, e, "UPDATE users SET last_seen_at = ? WHERE id IN (?, ?)", old, w.other.User.ID, w.officer.User.ID)
+		// ...but one report after the cut-off, and v was seen lately.
+		recent := submitReport(t, e, tok(w.coord.AuthResponse), reportBody(w.org.ID, "3171", ""))
+		st, err := e.App.Privacy.Retain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Reports != 2 || st.Claims != 1 || st.Accounts != 1 {
+			t.Errorf("retention did %+v, want 2 reports, 1 claim, 1 account", st)
+		}
+		must(t, "verified stays", call(t, e, tok(w.officer.AuthResponse), "GET", reportPath(w.verified.ID, ""), nil), http.StatusOK, "")
+		must(t, "recent stays", call(t, e, tok(w.coord.AuthResponse), "GET", reportPath(recent.ID, ""), nil), http.StatusOK, "")
+		must(t, "pending goes", call(t, e, tok(w.officer.AuthResponse), "GET", reportPath(w.pending.ID, ""), nil), http.StatusNotFound, "")
+		if rc, err := e.App.Reports.OpenFile(context.Background(), sha(w.pendFile)); err == nil {
+			rc.Close()
+			t.Error("the deleted report's file is still stored")
+		}
+		if n := count(t, e, "claims", "id = ?", w.otherClaim.ID); n != 0 {
+			t.Error("the ended claim stays")
+		}
+		if n := count(t, e, "claims", "id = ?", w.claim.ID); n != 1 {
+			t.Error("the claim a verified report was filed under went")
+		}
+		var u api.User
+		r := call(t, e, tok(e.User(t, api.RoleAdmin, "Admin", "")), "GET", "/v1/admin/users/"+w.other.User.ID, nil)
+		r.Decode(t, &u)
+		if u.Status != api.UserErased {
+			t.Errorf("the inactive volunteer is %s, want erased", u.Status)
+		}
+		must(t, "officer stays", login(t, e, w.officer.email, apptest.Password, ""), http.StatusOK, "")
+		must(t, "v stays", login(t, e, w.v.email, apptest.Password, ""), http.StatusOK, "")
+		again, err := e.App.Privacy.Retain(context.Background())
+		if err != nil || again != (privacy.RetainStats{}) {
+			t.Errorf("a second run did %+v, %v; want nothing", again, err)
+		}
+	}, ret)
+}
+
+// The export reads a page of rows at a time: a history longer than several
+// pages comes out whole, in order, once each.
+func TestExportPages(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		v := volunteer(t, e, "Panjang")
+		ctx := context.Background()
+		err := e.App.Events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			for i := range 450 {
+				if _, err := event.Append(ctx, tx, auth.UserStream(v.User.ID), "test.note", map[string]int{"n": i}); err != nil {
+					return err
+				}
+				if i < 410 {
+					if err := audit.Record(ctx, tx, audit.System, "test.note", "user", v.User.ID, nil, map[string]int{"n": i}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := export(t, e, tok(v), "")
+		must(t, "export", r, http.StatusOK, "")
+		var doc struct {
+			Notifications []struct {
+				Seq  int64          `json:"seq"`
+				Data map[string]int `json:"data"`
+			} `json:"notifications"`
+			Audit []api.AuditEntry `json:"audit"`
+		}
+		r.Decode(t, &doc)
+		if len(doc.Notifications) != 450 || len(doc.Audit) != 410 {
+			t.Fatalf("got %d notifications and %d audit entries, want 450 and 410", len(doc.Notifications), len(doc.Audit))
+		}
+		for i, n := range doc.Notifications {
+			if n.Data["n"] != i {
+				t.Fatalf("notification %d is number %d", i, n.Data["n"])
+			}
+		}
+		for i := 1; i < len(doc.Audit); i++ {
+			if doc.Audit[i].ID <= doc.Audit[i-1].ID {
+				t.Fatalf("audit entries out of order at %d", i)
+			}
+		}
+	})
+}
+
+// An erasure deletes the files of the reports it deletes from either
+// evidence store, and keeps a file another report still refers to.
+func TestErasureDeletesEvidenceFiles(t *testing.T) {
+	for _, st := range apptest.Stores {
+		t.Run(st, func(t *testing.T) {
+			opt, _ := apptest.StoreOption(t, st)
+			e := apptest.Start(t, "sqlite", opt)
+			v := newPerson(t, e, api.RoleVolunteer, "3171")
+			w := newPerson(t, e, api.RoleVolunteer, "3171")
+			own, shared := distinctPNG(), distinctPNG()
+			r1 := submitReport(t, e, tok(v.AuthResponse), reportBody("", "3171", ""))
+			must(t, "own file", upload(t, e, tok(v.AuthResponse), r1.ID, "file", "a.png", "image/png", bytes.NewReader(own)), http.StatusCreated, "")
+			must(t, "shared file", upload(t, e, tok(v.AuthResponse), r1.ID, "file", "b.png", "image/png", bytes.NewReader(shared)), http.StatusCreated, "")
+			r2 := submitReport(t, e, tok(w.AuthResponse), reportBody("", "3171", ""))
+			must(t, "the same file by another", upload(t, e, tok(w.AuthResponse), r2.ID, "file", "c.png", "image/png", bytes.NewReader(shared)), http.StatusCreated, "")
+			must(t, "erase", call(t, e, tok(v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+			if rc, err := e.App.Reports.OpenFile(context.Background(), sha(own)); err == nil {
+				rc.Close()
+				t.Error("the erased person's file is still stored")
+			}
+			f := call(t, e, tok(w.AuthResponse), "GET", reportPath(r2.ID, "/evidence/"+sha(shared)), nil)
+			if f.Status != http.StatusOK || !bytes.Equal(f.Body, shared) {
+				t.Errorf("the file another report refers to: %d", f.Status)
+			}
+		})
+	}
+}
