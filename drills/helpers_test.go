@@ -61,6 +61,9 @@ func startApp(t testing.TB, o app.Options) *drillApp {
 	if o.Keys == nil {
 		o.Keys = apptest.NewKeys(t)
 	}
+	if o.VAPID == nil && o.VAPIDKeysFile == "" {
+		o.VAPID = apptest.NewVAPID(t)
+	}
 	o.TokenIssuer, o.TokenAudience = "jarimu", "jarimu-api"
 	o.AccessTokenTTL, o.RefreshTokenTTL = 15*time.Minute, 24*time.Hour
 	o.HashParams = &apptest.FastHash
