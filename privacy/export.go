@@ -12,6 +12,7 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/mail"
 )
 
@@ -235,26 +236,12 @@ func (s *Service) addFile(ctx context.Context, zw *zip.Writer, ev api.Evidence) 
 	}
 	defer rc.Close()
 	// Images and PDFs are compressed already: stored as they are.
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: "evidence/" + ev.SHA256 + extension(ev.ContentType), Method: zip.Store, Modified: ev.CreatedAt})
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: "evidence/" + ev.SHA256 + evidence.Extension(ev.ContentType), Method: zip.Store, Modified: ev.CreatedAt})
 	if err != nil {
 		return err
 	}
 	_, err = io.Copy(f, rc)
 	return err
-}
-
-func extension(contentType string) string {
-	switch contentType {
-	case "image/png":
-		return ".png"
-	case "image/jpeg":
-		return ".jpg"
-	case "image/webp":
-		return ".webp"
-	case "application/pdf":
-		return ".pdf"
-	}
-	return ""
 }
 
 // jsonStream writes one JSON object member by member; the first error

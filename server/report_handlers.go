@@ -10,6 +10,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/report"
 )
@@ -130,7 +131,7 @@ func (s *Server) handleGetEvidence(w http.ResponseWriter, r *http.Request) error
 	defer f.Close()
 	h := w.Header()
 	h.Set("Content-Type", ev.ContentType)
-	h.Set("Content-Disposition", `attachment; filename="`+ev.SHA256+extension(ev.ContentType)+`"`)
+	h.Set("Content-Disposition", `attachment; filename="`+ev.SHA256+evidence.Extension(ev.ContentType)+`"`)
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("ETag", `"`+ev.SHA256+`"`)
@@ -139,18 +140,4 @@ func (s *Server) handleGetEvidence(w http.ResponseWriter, r *http.Request) error
 	}
 	http.ServeContent(w, r, "", time.Time{}, f)
 	return nil
-}
-
-func extension(contentType string) string {
-	switch contentType {
-	case "image/png":
-		return ".png"
-	case "image/jpeg":
-		return ".jpg"
-	case "image/webp":
-		return ".webp"
-	case "application/pdf":
-		return ".pdf"
-	}
-	return ""
 }
