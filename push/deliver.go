@@ -45,7 +45,7 @@ func (s *Service) deliver(ctx context.Context, j *job, t target) outcome {
 		o.state, o.next, o.attempts = stateRetry, wait, t.Attempts
 		return s.capRetry(j, o)
 	}
-	payload, err := s.payloadFor(j, t.ID)
+	payload, err := s.payloadFor(j, t.ID, t.Lang)
 	if err != nil {
 		o.state = stateFailed
 		s.stats.failed(0)

@@ -120,3 +120,33 @@ func TestAlertPushedToRegionDevices(t *testing.T) {
 func mustNational(t *testing.T, w world) string {
 	return w.User(t, "officer", "pusat", "").Tokens.AccessToken
 }
+
+// Each device gets the push in its account's language: Indonesian unless
+// the account chose English (PATCH /v1/me).
+func TestPushInTheAccountsLanguage(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "31")
+		ani := w.User(t, "volunteer", "ani", "3171")
+		john := w.User(t, "volunteer", "john", "3171")
+		en := "en"
+		if r := w.Do(t, "PATCH", "/v1/me", api.UpdateMeRequest{Language: &en}, apptest.Bearer(john.Tokens.AccessToken)...); r.Status != http.StatusOK {
+			t.Fatalf("john chooses English: got %d %s", r.Status, r.Body)
+		}
+		aniPhone, johnPhone := w.ps.NewDevice(t), w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, aniPhone)
+		subscribe(t, w.Env, john.Tokens.AccessToken, johnPhone)
+		createAlert(t, w.Env, officer.Tokens.AccessToken, map[string]any{"title": "Hoaks relokasi TPS 12",
+			"body": "Pesan berantai itu hoaks.", "severity": "critical", "region_code": "31"})
+		ms := w.ps.Wait(t, 10*time.Second, "the alert on both phones", func(ms []pushtest.Message) bool { return len(ms) >= 2 })
+		for _, m := range ms {
+			p := payload(t, m)
+			want, word := "id", "KRITIS"
+			if m.Device == johnPhone.ID {
+				want, word = "en", "CRITICAL"
+			}
+			if p.Lang != want || !strings.Contains(strings.ToUpper(p.Title), word) {
+				t.Errorf("device %s: got %q in %q, want %s with %q", m.Device, p.Title, p.Lang, want, word)
+			}
+		}
+	})
+}

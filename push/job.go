@@ -41,8 +41,9 @@ type Job struct {
 	RefID   string // the alert's or the claim's id
 	Region  string
 	UserID  string
-	Payload api.PushPayload
-	Topic   string // pushes with one topic replace each other at the push service
+	Payload api.PushPayload            // in DefaultLang
+	Others  map[string]api.PushPayload // in the other languages, by language
+	Topic   string                     // pushes with one topic replace each other at the push service
 	Urgency string // very-low, low, normal or high
 }
 
@@ -64,7 +65,7 @@ type job struct {
 	NextSub    string     `bun:"next_sub"`
 	ExpandedAt *time.Time `bun:"expanded_at"`
 
-	message api.PushPayload // Payload decoded, by Service.job
+	messages map[string]api.PushPayload // Payload decoded, by language, by Service.job
 }
 
 // wants is the subscription event bit a kind of push needs (0: every
@@ -88,7 +89,11 @@ func (s *Service) Queue(ctx context.Context, q bun.IDB, j Job) error {
 	if err != nil {
 		return err
 	}
-	payload, err := json.Marshal(j.Payload)
+	byLang := map[string]api.PushPayload{DefaultLang: j.Payload}
+	for l, p := range j.Others {
+		byLang[l] = p
+	}
+	payload, err := json.Marshal(byLang)
 	if err != nil {
 		return fmt.Errorf("queue push: %w", err)
 	}

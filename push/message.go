@@ -9,9 +9,25 @@ import (
 	"github.com/jarimu/jarimu/region"
 )
 
-// DefaultLang is the language of a push when the account's is not known
-// (accounts have no language setting yet, so every push is in it).
+// DefaultLang is the language of a push when the account's is not known.
 const DefaultLang = "id"
+
+// Langs are the languages a push is written in; each device gets the one
+// of its account (api.User.Language), else DefaultLang.
+var Langs = []string{"id", "en"}
+
+// inLangs makes a job's payload in every language: Payload in DefaultLang,
+// Others in the rest.
+func inLangs(j Job, payload func(lang string) api.PushPayload) Job {
+	j.Payload = payload(DefaultLang)
+	j.Others = map[string]api.PushPayload{}
+	for _, l := range Langs {
+		if l != DefaultLang {
+			j.Others[l] = payload(l)
+		}
+	}
+	return j
+}
 
 // texts are the words of the notifications, per language.
 var texts = map[string]map[string]string{
@@ -77,19 +93,23 @@ func alertURL(id string) string { return "/#/alerts/" + url.PathEscape(id) }
 // AlertJob is the push of a published alert: to the volunteers of its
 // region and below (national: all), urgent when critical.
 func AlertJob(a api.Alert) Job {
-	lang, code := DefaultLang, ""
+	code := ""
 	if a.RegionCode != nil {
 		code = *a.RegionCode
 	}
-	where := regionName(lang, code)
 	urgency := "normal"
 	if a.Severity == "critical" {
 		urgency = "high"
 	}
-	return Job{Kind: KindAlert, RefID: a.ID, Region: code, Topic: topicOf(a.ID), Urgency: urgency,
-		Payload: api.PushPayload{Kind: KindAlert, Title: clip("["+word(lang, a.Severity)+"] "+a.Title, 120),
-			Body: clip(where+" · "+a.Body, 240), Severity: a.Severity, Region: where, URL: alertURL(a.ID),
-			Tag: "alert-" + a.ID, Lang: lang}}
+	return inLangs(Job{Kind: KindAlert, RefID: a.ID, Region: code, Topic: topicOf(a.ID), Urgency: urgency},
+		func(lang string) api.PushPayload { return alertPayload(a, lang, code) })
+}
+
+func alertPayload(a api.Alert, lang, code string) api.PushPayload {
+	where := regionName(lang, code)
+	return api.PushPayload{Kind: KindAlert, Title: clip("["+word(lang, a.Severity)+"] "+a.Title, 120),
+		Body: clip(where+" · "+a.Body, 240), Severity: a.Severity, Region: where, URL: alertURL(a.ID),
+		Tag: "alert-" + a.ID, Lang: lang}
 }
 
 // RetractionJob is the push of a retracted alert: to the same devices,
@@ -98,25 +118,31 @@ func AlertJob(a api.Alert) Job {
 func RetractionJob(a api.Alert) Job {
 	j := AlertJob(a)
 	j.Kind, j.Urgency = KindRetraction, "normal"
-	j.Payload.Kind = KindRetraction
-	j.Payload.Title = clip(word(j.Payload.Lang, "retracted")+a.Title, 120)
-	j.Payload.Body = clip(word(j.Payload.Lang, "retractedB")+a.RetractionReason, 240)
-	return j
+	code := j.Region
+	return inLangs(j, func(lang string) api.PushPayload {
+		p := alertPayload(a, lang, code)
+		p.Kind = KindRetraction
+		p.Title = clip(word(lang, "retracted")+a.Title, 120)
+		p.Body = clip(word(lang, "retractedB")+a.RetractionReason, 240)
+		return p
+	})
 }
 
 // AssignmentJob is the push of an assignment: to the assignee's devices.
 func AssignmentJob(c api.Claim, t api.Task) Job {
-	lang := DefaultLang
-	return Job{Kind: KindAssignment, RefID: c.ID, UserID: c.UserID, Topic: topicOf(c.ID), Urgency: "normal",
-		Payload: api.PushPayload{Kind: KindAssignment, Title: clip(word(lang, "assigned")+t.Title, 120),
-			Body: word(lang, "assignedB"), URL: "/#/tasks", Tag: "assignment-" + c.ID, Lang: lang}}
+	return inLangs(Job{Kind: KindAssignment, RefID: c.ID, UserID: c.UserID, Topic: topicOf(c.ID), Urgency: "normal"},
+		func(lang string) api.PushPayload {
+			return api.PushPayload{Kind: KindAssignment, Title: clip(word(lang, "assigned")+t.Title, 120),
+				Body: word(lang, "assignedB"), URL: "/#/tasks", Tag: "assignment-" + c.ID, Lang: lang}
+		})
 }
 
 // testJob is the push of `jarimu push test`: to the caller's devices,
 // whatever events they chose.
 func testJob(userID, id string) Job {
-	lang := DefaultLang
-	return Job{Kind: KindTest, RefID: id, UserID: userID, Topic: topicOf(id), Urgency: "normal",
-		Payload: api.PushPayload{Kind: KindTest, Title: word(lang, "test"), Body: word(lang, "testB"),
-			URL: "/#/notifications", Tag: "test-" + id, Lang: lang}}
+	return inLangs(Job{Kind: KindTest, RefID: id, UserID: userID, Topic: topicOf(id), Urgency: "normal"},
+		func(lang string) api.PushPayload {
+			return api.PushPayload{Kind: KindTest, Title: word(lang, "test"), Body: word(lang, "testB"),
+				URL: "/#/notifications", Tag: "test-" + id, Lang: lang}
+		})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
 )
 
@@ -50,6 +51,7 @@ type target struct {
 	Subscription
 	Attempts int        `bun:"attempts"`
 	NextAt   *time.Time `bun:"retry_at"`
+	Lang     string     `bun:"lang,scanonly"` // the account's language
 }
 
 func isNoRows(err error) bool { return db.IsNoRows(err) }
@@ -137,6 +139,7 @@ func (s *Service) sendBatch(ctx context.Context, b *batch, now time.Time) (time.
 	}
 	var ts []target
 	err = s.devices(s.db, j).ColumnExpr("s.*, d.attempts, d.next_at AS retry_at").
+		ColumnExpr("(SELECT u.language FROM users u WHERE u.id = s.user_id) AS lang").
 		Join("LEFT JOIN push_deliveries AS d ON d.job_id = ? AND d.subscription_id = s.id", j.ID).
 		Where("s.id >= ? AND s.id <= ?", b.FirstSub, b.LastSub).
 		Where("(d.state IS NULL OR d.state = ?)", stateRetry).OrderExpr("s.id").Scan(ctx, &ts)
@@ -209,8 +212,13 @@ func (s *Service) job(ctx context.Context, id string) (*job, error) {
 	if err := s.db.NewSelect().Model(j).Where("j.id = ?", id).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read job %s: %w", id, err)
 	}
-	if err := json.Unmarshal([]byte(j.Payload), &j.message); err != nil {
-		return nil, fmt.Errorf("job %s payload: %w", id, err)
+	if err := json.Unmarshal([]byte(j.Payload), &j.messages); err != nil || j.messages[DefaultLang].Kind == "" {
+		// A job queued before payloads came in several languages.
+		var one api.PushPayload
+		if err := json.Unmarshal([]byte(j.Payload), &one); err != nil {
+			return nil, fmt.Errorf("job %s payload: %w", id, err)
+		}
+		j.messages = map[string]api.PushPayload{DefaultLang: one}
 	}
 	s.mu.Lock()
 	if len(s.jobs) > 256 {
@@ -221,10 +229,14 @@ func (s *Service) job(ctx context.Context, id string) (*job, error) {
 	return j, nil
 }
 
-// payloadFor is the job's payload for one device: the job's own, with the
-// ack string that lets the device's service worker confirm it showed it.
-func (s *Service) payloadFor(j *job, subID string) ([]byte, error) {
-	p := j.message
+// payloadFor is the job's payload for one device: in its account's
+// language (else DefaultLang), with the ack string that lets the device's
+// service worker confirm it showed it.
+func (s *Service) payloadFor(j *job, subID, lang string) ([]byte, error) {
+	p, ok := j.messages[lang]
+	if !ok {
+		p = j.messages[DefaultLang]
+	}
 	p.Ack = s.ackFor(j.ID, subID)
 	return json.Marshal(p)
 }
