@@ -44,7 +44,7 @@ type Job struct {
 	Payload api.PushPayload            // in DefaultLang
 	Others  map[string]api.PushPayload // in the other languages, by language
 	Topic   string                     // pushes with one topic replace each other at the push service
-	Urgency string // very-low, low, normal or high
+	Urgency string                     // very-low, low, normal or high
 }
 
 // job is a push_jobs row.
