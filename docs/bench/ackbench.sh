@@ -9,7 +9,7 @@ trap 'pkill -f "jarimu serve -addr 127.0.0.1:1808" || true; sleep 1; psql -h 127
 work=$(mktemp -d)
 export JARIMU_DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable"
 export JARIMU_REDIS_URL=redis://127.0.0.1:6379/0 JARIMU_REDIS_PREFIX="ackbench$$:"
-export JARIMU_JWT_KEYS_FILE=$work/keys.json JARIMU_EVIDENCE_DIR=$work/ev JARIMU_EVIDENCE_DIR_SHARED=true
+export JARIMU_JWT_KEYS_FILE=$work/keys.json JARIMU_VAPID_KEYS_FILE=$work/vapid-keys.json JARIMU_EVIDENCE_DIR=$work/ev JARIMU_EVIDENCE_DIR_SHARED=true
 /tmp/jarimu keys new --file $JARIMU_JWT_KEYS_FILE >/dev/null
 /tmp/jarimu migrate >/dev/null 2>&1 || true
 for p in 18081 18082; do
