@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/browsertest"
 )
 
 // console is the web console in a headless Chromium with a fresh profile,
@@ -22,74 +20,12 @@ type console struct {
 	t    testing.TB
 	ctx  context.Context
 	base string
-
-	mu       sync.Mutex
-	problems []string // uncaught exceptions and CSP violations
-}
-
-// chromiumPath finds Chromium; without one the drill is skipped, except in
-// CI, where it must run (CI installs chromium).
-func chromiumPath(t testing.TB) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	missing(t, "chromium (apt-get install -y chromium)")
-	return ""
 }
 
 // newConsole starts Chromium with a phone-sized window on base.
 func newConsole(t testing.TB, base string) *console {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-timer-throttling", true),
-		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("lang", "id-ID"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(360, 740),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	c := &console{t: t, ctx: ctx, base: base}
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			text := m.String()
-			if m.IsException() || strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Trusted Type") {
-				c.mu.Lock()
-				c.problems = append(c.problems, text)
-				c.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for _, p := range c.problems {
-			t.Errorf("browser console: %s", p)
-		}
-	})
-	return c
+	return &console{t: t, ctx: browsertest.Start(t, 360, 740), base: base}
 }
 
 // do runs actions within 20 s, failing the test on error.

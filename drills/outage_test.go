@@ -19,6 +19,7 @@ import (
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/browsertest"
 	"github.com/jarimu/jarimu/client"
 )
 
@@ -36,7 +37,7 @@ import (
 // console included, gets each of them, once, on its own.
 func TestPostgresDownFeedsHold(t *testing.T) {
 	t.Parallel()
-	chromiumPath(t) // skip early (outside CI) rather than after starting servers
+	browsertest.Path(t) // skip early (outside CI) rather than after starting servers
 	pg := startPostgres(t)
 	rs := startRedis(t)
 	o := app.Options{DatabaseURL: pg.URL(), MaxOpenConns: 16, Keys: apptest.NewKeys(t), RedisURL: rs.URL(),
