@@ -7,11 +7,14 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -100,4 +103,77 @@ func watchConsole(t testing.TB, ctx context.Context) {
 			t.Errorf("browser console: %s", p)
 		}
 	})
+}
+
+// Page is one tab of a started Chromium on the server at Base, with the
+// calls every browser test makes; each fails T on error.
+type Page struct {
+	T    testing.TB
+	Ctx  context.Context
+	Base string
+}
+
+// New starts Chromium (see Start) on the server at base.
+func New(t testing.TB, base string, width, height int) *Page {
+	t.Helper()
+	return &Page{T: t, Ctx: Start(t, width, height), Base: base}
+}
+
+// Do runs actions within 20 s; on error it fails with the page's text.
+func (p *Page) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.T.Fatalf("%s: %v\npage: %s", what, err, p.Text("body"))
+	}
+}
+
+// Eval runs JavaScript within 20 s and returns its JSON result.
+func (p *Page) Eval(js string) json.RawMessage {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, 20*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](js))
+	if err != nil {
+		p.T.Fatalf("eval %s: %v", js, err)
+	}
+	return raw
+}
+
+// EvalBool runs JavaScript whose result is a boolean.
+func (p *Page) EvalBool(js string) bool {
+	var v bool
+	json.Unmarshal(p.Eval(js), &v)
+	return v
+}
+
+// Text is the element sel's innerText ("" when there is none); it never
+// fails the test, so failure messages can show it.
+func (p *Page) Text(sel string) string {
+	ctx, cancel := context.WithTimeout(p.Ctx, 5*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](fmt.Sprintf(`document.querySelector(%q)?.innerText ?? ''`, sel)))
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	var s string
+	json.Unmarshal(raw, &s)
+	return s
+}
+
+// WaitJS polls a JavaScript condition until it holds or limit passes; it
+// returns how long it took.
+func (p *Page) WaitJS(what, cond string, limit time.Duration) time.Duration {
+	p.T.Helper()
+	start := time.Now()
+	for {
+		if p.EvalBool(fmt.Sprintf("(() => { try { return !!(%s); } catch { return false; } })()", cond)) {
+			return time.Since(start)
+		}
+		if time.Since(start) > limit {
+			p.T.Fatalf("waited %v for %s\npage: %s", limit, what, p.Text("body"))
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 }

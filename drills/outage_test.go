@@ -70,10 +70,10 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 	}
 	c := newConsole(t, pa.URL())
 	c.signIn(web.User.Email)
-	c.eval(`location.hash = '#/feed'`)
-	c.waitJS("the live feed page", `document.getElementById('feed-state')?.dataset.state === 'open'`, 10*time.Second)
+	c.Eval(`location.hash = '#/feed'`)
+	c.WaitJS("the live feed page", `document.getElementById('feed-state')?.dataset.state === 'open'`, 10*time.Second)
 	// Every change of the banner and of the feed's state, with its time.
-	c.eval(`(() => {
+	c.Eval(`(() => {
 		window.seen = [];
 		const net = document.getElementById('net'), st = document.getElementById('feed-state');
 		const rec = () => window.seen.push({at: Date.now(), net: net.hidden ? '' : net.textContent, feed: st.dataset.state});
@@ -89,7 +89,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 	pa.Cut()
 	pb.Cut()
 	t.Logf("PostgreSQL stopped in %v; the proxies cut every connection", time.Since(down).Round(time.Millisecond))
-	c.waitJS("the reconnecting banner", `(() => { const n = document.getElementById('net');
+	c.WaitJS("the reconnecting banner", `(() => { const n = document.getElementById('net');
 		return !n.hidden && n.textContent.includes('Menyambung ulang'); })()`, 10*time.Second)
 
 	// (a) Hellos with valid tokens: 1013 with the delay, never 4401.
@@ -133,10 +133,10 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 	} else {
 		t.Logf("%v after the proxies let them through, every client behind them had been answered 1013", took.Round(time.Millisecond))
 	}
-	if !c.evalBool(`(() => { const n = document.getElementById('net');
+	if !c.EvalBool(`(() => { const n = document.getElementById('net');
 		return !n.hidden && n.textContent.includes('Menyambung ulang') && !document.getElementById('logout').hidden; })()`) {
-		t.Errorf("during the outage the console shows %q (signed in: %v), want the reconnecting banner", c.text("#net"),
-			c.evalBool(`!document.getElementById('logout').hidden`))
+		t.Errorf("during the outage the console shows %q (signed in: %v), want the reconnecting banner", c.Text("#net"),
+			c.EvalBool(`!document.getElementById('logout').hidden`))
 	}
 	time.Sleep(time.Until(down.Add(8 * time.Second)))
 	pg.Start()
@@ -160,7 +160,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 				return false
 			}
 		}
-		return c.evalBool(fmt.Sprintf(`(() => { const text = [...document.querySelectorAll('#feed-list li')].map((li) => li.textContent);
+		return c.EvalBool(fmt.Sprintf(`(() => { const text = [...document.querySelectorAll('#feed-list li')].map((li) => li.textContent);
 			return %s.every((w) => text.some((x) => x.includes(w))); })()`, jsList(titles)))
 	}
 	took, ok = waitFor(30*time.Second, gotAll)
@@ -172,7 +172,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 			t.Errorf("%s got %v (ended: %v)", h.name, h.got(), h.endErr())
 		}
 		t.Fatalf("30 s after PostgreSQL came back, not every client has the three alerts; the console lists %s and shows %q",
-			c.eval(`[...document.querySelectorAll('#feed-list li')].map((li) => li.textContent)`), c.text("#net"))
+			c.Eval(`[...document.querySelectorAll('#feed-list li')].map((li) => li.textContent)`), c.Text("#net"))
 	}
 	t.Logf("every client had the three alerts %v after they were published", took.Round(time.Millisecond))
 
@@ -193,7 +193,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 		}
 	}
 	var listed []string
-	json.Unmarshal(c.eval(`[...document.querySelectorAll('#feed-list li[data-event="alert.published"]')].map((li) => li.textContent)`), &listed)
+	json.Unmarshal(c.Eval(`[...document.querySelectorAll('#feed-list li[data-event="alert.published"]')].map((li) => li.textContent)`), &listed)
 	for _, title := range titles {
 		n := 0
 		for _, l := range listed {
@@ -205,7 +205,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 			t.Errorf("the console lists %q %d times, want once (it lists %q)", title, n, listed)
 		}
 	}
-	c.waitJS("the banner to go", `document.getElementById('net').hidden && document.getElementById('feed-state').dataset.state === 'open'`, 5*time.Second)
+	c.WaitJS("the banner to go", `document.getElementById('net').hidden && document.getElementById('feed-state').dataset.state === 'open'`, 5*time.Second)
 
 	// The console's banner: "Menyambung ulang" whenever its feed was not
 	// live, from the outage until it was back; never signed out.
@@ -215,7 +215,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 		Feed string `json:"feed"`
 	}
 	var seen []mark
-	json.Unmarshal(c.eval(`window.seen`), &seen)
+	json.Unmarshal(c.Eval(`window.seen`), &seen)
 	sawBanner := false
 	for _, m := range seen {
 		at := time.UnixMilli(m.At)

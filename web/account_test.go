@@ -32,7 +32,7 @@ func TestBrowserAccountScreen(t *testing.T) {
 	b := newBrowser(t, e.URL, 390, 844)
 	b.signIn(v.User.Email)
 	b.goTo("#/me")
-	b.waitJS("the account screen", "!!document.querySelector('#me-form') && !!document.querySelector('#sessions li')", 10*time.Second)
+	b.WaitJS("the account screen", "!!document.querySelector('#me-form') && !!document.querySelector('#sessions li')", 10*time.Second)
 	b.checkA11y("account")
 	b.noHorizontalScroll("account")
 	b.shot("account")
@@ -41,7 +41,7 @@ func TestBrowserAccountScreen(t *testing.T) {
 	b.setValue("#me-form select[name=province]", "32")
 	b.fill("#me-form input[name=regency]", "3273")
 	b.click("#me-form button[type=submit]")
-	b.waitJS("saved", "document.querySelector('main dl')?.textContent.includes('Sari Wulandari')", 10*time.Second)
+	b.WaitJS("saved", "document.querySelector('main dl')?.textContent.includes('Sari Wulandari')", 10*time.Second)
 	u, err := e.App.Auth.UserByID(ctx, v.User.ID)
 	if err != nil || u.Name != "Sari Wulandari" || u.Region() != "3273" {
 		t.Fatalf("after the profile form: %+v, %v", u, err)
@@ -55,38 +55,38 @@ func TestBrowserAccountScreen(t *testing.T) {
 	b.waitText("#password-form", "tidak sama", 5*time.Second)
 	b.fill("#pw-again", "sandi-baru-sari-2029")
 	b.click("#password-form button[type=submit]")
-	b.waitJS("the new session", "document.querySelectorAll('#sessions li').length === 1", 10*time.Second)
+	b.WaitJS("the new session", "document.querySelectorAll('#sessions li').length === 1", 10*time.Second)
 	if _, err := e.App.Auth.Refresh(ctx, other.Tokens.RefreshToken); err == nil {
 		t.Fatal("the other session survived the password change")
 	}
 	b.shot("account-password-changed")
 
 	// A trusted device ends with one click.
-	devices := b.eval(`document.querySelectorAll('#devices li').length`)
+	devices := b.Eval(`document.querySelectorAll('#devices li').length`)
 	if string(devices) != "1" {
 		t.Fatalf("devices after the change: %s", devices)
 	}
 	b.click("#devices li button")
-	b.waitJS("the device forgotten", "document.querySelectorAll('#devices li').length === 0", 10*time.Second)
+	b.WaitJS("the device forgotten", "document.querySelectorAll('#devices li').length === 0", 10*time.Second)
 
 	// The export downloads (the page fetches it with the session).
-	b.eval(`window.__exported = null`)
-	b.waitJS("the export button", "!!document.getElementById('export-json')", 5*time.Second)
-	b.eval(`(async () => {
+	b.Eval(`window.__exported = null`)
+	b.WaitJS("the export button", "!!document.getElementById('export-json')", 5*time.Second)
+	b.Eval(`(async () => {
 		const m = await import('/app/js/api.js');
 		const r = await fetch('/v1/me/export', { headers: { Authorization: 'Bearer ' + await m.token() } });
 		window.__exported = (await r.json()).profile.name;
 	})()`)
-	b.waitJS("the export", "window.__exported === 'Sari Wulandari'", 10*time.Second)
+	b.WaitJS("the export", "window.__exported === 'Sari Wulandari'", 10*time.Second)
 	b.click("#export-json")
-	b.waitJS("the download click answered", "!document.querySelector('#export-json')?.disabled", 10*time.Second)
+	b.WaitJS("the download click answered", "!document.querySelector('#export-json')?.disabled", 10*time.Second)
 
 	// Erasure: the warning is there, the box must be ticked, the password
 	// re-entered.
-	if w := b.text("#erase-form .notice"); !strings.Contains(w, "Tidak dapat dibatalkan") {
+	if w := b.Text("#erase-form .notice"); !strings.Contains(w, "Tidak dapat dibatalkan") {
 		t.Fatalf("the warning: %q", w)
 	}
-	b.eval(`document.getElementById('erase-form').scrollIntoView()`)
+	b.Eval(`document.getElementById('erase-form').scrollIntoView()`)
 	b.shot("account-erase")
 	b.fill("#erase-password", "bukan-sandinya-2029")
 	b.click("#erase-sure")
@@ -94,7 +94,7 @@ func TestBrowserAccountScreen(t *testing.T) {
 	b.waitText("#erase-form", "Kata sandi tidak sesuai", 10*time.Second)
 	b.fill("#erase-password", "sandi-baru-sari-2029")
 	b.click("#erase-form button[type=submit]")
-	b.waitJS("signed out", "document.getElementById('logout').hidden && location.hash === '#/'", 10*time.Second)
+	b.WaitJS("signed out", "document.getElementById('logout').hidden && location.hash === '#/'", 10*time.Second)
 	u, err = e.App.Auth.UserByID(ctx, v.User.ID)
 	if err != nil || u.API().Status != api.UserErased {
 		t.Fatalf("after the erasure: %+v, %v", u, err)
@@ -115,7 +115,7 @@ func TestBrowserForgotPassword(t *testing.T) {
 	b := newBrowser(t, e.URL, 390, 844)
 	b.open("#/login")
 	b.click("#forgot-link")
-	b.waitJS("the forgot screen", "!!document.getElementById('forgot-form')", 5*time.Second)
+	b.WaitJS("the forgot screen", "!!document.getElementById('forgot-form')", 5*time.Second)
 	b.fill("#forgot-email", email)
 	b.shot("forgot-password")
 	b.click("#forgot-form button[type=submit]")
@@ -133,26 +133,26 @@ func TestBrowserForgotPassword(t *testing.T) {
 	// The mail's link points at the public address; open it on the test
 	// server.
 	b.openURL(e.URL + "/?" + u.RawQuery + "#" + u.Fragment)
-	b.waitJS("the reset screen", "!!document.getElementById('reset-form')", 10*time.Second)
-	if b.evalBool(`location.search.includes('token')`) {
+	b.WaitJS("the reset screen", "!!document.getElementById('reset-form')", 10*time.Second)
+	if b.EvalBool(`location.search.includes('token')`) {
 		t.Fatal("the token stays in the address bar")
 	}
 	b.fill("#reset-password", "sandi-baru-lupa-2029")
 	b.fill("#reset-again", "sandi-baru-lupa-2029")
 	b.shot("reset-password")
 	b.click("#reset-form button[type=submit]")
-	b.waitJS("done", "!!document.getElementById('reset-login')", 10*time.Second)
+	b.WaitJS("done", "!!document.getElementById('reset-login')", 10*time.Second)
 	b.click("#reset-login")
 	b.fill("#login-email", email)
 	b.fill("#login-password", "sandi-baru-lupa-2029")
 	b.click("#login-form button[type=submit]")
-	b.waitJS("signed in", "!document.getElementById('logout').hidden", 15*time.Second)
+	b.WaitJS("signed in", "!document.getElementById('logout').hidden", 15*time.Second)
 }
 
 // openURL loads a full URL (a link from a mail) in the tab.
 func (b *browser) openURL(u string) {
-	b.t.Helper()
-	b.do("open "+u, chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.T.Helper()
+	b.Do("open "+u, chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("main h1")))
 }
 
 // A staff account an admin made signs in for the first time: the console
@@ -171,8 +171,8 @@ func TestBrowserConsentAtFirstSignIn(t *testing.T) {
 	b.fill("#login-email", "petugas.baru@bawaslu.example")
 	b.fill("#login-password", apptest.Password)
 	b.click("#login-form button[type=submit]")
-	b.waitJS("the consent screen", "location.hash.startsWith('#/consent') && !!document.getElementById('consent-accept')", 15*time.Second)
-	b.waitJS("the feed to connect", "document.getElementById('net').dataset.state === 'open'", 15*time.Second)
+	b.WaitJS("the consent screen", "location.hash.startsWith('#/consent') && !!document.getElementById('consent-accept')", 15*time.Second)
+	b.WaitJS("the feed to connect", "document.getElementById('net').dataset.state === 'open'", 15*time.Second)
 	b.checkA11y("consent")
 	b.shot("consent")
 	p, err := e.App.Auth.Authenticate(ctx, other.Tokens.AccessToken)
@@ -184,7 +184,7 @@ func TestBrowserConsentAtFirstSignIn(t *testing.T) {
 	}
 	b.waitText("#toasts", "Hoaks TPS dipindah", 10*time.Second)
 	b.click("#consent-accept")
-	b.waitJS("past the notice", "!location.hash.startsWith('#/consent')", 10*time.Second)
+	b.WaitJS("past the notice", "!location.hash.startsWith('#/consent')", 10*time.Second)
 	u, found, err := e.App.Auth.UserByEmail(ctx, "petugas.baru@bawaslu.example")
 	if err != nil || !found || u.PrivacyVersion == nil || *u.PrivacyVersion != e.App.Notice.Version {
 		t.Fatalf("after consent: %+v, %v", u, err)

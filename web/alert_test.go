@@ -11,8 +11,8 @@ import (
 
 // selectByText picks the option of a select by its visible text.
 func (b *browser) selectByText(sel, text string) {
-	b.t.Helper()
-	b.eval(fmt.Sprintf(`(() => { const s = document.querySelector(%q);
+	b.T.Helper()
+	b.Eval(fmt.Sprintf(`(() => { const s = document.querySelector(%q);
 		const o = [...s.options].find((o) => o.textContent === %q);
 		if (!o) throw new Error('no option ' + %q);
 		s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, text, text))
@@ -50,7 +50,7 @@ func TestBrowserAlertReachesOpenPage(t *testing.T) {
 	v.waitText("#alert-list", "Hoaks surat suara tercoblos", 2*time.Second)
 	v.shot("volunteer-home-alert")
 	o.waitText("#alert-list", "Hoaks surat suara tercoblos", 5*time.Second)
-	if bali.evalBool(`document.body.textContent.includes('Hoaks surat suara')`) {
+	if bali.EvalBool(`document.body.textContent.includes('Hoaks surat suara')`) {
 		t.Error("a volunteer in Bali got the alert meant for Jakarta Selatan")
 	}
 
@@ -60,8 +60,8 @@ func TestBrowserAlertReachesOpenPage(t *testing.T) {
 
 	// Retraction reaches the open page too.
 	o.clickText("#alert-list", "Tarik peringatan")
-	o.eval(`document.querySelector('#alert-list details[open] textarea[name=reason]').value = 'Salah wilayah sasaran'`)
-	o.eval(`document.querySelector('#alert-list details[open] button[type=submit]').click()`)
+	o.Eval(`document.querySelector('#alert-list details[open] textarea[name=reason]').value = 'Salah wilayah sasaran'`)
+	o.Eval(`document.querySelector('#alert-list details[open] button[type=submit]').click()`)
 	v.waitText("#alert-list", "Ditarik: Salah wilayah sasaran", 3*time.Second)
 	o.shot("officer-alerts")
 

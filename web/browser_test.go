@@ -19,134 +19,74 @@ import (
 )
 
 // browser is one headless Chromium with a fresh profile, one tab.
-type browser struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
-}
+type browser struct{ *browsertest.Page }
 
 // newBrowser starts Chromium; width and height are the window's (a phone
 // is 360 wide).
 func newBrowser(t *testing.T, base string, width, height int) *browser {
 	t.Helper()
-	return &browser{t: t, ctx: browsertest.Start(t, width, height), base: base}
-}
-
-// do runs actions with a time limit, failing the test on error.
-func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v\npage: %s", what, err, b.text("body"))
-	}
+	return &browser{browsertest.New(t, base, width, height)}
 }
 
 func (b *browser) open(hash string) {
-	b.t.Helper()
-	b.do("open "+hash, chromedp.Navigate(b.base+"/"+hash), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.T.Helper()
+	b.Do("open "+hash, chromedp.Navigate(b.Base+"/"+hash), chromedp.WaitVisible(chromedp.CSS("main h1")))
 }
 
 // go changes the route inside the app (no reload).
 func (b *browser) goTo(hash string) {
-	b.t.Helper()
-	b.eval(fmt.Sprintf("location.hash = %q", hash))
-	b.waitJS("the route "+hash, fmt.Sprintf("location.hash === %q && !!document.querySelector('main h1')", hash), 10*time.Second)
+	b.T.Helper()
+	b.Eval(fmt.Sprintf("location.hash = %q", hash))
+	b.WaitJS("the route "+hash, fmt.Sprintf("location.hash === %q && !!document.querySelector('main h1')", hash), 10*time.Second)
 }
 
 func (b *browser) click(sel string) {
-	b.t.Helper()
-	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	b.T.Helper()
+	b.Do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
 func (b *browser) fill(sel, value string) {
-	b.t.Helper()
-	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
-	b.eval(fmt.Sprintf(`document.querySelector(%q).value = ''`, sel))
-	b.do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+	b.T.Helper()
+	b.Do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	b.Eval(fmt.Sprintf(`document.querySelector(%q).value = ''`, sel))
+	b.Do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
 // setValue sets a field (select, date) and fires change.
 func (b *browser) setValue(sel, value string) {
-	b.t.Helper()
-	b.eval(fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
-}
-
-// eval runs JavaScript and returns its JSON result.
-func (b *browser) eval(js string) json.RawMessage {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](js))
-	if err != nil {
-		b.t.Fatalf("eval %s: %v", js, err)
-	}
-	return raw
-}
-
-func (b *browser) evalBool(js string) bool {
-	var v bool
-	json.Unmarshal(b.eval(js), &v)
-	return v
-}
-
-func (b *browser) text(sel string) string {
-	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-	defer cancel()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](fmt.Sprintf(`document.querySelector(%q)?.innerText ?? ''`, sel)))
-	if err != nil {
-		return "(" + err.Error() + ")"
-	}
-	var s string
-	json.Unmarshal(raw, &s)
-	return s
-}
-
-// waitJS polls a JavaScript condition until it holds or the time is up; it
-// returns how long it took.
-func (b *browser) waitJS(what, cond string, limit time.Duration) time.Duration {
-	b.t.Helper()
-	start := time.Now()
-	for {
-		if b.evalBool(fmt.Sprintf("(() => { try { return !!(%s); } catch { return false; } })()", cond)) {
-			return time.Since(start)
-		}
-		if time.Since(start) > limit {
-			b.t.Fatalf("waited %v for %s\npage: %s", limit, what, b.text("body"))
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	b.T.Helper()
+	b.Eval(fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, value))
 }
 
 // waitText waits until the element sel's text contains want.
 func (b *browser) waitText(sel, want string, limit time.Duration) time.Duration {
-	b.t.Helper()
-	return b.waitJS(fmt.Sprintf("%s to show %q", sel, want),
+	b.T.Helper()
+	return b.WaitJS(fmt.Sprintf("%s to show %q", sel, want),
 		fmt.Sprintf("[...document.querySelectorAll(%q)].some((e) => e.textContent.includes(%q))", sel, want), limit)
 }
 
 // clickText clicks the button or link inside scope whose text is text.
 func (b *browser) clickText(scope, text string) {
-	b.t.Helper()
-	b.waitJS("a control "+text, fmt.Sprintf(`[...document.querySelectorAll(%q)].some((e) => e.textContent.trim() === %q && e.offsetParent)`, scope+" button, "+scope+" a, "+scope+" summary", text), 10*time.Second)
-	b.eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].find((e) => e.textContent.trim() === %q && e.offsetParent).click()`, scope+" button, "+scope+" a, "+scope+" summary", text))
+	b.T.Helper()
+	b.WaitJS("a control "+text, fmt.Sprintf(`[...document.querySelectorAll(%q)].some((e) => e.textContent.trim() === %q && e.offsetParent)`, scope+" button, "+scope+" a, "+scope+" summary", text), 10*time.Second)
+	b.Eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].find((e) => e.textContent.trim() === %q && e.offsetParent).click()`, scope+" button, "+scope+" a, "+scope+" summary", text))
 }
 
 // shot saves a screenshot to docs/screenshots/<name>.png when
 // JARIMU_SCREENSHOTS is set (to that folder); it always takes one, so the
 // path is exercised.
 func (b *browser) shot(name string) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 20*time.Second)
 	defer cancel()
-	b.eval(`document.getElementById('toasts').replaceChildren()`)
+	b.Eval(`document.getElementById('toasts').replaceChildren()`)
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
-		b.t.Fatalf("screenshot %s: %v", name, err)
+		b.T.Fatalf("screenshot %s: %v", name, err)
 	}
 	if dir := os.Getenv("JARIMU_SCREENSHOTS"); dir != "" {
 		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			b.t.Fatal(err)
+			b.T.Fatal(err)
 		}
 	}
 }
@@ -154,38 +94,38 @@ func (b *browser) shot(name string) {
 // offline cuts (or restores) the tab's network, as DevTools' "Offline"
 // does: requests fail and navigator.onLine follows.
 func (b *browser) offline(off bool) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
 	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
 		MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}},
 	}); err != nil {
-		b.t.Fatalf("network conditions: %v", err)
+		b.T.Fatalf("network conditions: %v", err)
 	}
 	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
 		Offline: off, DownloadThroughput: -1, UploadThroughput: -1,
 	}); err != nil {
-		b.t.Fatalf("network state: %v", err)
+		b.T.Fatalf("network state: %v", err)
 	}
 }
 
 // signIn signs in through the form.
 func (b *browser) signIn(email string) {
-	b.t.Helper()
+	b.T.Helper()
 	b.open("#/login")
 	b.fill("#login-email", email)
 	b.fill("#login-password", apptest.Password)
 	b.click("#login-form button[type=submit]")
-	b.waitJS("signed in", "!document.getElementById('logout').hidden", 15*time.Second)
-	b.waitJS("the feed to connect", "document.getElementById('net').dataset.state === 'open'", 15*time.Second)
+	b.WaitJS("signed in", "!document.getElementById('logout').hidden", 15*time.Second)
+	b.WaitJS("the feed to connect", "document.getElementById('net').dataset.state === 'open'", 15*time.Second)
 }
 
 // checkA11y fails on form controls without a label and buttons or links
 // without text on the current screen.
 func (b *browser) checkA11y(screen string) {
-	b.t.Helper()
+	b.T.Helper()
 	var bad []string
-	json.Unmarshal(b.eval(`(() => {
+	json.Unmarshal(b.Eval(`(() => {
 		const out = [];
 		for (const e of document.querySelectorAll('input, select, textarea')) {
 			if (e.type === 'hidden') continue;
@@ -197,17 +137,17 @@ func (b *browser) checkA11y(screen string) {
 		return out;
 	})()`), &bad)
 	for _, x := range bad {
-		b.t.Errorf("%s: no accessible name: %s", screen, x)
+		b.T.Errorf("%s: no accessible name: %s", screen, x)
 	}
 }
 
 // noHorizontalScroll fails when the page is wider than the viewport.
 func (b *browser) noHorizontalScroll(screen string) {
-	b.t.Helper()
+	b.T.Helper()
 	var dims [2]int
-	json.Unmarshal(b.eval(`[document.documentElement.scrollWidth, window.innerWidth]`), &dims)
+	json.Unmarshal(b.Eval(`[document.documentElement.scrollWidth, window.innerWidth]`), &dims)
 	if dims[0] > dims[1] {
-		b.t.Errorf("%s: the page is %d px wide in a %d px viewport", screen, dims[0], dims[1])
+		b.T.Errorf("%s: the page is %d px wide in a %d px viewport", screen, dims[0], dims[1])
 	}
 }
 

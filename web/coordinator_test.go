@@ -28,7 +28,7 @@ func TestBrowserCoordinatorLive(t *testing.T) {
 	c := newBrowser(t, e.URL, 390, 844)
 	c.signIn(coord.User.Email)
 	c.clickText("#nav", "Kelola JPPR DKI Jakarta")
-	c.waitJS("the members tab", `location.hash === '#/org/`+o.ID+`' && !!document.getElementById('pending-list')`, 5*time.Second)
+	c.WaitJS("the members tab", `location.hash === '#/org/`+o.ID+`' && !!document.getElementById('pending-list')`, 5*time.Second)
 	c.waitText("#pending-list", "Tidak ada permintaan", 5*time.Second)
 
 	a := e.User(t, "volunteer", "ani", "3171")
@@ -42,9 +42,9 @@ func TestBrowserCoordinatorLive(t *testing.T) {
 	c.shot("coordinator-pending")
 
 	// Zaki is rejected with a reason; Ani and Bayu approved together.
-	c.eval(`document.getElementById('bulk-reason').value = 'Bukan warga wilayah pemantauan'`)
-	c.eval(`document.querySelector('#pending-list [data-member="` + z.User.ID + `"] button.danger').click()`)
-	c.waitJS("zaki rejected", `!document.querySelector('#pending-list [data-member="`+z.User.ID+`"]')`, 5*time.Second)
+	c.Eval(`document.getElementById('bulk-reason').value = 'Bukan warga wilayah pemantauan'`)
+	c.Eval(`document.querySelector('#pending-list [data-member="` + z.User.ID + `"] button.danger').click()`)
+	c.WaitJS("zaki rejected", `!document.querySelector('#pending-list [data-member="`+z.User.ID+`"]')`, 5*time.Second)
 	c.click("#select-all")
 	c.click("#bulk-approve")
 	c.waitText("main", "2 disetujui, 0 gagal", 5*time.Second)
@@ -67,20 +67,20 @@ func TestBrowserCoordinatorLive(t *testing.T) {
 	second := f.report(t, b, o.ID, url+"?utm_source=wa", "Video yang sama beredar di grup WhatsApp warga.")
 	c.waitText("#review-list", "beredar di grup WhatsApp", 2*time.Second)
 	c.waitText(`#review-list [data-report="`+second.ID+`"] .cluster`, "2 laporan", 2*time.Second)
-	if !c.evalBool(`[...document.querySelectorAll('#review-list .summary')].some((e) => e.textContent === ` + jsString(hostile) + `)`) {
+	if !c.EvalBool(`[...document.querySelectorAll('#review-list .summary')].some((e) => e.textContent === ` + jsString(hostile) + `)`) {
 		t.Error("the hostile summary is not shown as its text")
 	}
-	if c.evalBool(`window.__pwned !== undefined || !!document.querySelector('#review-list .summary img, #review-list .summary script')`) {
+	if c.EvalBool(`window.__pwned !== undefined || !!document.querySelector('#review-list .summary img, #review-list .summary script')`) {
 		t.Error("the hostile summary was parsed as HTML")
 	}
 	c.shot("coordinator-review")
-	c.eval(`document.querySelector('#review-list [data-report="` + second.ID + `"] button[value=endorse]').click()`)
-	c.waitJS("the endorsed report to leave the queue", `!document.querySelector('#review-list [data-report="`+second.ID+`"]')`, 5*time.Second)
+	c.Eval(`document.querySelector('#review-list [data-report="` + second.ID + `"] button[value=endorse]').click()`)
+	c.WaitJS("the endorsed report to leave the queue", `!document.querySelector('#review-list [data-report="`+second.ID+`"]')`, 5*time.Second)
 
 	// An invite code, shown once.
 	c.goTo("#/org/" + o.ID + "/invites")
 	c.click("#invite-form button[type=submit]")
-	c.waitJS("the invite code", `(document.getElementById('invite-code')?.textContent || '').length >= 6`, 5*time.Second)
+	c.WaitJS("the invite code", `(document.getElementById('invite-code')?.textContent || '').length >= 6`, 5*time.Second)
 
 	// A task made in the form, then assigned to Ani.
 	c.goTo("#/org/" + o.ID + "/tasks")
@@ -93,7 +93,7 @@ func TestBrowserCoordinatorLive(t *testing.T) {
 	c.click("#task-form button[type=submit]")
 	c.waitText("#org-tasks", "Pantau akun @akun.anonim", 5*time.Second)
 	c.waitText("#org-tasks", "Sisa slot: 2 dari 2", 5*time.Second)
-	c.eval(`(() => { const s = document.querySelector('#org-tasks select[name=user_id]'); s.value = '` + a.User.ID + `'; })()`)
+	c.Eval(`(() => { const s = document.querySelector('#org-tasks select[name=user_id]'); s.value = '` + a.User.ID + `'; })()`)
 	c.clickText("#org-tasks", "Tugaskan")
 	c.waitText("#org-tasks", "Sisa slot: 1 dari 2", 5*time.Second)
 	c.noHorizontalScroll("coordinator tasks")

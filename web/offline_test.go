@@ -36,27 +36,27 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 	b := newBrowser(t, e.URL, 360, 740)
 	b.signIn(vol.User.Email)
 	b.goTo("#/report")
-	b.waitJS("the service worker to control the page", "!!navigator.serviceWorker.controller", 10*time.Second)
+	b.WaitJS("the service worker to control the page", "!!navigator.serviceWorker.controller", 10*time.Second)
 	b.checkA11y("report form")
 
 	b.offline(true)
-	b.waitJS("the offline banner", "document.getElementById('net').dataset.state === 'offline' && !document.getElementById('net').hidden", 5*time.Second)
+	b.WaitJS("the offline banner", "document.getElementById('net').dataset.state === 'offline' && !document.getElementById('net').hidden", 5*time.Second)
 	b.fill("#report-url", "https://www.facebook.com/share/v/hoaks-tps-31")
 	b.setValue("#report-category", "money_politics")
 	b.fill("#report-summary", "Unggahan ini menawarkan uang Rp100.000 bagi pemilih yang memotret surat suaranya.")
 	png, _ := base64.StdEncoding.DecodeString(tinyPNG)
 	file := filepath.Join(t.TempDir(), "bukti.png")
 	os.WriteFile(file, png, 0o644)
-	b.do("attach evidence", chromedp.SetUploadFiles(chromedp.CSS("#report-files"), []string{file}))
+	b.Do("attach evidence", chromedp.SetUploadFiles(chromedp.CSS("#report-files"), []string{file}))
 	b.shot("report-offline")
 	b.click("#report-submit")
-	b.waitJS("the waiting report", `location.hash === '#/reports' && document.querySelectorAll('#outbox-list [data-outbox][data-state="waiting"]').length === 1`, 10*time.Second)
+	b.WaitJS("the waiting report", `location.hash === '#/reports' && document.querySelectorAll('#outbox-list [data-outbox][data-state="waiting"]').length === 1`, 10*time.Second)
 	b.waitText("#outbox-list", "Rp100.000", time.Second)
 
 	// It stays on the device across a reload without network (the app
 	// shell comes from the service worker).
-	b.do("reload offline", chromedp.Reload())
-	b.waitJS("the waiting report after the reload", `document.querySelectorAll('#outbox-list [data-outbox]').length === 1`, 10*time.Second)
+	b.Do("reload offline", chromedp.Reload())
+	b.WaitJS("the waiting report after the reload", `document.querySelectorAll('#outbox-list [data-outbox]').length === 1`, 10*time.Second)
 	b.shot("report-waiting")
 	if n := e.Count(t, "reports"); n != 0 {
 		t.Fatalf("got %d reports on the server while offline, want 0", n)
@@ -69,8 +69,8 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 	// The first answer is lost on its way back: the server has made the
 	// report, the page sees a network error and retries with the same key.
 	var posts atomic.Int32
-	paused := chromedp.Events(b.ctx, fetch.RequestPaused)
-	ctx, cancel := context.WithCancel(b.ctx)
+	paused := chromedp.Events(b.Ctx, fetch.RequestPaused)
+	ctx, cancel := context.WithCancel(b.Ctx)
 	defer cancel()
 	go func() {
 		for ev, err := range paused {
@@ -84,13 +84,13 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 		}
 	}()
-	if _, err := chromedp.Call(b.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+	if _, err := chromedp.Call(b.Ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
 		{URLPattern: "*/v1/reports", RequestStage: fetch.RequestStageResponse}}}); err != nil {
 		t.Fatal(err)
 	}
 
 	b.offline(false)
-	b.waitJS("the report to leave the outbox", `document.querySelectorAll('#outbox-list [data-outbox]').length === 0`, 20*time.Second)
+	b.WaitJS("the report to leave the outbox", `document.querySelectorAll('#outbox-list [data-outbox]').length === 0`, 20*time.Second)
 	b.waitText("#my-reports", "Rp100.000", 5*time.Second)
 	b.waitText("#toasts", "Waspada politik uang", 5*time.Second)
 	if got := posts.Load(); got < 2 {
@@ -111,6 +111,6 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 	}
 	// The evidence shows (fetched with the token, drawn from a blob: URL).
 	b.clickText("#my-reports", "Lihat bukti")
-	b.waitJS("the evidence image", `document.querySelector('#my-reports img.proof')?.naturalWidth === 1`, 5*time.Second)
+	b.WaitJS("the evidence image", `document.querySelector('#my-reports img.proof')?.naturalWidth === 1`, 5*time.Second)
 	b.shot("my-reports")
 }

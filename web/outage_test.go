@@ -61,23 +61,23 @@ func TestBrowserFeedHoldsWhileRefreshFails(t *testing.T) {
 	b := newBrowser(t, srv.URL, 360, 740)
 	b.signIn(vol.User.Email)
 	b.goTo("#/feed")
-	b.waitJS("the live state", `document.getElementById('feed-state').dataset.state === 'open'`, 5*time.Second)
+	b.WaitJS("the live state", `document.getElementById('feed-state').dataset.state === 'open'`, 5*time.Second)
 
 	// Refreshes fail from now on; the 6 s token runs out (close 4401).
 	gate.down.Store(true)
-	b.waitJS("the reconnecting banner", `(() => { const n = document.getElementById('net');
+	b.WaitJS("the reconnecting banner", `(() => { const n = document.getElementById('net');
 		return !n.hidden && n.dataset.state === 'reconnecting' && n.textContent.includes('Menyambung ulang'); })()`, 15*time.Second)
 	publishNow(t, a, officer, "Terbit saat token tidak bisa diperbarui")
 	// For a while: still signed in, still saying it reconnects, still trying.
 	tries := gate.answered.Load()
 	for range 8 {
 		time.Sleep(500 * time.Millisecond)
-		if !b.evalBool(`(() => { const n = document.getElementById('net');
+		if !b.EvalBool(`(() => { const n = document.getElementById('net');
 			return !n.hidden && n.textContent.includes('Menyambung ulang') && !document.getElementById('logout').hidden &&
 				document.getElementById('feed-state').dataset.state === 'reconnecting'; })()`) {
 			t.Fatalf("while refreshes fail, the page gave up: banner %q (hidden %v), feed %q, signed in %v",
-				b.text("#net"), b.evalBool(`document.getElementById('net').hidden`), b.eval(`document.getElementById('feed-state').dataset.state`),
-				b.evalBool(`!document.getElementById('logout').hidden`))
+				b.Text("#net"), b.EvalBool(`document.getElementById('net').hidden`), b.Eval(`document.getElementById('feed-state').dataset.state`),
+				b.EvalBool(`!document.getElementById('logout').hidden`))
 		}
 	}
 	if n := gate.answered.Load(); n <= tries {
@@ -87,7 +87,7 @@ func TestBrowserFeedHoldsWhileRefreshFails(t *testing.T) {
 
 	// Refreshes work again: the page is live, with what it missed.
 	gate.down.Store(false)
-	took := b.waitJS("the feed to come back", `document.getElementById('net').hidden && document.getElementById('feed-state').dataset.state === 'open'`, 20*time.Second)
+	took := b.WaitJS("the feed to come back", `document.getElementById('net').hidden && document.getElementById('feed-state').dataset.state === 'open'`, 20*time.Second)
 	t.Logf("live again %v after refreshes worked", took)
 	b.waitText("#feed-list", "Terbit saat token tidak bisa diperbarui", 3*time.Second)
 	publishNow(t, a, officer, "Terbit setelah pulih")
@@ -95,7 +95,7 @@ func TestBrowserFeedHoldsWhileRefreshFails(t *testing.T) {
 
 	// The session is revoked elsewhere: the next refresh is refused (401).
 	var rt string
-	json.Unmarshal(b.eval(`sessionStorage.getItem('jarimu.rt')`), &rt)
+	json.Unmarshal(b.Eval(`sessionStorage.getItem('jarimu.rt')`), &rt)
 	body, _ := json.Marshal(api.RefreshRequest{RefreshToken: rt})
 	resp, err := http.Post(srv.URL+"/v1/auth/logout", "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -105,19 +105,19 @@ func TestBrowserFeedHoldsWhileRefreshFails(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("logout: %d", resp.StatusCode)
 	}
-	b.waitJS("the session-ended notice", `location.hash.startsWith('#/login') && !!document.getElementById('session-ended')`, 15*time.Second)
-	if got := b.text("#session-ended"); got != "Sesi Anda berakhir, silakan masuk lagi." {
+	b.WaitJS("the session-ended notice", `location.hash.startsWith('#/login') && !!document.getElementById('session-ended')`, 15*time.Second)
+	if got := b.Text("#session-ended"); got != "Sesi Anda berakhir, silakan masuk lagi." {
 		t.Errorf("notice: got %q", got)
 	}
-	if !b.evalBool(`document.getElementById('logout').hidden && document.getElementById('net').hidden`) {
-		t.Errorf("signed out, the page still shows the logout button or the banner %q", b.text("#net"))
+	if !b.EvalBool(`document.getElementById('logout').hidden && document.getElementById('net').hidden`) {
+		t.Errorf("signed out, the page still shows the logout button or the banner %q", b.Text("#net"))
 	}
 	b.checkA11y("login after the session ended")
 	// Signing in again goes back to the feed, live.
 	b.fill("#login-email", vol.User.Email)
 	b.fill("#login-password", apptest.Password)
 	b.click("#login-form button[type=submit]")
-	b.waitJS("back on the feed, live", `location.hash === '#/feed' && document.getElementById('feed-state')?.dataset.state === 'open'`, 15*time.Second)
+	b.WaitJS("back on the feed, live", `location.hash === '#/feed' && document.getElementById('feed-state')?.dataset.state === 'open'`, 15*time.Second)
 }
 
 // publishNow publishes an alert as officer, signed in afresh (the test's

@@ -34,7 +34,7 @@ func TestBrowserFirstLoadAndPhone(t *testing.T) {
 	var mu sync.Mutex
 	urls := map[network.RequestID]string{}
 	sizes := map[network.RequestID]float64{}
-	ctx, cancel := context.WithCancel(b.ctx)
+	ctx, cancel := context.WithCancel(b.Ctx)
 	defer cancel()
 	sent := chromedp.Events(ctx, network.RequestWillBeSent)
 	done := chromedp.Events(ctx, network.LoadingFinished)
@@ -59,7 +59,7 @@ func TestBrowserFirstLoadAndPhone(t *testing.T) {
 		}
 	}()
 	b.open("")
-	b.waitJS("the alerts to load", "!!document.querySelector('#alert-list li')", 10*time.Second)
+	b.WaitJS("the alerts to load", "!!document.querySelector('#alert-list li')", 10*time.Second)
 	time.Sleep(500 * time.Millisecond) // the last responses finish
 	mu.Lock()
 	var assets, apiBytes float64
@@ -86,8 +86,8 @@ func TestBrowserFirstLoadAndPhone(t *testing.T) {
 
 	// Installable: Chromium finds nothing missing in the manifest and the
 	// service worker.
-	b.waitJS("the service worker", "!!navigator.serviceWorker.controller", 10*time.Second)
-	inst, err := chromedp.Call(b.ctx, page.GetInstallabilityErrors, cdp.Empty{})
+	b.WaitJS("the service worker", "!!navigator.serviceWorker.controller", 10*time.Second)
+	inst, err := chromedp.Call(b.Ctx, page.GetInstallabilityErrors, cdp.Empty{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,14 +97,14 @@ func TestBrowserFirstLoadAndPhone(t *testing.T) {
 
 	// Keyboard: the first Tab reaches the skip link, which moves focus to
 	// the content.
-	b.do("tab", chromedp.KeyEvent(kb.Tab))
-	if !b.evalBool(`document.activeElement.id === 'skip'`) {
-		t.Errorf("the first Tab focused %s, want the skip link", b.eval(`document.activeElement.outerHTML.slice(0, 80)`))
+	b.Do("tab", chromedp.KeyEvent(kb.Tab))
+	if !b.EvalBool(`document.activeElement.id === 'skip'`) {
+		t.Errorf("the first Tab focused %s, want the skip link", b.Eval(`document.activeElement.outerHTML.slice(0, 80)`))
 	}
 
 	for _, screen := range []string{"", "#/orgs", "#/alerts", "#/login", "#/signup"} {
 		b.open(screen)
-		b.waitJS("the screen to settle", "!document.querySelector('.loading')", 5*time.Second)
+		b.WaitJS("the screen to settle", "!document.querySelector('.loading')", 5*time.Second)
 		b.checkA11y("screen " + screen)
 		b.noHorizontalScroll("screen " + screen)
 	}
@@ -117,7 +117,7 @@ func TestBrowserFirstLoadAndPhone(t *testing.T) {
 	// English and back: every string comes from the language files.
 	b.click("#lang")
 	b.waitText("main h1", "Watch the election together", 5*time.Second)
-	if !b.evalBool(`document.documentElement.lang === 'en' && document.getElementById('lang').textContent === 'ID'`) {
+	if !b.EvalBool(`document.documentElement.lang === 'en' && document.getElementById('lang').textContent === 'ID'`) {
 		t.Error("the page did not switch to English")
 	}
 	b.shot("public-home-en")

@@ -24,14 +24,14 @@ import (
 // swRegistration waits for the console's service worker to be active and
 // returns its registration id, read from the DevTools ServiceWorker domain.
 func (b *browser) swRegistration() serviceworker.RegistrationID {
-	b.t.Helper()
+	b.T.Helper()
 	var mu sync.Mutex
 	var id serviceworker.RegistrationID
-	chromedp.Listen(b.ctx, func(ev any) {
+	chromedp.Listen(b.Ctx, func(ev any) {
 
 		if e, ok := ev.(*serviceworker.EventWorkerRegistrationUpdated); ok {
 			for _, r := range e.Registrations {
-				if strings.HasPrefix(r.ScopeURL, b.base) && !r.IsDeleted {
+				if strings.HasPrefix(r.ScopeURL, b.Base) && !r.IsDeleted {
 					mu.Lock()
 					id = r.RegistrationID
 					mu.Unlock()
@@ -39,13 +39,13 @@ func (b *browser) swRegistration() serviceworker.RegistrationID {
 			}
 		}
 	})
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
 	if _, err := chromedp.Call(ctx, serviceworker.Enable, cdp.Empty{}); err != nil {
-		b.t.Fatalf("ServiceWorker.enable: %v", err)
+		b.T.Fatalf("ServiceWorker.enable: %v", err)
 	}
-	b.eval(`navigator.serviceWorker.ready.then(() => { window.swReady = true; }), true`)
-	b.waitJS("the service worker to be active", "window.swReady === true", 10*time.Second)
+	b.Eval(`navigator.serviceWorker.ready.then(() => { window.swReady = true; }), true`)
+	b.WaitJS("the service worker to be active", "window.swReady === true", 10*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()
@@ -55,7 +55,7 @@ func (b *browser) swRegistration() serviceworker.RegistrationID {
 			return got
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatal("no service worker registration reported by DevTools")
+			b.T.Fatal("no service worker registration reported by DevTools")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -64,12 +64,12 @@ func (b *browser) swRegistration() serviceworker.RegistrationID {
 // deliverPush hands data to the service worker as its push service would
 // (DevTools' ServiceWorker.deliverPushMessage).
 func (b *browser) deliverPush(reg serviceworker.RegistrationID, data []byte) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	b.T.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
 	defer cancel()
 	if _, err := chromedp.Call(ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
-		Origin: b.base, RegistrationID: reg, Data: string(data)}); err != nil {
-		b.t.Fatalf("deliver push: %v", err)
+		Origin: b.Base, RegistrationID: reg, Data: string(data)}); err != nil {
+		b.T.Fatalf("deliver push: %v", err)
 	}
 }
 
@@ -90,17 +90,17 @@ type shownNotification struct {
 // resolved; the same push is then delivered once more, as a push service
 // may: the tag makes a repeat replace, never add, a notification.
 func (b *browser) notifications(what string, reg serviceworker.RegistrationID, data []byte, tag, title string) []shownNotification {
-	b.t.Helper()
+	b.T.Helper()
 	b.deliverPush(reg, data)
 	read := `(navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => { window.shown = ns.map((n) => ({
 		title: n.title, body: n.body, tag: n.tag, icon: n.icon, badge: n.badge, requireInteraction: n.requireInteraction, data: n.data })); }), true)`
 	start := time.Now()
 	redelivered := false
 	for {
-		b.eval(read)
+		b.Eval(read)
 		time.Sleep(50 * time.Millisecond)
 		var ns []shownNotification
-		json.Unmarshal(b.eval(`window.shown || []`), &ns)
+		json.Unmarshal(b.Eval(`window.shown || []`), &ns)
 		for _, n := range ns {
 			if n.Tag == tag && strings.HasPrefix(n.Title, title) {
 				return ns
@@ -108,11 +108,11 @@ func (b *browser) notifications(what string, reg serviceworker.RegistrationID, d
 		}
 		switch {
 		case !redelivered && time.Since(start) > 3*time.Second:
-			b.t.Logf("%s: not shown after 3 s; delivering the push again", what)
+			b.T.Logf("%s: not shown after 3 s; delivering the push again", what)
 			b.deliverPush(reg, data)
 			redelivered = true
 		case time.Since(start) > 10*time.Second:
-			b.t.Fatalf("%s: no notification %q tagged %s among %+v", what, title, tag, ns)
+			b.T.Fatalf("%s: no notification %q tagged %s among %+v", what, title, tag, ns)
 		}
 	}
 }
@@ -138,7 +138,7 @@ func TestBrowserPushNotification(t *testing.T) {
 	v.goTo("#/notifications")
 	v.waitText("main", "Peringatan Bawaslu untuk wilayah saya", 5*time.Second)
 	v.waitText("#notify-status", "belum aktif", 5*time.Second)
-	if perm := string(v.eval(`Notification.permission`)); perm != `"default"` {
+	if perm := string(v.Eval(`Notification.permission`)); perm != `"default"` {
 		t.Fatalf("the console asked for notification permission without a gesture: %s", perm)
 	}
 	v.checkA11y("notifications")
@@ -159,7 +159,7 @@ func TestBrowserPushNotification(t *testing.T) {
 	v.waitText("#notify-devices", "Perangkat lain", 5*time.Second)
 	v.shot("notifications-devices")
 
-	if _, err := chromedp.CallBrowser(v.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+	if _, err := chromedp.CallBrowser(v.Ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 		Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: e.URL}); err != nil {
 		t.Fatalf("grant notifications: %v", err)
 	}

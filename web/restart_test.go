@@ -115,10 +115,10 @@ func TestBrowserFeedReconnectsAfterRestart(t *testing.T) {
 	b := newBrowser(t, "http://"+addr, 360, 740)
 	b.signIn(vol.User.Email)
 	b.goTo("#/feed")
-	b.waitJS("the live state", `document.getElementById('feed-state').dataset.state === 'open'`, 5*time.Second)
+	b.WaitJS("the live state", `document.getElementById('feed-state').dataset.state === 'open'`, 5*time.Second)
 
 	first.stop()
-	b.waitJS("the reconnecting banner", `(() => { const n = document.getElementById('net');
+	b.WaitJS("the reconnecting banner", `(() => { const n = document.getElementById('net');
 		return !n.hidden && n.dataset.state === 'reconnecting' && n.textContent.includes('Menyambung ulang'); })()`, 5*time.Second)
 	b.shot("feed-reconnecting")
 
@@ -127,13 +127,13 @@ func TestBrowserFeedReconnectsAfterRestart(t *testing.T) {
 	publish(t, second.app, officer, "Terbit saat konsol terputus")
 	second.serve(t, addr)
 
-	took := b.waitJS("the feed to come back", `document.getElementById('net').hidden && document.getElementById('feed-state').dataset.state === 'open'`, 20*time.Second)
+	took := b.WaitJS("the feed to come back", `document.getElementById('net').hidden && document.getElementById('feed-state').dataset.state === 'open'`, 20*time.Second)
 	t.Logf("reconnected %v after the server was back", took)
 	b.waitText("#feed-list", "Terbit saat konsol terputus", 3*time.Second)
 
 	publish(t, second.app, officer, "Terbit setelah tersambung lagi")
 	b.waitText("#feed-list", "Terbit setelah tersambung lagi", 2*time.Second)
-	if n := b.eval(`[...document.querySelectorAll('#feed-list li')].map((li) => li.textContent)`); !b.evalBool(`[...document.querySelectorAll('#feed-list li')].length === 2`) {
+	if n := b.Eval(`[...document.querySelectorAll('#feed-list li')].map((li) => li.textContent)`); !b.EvalBool(`[...document.querySelectorAll('#feed-list li')].length === 2`) {
 		t.Errorf("the feed lists %s, want the two alerts", n)
 	}
 	b.shot("feed")

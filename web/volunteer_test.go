@@ -47,7 +47,7 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	b.click("#signup-consent")
 	b.shot("signup")
 	b.click("#signup-form button[type=submit]")
-	b.waitJS("the registry after sign-up", "location.hash === '#/orgs' && !!document.querySelector('[data-org]')", 15*time.Second)
+	b.WaitJS("the registry after sign-up", "location.hash === '#/orgs' && !!document.querySelector('[data-org]')", 15*time.Second)
 	card := `[data-org="` + o.ID + `"]`
 	b.click(card + " summary")
 	b.fill(card+" input[name=invite_code]", code)
@@ -64,14 +64,14 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	watcher.waitText(slots, "2 dari 3", 2*time.Second)
 	t.Logf("the other page showed the claim %v after the click", time.Since(start))
 	b.waitText("#my-tasks", "Pantau #pemilujujur", 10*time.Second)
-	b.waitJS("the lease countdown", `/\d:\d\d:\d\d/.test(document.querySelector('#my-tasks .lease')?.textContent || '')`, 5*time.Second)
+	b.WaitJS("the lease countdown", `/\d:\d\d:\d\d/.test(document.querySelector('#my-tasks .lease')?.textContent || '')`, 5*time.Second)
 	b.checkA11y("tasks")
 	b.noHorizontalScroll("tasks")
 	b.shot("tasks")
 
 	// Extend, then release: the slot comes back on the other page.
 	b.clickText("#my-tasks", "Perpanjang")
-	b.waitJS("extend answered", `!document.querySelector('#my-tasks [data-act-error]')`, 5*time.Second)
+	b.WaitJS("extend answered", `!document.querySelector('#my-tasks [data-act-error]')`, 5*time.Second)
 	b.clickText("#my-tasks", "Lepas")
 	watcher.waitText(slots, "3 dari 3", 5*time.Second)
 	b.waitText("#my-tasks", "belum memegang", 5*time.Second)
@@ -81,25 +81,25 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	b.waitText("#my-tasks", "Pantau #pemilujujur", 10*time.Second)
 	watcher.waitText(slots, "2 dari 3", 5*time.Second)
 	b.clickText("#my-tasks", "Selesaikan")
-	b.eval(`document.querySelector('#my-tasks form button[type=submit]').click()`)
+	b.Eval(`document.querySelector('#my-tasks form button[type=submit]').click()`)
 	b.waitText("#my-tasks", "Selesai", 5*time.Second)
 
 	// Tokens: the access token only in memory, never in storage or the
 	// URL; a reload signs in again from this tab's refresh token.
-	if !b.evalBool(`Object.keys(sessionStorage).sort().join() === 'jarimu.me,jarimu.rt' &&
+	if !b.EvalBool(`Object.keys(sessionStorage).sort().join() === 'jarimu.me,jarimu.rt' &&
 		![...Object.values(sessionStorage), ...Object.values(localStorage), location.href].some((v) => v.includes('eyJ'))`) {
-		t.Errorf("storage holds more than the refresh token and /me: %s", b.eval(`JSON.stringify({s: {...sessionStorage}, l: {...localStorage}})`))
+		t.Errorf("storage holds more than the refresh token and /me: %s", b.Eval(`JSON.stringify({s: {...sessionStorage}, l: {...localStorage}})`))
 	}
-	b.do("reload", chromedp.Reload())
-	b.waitJS("signed in after the reload", "!document.getElementById('logout').hidden && document.getElementById('net').dataset.state === 'open'", 10*time.Second)
+	b.Do("reload", chromedp.Reload())
+	b.WaitJS("signed in after the reload", "!document.getElementById('logout').hidden && document.getElementById('net').dataset.state === 'open'", 10*time.Second)
 	b.click("#logout")
-	b.waitJS("signed out", `document.getElementById('logout').hidden && !sessionStorage.getItem('jarimu.rt') && location.hash === '#/'`, 5*time.Second)
+	b.WaitJS("signed out", `document.getElementById('logout').hidden && !sessionStorage.getItem('jarimu.rt') && location.hash === '#/'`, 5*time.Second)
 
 	// The device token from the signup outlives the logout, and the next
 	// sign-in from this browser sends it: the server replaces it on the
 	// same row instead of trusting one more device.
 	var device string
-	json.Unmarshal(b.eval(`localStorage.getItem('jarimu.device') || ''`), &device)
+	json.Unmarshal(b.Eval(`localStorage.getItem('jarimu.device') || ''`), &device)
 	if len(device) != 43 {
 		t.Fatalf("device token after logout: got %q, want the signup's kept in localStorage", device)
 	}
@@ -107,8 +107,8 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	b.fill("#login-email", email)
 	b.fill("#login-password", "awasi-pemilu-jujur-adil")
 	b.click("#login-form button[type=submit]")
-	b.waitJS("signed in again", "!document.getElementById('logout').hidden", 15*time.Second)
-	if b.evalBool(`localStorage.getItem('jarimu.device') === ` + strconv.Quote(device)) {
+	b.WaitJS("signed in again", "!document.getElementById('logout').hidden", 15*time.Second)
+	if b.EvalBool(`localStorage.getItem('jarimu.device') === ` + strconv.Quote(device)) {
 		t.Error("the device token was not replaced by the login's")
 	}
 	n, err := e.App.DB.NewSelect().Table("device_tokens").Join("JOIN users AS u ON u.id = device_tokens.user_id").
