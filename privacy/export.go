@@ -12,8 +12,11 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/mail"
+	"github.com/jarimu/jarimu/report"
+	"github.com/jarimu/jarimu/task"
 )
 
 // ExportFormat names the layout of an export file.
@@ -98,23 +101,46 @@ func (s *Service) sections(ctx context.Context, x *jsonStream, userID string) er
 	return s.auditList(ctx, x, userID)
 }
 
-func (s *Service) claims(ctx context.Context, x *jsonStream, userID string) error {
-	x.open("claims")
-	for after := ""; ; {
-		cs, err := s.tasks.ClaimsOf(ctx, userID, after, page)
+// eachPage reads a list a page at a time, fetch(after) returning the
+// items after the cursor, and calls fn with each; next is an item's cursor.
+func eachPage[T, K any](fetch func(after K) ([]T, error), next func(T) K, fn func(T) error) error {
+	var after K
+	for {
+		items, err := fetch(after)
 		if err != nil {
 			return err
 		}
-		for _, c := range cs {
-			x.item(c)
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
 		}
-		if len(cs) < page {
-			break
+		if len(items) < page {
+			return nil
 		}
-		after = cs[len(cs)-1].ID
+		after = next(items[len(items)-1])
 	}
+}
+
+// list writes the section name with each item eachPage reads.
+func list[T, K any](x *jsonStream, name string, fetch func(after K) ([]T, error), next func(T) K, out func(T) any) error {
+	x.open(name)
+	err := eachPage(fetch, next, func(it T) error {
+		x.item(out(it))
+		return x.err
+	})
 	x.close()
+	if err != nil {
+		return err
+	}
 	return x.err
+}
+
+func (s *Service) claims(ctx context.Context, x *jsonStream, userID string) error {
+	return list(x, "claims",
+		func(after string) ([]task.ClaimRecord, error) { return s.tasks.ClaimsOf(ctx, userID, after, page) },
+		func(c task.ClaimRecord) string { return c.ID },
+		func(c task.ClaimRecord) any { return c })
 }
 
 // reportRecord is a report in an export.
@@ -130,72 +156,47 @@ func (s *Service) reportList(ctx context.Context, x *jsonStream, userID string) 
 		return x.err
 	})
 	x.close()
-	return err
-}
-
-// eachReport calls fn with each report userID filed, a page at a time.
-func (s *Service) eachReport(ctx context.Context, userID string, fn func(api.Report) error) error {
-	for after := ""; ; {
-		rs, err := s.reports.Of(ctx, userID, after, page)
-		if err != nil {
-			return err
-		}
-		for i := range rs {
-			v, err := s.reports.View(ctx, &rs[i])
-			if err != nil {
-				return err
-			}
-			if err := fn(v); err != nil {
-				return err
-			}
-		}
-		if len(rs) < page {
-			return nil
-		}
-		after = rs[len(rs)-1].ID
+	if err != nil {
+		return err
 	}
-}
-
-func (s *Service) notifications(ctx context.Context, x *jsonStream, userID string) error {
-	x.open("notifications")
-	for after := int64(0); ; {
-		evs, err := s.events.After(ctx, auth.UserStream(userID), after, page)
-		if err != nil {
-			return err
-		}
-		for _, ev := range evs {
-			x.item(ev)
-		}
-		if len(evs) < page {
-			break
-		}
-		after = evs[len(evs)-1].Seq
-	}
-	x.close()
 	return x.err
 }
 
+// eachReport calls fn with each report userID filed, as the API shows it,
+// a page at a time.
+func (s *Service) eachReport(ctx context.Context, userID string, fn func(api.Report) error) error {
+	return eachPage(
+		func(after string) ([]report.Report, error) { return s.reports.Of(ctx, userID, after, page) },
+		func(r report.Report) string { return r.ID },
+		func(r report.Report) error {
+			v, err := s.reports.View(ctx, &r)
+			if err != nil {
+				return err
+			}
+			return fn(v)
+		})
+}
+
+func (s *Service) notifications(ctx context.Context, x *jsonStream, userID string) error {
+	return list(x, "notifications",
+		func(after int64) ([]event.Event, error) {
+			return s.events.After(ctx, auth.UserStream(userID), after, page)
+		},
+		func(ev event.Event) int64 { return ev.Seq },
+		func(ev event.Event) any { return ev })
+}
+
 func (s *Service) auditList(ctx context.Context, x *jsonStream, userID string) error {
-	x.open("audit")
-	for after := ""; ; {
-		es, err := audit.About(ctx, s.db, userID, after, page)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
+	return list(x, "audit",
+		func(after string) ([]audit.Entry, error) { return audit.About(ctx, s.db, userID, after, page) },
+		func(e audit.Entry) string { return e.ID },
+		func(e audit.Entry) any {
 			a := e.API()
 			if a.ActorID != nil && *a.ActorID != userID {
 				a.ActorID = nil // another person: their role only
 			}
-			x.item(a)
-		}
-		if len(es) < page {
-			break
-		}
-		after = es[len(es)-1].ID
-	}
-	x.close()
-	return x.err
+			return a
+		})
 }
 
 // ExportZip writes a ZIP archive to w: the export document as
