@@ -41,12 +41,8 @@ type ChangePasswordRequest struct {
 // service's).
 func (r *ChangePasswordRequest) Validate() []FieldError {
 	var c Check
-	if r.CurrentPassword == "" {
-		c.Fail("current_password", "is required")
-	}
-	if r.NewPassword == "" {
-		c.Fail("new_password", "is required")
-	}
+	c.Required("current_password", r.CurrentPassword)
+	c.Required("new_password", r.NewPassword)
 	return c.Errors
 }
 
@@ -79,12 +75,8 @@ type PasswordResetConfirm struct {
 // Validate checks that both fields are given.
 func (r *PasswordResetConfirm) Validate() []FieldError {
 	var c Check
-	if r.Token == "" {
-		c.Fail("token", "is required")
-	}
-	if r.Password == "" {
-		c.Fail("password", "is required")
-	}
+	c.Required("token", r.Token)
+	c.Required("password", r.Password)
 	return c.Errors
 }
 

@@ -138,9 +138,7 @@ func (r *SignupRequest) Validate() []FieldError {
 	var c Check
 	c.Email("email", &r.Email)
 	c.Line("name", &r.Name, 1, 100)
-	if r.Password == "" {
-		c.Fail("password", "is required")
-	}
+	c.Required("password", r.Password)
 	if r.Language != "" {
 		c.OneOf("language", r.Language, Languages...)
 	}
@@ -153,8 +151,6 @@ func (r *CreateUserRequest) Validate() []FieldError {
 	c.Email("email", &r.Email)
 	c.Line("name", &r.Name, 1, 100)
 	c.OneOf("role", r.Role, RoleAdmin, RoleOfficer, RoleVolunteer)
-	if r.Password == "" {
-		c.Fail("password", "is required")
-	}
+	c.Required("password", r.Password)
 	return c.Errors
 }

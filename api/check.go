@@ -24,6 +24,15 @@ func (c *Check) Fail(field, format string, args ...any) {
 // OK reports whether no field failed.
 func (c *Check) OK() bool { return len(c.Errors) == 0 }
 
+// Required fails field when s is empty.
+func (c *Check) Required(field, s string) bool {
+	if s == "" {
+		c.Fail(field, "is required")
+		return false
+	}
+	return true
+}
+
 // Line checks one-line text that names or heads something (names, titles,
 // references) by textrule.Line, and a length in characters of its stored
 // form within [min, max]; min 0 makes it optional. On success *s becomes the
