@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
@@ -17,10 +19,6 @@ import (
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/region"
 )
-
-// ackWindow bounds how far back the first ack of a client (since this
-// instance started) looks for alerts it covers.
-const ackWindow = 64
 
 // AckFlushInterval is how often the acks gathered in memory are written.
 const AckFlushInterval = time.Second
@@ -33,28 +31,59 @@ const maxAckPoints = 16
 // ackForget is how long an idle user's last written position is kept.
 const ackForget = 10 * time.Minute
 
-// insertBatch is how many ack rows one INSERT writes.
+// insertBatch is how many count rows one INSERT writes.
 const insertBatch = 5000
 
-// Acks gathers the feed's acknowledgements in memory and writes the alerts
-// they cover once a second, so an ack costs no database work on the
-// connection's reader: per flush, one read of the alert events in the acked
-// ranges of every stream, and one INSERT per 5,000 covered (alert, user)
-// pairs. Reach is computed from what is written (alert_acks). Acks not yet
-// written when an instance dies cost only reach accuracy: delivery never
-// depends on them.
+// DelayBounds are the upper bounds, in milliseconds, of the buckets the
+// delays of acknowledgements are counted in: 10, 15, 20, 30, 50 and 70 ms
+// and the same steps at every power of ten up to 7,000,000,000 ms, then
+// 10^10 ms (about 115 days), which also takes anything longer. A
+// percentile of the reach is the bound of its bucket: at most 50 % above
+// the real delay. The migration that made alert_ack_counts lists them too.
+var DelayBounds = func() []int64 {
+	var b []int64
+	for p := int64(10); p <= 1e9; p *= 10 {
+		b = append(b, p, p*3/2, 2*p, 3*p, 5*p, 7*p)
+	}
+	return append(b, 1e10)
+}()
+
+// BucketOf is the bound of the bucket a delay of ms is counted in.
+func BucketOf(ms int64) int64 {
+	i, _ := slices.BinarySearch(DelayBounds, ms)
+	return DelayBounds[min(i, len(DelayBounds)-1)]
+}
+
+// Acks gathers the feed's acknowledgements in memory and writes what they
+// cover once a second, so an ack costs no database work on the
+// connection's reader. Per flush: one read of the alert events in the
+// acked ranges of every stream, and one INSERT of one row per alert and
+// delay bucket (alert_ack_counts), however many volunteers acknowledged:
+// the reach counts, it does not list people. A volunteer counts once per
+// alert: each ack covers only what its connection delivered (after where
+// the connection started the stream: the client's resume position, or the
+// head at connecting) and not yet acknowledged on this instance. Acks not
+// yet written when an instance dies cost only reach accuracy: delivery
+// never depends on them.
 type Acks struct {
 	db  *db.DB
 	log *slog.Logger
 
 	mu      sync.Mutex
-	pending map[ackKey][]ackPoint // acks since the last flush, rising seqs
+	pending map[ackKey]ackRun     // acks since the last flush
 	written map[ackKey]writtenPos // how far each was written
 
-	flushes, statements, rows, dropped int64 // guarded by mu; see Stats
+	flushes, statements, rows, counted, dropped int64 // guarded by mu; see Stats
 }
 
 type ackKey struct{ user, stream string }
+
+// ackRun is what one user's connections acknowledged of a stream since the
+// last flush: everything after lo up to the last point, the points rising.
+type ackRun struct {
+	lo     int64
+	points []ackPoint
+}
 
 type ackPoint struct {
 	seq int64
@@ -68,32 +97,43 @@ type writtenPos struct {
 
 // NewAcks makes an empty ack buffer over d.
 func NewAcks(d *db.DB, log *slog.Logger) *Acks {
-	return &Acks{db: d, log: log, pending: map[ackKey][]ackPoint{}, written: map[ackKey]writtenPos{}}
+	return &Acks{db: d, log: log, pending: map[ackKey]ackRun{}, written: map[ackKey]writtenPos{}}
 }
 
-// Record takes one ack (everything up to seq on stream received at at) of
-// a user with role and region. Only volunteers' acks on the region streams
-// of their own region count: the feed passes on whatever stream a client
-// names, and an alert reached nobody outside its region. It never blocks
-// on I/O.
-func (a *Acks) Record(userID, role, regionCode, stream string, seq int64, at time.Time) {
+// Record takes one ack of a user with role and region: everything after
+// from up to seq on stream was received, at at; from is where the
+// connection's delivery of the stream began (the feed knows it; an ack at
+// or before it covers nothing). Only volunteers' acks on the region streams
+// of their own region count: an alert reached nobody outside its region.
+// It never blocks on I/O.
+func (a *Acks) Record(userID, role, regionCode, stream string, from, seq int64, at time.Time) {
 	if role != api.RoleVolunteer || !strings.HasPrefix(stream, "region:") || !slices.Contains(region.Streams(regionCode), stream) {
 		return
 	}
 	k := ackKey{userID, stream}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if w, ok := a.written[k]; ok && seq <= w.seq {
+	lo := from
+	if w, ok := a.written[k]; ok {
+		lo = max(lo, w.seq)
+	}
+	if seq <= lo {
 		return
 	}
-	pts := a.pending[k]
+	r, ok := a.pending[k]
 	switch {
-	case len(pts) > 0 && seq <= pts[len(pts)-1].seq:
-	case len(pts) >= maxAckPoints:
-		pts[len(pts)-1] = ackPoint{seq, at}
+	case !ok:
+		r = ackRun{lo: lo, points: []ackPoint{{seq, at}}}
+	case seq <= r.points[len(r.points)-1].seq:
+		r.lo = min(r.lo, lo) // another connection of the user, started earlier
+	case len(r.points) >= maxAckPoints:
+		r.lo = min(r.lo, lo)
+		r.points[len(r.points)-1] = ackPoint{seq, at}
 	default:
-		a.pending[k] = append(pts, ackPoint{seq, at})
+		r.lo = min(r.lo, lo)
+		r.points = append(r.points, ackPoint{seq, at})
 	}
+	a.pending[k] = r
 }
 
 // Run flushes every AckFlushInterval until ctx ends, then once more.
@@ -117,7 +157,8 @@ func (a *Acks) Run(ctx context.Context) {
 type AckStats struct {
 	Flushes    int64 // flushes that wrote something
 	Statements int64 // database statements they ran
-	Rows       int64 // (alert, user) acks written
+	Rows       int64 // count rows written (one per alert and delay bucket per flush)
+	Counted    int64 // (alert, volunteer) acknowledgements those rows count
 	Dropped    int64 // acks lost to a failed flush
 }
 
@@ -125,13 +166,12 @@ type AckStats struct {
 func (a *Acks) Stats() AckStats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return AckStats{Flushes: a.flushes, Statements: a.statements, Rows: a.rows, Dropped: a.dropped}
+	return AckStats{Flushes: a.flushes, Statements: a.statements, Rows: a.rows, Counted: a.counted, Dropped: a.dropped}
 }
 
 // span is the range of seqs (lo, hi] one user's acks cover on a stream,
 // with the acks themselves.
 type span struct {
-	user   string
 	lo, hi int64
 	points []ackPoint
 }
@@ -141,16 +181,12 @@ type span struct {
 func (a *Acks) Flush(ctx context.Context) {
 	a.mu.Lock()
 	pending := a.pending
-	a.pending = map[ackKey][]ackPoint{}
+	a.pending = map[ackKey]ackRun{}
 	byStream := map[string][]span{}
 	now := time.Now()
-	for k, pts := range pending {
-		lo := pts[0].seq - ackWindow
-		if w, ok := a.written[k]; ok {
-			lo = w.seq
-		}
-		hi := pts[len(pts)-1].seq
-		byStream[k.stream] = append(byStream[k.stream], span{user: k.user, lo: max(lo, 0), hi: hi, points: pts})
+	for k, r := range pending {
+		hi := r.points[len(r.points)-1].seq
+		byStream[k.stream] = append(byStream[k.stream], span{lo: r.lo, hi: hi, points: r.points})
 		a.written[k] = writtenPos{seq: hi, seen: now}
 	}
 	for k, w := range a.written {
@@ -162,7 +198,7 @@ func (a *Acks) Flush(ctx context.Context) {
 	if len(byStream) == 0 {
 		return
 	}
-	n, stmts, err := a.write(ctx, byStream)
+	rows, counted, stmts, err := a.write(ctx, byStream)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.statements += int64(stmts)
@@ -172,22 +208,24 @@ func (a *Acks) Flush(ctx context.Context) {
 		return
 	}
 	a.flushes++
-	a.rows += int64(n)
+	a.rows += int64(rows)
+	a.counted += int64(counted)
 }
 
-// ackRow is one written acknowledgement of an alert by a user.
-type ackRow struct {
-	bun.BaseModel `bun:"table:alert_acks"`
+// ackCount is how many volunteers acknowledged an alert with a delay in
+// one bucket, as one flush wrote it.
+type ackCount struct {
+	bun.BaseModel `bun:"table:alert_ack_counts"`
 
-	AlertID string    `bun:"alert_id"`
-	UserID  string    `bun:"user_id"`
-	AckedAt time.Time `bun:"acked_at"`
-	DelayMs int64     `bun:"delay_ms"`
+	AlertID  string `bun:"alert_id,pk"`
+	Batch    string `bun:"batch,pk"`
+	BucketMs int64  `bun:"bucket_ms,pk"`
+	Acks     int    `bun:"acks"`
 }
 
 // write reads the alerts published in the acked ranges of every stream in
-// one statement and inserts one row per covered (alert, user).
-func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, statements int, err error) {
+// one statement and inserts, per alert covered, one row per delay bucket.
+func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, counted, statements int, err error) {
 	q := a.db.NewSelect().Model((*event.Event)(nil)).Column("stream", "seq", "at", "data").
 		Where("kept = TRUE AND name = ?", EventPublished). // kept: on PostgreSQL, the events_kept partition only
 		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
@@ -203,9 +241,10 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, sta
 	var evs []event.Event
 	statements = 1
 	if err := q.Scan(ctx, &evs); err != nil {
-		return 0, statements, fmt.Errorf("read acked alerts: %w", err)
+		return 0, 0, statements, fmt.Errorf("read acked alerts: %w", err)
 	}
-	var acked []ackRow
+	batch := uuid.Must(uuid.NewV7()).String()
+	var out []ackCount
 	for _, ev := range evs {
 		var d struct {
 			ID string `json:"id"`
@@ -213,6 +252,7 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, sta
 		if json.Unmarshal(ev.Data, &d) != nil || d.ID == "" {
 			continue
 		}
+		buckets := map[int64]int{}
 		for _, s := range byStream[ev.Stream] {
 			if ev.Seq <= s.lo || ev.Seq > s.hi {
 				continue
@@ -220,36 +260,19 @@ func (a *Acks) write(ctx context.Context, byStream map[string][]span) (rows, sta
 			// The first ack at or past the alert's seq received it.
 			i, _ := slices.BinarySearchFunc(s.points, ev.Seq, func(p ackPoint, seq int64) int { return int(p.seq - seq) })
 			at := s.points[min(i, len(s.points)-1)].at
-			acked = append(acked, ackRow{AlertID: d.ID, UserID: s.user, AckedAt: at.UTC(), DelayMs: max(at.Sub(ev.At).Milliseconds(), 0)})
+			buckets[BucketOf(max(at.Sub(ev.At).Milliseconds(), 0))]++
+			counted++
+		}
+		for _, b := range slices.Sorted(maps.Keys(buckets)) {
+			out = append(out, ackCount{AlertID: d.ID, Batch: batch, BucketMs: b, Acks: buckets[b]})
 		}
 	}
-	for start := 0; start < len(acked); start += insertBatch {
-		batch := acked[start:min(start+insertBatch, len(acked))]
+	for start := 0; start < len(out); start += insertBatch {
+		part := out[start:min(start+insertBatch, len(out))]
 		statements++
-		if _, err := a.db.NewInsert().Model(&batch).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-			return start, statements, fmt.Errorf("write acks: %w", err)
+		if _, err := a.db.NewInsert().Model(&part).Exec(ctx); err != nil {
+			return start, 0, statements, fmt.Errorf("write acks: %w", err)
 		}
 	}
-	return len(acked), statements, nil
-}
-
-// AckRecord is one alert a person's client acknowledged, for their data
-// export.
-type AckRecord struct {
-	AlertID string    `json:"alert_id"`
-	AckedAt time.Time `json:"acked_at"`
-	DelayMs int64     `json:"delay_ms"`
-}
-
-// AcksOf lists the alerts userID's clients acknowledged, oldest first.
-func AcksOf(ctx context.Context, q bun.IDB, userID string) ([]AckRecord, error) {
-	var rows []ackRow
-	if err := q.NewSelect().Model(&rows).Where("user_id = ?", userID).OrderExpr("acked_at, alert_id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("acks of user: %w", err)
-	}
-	out := make([]AckRecord, len(rows))
-	for i, r := range rows {
-		out[i] = AckRecord{AlertID: r.AlertID, AckedAt: r.AckedAt.UTC(), DelayMs: r.DelayMs}
-	}
-	return out, nil
+	return len(out), counted, statements, nil
 }

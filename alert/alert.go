@@ -283,18 +283,12 @@ func (s *Service) Reach(ctx context.Context, p auth.Principal, id string) (api.R
 	if err != nil {
 		return api.Reach{}, err
 	}
-	r := api.Reach{AlertID: id, Meant: meant, Delivered: d.Delivered}
+	// A volunteer whose devices acknowledged on two instances counts on
+	// each; nobody counts past everyone meant.
+	r := api.Reach{AlertID: id, Meant: meant, Delivered: min(d.Delivered, meant)}
 	if d.P50Ms != nil {
 		p50, p90 := float64(*d.P50Ms), float64(*d.P90Ms)
 		r.P50Ms, r.P90Ms = &p50, &p90
 	}
 	return r, nil
-}
-
-// nearestRank is the pct-th percentile of sorted (non-empty) by the
-// nearest-rank method: the smallest value with at least pct% of the values
-// at or below it (of ten values, p90 is the ninth, not the largest).
-func nearestRank(sorted []int64, pct int) int64 {
-	rank := (pct*len(sorted) + 99) / 100 // ceil(pct/100 * n), 1-based
-	return sorted[max(rank, 1)-1]
 }

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -53,19 +54,25 @@ func reach(t *testing.T, e *apptest.Env, by api.AuthResponse, id string) api.Rea
 	return r
 }
 
-// ack records one feed ack of u as the feed would pass it on.
-func ack(e *apptest.Env, u api.AuthResponse, stream string, seq int64, at time.Time) {
+// ack records one feed ack of u as the feed would pass it on: everything
+// after from (where u's connection began the stream) up to seq received.
+func ack(e *apptest.Env, u api.AuthResponse, stream string, from, seq int64, at time.Time) {
+	ackOn(e.App.Acks, u, stream, from, seq, at)
+}
+
+func ackOn(acks *alert.Acks, u api.AuthResponse, stream string, from, seq int64, at time.Time) {
 	code := ""
 	if u.User.RegionCode != nil {
 		code = *u.User.RegionCode
 	}
-	e.App.Acks.Record(u.User.ID, u.User.Role, code, stream, seq, at)
+	acks.Record(u.User.ID, u.User.Role, code, stream, from, seq, at)
 }
 
 // Acks count toward an alert's reach only from volunteers whose own region
-// streams carry it, once each; a client's first ack covers the 64 seqs up
-// to it, later ones everything since the previous ack. Nothing is written
-// before the flush.
+// streams carry it, once each; an ack covers what its connection delivered
+// (after where the connection began the stream) and this instance has not
+// counted yet. Nothing is written before the flush, and a flush writes
+// counts, one row per alert and delay bucket.
 func TestRecordAck(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
@@ -77,13 +84,13 @@ func TestRecordAck(t *testing.T) {
 		a, stream, seq := publish(t, e, off31, ptr("31"))
 		now := time.Now()
 
-		ack(e, v3171, stream, seq, now)
-		ack(e, v3171, stream, seq, now.Add(time.Second)) // again: counted once
-		ack(e, v32, stream, seq, now)                    // not a stream of 32
-		ack(e, vNat, stream, seq, now)                   // national volunteers hear region:national only
-		ack(e, off31, stream, seq, now)                  // officers are not volunteers
-		ack(e, v31, "user:"+v31.User.ID, seq, now)       // not a region stream
-		ack(e, v31, stream, seq-1, now)                  // before the alert
+		ack(e, v3171, stream, seq-1, seq, now)
+		ack(e, v3171, stream, seq-1, seq, now.Add(time.Second)) // again: counted once
+		ack(e, v32, stream, seq-1, seq, now)                    // not a stream of 32
+		ack(e, vNat, stream, seq-1, seq, now)                   // national volunteers hear region:national only
+		ack(e, off31, stream, seq-1, seq, now)                  // officers are not volunteers
+		ack(e, v31, "user:"+v31.User.ID, seq-1, seq, now)       // not a region stream
+		ack(e, v31, stream, seq-2, seq-1, now)                  // before the alert
 		if r := reach(t, e, off31, a.ID); r.Delivered != 0 {
 			t.Errorf("reach before the flush: %+v, want nothing written yet", r)
 		}
@@ -92,30 +99,70 @@ func TestRecordAck(t *testing.T) {
 		if r.Delivered != 1 || r.Meant != 2 || r.P50Ms == nil {
 			t.Errorf("reach: %+v, want meant 2 (the volunteers of 31), delivered 1", r)
 		}
-		ack(e, v31, stream, seq+63, now) // covers everything since seq-1
-		ack(e, v3171, stream, seq, now)  // not past its last ack: nothing
+		ack(e, v31, stream, seq-2, seq+500, now) // covers everything since its last ack, however far
+		ack(e, v3171, stream, seq-1, seq, now)   // not past its last ack: nothing
 		e.App.Acks.Flush(ctx)
 		if r := reach(t, e, off31, a.ID); r.Delivered != 2 {
 			t.Errorf("reach after a later ack: %+v", r)
 		}
+		// A connection that began the stream at the alert's seq did not
+		// deliver it.
 		late := e.User(t, "volunteer", "telat", "31")
-		ack(e, late, stream, seq+64, now) // a first ack looks 64 seqs back only
+		ack(e, late, stream, seq, seq+1, now)
 		e.App.Acks.Flush(ctx)
-		if r := reach(t, e, off31, a.ID); r.Delivered != 2 || r.Meant != 2 {
-			t.Errorf("reach after an ack past the window: %+v, want still 2 of 2 meant at publication", r)
+		if st := e.App.Acks.Stats(); st.Counted != 2 || st.Rows != 2 || st.Dropped != 0 || st.Statements != 5 {
+			t.Errorf("ack stats %+v, want 2 counted in 2 rows, 5 statements (3 reads, 2 inserts)", st)
 		}
-		if st := e.App.Acks.Stats(); st.Rows != 2 || st.Dropped != 0 {
-			t.Errorf("ack stats %+v, want 2 rows written", st)
+		var rows int
+		if err := e.App.DB.NewRaw("SELECT count(*) FROM alert_ack_counts WHERE alert_id = ?", a.ID).Scan(ctx, &rows); err != nil || rows != 2 {
+			t.Errorf("%d count rows (%v), want 2", rows, err)
 		}
 	})
 }
 
-// The reach's percentiles are nearest-rank: of ten delays 100..1000 ms the
-// p50 is 500 and the p90 900; of two, the p50 is the smaller.
+// A volunteer counts once per alert across instances when the client
+// resumes where it was: the second instance's connection begins the
+// stream at the resume position. Two connections of one user on one
+// instance count once, from the one that began earlier.
+func TestAcksAcrossInstances(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		off := e.User(t, "officer", "jabar", "32")
+		v := e.User(t, "volunteer", "bdg", "3273")
+		w := e.User(t, "volunteer", "bgr", "3201")
+		a, stream, seq := publish(t, e, off, ptr("32"))
+		now := time.Now()
+		other := alert.NewAcks(e.App.DB, slog.New(slog.DiscardHandler))
+
+		ack(e, v, stream, seq-1, seq, now)
+		e.App.Acks.Flush(ctx)
+		ackOn(other, v, stream, seq, seq+3, now.Add(time.Minute)) // reconnected elsewhere, resuming at seq
+		other.Flush(ctx)
+		if r := reach(t, e, off, a.ID); r.Delivered != 1 {
+			t.Errorf("reach after a resume on another instance: %+v, want 1", r)
+		}
+
+		ack(e, w, stream, seq, seq+2, now)   // a phone that connected after the alert
+		ack(e, w, stream, seq-5, seq+1, now) // and a laptop connected before it
+		e.App.Acks.Flush(ctx)
+		if r := reach(t, e, off, a.ID); r.Delivered != 2 {
+			t.Errorf("reach with two connections of one volunteer: %+v, want 2", r)
+		}
+	})
+}
+
+// The reach's percentiles are nearest-rank over the delay buckets, each the
+// bound of its bucket: of ten delays 100..1000 ms (in the buckets 100, 200,
+// 300, 500, 500, 700, 700, 1000, 1000, 1000) the p50 is 500 and the p90
+// 1000; of two, the p50 is the smaller.
 func TestReachPercentiles(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
 		admin := e.User(t, "admin", "root", "")
+		vols := make([]api.AuthResponse, 10)
+		for i := range vols {
+			vols[i] = e.User(t, "volunteer", "jabar", "3273")
+		}
 		a, stream, seq := publish(t, e, admin, ptr("32"))
 		b, streamB, seqB := publish(t, e, admin, ptr("3273"))
 		var published time.Time
@@ -126,17 +173,16 @@ func TestReachPercentiles(t *testing.T) {
 		if err := e.App.DB.NewRaw("SELECT at FROM events WHERE stream = ? AND seq = ?", streamB, seqB).Scan(ctx, &publishedB); err != nil {
 			t.Fatal(err)
 		}
-		for i := range 10 {
-			v := e.User(t, "volunteer", "jabar", "3273")
-			ack(e, v, stream, seq, published.Add(time.Duration(100*(i+1))*time.Millisecond))
+		for i, v := range vols {
+			ack(e, v, stream, seq-1, seq, published.Add(time.Duration(100*(i+1))*time.Millisecond))
 			if i < 2 {
-				ack(e, v, streamB, seqB, publishedB.Add(time.Duration(100*(i+1))*time.Millisecond))
+				ack(e, v, streamB, seqB-1, seqB, publishedB.Add(time.Duration(100*(i+1))*time.Millisecond))
 			}
 		}
 		e.App.Acks.Flush(ctx)
 		r := reach(t, e, admin, a.ID)
-		if r.Delivered != 10 || r.P50Ms == nil || r.P90Ms == nil || *r.P50Ms != 500 || *r.P90Ms != 900 {
-			t.Errorf("reach of ten: %+v (p50 %v, p90 %v), want p50 500 and p90 900", r, deref(r.P50Ms), deref(r.P90Ms))
+		if r.Delivered != 10 || r.P50Ms == nil || r.P90Ms == nil || *r.P50Ms != 500 || *r.P90Ms != 1000 {
+			t.Errorf("reach of ten: %+v (p50 %v, p90 %v), want p50 500 and p90 1000", r, deref(r.P50Ms), deref(r.P90Ms))
 		}
 		r = reach(t, e, admin, b.ID)
 		if r.Delivered != 2 || r.P50Ms == nil || *r.P50Ms != 100 || *r.P90Ms != 200 {

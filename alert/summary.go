@@ -3,7 +3,6 @@ package alert
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -11,11 +10,11 @@ import (
 	"github.com/jarimu/jarimu/db"
 )
 
-// AckRetention is how long after an alert's publication its single
-// acknowledgements (alert_acks, one row per volunteer reached) are kept:
-// 30 days, long past the hours in which an alert matters. Then they are
-// summed up in alert_reach, which the reach is read from from then on, and
-// removed.
+// AckRetention is how long after an alert's publication its counted
+// acknowledgements (alert_ack_counts, rows per flush and delay bucket) are
+// kept: 30 days, long past the hours in which an alert matters. Then they
+// are summed up in alert_reach, which the reach is read from from then on,
+// and removed.
 const AckRetention = 30 * 24 * time.Hour
 
 // delivery is how many volunteers acknowledged an alert and the delay
@@ -44,28 +43,41 @@ func (s *Service) delivery(ctx context.Context, id string) (delivery, error) {
 	return sumAcks(ctx, s.db, id)
 }
 
-// sumAcks sums up alert id's acknowledgements by the accounts that are
-// volunteers: their number and the nearest-rank p50 and p90 of their
-// delays.
+// sumAcks sums up alert id's counted acknowledgements: how many and the
+// nearest-rank p50 and p90 of their delays, each the bound of its bucket.
 func sumAcks(ctx context.Context, q bun.IDB, id string) (delivery, error) {
-	var delays []int64
-	err := q.NewSelect().Table("alert_acks").Column("delay_ms").Where("alert_id = ?", id).
-		Where("user_id IN (SELECT id FROM users WHERE role = 'volunteer')").Scan(ctx, &delays)
+	var buckets []struct {
+		BucketMs int64 `bun:"bucket_ms"`
+		Acks     int   `bun:"acks"`
+	}
+	err := q.NewSelect().Table("alert_ack_counts").ColumnExpr("bucket_ms, SUM(acks) AS acks").Where("alert_id = ?", id).
+		Group("bucket_ms").Order("bucket_ms").Scan(ctx, &buckets)
 	if err != nil {
 		return delivery{}, err
 	}
-	slices.Sort(delays)
-	d := delivery{AlertID: id, Delivered: len(delays)}
-	if len(delays) > 0 {
-		p50, p90 := nearestRank(delays, 50), nearestRank(delays, 90)
+	d := delivery{AlertID: id}
+	for _, b := range buckets {
+		d.Delivered += b.Acks
+	}
+	if d.Delivered > 0 {
+		rank := func(pct int) int64 { // nearest rank: the smallest with pct% at or below
+			want, seen := max((pct*d.Delivered+99)/100, 1), 0
+			for _, b := range buckets {
+				if seen += b.Acks; seen >= want {
+					return b.BucketMs
+				}
+			}
+			return buckets[len(buckets)-1].BucketMs
+		}
+		p50, p90 := rank(50), rank(90)
 		d.P50Ms, d.P90Ms = &p50, &p90
 	}
 	return d, nil
 }
 
 // SummariseAcks sums up the acknowledgements of every alert published more
-// than AckRetention ago that still has alert_acks rows into alert_reach,
-// and removes those rows; it returns how many went. An alert is summed up
+// than AckRetention ago that still has alert_ack_counts rows into
+// alert_reach, and removes those rows; it returns how many went. An alert is summed up
 // once: acknowledgements that arrive after its summary (a phone back after
 // a month away) are removed uncounted, so its reach never changes again.
 func (s *Service) SummariseAcks(ctx context.Context) (int64, error) {
@@ -76,7 +88,7 @@ func (s *Service) SummariseAcks(ctx context.Context) (int64, error) {
 	var ids []string
 	err = s.db.NewSelect().Model((*Alert)(nil)).Column("a.id").
 		Where("a.published_at < ?", now.Add(-AckRetention)).
-		Where("EXISTS (SELECT 1 FROM alert_acks k WHERE k.alert_id = a.id)").
+		Where("EXISTS (SELECT 1 FROM alert_ack_counts k WHERE k.alert_id = a.id)").
 		Order("a.id").Scan(ctx, &ids)
 	if err != nil {
 		return 0, fmt.Errorf("summarise acks: %w", err)
@@ -92,7 +104,7 @@ func (s *Service) SummariseAcks(ctx context.Context) (int64, error) {
 			if _, err := tx.NewInsert().Model(&d).On("CONFLICT (alert_id) DO NOTHING").Exec(ctx); err != nil {
 				return err
 			}
-			res, err := tx.NewDelete().Model((*ackRow)(nil)).Where("alert_id = ?", id).Exec(ctx)
+			res, err := tx.NewDelete().Model((*ackCount)(nil)).Where("alert_id = ?", id).Exec(ctx)
 			if err != nil {
 				return err
 			}

@@ -366,8 +366,8 @@ func (a *App) degraded(ctx context.Context) []string {
 // event log built next publishes to both, so every committed event reaches
 // the feed.
 func (a *App) startFeed(o Options) {
-	acks := func(id realtime.Identity, stream string, seq int64, at time.Time) {
-		a.Acks.Record(id.UserID, id.Role, id.Region, stream, seq, at)
+	acks := func(id realtime.Identity, stream string, from, seq int64, at time.Time) {
+		a.Acks.Record(id.UserID, id.Role, id.Region, stream, from, seq, at)
 	}
 	var helloLimit realtime.HelloLimit
 	if l := a.limiter("feed-user", o.Limits.FeedUser, o.RedisPrefix); l != nil {
@@ -399,9 +399,10 @@ func (a *App) registerMetrics() {
 	acks := func(field func(alert.AckStats) int64) func() float64 {
 		return func() float64 { return float64(field(a.Acks.Stats())) }
 	}
-	a.Metrics.Counter("jarimu_acks_flushes_total", "Writes of the feed acks gathered in memory (at most one a second; each one read of the acked alerts and one insert per 5,000 acknowledgements).", acks(func(s alert.AckStats) int64 { return s.Flushes }))
+	a.Metrics.Counter("jarimu_acks_flushes_total", "Writes of the feed acks gathered in memory (at most one a second; each one read of the acked alerts and one insert of their counts).", acks(func(s alert.AckStats) int64 { return s.Flushes }))
 	a.Metrics.Counter("jarimu_acks_statements_total", "Database statements the ack writes ran.", acks(func(s alert.AckStats) int64 { return s.Statements }))
-	a.Metrics.Counter("jarimu_acks_rows_total", "Acknowledgements of alerts written (one per alert and volunteer).", acks(func(s alert.AckStats) int64 { return s.Rows }))
+	a.Metrics.Counter("jarimu_acks_rows_total", "Count rows the ack writes inserted (one per alert and delay bucket per write).", acks(func(s alert.AckStats) int64 { return s.Rows }))
+	a.Metrics.Counter("jarimu_acks_counted_total", "Acknowledgements of alerts counted (one per alert and volunteer).", acks(func(s alert.AckStats) int64 { return s.Counted }))
 	a.Metrics.Counter("jarimu_acks_dropped_total", "Acks lost to a failed write (reach undercounts them; delivery is not affected).", acks(func(s alert.AckStats) int64 { return s.Dropped }))
 	a.Metrics.Counter("jarimu_feed_events_routed_total", "Events fanned out by this instance's hub.", load(&m.Routed))
 	a.Metrics.Counter("jarimu_feed_events_delivered_total", "Event frames written to feed connections.", load(&m.Delivered))

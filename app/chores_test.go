@@ -160,11 +160,10 @@ func keepWhatMustStay(t *testing.T, e *apptest.Env, dataDir string) {
 	old, recent := publish(t, e, officer.Tokens.AccessToken), publish(t, e, officer.Tokens.AccessToken)
 	exec(t, e, "UPDATE alerts SET published_at = ? WHERE id = ?", now.Add(-40*24*time.Hour), old.ID)
 	exec(t, e, "UPDATE users SET created_at = ? WHERE role = 'volunteer'", now.Add(-50*24*time.Hour))
-	for i, v := range vols {
-		exec(t, e, "INSERT INTO alert_acks (alert_id, user_id, acked_at, delay_ms) VALUES (?, ?, ?, ?)",
-			old.ID, v.User.ID, now.Add(-40*24*time.Hour), 100*(i+1))
+	for i := range vols { // one flush's counts: delays of 100, 200 and 300 ms
+		exec(t, e, "INSERT INTO alert_ack_counts (alert_id, batch, bucket_ms, acks) VALUES (?, 'b1', ?, 1)", old.ID, 100*(i+1))
 	}
-	exec(t, e, "INSERT INTO alert_acks (alert_id, user_id, acked_at, delay_ms) VALUES (?, ?, ?, 50)", recent.ID, vols[0].User.ID, now)
+	exec(t, e, "INSERT INTO alert_ack_counts (alert_id, batch, bucket_ms, acks) VALUES (?, 'b2', 50, 1)", recent.ID)
 	before := reachOf(t, e, officer.Tokens.AccessToken, old.ID)
 	if before.Delivered != 3 || before.Meant != 3 || before.P50Ms == nil || *before.P50Ms != 200 || *before.P90Ms != 300 {
 		t.Fatalf("reach before the chores: %+v", before)
@@ -247,14 +246,14 @@ func keepWhatMustStay(t *testing.T, e *apptest.Env, dataDir string) {
 
 	// Acks: the old alert's summed up and removed, its reach the same;
 	// today's untouched.
-	if n := count(t, e, "SELECT count(*) FROM alert_acks WHERE alert_id = ?", old.ID); n != 0 {
-		t.Errorf("%d acks of the old alert left, want 0", n)
+	if n := count(t, e, "SELECT count(*) FROM alert_ack_counts WHERE alert_id = ?", old.ID); n != 0 {
+		t.Errorf("%d ack counts of the old alert left, want 0", n)
 	}
 	if n := count(t, e, "SELECT count(*) FROM alert_reach WHERE alert_id = ?", old.ID); n != 1 {
 		t.Errorf("the old alert has %d summaries, want 1", n)
 	}
-	if n := count(t, e, "SELECT count(*) FROM alert_acks WHERE alert_id = ?", recent.ID); n != 1 {
-		t.Errorf("%d acks of today's alert, want 1", n)
+	if n := count(t, e, "SELECT count(*) FROM alert_ack_counts WHERE alert_id = ?", recent.ID); n != 1 {
+		t.Errorf("%d ack counts of today's alert, want 1", n)
 	}
 	after := reachOf(t, e, officer.Tokens.AccessToken, old.ID)
 	if after.AlertID != before.AlertID || after.Meant != before.Meant || after.Delivered != before.Delivered ||
@@ -264,15 +263,14 @@ func keepWhatMustStay(t *testing.T, e *apptest.Env, dataDir string) {
 
 	// A late acknowledgement (a phone back after a month away) changes
 	// nothing and is removed at the next turn.
-	late := e.User(t, "volunteer", "late", "31")
-	exec(t, e, "INSERT INTO alert_acks (alert_id, user_id, acked_at, delay_ms) VALUES (?, ?, ?, 9000)", old.ID, late.User.ID, now)
+	exec(t, e, "INSERT INTO alert_ack_counts (alert_id, batch, bucket_ms, acks) VALUES (?, 'late', 10000, 1)", old.ID)
 	if r := reachOf(t, e, officer.Tokens.AccessToken, old.ID); r.Delivered != before.Delivered || *r.P90Ms != *before.P90Ms {
 		t.Errorf("reach with a late ack %+v, want %+v", r, before)
 	}
 	dueAgain(t, e)
 	e.App.Chores.RunNow(ctx, "summarise_acks")
-	if n := count(t, e, "SELECT count(*) FROM alert_acks WHERE alert_id = ?", old.ID); n != 0 {
-		t.Errorf("%d late acks of the old alert left, want 0", n)
+	if n := count(t, e, "SELECT count(*) FROM alert_ack_counts WHERE alert_id = ?", old.ID); n != 0 {
+		t.Errorf("%d late ack counts of the old alert left, want 0", n)
 	}
 
 	// Upload files: the one left behind only.

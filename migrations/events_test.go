@@ -60,14 +60,7 @@ func TestEventsMigrationKeepsRows(t *testing.T) {
 	for _, b := range dbtest.Backends(t) {
 		t.Run(string(b), func(t *testing.T) {
 			ctx := context.Background()
-			d, err := db.Open(ctx, dbtest.Options(t, b))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			if err := migrations.UpTo(ctx, d, beforePartitions); err != nil {
-				t.Fatalf("migrate to %s: %v", beforePartitions, err)
-			}
+			d := openAt(t, b, beforePartitions)
 			rows := oldEvents()
 			if _, err := d.NewInsert().Model(&rows).ModelTableExpr("events").Exec(ctx); err != nil {
 				t.Fatal(err)
@@ -112,6 +105,22 @@ func TestEventsMigrationKeepsRows(t *testing.T) {
 			checkRows(t, d, rows, true)
 		})
 	}
+}
+
+// openAt opens a fresh database of backend b migrated up to the migration
+// whose name starts with last, closed when the test ends.
+func openAt(t *testing.T, b dbtest.Backend, last string) *db.DB {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, dbtest.Options(t, b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := migrations.UpTo(ctx, d, last); err != nil {
+		t.Fatalf("migrate to %s: %v", last, err)
+	}
+	return d
 }
 
 // checkRows compares the events table with rows; withKept says whether it

@@ -105,8 +105,8 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 
 // forget removes the person's name and email from where others' records
 // carry them: queued mail, stored answers, the audit trail, the events of
-// membership requests. (Alert acks keep pointing at the emptied account,
-// which names nobody, so every alert's reach reads as before.)
+// membership requests. (Alert acks are stored as counts, naming nobody, so
+// every alert's reach reads as before.)
 func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, out *Erasure) error {
 	var err error
 	if out.MailForgotten, err = mail.Forget(ctx, tx, u.ID); err != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
@@ -85,11 +84,6 @@ func (s *Service) sections(ctx context.Context, x *jsonStream, userID string) er
 	}
 	x.field("sessions", ss.Sessions)
 	x.field("devices", ss.Devices)
-	acks, err := alert.AcksOf(ctx, s.db, userID)
-	if err != nil {
-		return err
-	}
-	x.field("alert_acks", acks)
 	queued, err := mail.Queued(ctx, s.db, userID)
 	if err != nil {
 		return err

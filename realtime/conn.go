@@ -52,6 +52,7 @@ type conn struct {
 
 	mu     sync.Mutex
 	id     Identity    // role and region change (apply)
+	starts []position  // where each stream's delivery began, for acks
 	expiry *time.Timer // closes with 4401 when the token expires
 	closer *time.Timer // closes the socket after the close frame
 
@@ -102,6 +103,23 @@ func (c *conn) setLast(stream string, seq int64) {
 // forget drops stream: nothing more of it is written here.
 func (c *conn) forget(stream string) {
 	c.last = slices.DeleteFunc(c.last, func(p position) bool { return p.stream == stream })
+	c.mu.Lock()
+	c.starts = slices.DeleteFunc(c.starts, func(p position) bool { return p.stream == stream })
+	c.mu.Unlock()
+}
+
+// started records that stream's delivery on this connection begins after
+// seq: the client's acks of it count from there.
+func (c *conn) started(stream string, seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.starts {
+		if c.starts[i].stream == stream {
+			c.starts[i].seq = seq
+			return
+		}
+	}
+	c.starts = append(c.starts, position{stream, seq})
 }
 
 // enqueue hands an item to the writer without blocking, lending the
@@ -451,8 +469,16 @@ func (c *conn) handle(f api.ClientFrame) bool {
 		if h.o.Acks != nil {
 			c.mu.Lock()
 			id := c.id
+			from, ok := int64(0), false
+			for _, p := range c.starts {
+				if p.stream == f.Stream {
+					from, ok = p.seq, true
+				}
+			}
 			c.mu.Unlock()
-			h.o.Acks(id, f.Stream, f.Seq, time.Now())
+			if ok {
+				h.o.Acks(id, f.Stream, from, f.Seq, time.Now())
+			}
 		}
 	case "ping":
 		return c.send(item{ctrl: pongItem})

@@ -458,9 +458,9 @@ func startHubOn(t testing.TB, o realtime.Options, wrap func(net.Listener) net.Li
 		}
 		return []string{"user:" + user, "org:shared"}, nil
 	}
-	o.Acks = func(id realtime.Identity, stream string, seq int64, _ time.Time) {
+	o.Acks = func(id realtime.Identity, stream string, from, seq int64, _ time.Time) {
 		env.mu.Lock()
-		env.acks = append(env.acks, fmt.Sprintf("%s %s %d", id.UserID, stream, seq))
+		env.acks = append(env.acks, fmt.Sprintf("%s %s %d..%d", id.UserID, stream, from, seq))
 		env.mu.Unlock()
 	}
 	env.hub = realtime.NewHub(o)

@@ -65,9 +65,14 @@ type AccessOf func(ctx context.Context, userID string) (Grant, error)
 // when not, retry says when (the connection is closed with 4429).
 type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Duration)
 
-// AckSink takes a client's ack (everything up to seq on stream received)
-// of the user id, on the connection's reader: it must not block (no I/O).
-type AckSink func(id Identity, stream string, seq int64, at time.Time)
+// AckSink takes a client's ack of a stream its connection has: everything
+// after from up to seq received. from is where the connection's delivery
+// of the stream began (the client's resume position, or the head when it
+// connected or gained the stream): nothing at or before it was delivered
+// on this connection. It runs on the connection's reader and must not
+// block (no I/O). Acks of streams the connection does not have are not
+// passed on.
+type AckSink func(id Identity, stream string, from, seq int64, at time.Time)
 
 // Options configure the hub. Zero durations and sizes take the defaults.
 type Options struct {

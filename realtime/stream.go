@@ -71,6 +71,11 @@ func (c *conn) start(resume map[string]int64) error {
 		}
 		h.subscribe(c, s, at)
 		c.setLast(s, at)
+		if seq, ok := from[s]; ok && seq <= at {
+			c.started(s, seq) // what the client lacks is sent from there
+		} else {
+			c.started(s, at)
+		}
 		w.Streams = append(w.Streams, api.StreamPosition{Name: s, Seq: at})
 	}
 	if err := c.writeJSON(w); err != nil {
@@ -253,6 +258,7 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 		at := fc.Add[s]
 		c.hub.subscribe(c, s, at)
 		c.setLast(s, at)
+		c.started(s, at)
 		if err := c.writeJSON(api.StreamFrame{Type: "subscribed", Stream: s, Seq: at}); err != nil {
 			return err
 		}

@@ -328,9 +328,9 @@ var fieldDocs = map[string]fieldDoc{
 	"CreateAlertRequest.links":       {desc: "Absolute http(s) URLs.", format: "uri", maxItems: intPtr(10)},
 	"RetractionRequest.reason":       lengths(3, 1000),
 	"Reach.meant":                    {desc: "Active volunteers of the alert's region and below when it was published."},
-	"Reach.delivered":                {desc: "Volunteers whose feed client acknowledged it."},
-	"Reach.p50_ms":                   {desc: "Median delay from publication to acknowledgement, in milliseconds; null while nobody acknowledged."},
-	"Reach.p90_ms":                   {desc: "90th percentile of that delay."},
+	"Reach.delivered":                {desc: "Volunteers whose feed client acknowledged it; never more than meant."},
+	"Reach.p50_ms":                   {desc: "Median delay from publication to acknowledgement, in milliseconds, as the upper bound of its delay bucket (at most 50 % above the exact value); null while nobody acknowledged."},
+	"Reach.p90_ms":                   {desc: "90th percentile of that delay, as the upper bound of its bucket."},
 
 	"ClientFrame.type":      {enum: []string{"hello", "token", "ack", "ping"}},
 	"ClientFrame.token":     {desc: "hello (unless sent on the upgrade) and token: an access token."},
