@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,11 +68,29 @@ type Acks struct {
 	db  *db.DB
 	log *slog.Logger
 
+	// Users are spread over shards, so the readers of thousands of
+	// connections rarely wait for each other.
+	shards [ackShards]ackShard
+
+	mu                                          sync.Mutex
+	flushes, statements, rows, counted, dropped int64 // guarded by mu; see Stats
+}
+
+const ackShards = 32
+
+type ackShard struct {
 	mu      sync.Mutex
 	pending map[ackKey]ackRun     // acks since the last flush
 	written map[ackKey]writtenPos // how far each was written
+}
 
-	flushes, statements, rows, counted, dropped int64 // guarded by mu; see Stats
+// shard is the shard of user (FNV-1a of the id).
+func (a *Acks) shard(user string) *ackShard {
+	h := uint32(2166136261)
+	for i := 0; i < len(user); i++ {
+		h = (h ^ uint32(user[i])) * 16777619
+	}
+	return &a.shards[h%ackShards]
 }
 
 type ackKey struct{ user, stream string }
@@ -97,7 +114,11 @@ type writtenPos struct {
 
 // NewAcks makes an empty ack buffer over d.
 func NewAcks(d *db.DB, log *slog.Logger) *Acks {
-	return &Acks{db: d, log: log, pending: map[ackKey]ackRun{}, written: map[ackKey]writtenPos{}}
+	a := &Acks{db: d, log: log}
+	for i := range a.shards {
+		a.shards[i] = ackShard{pending: map[ackKey]ackRun{}, written: map[ackKey]writtenPos{}}
+	}
+	return a
 }
 
 // Record takes one ack of a user with role and region: everything after
@@ -107,20 +128,21 @@ func NewAcks(d *db.DB, log *slog.Logger) *Acks {
 // of their own region count: an alert reached nobody outside its region.
 // It never blocks on I/O.
 func (a *Acks) Record(userID, role, regionCode, stream string, from, seq int64, at time.Time) {
-	if role != api.RoleVolunteer || !strings.HasPrefix(stream, "region:") || !slices.Contains(region.Streams(regionCode), stream) {
+	if role != api.RoleVolunteer || !region.Hears(regionCode, stream) {
 		return
 	}
 	k := ackKey{userID, stream}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	sh := a.shard(userID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	lo := from
-	if w, ok := a.written[k]; ok {
+	if w, ok := sh.written[k]; ok {
 		lo = max(lo, w.seq)
 	}
 	if seq <= lo {
 		return
 	}
-	r, ok := a.pending[k]
+	r, ok := sh.pending[k]
 	switch {
 	case !ok:
 		r = ackRun{lo: lo, points: []ackPoint{{seq, at}}}
@@ -133,7 +155,7 @@ func (a *Acks) Record(userID, role, regionCode, stream string, from, seq int64, 
 		r.lo = min(r.lo, lo)
 		r.points = append(r.points, ackPoint{seq, at})
 	}
-	a.pending[k] = r
+	sh.pending[k] = r
 }
 
 // Run flushes every AckFlushInterval until ctx ends, then once more.
@@ -179,22 +201,28 @@ type span struct {
 // Flush writes the acks gathered since the last flush. A failed flush
 // drops them (logged): reach is then undercounted, nothing else.
 func (a *Acks) Flush(ctx context.Context) {
-	a.mu.Lock()
-	pending := a.pending
-	a.pending = map[ackKey]ackRun{}
 	byStream := map[string][]span{}
 	now := time.Now()
-	for k, r := range pending {
-		hi := r.points[len(r.points)-1].seq
-		byStream[k.stream] = append(byStream[k.stream], span{lo: r.lo, hi: hi, points: r.points})
-		a.written[k] = writtenPos{seq: hi, seen: now}
-	}
-	for k, w := range a.written {
-		if now.Sub(w.seen) > ackForget {
-			delete(a.written, k)
+	pending := 0
+	for i := range a.shards {
+		sh := &a.shards[i]
+		sh.mu.Lock()
+		for k, r := range sh.pending {
+			hi := r.points[len(r.points)-1].seq
+			byStream[k.stream] = append(byStream[k.stream], span{lo: r.lo, hi: hi, points: r.points})
+			sh.written[k] = writtenPos{seq: hi, seen: now}
 		}
+		pending += len(sh.pending)
+		if len(sh.pending) > 0 {
+			sh.pending = make(map[ackKey]ackRun, len(sh.pending))
+		}
+		for k, w := range sh.written {
+			if now.Sub(w.seen) > ackForget {
+				delete(sh.written, k)
+			}
+		}
+		sh.mu.Unlock()
 	}
-	a.mu.Unlock()
 	if len(byStream) == 0 {
 		return
 	}
@@ -203,8 +231,8 @@ func (a *Acks) Flush(ctx context.Context) {
 	defer a.mu.Unlock()
 	a.statements += int64(stmts)
 	if err != nil {
-		a.dropped += int64(len(pending))
-		a.log.Warn("alert acks not written; reach undercounts them", slog.Int("acks", len(pending)), slog.String("error", err.Error()))
+		a.dropped += int64(pending)
+		a.log.Warn("alert acks not written; reach undercounts them", slog.Int("acks", pending), slog.String("error", err.Error()))
 		return
 	}
 	a.flushes++

@@ -241,6 +241,21 @@ func Streams(code string) []string {
 	return out
 }
 
+// Hears reports whether stream is one of Streams(code), without building
+// them (the feed asks it for every ack).
+func Hears(code, stream string) bool {
+	r, ok := strings.CutPrefix(stream, "region:")
+	switch {
+	case !ok:
+		return false
+	case r == LevelNational:
+		return true
+	case len(r) != 2 && len(r) != 4, !strings.HasPrefix(code, r):
+		return false
+	}
+	return Validate(code) == nil && Validate(r) == nil
+}
+
 // digits reports whether s is non-empty and all ASCII digits.
 func digits(s string) bool {
 	if s == "" {

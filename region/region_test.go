@@ -276,3 +276,26 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// Hears answers as Streams does, for every kind of code (valid at each
+// level, malformed, unknown province, empty) and stream (each level, other
+// regions, other prefixes).
+func TestHears(t *testing.T) {
+	codes := []string{"", "31", "3171", "317101", "3171010001", "32", "3273", "99", "9901", "31x", "3", "31710", "317"}
+	streams := []string{"region:national", "region:31", "region:3171", "region:317101", "region:32", "region:3273",
+		"region:3", "region:", "region:99", "user:31", "org:3171", "region:3171010001", "regionx:31", ""}
+	for _, c := range codes {
+		for _, s := range streams {
+			want := slices.Contains(Streams(c), s)
+			if got := Hears(c, s); got != want {
+				t.Errorf("Hears(%q, %q) = %v, Streams says %v", c, s, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkHears(b *testing.B) {
+	for b.Loop() {
+		Hears("3171", "region:31")
+	}
+}
