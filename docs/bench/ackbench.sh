@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Ack cost: two instances on PostgreSQL + Redis, N clients, alerts at R/s for D;
 # run once with clients acking every event and once without.
+# Needs /tmp/jarimu (go build -o /tmp/jarimu ./cmd/jarimu). NICE=10 runs the
+# load generator niced, so the servers get the CPU first on a shared machine.
+# Usage: [ACK=--ack] [NICE=10] [N=10000 R=5 D=30s] OUT=file.json bash docs/bench/ackbench.sh
 set -euo pipefail
 N=${N:-10000}; R=${R:-5}; D=${D:-30s}; ACK=${ACK:-}
 DB=ackbench_$$
