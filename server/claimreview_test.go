@@ -161,3 +161,28 @@ func TestClaimReviews(t *testing.T) {
 		}
 	})
 }
+
+// A verification through the API dates its review: datePublished is the
+// time of the decision, not of the report's filing nor of a later
+// takedown step.
+func TestClaimReviewDatedByVerification(t *testing.T) {
+	e := apptest.Start(t, "sqlite")
+	off := e.User(t, "officer", "pusat", "")
+	vol := e.User(t, "volunteer", "relawan", "31")
+	rep := submitReport(t, e, tok(vol), reportBody("", "31", ""))
+	time.Sleep(1100 * time.Millisecond)
+	before := time.Now().UTC().Truncate(time.Second)
+	must(t, "verify", call(t, e, tok(off), "POST", reportPath(rep.ID, "/verification"), map[string]any{"decision": "verified"}), http.StatusOK, "")
+	after := time.Now().UTC()
+	time.Sleep(1100 * time.Millisecond)
+	must(t, "takedown", call(t, e, tok(off), "POST", reportPath(rep.ID, "/takedown"), map[string]any{"status": "requested"}), http.StatusOK, "")
+	var got []claimReview
+	getJSON(t, e, "/v1/open/claimreviews.json", &got)
+	if len(got) != 1 {
+		t.Fatalf("%d reviews, want 1", len(got))
+	}
+	d, err := time.Parse(time.RFC3339, got[0].DatePublished)
+	if err != nil || d.Before(before) || d.After(after) {
+		t.Errorf("datePublished %s (%v), want between %s and %s", got[0].DatePublished, err, before, after)
+	}
+}
