@@ -15,8 +15,8 @@ import (
 )
 
 // The transparency report as open data: counts of takedowns, of verified
-// findings and of alerts. Counts only, never fewer than a whole group of
-// Bawaslu's own decisions: no person, note or account appears in them.
+// findings and of alerts. Counts of Bawaslu's own decisions only: no person,
+// note, text or account appears in them.
 
 var takedownFields = []openField{
 	{"month", "string (YYYY-MM, UTC)", "month the takedown was requested"},
