@@ -27,27 +27,28 @@ import (
 type Report struct {
 	bun.BaseModel `bun:"table:reports,alias:r"`
 
-	ID             string    `bun:"id,pk"`
-	ReporterID     string    `bun:"reporter_id"`
-	OrgID          *string   `bun:"org_id"`
-	ClaimID        *string   `bun:"claim_id"`
-	URL            string    `bun:"url"`
-	NormalizedURL  string    `bun:"normalized_url"`
-	ClusterID      string    `bun:"cluster_id"`
-	Platform       string    `bun:"platform"`
-	Category       string    `bun:"category"`
-	Summary        string    `bun:"summary"`
-	RegionCode     *string   `bun:"region_code"`
-	ObservedAt     time.Time `bun:"observed_at"`
-	Status         string    `bun:"status"`
-	DuplicateOf    *string   `bun:"duplicate_of"`
-	ReviewNote     string    `bun:"review_note"`
-	VerifyNote     string    `bun:"verification_note"`
-	TakedownStatus *string   `bun:"takedown_status"`
-	CreatedAt      time.Time `bun:"created_at"`
-	UpdatedAt      time.Time `bun:"updated_at"`
-	ClusterSize    int       `bun:"cluster_size,scanonly"`
-	ReporterErased bool      `bun:"reporter_erased,scanonly"`
+	ID             string     `bun:"id,pk"`
+	ReporterID     string     `bun:"reporter_id"`
+	OrgID          *string    `bun:"org_id"`
+	ClaimID        *string    `bun:"claim_id"`
+	URL            string     `bun:"url"`
+	NormalizedURL  string     `bun:"normalized_url"`
+	ClusterID      string     `bun:"cluster_id"`
+	Platform       string     `bun:"platform"`
+	Category       string     `bun:"category"`
+	Summary        string     `bun:"summary"`
+	RegionCode     *string    `bun:"region_code"`
+	ObservedAt     time.Time  `bun:"observed_at"`
+	Status         string     `bun:"status"`
+	DuplicateOf    *string    `bun:"duplicate_of"`
+	ReviewNote     string     `bun:"review_note"`
+	VerifyNote     string     `bun:"verification_note"`
+	TakedownStatus *string    `bun:"takedown_status"`
+	VerifiedAt     *time.Time `bun:"verified_at"`
+	CreatedAt      time.Time  `bun:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at"`
+	ClusterSize    int        `bun:"cluster_size,scanonly"`
+	ReporterErased bool       `bun:"reporter_erased,scanonly"`
 }
 
 // Region is the report's region code, "" for national.

@@ -148,6 +148,10 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, id string, d dec
 			}
 		}
 		r.Status = tr.to
+		if tr.to == api.ReportVerified {
+			at := r.UpdatedAt
+			r.VerifiedAt = &at
+		}
 		d.set(r)
 		return "report." + key, nil
 	})

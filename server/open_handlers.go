@@ -74,6 +74,11 @@ func (s *Server) handleOpenIndex(w http.ResponseWriter, r *http.Request) error {
 			{"alerts", "every alert Bawaslu broadcast, retracted ones flagged", []string{"/v1/open/alerts.csv", "/v1/open/alerts.json"}, alertFields},
 			{"orgs", "the registry of accredited civil society organisations", []string{"/v1/open/orgs.csv", "/v1/open/orgs.json"}, orgFields},
 			{"stats", "counts of reports, verifications and takedowns", []string{"/v1/open/stats.json?group_by=category|region|day"}, statFields},
+			{"takedowns", "takedown requests per platform and month of request: how they stand and the median days to takedown", []string{"/v1/open/takedowns.csv", "/v1/open/takedowns.json"}, takedownFields},
+			{"verified", "findings verified by Bawaslu per category and province", []string{"/v1/open/verified.csv", "/v1/open/verified.json"}, verifiedFields},
+			{"alerts_issued", "alerts issued per month and severity", []string{"/v1/open/alerts-issued.csv", "/v1/open/alerts-issued.json"}, alertsIssuedFields},
+			{"transparency", "the transparency report: the three datasets above in one document", []string{"/v1/open/transparency.json"}, transparencyFields},
+			{"claimreviews", "verified disinformation findings as schema.org ClaimReview (JSON-LD), Bawaslu the author", []string{"/v1/open/claimreviews.json"}, claimReviewFields},
 		},
 	})
 	return nil

@@ -22,6 +22,7 @@ const loaders = {
   volunteer: () => import('./views/volunteer.js'),
   coordinator: () => import('./views/coordinator.js'),
   officer: () => import('./views/officer.js'),
+  transparency: () => import('./views/transparency.js'),
 };
 
 // routes: first path segment -> [module, export, who may see it].
@@ -29,6 +30,7 @@ const routes = {
   '': ['public', 'home', 'any'],
   orgs: ['public', 'registry', 'any'],
   alerts: ['public', 'alerts', 'any'],
+  transparency: ['transparency', 'transparency', 'any'],
   login: ['account', 'login', 'out'],
   signup: ['account', 'signup', 'out'],
   me: ['me', 'account', 'in'],

@@ -45,7 +45,8 @@ async function publicHome(ctx) {
       h('a', { class: 'button secondary', href: '#/login' }, t('nav.login')),
       h('a', { class: 'button secondary', href: '#/orgs' }, t('nav.orgs'))));
   const alerts = alertList(() => '');
-  add(ctx.root, section(t('home.latestAlerts'), alerts.el));
+  add(ctx.root, section(t('home.latestAlerts'), alerts.el),
+    section(t('tr.title'), h('p', null, t('home.transparency')), h('p', null, h('a', { href: '#/transparency', class: 'button secondary' }, t('home.transparencyLink')))));
   await alerts.reload();
   ctx.every(60000, alerts.reload);
 }
