@@ -23,9 +23,6 @@ type Period struct {
 	From, To time.Time // midnight UTC
 }
 
-// Start is the first instant of the period.
-func (p Period) Start() time.Time { return p.From }
-
 // End is the first instant after the period.
 func (p Period) End() time.Time { return p.To.AddDate(0, 0, 1) }
 
