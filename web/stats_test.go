@@ -125,6 +125,12 @@ func TestBrowserStatistics(t *testing.T) {
 	c.checkA11y("coordinator statistics")
 	c.noHorizontalScroll("coordinator statistics")
 	c.shot("coordinator-stats")
+	// In English, the same charts with English names.
+	c.click("#lang")
+	c.waitText("main h1", "Statistics", 5*time.Second)
+	c.waitText("main h2", "Verification funnel", 5*time.Second)
+	c.waitText("main svg.chart desc", "Filed: ", 5*time.Second)
+	c.noHorizontalScroll("coordinator statistics in English")
 
 	// A volunteer who coordinates nothing is told the view is not theirs.
 	v := newBrowser(t, e.URL, 360, 740)
