@@ -38,6 +38,7 @@ import (
 	"github.com/jarimu/jarimu/realtime"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/server"
+	"github.com/jarimu/jarimu/stats"
 	"github.com/jarimu/jarimu/task"
 	"github.com/jarimu/jarimu/web"
 )
@@ -127,6 +128,7 @@ type App struct {
 	Tasks   *task.Service
 	Reports *report.Service
 	Alerts  *alert.Service
+	Stats   *stats.Service
 	Acks    *alert.Acks // feed acks, written once a second
 	Chores  *chore.Runner
 	VAPID   *push.VAPID
@@ -230,13 +232,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.temp = files
 	a.Reports = report.NewService(a.DB, a.Events, a.Orgs, a.Tasks, files)
 	a.Alerts = alert.NewService(a.DB, a.Events, a.Auth, a.Reports, a.pushAlert)
+	a.Stats = stats.NewService(a.DB, a.Orgs.Role)
 	a.Privacy = privacy.New(privacy.Deps{DB: a.DB, Events: a.Events, Auth: a.Auth, Orgs: a.Orgs, Tasks: a.Tasks,
 		Reports: a.Reports, Idempotency: a.Idem, Log: o.Log, Retention: o.Retention})
 	a.Chores = a.chores()
 	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Stats: a.Stats, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
 	return a, nil
 }
 

@@ -110,6 +110,7 @@ var docTags = []docTag{
 	{"Tasks", "Monitoring tasks: a task has slots, a volunteer takes one with a claim that holds it for a lease and ends released, expired or completed."},
 	{"Reports", "Findings with evidence, reviewed by coordinators, verified by officers, with their takedown history."},
 	{"Alerts", "Verified alerts officers broadcast to a region, and how far they got."},
+	{"Statistics", "Counts behind the console's charts, for officers (their region) and coordinators (their org), over a period of days."},
 	{"Open data", "Public datasets without personal data, under CC BY 4.0. No login is needed."},
 	{"Push", "Web Push: notifications of alerts and assignments on devices whose app is closed."},
 	{"Audit", "Who changed what, written with each change."},

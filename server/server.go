@@ -22,6 +22,7 @@ import (
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/report"
+	"github.com/jarimu/jarimu/stats"
 	"github.com/jarimu/jarimu/task"
 )
 
@@ -38,6 +39,8 @@ type Deps struct {
 	Push        *push.Service
 	Audit       *audit.Trail
 	Privacy     *privacy.Service
+	// Stats answers the charts' aggregates (GET /v1/stats/...).
+	Stats *stats.Service
 	// Notice is the privacy notice in force (GET /v1/privacy).
 	Notice api.PrivacyNotice
 	Feed   http.Handler // GET /v1/feed, the websocket
@@ -77,6 +80,7 @@ type Server struct {
 	push     *push.Service
 	audit    *audit.Trail
 	privacy  *privacy.Service
+	stats    *stats.Service
 	notice   api.PrivacyNotice
 	feed     http.Handler
 	console  http.Handler
@@ -94,7 +98,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, stats: d.Stats, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")

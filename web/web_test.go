@@ -180,8 +180,8 @@ func TestNoInlineCodeNorHTMLSinks(t *testing.T) {
 		if strings.Contains(src, "http://") && !strings.Contains(name, "i18n") {
 			for _, line := range strings.Split(src, "\n") {
 				// The SVG namespace is a name that is never fetched.
-				if strings.Contains(line, "http://") && !strings.Contains(line, "'http:'") && !strings.Contains(line, "^https?") &&
-					!strings.Contains(line, "'http://www.w3.org/2000/svg'") {
+				line = strings.ReplaceAll(line, "'http://www.w3.org/2000/svg'", "")
+				if strings.Contains(line, "http://") && !strings.Contains(line, "'http:'") && !strings.Contains(line, "^https?") {
 					t.Errorf("%s names a third-party address: %s", name, strings.TrimSpace(line))
 				}
 			}

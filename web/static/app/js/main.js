@@ -23,6 +23,7 @@ const loaders = {
   coordinator: () => import('./views/coordinator.js'),
   officer: () => import('./views/officer.js'),
   transparency: () => import('./views/transparency.js'),
+  stats: () => import('./views/stats.js'),
 };
 
 // routes: first path segment -> [module, export, who may see it].
@@ -45,6 +46,7 @@ const routes = {
   feed: ['volunteer', 'liveFeed', 'in'],
   org: ['coordinator', 'manage', 'volunteer'],
   officer: ['officer', 'officer', 'staff'],
+  stats: ['stats', 'stats', 'in'],
 };
 
 const isStaff = () => ['officer', 'admin'].includes(api.user()?.role);
@@ -148,16 +150,16 @@ function drawNav(route) {
       navLink('#/login', t('nav.login'), cur), navLink('#/signup', t('nav.signup'), cur));
   } else if (isStaff()) {
     items.push(navLink('#/officer/reports', t('nav.verify'), cur), navLink('#/officer/alerts', t('nav.broadcast'), cur),
-      navLink('#/officer/orgs', t('nav.registry'), cur), navLink('#/feed', t('nav.feed'), cur));
+      navLink('#/officer/orgs', t('nav.registry'), cur), navLink('#/stats', t('nav.stats'), cur), navLink('#/feed', t('nav.feed'), cur));
   } else {
     items.push(navLink('#/tasks', t('nav.tasks'), cur), navLink('#/report', t('nav.report'), cur),
       navLink('#/reports', t('nav.myReports'), cur), navLink('#/feed', t('nav.feed'), cur),
       navLink('#/alerts', t('nav.alerts'), cur), navLink('#/orgs', t('nav.orgs'), cur));
-    for (const m of me.memberships || []) {
-      if (m.role === 'coordinator' && m.status === 'active') {
-        items.push(navLink(`#/org/${encodeURIComponent(m.org_id)}`, t('nav.manage', { org: m.org_name }), cur));
-      }
+    const coordinated = (me.memberships || []).filter((m) => m.role === 'coordinator' && m.status === 'active');
+    for (const m of coordinated) {
+      items.push(navLink(`#/org/${encodeURIComponent(m.org_id)}`, t('nav.manage', { org: m.org_name }), cur));
     }
+    if (coordinated.length) items.push(navLink('#/stats', t('nav.stats'), cur));
   }
   if (me) items.push(navLink('#/notifications', t('nav.notifications'), cur), navLink('#/me', t('nav.me'), cur));
   nav.replaceChildren(...items);

@@ -1,0 +1,58 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
+)
+
+// MaxAlerts bounds the alerts of one answer: the latest 500 of the period.
+const MaxAlerts = 500
+
+// Alerts reads the reach of each alert published in the period in the
+// officer's region (admins and national officers: all), oldest first:
+// devices whose push service accepted its Web Push (pushed), volunteers
+// whose feed client acknowledged it (delivered: the counted
+// acknowledgements, or their summary once summed up) and devices that
+// showed its push (displayed). Alerts are not an org's: coordinators are
+// refused.
+func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.AlertStats, error) {
+	if !p.IsOfficer() && !p.IsAdmin() {
+		return api.AlertStats{}, problem.Errorf(problem.Forbidden, "alert reach is for officers")
+	}
+	sc, err := s.scopeOf(ctx, p, Query{Period: q.Period})
+	if err != nil {
+		return api.AlertStats{}, err
+	}
+	var rows []struct {
+		api.AlertStat
+		RetractedAt *time.Time `bun:"retracted_at"`
+	}
+	jobs := "SELECT j.id FROM push_jobs AS j WHERE j.ref_id = a.id AND j.kind = '" + push.KindAlert + "'"
+	sel := s.db.NewSelect().TableExpr("alerts AS a").
+		ColumnExpr("a.id AS alert_id, a.title, a.severity, a.region_code, a.published_at, a.retracted_at").
+		ColumnExpr("(SELECT count(*) FROM push_deliveries AS d WHERE d.state = 'sent' AND d.job_id IN ("+jobs+")) AS pushed").
+		ColumnExpr("COALESCE((SELECT s.delivered FROM alert_reach AS s WHERE s.alert_id = a.id), "+
+			"(SELECT sum(k.acks) FROM alert_ack_counts AS k WHERE k.alert_id = a.id), 0) AS delivered").
+		ColumnExpr("(SELECT count(*) FROM push_acks AS pa WHERE pa.job_id IN ("+jobs+")) AS displayed").
+		Where("a.published_at >= ? AND a.published_at < ?", sc.period.From, sc.period.End()).
+		OrderExpr("a.published_at DESC, a.id DESC").Limit(MaxAlerts)
+	if sc.region != "" {
+		sel = sel.Where("(a.region_code = ? OR a.region_code LIKE ?)", sc.region, sc.region+"%")
+	}
+	if err := sel.Scan(ctx, &rows); err != nil {
+		return api.AlertStats{}, fmt.Errorf("alert reach: %w", err)
+	}
+	out := api.AlertStats{Scope: sc.api(), Items: make([]api.AlertStat, len(rows))}
+	for i, row := range rows {
+		row.AlertStat.Retracted = row.RetractedAt != nil
+		row.AlertStat.PublishedAt = row.AlertStat.PublishedAt.UTC()
+		out.Items[len(rows)-1-i] = row.AlertStat
+	}
+	return out, nil
+}
