@@ -94,7 +94,12 @@ async function render() {
   cleanup = [];
   const route = parseHash();
   const known = routes[route.parts[0] || ''];
-  if (!known) { drawNav(route); notFound(route); return; }
+  if (!known) {
+    drawNav(route);
+    notFound(route);
+    if (seq > 1) main.focus({ preventScroll: true });
+    return;
+  }
   let [mod, name, who] = known;
   const inside = api.signedIn();
   if (who === 'out' && inside) { location.hash = '#/'; return; }
