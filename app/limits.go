@@ -22,7 +22,11 @@ func (a *App) limiter(name string, rule *ratelimit.Rule, prefix string) ratelimi
 		return nil
 	}
 	if a.Redis != nil {
-		return ratelimit.NewRedis(a.Redis, *rule, prefix+"rl:"+name+":")
+		var secret []byte // keys are hashed with it: see ratelimit.KeyHash
+		if a.VAPID != nil {
+			secret = a.VAPID.DerivedKey("rate limit keys")
+		}
+		return ratelimit.NewRedis(a.Redis, *rule, prefix+"rl:"+name+":", secret)
 	}
 	return ratelimit.NewMemory(*rule, nil)
 }

@@ -35,7 +35,7 @@ func TestRedisOutageHealsPerStream(t *testing.T) {
 	}
 	rs := startRedis(t)
 	dbo := dbtest.Options(t, dbtest.Postgres)
-	o := app.Options{DatabaseURL: dbo.URL, MaxOpenConns: dbo.MaxOpenConns, Keys: apptest.NewKeys(t), RedisURL: rs.URL(),
+	o := app.Options{DatabaseURL: dbo.URL, MaxOpenConns: dbo.MaxOpenConns, Keys: apptest.NewKeys(t), VAPID: apptest.NewVAPID(t), RedisURL: rs.URL(),
 		RedisPrefix: "drill:" + auth.NewID() + ":"}
 	a, b := startApp(t, o), startApp(t, o)
 	vol := a.User(t, "volunteer", "ramai", "3171")

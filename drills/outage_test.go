@@ -40,7 +40,7 @@ func TestPostgresDownFeedsHold(t *testing.T) {
 	browsertest.Path(t) // skip early (outside CI) rather than after starting servers
 	pg := startPostgres(t)
 	rs := startRedis(t)
-	o := app.Options{DatabaseURL: pg.URL(), MaxOpenConns: 16, Keys: apptest.NewKeys(t), RedisURL: rs.URL(),
+	o := app.Options{DatabaseURL: pg.URL(), MaxOpenConns: 16, Keys: apptest.NewKeys(t), VAPID: apptest.NewVAPID(t), RedisURL: rs.URL(),
 		RedisPrefix: "drill:" + auth.NewID() + ":"}
 	a, b := startApp(t, o), startApp(t, o)
 	apps := []*drillApp{a, b}

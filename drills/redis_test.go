@@ -44,7 +44,9 @@ func TestRedisDown(t *testing.T) {
 	redisLog := goRedisLogger()
 	dbo := dbtest.Options(t, dbtest.Postgres)
 	keys := apptest.NewKeys(t)
-	o := app.Options{DatabaseURL: dbo.URL, MaxOpenConns: dbo.MaxOpenConns, Keys: keys, RedisURL: rs.URL(),
+	// One VAPID pair for both, as in production: it also keys the shared
+	// rate-limit counters.
+	o := app.Options{DatabaseURL: dbo.URL, MaxOpenConns: dbo.MaxOpenConns, Keys: keys, VAPID: apptest.NewVAPID(t), RedisURL: rs.URL(),
 		RedisPrefix: "drill:" + auth.NewID() + ":", Limits: productionLimits(t)}
 	a, b := startApp(t, o), startApp(t, o)
 	hc := newHTTPClient(10 * time.Second)

@@ -212,7 +212,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 		time.Since(t0).Round(time.Millisecond), backend)
 	dbo := dbtest.Options(t, backend)
 	prefix := "drill:" + auth.NewID()[24:] + ":"
-	o := app.Options{DatabaseURL: dbo.URL, DataDir: dbo.DataDir, MaxOpenConns: dbo.MaxOpenConns, Keys: apptest.NewKeys(t),
+	o := app.Options{DatabaseURL: dbo.URL, DataDir: dbo.DataDir, MaxOpenConns: dbo.MaxOpenConns, Keys: apptest.NewKeys(t), VAPID: apptest.NewVAPID(t),
 		RedisURL: ss.URL(), RedisPrefix: prefix, Limits: productionLimits(t), FeedSync: time.Hour}
 	a, b := startApp(t, o), startApp(t, o)
 	instances := []*drillApp{a, b}

@@ -58,10 +58,18 @@ func (v *VAPID) privateKey() string {
 // HMAC-SHA256 under a key derived from the private key, so every instance
 // checks the acks of pushes any instance sent, and a rotation voids them.
 func (v *VAPID) ackMAC(msg string) []byte {
-	k := sha256.Sum256(append([]byte("jarimu push ack\x00"), v.private.Bytes()...))
-	m := hmac.New(sha256.New, k[:])
+	m := hmac.New(sha256.New, v.DerivedKey("push ack"))
 	m.Write([]byte(msg))
 	return m.Sum(nil)[:16]
+}
+
+// DerivedKey is a 32-byte secret for purpose (a few words), derived from
+// the private key: the same on every instance of a deployment, different
+// for every purpose, and new after a rotation of the pair. Keyed hashes
+// that must agree across instances (push acks, rate-limit keys) use it.
+func (v *VAPID) DerivedKey(purpose string) []byte {
+	k := sha256.Sum256(append([]byte("jarimu "+purpose+"\x00"), v.private.Bytes()...))
+	return k[:]
 }
 
 // LoadVAPIDFile reads a VAPID key file.

@@ -2,6 +2,9 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,5 +47,31 @@ func TestMemoryDropsIdleBuckets(t *testing.T) {
 	m.Allow(context.Background(), "d")
 	if got := len(m.buckets); got != 1 {
 		t.Fatalf("got %d buckets after idling, want 1", got)
+	}
+}
+
+// A stored key is 128 bits in hex; it depends on the key and on the
+// deployment's secret, and never shows the key.
+func TestKeyHash(t *testing.T) {
+	a, b := []byte("secret of one deployment"), []byte("secret of another")
+	key := "d1e2@198.51.100.7"
+	h := KeyHash(a, key)
+	if len(h) != 32 || strings.Trim(h, "0123456789abcdef") != "" {
+		t.Fatalf("got %q, want 32 hex digits", h)
+	}
+	for name, other := range map[string]string{
+		"another key":    KeyHash(a, "d1e2@198.51.100.8"),
+		"another secret": KeyHash(b, key),
+		"no secret":      KeyHash(nil, key),
+	} {
+		if other == h {
+			t.Errorf("%s: same hash %s", name, h)
+		}
+	}
+	if KeyHash(a, key) != h {
+		t.Error("the same key and secret hash differently")
+	}
+	if sum := sha256.Sum256([]byte(key)); KeyHash(nil, key) != hex.EncodeToString(sum[:16]) {
+		t.Errorf("without a secret: got %s, want the first 128 bits of SHA-256", KeyHash(nil, key))
 	}
 }

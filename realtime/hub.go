@@ -12,12 +12,13 @@ package realtime
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/lograte"
+	"github.com/jarimu/jarimu/origin"
 )
 
 // Hub fans events out to this instance's connections.
@@ -41,8 +42,8 @@ type Hub struct {
 	connWG   sync.WaitGroup // connection handlers
 	tasks    sync.WaitGroup // short jobs run by after
 
-	lastWarn atomic.Int64 // when unavailable last logged (unix ns)
-	quiet    atomic.Int64 // unavailable checks not logged since
+	origins *origin.Policy
+	warn    lograte.Limiter // of unavailable
 }
 
 // NewHub makes a hub; Run starts it.
@@ -50,7 +51,7 @@ func NewHub(o Options) *Hub {
 	o.defaults()
 	h := &Hub{o: o, streams: map[string]*subscribers{}, held: map[string]map[int64]*event.Event{},
 		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), work: make(chan *conn), heal: make(chan struct{}, 1),
-		stop: make(chan struct{})}
+		stop: make(chan struct{}), origins: origin.New(o.AllowedOrigins, o.Logger), warn: lograte.Limiter{Every: unavailableRetry}}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  256, // client frames are small; a larger hello reads through
 		WriteBufferSize: 1024,

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Metrics count what the hub does; read them with atomic loads.
@@ -46,12 +45,10 @@ func (m *Metrics) Closed() map[int]int64 {
 // database makes every reconnecting phone fail alike; one line tells it.
 func (h *Hub) unavailable(what string, err error) {
 	h.o.Metrics.Unavailable.Add(1)
-	now := time.Now().UnixNano()
-	last := h.lastWarn.Load()
-	if now-last < int64(unavailableRetry) || !h.lastWarn.CompareAndSwap(last, now) {
-		h.quiet.Add(1)
+	ok, skipped := h.warn.Allow()
+	if !ok {
 		return
 	}
 	h.o.Logger.Warn(what+": cannot check now; the client was asked to retry (close 1013) or kept",
-		slog.String("error", err.Error()), slog.Int64("not_logged_since_last", h.quiet.Swap(0)))
+		slog.String("error", err.Error()), slog.Int64("not_logged_since_last", skipped))
 }

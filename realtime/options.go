@@ -81,7 +81,7 @@ type Options struct {
 	Streams        StreamsOf
 	Access         AccessOf // nil: Streams of the connection's identity, always active (tests)
 	Acks           AckSink
-	AllowedOrigins []string      // browser origins allowed; none: same host only
+	AllowedOrigins []string      // browser origins of other sites allowed; the server's own always is
 	PingInterval   time.Duration // 25 s
 	HelloTimeout   time.Duration // 10 s
 	HelloLimit     HelloLimit    // nil: no per-user handshake limit

@@ -3,22 +3,29 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"github.com/jarimu/jarimu/origin"
 )
 
 // cors lets the configured browser origins (JARIMU_ALLOWED_ORIGINS) call the
 // API from other sites: a preflight (OPTIONS with
 // Access-Control-Request-Method) is answered here with 204, and answers to
 // an allowed origin name it. Other origins get no CORS headers, so browsers
-// refuse them; same-origin pages (the console) need none.
+// refuse them (which is logged, see origin.Policy); same-origin pages (the
+// console) need none.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin == "" || !s.allowedOrigin(origin) {
+		o := r.Header.Get("Origin")
+		if o == "" || !s.origins.Listed(o) {
+			// The feed's handshake is no CORS request; the feed logs its own.
+			if o != "" && !origin.Same(r, o) && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				s.origins.Refused(r, "CORS: the browser will not let the page read the answer", o)
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Origin", o)
 		h.Add("Vary", "Origin")
 		h.Set("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-Id, Idempotent-Replayed, ETag")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -30,15 +37,6 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) allowedOrigin(origin string) bool {
-	for _, o := range s.origins {
-		if strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
 }
 
 // hsts asks browsers to use HTTPS only, when the request came over TLS (or

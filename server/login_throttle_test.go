@@ -221,9 +221,11 @@ func TestLoginKeepsTwentyDevices(t *testing.T) {
 	}, behindProxy)
 }
 
-// The login throttles' Redis keys carry the installation's prefix and no
-// email address (the key derivation itself is unit-tested in auth).
-func TestLoginThrottleKeysInRedis(t *testing.T) {
+// Every rate limit's Redis keys start with the installation's prefix
+// (JARIMU_REDIS_PREFIX) and hold no email, no address and no account id:
+// after logins, writes and feed handshakes, a SCAN of Redis finds a key for
+// each rule, all under the prefix, none with an '@' or a client address.
+func TestRateLimitKeysInRedis(t *testing.T) {
 	if !slices.Contains(dbtest.Backends(t), dbtest.Postgres) || os.Getenv("JARIMU_TEST_REDIS_URL") == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("CI must run this with JARIMU_TEST_DATABASE_URL and JARIMU_TEST_REDIS_URL")
@@ -231,27 +233,47 @@ func TestLoginThrottleKeysInRedis(t *testing.T) {
 		t.Skip("needs JARIMU_TEST_DATABASE_URL and JARIMU_TEST_REDIS_URL: without them the throttles are in memory")
 	}
 	var prefix string
-	e := apptest.Start(t, dbtest.Postgres, behindProxy, func(o *app.Options) { prefix = o.RedisPrefix })
-	owner := signup(t, e, "eko@example.org").User.Email
+	e := apptest.Start(t, dbtest.Postgres, behindProxy, func(o *app.Options) {
+		prefix = o.RedisPrefix
+		o.Limits = app.LimitRules{UserWrites: rule(100, time.Minute), IPWrites: rule(100, time.Minute),
+			FeedIP: rule(100, time.Minute), FeedUser: rule(100, time.Minute)}
+	})
+	su := signup(t, e, "eko@example.org")
+	owner := su.User.Email
 	device := mustLogin(t, e, ownerIP, owner, "", "a login").DeviceToken
 	mustLogin(t, e, ownerIP, owner, device, "a login with the device token")
-	keys, err := e.App.Redis.Keys(context.Background(), "*"+prefix+"*").Result()
-	if err != nil {
+	loginFrom(t, e, attackerIP, owner, "not-the-password-at-all", "")
+	e.Do(t, "POST", "/v1/tasks", map[string]any{"title": "x"}, apptest.Bearer(su.Tokens.AccessToken)...)
+	openFeed(t, e, su.Tokens.AccessToken, nil).ws.Close()
+
+	var keys []string
+	iter := e.App.Redis.Scan(context.Background(), 0, "*", 1000).Iterator()
+	for iter.Next(context.Background()) {
+		if k := iter.Val(); strings.Contains(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	if err := iter.Err(); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
 	for _, k := range keys {
-		if strings.Contains(k, "eko") || strings.Contains(k, "example.org") {
-			t.Errorf("key %q holds the email", k)
+		if !strings.HasPrefix(k, prefix) {
+			t.Errorf("key %q does not start with the prefix %q", k, prefix)
 		}
-		for _, rule := range []string{"login-ip", "login-account", "login-account-all", "login-device"} {
-			if strings.HasPrefix(k, "rate:"+prefix+"rl:"+rule+":") {
+		for _, personal := range []string{"@", "eko", "example.org", ownerIP, attackerIP, "127.0.0.1", su.User.ID} {
+			if strings.Contains(k, personal) {
+				t.Errorf("key %q holds %q", k, personal)
+			}
+		}
+		for _, rule := range []string{"login-ip", "login-account", "login-account-all", "login-device", "ip-writes", "user-writes", "feed-ip", "feed-user"} {
+			if strings.HasPrefix(k, prefix+"rl:"+rule+":") {
 				seen[rule] = true
 			}
 		}
 	}
-	if len(seen) != 4 {
-		t.Fatalf("got keys %q, want one of each login rule under rate:%srl:", keys, prefix)
+	if len(seen) != 8 {
+		t.Fatalf("got keys %q, want one of each of the 8 rules under %srl:", keys, prefix)
 	}
 }
 

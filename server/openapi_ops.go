@@ -111,7 +111,7 @@ func feedOperation() op {
 		strconv.Itoa(api.CloseTooSlow):      "the client could not keep up (64 frames queued): reconnect and resume",
 	}
 	return op{method: "GET", path: "/v1/feed", id: "openFeed", tag: "Real-time feed", summary: "The real-time feed (websocket)", auth: authOptional, static: true,
-		desc: "A websocket (subprotocol `" + api.FeedSubprotocol + "`) that delivers the events of the streams that concern the user, with resume after a reconnect. A browser's `Origin` must be allowed (`JARIMU_ALLOWED_ORIGINS`, else the request's own host).\n\n" +
+		desc: "A websocket (subprotocol `" + api.FeedSubprotocol + "`) that delivers the events of the streams that concern the user, with resume after a reconnect. A browser's `Origin` must be the server's own or listed in `JARIMU_ALLOWED_ORIGINS`.\n\n" +
 			"1. Within 10 s the client's first frame is `{\"type\":\"hello\",\"token\":\"<access token>\",\"resume\":{\"<stream>\":<last seq>}}` (`resume` optional; the token may instead come as `Authorization: Bearer` on the upgrade).\n\n" +
 			"2. The server answers `welcome` with the connection's streams and their positions, then for each resumed stream every event after the given seq, or `reset` when its history no longer reaches it (reload by REST, then continue from the reset's seq), then live events.\n\n" +
 			"3. Events come as `{\"type\":\"event\",\"stream\",\"seq\",\"id\",\"event\",\"at\",\"data\"}`; per stream `seq` rises by exactly 1, without gaps or repeats. A membership change adds or removes streams on open connections (`subscribed`, `unsubscribed`).\n\n" +

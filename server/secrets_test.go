@@ -50,7 +50,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 }
 
 // Browsers of configured origins may call the API (preflight answered);
-// others get no CORS grant. HSTS is sent only behind TLS.
+// others get no CORS grant, and are logged. HSTS is sent only behind TLS.
 func TestCORSAndHSTS(t *testing.T) {
 	e := apptest.Start(t, "sqlite", func(o *app.Options) {
 		o.AllowedOrigins = []string{"https://dashboard.kopel.or.id"}
@@ -64,6 +64,14 @@ func TestCORSAndHSTS(t *testing.T) {
 	r = e.Do(t, "GET", "/v1/orgs", nil, "Origin", "https://evil.example")
 	if r.Status != 200 || r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("another origin: got %d with Allow-Origin %q, want none", r.Status, r.Header.Get("Access-Control-Allow-Origin"))
+	}
+	// The console's own origin needs no grant and is no refusal; another
+	// site's is logged (once a minute at most) so that a missing entry in
+	// JARIMU_ALLOWED_ORIGINS shows.
+	e.Do(t, "GET", "/v1/orgs", nil, "Origin", e.URL)
+	e.Do(t, "GET", "/v1/orgs", nil, "Origin", "https://evil.example")
+	if n := strings.Count(e.Logs.String(), `"origin":"https://evil.example"`); n != 1 || strings.Contains(e.Logs.String(), `"origin":"`+e.URL) {
+		t.Fatalf("refusals logged: %d lines for another site (want 1), own origin logged: %v\n%s", n, strings.Contains(e.Logs.String(), `"origin":"`+e.URL), e.Logs.String())
 	}
 	if r.Header.Get("Strict-Transport-Security") != "" {
 		t.Fatal("HSTS over plain HTTP")

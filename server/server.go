@@ -18,6 +18,7 @@ import (
 	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/metrics"
 	"github.com/jarimu/jarimu/org"
+	"github.com/jarimu/jarimu/origin"
 	"github.com/jarimu/jarimu/privacy"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/push"
@@ -52,7 +53,8 @@ type Deps struct {
 	// the client.
 	TrustedProxies []netip.Prefix
 	// AllowedOrigins are the browser origins of other sites allowed to call
-	// the API and open the feed (JARIMU_ALLOWED_ORIGINS).
+	// the API and open the feed (JARIMU_ALLOWED_ORIGINS); the server's own
+	// origin always is.
 	AllowedOrigins []string
 	// Limits are the request throttles (none when zero).
 	Limits Limits
@@ -87,7 +89,7 @@ type Server struct {
 	proxies  []netip.Prefix
 	metrics  *metrics.Registry
 	limits   Limits
-	origins  []string
+	origins  *origin.Policy
 	ready    func(ctx context.Context) error
 	degraded func(ctx context.Context) []string
 	draining atomic.Bool
@@ -98,7 +100,7 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
-	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, stats: d.Stats, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: d.AllowedOrigins, ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, stats: d.Stats, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: origin.New(d.AllowedOrigins, d.Log), ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")

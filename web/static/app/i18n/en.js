@@ -30,6 +30,9 @@ export default {
   'error.generic': 'Something went wrong. Try again.',
   'error.network': 'No network. Try again when you are connected.',
   'error.load': 'This part of the console could not load. Check the network and reload.',
+  'error.notFound': 'Page not found',
+  'error.notFoundText': 'There is no page at {path}. The link may be mistyped or out of date.',
+  'error.toHome': 'Back to the home page',
   'error.regency': 'The regency/city code must be 4 digits within the chosen province.',
 
   'common.all': 'All',
@@ -219,7 +222,7 @@ export default {
   'report.send': 'Send report',
   'report.sending': 'Sending the report…',
   'report.savedOffline': 'You are offline: the report is kept on this device and will be sent when the network returns.',
-  'report.mine': 'My reports',
+  'report.mine': 'Sent',
   'report.none': 'No reports yet.',
   'report.cluster': '{n} reports for this link',
   'report.reviewNote': "Coordinator's note",

@@ -31,6 +31,9 @@ export default {
   'error.generic': 'Terjadi kesalahan. Coba lagi.',
   'error.network': 'Jaringan tidak tersedia. Coba lagi saat tersambung.',
   'error.load': 'Bagian konsol ini gagal dimuat. Periksa jaringan lalu muat ulang.',
+  'error.notFound': 'Halaman tidak ditemukan',
+  'error.notFoundText': 'Tidak ada halaman di alamat {path}. Mungkin tautannya salah ketik atau sudah usang.',
+  'error.toHome': 'Kembali ke beranda',
   'error.regency': 'Kode kabupaten/kota harus 4 angka dan berada di provinsi yang dipilih.',
 
   'common.all': 'Semua',
@@ -220,7 +223,7 @@ export default {
   'report.send': 'Kirim laporan',
   'report.sending': 'Laporan sedang dikirim…',
   'report.savedOffline': 'Anda luring: laporan disimpan di perangkat dan akan dikirim saat jaringan kembali.',
-  'report.mine': 'Laporan saya',
+  'report.mine': 'Sudah terkirim',
   'report.none': 'Belum ada laporan.',
   'report.cluster': '{n} laporan untuk tautan ini',
   'report.reviewNote': 'Catatan koordinator',

@@ -97,8 +97,14 @@ async function render() {
   for (const fn of cleanup) fn();
   cleanup = [];
   const route = parseHash();
-  let [mod, name, who] = routes[route.parts[0] || ''] || [];
-  if (!mod) [mod, name, who] = routes[''];
+  const known = routes[route.parts[0] || ''];
+  if (!known) {
+    drawNav(route);
+    notFound(route);
+    if (seq > 1) main.focus({ preventScroll: true });
+    return;
+  }
+  let [mod, name, who] = known;
   const inside = api.signedIn();
   if (who === 'out' && inside) { location.hash = '#/'; return; }
   if ((who === 'in' || who === 'volunteer' || who === 'staff') && !inside) {
@@ -136,6 +142,14 @@ async function render() {
   if (seq === renderSeq && seq > 1 && document.activeElement === document.body) main.focus({ preventScroll: true });
 }
 
+// notFound says that the address names no screen, with a way home (an
+// unknown route is never silently the home page).
+function notFound(route) {
+  const path = `#/${route.parts.map(encodeURIComponent).join('/')}`;
+  main.replaceChildren(h('div', { class: 'screen', id: 'not-found' }, h('h1', null, t('error.notFound')),
+    h('p', null, t('error.notFoundText', { path })), h('p', null, h('a', { class: 'button', href: '#/' }, t('error.toHome')))));
+}
+
 function navLink(hash, label, current) {
   const here = current === hash.slice(2).split('?')[0];
   return h('a', { href: hash, 'aria-current': here ? 'page' : null }, label);
@@ -163,9 +177,21 @@ function drawNav(route) {
   }
   if (me) items.push(navLink('#/notifications', t('nav.notifications'), cur), navLink('#/me', t('nav.me'), cur));
   nav.replaceChildren(...items);
+  // The menu is one row that scrolls sideways on a phone: the current
+  // screen's entry is brought into view.
+  const here = nav.querySelector('[aria-current="page"]');
+  if (here) nav.scrollLeft = Math.max(0, here.offsetLeft - (nav.clientWidth - here.offsetWidth) / 2);
+  navEdges();
   const out = document.getElementById('logout');
   out.hidden = !me;
   out.textContent = t('nav.logout');
+}
+
+// navEdges fades the menu's edge on the side where more entries are
+// scrolled out of view.
+function navEdges() {
+  nav.classList.toggle('more-left', nav.scrollLeft > 1);
+  nav.classList.toggle('more-right', nav.scrollLeft < nav.scrollWidth - nav.clientWidth - 1);
 }
 
 async function signOut() {
@@ -269,6 +295,8 @@ async function boot() {
   document.getElementById('lang').addEventListener('click', () => setLang(getLang() === 'id' ? 'en' : 'id'));
   onLang(() => { staticText(); drawNet(); render(); });
   addEventListener('hashchange', render);
+  nav.addEventListener('scroll', navEdges, { passive: true });
+  addEventListener('resize', navEdges);
   await api.resume();
   drawNet();
   render();
