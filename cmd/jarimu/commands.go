@@ -11,12 +11,15 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -82,7 +85,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, options(c, newLogger(c, stderr)))
+	a, err := openOffline(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -120,7 +123,7 @@ func runResetPassword(ctx context.Context, args []string, getenv func(string) st
 	if *email == "" {
 		return errors.New("usage: jarimu admin reset-password --email E")
 	}
-	a, err := app.New(ctx, options(c, newLogger(c, stderr)))
+	a, err := openOffline(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -135,6 +138,32 @@ func runResetPassword(ctx context.Context, args []string, getenv func(string) st
 	}
 	fmt.Fprintf(stdout, "reset link for %s (shown once; it works once, for 30 minutes):\n%s\n", *email, link)
 	return nil
+}
+
+// openOffline opens the app for a command that serves nothing and signs
+// nothing (admin create-user, admin reset-password). In scaled mode, where
+// the shared signing and Web Push key files are required to serve, a
+// throwaway key stands in for each file not given: the command never uses
+// them, and nothing of them is kept.
+func openOffline(ctx context.Context, c Config, stderr io.Writer) (*app.App, error) {
+	o := options(c, newLogger(c, stderr))
+	if o.DatabaseURL != "" && o.JWTKeysFile == "" {
+		k, err := auth.GenerateKey(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if o.Keys, err = auth.NewKeySet(k); err != nil {
+			return nil, err
+		}
+	}
+	if o.DatabaseURL != "" && o.VAPIDKeysFile == "" {
+		v, err := push.GenerateVAPID(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		o.VAPID = v
+	}
+	return app.New(ctx, o)
 }
 
 // readPassword takes the password from the first line of standard input
