@@ -12,16 +12,13 @@ import (
 )
 
 func runJoin(ctx context.Context, con console, args []string) error {
-	c := con.command("join", "ORG_ID --code CODE [flags]",
-		"Ask to join an organisation with the invite code its coordinator gave you. The\n"+
-			"membership is pending until a coordinator approves it (jarimu me shows it).",
-		"jarimu join 0190c0de-1a2b-7c3d-8e4f-506172839405 --code K7Q2-M9XA")
+	c := con.command("join", "ORG_ID [--code CODE] [flags]",
+		"Join an organisation: with the invite code its coordinator gave you, at once; without\n"+
+			"one, you ask, and a coordinator approves or rejects (jarimu me shows where it stands).",
+		"jarimu join 0190c0de-1a2b-7c3d-8e4f-506172839405 --code BVWNX-BGXQK-5MKBX-QPP99")
 	code := c.fs.String("code", "", "the invite `CODE`")
 	pos, err := c.parse(args, "ORG_ID")
 	if err != nil {
-		return err
-	}
-	if err := c.required("code", *code); err != nil {
 		return err
 	}
 	cl, _, err := c.session()

@@ -67,7 +67,7 @@ func peopleCommands() []*node {
 		{name: "password", summary: "change your password (read from standard input)", run: runPassword},
 		{name: "consent", args: "[--accept VERSION]", summary: "read the privacy notice; consent to it", run: runConsent},
 		{name: "orgs", summary: "the public registry of accredited organisations", run: runOrgs},
-		{name: "join", args: "ORG_ID --code CODE", summary: "ask to join an organisation with its invite code", run: runJoin},
+		{name: "join", args: "ORG_ID [--code CODE]", summary: "join an organisation with its invite code, or ask to", run: runJoin},
 		{name: "tasks", summary: "tasks you can claim (--scope mine: yours; --org ID: an org's)", run: runTasks},
 		{name: "claim", args: "TASK_ID", summary: "take a slot of a task", run: runClaim},
 		{name: "complete", args: "CLAIM_ID --outcome O", summary: "finish a claim", run: runComplete},

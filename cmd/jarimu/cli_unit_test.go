@@ -160,16 +160,16 @@ func TestCLIHelp(t *testing.T) {
 		args  []string
 		flags []string
 	}{
-		{[]string{"login"}, []string{"--url URL", "--email EMAIL"}},
-		{[]string{"logout"}, []string{"--url"}},
-		{[]string{"me"}, []string{"--url"}},
-		{[]string{"orgs"}, []string{"--status", "--region", "--limit", "--url"}},
+		{[]string{"login"}, []string{"--server URL", "--email EMAIL"}},
+		{[]string{"logout"}, []string{"--server"}},
+		{[]string{"me"}, []string{"--server"}},
+		{[]string{"orgs"}, []string{"--status", "--region", "--limit", "--server"}},
 		{[]string{"tasks"}, []string{"--scope", "--org", "--region", "--status", "--limit"}},
 		{[]string{"claim"}, []string{"TASK_ID", "--key"}},
 		{[]string{"complete"}, []string{"CLAIM_ID", "--outcome", "--note", "done, content_gone, not_applicable"}},
-		{[]string{"report"}, []string{"--url", "--server", "--platform", "--category", "--summary", "--region", "--org", "--claim", "--observed", "--evidence"}},
+		{[]string{"report"}, []string{"--server", "--server", "--platform", "--category", "--summary", "--region", "--org", "--claim", "--observed", "--evidence"}},
 		{[]string{"alerts"}, []string{"--region", "--since", "--limit", "watch"}},
-		{[]string{"alerts", "watch"}, []string{"--url", "Ctrl-C"}},
+		{[]string{"alerts", "watch"}, []string{"--server", "Ctrl-C"}},
 		{[]string{"alert", "send"}, []string{"--title", "--body", "--severity", "--region", "--report", "info, warning, critical"}},
 	}
 	for _, tt := range tests {
