@@ -220,3 +220,29 @@ func TestCompletionZsh(t *testing.T) {
 		t.Errorf("zsh: got %q, %v", got, err)
 	}
 }
+
+// docs/cli.md names every command of the table.
+func TestCLIDocsNameEveryCommand(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for _, s := range commands() {
+		walk(s.nodes, nil, func(p []string, n *node) {
+			if n.run == nil {
+				return
+			}
+			parent, last := strings.TrimSpace("jarimu "+strings.Join(p[:len(p)-1], " ")), p[len(p)-1]
+			found := slices.ContainsFunc(lines, func(l string) bool {
+				i := strings.Index(l, parent+" ")
+				return i >= 0 && slices.ContainsFunc(strings.FieldsFunc(l[i+len(parent):], func(r rune) bool {
+					return r == ' ' || r == '|' || r == '\\' || r == '`'
+				}), func(w string) bool { return w == last })
+			})
+			if !found {
+				t.Errorf("docs/cli.md: no line names jarimu %s", strings.Join(p, " "))
+			}
+		})
+	}
+}
