@@ -43,7 +43,7 @@ type section struct {
 // commands is the table of every command, by section.
 func commands() []section {
 	return []section{
-		{sectionPeople, peopleCommands()},
+		{sectionPeople, explained(peopleCommands())},
 		{sectionServer, serverCommands()},
 		{sectionShell, []*node{
 			{name: "completion", summary: "print a completion script: eval \"$(jarimu completion bash)\"", subs: []*node{
@@ -126,6 +126,17 @@ func peopleCommands() []*node {
 	}
 }
 
+// explained makes the commands of nodes spell out their errors for people
+// (see explain).
+func explained(nodes []*node) []*node {
+	walk(nodes, nil, func(_ []string, n *node) {
+		if run := n.run; run != nil {
+			n.run = func(ctx context.Context, con console, args []string) error { return explain(run(ctx, con, args)) }
+		}
+	})
+	return nodes
+}
+
 // serverCommands are the commands that run or prepare a server.
 func serverCommands() []*node {
 	admin := func(sub string) runFunc {
@@ -195,8 +206,7 @@ func isHelp(arg string) bool {
 }
 
 // dispatch runs the command args names among nodes, path being the names
-// before it. Help is no error; an answer of the server is spelled out (see
-// explain).
+// before it. Help is no error.
 func dispatch(ctx context.Context, con console, nodes []*node, path []string, args []string) error {
 	i := slices.IndexFunc(nodes, func(n *node) bool { return len(args) > 0 && n.name == args[0] })
 	if i < 0 {
@@ -220,7 +230,7 @@ func dispatch(ctx context.Context, con console, nodes []*node, path []string, ar
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
-	return explain(err)
+	return err
 }
 
 // listGroup writes the usage of a command with sub-commands.

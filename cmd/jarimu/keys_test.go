@@ -113,8 +113,8 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil || strings.Count(out, "\n") != 2 || !strings.Contains(out, third.ID) || !strings.Contains(out, "signs\n") || !strings.Contains(out, "pending") {
 		t.Errorf("keys list: %q, %v", out, err)
 	}
-	if _, err := keysCmd(nil, "spin", "--file", file); err == nil || !strings.Contains(err.Error(), "usage") {
-		t.Errorf("keys spin: got %v, want the usage", err)
+	if _, err := keysCmd(nil, "spin", "--file", file); err == nil || !strings.Contains(err.Error(), `unknown command "keys spin"`) || exitCode(err) != 2 {
+		t.Errorf("keys spin: got %v, want an unknown command", err)
 	}
 }
 
