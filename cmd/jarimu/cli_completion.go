@@ -20,8 +20,9 @@ type completion struct {
 
 // flagLine finds a flag in a command's help: "  --json ..." in the help of
 // the commands for people, "  -addr string" in that of the server's.
+// The flag package puts a server command's flag's usage on the next line.
 // A deprecated flag is left out.
-var flagLine = regexp.MustCompile(`(?m)^  --?([a-z][a-z0-9-]*)(?:[ \t](.*))?$`)
+var flagLine = regexp.MustCompile(`(?m)^  --?([a-z][a-z0-9-]*)(?:[ \t](.*))?$(?:\n    \t(.*)$)?`)
 
 // completions walks the command table: each command's sub-commands, and
 // its flags as its own --help lists them, so that the scripts offer what
@@ -56,7 +57,7 @@ func helpFlags(ctx context.Context, n *node, getenv func(string) string) []strin
 	n.run(ctx, console{getenv: getenv, stdin: strings.NewReader(""), stdout: &out, stderr: &out}, []string{"--help"})
 	var flags []string
 	for _, m := range flagLine.FindAllStringSubmatch(out.String(), -1) {
-		if !strings.Contains(m[2], "deprecated") {
+		if !strings.Contains(m[2]+m[3], "deprecated") {
 			flags = append(flags, "--"+m[1])
 		}
 	}

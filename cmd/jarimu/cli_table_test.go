@@ -143,6 +143,7 @@ func TestCompletionBash(t *testing.T) {
 		{"jarimu orgs --ur", ""}, // deprecated: not offered
 		{"jarimu claim 0190c0de ", ""},
 		{"jarimu bench fe", "feed"},
+		{"jarimu bench feed --ur", ""}, // deprecated there too
 		{"jarimu completion ", "bash zsh"},
 		{"jarimu me edit --", ""}, // checked below
 	}

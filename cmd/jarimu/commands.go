@@ -30,7 +30,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: jarimu migrate up|down|status")
+		return usageError{errors.New("usage: jarimu migrate up|down|status")}
 	}
 	d, err := db.Open(ctx, db.Options{URL: c.DatabaseURL, DataDir: c.DataDir})
 	if err != nil {
@@ -79,7 +79,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if *role != api.RoleAdmin && *role != api.RoleOfficer {
-		return errors.New("--role must be admin or officer")
+		return usageError{errors.New("--role must be admin or officer (see jarimu admin create-user --help)")}
 	}
 	password, generated, err := readPassword(stdin)
 	if err != nil {
@@ -121,7 +121,7 @@ func runResetPassword(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	if *email == "" {
-		return errors.New("usage: jarimu admin reset-password --email E")
+		return usageError{errors.New("usage: jarimu admin reset-password --email E")}
 	}
 	a, err := openOffline(ctx, c, stderr)
 	if err != nil {

@@ -81,7 +81,7 @@ func parseKeysFlags(flags *flag.FlagSet, args []string, file *string) error {
 		return fmt.Errorf("unexpected argument %q\n%s", flags.Arg(0), keysUsage)
 	}
 	if *file == "" {
-		return errors.New("--file is required")
+		return usageError{errors.New("--file is required (see jarimu keys --help)")}
 	}
 	return nil
 }
