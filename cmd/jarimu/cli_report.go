@@ -23,7 +23,8 @@ func runReport(ctx context.Context, con console, args []string) error {
 	c := con.newCommand("report", "--url URL --platform P --category C --summary S [flags]",
 		"Report a finding: content that may break election law, with screenshots or PDFs as\n"+
 			"evidence (PNG, JPEG, WebP or PDF, at most 10 MiB each). Here --url is the content's\n"+
-			"address; the server's is --server.",
+			"address; the server's is --server. Its sub-commands show a report and decide on it:\n"+
+			"jarimu report show|review|verify|reject|duplicate|takedown (each takes --help).",
 		`jarimu report --url https://x.com/akun/status/123 --platform x --category disinformation --summary "Hoaks soal jadwal pencoblosan" --evidence layar.png`)
 	content := c.fs.String("url", "", "the `URL` of the content reported")
 	platform := c.fs.String("platform", "", "where it was seen: "+strings.Join(api.Platforms, ", "))

@@ -93,15 +93,15 @@ func peopleCommands() []*node {
 			{name: "test", summary: "send a test notification to your devices", run: runPushTest},
 			{name: "devices", summary: "the devices that receive your notifications", run: runPushDevices},
 		}},
-		{name: "members", args: "--org ORG_ID", summary: "the members of an organisation (coordinators)", run: runMembers},
-		{name: "member", summary: "decide on members (coordinators)", subs: []*node{
-			{name: "approve", args: "USER_ID --org ORG_ID", summary: "approve a pending membership", run: runMemberApprove},
-			{name: "reject", args: "USER_ID --org ORG_ID --reason R", summary: "reject a pending membership, telling the volunteer why", run: runMemberReject},
-			{name: "role", args: "USER_ID --org ORG_ID --role R", summary: "make an active member a coordinator or a member", run: runMemberRole},
-			{name: "remove", args: "USER_ID --org ORG_ID", summary: "remove a member", run: runMemberRemove},
+		{name: "members", args: "[--status S]", summary: "the members of an organisation (coordinators)", run: runMembers},
+		{name: "member", summary: "decide on members (coordinators; --org ORG_ID, unless you coordinate one organisation only)", subs: []*node{
+			{name: "approve", args: "USER_ID", summary: "approve a pending membership", run: runMemberApprove},
+			{name: "reject", args: "USER_ID --reason R", summary: "reject a pending membership, telling the volunteer why", run: runMemberReject},
+			{name: "role", args: "USER_ID --role R", summary: "make an active member a coordinator or a member", run: runMemberRole},
+			{name: "remove", args: "USER_ID", summary: "remove a member", run: runMemberRemove},
 		}},
-		{name: "invite", summary: "invite codes (coordinators)", subs: []*node{
-			{name: "create", args: "--org ORG_ID [--uses N] [--expires D]", summary: "make an invite code, shown once", run: runInviteCreate},
+		{name: "invite", summary: "invite codes (coordinators; --org ORG_ID, unless you coordinate one organisation only)", subs: []*node{
+			{name: "create", args: "[--uses N] [--expires D]", summary: "make an invite code, shown once", run: runInviteCreate},
 		}},
 		{name: "task", summary: "manage tasks (coordinators and officers)", subs: []*node{
 			{name: "create", args: "--title T --kind K ...", summary: "create a task for your org or the national pool", run: runTaskCreate},
@@ -162,7 +162,7 @@ func serverCommands() []*node {
 			{name: "status", summary: "list the migrations", run: migrate("status")},
 		}},
 		{name: "admin", summary: "staff accounts, on the server's own database", subs: []*node{
-			{name: "create-user", args: "--email E --name N --role admin|officer [--region CODE]",
+			{name: "create-user", args: "--email E --name N --role R",
 				summary: "make a staff account; password from standard input, or generated and printed once", run: admin("create-user")},
 			{name: "reset-password", args: "--email E", summary: "print a password reset link, once (servers without JARIMU_SMTP_URL)", run: admin("reset-password")},
 		}},
