@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -330,3 +331,33 @@ func TestCLIServerFlag(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// admin create-user --json prints the account, and the password when it
+// generated one.
+func TestAdminCreateUserJSON(t *testing.T) {
+	env := envFunc(map[string]string{"JARIMU_DATA_DIR": t.TempDir()})
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"admin", "create-user", "--email", "jatim@bawaslu.go.id", "--name", "Bawaslu Jatim",
+		"--role", "officer", "--region", "35", "--json"}, env, strings.NewReader("\n"), &out, io.Discard)
+	var got struct {
+		User     api.User `json:"user"`
+		Password string   `json:"password"`
+	}
+	if err != nil || json.Unmarshal(out.Bytes(), &got) != nil {
+		t.Fatalf("admin create-user --json: got %q, %v", out.String(), err)
+	}
+	if got.User.Email != "jatim@bawaslu.go.id" || got.User.Role != api.RoleOfficer || len(got.Password) < 20 {
+		t.Errorf("admin create-user --json: got %+v", got)
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"admin", "create-user", "--email", "jatim2@bawaslu.go.id", "--name", "Bawaslu Jatim",
+		"--role", "officer", "--json"}, env, strings.NewReader(testPassword+"\n"), &out, io.Discard)
+	if err != nil || strings.Contains(out.String(), "password") {
+		t.Errorf("admin create-user --json with a password given: got %q, %v, want no password printed", out.String(), err)
+	}
+	err = run(context.Background(), []string{"admin", "create-user", "--email", "x@bawaslu.go.id", "--name", "X", "--role", "volunteer"},
+		env, strings.NewReader("\n"), io.Discard, io.Discard)
+	if exitCode(err) != 2 {
+		t.Errorf("admin create-user --role volunteer: got %v (exit %d), want a usage error", err, exitCode(err))
+	}
+}

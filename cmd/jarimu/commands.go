@@ -74,6 +74,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "admin or officer")
 	regionCode := fs.String("region", "", "officer's region code (empty: national)")
+	asJSON := fs.Bool("json", false, "print the account (and a generated password) as JSON, for scripts")
 	c, err := loadConfig(fs, args[1:], getenv)
 	if err != nil {
 		return err
@@ -100,6 +101,16 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	u, err := a.Auth.CreateUser(ctx, nil, req)
 	if err != nil {
 		return describe(err)
+	}
+	if *asJSON {
+		out := struct {
+			User     api.User `json:"user"`
+			Password string   `json:"password,omitempty"` // generated: shown once
+		}{User: u}
+		if generated {
+			out.Password = password
+		}
+		return printJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
 	if generated {
