@@ -94,7 +94,7 @@ func TestExitStatus(t *testing.T) {
 		args []string
 		want int
 	}{{nil, 2}, {[]string{"bench", "feed", "--help"}, 0}, {[]string{"alert", "send", "--help"}, 0}, {[]string{"alert"}, 2},
-		{[]string{"keys", "list"}, 1}} {
+		{[]string{"keys", "list"}, 2}, {[]string{"keys", "list", "--file", "/nonexistent/keys.json"}, 1}} {
 		args, _ := json.Marshal(tt.args)
 		cmd := exec.Command(exe)
 		cmd.Env = append(os.Environ(), runMainEnv+"=1", runArgsEnv+"="+string(args))
