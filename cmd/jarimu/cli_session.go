@@ -193,7 +193,7 @@ func (c *command) publicClient() (*client.Client, error) {
 			return nil, err
 		}
 		if base = cr.URL; base == "" {
-			return nil, errors.New("which server? give --server, or run jarimu login first")
+			return nil, usageError{errors.New("which server? give --server, or run jarimu login first")}
 		}
 	}
 	base, err := serverURL(base)

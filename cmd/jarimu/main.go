@@ -1,8 +1,9 @@
 // Command jarimu is the one binary of Jarimu Awasi Pemilu's backend: it
 // serves the API and feed (serve), migrates the schema (migrate), makes
-// staff accounts (admin) and signing keys (keys). For volunteers and
-// officers it is also a client of a server: login, tasks, claim, report,
-// alerts and the rest (see cli.go).
+// staff accounts (admin) and signing keys (keys). For volunteers,
+// coordinators, officers and admins it is also a client of a server: login,
+// tasks, claim, report, members, alerts and the rest. One table of commands
+// (cli_table.go) dispatches them all.
 package main
 
 import (
