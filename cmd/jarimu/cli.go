@@ -93,7 +93,7 @@ func (c *command) parse(args []string, positional ...string) ([]string, error) {
 				c.usage(c.stdout)
 				return nil, err
 			}
-			return nil, usageError{fmt.Errorf("%w (see jarimu %s --help)", err, c.name)}
+			return nil, usageError{fmt.Errorf("%w (see jarimu %s --help)\n  usage: %s", err, c.name, c.line())}
 		}
 		rest := c.fs.Args()
 		if len(rest) == 0 {
@@ -106,7 +106,7 @@ func (c *command) parse(args []string, positional ...string) ([]string, error) {
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
 	if len(pos) != len(positional) {
-		return nil, usageError{fmt.Errorf("usage: jarimu %s %s (see jarimu %s --help)", c.name, c.synopsis, c.name)}
+		return nil, usageError{fmt.Errorf("usage: %s (see jarimu %s --help)", c.line(), c.name)}
 	}
 	if c.urlAlias && c.stderr != nil {
 		fmt.Fprintln(c.stderr, "jarimu: warning: --url is deprecated for the server; use --server")
@@ -114,9 +114,14 @@ func (c *command) parse(args []string, positional ...string) ([]string, error) {
 	return pos, nil
 }
 
+// line is the command's usage line: "jarimu claim TASK_ID [flags]".
+func (c *command) line() string {
+	return strings.TrimSpace("jarimu " + c.name + " " + c.synopsis)
+}
+
 // usage writes the command's help: usage line, summary, flags, example.
 func (c *command) usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: jarimu %s %s\n\n%s\n\nFlags:\n", c.name, c.synopsis, c.summary)
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", c.line(), c.summary)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	c.fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
@@ -148,9 +153,9 @@ func (c *command) required(pairs ...string) error {
 	case 0:
 		return nil
 	case 1:
-		return usageError{fmt.Errorf("%s is required (see jarimu %s --help)", missing[0], c.name)}
+		return usageError{fmt.Errorf("%s is required (see jarimu %s --help)\n  usage: %s", missing[0], c.name, c.line())}
 	}
-	return usageError{fmt.Errorf("%s are required (see jarimu %s --help)", strings.Join(missing, ", "), c.name)}
+	return usageError{fmt.Errorf("%s are required (see jarimu %s --help)\n  usage: %s", strings.Join(missing, ", "), c.name, c.line())}
 }
 
 // apiError is an answer of the server spelled for people: its problem type

@@ -61,7 +61,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"alert", "nope"}, `unknown command "alert nope" (try jarimu alert --help)`, "jarimu alert send", 2},
 		{[]string{"claim"}, "usage: jarimu claim TASK_ID", "", 2},
 		{[]string{"claim", "a", "b"}, "usage: jarimu claim TASK_ID", "", 2},
-		{[]string{"task", "assign", "t1"}, "--user is required (see jarimu task assign --help)", "", 2},
+		{[]string{"task", "assign", "t1"}, "--user is required (see jarimu task assign --help)\n  usage: jarimu task assign TASK_ID --user USER_ID [flags]", "", 2},
 		{[]string{"org", "renew", "o1", "--until", "tomorrow", "--reason", "diperpanjang"}, `--until "tomorrow": want a duration`, "", 2},
 		{[]string{"me", "--colour"}, "flag provided but not defined: -colour (see jarimu me --help)", "", 2},
 		{[]string{"me"}, "not logged in: run jarimu login first", "", 1},
