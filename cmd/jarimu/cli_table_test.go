@@ -65,6 +65,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"org", "renew", "o1", "--until", "tomorrow", "--reason", "diperpanjang"}, `--until "tomorrow": want a duration`, "", 2},
 		{[]string{"me", "--colour"}, "flag provided but not defined: -colour (see jarimu me --help)", "", 2},
 		{[]string{"me"}, "not logged in: run jarimu login first", "", 1},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus (see jarimu serve --help)", "", 2},
+		{[]string{"bench", "feed", "--bogus"}, "flag provided but not defined: -bogus (see jarimu bench feed --help)", "", 2},
+		{[]string{"keys", "rotate", "--bogus"}, "flag provided but not defined: -bogus (see jarimu keys rotate --help)", "", 2},
 	}
 	for _, tt := range tests {
 		var errOut bytes.Buffer

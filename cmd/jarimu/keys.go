@@ -75,8 +75,10 @@ func runKeys(args []string, getenv func(string) string, stdout, stderr io.Writer
 
 // parseKeysFlags parses a keys command's flags; --file is required.
 func parseKeysFlags(flags *flag.FlagSet, args []string, file *string) error {
-	if err := flags.Parse(args); err != nil {
+	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return err
+	} else if err != nil {
+		return usageError{fmt.Errorf("%w (see jarimu %s --help)", err, flags.Name())}
 	}
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q\n%s", flags.Arg(0), keysUsage)
