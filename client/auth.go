@@ -91,6 +91,11 @@ func (c *Client) CreateUser(ctx context.Context, req api.CreateUserRequest, opts
 	return u, err
 }
 
+// User returns the account id; admins only.
+func (c *Client) User(ctx context.Context, id string) (api.User, error) {
+	return call[api.User](ctx, c, http.MethodGet, routeTo("/v1/admin/users", id), nil, nil)
+}
+
 // SetUserStatus suspends or reactivates the account id (status is
 // api.UserActive, api.UserSuspended or api.UserDeleted); admins only. A
 // suspended account's tokens stop working at once.

@@ -57,7 +57,12 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	scenario := args[0]
 	fs := flag.NewFlagSet("bench "+scenario, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	urls := fs.String("url", "http://127.0.0.1:8080", "server base URL(s), comma-separated: clients are spread over them")
+	urls := fs.String("server", "http://127.0.0.1:8080", "server base URL(s), comma-separated: clients are spread over them")
+	fs.Func("url", "deprecated: the old name of -server", func(v string) error {
+		*urls = v
+		fmt.Fprintln(stderr, "jarimu: warning: --url is deprecated for the server; use --server")
+		return nil
+	})
 	clients := fs.Int("clients", 1000, "feed connections (feed, storm)")
 	alerts := fs.Int("alerts", 20, "alerts to publish (feed, storm, latency)")
 	regionCode := fs.String("region", "3171", "region of the seeded volunteers (alerts go to its province)")

@@ -11,31 +11,10 @@ import (
 	"net/url"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/jarimu/jarimu/client"
 )
-
-// cliUsage lists the commands for people (volunteers, coordinators and
-// officers), which talk to a server through the client package.
-const cliUsage = `
-For volunteers, coordinators and officers (each command takes --help):
-  jarimu login --url URL --email E     sign in; the password is read from standard input
-  jarimu logout                        sign out and forget the session
-  jarimu me                            who you are and your memberships
-  jarimu me edit --name N ...          change your name, region or language
-  jarimu password                      change your password (read from standard input)
-  jarimu consent [--accept VERSION]    read the privacy notice; consent to it
-  jarimu orgs                          the public registry of accredited organisations
-  jarimu tasks                         tasks you can claim (--scope mine: yours)
-  jarimu claim TASK_ID                 take a slot of a task
-  jarimu complete CLAIM_ID --outcome O finish a claim
-  jarimu report --url U ...            report a finding, with --evidence files
-  jarimu alerts                        the alerts Bawaslu published
-  jarimu alerts watch                  print alerts as they are published, until Ctrl-C
-  jarimu alert send ...                broadcast an alert (officers)
-  jarimu push test                     send a test notification to your devices
-  jarimu push devices                  the devices that receive your notifications
-`
 
 // console is what the commands for people are given by run: the process's
 // environment and standard streams.
@@ -46,38 +25,7 @@ type console struct {
 	stderr io.Writer
 }
 
-// cliCommands are the commands for people, by name.
-var cliCommands = map[string]func(ctx context.Context, con console, args []string) error{
-	"login":    runLogin,
-	"logout":   runLogout,
-	"me":       runMe,
-	"password": runPassword,
-	"consent":  runConsent,
-	"orgs":     runOrgs,
-	"tasks":    runTasks,
-	"claim":    runClaim,
-	"complete": runComplete,
-	"report":   runReport,
-	"alerts":   runAlerts,
-	"alert":    runAlert,
-	"push":     runPush,
-}
-
-// runCLI runs the command for people called name. Asking for help is no
-// error; an answer of the server is spelled out (see explain).
-func runCLI(ctx context.Context, name string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	run, ok := cliCommands[name]
-	if !ok {
-		return fmt.Errorf("unknown command %q (try jarimu help)", name)
-	}
-	err := run(ctx, console{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return explain(err)
-}
-
-// command is one command for people: its flags, with --url and --json
+// command is one command for people: its flags, with --server and --json
 // common to all, and its help.
 type command struct {
 	console
@@ -87,25 +35,50 @@ type command struct {
 	example  string
 	fs       *flag.FlagSet
 	json     *bool
-	url      *string
+	server   *string
+	// urlAlias is set when the deprecated --url named the server.
+	urlAlias bool
 }
 
 // command makes the command name; synopsis, summary and example make its
-// help.
+// help. --server names the server; --url, its old name, still does, with a
+// warning.
 func (con console) command(name, synopsis, summary, example string) *command {
-	return con.commandServerFlag("url", name, synopsis, summary, example)
+	c := con.newCommand(name, synopsis, summary, example)
+	c.fs.Func("url", "deprecated: the old name of --server", func(v string) error {
+		*c.server, c.urlAlias = v, true
+		return nil
+	})
+	return c
 }
 
-// commandServerFlag is command with the server's address in the flag
-// serverFlag rather than --url, for a command whose --url means something
-// else.
-func (con console) commandServerFlag(serverFlag, name, synopsis, summary, example string) *command {
+// newCommand is command without --url, for a command whose --url means
+// something else (the content of jarimu report).
+func (con console) newCommand(name, synopsis, summary, example string) *command {
+	c := con.bareCommand(name, synopsis, summary, example)
+	c.json = c.fs.Bool("json", false, "print the API's JSON instead of text, for scripts")
+	c.server = c.fs.String("server", "", "`URL` of the server (default: $JARIMU_SERVER, else the one you logged in to)")
+	return c
+}
+
+// bareCommand is a command with no flags yet, for one that does not talk
+// to a server.
+func (con console) bareCommand(name, synopsis, summary, example string) *command {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned; help goes to stdout
-	c := &command{console: con, name: name, synopsis: synopsis, summary: summary, example: example, fs: fs}
-	c.json = fs.Bool("json", false, "print the API's JSON instead of text, for scripts")
-	c.url = fs.String(serverFlag, "", "`URL` of the server (default: the one you logged in to)")
-	return c
+	return &command{console: con, name: name, synopsis: synopsis, summary: summary, example: example, fs: fs}
+}
+
+// serverFlag is the server the command names: --server, else
+// $JARIMU_SERVER; empty for the one logged in to.
+func (c *command) serverFlag() string {
+	if *c.server != "" {
+		return *c.server
+	}
+	if c.getenv == nil {
+		return ""
+	}
+	return c.getenv("JARIMU_SERVER")
 }
 
 // parse reads args, flags and positional arguments in any order (after
@@ -120,7 +93,7 @@ func (c *command) parse(args []string, positional ...string) ([]string, error) {
 				c.usage(c.stdout)
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w (see jarimu %s --help)", err, c.name)
+			return nil, usageError{fmt.Errorf("%w (see jarimu %s --help)\n  usage: %s", err, c.name, c.line())}
 		}
 		rest := c.fs.Args()
 		if len(rest) == 0 {
@@ -133,14 +106,22 @@ func (c *command) parse(args []string, positional ...string) ([]string, error) {
 		pos, args = append(pos, rest[0]), rest[1:]
 	}
 	if len(pos) != len(positional) {
-		return nil, fmt.Errorf("usage: jarimu %s %s (see jarimu %s --help)", c.name, c.synopsis, c.name)
+		return nil, usageError{fmt.Errorf("usage: %s (see jarimu %s --help)", c.line(), c.name)}
+	}
+	if c.urlAlias && c.stderr != nil {
+		fmt.Fprintln(c.stderr, "jarimu: warning: --url is deprecated for the server; use --server")
 	}
 	return pos, nil
 }
 
+// line is the command's usage line: "jarimu claim TASK_ID [flags]".
+func (c *command) line() string {
+	return strings.TrimSpace("jarimu " + c.name + " " + c.synopsis)
+}
+
 // usage writes the command's help: usage line, summary, flags, example.
 func (c *command) usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: jarimu %s %s\n\n%s\n\nFlags:\n", c.name, c.synopsis, c.summary)
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags:\n", c.line(), c.summary)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	c.fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
@@ -172,9 +153,9 @@ func (c *command) required(pairs ...string) error {
 	case 0:
 		return nil
 	case 1:
-		return fmt.Errorf("%s is required (see jarimu %s --help)", missing[0], c.name)
+		return usageError{fmt.Errorf("%s is required (see jarimu %s --help)\n  usage: %s", missing[0], c.name, c.line())}
 	}
-	return fmt.Errorf("%s are required (see jarimu %s --help)", strings.Join(missing, ", "), c.name)
+	return usageError{fmt.Errorf("%s are required (see jarimu %s --help)\n  usage: %s", strings.Join(missing, ", "), c.name, c.line())}
 }
 
 // apiError is an answer of the server spelled for people: its problem type
@@ -194,7 +175,32 @@ func (a apiError) Error() string {
 	if a.e.Status >= 500 && a.e.RequestID != "" {
 		fmt.Fprintf(&b, "\n  (request id %s)", clean(a.e.RequestID))
 	}
+	if next := nextStep(a.e); next != "" {
+		b.WriteString("\n  next: " + next)
+	}
 	return b.String()
+}
+
+// nextStep says what to do after a problem whose type and detail do not
+// say it already; "" for the others (task-full, already-claimed, ...).
+func nextStep(e *client.Error) string {
+	switch {
+	case e.Type == "forbidden":
+		return "your account may not do this here; jarimu me shows your role, region and memberships"
+	case e.Type == "not-found":
+		return "check the id; it may not exist, or be outside what your account may see"
+	case e.Type == "validation":
+		return "correct the fields named above and run the command again"
+	case e.Type == "rate-limited" && e.RetryAfter > 0:
+		return fmt.Sprintf("wait %s and try again", e.RetryAfter.Round(time.Second))
+	case e.Type == "rate-limited":
+		return "wait a minute and try again"
+	case e.Status >= 500 && e.RequestID != "":
+		return "try again later; if it goes on, give the request id to the server's operators"
+	case e.Status >= 500:
+		return "try again later"
+	}
+	return ""
 }
 
 func (a apiError) Unwrap() error { return a.e }

@@ -16,14 +16,14 @@ import (
 )
 
 func runLogin(ctx context.Context, con console, args []string) error {
-	c := con.command("login", "--url URL --email EMAIL [flags]",
+	c := con.command("login", "--server URL --email EMAIL [flags]",
 		"Sign in to a Jarimu server. The password is read from standard input when it is not a\n"+
 			"terminal (pipe it from a password manager), else typed after a prompt, unseen. The session\n"+
 			"is kept in the config dir ($JARIMU_CONFIG_DIR, default <your config dir>/jarimu), in\n"+
 			"credentials.json readable by you only, and renewed as you use it. It also keeps the device\n"+
 			"token the server gives this computer, kept after logout: with it your next login gets in\n"+
 			"even while someone guessing your password is being throttled.",
-		`printf '%s\n' "$PASSWORD" | jarimu login --url https://jarimu.example.org --email ana@example.org`)
+		`printf '%s\n' "$PASSWORD" | jarimu login --server https://jarimu.example.org --email ana@example.org`)
 	email := c.fs.String("email", "", "the email of your account")
 	if _, err := c.parse(args); err != nil {
 		return err
@@ -36,8 +36,8 @@ func runLogin(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	base := cmp.Or(*c.url, old.URL)
-	if err := c.required("url", base, "email", *email); err != nil {
+	base := cmp.Or(c.serverFlag(), old.URL)
+	if err := c.required("server", base, "email", *email); err != nil {
 		return err
 	}
 	if base, err = serverURL(base); err != nil {
@@ -164,10 +164,7 @@ func runLogout(ctx context.Context, con console, args []string) error {
 }
 
 func runMe(ctx context.Context, con console, args []string) error {
-	if len(args) > 0 && args[0] == "edit" {
-		return runMeEdit(ctx, con, args[1:])
-	}
-	c := con.command("me", "[flags]", "Show who you are logged in as, and your memberships of organisations.", "jarimu me")
+	c := con.command("me", "[flags]", "Show who you are logged in as, and your memberships of organisations.\njarimu me edit changes your name, region or language (see jarimu me edit --help).", "jarimu me")
 	if _, err := c.parse(args); err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,9 +24,6 @@ const (
 )
 
 func runAlerts(ctx context.Context, con console, args []string) error {
-	if len(args) > 0 && args[0] == "watch" {
-		return runAlertsWatch(ctx, con, args[1:])
-	}
 	c := con.command("alerts", "[watch] [flags]",
 		"List the alerts Bawaslu published, newest first, retracted ones flagged. No login needed.\n"+
 			"jarimu alerts watch prints them live instead (see jarimu alerts watch --help).",
@@ -204,16 +201,6 @@ func forgetFeed(v *vault) {
 	os.Remove(filepath.Join(v.dir, feedFile))
 }
 
-func runAlert(ctx context.Context, con console, args []string) error {
-	if len(args) > 0 && args[0] == "send" {
-		return runAlertSend(ctx, con, args[1:])
-	}
-	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
-		return runAlertSend(ctx, con, []string{"--help"})
-	}
-	return errors.New("usage: jarimu alert send --title T --body B --severity S [flags] (see jarimu alert send --help)")
-}
-
 func runAlertSend(ctx context.Context, con console, args []string) error {
 	c := con.command("alert send", "--title T --body B --severity S [flags]",
 		"Broadcast an alert to everyone in a region (default national), on their feeds at once;\n"+
@@ -252,12 +239,7 @@ func runAlertSend(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *c.json {
-		return printJSON(c.stdout, a)
-	}
-	return printFields(c.stdout, "alert", a.ID, "published", when(a.PublishedAt), "severity", a.Severity,
-		"region", regionLabel(a.RegionCode), "category", deref(a.Category, ""), "reports", strings.Join(a.ReportIDs, ", "),
-		"links", strings.Join(a.Links, " "), "title", a.Title, "body", a.Body)
+	return printAlert(c, a)
 }
 
 // readBody reads a text from standard input, at most 64 KiB.
@@ -270,4 +252,91 @@ func readBody(stdin io.Reader) (string, error) {
 		return "", fmt.Errorf("--body -: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+func runAlertShow(ctx context.Context, con console, args []string) error {
+	c := con.command("alert show", "ALERT_ID [flags]", "Show an alert. No login needed.",
+		"jarimu alert show 0190c0de-8d4f-7e50-8b61-728394051627")
+	pos, err := c.parse(args, "ALERT_ID")
+	if err != nil {
+		return err
+	}
+	cl, err := c.publicClient()
+	if err != nil {
+		return err
+	}
+	a, err := cl.Alert(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return printAlert(c, a)
+}
+
+// printAlert writes an alert as key: value lines, or its JSON.
+func printAlert(c *command, a api.Alert) error {
+	if *c.json {
+		return printJSON(c.stdout, a)
+	}
+	retracted := ""
+	if a.Retracted {
+		retracted = "yes: " + a.RetractionReason
+	}
+	return printFields(c.stdout, "alert", a.ID, "published", when(a.PublishedAt), "severity", a.Severity,
+		"region", regionLabel(a.RegionCode), "category", deref(a.Category, ""), "reports", strings.Join(a.ReportIDs, ", "),
+		"links", strings.Join(a.Links, " "), "retracted", retracted, "title", a.Title, "body", a.Body)
+}
+
+func runAlertRetract(ctx context.Context, con console, args []string) error {
+	c := con.command("alert retract", "ALERT_ID --reason R [flags]",
+		"Retract an alert (officers covering its region): everyone who got it is told, with the\n"+
+			"reason, on the feed and by push.",
+		`jarimu alert retract 0190c0de-8d4f-7e50-8b61-728394051627 --reason "salah wilayah"`)
+	reason := c.fs.String("reason", "", "why, 3 to 1,000 characters")
+	key := c.keyFlag()
+	pos, err := c.parse(args, "ALERT_ID")
+	if err != nil {
+		return err
+	}
+	if err := c.required("reason", *reason); err != nil {
+		return err
+	}
+	cl, _, err := c.session()
+	if err != nil {
+		return err
+	}
+	a, err := cl.Retract(ctx, pos[0], *reason, keyOption(*key)...)
+	if err != nil {
+		return err
+	}
+	return printAlert(c, a)
+}
+
+func runAlertReach(ctx context.Context, con console, args []string) error {
+	c := con.command("alert reach", "ALERT_ID [flags]",
+		"Show how far an alert got (officers): the volunteers it was meant for, how many got it on\n"+
+			"the feed, by how long, and how many devices push reached and showed it.",
+		"jarimu alert reach 0190c0de-8d4f-7e50-8b61-728394051627")
+	pos, err := c.parse(args, "ALERT_ID")
+	if err != nil {
+		return err
+	}
+	cl, _, err := c.session()
+	if err != nil {
+		return err
+	}
+	r, err := cl.Reach(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *c.json {
+		return printJSON(c.stdout, r)
+	}
+	ms := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f ms", *p)
+	}
+	return printFields(c.stdout, "alert", r.AlertID, "meant for", strconv.Itoa(r.Meant), "delivered", strconv.Itoa(r.Delivered),
+		"pushed", strconv.Itoa(r.Pushed), "displayed", strconv.Itoa(r.Displayed), "delay p50", ms(r.P50Ms), "delay p90", ms(r.P90Ms))
 }

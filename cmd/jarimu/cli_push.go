@@ -2,28 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
-
-// runPush runs `jarimu push test|devices`: Web Push on the signed-in
-// account's devices (they subscribe in the web console).
-func runPush(ctx context.Context, con console, args []string) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "test":
-			return runPushTest(ctx, con, args[1:])
-		case "devices":
-			return runPushDevices(ctx, con, args[1:])
-		}
-	}
-	if len(args) > 0 && slices.Contains([]string{"-h", "-help", "--help", "help"}, args[0]) {
-		return runPushTest(ctx, con, []string{"--help"})
-	}
-	return errors.New("usage: jarimu push test | jarimu push devices")
-}
 
 func runPushTest(ctx context.Context, con console, args []string) error {
 	c := con.command("push test", "[flags]",

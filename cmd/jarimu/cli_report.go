@@ -20,10 +20,11 @@ import (
 )
 
 func runReport(ctx context.Context, con console, args []string) error {
-	c := con.commandServerFlag("server", "report", "--url URL --platform P --category C --summary S [flags]",
+	c := con.newCommand("report", "--url URL --platform P --category C --summary S [flags]",
 		"Report a finding: content that may break election law, with screenshots or PDFs as\n"+
 			"evidence (PNG, JPEG, WebP or PDF, at most 10 MiB each). Here --url is the content's\n"+
-			"address; the server's is --server.",
+			"address; the server's is --server. Its sub-commands show a report and decide on it:\n"+
+			"jarimu report show|review|verify|reject|duplicate|takedown (each takes --help).",
 		`jarimu report --url https://x.com/akun/status/123 --platform x --category disinformation --summary "Hoaks soal jadwal pencoblosan" --evidence layar.png`)
 	content := c.fs.String("url", "", "the `URL` of the content reported")
 	platform := c.fs.String("platform", "", "where it was seen: "+strings.Join(api.Platforms, ", "))
@@ -166,14 +167,23 @@ func printReport(c *command, r api.Report) error {
 	}
 	err := printFields(c.stdout, "report", r.ID, "status", r.Status, "url", r.URL, "platform", r.Platform,
 		"category", r.Category, "region", regionLabel(r.RegionCode), "observed", when(r.ObservedAt),
-		"cluster", cluster, "organisation", deref(r.OrgID, ""), "claim", deref(r.ClaimID, ""), "summary", r.Summary)
-	if err != nil || len(r.Evidence) == 0 {
-		return err
+		"cluster", cluster, "organisation", deref(r.OrgID, ""), "claim", deref(r.ClaimID, ""), "summary", r.Summary,
+		"review note", r.ReviewNote, "verification", r.VerifyNote, "duplicate of", deref(r.DuplicateOf, ""))
+	if err == nil && len(r.Evidence) > 0 {
+		fmt.Fprintln(c.stdout, "\nevidence:")
+		t := newTable(c.stdout, "  SHA-256", "SIZE", "TYPE")
+		for _, e := range r.Evidence {
+			t.row("  "+e.SHA256, strconv.FormatInt(e.Size, 10), e.ContentType)
+		}
+		err = t.flush()
 	}
-	fmt.Fprintln(c.stdout, "\nevidence:")
-	t := newTable(c.stdout, "  SHA-256", "SIZE", "TYPE")
-	for _, e := range r.Evidence {
-		t.row("  "+e.SHA256, strconv.FormatInt(e.Size, 10), e.ContentType)
+	if err == nil && len(r.Takedown) > 0 {
+		fmt.Fprintln(c.stdout, "\ntakedown:")
+		t := newTable(c.stdout, "  AT", "STATUS", "REFERENCE", "NOTE")
+		for _, s := range r.Takedown {
+			t.row("  "+when(s.At), s.Status, s.PlatformRef, short(s.Note, 60))
+		}
+		err = t.flush()
 	}
-	return t.flush()
+	return err
 }

@@ -168,7 +168,7 @@ func (cr credentials) tokensLeft(now time.Time) api.Tokens {
 func serverURL(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("--url %q: want the server's http(s) address, such as https://jarimu.example.org", s)
+		return "", fmt.Errorf("--server %q: want the server's http(s) address, such as https://jarimu.example.org", s)
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -179,10 +179,10 @@ func newClient(base string, opts ...client.Option) *client.Client {
 	return client.New(base, opts...)
 }
 
-// publicClient is a client, signed out, of the server named by --url or
+// publicClient is a client, signed out, of the server named by --server or
 // else the one logged in to: for the public registry and alerts.
 func (c *command) publicClient() (*client.Client, error) {
-	base := *c.url
+	base := c.serverFlag()
 	if base == "" {
 		v, err := c.vault()
 		if err != nil {
@@ -193,7 +193,7 @@ func (c *command) publicClient() (*client.Client, error) {
 			return nil, err
 		}
 		if base = cr.URL; base == "" {
-			return nil, errors.New("which server? give --url, or run jarimu login first")
+			return nil, usageError{errors.New("which server? give --server, or run jarimu login first")}
 		}
 	}
 	base, err := serverURL(base)
@@ -218,13 +218,13 @@ func (c *command) session() (*client.Client, *vault, error) {
 	if !cr.loggedIn() {
 		return nil, nil, errNotLoggedIn
 	}
-	if *c.url != "" {
-		want, err := serverURL(*c.url)
+	if c.serverFlag() != "" {
+		want, err := serverURL(c.serverFlag())
 		if err != nil {
 			return nil, nil, err
 		}
 		if want != cr.URL {
-			return nil, nil, fmt.Errorf("you are logged in to %s, not %s: run jarimu login --url %s", cr.URL, want, want)
+			return nil, nil, fmt.Errorf("you are logged in to %s, not %s: run jarimu login --server %s", cr.URL, want, want)
 		}
 	}
 	store := func(t api.Tokens) {

@@ -82,18 +82,18 @@ func runClaim(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *c.json {
-		return printJSON(c.stdout, claim)
-	}
-	if err := printClaim(c, claim); err != nil {
+	if err := printClaim(c, claim); err != nil || *c.json {
 		return err
 	}
 	_, err = fmt.Fprintf(c.stdout, "\nwhen done: jarimu complete %s --outcome done\n", claim.ID)
 	return err
 }
 
-// printClaim writes a claim as key: value lines.
+// printClaim writes a claim as key: value lines, or its JSON.
 func printClaim(c *command, cl api.Claim) error {
+	if *c.json {
+		return printJSON(c.stdout, cl)
+	}
 	lease, ended := "", ""
 	if cl.Status == api.ClaimActive {
 		lease = when(cl.LeaseExpiresAt) + " (in " + minutes(time.Until(cl.LeaseExpiresAt)) + ")"
@@ -128,9 +128,6 @@ func runComplete(ctx context.Context, con console, args []string) error {
 	claim, err := cl.Complete(ctx, pos[0], api.CompleteRequest{Outcome: *outcome, Note: *note})
 	if err != nil {
 		return err
-	}
-	if *c.json {
-		return printJSON(c.stdout, claim)
 	}
 	return printClaim(c, claim)
 }

@@ -95,7 +95,7 @@ type user struct {
 func (w *world) person(email string) *user {
 	w.t.Helper()
 	u := &user{t: w.t, w: w, dir: filepath.Join(w.t.TempDir(), "jarimu")}
-	out, err := u.runIn(testPassword+"\n", "login", "--url", w.url, "--email", email)
+	out, err := u.runIn(testPassword+"\n", "login", "--server", w.url, "--email", email)
 	if err != nil || !strings.Contains(out, "logged in to "+w.url) {
 		w.t.Fatalf("login %s: got %q, %v", email, out, err)
 	}
@@ -211,9 +211,9 @@ func TestCLISession(t *testing.T) {
 	}
 	ana.must("me")
 
-	// --url must name the server logged in to.
-	if _, err := ana.run("me", "--url", "http://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "logged in to "+w.url) {
-		t.Errorf("me --url elsewhere: got %v, want an error naming the server logged in to", err)
+	// --server must name the server logged in to.
+	if _, err := ana.run("me", "--server", "http://127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "logged in to "+w.url) {
+		t.Errorf("me --server elsewhere: got %v, want an error naming the server logged in to", err)
 	}
 
 	// A wrong password is the server's problem, spelled out.
@@ -271,7 +271,7 @@ func TestCLIDeviceTokenGetsPastGuessing(t *testing.T) {
 		t.Fatalf("11th guess: got %v, want rate-limited", err)
 	}
 	stranger := &user{t: t, w: w, dir: filepath.Join(t.TempDir(), "jarimu")}
-	if _, err := stranger.runIn(testPassword+"\n", "login", "--url", w.url, "--email", "ana@example.org"); err == nil || !strings.Contains(err.Error(), "rate-limited") {
+	if _, err := stranger.runIn(testPassword+"\n", "login", "--server", w.url, "--email", "ana@example.org"); err == nil || !strings.Contains(err.Error(), "rate-limited") {
 		t.Fatalf("login from a config dir without a device token: got %v, want rate-limited", err)
 	}
 
@@ -314,9 +314,9 @@ func TestCLIOrgsTasksAndReports(t *testing.T) {
 		if len(orgs) != 1 || orgs[0].ID != org.ID {
 			t.Errorf("orgs --json: got %+v, want the org", orgs)
 		}
-		// The registry is public: no login needed, given --url.
+		// The registry is public: no login needed, given --server.
 		anon := &user{t: t, w: w, dir: t.TempDir()}
-		if out := anon.must("orgs", "--url", w.url); !strings.Contains(out, "Perludem Jakarta") {
+		if out := anon.must("orgs", "--server", w.url); !strings.Contains(out, "Perludem Jakarta") {
 			t.Errorf("orgs signed out: got %q", out)
 		}
 	})
@@ -435,7 +435,7 @@ func TestCLIAlerts(t *testing.T) {
 		t.Errorf("alert send by a volunteer: got %v, want forbidden", err)
 	}
 	anon := &user{t: t, w: w, dir: t.TempDir()}
-	if out := anon.must("alerts", "--url", w.url); !strings.Contains(out, "Hoaks jadwal pencoblosan") || !strings.Contains(out, "31 DKI Jakarta") {
+	if out := anon.must("alerts", "--server", w.url); !strings.Contains(out, "Hoaks jadwal pencoblosan") || !strings.Contains(out, "31 DKI Jakarta") {
 		t.Errorf("alerts: got %q", out)
 	}
 	var alerts []api.Alert

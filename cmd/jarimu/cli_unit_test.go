@@ -54,8 +54,9 @@ func TestCommandHelpAndFlagErrors(t *testing.T) {
 	}
 	want := "Usage: jarimu orgs [flags]\n\nList them.\n\nFlags:\n" +
 		"  --json           print the API's JSON instead of text, for scripts\n" +
+		"  --server URL     URL of the server (default: $JARIMU_SERVER, else the one you logged in to)\n" +
 		"  --status STATUS  only organisations whose accreditation is STATUS\n" +
-		"  --url URL        URL of the server (default: the one you logged in to)\n" +
+		"  --url URL        deprecated: the old name of --server\n" +
 		"\nExample:\n  jarimu orgs --status accredited\n"
 	if out.String() != want {
 		t.Errorf("help: got\n%s\nwant\n%s", out.String(), want)
@@ -77,9 +78,12 @@ func TestExplain(t *testing.T) {
 	}{
 		{full, "task-full: every slot of this task is taken"},
 		{fmt.Errorf("claim: %w", full), "task-full: every slot of this task is taken"},
-		{invalid, "validation: one or more fields are invalid\n  url: must be an absolute http(s) URL\n  summary: too short [31m"},
-		{internal, "internal: something went wrong\n  (request id req-9)"},
-		{&client.Error{Status: 502, Type: "http-502", Title: "Bad Gateway"}, "http-502: Bad Gateway"},
+		{invalid, "validation: one or more fields are invalid\n  url: must be an absolute http(s) URL\n  summary: too short [31m\n" +
+			"  next: correct the fields named above and run the command again"},
+		{internal, "internal: something went wrong\n  (request id req-9)\n  next: try again later; if it goes on, give the request id to the server's operators"},
+		{&client.Error{Status: 502, Type: "http-502", Title: "Bad Gateway"}, "http-502: Bad Gateway\n  next: try again later"},
+		{&client.Error{Status: 403, Type: "forbidden", Detail: "officers only"}, "forbidden: officers only\n  next: your account may not do this here; jarimu me shows your role, region and memberships"},
+		{&client.Error{Status: 429, Type: "rate-limited", RetryAfter: 30 * time.Second}, "rate-limited\n  next: wait 30s and try again"},
 		{client.ErrNotSignedIn, "your session has ended: run jarimu login again (jarimu: not signed in)"},
 		{errNotLoggedIn, "not logged in: run jarimu login first"},
 		{errors.New("--url is required"), "--url is required"},
@@ -156,16 +160,16 @@ func TestCLIHelp(t *testing.T) {
 		args  []string
 		flags []string
 	}{
-		{[]string{"login"}, []string{"--url URL", "--email EMAIL"}},
-		{[]string{"logout"}, []string{"--url"}},
-		{[]string{"me"}, []string{"--url"}},
-		{[]string{"orgs"}, []string{"--status", "--region", "--limit", "--url"}},
+		{[]string{"login"}, []string{"--server URL", "--email EMAIL"}},
+		{[]string{"logout"}, []string{"--server"}},
+		{[]string{"me"}, []string{"--server"}},
+		{[]string{"orgs"}, []string{"--status", "--region", "--limit", "--server"}},
 		{[]string{"tasks"}, []string{"--scope", "--org", "--region", "--status", "--limit"}},
 		{[]string{"claim"}, []string{"TASK_ID", "--key"}},
 		{[]string{"complete"}, []string{"CLAIM_ID", "--outcome", "--note", "done, content_gone, not_applicable"}},
-		{[]string{"report"}, []string{"--url", "--server", "--platform", "--category", "--summary", "--region", "--org", "--claim", "--observed", "--evidence"}},
+		{[]string{"report"}, []string{"--server", "--server", "--platform", "--category", "--summary", "--region", "--org", "--claim", "--observed", "--evidence"}},
 		{[]string{"alerts"}, []string{"--region", "--since", "--limit", "watch"}},
-		{[]string{"alerts", "watch"}, []string{"--url", "Ctrl-C"}},
+		{[]string{"alerts", "watch"}, []string{"--server", "Ctrl-C"}},
 		{[]string{"alert", "send"}, []string{"--title", "--body", "--severity", "--region", "--report", "info, warning, critical"}},
 	}
 	for _, tt := range tests {
@@ -206,8 +210,8 @@ func TestCLINeedsLoginOrServer(t *testing.T) {
 	}
 	for _, args := range [][]string{{"orgs"}, {"alerts"}, {"login", "--email", "a@b.org"}} {
 		err := run(context.Background(), args, env, nil, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), "url") {
-			t.Errorf("%v: got %v, want to be asked for --url", args, err)
+		if err == nil || !strings.Contains(err.Error(), "--server") {
+			t.Errorf("%v: got %v, want to be asked for --server", args, err)
 		}
 	}
 }

@@ -11,12 +11,15 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/migrations"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -27,7 +30,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: jarimu migrate up|down|status")
+		return usageError{errors.New("usage: jarimu migrate up|down|status")}
 	}
 	d, err := db.Open(ctx, db.Options{URL: c.DatabaseURL, DataDir: c.DataDir})
 	if err != nil {
@@ -71,18 +74,19 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "admin or officer")
 	regionCode := fs.String("region", "", "officer's region code (empty: national)")
+	asJSON := fs.Bool("json", false, "print the account (and a generated password) as JSON, for scripts")
 	c, err := loadConfig(fs, args[1:], getenv)
 	if err != nil {
 		return err
 	}
 	if *role != api.RoleAdmin && *role != api.RoleOfficer {
-		return errors.New("--role must be admin or officer")
+		return usageError{errors.New("--role must be admin or officer (see jarimu admin create-user --help)")}
 	}
 	password, generated, err := readPassword(stdin)
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, options(c, newLogger(c, stderr)))
+	a, err := openOffline(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -97,6 +101,16 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	u, err := a.Auth.CreateUser(ctx, nil, req)
 	if err != nil {
 		return describe(err)
+	}
+	if *asJSON {
+		out := struct {
+			User     api.User `json:"user"`
+			Password string   `json:"password,omitempty"` // generated: shown once
+		}{User: u}
+		if generated {
+			out.Password = password
+		}
+		return printJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
 	if generated {
@@ -118,9 +132,9 @@ func runResetPassword(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	if *email == "" {
-		return errors.New("usage: jarimu admin reset-password --email E")
+		return usageError{errors.New("usage: jarimu admin reset-password --email E")}
 	}
-	a, err := app.New(ctx, options(c, newLogger(c, stderr)))
+	a, err := openOffline(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -135,6 +149,32 @@ func runResetPassword(ctx context.Context, args []string, getenv func(string) st
 	}
 	fmt.Fprintf(stdout, "reset link for %s (shown once; it works once, for 30 minutes):\n%s\n", *email, link)
 	return nil
+}
+
+// openOffline opens the app for a command that serves nothing and signs
+// nothing (admin create-user, admin reset-password). In scaled mode, where
+// the shared signing and Web Push key files are required to serve, a
+// throwaway key stands in for each file not given: the command never uses
+// them, and nothing of them is kept.
+func openOffline(ctx context.Context, c Config, stderr io.Writer) (*app.App, error) {
+	o := options(c, newLogger(c, stderr))
+	if o.DatabaseURL != "" && o.JWTKeysFile == "" {
+		k, err := auth.GenerateKey(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		if o.Keys, err = auth.NewKeySet(k); err != nil {
+			return nil, err
+		}
+	}
+	if o.DatabaseURL != "" && o.VAPIDKeysFile == "" {
+		v, err := push.GenerateVAPID(time.Now())
+		if err != nil {
+			return nil, err
+		}
+		o.VAPID = v
+	}
+	return app.New(ctx, o)
 }
 
 // readPassword takes the password from the first line of standard input

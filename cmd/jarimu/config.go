@@ -134,8 +134,10 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		}
 		vals[i] = fs.String(s.flag, def, s.help+" ("+s.env+")")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return Config{}, err
+	} else if err != nil {
+		return Config{}, usageError{fmt.Errorf("%w (see jarimu %s --help)", err, fs.Name())}
 	}
 	fs.Visit(func(f *flag.Flag) { delete(secrets, f.Name) }) // a flag wins
 	var c Config

@@ -162,8 +162,8 @@ func TestEvidenceMigrateCommandRefusals(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{[]string{"evidence"}, nil, "usage: jarimu evidence migrate"},
-		{[]string{"evidence", "copy"}, nil, "usage: jarimu evidence migrate"},
+		{[]string{"evidence"}, nil, "evidence: name a sub-command"},
+		{[]string{"evidence", "copy"}, nil, `unknown command "evidence copy" (try jarimu evidence --help)`},
 		{[]string{"evidence", "migrate"}, map[string]string{"JARIMU_DATA_DIR": dataDir}, "JARIMU_EVIDENCE_URL"},
 		{[]string{"evidence", "migrate"}, withBucket, "JARIMU_EVIDENCE_DIR: no evidence directory"},
 		{[]string{"evidence", "migrate", "extra"}, withBucket, "no arguments"},

@@ -25,7 +25,7 @@ const keysUsage = `usage:
                                                   remove a key that no longer signs and whose
                                                   tokens have expired (JARIMU_ACCESS_TOKEN_TTL);
                                                   --force: at once (a leaked key)
-  jarimu keys list --file FILE                    show the keys and which one signs`
+  jarimu keys list --file FILE [--json]           show the keys and which one signs`
 
 // runKeys manages the signing key file that every instance re-reads
 // (JARIMU_JWT_KEYS_FILE).
@@ -64,24 +64,27 @@ func runKeys(args []string, getenv func(string) string, stdout, stderr io.Writer
 		}
 		return keysRetire(*file, *kid, *ttl, *force, stdout)
 	case "list":
+		asJSON := flags.Bool("json", false, "print the keys as JSON, for scripts")
 		if err := parseKeysFlags(flags, args[1:], file); err != nil {
 			return err
 		}
-		return keysList(*file, stdout)
+		return keysList(*file, *asJSON, stdout)
 	}
 	return errors.New(keysUsage)
 }
 
 // parseKeysFlags parses a keys command's flags; --file is required.
 func parseKeysFlags(flags *flag.FlagSet, args []string, file *string) error {
-	if err := flags.Parse(args); err != nil {
+	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return err
+	} else if err != nil {
+		return usageError{fmt.Errorf("%w (see jarimu %s --help)", err, flags.Name())}
 	}
 	if flags.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q\n%s", flags.Arg(0), keysUsage)
 	}
 	if *file == "" {
-		return errors.New("--file is required")
+		return usageError{errors.New("--file is required (see jarimu keys --help)")}
 	}
 	return nil
 }
@@ -127,13 +130,20 @@ func keysRetire(file, kid, ttlText string, force bool, stdout io.Writer) error {
 
 // keysList prints each key with when it signs and whether it may be
 // retired now (for the default or configured access-token lifetime).
-func keysList(file string, stdout io.Writer) error {
+func keysList(file string, asJSON bool, stdout io.Writer) error {
 	s, err := auth.LoadKeyFile(file)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	signing := s.SigningAt(now).ID
+	type listed struct {
+		KID       string    `json:"kid"`
+		CreatedAt time.Time `json:"created_at"`
+		SignsFrom time.Time `json:"signs_from"`
+		State     string    `json:"state"`
+	}
+	keys := []listed{}
 	for _, k := range s.Keys() {
 		state := "verifies only"
 		switch {
@@ -142,8 +152,13 @@ func keysList(file string, stdout io.Writer) error {
 		case k.ActiveFrom().After(now):
 			state = "pending"
 		}
-		fmt.Fprintf(stdout, "%s  created %s  signs from %s  %s\n", k.ID, k.CreatedAt.UTC().Format(time.RFC3339),
-			k.ActiveFrom().UTC().Format(time.RFC3339), state)
+		keys = append(keys, listed{k.ID, k.CreatedAt.UTC(), k.ActiveFrom().UTC(), state})
+	}
+	if asJSON {
+		return printJSON(stdout, keys)
+	}
+	for _, k := range keys {
+		fmt.Fprintf(stdout, "%s  created %s  signs from %s  %s\n", k.KID, k.CreatedAt.Format(time.RFC3339), k.SignsFrom.Format(time.RFC3339), k.State)
 	}
 	return nil
 }

@@ -113,8 +113,18 @@ func TestKeysCommands(t *testing.T) {
 	if err != nil || strings.Count(out, "\n") != 2 || !strings.Contains(out, third.ID) || !strings.Contains(out, "signs\n") || !strings.Contains(out, "pending") {
 		t.Errorf("keys list: %q, %v", out, err)
 	}
-	if _, err := keysCmd(nil, "spin", "--file", file); err == nil || !strings.Contains(err.Error(), "usage") {
-		t.Errorf("keys spin: got %v, want the usage", err)
+	out, err = keysCmd(nil, "list", "--file", file, "--json")
+	var listed []struct{ KID, State string }
+	if err != nil || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 2 {
+		t.Fatalf("keys list --json: %q, %v", out, err)
+	}
+	for _, k := range listed {
+		if want := map[bool]string{true: "signs", false: "pending"}[k.KID == third.ID]; k.State != want {
+			t.Errorf("keys list --json: key %s %q, want %q", k.KID, k.State, want)
+		}
+	}
+	if _, err := keysCmd(nil, "spin", "--file", file); err == nil || !strings.Contains(err.Error(), `unknown command "keys spin"`) || exitCode(err) != 2 {
+		t.Errorf("keys spin: got %v, want an unknown command", err)
 	}
 }
 

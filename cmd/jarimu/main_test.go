@@ -349,3 +349,37 @@ func TestAdminCreateUserCommandAndMigrate(t *testing.T) {
 		t.Fatalf("migrate status: %v %q", err, out.String())
 	}
 }
+
+// admin create-user and reset-password sign nothing: in scaled mode they
+// run without the shared key files, which serve alone requires, and leave
+// no key file behind.
+func TestAdminInScaledModeNeedsNoKeyFiles(t *testing.T) {
+	if !contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
+	}
+	o := dbtest.Options(t, dbtest.Postgres)
+	dir := t.TempDir()
+	env := envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DATA_DIR": dir})
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"admin", "create-user", "--email", "admin@bawaslu.go.id", "--name", "Admin", "--role", "admin"},
+		env, strings.NewReader("kawal-pemilu-jujur\n"), &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "created admin admin@bawaslu.go.id") {
+		t.Fatalf("admin create-user in scaled mode: got %q, %v", out.String(), err)
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"admin", "reset-password", "--email", "admin@bawaslu.go.id"}, env, nil, &out, io.Discard)
+	if err != nil || !strings.Contains(out.String(), "reset link for admin@bawaslu.go.id") {
+		t.Fatalf("admin reset-password in scaled mode: got %q, %v", out.String(), err)
+	}
+	for _, f := range []string{"jwt-keys.json", "vapid-keys.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s was written to the data dir", f)
+		}
+	}
+	// serve still demands them.
+	err = run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL,
+		"JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "JARIMU_JWT_KEYS_FILE") {
+		t.Errorf("serve without keys: got %v, want JARIMU_JWT_KEYS_FILE named", err)
+	}
+}

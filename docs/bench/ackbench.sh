@@ -20,6 +20,6 @@ for p in 18081 18082; do
     -rate-feed-ip 0 -rate-feed-user 0 -rate-user-writes 0 -rate-ip-writes 0 > $work/serve-$p.log 2>&1 &
 done
 for i in $(seq 60); do curl -sf 127.0.0.1:18081/readyz >/dev/null && curl -sf 127.0.0.1:18082/readyz >/dev/null && break; sleep 1; done
-${NICE:+nice -n $NICE} /tmp/jarimu bench feed --url http://127.0.0.1:18081,http://127.0.0.1:18082 --clients $N --rate ${R}/s --duration $D $ACK \
+${NICE:+nice -n $NICE} /tmp/jarimu bench feed --server http://127.0.0.1:18081,http://127.0.0.1:18082 --clients $N --rate ${R}/s --duration $D $ACK \
   --metrics http://127.0.0.1:19081/metrics,http://127.0.0.1:19082/metrics --json ${OUT:-/tmp/ackbench.json} 2>/dev/null
 for p in 19081 19082; do curl -s 127.0.0.1:$p/metrics > ${OUT:-/tmp/ackbench.json}.$p.metrics; done
