@@ -25,6 +25,10 @@ import (
 // errors.Is.
 var ErrInvalid = errors.New("invalid region code")
 
+// ErrUnknown is wrapped, with ErrInvalid, by Validate's error for a
+// well-formed code of a region that does not exist ("3169").
+var ErrUnknown = errors.New("no such region")
+
 // The levels Level reports, broadest first. They are strings so they can go
 // straight into JSON and logs.
 const (
@@ -78,12 +82,12 @@ func Validate(code string) error {
 	switch len(code) {
 	case 2, 4, 6:
 		if load().index(code) < 0 {
-			return fmt.Errorf("%w: %q: no such %s", ErrInvalid, code, levelOfLength(len(code)))
+			return fmt.Errorf("%w: %w: %q is not a %s in the list", ErrInvalid, ErrUnknown, code, levelOfLength(len(code)))
 		}
 		return nil
 	case 10:
 		if load().index(code[:6]) < 0 {
-			return fmt.Errorf("%w: %q: no such district %q", ErrInvalid, code, code[:6])
+			return fmt.Errorf("%w: %w: district %q of %q is not in the list", ErrInvalid, ErrUnknown, code[:6], code)
 		}
 		return validateVillage(code)
 	default:
@@ -100,6 +104,22 @@ func validateVillage(code string) error {
 		return fmt.Errorf("%w: %q: village %q has number 000", ErrInvalid, code, code[6:])
 	}
 	return nil
+}
+
+// Message is the text of a validation problem about a region code that
+// Validate refuses: for a well-formed code of no region, that it does not
+// exist ("3169 is not a Kemendagri region code: no regency has it; search
+// GET /v1/regions by name"); otherwise must, which says what the field
+// takes.
+func Message(code, must string) string {
+	if errors.Is(Validate(code), ErrUnknown) {
+		l := levelOfLength(len(code))
+		if l == LevelVillage {
+			l = LevelDistrict
+		}
+		return fmt.Sprintf("%s is not a Kemendagri region code: no %s has it (search GET /v1/regions by name)", code, l)
+	}
+	return must
 }
 
 // levelOfLength names the level of a code of n digits, or "".
