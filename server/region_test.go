@@ -10,6 +10,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/client"
 	"github.com/jarimu/jarimu/region"
 )
 
@@ -78,6 +79,19 @@ func TestRegionLookup(t *testing.T) {
 	if one.ParentCode != nil || one.Level != region.LevelProvince {
 		t.Errorf("GET /v1/regions/31: got %+v, want a province without parent", one)
 	}
+
+	// The Go client reads the same.
+	c := client.New(e.URL)
+	if got, err := c.Regions(t.Context(), "Jakarta Sel", 3); err != nil || len(got) != 3 || got[0].Code != "3174" {
+		t.Errorf("client Regions(Jakarta Sel, 3): got %+v, %v, want 3 with 3174 first", got, err)
+	}
+	if got, err := c.Region(t.Context(), "317401"); err != nil || got.Name != "Tebet" || got.ParentCode == nil || *got.ParentCode != "3174" {
+		t.Errorf("client Region(317401): got %+v, %v, want Tebet under 3174", got, err)
+	}
+	if _, err := c.Region(t.Context(), "3169"); !client.IsProblem(err, "not-found") {
+		t.Errorf("client Region(3169): got %v, want not-found", err)
+	}
+
 	for _, c := range []string{"3169", "99", "3174011001", "31.74", "abc"} {
 		check(t, "GET /v1/regions/"+c, call(t, e, "", "GET", "/v1/regions/"+c, nil), http.StatusNotFound, "not-found")
 	}
