@@ -115,11 +115,11 @@ func readLevel(path string, digits int) ([][2]string, error) {
 	var rows [][2]string
 	for i, r := range recs[1:] {
 		code := strings.ReplaceAll(r[0], ".", "")
-		name := strings.Join(strings.Fields(r[len(r)-1]), " ")
+		name := strings.Join(strings.Fields(r[len(r)-1]), " ") // one space between words: no tab, no newline
 		if len(code) != digits || strings.Trim(code, "0123456789") != "" {
 			return nil, fmt.Errorf("%s line %d: code %q is not %d digits", path, i+2, r[0], digits)
 		}
-		if name == "" || strings.ContainsAny(name, "\t\n") {
+		if name == "" {
 			return nil, fmt.Errorf("%s line %d: bad name %q", path, i+2, r[len(r)-1])
 		}
 		rows = append(rows, [2]string{code, name})
