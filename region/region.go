@@ -240,7 +240,9 @@ func Hears(code, stream string) bool {
 	case len(r) != 2 && len(r) != 4, !strings.HasPrefix(code, r):
 		return false
 	}
-	return Validate(code) == nil && Validate(r) == nil
+	// Every ancestor of a code in the table is in the table, so a valid
+	// code's 2- or 4-digit prefix r is valid too.
+	return Validate(code) == nil
 }
 
 // digits reports whether s is non-empty and all ASCII digits.
