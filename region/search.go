@@ -41,8 +41,7 @@ func Search(q string, limit int) []Region {
 	}
 	var hits []hit
 	for i := range t.regions {
-		own, all := t.matches(i, words)
-		if all {
+		if ok, own := t.match(i, words); ok {
 			hits = append(hits, hit{i, own})
 		}
 	}
@@ -72,11 +71,11 @@ func (t *table) byPrefix(p string, limit int) []Region {
 	return out
 }
 
-// matches reports whether every word begins a word of region i's own name
-// (own), and whether every word begins a word of its name or its
-// ancestors' (all).
-func (t *table) matches(i int, words []string) (own, all bool) {
-	own, all = true, true
+// match reports whether every word begins a word of region i's name or of
+// its ancestors' names (ok), and whether all of them are in its own name
+// (own).
+func (t *table) match(i int, words []string) (ok, own bool) {
+	own = true
 	for _, w := range words {
 		if hasWordPrefix(t.folded[i], w) {
 			continue
@@ -90,7 +89,7 @@ func (t *table) matches(i int, words []string) (own, all bool) {
 			return false, false
 		}
 	}
-	return own, all
+	return true, own
 }
 
 // hasWordPrefix reports whether w begins one of the space-separated words
