@@ -196,3 +196,18 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+func TestMessage(t *testing.T) {
+	const must = "must be a region code"
+	for _, tt := range []struct{ code, want string }{
+		{"3169", "3169 is not a Kemendagri region code: no regency has it (search GET /v1/regions by name)"},
+		{"99", "99 is not a Kemendagri region code: no province has it (search GET /v1/regions by name)"},
+		{"317499", "317499 is not a Kemendagri region code: no district has it (search GET /v1/regions by name)"},
+		{"3174991001", "3174991001 is not a Kemendagri region code: no district has it (search GET /v1/regions by name)"},
+		{"31.74", must}, {"317", must}, {"3174010001", must}, {"", must},
+	} {
+		if got := Message(tt.code, must); got != tt.want {
+			t.Errorf("Message(%q): got %q, want %q", tt.code, got, tt.want)
+		}
+	}
+}
