@@ -59,7 +59,7 @@ func (a *Alert) Region() string {
 
 // API is the alert as everyone sees it (never who issued it).
 func (a *Alert) API() api.Alert {
-	out := api.Alert{ID: a.ID, Title: a.Title, Body: a.Body, Severity: a.Severity, RegionCode: a.RegionCode,
+	out := api.Alert{ID: a.ID, Title: a.Title, Body: a.Body, Severity: a.Severity, RegionCode: a.RegionCode, RegionName: region.NameOf(a.RegionCode),
 		Category: a.Category, ReportIDs: []string{}, Links: []string{}, PublishedAt: a.PublishedAt.UTC(),
 		RetractionReason: a.RetractionReason, Retracted: a.RetractedAt != nil}
 	json.Unmarshal([]byte(a.ReportIDs), &out.ReportIDs)
@@ -122,7 +122,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateAl
 		return api.Alert{}, err
 	}
 	if code != "" && (region.Validate(code) != nil || len(code) > 4) {
-		return api.Alert{}, problem.Validation(api.FieldError{Field: "region_code", Message: "must be a province or regency code, or absent for national"})
+		return api.Alert{}, problem.Validation(api.FieldError{Field: "region_code", Message: region.Message(code, "must be a province or regency code, or absent for national")})
 	}
 	var out api.Alert
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -14,6 +14,7 @@ type Alert struct {
 	Body             string     `json:"body"`
 	Severity         string     `json:"severity"`
 	RegionCode       *string    `json:"region_code"`
+	RegionName       *string    `json:"region_name"` // region.Name of RegionCode; nil with it
 	Category         *string    `json:"category"`
 	ReportIDs        []string   `json:"report_ids"`
 	Links            []string   `json:"links"`

@@ -16,6 +16,7 @@ type User struct {
 	Name       string  `json:"name"`
 	Role       string  `json:"role"`
 	RegionCode *string `json:"region_code"`
+	RegionName *string `json:"region_name"` // region.Name of RegionCode; nil with it
 	Status     string  `json:"status"`
 	// Language is the preferred language of the console and of mail: "id"
 	// (the default) or "en".

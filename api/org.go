@@ -34,6 +34,7 @@ type Org struct {
 	AccreditedUntil     time.Time  `json:"accredited_until"`
 	Status              string     `json:"status"`
 	RegionCode          *string    `json:"region_code"`
+	RegionName          *string    `json:"region_name"` // region.Name of RegionCode; nil with it
 	MemberCount         int        `json:"member_count"`
 	CreatedAt           time.Time  `json:"created_at"`
 	Decisions           []Decision `json:"decisions,omitempty"`

@@ -42,6 +42,7 @@ type Report struct {
 	Category       string     `json:"category"`
 	Summary        string     `json:"summary"`
 	RegionCode     *string    `json:"region_code"`
+	RegionName     *string    `json:"region_name"` // region.Name of RegionCode; nil with it
 	ObservedAt     time.Time  `json:"observed_at"`
 	Status         string     `json:"status"`
 	DuplicateOf    *string    `json:"duplicate_of,omitempty"`

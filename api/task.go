@@ -60,6 +60,7 @@ type Task struct {
 	Platform     *string    `json:"platform"`
 	Target       *string    `json:"target"`
 	RegionCode   *string    `json:"region_code"`
+	RegionName   *string    `json:"region_name"` // region.Name of RegionCode; nil with it
 	StartsAt     *time.Time `json:"starts_at"`
 	DueAt        *time.Time `json:"due_at"`
 	Slots        int        `json:"slots"`

@@ -129,7 +129,7 @@ func checkUpdate(req api.UpdateUserRequest) error {
 	}
 	if req.RegionCode != nil && *req.RegionCode != "" {
 		if err := region.Validate(*req.RegionCode); err != nil {
-			c.Fail("region_code", "must be a Kemendagri province or regency code, or \"\" for national")
+			c.Fail("region_code", "%s", region.Message(*req.RegionCode, "must be a Kemendagri province or regency code, or \"\" for national"))
 		}
 	}
 	if !c.OK() {

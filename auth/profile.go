@@ -25,7 +25,7 @@ func (s *Service) UpdateMe(ctx context.Context, p Principal, req api.UpdateMeReq
 		return api.User{}, err
 	}
 	if req.RegionCode != nil && *req.RegionCode != "" && region.Validate(*req.RegionCode) != nil {
-		return api.User{}, problem.Validation(api.FieldError{Field: "region_code", Message: "must be a Kemendagri province or regency code, or \"\" for national"})
+		return api.User{}, problem.Validation(api.FieldError{Field: "region_code", Message: region.Message(*req.RegionCode, "must be a Kemendagri province or regency code, or \"\" for national")})
 	}
 	var u *User
 	err := s.events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {

@@ -45,7 +45,7 @@ type User struct {
 // account shows status "erased".
 func (u *User) API() api.User {
 	out := api.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role,
-		RegionCode: u.RegionCode, Status: u.Status, Language: u.Language, PrivacyVersion: u.PrivacyVersion,
+		RegionCode: u.RegionCode, RegionName: region.NameOf(u.RegionCode), Status: u.Status, Language: u.Language, PrivacyVersion: u.PrivacyVersion,
 		CreatedAt: u.CreatedAt.UTC()}
 	if out.Language == "" {
 		out.Language = api.Languages[0]
@@ -99,7 +99,7 @@ func checkAccount(password string, regionCode *string) error {
 	}
 	if regionCode != nil {
 		if err := region.Validate(*regionCode); err != nil {
-			c.Fail("region_code", "must be a Kemendagri province or regency code, or null for national")
+			c.Fail("region_code", "%s", region.Message(*regionCode, "must be a Kemendagri province or regency code, or null for national"))
 		}
 	}
 	if !c.OK() {

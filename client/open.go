@@ -47,7 +47,9 @@ type OpenStats struct {
 type OpenStat struct {
 	// Key is the category, the province code ("national" for none) or the
 	// day (YYYY-MM-DD, UTC).
-	Key              string `json:"key"`
+	Key string `json:"key"`
+	// Name is the province's name, grouped by region ("" for national).
+	Name             string `json:"name,omitempty"`
 	Reports          int    `json:"reports"`
 	Verified         int    `json:"verified"`
 	TakenDown        int    `json:"taken_down"`

@@ -16,6 +16,7 @@ import (
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/region"
 )
 
 // Org is an organisation row.
@@ -55,7 +56,7 @@ func (o *Org) Region() string {
 // API is the registry view of the org at now.
 func (o *Org) API(now time.Time) api.Org {
 	return api.Org{ID: o.ID, Name: o.Name, AccreditationNumber: o.AccreditationNumber,
-		AccreditedUntil: o.AccreditedUntil.UTC(), Status: o.StatusAt(now), RegionCode: o.RegionCode,
+		AccreditedUntil: o.AccreditedUntil.UTC(), Status: o.StatusAt(now), RegionCode: o.RegionCode, RegionName: region.NameOf(o.RegionCode),
 		MemberCount: o.MemberCount, CreatedAt: o.CreatedAt.UTC()}
 }
 

@@ -69,7 +69,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateOr
 func (s *Service) checkCreate(ctx context.Context, req api.CreateOrgRequest) (*auth.User, error) {
 	var c api.Check
 	if req.RegionCode != nil && region.Validate(*req.RegionCode) != nil {
-		c.Fail("region_code", "must be a Kemendagri province or regency code, or null for a national organisation")
+		c.Fail("region_code", "%s", region.Message(*req.RegionCode, "must be a Kemendagri province or regency code, or null for a national organisation"))
 	}
 	var u *auth.User
 	if req.CoordinatorEmail != nil {

@@ -47,7 +47,7 @@ func TestAlertPushedToRegionDevices(t *testing.T) {
 		for _, m := range ms {
 			p := payload(t, m)
 			if p.Kind != "alert" || !strings.Contains(p.Title, a.Title) || p.Severity != "critical" ||
-				p.Region != "DKI Jakarta" || p.URL != "/#/alerts/"+a.ID || p.Lang != "id" || p.Ack == "" {
+				p.Region != "Daerah Khusus Ibukota Jakarta" || p.URL != "/#/alerts/"+a.ID || p.Lang != "id" || p.Ack == "" {
 				t.Errorf("got payload %+v", p)
 			}
 			if !strings.Contains(p.Title, "KRITIS") {

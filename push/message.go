@@ -1,7 +1,6 @@
 package push
 
 import (
-	"fmt"
 	"net/url"
 	"unicode/utf8"
 
@@ -34,7 +33,6 @@ var texts = map[string]map[string]string{
 	"id": {
 		"info": "Info", "warning": "Waspada", "critical": "KRITIS",
 		"national":   "Nasional",
-		"regency":    "Kab/Kota %s",
 		"retracted":  "Dicabut: ",
 		"retractedB": "Bawaslu mencabut peringatan ini. Alasan: ",
 		"assigned":   "Tugas baru untukmu: ",
@@ -45,7 +43,6 @@ var texts = map[string]map[string]string{
 	"en": {
 		"info": "Info", "warning": "Warning", "critical": "CRITICAL",
 		"national":   "National",
-		"regency":    "Regency/city %s",
 		"retracted":  "Retracted: ",
 		"retractedB": "Bawaslu retracted this alert. Reason: ",
 		"assigned":   "New task for you: ",
@@ -62,20 +59,17 @@ func word(lang, key string) string {
 	return texts[DefaultLang][key]
 }
 
-// regionName names a region for a notification: "Nasional", a province
-// by name, a regency by its code and province.
+// regionName names a region for a notification: "Nasional", or the region
+// by name with its province ("Kota Administrasi Jakarta Pusat, Daerah
+// Khusus Ibukota Jakarta").
 func regionName(lang, code string) string {
 	if code == "" {
 		return word(lang, "national")
 	}
-	name, ok := region.ProvinceName(code[:min(len(code), 2)])
-	if !ok {
-		return code
+	if l := region.Label(code); l != "" {
+		return l
 	}
-	if len(code) == 2 {
-		return name
-	}
-	return fmt.Sprintf(word(lang, "regency"), code) + ", " + name
+	return code
 }
 
 // clip shortens s to at most n characters, with an ellipsis when cut.

@@ -67,7 +67,7 @@ func TestMessages(t *testing.T) {
 	if n := len([]rune(j.Payload.Title)); n != 120 || !strings.HasPrefix(j.Payload.Title, "[Waspada] ") || !strings.HasSuffix(j.Payload.Title, "…") {
 		t.Fatalf("got title %q (%d characters), want the severity first and 120 characters at most", j.Payload.Title, n)
 	}
-	if j.Payload.Region != "Kab/Kota 3171, DKI Jakarta" {
+	if j.Payload.Region != "Kota Administrasi Jakarta Pusat, Daerah Khusus Ibukota Jakarta" {
 		t.Fatalf("got region %q", j.Payload.Region)
 	}
 	if r := regionName("id", ""); r != "Nasional" {

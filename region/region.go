@@ -5,6 +5,12 @@
 // for a village ("3171010001"). The hierarchy is derived by prefix, so a code's
 // ancestors are its own leading digits. The empty string means national: the
 // whole country, above every province.
+//
+// Which regions exist, and their names, come from a table embedded in the
+// binary (regions.tsv, made by gen from the npm package idn-area-data; see
+// NOTICE): every province, regency/city and district. Validate refuses a
+// well-formed code that is not in it; villages are not in it, so a village
+// code is valid when its district is.
 package region
 
 import (
@@ -15,8 +21,13 @@ import (
 )
 
 // ErrInvalid is returned by Validate for a code that is not a well-formed
-// Kemendagri code of a known province; callers test for it with errors.Is.
+// Kemendagri code of a region that exists; callers test for it with
+// errors.Is.
 var ErrInvalid = errors.New("invalid region code")
+
+// ErrUnknown is wrapped, with ErrInvalid, by Validate's error for a
+// well-formed code of a region that does not exist ("3169").
+var ErrUnknown = errors.New("no such region")
 
 // The levels Level reports, broadest first. They are strings so they can go
 // straight into JSON and logs.
@@ -29,77 +40,38 @@ const (
 )
 
 // Province is one of Indonesia's provinces: its 2-digit Kemendagri code and its
-// name as Jarimu displays it.
-type Province struct {
-	Code, Name string
-}
+// name as the region table writes it.
+type Province = Region
 
-// provinces is the 38 provinces since the 2022 Papua split, sorted by code.
-var provinces = []Province{
-	{"11", "Aceh"},
-	{"12", "Sumatera Utara"},
-	{"13", "Sumatera Barat"},
-	{"14", "Riau"},
-	{"15", "Jambi"},
-	{"16", "Sumatera Selatan"},
-	{"17", "Bengkulu"},
-	{"18", "Lampung"},
-	{"19", "Kepulauan Bangka Belitung"},
-	{"21", "Kepulauan Riau"},
-	{"31", "DKI Jakarta"},
-	{"32", "Jawa Barat"},
-	{"33", "Jawa Tengah"},
-	{"34", "DI Yogyakarta"},
-	{"35", "Jawa Timur"},
-	{"36", "Banten"},
-	{"51", "Bali"},
-	{"52", "Nusa Tenggara Barat"},
-	{"53", "Nusa Tenggara Timur"},
-	{"61", "Kalimantan Barat"},
-	{"62", "Kalimantan Tengah"},
-	{"63", "Kalimantan Selatan"},
-	{"64", "Kalimantan Timur"},
-	{"65", "Kalimantan Utara"},
-	{"71", "Sulawesi Utara"},
-	{"72", "Sulawesi Tengah"},
-	{"73", "Sulawesi Selatan"},
-	{"74", "Sulawesi Tenggara"},
-	{"75", "Gorontalo"},
-	{"76", "Sulawesi Barat"},
-	{"81", "Maluku"},
-	{"82", "Maluku Utara"},
-	{"91", "Papua"},
-	{"92", "Papua Barat"},
-	{"93", "Papua Selatan"},
-	{"94", "Papua Tengah"},
-	{"95", "Papua Pegunungan"},
-	{"96", "Papua Barat Daya"},
-}
-
-// Provinces returns all 38 provinces sorted by code. The slice is a fresh copy,
-// so a caller may sort or edit it without affecting anyone else.
+// Provinces returns the provinces of the table (38 since the 2022 Papua
+// split) sorted by code. The slice is a fresh copy, so a caller may sort or
+// edit it without affecting anyone else.
 func Provinces() []Province {
-	return slices.Clone(provinces)
+	out := []Province{}
+	for _, r := range load().regions {
+		if len(r.Code) == 2 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // ProvinceName returns the name of the province with the given 2-digit code,
 // and false if there is no such province.
 func ProvinceName(code string) (string, bool) {
-	i, ok := slices.BinarySearchFunc(provinces, code, func(p Province, c string) int {
-		return strings.Compare(p.Code, c)
-	})
-	if !ok {
+	if len(code) != 2 {
 		return "", false
 	}
-	return provinces[i].Name, true
+	r, ok := Lookup(code)
+	return r.Name, ok
 }
 
-// Validate reports whether code is a well-formed, non-empty region code: a known
-// province, or a regency, district or village under one. It does not accept
-// the empty (national) code, because a caller validating input wants a real
-// region; check for "" first where national is allowed. Only the shape is
-// checked below province level: Jarimu holds no list of regencies, districts
-// or villages. The error wraps ErrInvalid.
+// Validate reports whether code is a well-formed, non-empty region code that
+// exists: a province, regency/city or district of the region table, or a
+// village code under a district of the table (villages are not in the
+// table, so only their shape is checked). It does not accept the empty
+// (national) code, because a caller validating input wants a real region;
+// check for "" first where national is allowed. The error wraps ErrInvalid.
 func Validate(code string) error {
 	if code == "" {
 		return fmt.Errorf("%w: empty", ErrInvalid)
@@ -108,37 +80,61 @@ func Validate(code string) error {
 		return fmt.Errorf("%w: %q: not all ASCII digits", ErrInvalid, code)
 	}
 	switch len(code) {
-	case 2, 4, 6, 10:
+	case 2, 4, 6:
+		if load().index(code) < 0 {
+			return fmt.Errorf("%w: %w: %q is not a %s in the list", ErrInvalid, ErrUnknown, code, levelOfLength(len(code)))
+		}
+		return nil
+	case 10:
+		if load().index(code[:6]) < 0 {
+			return fmt.Errorf("%w: %w: district %q of %q is not in the list", ErrInvalid, ErrUnknown, code[:6], code)
+		}
+		return validateVillage(code)
 	default:
 		return fmt.Errorf("%w: %q: length %d is not 2, 4, 6 or 10", ErrInvalid, code, len(code))
 	}
-	if _, ok := ProvinceName(code[:2]); !ok {
-		return fmt.Errorf("%w: %q: unknown province %q", ErrInvalid, code, code[:2])
-	}
-	if len(code) == 2 {
-		return nil
-	}
-	return validateBelowProvince(code)
 }
 
-// validateBelowProvince checks the regency, district and village parts of an
-// all-digit code of length 4, 6 or 10 whose province is known.
-func validateBelowProvince(code string) error {
-	if n := number(code[2:4]); n == 0 || n == 70 {
-		return fmt.Errorf("%w: %q: regency %q is not 01-69 or 71-99", ErrInvalid, code, code[2:4])
+// validateVillage checks the village part of a 10-digit code.
+func validateVillage(code string) error {
+	if k := code[6]; k != '1' && k != '2' {
+		return fmt.Errorf("%w: %q: village %q does not start with 1 (kelurahan) or 2 (desa)", ErrInvalid, code, code[6:])
 	}
-	if len(code) >= 6 && number(code[4:6]) == 0 {
-		return fmt.Errorf("%w: %q: district %q is not 01-99", ErrInvalid, code, code[4:6])
-	}
-	if len(code) == 10 {
-		if k := code[6]; k != '1' && k != '2' {
-			return fmt.Errorf("%w: %q: village %q does not start with 1 (kelurahan) or 2 (desa)", ErrInvalid, code, code[6:])
-		}
-		if number(code[7:]) == 0 {
-			return fmt.Errorf("%w: %q: village %q has number 000", ErrInvalid, code, code[6:])
-		}
+	if number(code[7:]) == 0 {
+		return fmt.Errorf("%w: %q: village %q has number 000", ErrInvalid, code, code[6:])
 	}
 	return nil
+}
+
+// Message is the text of a validation problem about a region code that
+// Validate refuses: for a well-formed code of no region, that it does not
+// exist ("3169 is not a Kemendagri region code: no regency has it; search
+// GET /v1/regions by name"); otherwise must, which says what the field
+// takes.
+func Message(code, must string) string {
+	if errors.Is(Validate(code), ErrUnknown) {
+		l := levelOfLength(len(code))
+		if l == LevelVillage {
+			l = LevelDistrict
+		}
+		return fmt.Sprintf("%s is not a Kemendagri region code: no %s has it (search GET /v1/regions by name)", code, l)
+	}
+	return must
+}
+
+// levelOfLength names the level of a code of n digits, or "".
+func levelOfLength(n int) string {
+	switch n {
+	case 2:
+		return LevelProvince
+	case 4:
+		return LevelRegency
+	case 6:
+		return LevelDistrict
+	case 10:
+		return LevelVillage
+	}
+	return ""
 }
 
 // Level names the level of code: LevelNational for "", otherwise province,
@@ -151,16 +147,7 @@ func Level(code string) string {
 	if Validate(code) != nil {
 		return ""
 	}
-	switch len(code) {
-	case 2:
-		return LevelProvince
-	case 4:
-		return LevelRegency
-	case 6:
-		return LevelDistrict
-	default:
-		return LevelVillage
-	}
+	return levelOfLength(len(code))
 }
 
 // Parent returns the code one level above code: "317101" -> "3171",
@@ -253,7 +240,9 @@ func Hears(code, stream string) bool {
 	case len(r) != 2 && len(r) != 4, !strings.HasPrefix(code, r):
 		return false
 	}
-	return Validate(code) == nil && Validate(r) == nil
+	// Every ancestor of a code in the table is in the table, so a valid
+	// code's 2- or 4-digit prefix r is valid too.
+	return Validate(code) == nil
 }
 
 // digits reports whether s is non-empty and all ASCII digits.

@@ -22,22 +22,25 @@ func TestValidate(t *testing.T) {
 		{"96", true},
 		{"3171", true},
 		{"3101", true},
-		{"3169", true},
+		{"3169", false}, // well formed, no such regency
+		{"3174", true},
 		{"3100", false},
 		{"3170", false},
-		{"3199", true},
+		{"3199", false},
 		{"9601", true},
 		{"9901", false},
 		{"317", false},
 		{"31710", false},
 		{"317101", true},
 		{"317100", false},
-		{"317199", true},
+		{"317199", false}, // well formed, no such district
+		{"317407", true},
 		{"3170101", false},
 		{"3171010001", false}, // village part must start with 1 or 2
 		{"3171011001", true},
 		{"3171012001", true},
 		{"3171012999", true},
+		{"3169012001", false}, // a village under no known district
 		{"3171010000", false},
 		{"3171012000", false},
 		{"3171013001", false},
@@ -228,7 +231,7 @@ func TestProvinceName(t *testing.T) {
 		code, want string
 		ok         bool
 	}{
-		{"31", "DKI Jakarta", true},
+		{"31", "Daerah Khusus Ibukota Jakarta", true},
 		{"11", "Aceh", true},
 		{"96", "Papua Barat Daya", true},
 		{"93", "Papua Selatan", true},

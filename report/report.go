@@ -64,7 +64,7 @@ func (r *Report) Region() string {
 func (r *Report) API() api.Report {
 	return api.Report{ID: r.ID, ReporterID: r.ReporterID, OrgID: r.OrgID, ClaimID: r.ClaimID, URL: r.URL,
 		NormalizedURL: r.NormalizedURL, ClusterID: r.ClusterID, ClusterSize: r.ClusterSize, Platform: r.Platform,
-		Category: r.Category, Summary: r.Summary, RegionCode: r.RegionCode, ObservedAt: r.ObservedAt.UTC(),
+		Category: r.Category, Summary: r.Summary, RegionCode: r.RegionCode, RegionName: region.NameOf(r.RegionCode), ObservedAt: r.ObservedAt.UTC(),
 		Status: r.Status, DuplicateOf: r.DuplicateOf, ReviewNote: r.ReviewNote, VerifyNote: r.VerifyNote,
 		Takedown: []api.Takedown{}, Evidence: []api.Evidence{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		ReporterErased: r.ReporterErased}

@@ -62,8 +62,9 @@ func TestStats(t *testing.T) {
 		exec(t, e, "UPDATE reports SET status = 'verified', takedown_status = 'requested' WHERE id = ?", national.ID)
 		for group, want := range map[string][]report.Stat{
 			"category": {{Key: "disinformation", Reports: 2, Verified: 2, TakenDown: 1, Takedowns: 2}, {Key: "money_politics", Reports: 1}},
-			"region":   {{Key: "31", Reports: 1, Verified: 1, TakenDown: 1, Takedowns: 1}, {Key: "32", Reports: 1}, {Key: "national", Reports: 1, Verified: 1, Takedowns: 1}},
-			"day":      {{Key: "2029-02-13", Reports: 1, Verified: 1, TakenDown: 1, Takedowns: 1}, {Key: "2029-02-14", Reports: 2, Verified: 1, Takedowns: 1}},
+			"region": {{Key: "31", Name: "Daerah Khusus Ibukota Jakarta", Reports: 1, Verified: 1, TakenDown: 1, Takedowns: 1},
+				{Key: "32", Name: "Jawa Barat", Reports: 1}, {Key: "national", Reports: 1, Verified: 1, Takedowns: 1}},
+			"day": {{Key: "2029-02-13", Reports: 1, Verified: 1, TakenDown: 1, Takedowns: 1}, {Key: "2029-02-14", Reports: 2, Verified: 1, Takedowns: 1}},
 		} {
 			got, err := e.App.Reports.Stats(ctx, group)
 			if err != nil || !slices.Equal(got, want) {

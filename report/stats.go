@@ -3,12 +3,15 @@ package report
 import (
 	"context"
 	"fmt"
+
+	"github.com/jarimu/jarimu/region"
 )
 
 // Stat is one group of the open statistics: reports, verified reports and
 // content taken down.
 type Stat struct {
 	Key       string `bun:"key" json:"key"`
+	Name      string `bun:"-" json:"name,omitempty"` // the province's name, grouped by region
 	Reports   int    `bun:"reports" json:"reports"`
 	Verified  int    `bun:"verified" json:"verified"`
 	TakenDown int    `bun:"taken_down" json:"taken_down"`
@@ -42,6 +45,11 @@ func (s *Service) Stats(ctx context.Context, groupBy string) ([]Stat, error) {
 	}
 	if out == nil {
 		out = []Stat{}
+	}
+	if groupBy == "region" {
+		for i := range out {
+			out[i].Name = region.Name(out[i].Key)
+		}
 	}
 	return out, nil
 }

@@ -77,7 +77,7 @@ func checkReport(req *api.CreateReportRequest) (string, error) {
 		return "", problem.Validation(api.FieldError{Field: "url", Message: "must be an absolute http(s) URL without spaces or credentials"})
 	}
 	if req.RegionCode != nil && region.Validate(*req.RegionCode) != nil {
-		return "", problem.Validation(api.FieldError{Field: "region_code", Message: "must be a Kemendagri region code"})
+		return "", problem.Validation(api.FieldError{Field: "region_code", Message: region.Message(*req.RegionCode, "must be a Kemendagri region code")})
 	}
 	return norm, nil
 }

@@ -120,10 +120,10 @@ func TestOpenCSVNeutralisesFormulas(t *testing.T) {
 				}
 			}
 		}
-		// Cells made from numbers, times, codes and fixed words are as before.
+		// Cells made from numbers, times, codes, region names and fixed words are as before.
 		recs := parseCSV(t, "orgs.csv", call(t, e, "", "GET", "/v1/open/orgs.csv", nil).Body)
 		for _, rec := range recs[1:] {
-			if rec[6] != "0" || rec[5] != "31" || rec[4] != "accredited" || rec[3][0] != '2' {
+			if rec[7] != "0" || rec[6] != "Daerah Khusus Ibukota Jakarta" || rec[5] != "31" || rec[4] != "accredited" || rec[3][0] != '2' {
 				t.Errorf("orgs.csv row %v: the member count, region, status or date changed", rec)
 			}
 		}

@@ -39,7 +39,7 @@ var alertFields = []openField{
 	{"body", "string", "text of the alert"},
 	{"severity", "string", "info, warning or critical"},
 	{"region_code", "string", "Kemendagri code of the region it was broadcast to; empty: national"},
-	{"region_name", "string", "province name of the region; empty: national"},
+	{"region_name", "string", "name of the region (its most specific: province, regency/city or district); empty: national"},
 	{"category", "string", "violation category, if given"},
 	{"links", "string", "related links, space separated (CSV) or an array (JSON)"},
 	{"published_at", "RFC 3339 time (UTC)", "when it was broadcast"},
@@ -55,11 +55,13 @@ var orgFields = []openField{
 	{"accredited_until", "RFC 3339 time (UTC)", "end of the accreditation"},
 	{"status", "string", "accredited, suspended, revoked or expired"},
 	{"region_code", "string", "Kemendagri code of the region it monitors; empty: national"},
+	{"region_name", "string", "name of that region; empty: national"},
 	{"member_count", "integer", "active members"},
 }
 
 var statFields = []openField{
 	{"key", "string", "the category, the province code ('national' for none) or the day (YYYY-MM-DD, UTC)"},
+	{"name", "string", "the province's name (group_by=region only; absent for national)"},
 	{"reports", "integer", "reports filed"},
 	{"verified", "integer", "reports verified by Bawaslu"},
 	{"taken_down", "integer", "reported content taken down by the platform"},
@@ -218,7 +220,7 @@ func openAlertOf(a api.Alert) openAlert {
 		PublishedAt: a.PublishedAt, Retracted: a.Retracted, RetractedAt: a.RetractedAt, RetractionReason: a.RetractionReason}
 	if a.RegionCode != nil {
 		o.RegionCode = *a.RegionCode
-		o.RegionName, _ = region.ProvinceName(o.RegionCode[:2])
+		o.RegionName = region.Name(o.RegionCode)
 	}
 	if a.Category != nil {
 		o.Category = *a.Category
@@ -281,6 +283,7 @@ type openOrg struct {
 	AccreditedUntil     time.Time `json:"accredited_until"`
 	Status              string    `json:"status"`
 	RegionCode          string    `json:"region_code"`
+	RegionName          string    `json:"region_name"`
 	MemberCount         int       `json:"member_count"`
 }
 
@@ -288,14 +291,14 @@ func openOrgOf(o api.Org) openOrg {
 	row := openOrg{ID: o.ID, Name: o.Name, AccreditationNumber: o.AccreditationNumber,
 		AccreditedUntil: o.AccreditedUntil, Status: o.Status, MemberCount: o.MemberCount}
 	if o.RegionCode != nil {
-		row.RegionCode = *o.RegionCode
+		row.RegionCode, row.RegionName = *o.RegionCode, region.Name(*o.RegionCode)
 	}
 	return row
 }
 
 func (o openOrg) record() []string {
 	return []string{o.ID, o.Name, o.AccreditationNumber, o.AccreditedUntil.Format(time.RFC3339),
-		o.Status, o.RegionCode, strconv.Itoa(o.MemberCount)}
+		o.Status, o.RegionCode, o.RegionName, strconv.Itoa(o.MemberCount)}
 }
 
 // handleOpenOrgs serves the registry. Its rows change without any org's

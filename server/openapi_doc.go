@@ -112,6 +112,7 @@ var docTags = []docTag{
 	{"Alerts", "Verified alerts officers broadcast to a region, and how far they got."},
 	{"Statistics", "Counts behind the console's charts, for officers (their region) and coordinators (their org), over a period of days."},
 	{"Open data", "Public datasets without personal data, under CC BY 4.0. No login is needed."},
+	{"Regions", "Indonesia's provinces, regencies/cities and districts by Kemendagri code and name, for pickers (data: idn-area-data, ODbL 1.0). No login is needed."},
 	{"Push", "Web Push: notifications of alerts and assignments on devices whose app is closed."},
 	{"Audit", "Who changed what, written with each change."},
 	{"Real-time feed", "The websocket that delivers events, with resume."},

@@ -71,7 +71,7 @@ func headerParam(name, desc string, s *Schema) param {
 	return param{name: name, in: "header", desc: desc, schema: s}
 }
 
-var regionParam = queryParam("region", "A Kemendagri region code; only things whose region is this one or below it.",
+var regionParam = queryParam("region", "A Kemendagri region code of a region that exists (else 400 `bad-query`); only things whose region is this one or below it.",
 	&Schema{Type: "string", Pattern: `^[0-9]{2}([0-9]{2}([0-9]{2}([0-9]{4})?)?)?$`})
 
 var conditionalParams = []param{

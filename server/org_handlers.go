@@ -34,7 +34,7 @@ func (s *Server) handleListOrgs(w http.ResponseWriter, r *http.Request) error {
 func regionQuery(r *http.Request) (string, error) {
 	v := r.URL.Query().Get("region")
 	if v != "" && region.Validate(v) != nil {
-		return "", problem.BadQueryType.New("region must be a Kemendagri region code")
+		return "", problem.BadQueryType.New("region: %s", region.Message(v, "must be a Kemendagri region code"))
 	}
 	return v, nil
 }

@@ -16,7 +16,7 @@ type route struct {
 // reads no field of s, so the document is built from a nil *Server.
 func (s *Server) routeTable() []route {
 	return slices.Concat(s.authRoutes(), s.orgsRoutes(), s.tasksRoutes(), s.reportsRoutes(),
-		s.alertsRoutes(), s.statsRoutes(), s.pushRoutes(), s.openRoutes(), s.auditRoutes(), s.serviceRoutes())
+		s.alertsRoutes(), s.statsRoutes(), s.pushRoutes(), s.openRoutes(), s.regionsRoutes(), s.auditRoutes(), s.serviceRoutes())
 }
 
 // routes registers every route of the API.

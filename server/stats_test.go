@@ -215,11 +215,11 @@ func TestStatsCounts(t *testing.T) {
 			var got api.ProvinceStats
 			getStats(t, e, tok(w.admin), "/v1/stats/provinces", nil, &got)
 			sameJSON(t, "admin", got, api.ProvinceStats{Scope: period(nil, nil), Items: []api.ProvinceStat{
-				ps("31", "DKI Jakarta", 9, 4), ps("32", "Jawa Barat", 2, 1), ps("national", "", 1, 0),
+				ps("31", "Daerah Khusus Ibukota Jakarta", 9, 4), ps("32", "Jawa Barat", 2, 1), ps("national", "", 1, 0),
 			}})
 			getStats(t, e, tok(w.off31), "/v1/stats/provinces", nil, &got)
 			sameJSON(t, "officer of 31", got, api.ProvinceStats{Scope: period(ptr("31"), nil), Items: []api.ProvinceStat{
-				ps("31", "DKI Jakarta", 9, 4),
+				ps("31", "Daerah Khusus Ibukota Jakarta", 9, 4),
 			}})
 		})
 	})

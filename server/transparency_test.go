@@ -133,10 +133,10 @@ func TestTransparencyCounts(t *testing.T) {
 		}
 		wantVerified := []verifiedRow{
 			{"disinformation", "", "", 1},
-			{"disinformation", "31", "DKI Jakarta", 2},
+			{"disinformation", "31", "Daerah Khusus Ibukota Jakarta", 2},
 			{"disinformation", "32", "Jawa Barat", 1},
 			{"hate_speech", "32", "Jawa Barat", 1},
-			{"money_politics", "31", "DKI Jakarta", 1},
+			{"money_politics", "31", "Daerah Khusus Ibukota Jakarta", 1},
 		}
 		wantIssued := []issuedRow{{"2026-03", "critical", 1, 0}, {"2026-03", "warning", 1, 1}, {"2026-04", "warning", 1, 0}}
 
@@ -160,8 +160,8 @@ func TestTransparencyCounts(t *testing.T) {
 			"/v1/open/takedowns.csv": {{"month", "platform", "requested", "taken_down", "refused", "pending", "median_days_to_takedown"},
 				{"2026-03", "tiktok", "1", "0", "0", "1", ""}, {"2026-03", "x", "4", "3", "1", "0", "3.0"}},
 			"/v1/open/verified.csv": {{"category", "province_code", "province_name", "verified"},
-				{"disinformation", "", "", "1"}, {"disinformation", "31", "DKI Jakarta", "2"}, {"disinformation", "32", "Jawa Barat", "1"},
-				{"hate_speech", "32", "Jawa Barat", "1"}, {"money_politics", "31", "DKI Jakarta", "1"}},
+				{"disinformation", "", "", "1"}, {"disinformation", "31", "Daerah Khusus Ibukota Jakarta", "2"}, {"disinformation", "32", "Jawa Barat", "1"},
+				{"hate_speech", "32", "Jawa Barat", "1"}, {"money_politics", "31", "Daerah Khusus Ibukota Jakarta", "1"}},
 			"/v1/open/alerts-issued.csv": {{"month", "severity", "issued", "retracted"},
 				{"2026-03", "critical", "1", "0"}, {"2026-03", "warning", "1", "1"}, {"2026-04", "warning", "1", "0"}},
 		}

@@ -26,7 +26,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateTa
 			return err
 		}
 		if req.RegionCode != nil && region.Validate(*req.RegionCode) != nil {
-			return problem.Validation(api.FieldError{Field: "region_code", Message: "must be a Kemendagri region code, or absent for national"})
+			return problem.Validation(api.FieldError{Field: "region_code", Message: region.Message(*req.RegionCode, "must be a Kemendagri region code, or absent for national")})
 		}
 		if req.OrgID != nil {
 			if _, err := s.orgs.Accredited(ctx, tx, *req.OrgID); err != nil {

@@ -49,7 +49,7 @@ type Task struct {
 // API is the task as the API shows it.
 func (t *Task) API() api.Task {
 	return api.Task{ID: t.ID, OrgID: t.OrgID, Title: t.Title, Description: t.Description, Kind: t.Kind,
-		Platform: t.Platform, Target: t.Target, RegionCode: t.RegionCode, StartsAt: utc(t.StartsAt), DueAt: utc(t.DueAt),
+		Platform: t.Platform, Target: t.Target, RegionCode: t.RegionCode, RegionName: region.NameOf(t.RegionCode), StartsAt: utc(t.StartsAt), DueAt: utc(t.DueAt),
 		Slots: t.Slots, SlotsTaken: t.SlotsTaken, LeaseMinutes: t.LeaseMinutes, Status: t.Status,
 		CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
 }

@@ -37,15 +37,26 @@ func TestBrowserAccountScreen(t *testing.T) {
 	b.noHorizontalScroll("account")
 	b.shot("account")
 
+	// The region picker finds regions by part of their name.
 	b.fill("#me-name", "Sari Wulandari")
-	b.setValue("#me-form select[name=province]", "32")
-	b.fill("#me-form input[name=regency]", "3273")
+	b.waitText("#me-form", "Dipilih: Kota Administrasi Jakarta Pusat", 5*time.Second)
+	b.fill("#me-form input[name=region-q]", "xyzzy")
+	b.waitText("#me-form .region-results", "Tidak ada wilayah", 5*time.Second)
+	b.fill("#me-form input[name=region-q]", "Jakarta Sel")
+	b.waitText("#me-form .region-results", "Kebayoran Baru, Kota Administrasi Jakarta Selatan", 5*time.Second)
+	b.shot("region-picker")
+	b.pickRegion("#me-form", "Jakarta Sel", "3174")
+	b.waitText("#me-form", "Dipilih: Kota Administrasi Jakarta Selatan, Daerah Khusus Ibukota Jakarta", 2*time.Second)
+	if got := b.Eval(`document.querySelector('#me-form select[name=province]').value`); string(got) != `"31"` {
+		t.Errorf("province after choosing 3174: got %s, want 31", got)
+	}
 	b.click("#me-form button[type=submit]")
 	b.WaitJS("saved", "document.querySelector('main dl')?.textContent.includes('Sari Wulandari')", 10*time.Second)
 	u, err := e.App.Auth.UserByID(ctx, v.User.ID)
-	if err != nil || u.Name != "Sari Wulandari" || u.Region() != "3273" {
+	if err != nil || u.Name != "Sari Wulandari" || u.Region() != "3174" {
 		t.Fatalf("after the profile form: %+v, %v", u, err)
 	}
+	b.waitText("main dl", "Kota Administrasi Jakarta Selatan", 5*time.Second)
 
 	// Password: the two new ones must match; then the other session ends.
 	b.fill("#pw-current", apptest.Password)

@@ -18,8 +18,8 @@ func (b *browser) selectByText(sel, text string) {
 		s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, text, text))
 }
 
-// An officer broadcasts an alert to DKI Jakarta, picked by name; the open
-// page of a volunteer in Jakarta Selatan shows it within 2 s, without a
+// An officer broadcasts an alert to Jakarta Pusat (3171), searched by name;
+// the open page of a volunteer there shows it within 2 s, without a
 // reload. The officer then retracts it, and the volunteer sees that too.
 func TestBrowserAlertReachesOpenPage(t *testing.T) {
 	e := apptest.Start(t, dbtest.SQLite)
@@ -40,8 +40,8 @@ func TestBrowserAlertReachesOpenPage(t *testing.T) {
 	o.fill("#alert-title", "Hoaks surat suara tercoblos di Jakarta Selatan")
 	o.fill("#alert-body", "Video yang beredar adalah rekaman lama dari 2019. Jangan disebarkan.")
 	o.setValue("#alert-severity", "critical")
-	o.selectByText("#alert-form select[name=province]", "DKI Jakarta")
-	o.fill("#alert-form input[name=regency]", "3171")
+	o.pickRegion("#alert-form", "jakarta pus", "3171")
+	o.waitText("#alert-form", "Dipilih: Kota Administrasi Jakarta Pusat", 2*time.Second)
 	o.shot("officer-broadcast")
 	start := time.Now()
 	o.click("#alert-send")
@@ -51,7 +51,7 @@ func TestBrowserAlertReachesOpenPage(t *testing.T) {
 	v.shot("volunteer-home-alert")
 	o.waitText("#alert-list", "Hoaks surat suara tercoblos", 5*time.Second)
 	if bali.EvalBool(`document.body.textContent.includes('Hoaks surat suara')`) {
-		t.Error("a volunteer in Bali got the alert meant for Jakarta Selatan")
+		t.Error("a volunteer in Bali got the alert meant for Jakarta Pusat")
 	}
 
 	// The reach counts the volunteer's acknowledgement.
@@ -68,7 +68,7 @@ func TestBrowserAlertReachesOpenPage(t *testing.T) {
 	// The public page lists it by province, without signing in.
 	p := newBrowser(t, e.URL, 360, 740)
 	p.open("#/alerts")
-	p.selectByText("main select[name=region]", "DKI Jakarta")
+	p.selectByText("main select[name=region]", "Daerah Khusus Ibukota Jakarta")
 	p.waitText("#alert-list", "Hoaks surat suara tercoblos", 5*time.Second)
 	p.checkA11y("public alerts")
 	p.noHorizontalScroll("public alerts")

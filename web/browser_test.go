@@ -52,6 +52,16 @@ func (b *browser) fill(sel, value string) {
 	b.Do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
+// pickRegion searches the region picker of form for query and chooses the
+// region code from the list it shows.
+func (b *browser) pickRegion(form, query, code string) {
+	b.T.Helper()
+	b.fill(form+" input[name=region-q]", query)
+	btn := fmt.Sprintf(`%s .region-results button[data-code="%s"]`, form, code)
+	b.WaitJS("region "+code+" in the list", fmt.Sprintf(`!!document.querySelector(%q)`, btn), 5*time.Second)
+	b.click(btn)
+}
+
 // setValue sets a field (select, date) and fires change.
 func (b *browser) setValue(sel, value string) {
 	b.T.Helper()

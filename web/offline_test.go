@@ -44,6 +44,10 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 	b.fill("#report-url", "https://www.facebook.com/share/v/hoaks-tps-31")
 	b.setValue("#report-category", "money_politics")
 	b.fill("#report-summary", "Unggahan ini menawarkan uang Rp100.000 bagi pemilih yang memotret surat suaranya.")
+	// The region picker cannot search offline: it says so, and the report
+	// keeps the volunteer's own region.
+	b.fill("#report-form input[name=region-q]", "Tebet")
+	b.waitText("#report-form .region-results", "perlu koneksi", 5*time.Second)
 	png, _ := base64.StdEncoding.DecodeString(tinyPNG)
 	file := filepath.Join(t.TempDir(), "bukti.png")
 	os.WriteFile(file, png, 0o644)
@@ -101,13 +105,14 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 	}
 	var page struct {
 		Items []struct {
-			Summary  string `json:"summary"`
-			Evidence []any  `json:"evidence"`
+			Summary    string `json:"summary"`
+			RegionCode string `json:"region_code"`
+			Evidence   []any  `json:"evidence"`
 		} `json:"items"`
 	}
 	e.Do(t, "GET", "/v1/reports", nil, bearer(vol)...).Decode(t, &page)
-	if len(page.Items) != 1 || len(page.Items[0].Evidence) != 1 {
-		t.Errorf("got %+v, want one report with one evidence file", page.Items)
+	if len(page.Items) != 1 || len(page.Items[0].Evidence) != 1 || page.Items[0].RegionCode != "3171" {
+		t.Errorf("got %+v, want one report of region 3171 with one evidence file", page.Items)
 	}
 	// The evidence shows (fetched with the token, drawn from a blob: URL).
 	b.clickText("#my-reports", "Lihat bukti")

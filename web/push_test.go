@@ -173,7 +173,7 @@ func TestBrowserPushNotification(t *testing.T) {
 	ms := ps.Wait(t, 10*time.Second, "the alert's push", func(ms []pushtest.Message) bool { return len(ms) >= 1 })
 	ns := v.notifications("the alert", reg, ms[0].Payload, "alert-"+a.ID, "[KRITIS] Hoaks relokasi TPS 12")
 	n := ns[0]
-	if len(ns) != 1 || !strings.Contains(n.Body, "DKI Jakarta") || !strings.HasSuffix(n.Icon, "/app/icons/alert-critical.png") ||
+	if len(ns) != 1 || !strings.Contains(n.Body, "Daerah Khusus Ibukota Jakarta") || !strings.HasSuffix(n.Icon, "/app/icons/alert-critical.png") ||
 		!strings.HasSuffix(n.Badge, "/app/icons/badge-72.png") || !n.RequireInteraction || n.Data.URL != "/#/alerts/"+a.ID || n.Data.Severity != "critical" {
 		t.Fatalf("got notifications %+v", ns)
 	}

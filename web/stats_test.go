@@ -70,7 +70,7 @@ func TestBrowserStatistics(t *testing.T) {
 	b.signIn(officer.User.Email)
 	b.waitText("#nav", "Statistik", 5*time.Second)
 	b.goTo("#/stats")
-	b.waitText("#stats-provinces", "DKI Jakarta", 10*time.Second)
+	b.waitText("#stats-provinces", "Daerah Khusus Ibukota Jakarta", 10*time.Second)
 	var charts []struct{ Title, Desc string }
 	json.Unmarshal(b.Eval(`[...document.querySelectorAll('main svg.chart')].map((s) => ({Title: s.querySelector('title').textContent, Desc: s.querySelector('desc').textContent}))`), &charts)
 	if len(charts) != 4 {
@@ -118,7 +118,7 @@ func TestBrowserStatistics(t *testing.T) {
 	c.waitText("#nav", "Statistik", 5*time.Second)
 	c.goTo("#/stats")
 	c.waitText("#stats-scope", "Pemantau Jakarta", 10*time.Second)
-	c.waitText("#stats-provinces", "DKI Jakarta", 10*time.Second)
+	c.waitText("#stats-provinces", "Daerah Khusus Ibukota Jakarta", 10*time.Second)
 	if n := string(c.Eval(`document.querySelectorAll('main svg.chart').length`)); n != "3" {
 		t.Errorf("coordinator: got %s charts, want 3", n)
 	}

@@ -42,8 +42,7 @@ func TestBrowserVolunteerClaimsLive(t *testing.T) {
 	email := "budi-" + strings.ToLower(tk.ID[30:]) + "@example.org"
 	b.fill("#signup-email", email)
 	b.fill("#signup-password", "awasi-pemilu-jujur-adil")
-	b.setValue("#signup-form select[name=province]", "31")
-	b.fill("#signup-form input[name=regency]", "3171")
+	b.pickRegion("#signup-form", "Jakarta Pusat", "3171")
 	b.click("#signup-consent")
 	b.shot("signup")
 	b.click("#signup-form button[type=submit]")

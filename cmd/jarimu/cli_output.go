@@ -123,12 +123,12 @@ func minutes(d time.Duration) string {
 	return fmt.Sprintf("%dm", int(d.Minutes()))
 }
 
-// regionLabel is a region code with its province's name, or "national".
+// regionLabel is a region code with its name, or "national".
 func regionLabel(code *string) string {
 	if code == nil || *code == "" {
 		return "national"
 	}
-	if name, ok := region.ProvinceName((*code)[:min(2, len(*code))]); ok {
+	if name := region.Name(*code); name != "" {
 		return *code + " " + name
 	}
 	return *code

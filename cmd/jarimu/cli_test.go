@@ -187,7 +187,7 @@ func TestCLISession(t *testing.T) {
 	}
 
 	out := ana.must("me")
-	for _, want := range []string{"ana@example.org", "volunteer", "31 DKI Jakarta"} {
+	for _, want := range []string{"ana@example.org", "volunteer", "31 Daerah Khusus Ibukota Jakarta"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("me: got %q, want %q in it", out, want)
 		}
@@ -435,7 +435,7 @@ func TestCLIAlerts(t *testing.T) {
 		t.Errorf("alert send by a volunteer: got %v, want forbidden", err)
 	}
 	anon := &user{t: t, w: w, dir: t.TempDir()}
-	if out := anon.must("alerts", "--server", w.url); !strings.Contains(out, "Hoaks jadwal pencoblosan") || !strings.Contains(out, "31 DKI Jakarta") {
+	if out := anon.must("alerts", "--server", w.url); !strings.Contains(out, "Hoaks jadwal pencoblosan") || !strings.Contains(out, "31 Daerah Khusus Ibukota Jakarta") {
 		t.Errorf("alerts: got %q", out)
 	}
 	var alerts []api.Alert

@@ -33,7 +33,6 @@ export default {
   'error.notFound': 'Page not found',
   'error.notFoundText': 'There is no page at {path}. The link may be mistyped or out of date.',
   'error.toHome': 'Back to the home page',
-  'error.regency': 'The regency/city code must be 4 digits within the chosen province.',
 
   'common.all': 'All',
   'common.none': '(none)',
@@ -44,6 +43,11 @@ export default {
   'region.allAlerts': 'All alerts',
   'region.mine': 'My region',
   'region.choose': '(choose a province)',
+  'region.searchPlaceholder': 'e.g. Jakarta Sel, Tebet, 3174',
+  'region.chosen': 'Chosen: {name}',
+  'region.clear': 'Clear the choice',
+  'region.searchFailed': 'Searching regions needs a connection; for now choose the province only.',
+  'region.none': 'No region has that name.',
 
   'role.volunteer': 'Volunteer',
   'role.officer': 'Bawaslu officer',
@@ -73,7 +77,7 @@ export default {
   'field.region': 'Region',
   'field.myRegion': 'Region you monitor',
   'field.province': 'Province',
-  'field.regency': 'Regency/city code (optional)',
+  'field.regionSearch': 'Search a regency/city or district (optional)',
   'field.status': 'Status',
   'field.inviteCode': 'Invite code (optional)',
   'field.url': 'Link to the content',
@@ -116,7 +120,7 @@ export default {
   'field.retractReason': 'Reason for retraction',
 
   'hint.password': 'At least 10 characters; not a commonly used password.',
-  'hint.regency': 'Kemendagri code of 4 digits, e.g. 3171 for South Jakarta. Leave empty for the whole province.',
+  'hint.regionSearch': 'Type part of its name, then choose from the list. Leave empty for the whole province.',
   'hint.inviteCode': 'With a valid code you are active at once; without one, a coordinator reviews your request.',
   'hint.summary': 'Describe what you found (at least 10 characters).',
   'hint.org': "The report goes to the organisation's coordinators for review; without an organisation, straight to Bawaslu.",

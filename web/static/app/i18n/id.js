@@ -34,7 +34,6 @@ export default {
   'error.notFound': 'Halaman tidak ditemukan',
   'error.notFoundText': 'Tidak ada halaman di alamat {path}. Mungkin tautannya salah ketik atau sudah usang.',
   'error.toHome': 'Kembali ke beranda',
-  'error.regency': 'Kode kabupaten/kota harus 4 angka dan berada di provinsi yang dipilih.',
 
   'common.all': 'Semua',
   'common.none': '(tidak ada)',
@@ -45,6 +44,11 @@ export default {
   'region.allAlerts': 'Semua peringatan',
   'region.mine': 'Wilayah saya',
   'region.choose': '(pilih provinsi)',
+  'region.searchPlaceholder': 'mis. Jakarta Sel, Tebet, 3174',
+  'region.chosen': 'Dipilih: {name}',
+  'region.clear': 'Hapus pilihan',
+  'region.searchFailed': 'Pencarian wilayah perlu koneksi internet; untuk sementara pilih provinsinya saja.',
+  'region.none': 'Tidak ada wilayah dengan nama itu.',
 
   'role.volunteer': 'Relawan',
   'role.officer': 'Petugas Bawaslu',
@@ -74,7 +78,7 @@ export default {
   'field.region': 'Wilayah',
   'field.myRegion': 'Wilayah tempat Anda memantau',
   'field.province': 'Provinsi',
-  'field.regency': 'Kode kabupaten/kota (opsional)',
+  'field.regionSearch': 'Cari kabupaten/kota atau kecamatan (opsional)',
   'field.status': 'Status',
   'field.inviteCode': 'Kode undangan (opsional)',
   'field.url': 'Tautan konten',
@@ -117,7 +121,7 @@ export default {
   'field.retractReason': 'Alasan penarikan',
 
   'hint.password': 'Minimal 10 karakter; jangan memakai kata sandi yang umum.',
-  'hint.regency': '4 angka Kemendagri, misalnya 3171 untuk Jakarta Selatan. Kosongkan untuk seluruh provinsi.',
+  'hint.regionSearch': 'Ketik sebagian nama, lalu pilih dari daftar. Kosongkan untuk seluruh provinsi.',
   'hint.inviteCode': 'Dengan kode yang sah Anda langsung aktif; tanpa kode, koordinator akan meninjau permintaan Anda.',
   'hint.summary': 'Jelaskan apa yang Anda temukan (minimal 10 karakter).',
   'hint.org': 'Laporan dikirim ke koordinator organisasi untuk ditinjau; tanpa organisasi langsung ke Bawaslu.',

@@ -94,10 +94,12 @@ export function timeEl(iso, opts) {
   return iso ? h('time', { datetime: iso }, fmtTime(iso, opts)) : null;
 }
 
-// regionLabel names a region code: "Nasional", "DKI Jakarta" or
-// "3171 · DKI Jakarta".
-export function regionLabel(code) {
+// regionLabel names a region: "Nasional", the name the API gives with it
+// (region_name: "Kota Administrasi Jakarta Selatan"), or without one the
+// province's name, after the code below province level ("3174 · ...").
+export function regionLabel(code, name) {
   if (!code) return t('region.national');
+  if (name) return name;
   const p = provinceName(code.slice(0, 2)) || code;
   return code.length === 2 ? p : `${code} · ${p}`;
 }

@@ -1,5 +1,7 @@
-// Indonesia's 38 provinces by Kemendagri code (kept equal to the Go package
-// region by web's tests). Regencies are entered by code under a province.
+// Indonesia's 38 provinces by Kemendagri code and name (kept equal to the
+// Go package region's table by web's tests), embedded so that a province
+// can be chosen offline. Regencies/cities and districts are searched by
+// name on the server (GET /v1/regions), by the region picker in views/parts.js.
 export const PROVINCES = [
   ["11", "Aceh"],
   ["12", "Sumatera Utara"],
@@ -11,10 +13,10 @@ export const PROVINCES = [
   ["18", "Lampung"],
   ["19", "Kepulauan Bangka Belitung"],
   ["21", "Kepulauan Riau"],
-  ["31", "DKI Jakarta"],
+  ["31", "Daerah Khusus Ibukota Jakarta"],
   ["32", "Jawa Barat"],
   ["33", "Jawa Tengah"],
-  ["34", "DI Yogyakarta"],
+  ["34", "Daerah Istimewa Yogyakarta"],
   ["35", "Jawa Timur"],
   ["36", "Banten"],
   ["51", "Bali"],
@@ -45,16 +47,6 @@ const byCode = new Map(PROVINCES);
 
 // provinceName is the name of a 2-digit province code, or "".
 export function provinceName(code) { return byCode.get(code) || ''; }
-
-// validRegion checks a code's shape as the server does for the levels the
-// console offers: a known province, then optionally a regency (01-69 or
-// 71-99).
-export function validRegion(code) {
-  if (!/^\d{2}(\d{2})?$/.test(code) || !byCode.has(code.slice(0, 2))) return false;
-  if (code.length === 2) return true;
-  const r = Number(code.slice(2));
-  return (r >= 1 && r <= 69) || (r >= 71 && r <= 99);
-}
 
 // covers reports whether region a contains region b ("" is national).
 export function covers(a, b) { return !a || (b || '').startsWith(a); }

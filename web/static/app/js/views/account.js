@@ -63,7 +63,7 @@ export async function profile(ctx) {
   const u = me.user;
   add(ctx.root, h('h1', null, t('nav.me')),
     h('dl', null, h('dt', null, t('field.name')), h('dd', null, u.name), h('dt', null, t('field.email')), h('dd', null, u.email),
-      h('dt', null, t('field.role')), h('dd', null, t(`role.${u.role}`)), h('dt', null, t('field.region')), h('dd', null, regionLabel(u.region_code))));
+      h('dt', null, t('field.role')), h('dd', null, t(`role.${u.role}`)), h('dt', null, t('field.region')), h('dd', null, regionLabel(u.region_code, u.region_name))));
   const ms = me.memberships || [];
   if (u.role === 'volunteer') {
     add(ctx.root, section(t('home.memberships'), ms.length ? h('ul', { class: 'cards' }, ms.map((m) => {

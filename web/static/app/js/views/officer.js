@@ -130,7 +130,7 @@ async function alerts(ctx) {
   const severity = select('severity', enumOptions('alert.severity', ['info', 'warning', 'critical']), 'warning', { id: 'alert-severity' });
   const category = select('category', enumOptions('category', CATEGORIES, t('common.none')), '', { id: 'alert-category' });
   const links = textarea('links', { rows: 2, id: 'alert-links' });
-  const region = regionPicker({ label: t('field.alertRegion'), within, national: !within });
+  const region = regionPicker({ label: t('field.alertRegion'), within, national: !within, maxLength: 4 });
   const form = h('form', { class: 'stack', id: 'alert-form' }, field(t('field.title'), title), field(t('field.body'), body),
     h('div', { class: 'row' }, field(t('field.severity'), severity), field(t('field.category'), category)), region.el,
     field(t('field.links'), links, t('hint.links')), h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'alert-send' }, t('officer.broadcast'))));

@@ -2,7 +2,7 @@
 import { t, fmtDate, fmtNumber } from '../i18n.js';
 import { h, add, field, select, input, badge, timeEl, regionLabel, notice, extLink, empty } from '../dom.js';
 import { api, problemText, withQuery, ApiError, evidenceURL } from '../api.js';
-import { PROVINCES, validRegion } from '../regions.js';
+import { PROVINCES } from '../regions.js';
 
 // showError puts a refusal at the top of form (announced) and marks the
 // fields the server named.
@@ -102,33 +102,69 @@ export function pager(list, load, item, emptyText) {
   return { el: wrap, reload: () => next(true) };
 }
 
-// regionPicker picks a province by name and, optionally, a regency by code.
-// within limits it to an officer's region; national adds "Nasional".
-export function regionPicker({ label, value = '', national = true, within = '', required = false }) {
+// regionPicker picks a region: a province from the list (kept in the app,
+// so it works offline) or, searched by name on the server, a regency/city or
+// district ("Jakarta Sel" finds Kota Administrasi Jakarta Selatan). within
+// limits it to an officer's region; national adds "Nasional"; maxLength 4
+// stops at regencies/cities (alerts go no lower).
+export function regionPicker({ label, value = '', national = true, within = '', required = false, maxLength = 6 }) {
   const prov = within ? PROVINCES.filter(([c]) => c === within.slice(0, 2)) : PROVINCES;
   const opts = [...(national && !within ? [['', t('region.national')]] : []), ...prov.map(([c, n]) => [c, n])];
   if (!national && !within && !required) opts.unshift(['', t('region.choose')]);
   const p = select('province', opts, (value || within).slice(0, 2), { 'aria-label': label || t('field.province') });
-  const lockReg = within.length === 4;
-  const r = input('regency', { inputmode: 'numeric', pattern: '\\d{4}', maxlength: 4, autocomplete: 'off',
-    value: lockReg ? within : (value.length === 4 ? value : ''), readonly: lockReg });
-  const el = h('fieldset', { class: 'stack' }, h('legend', null, label || t('field.region')),
-    field(t('field.province'), p), field(t('field.regency'), r, t('hint.regency')));
-  return {
-    el,
-    value() {
-      const reg = r.value.trim();
-      if (reg) {
-        if (!validRegion(reg) || !reg.startsWith(p.value)) throw fieldError('regency', t('error.regency'));
-        return reg;
-      }
-      return p.value || null;
-    },
+  const locked = within.length >= 4;
+  let chosen = locked ? within : (value.length > 2 ? value : '');
+  const q = input('region-q', { type: 'search', autocomplete: 'off', placeholder: t('region.searchPlaceholder') });
+  const results = h('ul', { class: 'region-results' });
+  const picked = h('span', { class: 'region-chosen', 'aria-live': 'polite' });
+  const clear = h('button', { type: 'button', class: 'secondary small', onclick: () => { chosen = ''; show(''); } }, t('region.clear'));
+  const show = (name) => {
+    picked.textContent = chosen ? t('region.chosen', { name: name || chosen }) : '';
+    clear.hidden = !chosen || locked;
   };
-}
+  show(chosen);
+  if (chosen) api('GET', `/v1/regions/${encodeURIComponent(chosen)}`).then((r) => show(r.label), () => {});
+  p.addEventListener('change', () => { if (!p.value || !chosen.startsWith(p.value)) { chosen = ''; show(''); } });
 
-function fieldError(name, message) {
-  return new ApiError(422, { type: '/v1/problems/validation', detail: message, errors: [{ field: name, message }] });
+  const choose = (r) => {
+    p.value = r.code.slice(0, 2);
+    chosen = r.code.length > 2 ? r.code : '';
+    show(r.label);
+    q.value = '';
+    results.replaceChildren();
+  };
+  let timer = 0;
+  let seq = 0;
+  const search = async () => {
+    const text = q.value.trim();
+    const n = ++seq;
+    if (text.length < 2) { results.replaceChildren(); return; }
+    let found;
+    try {
+      found = (await api('GET', withQuery('/v1/regions', { q: text, limit: 20 }))).items;
+    } catch {
+      if (n === seq) results.replaceChildren(h('li', { class: 'muted' }, t('region.searchFailed')));
+      return;
+    }
+    if (n !== seq) return;
+    found = found.filter((r) => r.code.length <= maxLength && (!within || r.code.startsWith(within)));
+    results.replaceChildren(...(found.length ? found.map((r) => h('li', null,
+      h('button', { type: 'button', class: 'secondary', dataset: { code: r.code }, onclick: () => choose(r) }, r.label)))
+      : [h('li', { class: 'muted' }, t('region.none'))]));
+  };
+  q.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(search, 250); });
+  q.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter') return;
+    ev.preventDefault(); // Enter picks, it does not send the form
+    results.querySelector('button')?.click();
+  });
+
+  const el = h('fieldset', { class: 'stack region-picker' }, h('legend', null, label || t('field.region')),
+    field(t('field.province'), p),
+    locked ? null : field(t('field.regionSearch'), q, t('hint.regionSearch')),
+    locked ? null : results,
+    h('p', { class: 'muted' }, picked, ' ', clear));
+  return { el, value: () => chosen || p.value || null };
 }
 
 // orgCard is one organisation of the public registry.
@@ -139,7 +175,7 @@ export function orgCard(o, ...extra) {
       badge('org.status', o.status),
       h('span', null, `${t('org.accreditation')}: ${o.accreditation_number}`),
       h('span', null, `${t('org.until')}: ${fmtDate(o.accredited_until)}`),
-      h('span', null, regionLabel(o.region_code)),
+      h('span', null, regionLabel(o.region_code, o.region_name)),
       h('span', null, t('org.members', { n: fmtNumber(o.member_count) }))),
     extra);
 }
@@ -162,7 +198,7 @@ export function orgList(actions) {
 export function alertCard(a, ...extra) {
   return h('li', { class: `card alert-${a.severity}${a.retracted ? ' retracted' : ''}`, dataset: { alert: a.id } },
     h('h3', null, a.title),
-    h('div', { class: 'meta' }, badge('alert.severity', a.severity), h('span', null, regionLabel(a.region_code)),
+    h('div', { class: 'meta' }, badge('alert.severity', a.severity), h('span', null, regionLabel(a.region_code, a.region_name)),
       timeEl(a.published_at), a.category ? h('span', null, t(`category.${a.category}`)) : null),
     a.retracted ? h('p', { class: 'notice info' }, t('alert.retracted', { reason: a.retraction_reason || '' })) : null,
     h('p', { class: 'pre' }, a.body),
@@ -184,7 +220,7 @@ export function reportCard(r, ...extra) {
   return h('li', { class: 'card', dataset: { report: r.id } },
     h('h3', null, extLink(r.url)),
     h('div', { class: 'meta' }, badge('report.status', r.status), h('span', null, t(`category.${r.category}`)),
-      h('span', null, t(`platform.${r.platform}`)), h('span', null, regionLabel(r.region_code)), timeEl(r.observed_at),
+      h('span', null, t(`platform.${r.platform}`)), h('span', null, regionLabel(r.region_code, r.region_name)), timeEl(r.observed_at),
       h('span', { class: 'cluster' }, t('report.cluster', { n: r.cluster_size }))),
     h('p', { class: 'pre summary' }, r.summary),
     r.review_note ? h('p', null, `${t('report.reviewNote')}: `, r.review_note) : null,

@@ -13,9 +13,9 @@ export async function home(ctx) {
   const u = me.user;
   const staff = u.role !== 'volunteer';
   add(ctx.root, h('h1', null, t('home.hello', { name: u.name })),
-    h('p', { class: 'muted' }, `${t(`role.${u.role}`)} · ${regionLabel(u.region_code)}`));
+    h('p', { class: 'muted' }, `${t(`role.${u.role}`)} · ${regionLabel(u.region_code, u.region_name)}`));
   const alerts = alertList(() => u.region_code || '');
-  const alertSection = section(t('home.alerts', { region: regionLabel(u.region_code) }), alerts.el);
+  const alertSection = section(t('home.alerts', { region: regionLabel(u.region_code, u.region_name) }), alerts.el);
   if (staff) {
     add(ctx.root, h('div', { class: 'actions' }, h('a', { class: 'button', href: '#/officer/reports' }, t('nav.verify')),
       h('a', { class: 'button secondary', href: '#/officer/alerts' }, t('nav.broadcast')),

@@ -36,7 +36,7 @@ export function taskCard(task, ...extra) {
     h('h3', null, task.title),
     h('div', { class: 'meta' }, badge('task.status', task.status), h('span', null, orgName(task.org_id)),
       h('span', null, t(`kind.${task.kind}`)), task.platform ? h('span', null, t(`platform.${task.platform}`)) : null,
-      h('span', null, regionLabel(task.region_code)),
+      h('span', null, regionLabel(task.region_code, task.region_name)),
       task.due_at ? h('span', null, `${t('task.due')}: `, timeEl(task.due_at)) : null),
     task.description ? h('p', { class: 'pre' }, task.description) : null,
     target(task),
