@@ -40,17 +40,22 @@ func TestBrowserTransparencyPage(t *testing.T) {
 	b.waitText("main h1", "Laporan Transparansi", 5*time.Second)
 	b.WaitJS("the charts", "document.querySelectorAll('main svg.chart').length === 5", 10*time.Second)
 
-	// The charts hold the numbers recorded: one month row of 1 + 1 + 1
+	// The charts hold the numbers recorded, in their bars, their totals,
+	// their descriptions and their tables: one month row of 1 + 1 + 1
 	// takedown requests, one platform row the same, 3 verified findings in
 	// one category and one province, one critical alert.
 	var charts []struct {
 		Label string   `json:"label"`
+		Desc  string   `json:"desc"`
 		Nums  []string `json:"nums"`
+		Table string   `json:"table"`
 		Bars  []string `json:"bars"`
 	}
 	json.Unmarshal(b.Eval(`[...document.querySelectorAll('main svg.chart')].map((s) => ({
-		label: s.getAttribute('aria-label'),
-		nums: [...s.querySelectorAll('.chart-num')].map((x) => x.textContent),
+		label: s.querySelector('title').textContent,
+		desc: s.querySelector('desc').textContent,
+		nums: [...s.querySelectorAll('.total')].map((x) => x.textContent),
+		table: s.closest('figure').querySelector('table').textContent,
 		bars: [...s.querySelectorAll('rect title')].map((x) => x.textContent)}))`), &charts)
 	want := []struct {
 		label string
@@ -68,7 +73,8 @@ func TestBrowserTransparencyPage(t *testing.T) {
 	}
 	for i, w := range want {
 		c := charts[i]
-		if c.Label != w.label || strings.Join(c.Nums, ",") != strings.Join(w.nums, ",") || len(c.Bars) != len(w.bars) {
+		if c.Label != w.label || strings.Join(c.Nums, ",") != strings.Join(w.nums, ",") || len(c.Bars) != len(w.bars) ||
+			!strings.Contains(c.Desc, ": "+w.nums[0]) || !strings.Contains(c.Table, w.nums[0]) {
 			t.Errorf("chart %d: %+v, want %+v", i, c, w)
 			continue
 		}
@@ -76,9 +82,17 @@ func TestBrowserTransparencyPage(t *testing.T) {
 			if !strings.HasSuffix(c.Bars[j], bar) {
 				t.Errorf("chart %q bar %d: %q, want it to end %q", c.Label, j, c.Bars[j], bar)
 			}
+			// The description names each series of a row with its count.
+			part := bar
+			if k := strings.LastIndex(bar, " · "); k >= 0 {
+				part = bar[k+len(" · "):]
+			}
+			if len(w.bars) > 1 && !strings.Contains(c.Desc, part) {
+				t.Errorf("chart %q: its description %q does not say %q", c.Label, c.Desc, bar)
+			}
 		}
 	}
-	if got := b.Eval(`document.querySelector('table.data tbody tr').textContent`); !strings.Contains(string(got), "Facebook") {
+	if got := b.Eval(`document.querySelector('#tr-takedowns tbody tr').textContent`); !strings.Contains(string(got), "Facebook") {
 		t.Errorf("takedown table's first row: %s", got)
 	}
 	if n := b.Eval(`document.querySelectorAll('main .cards li').length`); string(n) != "3" {
@@ -106,7 +120,7 @@ func TestBrowserTransparencyPage(t *testing.T) {
 
 	b.click("#lang")
 	b.waitText("main h1", "Transparency Report", 5*time.Second)
-	b.WaitJS("the charts in English", "document.querySelector('main svg.chart').getAttribute('aria-label') === 'Takedown requests per month'", 10*time.Second)
+	b.WaitJS("the charts in English", "document.querySelector('main svg.chart title').textContent === 'Takedown requests per month'", 10*time.Second)
 	b.noHorizontalScroll("transparency in English")
 	b.click("#lang")
 }
