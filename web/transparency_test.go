@@ -65,7 +65,7 @@ func TestBrowserTransparencyPage(t *testing.T) {
 		{"Permintaan takedown per bulan", []string{"3"}, []string{"Diturunkan: 1", "Ditolak platform: 1", "Masih menunggu: 1"}},
 		{"Permintaan takedown per platform", []string{"3"}, []string{"Facebook · Diturunkan: 1", "Facebook · Ditolak platform: 1", "Facebook · Masih menunggu: 1"}},
 		{"Temuan terverifikasi per kategori", []string{"3"}, []string{"Disinformasi / hoaks · Terverifikasi: 3"}},
-		{"Temuan terverifikasi per provinsi", []string{"3"}, []string{"DKI Jakarta · Terverifikasi: 3"}},
+		{"Temuan terverifikasi per provinsi", []string{"3"}, []string{"Daerah Khusus Ibukota Jakarta · Terverifikasi: 3"}},
 		{"Peringatan per bulan dan tingkat", []string{"1"}, []string{"Kritis: 1"}},
 	}
 	if len(charts) != len(want) {
