@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall"
 	"time"
@@ -93,6 +94,7 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 		return r, e.steady(ctx, o, clients, officer, r)
 	}
 	var lasts, all []time.Duration
+	cpu0, cpuErr := e.serverCPU()
 	p := newProgress(e.Progress, "alerts", o.Alerts)
 	for n := range o.Alerts {
 		id, at, err := e.publishAlert(ctx, officer, o.Region[:2], n)
@@ -109,7 +111,20 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 	r.stat("alert_to_last_client", lasts)
 	r.stat("alert_to_each_client", all)
 	r.set("deliveries", len(all))
+	if cpu1, err := e.serverCPU(); cpuErr == nil && err == nil && len(all) > 0 {
+		// The server's CPU over the alerts (commit, fan-out, and with --ack
+		// reading the acks), per 1,000 deliveries.
+		r.set("server_cpu_ms_per_1000_deliveries", round(float64((cpu1-cpu0).Milliseconds())*1000/float64(len(all))))
+	}
 	return r, nil
+}
+
+// serverCPU is the CPU time the server (--server-pid) has used so far.
+func (e *Env) serverCPU() (time.Duration, error) {
+	if e.ServerPID <= 0 {
+		return 0, errors.New("no server pid")
+	}
+	return cpuTime(e.ServerPID)
 }
 
 // awaitAlert waits until every connected client has alert id (or wait

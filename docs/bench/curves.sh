@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# How cost grows with load (issue 20 "curves"): the embedded server (SQLite,
+# one instance) with N feed clients that ack every event, 20 alerts to all
+# of them; then V volunteers racing for 20 tasks of 5 slots for 20 s. Each
+# run on a fresh data dir and server. Raw results go to $OUT/*.json, then
+# cmd/benchplot draws the charts next to them.
+# Needs /tmp/jarimu (go build -o /tmp/jarimu ./cmd/jarimu).
+# Usage: [CLIENTS="1000 2000"] [VOLUNTEERS="8 16"] [OUT=dir] bash docs/bench/curves.sh
+set -euo pipefail
+OUT=${OUT:-docs/bench/curves}
+BIN=${BIN:-/tmp/jarimu}
+mkdir -p "$OUT"
+limits=(-rate-feed-ip 0 -rate-feed-user 0 -rate-user-writes 0 -rate-ip-writes 0)
+pid=
+stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; fi; }
+trap stop EXIT
+serve() { # data dir: starts the server on :18080, sets pid
+  "$BIN" serve -data-dir "$1" -addr 127.0.0.1:18080 -log-level warn "${limits[@]}" >"$1/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 60); do curl -sf 127.0.0.1:18080/readyz >/dev/null && return; sleep 1; done
+  echo "the server did not start: $1/serve.log" >&2; exit 1
+}
+for n in ${CLIENTS:-1000 2000 5000 10000 15000}; do
+  d=$(mktemp -d); serve "$d"
+  "$BIN" bench feed --server http://127.0.0.1:18080 --data-dir "$d" --clients "$n" --alerts 20 --ack \
+    --server-pid "$pid" --json "$OUT/feed-$n.json" >/dev/null
+  stop; rm -rf "$d"; sleep 5
+done
+for v in ${VOLUNTEERS:-8 16 32 64}; do
+  d=$(mktemp -d); serve "$d"
+  "$BIN" bench claims --server http://127.0.0.1:18080 --data-dir "$d" --volunteers "$v" --tasks 20 --slots 5 \
+    --duration 20s --json "$OUT/claims-$v.json" >/dev/null
+  stop; rm -rf "$d"; sleep 2
+done
+plot() { go run ./cmd/benchplot "$@"; }
+feeds=$(ls "$OUT"/feed-*.json) claims=$(ls "$OUT"/claims-*.json)
+plot -title "Alert fan-out: commit to the last client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
+  -y "p50=stats.alert_to_last_client.p50_ms" -y "p99=stats.alert_to_last_client.p99_ms" -o "$OUT/fanout-last.svg" $feeds
+plot -title "Alert fan-out: commit to each client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
+  -y "p50=stats.alert_to_each_client.p50_ms" -y "p99=stats.alert_to_each_client.p99_ms" -o "$OUT/fanout-each.svg" $feeds
+plot -title "Server memory per idle connection" -x figures.clients -xlabel "feed connections" -ylabel "KiB (RSS after GC)" \
+  -y "RSS per connection=figures.server_rss_kib_per_connection" -o "$OUT/rss.svg" $feeds
+plot -title "Server CPU per 1,000 deliveries" -x figures.clients -xlabel "feed connections (all acking)" -ylabel "CPU ms" \
+  -y "CPU=figures.server_cpu_ms_per_1000_deliveries" -o "$OUT/cpu.svg" $feeds
+plot -title "Claims: throughput" -x figures.volunteers -xlabel "racing volunteers" -ylabel "requests/s" \
+  -y "claim requests=figures.claim_requests_per_second" -o "$OUT/claims-rate.svg" $claims
+plot -title "Claims: latency" -x figures.volunteers -xlabel "racing volunteers" -ylabel ms \
+  -y "p50=stats.claim_request.p50_ms" -y "p99=stats.claim_request.p99_ms" -o "$OUT/claims-latency.svg" $claims
