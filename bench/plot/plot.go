@@ -161,7 +161,7 @@ func round(v float64) float64 {
 // reaches 10,000 and its steps are whole thousands, so one axis reads one
 // way.
 func tick(v float64, ticks []float64) string {
-	if ticks[len(ticks)-1] >= 10000 && math.Mod(ticks[1], 1000) == 0 {
+	if v != 0 && ticks[len(ticks)-1] >= 10000 && math.Mod(ticks[1], 1000) == 0 {
 		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "k"
 	}
 	return Format(v)

@@ -79,7 +79,7 @@ func TestWriteSVG(t *testing.T) {
 		t.Errorf("title %q, desc %q", d.Title, d.Desc)
 	}
 	// The x axis reaches 10,000 in steps of 1,000: labelled in thousands.
-	if !strings.Contains(b.String(), ">10k</text>") || !strings.Contains(b.String(), ">5k</text>") || strings.Contains(b.String(), ">5000</text>") {
+	if !strings.Contains(b.String(), ">10k</text>") || !strings.Contains(b.String(), ">5k</text>") || strings.Contains(b.String(), ">5000</text>") || strings.Contains(b.String(), ">0k</text>") {
 		t.Errorf("x ticks not in thousands:\n%s", b.String())
 	}
 	if len(d.Polylines) != 2 || d.Polylines[1].Name != "p50 & co" || len(d.Circles) != 5 {

@@ -6,6 +6,7 @@
 # cmd/benchplot draws the charts next to them.
 # Needs /tmp/jarimu (go build -o /tmp/jarimu ./cmd/jarimu).
 # Usage: [CLIENTS="1000 2000"] [VOLUNTEERS="8 16"] [OUT=dir] bash docs/bench/curves.sh
+# PLOT_ONLY=1 draws the charts again from the JSON already in $OUT.
 set -euo pipefail
 OUT=${OUT:-docs/bench/curves}
 BIN=${BIN:-/tmp/jarimu}
@@ -20,6 +21,7 @@ serve() { # data dir: starts the server on :18080, sets pid
   for _ in $(seq 60); do curl -sf 127.0.0.1:18080/readyz >/dev/null && return; sleep 1; done
   echo "the server did not start: $1/serve.log" >&2; exit 1
 }
+if [ -z "${PLOT_ONLY:-}" ]; then
 for n in ${CLIENTS:-1000 2000 5000 10000 15000}; do
   d=$(mktemp -d); serve "$d"
   "$BIN" bench feed --server http://127.0.0.1:18080 --data-dir "$d" --clients "$n" --alerts 20 --ack \
@@ -32,6 +34,7 @@ for v in ${VOLUNTEERS:-8 16 32 64}; do
     --duration 20s --json "$OUT/claims-$v.json" >/dev/null
   stop; rm -rf "$d"; sleep 2
 done
+fi
 plot() { go run ./cmd/benchplot "$@"; }
 feeds=$(ls "$OUT"/feed-*.json) claims=$(ls "$OUT"/claims-*.json)
 plot -title "Alert fan-out: commit to the last client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
