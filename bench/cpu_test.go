@@ -25,6 +25,9 @@ func TestParseCPUTime(t *testing.T) {
 func TestCPUTimeOfSelf(t *testing.T) {
 	before, err := cpuTime(os.Getpid())
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no /proc in CI:", err)
+		}
 		t.Skip("no /proc here:", err)
 	}
 	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {

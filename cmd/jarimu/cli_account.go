@@ -165,10 +165,7 @@ func runLogout(ctx context.Context, con console, args []string) error {
 
 func runMe(ctx context.Context, con console, args []string) error {
 	c := con.command("me", "[flags]", "Show who you are logged in as, and your memberships of organisations.\njarimu me edit changes your name, region or language (see jarimu me edit --help).", "jarimu me")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	_, cl, err := c.signedIn(args)
 	if err != nil {
 		return err
 	}

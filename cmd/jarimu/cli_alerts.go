@@ -316,11 +316,7 @@ func runAlertReach(ctx context.Context, con console, args []string) error {
 		"Show how far an alert got (officers): the volunteers it was meant for, how many got it on\n"+
 			"the feed, by how long, and how many devices push reached and showed it.",
 		"jarimu alert reach 0190c0de-8d4f-7e50-8b61-728394051627")
-	pos, err := c.parse(args, "ALERT_ID")
-	if err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	pos, cl, err := c.signedIn(args, "ALERT_ID")
 	if err != nil {
 		return err
 	}

@@ -132,10 +132,7 @@ func runConsent(ctx context.Context, con console, args []string) error {
 		`jarimu consent && jarimu consent --accept 2026-12-09`)
 	accept := c.fs.String("accept", "", "consent to the notice of this `VERSION` (the one shown)")
 	language := c.fs.String("language", "id", "the language to show the notice in: id or en")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	_, cl, err := c.signedIn(args)
 	if err != nil {
 		return err
 	}

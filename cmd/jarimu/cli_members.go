@@ -17,11 +17,7 @@ func runJoin(ctx context.Context, con console, args []string) error {
 			"one, you ask, and a coordinator approves or rejects (jarimu me shows where it stands).",
 		"jarimu join 0190c0de-1a2b-7c3d-8e4f-506172839405 --code BVWNX-BGXQK-5MKBX-QPP99")
 	code := c.fs.String("code", "", "the invite `CODE`")
-	pos, err := c.parse(args, "ORG_ID")
-	if err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	pos, cl, err := c.signedIn(args, "ORG_ID")
 	if err != nil {
 		return err
 	}

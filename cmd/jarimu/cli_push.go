@@ -11,10 +11,7 @@ func runPushTest(ctx context.Context, con console, args []string) error {
 		"Send a test notification to every device on which your account turned notifications on\n"+
 			"(in the web console's Notifikasi screen). It arrives even when the app is closed.",
 		"jarimu push test")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	_, cl, err := c.signedIn(args)
 	if err != nil {
 		return err
 	}
@@ -35,10 +32,7 @@ func runPushTest(ctx context.Context, con console, args []string) error {
 
 func runPushDevices(ctx context.Context, con console, args []string) error {
 	c := con.command("push devices", "[flags]", "List the devices on which your account receives notifications.", "jarimu push devices")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	_, cl, err := c.signedIn(args)
 	if err != nil {
 		return err
 	}

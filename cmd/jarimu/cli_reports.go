@@ -19,10 +19,7 @@ func runReports(ctx context.Context, con console, args []string) error {
 	category := c.fs.String("category", "", "only reports of a category: "+strings.Join(api.Categories, ", "))
 	regionCode := c.fs.String("region", "", "only reports of the region `CODE` or below it")
 	limit := c.limitFlag()
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	_, cl, err := c.signedIn(args)
 	if err != nil {
 		return err
 	}

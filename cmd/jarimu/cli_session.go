@@ -206,6 +206,18 @@ func (c *command) publicClient() (*client.Client, error) {
 // session is the signed-in client of the session kept by login. The tokens
 // it gets on refreshing are written back at once: the refresh token kept
 // before is spent, and presenting it again would end the session.
+// signedIn parses the command's flags and positional arguments (as parse)
+// and returns the signed-in client: the start of every command that calls
+// the API as the user.
+func (c *command) signedIn(args []string, positional ...string) ([]string, *client.Client, error) {
+	pos, err := c.parse(args, positional...)
+	if err != nil {
+		return nil, nil, err
+	}
+	cl, _, err := c.session()
+	return pos, cl, err
+}
+
 func (c *command) session() (*client.Client, *vault, error) {
 	v, err := c.vault()
 	if err != nil {

@@ -78,11 +78,7 @@ func optionalInt(c *command, name string, v int) *int {
 func runTaskShow(ctx context.Context, con console, args []string) error {
 	c := con.command("task show", "TASK_ID [flags]", "Show a task, with your claim on it if you have one.",
 		"jarimu task show 0190c0de-5a1e-7b2c-9d3e-4f5061728394")
-	pos, err := c.parse(args, "TASK_ID")
-	if err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	pos, cl, err := c.signedIn(args, "TASK_ID")
 	if err != nil {
 		return err
 	}
@@ -177,11 +173,7 @@ func runTaskClose(ctx context.Context, con console, args []string) error {
 		"Close a task: it takes no more claims; claims held stay until they end.",
 		"jarimu task close 0190c0de-5a1e-7b2c-9d3e-4f5061728394")
 	key := c.keyFlag()
-	pos, err := c.parse(args, "TASK_ID")
-	if err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	pos, cl, err := c.signedIn(args, "TASK_ID")
 	if err != nil {
 		return err
 	}

@@ -70,11 +70,7 @@ func runClaim(ctx context.Context, con console, args []string) error {
 			"(jarimu complete). A refusal says why, such as task-full or already-claimed.",
 		"jarimu claim 0190c0de-5a1e-7b2c-9d3e-4f5061728394")
 	key := c.keyFlag()
-	pos, err := c.parse(args, "TASK_ID")
-	if err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	pos, cl, err := c.signedIn(args, "TASK_ID")
 	if err != nil {
 		return err
 	}

@@ -83,11 +83,7 @@ func runUserReactivate(ctx context.Context, con console, args []string) error {
 
 // userCommand parses a command on one account and prints what call answers.
 func userCommand(c *command, args []string, call func(cl *client.Client, id string) (api.User, error)) error {
-	pos, err := c.parse(args, "USER_ID")
-	if err != nil {
-		return err
-	}
-	cl, _, err := c.session()
+	pos, cl, err := c.signedIn(args, "USER_ID")
 	if err != nil {
 		return err
 	}
