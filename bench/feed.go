@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,10 +33,15 @@ type Seeder interface {
 
 // Env is the running Jarimu under load and the means to set up accounts.
 type Env struct {
-	URLs      []string
-	Minter    Minter
-	Seeder    Seeder
-	ServerPID int // read RSS from /proc when > 0
+	URLs   []string
+	Minter Minter
+	Seeder Seeder
+	// ServerPIDs are local server processes: their resident memory and CPU
+	// time (from /proc, summed) go into the feed scenario's figures.
+	ServerPIDs []int
+	// Worker starts one worker process (`jarimu bench feed-worker`, which
+	// calls Work) for the feed scenarios' FeedOptions.Procs above 1.
+	Worker func() *exec.Cmd
 	// Transactions, when set, reads the database's committed and rolled
 	// back transactions so far (PostgreSQL's pg_stat_database): the rate
 	// mode reports the database work per second.
@@ -79,13 +85,19 @@ type receipt struct {
 // feedClient is one simulated phone: a websocket, the seqs it saw, and the
 // alerts it received.
 type feedClient struct {
+	index              int // in the crowd: the URL and source address it uses
 	userID, token, url string
 	ack                bool // ack every event, as the console does
 	ws                 *websocket.Conn
-	last               map[string]int64
-	mu                 sync.Mutex
-	receipts           []receipt
-	done               chan struct{}
+	// up marks a client a worker process holds as connected (Procs > 1).
+	up bool
+	// sink, in a worker process, takes the receipts (to the parent)
+	// instead of receipts and the tally.
+	sink     *lineSink
+	last     map[string]int64
+	mu       sync.Mutex
+	receipts []receipt
+	done     chan struct{}
 }
 
 // dialer spreads connections over 127.0.0.x source addresses, so a single
@@ -103,8 +115,8 @@ func wsURL(base string) string {
 
 // connect opens the feed, says hello (with resume when it has seen events)
 // and waits for the welcome; then reads in the background.
-func (c *feedClient) connect(ctx context.Context, i int) error {
-	ws, _, err := dialer(i).DialContext(ctx, wsURL(c.url), nil)
+func (c *feedClient) connect(ctx context.Context) error {
+	ws, _, err := dialer(c.index).DialContext(ctx, wsURL(c.url), nil)
 	if err != nil {
 		return err
 	}
@@ -170,8 +182,7 @@ func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 		if f.Seq > c.last[f.Stream] {
 			c.last[f.Stream] = f.Seq
 			if f.Event == "alert.published" {
-				c.receipts = append(c.receipts, receipt{f.DataID, now})
-				received.add(f.DataID)
+				c.receive(f.DataID, now)
 			}
 		}
 		c.mu.Unlock()
@@ -184,6 +195,21 @@ func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 		}
 	}
 }
+
+// receive records alert id received at (c.mu held): to the parent from a
+// worker process, else in the client and the tally.
+func (c *feedClient) receive(id string, at time.Time) {
+	if c.sink != nil {
+		c.sink.receipt(id, c.index, at)
+		return
+	}
+	c.receipts = append(c.receipts, receipt{id, at})
+	received.add(id)
+}
+
+// connected reports whether the client is on the feed, here or in a
+// worker process.
+func (c *feedClient) connected() bool { return c.ws != nil || c.up }
 
 // appendAck appends the ack frame of seq on stream to b (stream names are
 // plain ASCII: no escaping needed).
@@ -329,11 +355,11 @@ func connectAll(ctx context.Context, clients []*feedClient, parallel int, p *pro
 	var failed, done atomic.Int64
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for i, c := range clients {
+	for _, c := range clients {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := c.connect(ctx, i); err != nil {
+			if err := c.connect(ctx); err != nil {
 				failed.Add(1)
 			}
 			p.show(int(done.Add(1)))

@@ -21,6 +21,10 @@ type FeedOptions struct {
 	// Duration instead of Alerts one after the other (the rate mode).
 	Rate     float64
 	Duration time.Duration
+	// Procs, above 1, splits the clients over this many worker processes
+	// (Env.Worker), so the crowd is not bounded by one process's open
+	// files; this process then holds no feed connection.
+	Procs int
 }
 
 func (o *FeedOptions) defaults() {
@@ -33,13 +37,18 @@ func (o *FeedOptions) defaults() {
 	if o.Region == "" {
 		o.Region = "3171"
 	}
+	if o.Procs == 0 {
+		o.Procs = 1
+	}
 	if o.Prefix == "" {
 		o.Prefix = fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	}
 }
 
-// crowd seeds the volunteers and an officer and mints their tokens.
-func (e *Env) crowd(ctx context.Context, o FeedOptions) ([]*feedClient, string, error) {
+// crowd seeds the volunteers and an officer, mints their tokens and, for
+// o.Procs above 1, starts the worker processes that will hold them. The
+// caller closes the fleet.
+func (e *Env) crowd(ctx context.Context, o FeedOptions) (*fleet, string, error) {
 	ids, err := e.Seeder.SeedUsers(ctx, o.Clients, "volunteer", o.Region, o.Prefix)
 	if err != nil {
 		return nil, "", err
@@ -58,40 +67,50 @@ func (e *Env) crowd(ctx context.Context, o FeedOptions) ([]*feedClient, string, 
 		if err != nil {
 			return nil, "", err
 		}
-		clients[i] = &feedClient{userID: id, token: tok, url: e.url(i), ack: o.Ack}
+		clients[i] = &feedClient{index: i, userID: id, token: tok, url: e.url(i), ack: o.Ack}
 	}
-	return clients, officerToken, nil
+	f := &fleet{clients: clients}
+	if o.Procs > 1 {
+		if err := e.startWorkers(f, o.Procs, o); err != nil {
+			return nil, "", err
+		}
+	}
+	return f, officerToken, nil
 }
 
 // Feed opens Clients authenticated feed connections, then publishes Alerts
 // alerts to their province one after the other and records, per alert, the
 // time from its commit (published_at, the database clock on this machine)
-// until each client had it: the last receipt and all receipts. With a server
-// pid it also reports the server's resident memory per connection.
-func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
+// until each client had it: the last receipt and all receipts. With server
+// pids it also reports the servers' resident memory per connection.
+func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 	o.defaults()
 	r := newResult("feed")
-	clients, officer, err := e.crowd(ctx, o)
+	f, officer, err := e.crowd(ctx, o)
 	if err != nil {
 		return nil, err
 	}
+	defer closeFleet(f, &err)
 	before := e.serverRSS()
-	took, failed := connectAll(ctx, clients, o.Parallel, newProgress(e.Progress, "connecting", len(clients)))
-	defer dropAll(clients)
-	r.set("clients", len(clients))
+	took, failed, err := f.connect(ctx, o.Parallel, newProgress(e.Progress, "connecting", len(f.clients)))
+	if err != nil {
+		return nil, err
+	}
+	r.set("clients", len(f.clients))
+	r.set("procs", o.Procs)
 	r.set("failed_connections", failed)
 	r.set("connect_seconds", round(took.Seconds()))
-	r.set("connects_per_second", round(float64(len(clients)-failed)/took.Seconds()))
+	r.set("connects_per_second", round(float64(len(f.clients)-failed)/took.Seconds()))
 	if before > 0 {
 		time.Sleep(2 * time.Second) // let the server settle after the burst
 		after := e.serverRSS()
 		r.set("server_rss_mib_before", round(float64(before)/(1<<20)))
 		r.set("server_rss_mib_connected", round(float64(after)/(1<<20)))
-		r.set("server_rss_kib_per_connection", round(float64(after-before)/1024/float64(max(1, len(clients)-failed))))
+		r.set("server_rss_kib_per_connection", round(float64(after-before)/1024/float64(max(1, len(f.clients)-failed))))
 	}
 	r.set("clients_ack", o.Ack)
 	if o.Rate > 0 {
-		return r, e.steady(ctx, o, clients, officer, r)
+		return r, e.steady(ctx, o, f, officer, r)
 	}
 	var lasts, all []time.Duration
 	cpu0, cpuErr := e.serverCPU()
@@ -101,7 +120,10 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		last, each, missing := awaitAlert(ctx, clients, id, at, o.Wait)
+		last, each, missing, err := awaitAlert(ctx, f, id, at, o.Wait)
+		if err != nil {
+			return nil, err
+		}
 		if missing > 0 {
 			r.note("alert %d: %d clients did not get it within %s", n, missing, o.Wait)
 		}
@@ -112,41 +134,52 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 	r.stat("alert_to_each_client", all)
 	r.set("deliveries", len(all))
 	if cpu1, err := e.serverCPU(); cpuErr == nil && err == nil && len(all) > 0 {
-		// The server's CPU over the alerts (commit, fan-out, and with --ack
+		// The servers' CPU over the alerts (commit, fan-out, and with --ack
 		// reading the acks), per 1,000 deliveries.
 		r.set("server_cpu_ms_per_1000_deliveries", round(float64((cpu1-cpu0).Milliseconds())*1000/float64(len(all))))
 	}
 	return r, nil
 }
 
-// serverCPU is the CPU time the server (--server-pid) has used so far.
+// serverCPU is the CPU time the servers (--server-pid) have used so far.
 func (e *Env) serverCPU() (time.Duration, error) {
-	if e.ServerPID <= 0 {
+	if len(e.ServerPIDs) == 0 {
 		return 0, errors.New("no server pid")
 	}
-	return cpuTime(e.ServerPID)
+	var sum time.Duration
+	for _, pid := range e.ServerPIDs {
+		d, err := cpuTime(pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 // awaitAlert waits until every connected client has alert id (or wait
 // passes) and returns the last receipt delay, every receipt delay, and how
-// many clients never got it.
-func awaitAlert(ctx context.Context, clients []*feedClient, id string, at time.Time, wait time.Duration) (time.Duration, []time.Duration, int) {
+// many clients never got it; an error when a worker process failed.
+func awaitAlert(ctx context.Context, f *fleet, id string, at time.Time, wait time.Duration) (time.Duration, []time.Duration, int, error) {
 	deadline := time.Now().Add(wait)
 	var connected int64
-	for _, c := range clients {
-		if c.ws != nil {
+	for _, c := range f.clients {
+		if c.connected() {
 			connected++
 		}
 	}
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if received.count(id) >= connected && countMissing(clients, id) == 0 {
+		if err := f.err(); err != nil {
+			return 0, nil, 0, err
+		}
+		if received.count(id) >= connected && countMissing(f.clients, id) == 0 {
 			break
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 	var last time.Duration
 	var each []time.Duration
-	for _, c := range clients {
+	for _, c := range f.clients {
 		c.mu.Lock()
 		for i := len(c.receipts) - 1; i >= 0; i-- { // a client records an alert once
 			if rc := c.receipts[i]; rc.alertID == id {
@@ -158,13 +191,13 @@ func awaitAlert(ctx context.Context, clients []*feedClient, id string, at time.T
 		}
 		c.mu.Unlock()
 	}
-	return last, each, countMissing(clients, id)
+	return last, each, countMissing(f.clients, id), nil
 }
 
 func countMissing(clients []*feedClient, id string) int {
 	n := 0
 	for _, c := range clients {
-		if c.ws != nil && !c.got(id) {
+		if c.connected() && !c.got(id) {
 			n++
 		}
 	}
@@ -177,17 +210,25 @@ func dropAll(clients []*feedClient) {
 	}
 }
 
-// serverRSS asks the local server to collect garbage and return free memory
-// (SIGUSR1), then reads its resident memory.
+// serverRSS asks the local servers to collect garbage and return free
+// memory (SIGUSR1), then reads their resident memory, summed.
 func (e *Env) serverRSS() int64 {
-	if e.ServerPID <= 0 {
+	if len(e.ServerPIDs) == 0 {
 		return 0
 	}
-	if syscall.Kill(e.ServerPID, syscall.SIGUSR1) == nil {
+	signalled := false
+	for _, pid := range e.ServerPIDs {
+		signalled = syscall.Kill(pid, syscall.SIGUSR1) == nil || signalled
+	}
+	if signalled {
 		time.Sleep(time.Second)
 	}
-	n, _ := rss(e.ServerPID)
-	return n
+	var sum int64
+	for _, pid := range e.ServerPIDs {
+		n, _ := rss(pid)
+		sum += n
+	}
+	return sum
 }
 
 func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
@@ -196,17 +237,24 @@ func round(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 // while they are away, then reconnects them all at once with resume, and
 // measures how fast the crowd is back (authenticated hellos per second) and
 // until every client has every missed alert.
-func Storm(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
+func Storm(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 	o.defaults()
 	r := newResult("storm")
-	clients, officer, err := e.crowd(ctx, o)
+	f, officer, err := e.crowd(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	if _, failed := connectAll(ctx, clients, o.Parallel, newProgress(e.Progress, "connecting", len(clients))); failed > 0 {
+	defer closeFleet(f, &err)
+	_, failed, err := f.connect(ctx, o.Parallel, newProgress(e.Progress, "connecting", len(f.clients)))
+	if err != nil {
+		return nil, err
+	}
+	if failed > 0 {
 		r.note("%d clients failed to connect before the storm", failed)
 	}
-	dropAll(clients)
+	if err := f.drop(ctx); err != nil {
+		return nil, err
+	}
 	ids := make([]string, 0, o.Alerts)
 	for n := range o.Alerts {
 		id, _, err := e.publishAlert(ctx, officer, o.Region[:2], n)
@@ -216,19 +264,25 @@ func Storm(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 		ids = append(ids, id)
 	}
 	start := time.Now()
-	took, failed := connectAll(ctx, clients, o.Parallel, newProgress(e.Progress, "reconnecting", len(clients)))
-	defer dropAll(clients)
+	took, failed, err := f.connect(ctx, o.Parallel, newProgress(e.Progress, "reconnecting", len(f.clients)))
+	if err != nil {
+		return nil, err
+	}
 	missing := 0
 	for _, id := range ids {
-		_, _, m := awaitAlert(ctx, clients, id, start, o.Wait)
+		_, _, m, err := awaitAlert(ctx, f, id, start, o.Wait)
+		if err != nil {
+			return nil, err
+		}
 		missing += m
 	}
 	caught := time.Since(start)
-	r.set("clients", len(clients))
+	r.set("clients", len(f.clients))
+	r.set("procs", o.Procs)
 	r.set("missed_alerts_each", len(ids))
 	r.set("failed_reconnects", failed)
 	r.set("reconnect_seconds", round(took.Seconds()))
-	r.set("hellos_per_second", round(float64(len(clients)-failed)/took.Seconds()))
+	r.set("hellos_per_second", round(float64(len(f.clients)-failed)/took.Seconds()))
 	r.set("all_caught_up_seconds", round(caught.Seconds()))
 	r.set("clients_missing_an_alert", missing)
 	return r, nil
@@ -240,16 +294,17 @@ func Storm(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 // instances through the broker.
 func Latency(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 	o.defaults()
-	o.Clients = 1
+	o.Clients, o.Procs = 1, 1
 	r := newResult("latency")
-	clients, officer, err := e.crowd(ctx, o)
+	f, officer, err := e.crowd(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := clients[0].connect(ctx, 0); err != nil {
+	defer f.close()
+	clients := f.clients
+	if err := clients[0].connect(ctx); err != nil {
 		return nil, err
 	}
-	defer dropAll(clients)
 	var ds []time.Duration
 	for range o.Alerts {
 		t0 := time.Now()

@@ -22,16 +22,20 @@ type MixedOptions struct {
 // Mixed plays an election-day mix for a fixed time: phones on the feed,
 // volunteers racing for tasks, findings reported and alerts broadcast, all at
 // once; it reports each part's rate and latency and the alerts' fan-out.
-func Mixed(ctx context.Context, e *Env, o MixedOptions) (*Result, error) {
+func Mixed(ctx context.Context, e *Env, o MixedOptions) (_ *Result, err error) {
 	o.Feed.defaults()
 	o.Claims.Duration = o.Duration
 	r := newResult("mixed")
-	clients, officer, err := e.crowd(ctx, o.Feed)
+	f, officer, err := e.crowd(ctx, o.Feed)
 	if err != nil {
 		return nil, err
 	}
-	_, failed := connectAll(ctx, clients, o.Feed.Parallel, newProgress(e.Progress, "connecting", len(clients)))
-	defer dropAll(clients)
+	defer closeFleet(f, &err)
+	_, failed, err := f.connect(ctx, o.Feed.Parallel, newProgress(e.Progress, "connecting", len(f.clients)))
+	if err != nil {
+		return nil, err
+	}
+	clients := f.clients
 	r.set("feed_clients", len(clients))
 	r.set("failed_connections", failed)
 	var wg sync.WaitGroup
@@ -69,7 +73,10 @@ func Mixed(ctx context.Context, e *Env, o MixedOptions) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		last, each, m := awaitAlert(ctx, clients, id, at, o.Feed.Wait)
+		last, each, m, err := awaitAlert(ctx, f, id, at, o.Feed.Wait)
+		if err != nil {
+			return nil, err
+		}
 		lasts, all, missing = append(lasts, last), append(all, each...), missing+m
 		time.Sleep(time.Until(at.Add(o.AlertEvery)))
 	}

@@ -35,7 +35,7 @@ type Window struct {
 // from commit to each client per 5-second window, the POST latency, whether
 // the server kept up, and with e.Transactions the database transactions per
 // second over the run.
-func (e *Env) steady(ctx context.Context, o FeedOptions, clients []*feedClient, officer string, r *Result) error {
+func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer string, r *Result) error {
 	if o.Duration <= 0 {
 		o.Duration = 30 * time.Second
 	}
@@ -81,7 +81,10 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, clients []*feedClient, 
 	missing := 0
 	lastReceipt := start
 	for _, p := range pubs {
-		_, each, miss := awaitAlert(ctx, clients, p.id, p.at, o.Wait)
+		_, each, miss, err := awaitAlert(ctx, f, p.id, p.at, o.Wait)
+		if err != nil {
+			return err
+		}
 		missing += miss
 		w := min(int(p.sent.Sub(start)/rateWindow), len(windows)-1)
 		windows[w].Alerts++

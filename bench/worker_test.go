@@ -1,0 +1,47 @@
+package bench
+
+import (
+	"testing"
+)
+
+// Lines between the parent and a worker: good ones read, bad ones are
+// errors.
+func TestParseWorkerLines(t *testing.T) {
+	m, err := parseReport("r 0193a5-alert 17 1765000000123456789")
+	if err != nil || m.verb != "r" || m.alertID != "0193a5-alert" || m.index != 17 || m.at != 1765000000123456789 {
+		t.Errorf("receipt: got %+v, %v", m, err)
+	}
+	if m, err := parseReport("connected 9 1"); err != nil || m.ok != 9 || m.failed != 1 {
+		t.Errorf("connected: got %+v, %v", m, err)
+	}
+	for _, bad := range []string{"", " ", "r", "r a 1", "r a -1 5", "r a 1 x", "r a b 5", "r a 1 5 6", "f", "f -3",
+		"connected 1", "connected x 1", "dropped now", "hello", "R a 1 5"} {
+		if m, err := parseReport(bad); err == nil {
+			t.Errorf("report %q: got %+v, want an error", bad, m)
+		}
+	}
+	c, err := parseCommand("c 5 user-5 tok.en.x http://127.0.0.1:8080")
+	if err != nil || c.verb != "c" || c.index != 5 || c.userID != "user-5" || c.token != "tok.en.x" || c.url != "http://127.0.0.1:8080" {
+		t.Errorf("client: got %+v, %v", c, err)
+	}
+	if c, err := parseCommand("opt 1 50"); err != nil || !c.ack || c.parallel != 50 {
+		t.Errorf("opt: got %+v, %v", c, err)
+	}
+	for _, bad := range []string{"", "opt", "opt 2 5", "opt 1 0", "opt 1 x", "c 1 u t", "c x u t h", "c -1 u t h",
+		"connect now", "drop 1", "quit"} {
+		if c, err := parseCommand(bad); err == nil {
+			t.Errorf("command %q: got %+v, want an error", bad, c)
+		}
+	}
+}
+
+// No line makes the parsers panic.
+func FuzzParseWorkerLines(f *testing.F) {
+	for _, s := range []string{"r id 1 2", "f 3", "connected 1 0", "dropped", "opt 1 200", "c 1 u t http://x", "connect", "drop", "r  1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		parseReport(line)
+		parseCommand(line)
+	})
+}
