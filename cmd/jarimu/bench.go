@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -41,7 +42,14 @@ cost one password hash. Seeded accounts have emails @seed.invalid.
            alert every --alert-every; rates, latencies and alert fan-out
 
 With --metrics URL (the server's /metrics, comma-separated for several) the
-result also has each server's CPU use and resident memory.
+result also has each server's CPU use and resident memory. With
+--server-pid PID (comma-separated for several local servers) feed reports
+their memory per connection and CPU per 1,000 deliveries, summed.
+
+With --procs N (feed, storm, mixed) the feed clients live in N worker
+processes of this same program (jarimu bench feed-worker, which is internal)
+rather than in this one: each process may hold only as many sockets as its
+open-file limit, so more than ~20,000 clients need several.
 
 Use a throwaway data dir or database: seeded accounts, orgs, tasks, reports
 and alerts stay behind. Run the server with the rate limits off
@@ -66,7 +74,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	clients := fs.Int("clients", 1000, "feed connections (feed, storm)")
 	alerts := fs.Int("alerts", 20, "alerts to publish (feed, storm, latency)")
 	regionCode := fs.String("region", "3171", "region of the seeded volunteers (alerts go to its province)")
-	pid := fs.Int("server-pid", 0, "pid of a local serve process, to report its memory")
+	pids := fs.String("server-pid", "", "pid(s) of local serve processes, comma-separated, to report their memory and CPU (summed)")
+	procs := fs.Int("procs", 1, "feed, storm, mixed: spread the feed clients over this many worker processes (each has its own open-file limit)")
 	parallel := fs.Int("parallel", 200, "connections opened at once")
 	volunteers := fs.Int("volunteers", 200, "racing volunteers (claims)")
 	tasks := fs.Int("tasks", 20, "tasks raced for (claims)")
@@ -90,13 +99,25 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer a.Close()
 	fmt.Fprintf(stderr, "open-file limit %d\n", bench.RaiseFileLimit())
-	env := &bench.Env{URLs: strings.Split(*urls, ","), Minter: a.Auth.Tokens(), Seeder: a.Auth, ServerPID: *pid, Progress: stderr}
+	serverPIDs, err := parsePIDs(*pids)
+	if err != nil {
+		return err
+	}
+	if *procs < 1 {
+		return fmt.Errorf("bench: --procs %d: want 1 or more", *procs)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	env := &bench.Env{URLs: strings.Split(*urls, ","), Minter: a.Auth.Tokens(), Seeder: a.Auth, ServerPIDs: serverPIDs, Progress: stderr,
+		Worker: func() *exec.Cmd { return exec.Command(exe, "bench", "feed-worker") }}
 	perSecond, err := parseRate(*rate)
 	if err != nil {
 		return err
 	}
 	fo := bench.FeedOptions{Clients: *clients, Alerts: *alerts, Region: *regionCode, Parallel: *parallel,
-		Ack: *ack, Rate: perSecond, Duration: *duration}
+		Ack: *ack, Rate: perSecond, Duration: *duration, Procs: *procs}
 	if a.DB.Postgres() {
 		env.Transactions = func(ctx context.Context) (int64, error) {
 			var n int64
@@ -143,6 +164,33 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return r.WriteJSON(*jsonOut)
 	}
 	return nil
+}
+
+// parsePIDs reads --server-pid: process ids, comma-separated; "" is none.
+func parsePIDs(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var pids []int
+	for _, f := range strings.Split(s, ",") {
+		pid, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("bench: --server-pid %q: want process ids, comma-separated", s)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
+}
+
+// runBenchWorker is `jarimu bench feed-worker`, internal: the feed clients
+// of a `bench feed --procs N` run, told by the parent over stdin.
+func runBenchWorker(ctx context.Context, con console, args []string) error {
+	if len(args) > 0 {
+		fmt.Fprintln(con.stderr, "jarimu bench feed-worker is internal: bench feed --procs N starts it")
+		return usageError{errors.New("bench feed-worker takes no arguments")}
+	}
+	bench.RaiseFileLimit()
+	return bench.Work(ctx, con.stdin, con.stdout)
 }
 
 // parseRate reads --rate: "5/s" or "5" alerts per second; "" is none.

@@ -46,7 +46,9 @@ func completions(ctx context.Context, getenv func(string) string) []completion {
 func names(nodes []*node) []string {
 	var s []string
 	for _, n := range nodes {
-		s = append(s, n.name)
+		if !n.hidden {
+			s = append(s, n.name)
+		}
 	}
 	return s
 }

@@ -25,6 +25,7 @@ type node struct {
 	summary string
 	run     runFunc
 	subs    []*node
+	hidden  bool // internal: runs, but no usage, help or completion lists it
 }
 
 // Sections of the usage, in the order they are listed.
@@ -181,6 +182,7 @@ func serverCommands() []*node {
 			{name: "latency", summary: "alert latency, one client", run: serverRun(runBench, "latency")},
 			{name: "claims", summary: "volunteers racing for task slots", run: serverRun(runBench, "claims")},
 			{name: "mixed", summary: "feed, claims, reports and alerts together", run: serverRun(runBench, "mixed")},
+			{name: "feed-worker", summary: "internal: the clients of bench feed --procs", run: runBenchWorker, hidden: true},
 		}},
 	}
 }
@@ -248,6 +250,9 @@ func listGroup(w io.Writer, n *node, path []string) error {
 // walk calls f with each node under nodes, depth first, and its path.
 func walk(nodes []*node, path []string, f func(path []string, n *node)) {
 	for _, n := range nodes {
+		if n.hidden {
+			continue
+		}
 		p := append(slices.Clone(path), n.name)
 		f(p, n)
 		walk(n.subs, p, f)

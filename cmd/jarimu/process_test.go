@@ -25,12 +25,17 @@ const (
 // serve` processes this way, with no separate build.
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		var args []string
-		if err := json.Unmarshal([]byte(os.Getenv(runArgsEnv)), &args); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", runArgsEnv, err)
-			os.Exit(2)
+		// A process the program started of its own executable (bench
+		// feed --procs starts its workers so) has its command line; the
+		// tests' processes have theirs in runArgsEnv.
+		if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-test.") {
+			var args []string
+			if err := json.Unmarshal([]byte(os.Getenv(runArgsEnv)), &args); err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n", runArgsEnv, err)
+				os.Exit(2)
+			}
+			os.Args = append([]string{os.Args[0]}, args...)
 		}
-		os.Args = append([]string{os.Args[0]}, args...)
 		go exitWithParent()
 		main()
 		os.Exit(0)
