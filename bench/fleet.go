@@ -207,19 +207,25 @@ func (w *worker) flush() error {
 	return nil
 }
 
-// await waits for the reply verb.
+// await waits for the reply verb; a reply the worker sent before it ended
+// still counts.
 func (w *worker) await(ctx context.Context, verb string) (report, error) {
+	var m report
 	select {
-	case m := <-w.replies:
-		if m.verb != verb {
-			return report{}, fmt.Errorf("bench worker %d: got %q, want %q", w.n, m.verb, verb)
-		}
-		return m, nil
+	case m = <-w.replies:
 	case <-w.done:
-		return report{}, w.failure()
+		select {
+		case m = <-w.replies:
+		default:
+			return report{}, w.failure()
+		}
 	case <-ctx.Done():
 		return report{}, ctx.Err()
 	}
+	if m.verb != verb {
+		return report{}, fmt.Errorf("bench worker %d: got %q, want %q", w.n, m.verb, verb)
+	}
+	return m, nil
 }
 
 // failure is why the worker ended; only after done.

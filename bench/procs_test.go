@@ -2,8 +2,10 @@ package bench_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,7 +17,8 @@ import (
 )
 
 // workerEnv makes this test binary a bench worker process: "1" is
-// bench.Work, "die" a worker that exits after its first line.
+// bench.Work, "die" a worker that exits after its first line, "die-late"
+// one that exits once it has connected its clients.
 const workerEnv = "JARIMU_BENCH_TEST_WORKER"
 
 // TestMain runs the tests or, re-executed by worker, a worker process.
@@ -27,12 +30,27 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	case "die-late":
+		bench.Work(context.Background(), os.Stdin, exitAfterConnected{os.Stdout})
+		os.Exit(0)
 	case "die":
 		bufio.NewReader(os.Stdin).ReadString('\n')
 		fmt.Fprintln(os.Stderr, "dying on purpose")
 		os.Exit(3)
 	}
 	os.Exit(m.Run())
+}
+
+// exitAfterConnected ends the process once it has written the reply to
+// connect.
+type exitAfterConnected struct{ w io.Writer }
+
+func (e exitAfterConnected) Write(b []byte) (int, error) {
+	n, err := e.w.Write(b)
+	if bytes.Contains(b, []byte("connected ")) {
+		os.Exit(3)
+	}
+	return n, err
 }
 
 // worker starts this test binary as a worker process of the given kind.
@@ -84,14 +102,18 @@ func TestFeedInWorkerProcesses(t *testing.T) {
 	})
 }
 
-// A worker process that dies fails the run with an error naming it; the
-// run does not wait for it.
+// A worker process that dies, before connecting or while the run waits
+// for an alert, fails the run with an error naming it; the run does not
+// wait for it (the alert's wait is an hour).
 func TestFeedWorkerDies(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
-		env := &bench.Env{URLs: []string{e.URL}, Minter: e.App.Auth.Tokens(), Seeder: e.App.Auth, Worker: worker(t, "die")}
-		_, err := bench.Feed(context.Background(), env, bench.FeedOptions{Clients: 4, Alerts: 1, Procs: 2})
-		if err == nil || !strings.Contains(err.Error(), "bench worker") {
-			t.Fatalf("got %v, want a worker's failure", err)
+		for _, kind := range []string{"die", "die-late"} {
+			env := &bench.Env{URLs: []string{e.URL}, Minter: e.App.Auth.Tokens(), Seeder: e.App.Auth, Worker: worker(t, kind)}
+			_, err := bench.Feed(context.Background(), env, bench.FeedOptions{Clients: 4, Alerts: 1, Procs: 2, Wait: time.Hour})
+			if err == nil || !strings.Contains(err.Error(), "bench worker") {
+				t.Fatalf("%s: got %v, want a worker's failure", kind, err)
+			}
+			t.Logf("%s: %v", kind, err)
 		}
 	})
 }
