@@ -50,6 +50,13 @@ type conn struct {
 	bucket  uint8       // which of the hub's ping rounds pings it
 	out     outbox
 
+	// The hub's watch (watch.go) reads these instead of socket deadlines,
+	// which cost a timer update per frame: when the client last sent a
+	// frame or pong (unix nanos; 0 until the hello is done), and when the
+	// write in progress began (0 between writes).
+	readAt  atomic.Int64
+	writeAt atomic.Int64
+
 	mu     sync.Mutex
 	id     Identity    // role and region change (apply)
 	starts []position  // where each stream's delivery began, for acks
@@ -206,7 +213,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	h.connWG.Add(1)
 	// writing: start acts as the writer until the welcome and the resumed
 	// history are out; live events queue behind them.
 	c := &conn{hub: h, ws: ws, session: newSession(), out: newOutbox()}
@@ -217,7 +223,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.register(c) {
 		c.close(1001, "server going away")
 		ws.Close()
-		h.connWG.Done()
 		return
 	}
 	hello, ok := c.readHello(r)
@@ -395,8 +400,11 @@ func trimReason(s string) string {
 }
 
 // read serves the client's frames after hello until the connection ends.
+// The hello's deadline goes: from here the hub's watch ends a silent
+// connection.
 func (c *conn) read() {
-	c.extendRead()
+	c.ws.SetReadDeadline(time.Time{})
+	c.heard()
 	c.ws.SetPongHandler(c.pong)
 	for {
 		// The connection waits here almost all its life: this frame and
@@ -410,13 +418,10 @@ func (c *conn) read() {
 	}
 }
 
-// extendRead moves the read deadline: a peer silent for two ping
-// intervals (and 10 s) is dead.
-func (c *conn) extendRead() {
-	c.ws.SetReadDeadline(time.Now().Add(2*c.hub.o.PingInterval + 10*time.Second))
-}
+// heard notes that the client is alive (see Hub.watch).
+func (c *conn) heard() { c.readAt.Store(time.Now().UnixNano()) }
 
-func (c *conn) pong(string) error { c.extendRead(); return nil }
+func (c *conn) pong(string) error { c.heard(); return nil }
 
 // message reads and acts on one client message; false ends the connection.
 //
@@ -426,7 +431,7 @@ func (c *conn) message(typ int, rd io.Reader) bool {
 	if err != nil {
 		return false
 	}
-	c.extendRead()
+	c.heard()
 	return c.handle(f)
 }
 
@@ -498,12 +503,20 @@ func (c *conn) do(it item) error {
 	return nil
 }
 
+// writing marks a write as begun: the hub's watch cuts one that takes
+// longer than WriteTimeout.
+func (c *conn) writing() { c.writeAt.Store(time.Now().UnixNano()) }
+
+// wrote marks the write in progress as done.
+func (c *conn) wrote() { c.writeAt.Store(0) }
+
 // writeJSON writes one frame built here (not shared).
 func (c *conn) writeJSON(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	c.ws.SetWriteDeadline(time.Now().Add(c.hub.o.WriteTimeout))
+	c.writing()
+	defer c.wrote()
 	return c.ws.WriteMessage(websocket.TextMessage, b)
 }

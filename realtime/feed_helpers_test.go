@@ -433,6 +433,18 @@ func startHub(t testing.TB, o realtime.Options) *hubEnv { return startHubOn(t, o
 // smallSendBuffers makes each accepted connection's kernel send buffer
 // small, so that a client that does not read blocks the server's writes
 // soon (loopback otherwise absorbs megabytes).
+// smallReadBuffers dials with a small socket receive buffer, so that the
+// server's writes to a client that does not read block soon.
+func smallReadBuffers() *websocket.Dialer {
+	return &websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		return conn, err
+	}}
+}
+
 type smallSendBuffers struct{ net.Listener }
 
 func (l smallSendBuffers) Accept() (net.Conn, error) {

@@ -70,6 +70,7 @@ func (h *Hub) Run() {
 	h.wg.Go(h.deliverLoop)
 	h.wg.Go(h.syncLoop)
 	h.wg.Go(h.pingLoop)
+	h.wg.Go(h.watchLoop)
 }
 
 // pingRounds is how many rounds one PingInterval is split into: each
@@ -111,13 +112,16 @@ func (h *Hub) pingLoop() {
 	}
 }
 
-// register adds a connection; false once the hub is closing.
+// register adds a connection, counted in connWG until end; false once the
+// hub is closing. Counting under mu, after the check, orders every Add
+// before Close's Wait (a WaitGroup must not grow from zero while waited on).
 func (h *Hub) register(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return false
 	}
+	h.connWG.Add(1)
 	h.conns[c] = struct{}{}
 	h.registered++
 	c.bucket = uint8(h.registered % pingRounds)

@@ -1,7 +1,6 @@
 package realtime_test
 
 import (
-	"context"
 	"errors"
 	"net"
 	"testing"
@@ -23,16 +22,8 @@ func TestSlowClientIsCutOff(t *testing.T) {
 	env := startHubOn(t, realtime.Options{QueueSize: 16}, func(l net.Listener) net.Listener { return smallSendBuffers{l} })
 	defer env.close()
 
-	// Socket buffers small on both ends, so that the server's writes to a
-	// client that does not read block soon.
-	small := &websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		if tc, ok := conn.(*net.TCPConn); ok {
-			tc.SetReadBuffer(4096)
-		}
-		return conn, err
-	}}
-	slow := connect(t, env.url, nil, small)
+	// Socket buffers small on both ends.
+	slow := connect(t, env.url, nil, smallReadBuffers())
 	slow.send(api.ClientFrame{Type: "hello", Token: "slow"})
 	fast, _ := open(t, env.url, "fast", nil)
 	if w := slow.next(); w.Type != "welcome" {

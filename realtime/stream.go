@@ -198,13 +198,14 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.Prepared
 	if ev.Seq <= c.at(ev.Stream) {
 		return nil
 	}
-	c.ws.SetWriteDeadline(time.Now().Add(c.hub.o.WriteTimeout))
+	c.writing()
 	var err error
 	if pm != nil {
 		err = c.ws.WritePreparedMessage(pm)
 	} else {
 		err = c.ws.WriteMessage(websocket.TextMessage, encodeEvent(ev))
 	}
+	c.wrote()
 	if err != nil {
 		return err
 	}

@@ -26,17 +26,31 @@ func (h *Hub) write(c *conn) {
 
 func (h *Hub) writer(c *conn) {
 	defer h.writerWG.Done()
-	idle := time.NewTimer(writerIdle)
+	// The idle timer is not reset per connection (a timer update per
+	// delivery in a fan-out): when it fires, a writer that served anyone
+	// since the last time waits another round, so it ends after one to two
+	// writerIdle of nothing to do.
+	idle := time.NewTicker(writerIdle)
 	defer idle.Stop()
-	for {
+	for c != nil {
 		c.drain()
-		idle.Reset(writerIdle)
+		c = h.nextWork(idle.C)
+	}
+}
+
+// nextWork waits for the next connection to write; nil when the hub stops
+// or idle ticks twice without one.
+func (h *Hub) nextWork(idle <-chan time.Time) *conn {
+	for busy := true; ; busy = false {
 		select {
-		case c = <-h.work:
-		case <-idle.C:
-			return
+		case c := <-h.work:
+			return c
+		case <-idle:
+			if !busy {
+				return nil
+			}
 		case <-h.stop:
-			return
+			return nil
 		}
 	}
 }
