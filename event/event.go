@@ -313,8 +313,7 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 		Stream string `bun:"stream"`
 		Seq    int64  `bun:"seq"`
 	}
-	err := q.NewSelect().Table("event_streams").Column("stream", "seq").
-		Where("stream IN (?)", bun.In(streams)).Scan(ctx, &rows)
+	err := HeadsQuery(q, streams).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("stream heads: %w", err)
 	}
@@ -322,4 +321,14 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 		heads[r.Stream] = r.Seq
 	}
 	return heads, nil
+}
+
+// HeadsQuery selects the columns stream and seq, the last seq given out,
+// of each of streams that has events (one without has no row). It lets a
+// caller read heads within a larger statement of its own, in that
+// statement's snapshot: the feed's hello reads the user's own head with
+// the account and memberships.
+func HeadsQuery(q bun.IDB, streams []string) *bun.SelectQuery {
+	return q.NewSelect().Table("event_streams").Column("stream", "seq").
+		Where("stream IN (?)", bun.In(streams))
 }
