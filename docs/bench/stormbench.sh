@@ -4,6 +4,8 @@
 # Prints the database transactions (one per statement outside a transaction)
 # committed during the whole run, and keeps each server's /metrics.
 # NICE=10 runs the load generator niced, so the servers get the CPU first.
+# PROFILE=file takes a CPU profile of the first instance, PROFILE_SECONDS
+# long (5), PROFILE_AFTER seconds after the bench starts (20).
 # Usage: [BIN=/tmp/jarimu] [N=10000] [NICE=10] [PROFILE=file.pprof] OUT=file.json bash docs/bench/stormbench.sh
 set -euo pipefail
 BIN=${BIN:-/tmp/jarimu}; N=${N:-10000}; OUT=${OUT:-/tmp/stormbench.json}
@@ -28,6 +30,7 @@ xacts() { psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT xact_commit + x
 x0=$(xacts)
 if [ -n "${PROFILE:-}" ]; then
   (sleep ${PROFILE_AFTER:-20}; curl -s -o $PROFILE "127.0.0.1:19081/debug/pprof/profile?seconds=${PROFILE_SECONDS:-5}") &
+  prof=$!
 fi
 ${NICE:+nice -n $NICE} $BIN bench storm --server http://127.0.0.1:18081,http://127.0.0.1:18082 --clients $N --alerts 5 --ack \
   --metrics http://127.0.0.1:19081/metrics,http://127.0.0.1:19082/metrics --json $OUT 2>$work/bench.err
@@ -41,4 +44,4 @@ backends=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT pid FROM pg_st
 hz=$(getconf CLK_TCK)
 echo "cpu seconds: servers $(echo "scale=2; $(ticks "${pids[@]}") / $hz" | bc), postgres backends $(echo "scale=2; $(ticks $backends) / $hz" | bc)"
 for p in 19081 19082; do curl -s 127.0.0.1:$p/metrics > $OUT.$p.metrics; done
-wait_profile=$(jobs -p | grep -v -e "${pids[0]}" -e "${pids[1]}" || true); [ -z "$wait_profile" ] || wait $wait_profile || true
+[ -z "${prof:-}" ] || wait $prof || true
