@@ -11,6 +11,10 @@ set -euo pipefail
 BIN=${BIN:-/tmp/jarimu}; N=${N:-10000}; OUT=${OUT:-/tmp/stormbench.json}
 DB=stormbench_$$
 psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE $DB"
+# LOG_STATEMENTS=1 logs every statement on this database (PostgreSQL's log,
+# lines tagged with its name): for counting a hello's statements, small N.
+[ -z "${LOG_STATEMENTS:-}" ] || psql -h 127.0.0.1 -U postgres -d postgres -qc "ALTER DATABASE $DB SET log_statement = 'all'"
+echo "database $DB"
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true; }
@@ -34,7 +38,8 @@ if [ -n "${PROFILE:-}" ]; then
 fi
 ${NICE:+nice -n $NICE} $BIN bench storm --server http://127.0.0.1:18081,http://127.0.0.1:18082 --clients $N --alerts 5 --ack \
   --metrics http://127.0.0.1:19081/metrics,http://127.0.0.1:19082/metrics --json $OUT 2>$work/bench.err
-sleep 2; x1=$(xacts)
+# Backends flush their counts within 10 s of going idle.
+sleep 11; x1=$(xacts)
 echo "database transactions during the run: $((x1 - x0)) for $N clients (two hellos each)"
 # CPU seconds of the servers and of the PostgreSQL backends serving them,
 # over the whole run (seeding, first connects, the storm): on a shared
