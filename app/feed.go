@@ -14,11 +14,11 @@ import (
 
 // streamsOf lists the streams a feed connection of userID (of role and
 // region) listens to, as the contract says, given their active memberships
-// (org id to role): their
-// own; each active org's, plus its review stream for coordinators; the
-// region streams of their region (national, province, regency), where
-// alerts and national-pool tasks travel; and for officers the review
-// stream of their region (review:national for national officers).
+// (org id to role): their own; each active org's, plus its review stream
+// for coordinators; the region streams of their region (national,
+// province, regency), where alerts and national-pool tasks travel; and for
+// officers the review stream of their region (review:national for national
+// officers).
 func streamsOf(userID, role, region string, roles map[string]string) []string {
 	streams := []string{auth.UserStream(userID)}
 	for orgID, role := range roles {
