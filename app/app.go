@@ -179,7 +179,7 @@ func (o *Options) defaults() {
 // feed (a broker and a hub that read the event log), the event log that
 // publishes to them, then the capability services and the HTTP server.
 // Close undoes it in reverse. The hub calls back into the app to check
-// tokens and read a user's streams (feedAuth, feedStreams, feedAccess):
+// tokens and read a user's streams (feedAuth, feedVerify, feedAccess):
 // those read services built further down, and the hub serves nothing
 // before Start.
 func New(ctx context.Context, o Options) (*App, error) {
@@ -379,7 +379,7 @@ func (a *App) startFeed(o Options) {
 			return ok || err != nil, retry // a failing limiter lets the hello through
 		}
 	}
-	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Streams: a.feedStreams, Access: a.feedAccess, Acks: acks,
+	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Verify: a.feedVerify, Access: a.feedAccess, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync})
 	switch {
 	case o.Broker != nil:

@@ -235,6 +235,29 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 	return p, claims.ExpiresAt.Time, err
 }
 
+// VerifyToken checks an access token's signature and expiry only, without
+// the database: the caller must check the account behind it (active, its
+// role and region) before serving anything. The feed's hello does, in the
+// one statement that also reads the user's streams. A refused token is an
+// InvalidToken problem.
+func (s *Service) VerifyToken(token string) (userID string, expires time.Time, err error) {
+	claims, err := s.tokens.Verify(token)
+	if err != nil {
+		return "", time.Time{}, InvalidToken.New("the access token is missing, invalid or expired")
+	}
+	return claims.Subject, claims.ExpiresAt.Time, nil
+}
+
+// AccountQuery selects the columns status, role and region_code (NULL for
+// national accounts) of userID's account: no row when there is none. It
+// lets a caller read the account within a larger statement of its own (the
+// feed's hello reads it with the memberships and the user's own stream
+// head, in one snapshot); whether the account may be served is the
+// caller's to check (status api.UserActive), as principal does.
+func AccountQuery(q bun.IDB, userID string) *bun.SelectQuery {
+	return q.NewSelect().Model((*User)(nil)).Column("status", "role", "region_code").Where("id = ?", userID)
+}
+
 // principal loads the active account behind a token's subject.
 func (s *Service) principal(ctx context.Context, userID string) (Principal, error) {
 	u := new(User)

@@ -222,20 +222,33 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 		return heads, since, nil
 	}
 	var sb strings.Builder
-	args := make([]any, 0, 1+3*len(from))
+	args := make([]any, 0, 2+2*len(from))
 	if len(streams) > 0 {
 		// Head rows have an empty id, which no event has.
 		sb.WriteString("SELECT stream, seq, '' AS id, '' AS name, NULL AS at, NULL AS data FROM event_streams WHERE stream IN (?)")
 		args = append(args, bun.In(streams))
 	}
-	i := 0
-	for stream, seq := range from {
+	if len(from) > 0 {
 		if sb.Len() > 0 {
 			sb.WriteString(" UNION ALL ")
 		}
-		fmt.Fprintf(&sb, "SELECT * FROM (SELECT stream, seq, id, name, at, data FROM events WHERE stream = ? AND seq >= ? ORDER BY seq LIMIT ?) AS s%d", i)
-		args = append(args, stream, seq, limit)
-		i++
+		// One lateral read for all the streams to resume: PostgreSQL plans
+		// it once, where a union of one subquery per stream was planned
+		// per stream (each over every partition of the log), and planning
+		// cost more than reading.
+		sb.WriteString("SELECT e.stream, e.seq, e.id, e.name, e.at, e.data FROM (VALUES ")
+		i := 0
+		for stream, seq := range from {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, CAST(? AS bigint))")
+			args = append(args, stream, seq)
+			i++
+		}
+		sb.WriteString(`) AS r (stream, seq) CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
+			WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT ?) AS e`)
+		args = append(args, limit)
 	}
 	var rows []Event
 	if err := l.db.NewRaw(sb.String(), args...).Scan(ctx, &rows); err != nil {
@@ -313,8 +326,7 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 		Stream string `bun:"stream"`
 		Seq    int64  `bun:"seq"`
 	}
-	err := q.NewSelect().Table("event_streams").Column("stream", "seq").
-		Where("stream IN (?)", bun.In(streams)).Scan(ctx, &rows)
+	err := HeadsQuery(q, streams).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("stream heads: %w", err)
 	}
@@ -322,4 +334,14 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 		heads[r.Stream] = r.Seq
 	}
 	return heads, nil
+}
+
+// HeadsQuery selects the columns stream and seq, the last seq given out,
+// of each of streams that has events (one without has no row). It lets a
+// caller read heads within a larger statement of its own, in that
+// statement's snapshot: the feed's hello reads the user's own head with
+// the account and memberships.
+func HeadsQuery(q bun.IDB, streams []string) *bun.SelectQuery {
+	return q.NewSelect().Table("event_streams").Column("stream", "seq").
+		Where("stream IN (?)", bun.In(streams))
 }

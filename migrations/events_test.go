@@ -207,7 +207,7 @@ func checkPlans(t *testing.T, d *db.DB) {
 	t.Helper()
 	queries := map[string]string{
 		"After":      "SELECT * FROM events WHERE stream = 'org:a' AND seq > 3 ORDER BY seq LIMIT 100",
-		"HeadsSince": "SELECT * FROM (SELECT stream, seq, id, name, at, data FROM events WHERE stream = 'org:a' AND seq >= 3 ORDER BY seq LIMIT 100) AS s0",
+		"HeadsSince": "SELECT e.* FROM (VALUES ('org:a', CAST(3 AS bigint)), ('org:b', 5)) AS r (stream, seq) CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT 100) AS e",
 		"acks":       "SELECT stream, seq, at, data FROM events WHERE kept = TRUE AND name = 'alert.published' AND (stream = 'region:31' AND seq > 1 AND seq <= 9)",
 	}
 	for name, q := range queries {

@@ -417,8 +417,7 @@ func (s *Service) Of(ctx context.Context, userID string) ([]api.MembershipSummar
 // The realtime feed derives a connection's org and review streams from it.
 func (s *Service) Active(ctx context.Context, userID string) (map[string]string, error) {
 	var ms []Membership
-	err := s.db.NewSelect().Model(&ms).Column("org_id", "role").
-		Where("m.user_id = ? AND m.status = 'active'", userID).Scan(ctx)
+	err := ActiveQuery(s.db, userID).Scan(ctx, &ms)
 	if err != nil {
 		return nil, fmt.Errorf("active memberships: %w", err)
 	}
@@ -427,6 +426,15 @@ func (s *Service) Active(ctx context.Context, userID string) (map[string]string,
 		roles[m.OrgID] = m.Role
 	}
 	return roles, nil
+}
+
+// ActiveQuery selects the columns org_id and role of userID's active
+// memberships, for a caller that reads them within a larger statement of
+// its own (the feed's hello reads them with the account and the user's own
+// stream head, in one snapshot). Active reads the same.
+func ActiveQuery(q bun.IDB, userID string) *bun.SelectQuery {
+	return q.NewSelect().Model((*Membership)(nil)).Column("m.org_id", "m.role").
+		Where("m.user_id = ? AND m.status = 'active'", userID)
 }
 
 // Role is userID's role in orgID when the membership is active; ok is false

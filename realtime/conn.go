@@ -243,7 +243,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.close(4401, "token expired: send a token frame before expiry")
 	})
 	c.mu.Unlock()
-	c.begin(hello.frame.Resume)
+	c.begin(hello.frame.Resume, hello.grant)
 	go c.run()
 }
 
@@ -252,8 +252,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // goroutine, which ends afterwards: its deep stack (the database work,
 // the HTTP middleware) goes with it instead of staying with the reader.
 // The client's frames wait in the socket meanwhile.
-func (c *conn) begin(resume map[string]int64) {
-	if err := c.start(resume); err != nil {
+func (c *conn) begin(resume map[string]int64, g Grant) {
+	if err := c.start(resume, g); err != nil {
 		if !errors.Is(err, errEnded) {
 			c.hub.unavailable("feed start", err)
 			c.close(1013, tryLater)
@@ -302,6 +302,7 @@ func newSession() string {
 type helloState struct {
 	frame   api.ClientFrame
 	expires time.Time
+	grant   Grant // what the user may have, read at the hello
 }
 
 // readHello waits (at most HelloTimeout) for the hello frame and checks its
@@ -325,7 +326,11 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	if token == "" {
 		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	}
-	id, err := h.o.Auth(r.Context(), token)
+	verify := h.o.Auth
+	if h.o.Verify != nil && h.o.Access != nil {
+		verify = h.o.Verify // admit reads the account next
+	}
+	id, err := verify(r.Context(), token)
 	if err != nil && !errors.Is(err, ErrUnauthorized) {
 		h.unavailable("feed hello", err)
 		c.close(1013, tryLater)
@@ -335,14 +340,37 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 		c.close(4401, "token missing, invalid or expired")
 		return helloState{}, false
 	}
+	c.userID, c.own, c.id = id.UserID, id.Stream, id
+	g, ok := c.admit(r.Context())
+	if !ok {
+		return helloState{}, false
+	}
 	if h.o.HelloLimit != nil {
 		if ok, retry := h.o.HelloLimit(r.Context(), id.UserID); !ok {
 			c.close(4429, fmt.Sprintf("too many connections: retry in %d s", int(retry.Seconds())+1))
 			return helloState{}, false
 		}
 	}
-	c.userID, c.own, c.id = id.UserID, id.Stream, id
-	return helloState{frame: f, expires: id.Expires}, true
+	return helloState{frame: f, expires: id.Expires, grant: g}, true
+}
+
+// admit reads what the hello's user may have (the account, its streams,
+// its own stream's head: one call of Access), before the per-user limit
+// and before anything is sent: an account that is not active is refused
+// like a bad token (4401), a read that cannot be made is a 1013.
+func (c *conn) admit(ctx context.Context) (Grant, bool) {
+	g, err := c.grant(ctx)
+	if err != nil {
+		c.hub.unavailable("feed hello", err)
+		c.close(1013, tryLater)
+		return Grant{}, false
+	}
+	if !g.Active {
+		c.close(4401, "token missing, invalid or expired")
+		return Grant{}, false
+	}
+	c.id.Role, c.id.Region = g.Role, g.Region
+	return g, true
 }
 
 // readFrame reads one text frame of at most MaxClientFrameSize bytes and

@@ -53,12 +53,18 @@ type Grant struct {
 	Role    string   // its role and region now
 	Region  string   //
 	Streams []string // the streams its connections may have now
+	Head    int64    // the last seq of the user's own stream, read no later than Streams
 }
 
-// AccessOf reads a user's Grant from the database. The feed asks it before
-// acting on a live change of the user's own stream that adds streams or
-// ends the account: a stream is added only while the user has it now, and a
-// connection is closed only while the account is not active now.
+// AccessOf reads a user's Grant from the database, Head no later than
+// Streams (in the same statement, or before it): a change of access
+// committed after the streams were read then has a seq above Head. A hello
+// starts from it (so, with Verify, the account is checked here); the feed
+// asks it again before acting on a live change of the user's own stream
+// that adds streams or ends the account: a stream is added only while the
+// user has it now, and a connection is closed only while the account is
+// not active now. An account that is absent or not active is a Grant that
+// is not Active, not an error.
 type AccessOf func(ctx context.Context, userID string) (Grant, error)
 
 // HelloLimit decides whether a user may open one more feed connection now;
@@ -76,10 +82,14 @@ type AckSink func(id Identity, stream string, from, seq int64, at time.Time)
 
 // Options configure the hub. Zero durations and sizes take the defaults.
 type Options struct {
-	Log            Log
-	Auth           Authenticator
+	Log  Log
+	Auth Authenticator
+	// Verify checks a hello's token when Access is set, which reads the
+	// account next: the signature and expiry only, without the database,
+	// so that a hello costs Access and one read of the heads. Nil: Auth.
+	Verify         Authenticator
 	Streams        StreamsOf
-	Access         AccessOf // nil: Streams of the connection's identity, always active (tests)
+	Access         AccessOf // nil: the own head, then Streams of the connection's identity, always active (tests)
 	Acks           AckSink
 	AllowedOrigins []string      // browser origins of other sites allowed; the server's own always is
 	PingInterval   time.Duration // 25 s

@@ -19,33 +19,31 @@ import (
 // fillBatch is how many events one read of the log returns.
 const fillBatch = 500
 
-// start subscribes the connection to its streams, sends the welcome, then
-// each resumed stream's missed events in order (or a reset when the history
-// no longer reaches back). Subscribing before reading the heads means no
-// event can fall between the two: anything committed later is either
-// routed live or read here, and repeats are dropped by seq.
+// start subscribes the connection to the streams of g (read at the hello,
+// see admit), sends the welcome, then each resumed stream's missed events
+// in order (or a reset when the history no longer reaches back).
+// Subscribing before reading the heads means no event can fall between the
+// two: anything committed later is either routed live or read here, and
+// repeats are dropped by seq.
 //
 // The streams come from the database, never from the client or from
-// history. The user's own stream carries the changes of what the user may
-// read (memberships, the account); its head is read before the streams,
-// and only its events after that position are acted on: those are changes
-// the streams just read may not include yet. Older ones, resumed or not,
-// are history: they are sent but change nothing, so resuming the user's
-// stream from an old seq cannot bring back a stream the user has lost.
-func (c *conn) start(resume map[string]int64) error {
+// history, in one read with the account. The user's own stream carries the
+// changes of what the user may read (memberships, the account); its head is
+// read no later than the streams (Grant.Head), and only its events after
+// that position are acted on: those are changes the streams just read may
+// not include yet. Older ones, resumed or not, are history: they are sent
+// but change nothing, so resuming the user's stream from an old seq cannot
+// bring back a stream the user has lost.
+//
+// A hello thus reads the database twice: the grant, and after subscribing
+// the heads with the history to resume.
+func (c *conn) start(resume map[string]int64, g Grant) error {
 	h := c.hub
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	own := c.own
-	hs, err := h.o.Log.Heads(ctx, []string{own})
-	if err != nil {
-		return fmt.Errorf("heads: %w", err)
-	}
-	c.live = hs[own]
-	streams, err := h.o.Streams(ctx, c.id)
-	if err != nil {
-		return fmt.Errorf("streams: %w", err)
-	}
+	c.live = g.Head
+	streams := g.Streams
 	for _, s := range streams {
 		h.subscribe(c, s, -1)
 	}
@@ -270,7 +268,8 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 	return nil
 }
 
-// grant reads what the user may have now.
+// grant reads what the user may have now, with the own stream's head.
+// Without Access, the head is read first, then Streams.
 func (c *conn) grant(ctx context.Context) (Grant, error) {
 	if c.hub.o.Access != nil {
 		g, err := c.hub.o.Access(ctx, c.userID)
@@ -282,9 +281,13 @@ func (c *conn) grant(ctx context.Context) (Grant, error) {
 	c.mu.Lock()
 	id := c.id
 	c.mu.Unlock()
+	hs, err := c.hub.o.Log.Heads(ctx, []string{c.own})
+	if err != nil {
+		return Grant{}, fmt.Errorf("heads: %w", err)
+	}
 	streams, err := c.hub.o.Streams(ctx, id)
 	if err != nil {
 		return Grant{}, fmt.Errorf("read streams: %w", err)
 	}
-	return Grant{Active: true, Role: id.Role, Region: id.Region, Streams: streams}, nil
+	return Grant{Active: true, Role: id.Role, Region: id.Region, Streams: streams, Head: hs[c.own]}, nil
 }

@@ -1,0 +1,103 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// feedAccess reads in one statement what a hello starts from: the account,
+// the streams its memberships and role give, the own stream's head. Only
+// active memberships count (not pending, not removed), whatever the org's
+// accreditation; an absent or suspended account has no grant.
+func TestFeedAccess(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		t.Parallel()
+		ctx := context.Background()
+		admin := e.User(t, "admin", "root", "")
+		coord := e.User(t, "volunteer", "coord", "31")
+		vol := e.User(t, "volunteer", "vol", "3171")
+		officer := e.User(t, "officer", "petugas", "")
+		do := func(who api.AuthResponse, method, path string, body any, want int) api.Org {
+			t.Helper()
+			r := e.Do(t, method, path, body, apptest.Bearer(who.Tokens.AccessToken)...)
+			if r.Status != want {
+				t.Fatalf("%s %s: got %d %s, want %d", method, path, r.Status, r.Body, want)
+			}
+			var o api.Org
+			if want == http.StatusCreated && path == "/v1/orgs" {
+				r.Decode(t, &o)
+			}
+			return o
+		}
+		o := do(admin, "POST", "/v1/orgs", map[string]any{"name": "KIPP Jakarta", "accreditation_number": "FA/00001",
+			"accredited_until": time.Now().Add(90 * 24 * time.Hour), "coordinator_email": coord.User.Email}, http.StatusCreated)
+		members := "/v1/orgs/" + o.ID + "/memberships"
+		check := func(what string, userID string, want realtime.Grant) {
+			t.Helper()
+			got, err := e.App.FeedAccess(ctx, userID)
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if want.Active {
+				head, err := e.App.Events.Head(ctx, auth.UserStream(userID))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want.Head = head
+			}
+			slices.Sort(got.Streams)
+			slices.Sort(want.Streams)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("%s: got %+v, want %+v", what, got, want)
+			}
+		}
+		own := func(u api.AuthResponse) string { return auth.UserStream(u.User.ID) }
+		volStreams := []string{own(vol), "region:national", "region:31", "region:3171"}
+
+		check("no such account", "no-such-user", realtime.Grant{})
+		check("no memberships", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: volStreams})
+		check("national officer", officer.User.ID, realtime.Grant{Active: true, Role: "officer",
+			Streams: []string{own(officer), "region:national", "review:national"}})
+		check("coordinator", coord.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "31",
+			Streams: []string{own(coord), "org:" + o.ID, "review:" + o.ID, "region:national", "region:31"}})
+
+		do(vol, "POST", members, map[string]any{}, http.StatusCreated)
+		check("pending membership", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: volStreams})
+		do(coord, "POST", members+"/"+vol.User.ID+"/decision", map[string]any{"decision": "approve"}, http.StatusOK)
+		member := append(slices.Clone(volStreams), "org:"+o.ID)
+		check("active membership", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: member})
+		do(admin, "POST", "/v1/orgs/"+o.ID+"/accreditation", map[string]any{"action": "suspend", "reason": "laporan dana kampanye belum"}, http.StatusOK)
+		check("org suspended", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: member})
+
+		appendOwn(t, e, vol.User.ID, 3)
+		check("own stream moved on", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: member})
+		do(coord, "DELETE", members+"/"+vol.User.ID, nil, http.StatusNoContent)
+		check("removed membership", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: volStreams})
+
+		do(admin, "PATCH", "/v1/admin/users/"+vol.User.ID, map[string]any{"status": "suspended"}, http.StatusOK)
+		check("suspended account", vol.User.ID, realtime.Grant{})
+		do(admin, "PATCH", "/v1/admin/users/"+coord.User.ID, map[string]any{"status": "deleted"}, http.StatusOK)
+		check("deleted account", coord.User.ID, realtime.Grant{})
+	})
+}
+
+// appendOwn appends n events to userID's own stream.
+func appendOwn(t *testing.T, e *apptest.Env, userID string, n int) {
+	t.Helper()
+	for i := range n {
+		if _, err := event.Append(context.Background(), e.App.DB, auth.UserStream(userID), "test.mine", map[string]int{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package realtime_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// With Verify and Access, a hello checks its token with Verify alone (Auth,
+// which reads the database, is left for token frames) and starts from one
+// call of Access: the account, its streams and its own stream's head. An
+// account that is not active is closed with 4401 before anything is sent;
+// an Access that fails closes with 1013; own events after the grant's head
+// are sent after the welcome, as changes the streams read may not include.
+func TestHelloStartsFromOneGrant(t *testing.T) {
+	t.Parallel()
+	var env *hubEnv
+	var calls atomic.Int32
+	env = startHub(t, realtime.Options{
+		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
+			if token == "bad" {
+				return realtime.Identity{}, fmt.Errorf("%w: bad", realtime.ErrUnauthorized)
+			}
+			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
+		},
+		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
+			calls.Add(1)
+			switch userID {
+			case "down":
+				return realtime.Grant{}, errors.New("failed to connect to the database")
+			case "gone":
+				return realtime.Grant{}, nil
+			}
+			own := "user:" + userID
+			heads, _ := env.log.Heads(ctx, []string{own})
+			// One own event is committed after this grant was read.
+			return realtime.Grant{Active: true, Role: "volunteer", Streams: []string{own, "org:shared"}, Head: heads[own] - 1}, nil
+		},
+	})
+	env.log.add("user:outage", 2, 10)
+	env.log.add("org:shared", 3, 10)
+	// env's Auth fails for "outage" as if the database were down: the
+	// hello does not ask it.
+	c, w := open(t, env.url, "outage", nil)
+	if got := fmt.Sprint(w.Streams); got != "[{user:outage 1} {org:shared 3}]" {
+		t.Fatalf("welcome streams: got %s, want user:outage at 1 (the grant's head), org:shared at 3", got)
+	}
+	c.events("user:outage", 1, 1)
+	c.barrier()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("Access called %d times for one hello, want 1", n)
+	}
+
+	hello(t, env.url, "gone", nil).expectClose("hello of an account not active", 4401, 5*time.Second)
+	hello(t, env.url, "bad", nil).expectClose("hello with a refused token", 4401, 5*time.Second)
+	hello(t, env.url, "down", nil).expectClose("hello while the access cannot be read", 1013, 5*time.Second)
+	if n := env.hub.Metrics().Unavailable.Load(); n != 1 {
+		t.Fatalf("unavailable checks counted: %d, want 1", n)
+	}
+}
