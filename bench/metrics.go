@@ -11,12 +11,11 @@ import (
 
 // serverSample is what a server's /metrics says about its process.
 type serverSample struct {
-	cpu, rss, conns float64
-	at              time.Time
+	cpu, rss float64
+	at       time.Time
 }
 
-// scrape reads process CPU seconds, resident memory and feed connections
-// from a Prometheus text endpoint (GET /metrics).
+// scrape reads process CPU seconds and resident memory from a Prometheus text endpoint (GET /metrics).
 func scrape(url string) (serverSample, error) {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -43,8 +42,6 @@ func scrape(url string) (serverSample, error) {
 			s.cpu = v
 		case "process_resident_memory_bytes":
 			s.rss = v
-		case "jarimu_feed_connections":
-			s.conns = v
 		}
 	}
 	return s, sc.Err()
@@ -73,9 +70,6 @@ func WithServerMetrics(urls []string, run func() (*Result, error)) (*Result, err
 		secs := after.at.Sub(before[i].at).Seconds()
 		r.set(fmt.Sprintf("server%d_cpu_cores_busy", i+1), round((after.cpu-before[i].cpu)/secs))
 		r.set(fmt.Sprintf("server%d_rss_mib", i+1), round(after.rss/(1<<20)))
-		if after.conns > 0 {
-			r.set(fmt.Sprintf("server%d_rss_kib_per_connection", i+1), round((after.rss-before[i].rss)/1024/after.conns))
-		}
 	}
 	return r, nil
 }

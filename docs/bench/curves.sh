@@ -5,7 +5,10 @@
 # run on a fresh data dir and server. Raw results go to $OUT/*.json, then
 # cmd/benchplot draws the charts next to them.
 # Needs /tmp/jarimu (go build -o /tmp/jarimu ./cmd/jarimu).
-# Usage: [CLIENTS="1000 2000"] [VOLUNTEERS="8 16"] [OUT=dir] bash docs/bench/curves.sh
+# Then the same feed run on two scaled instances (PostgreSQL + Redis) at
+# SCALED_CLIENTS, up to 38,000 (SCALED=0 skips it; needs psql and the
+# services, see scale38k.sh).
+# Usage: [CLIENTS="1000 2000"] [SCALED_CLIENTS="1000 38000"] [VOLUNTEERS="8 16"] [OUT=dir] bash docs/bench/curves.sh
 # PLOT_ONLY=1 draws the charts again from the JSON already in $OUT.
 set -euo pipefail
 OUT=${OUT:-docs/bench/curves}
@@ -22,6 +25,14 @@ serve() { # data dir: starts the server on :18080, sets pid
   echo "the server did not start: $1/serve.log" >&2; exit 1
 }
 if [ -z "${PLOT_ONLY:-}" ]; then
+# Scaled: two instances on PostgreSQL + Redis (docs/bench/scale38k.sh per
+# point), up to 38,000 clients over one bench worker per 10,000.
+for n in ${SCALED_CLIENTS:-1000 2000 5000 10000 20000 38000}; do
+  [ "${SCALED:-1}" = 1 ] || break
+  CLIENTS=$n PROCS=$(( (n + 9999) / 10000 )) ALERTS=20 BIN=$BIN OUT="$OUT/scaled-feed-$n.json" \
+    bash docs/bench/scale38k.sh >/dev/null
+  rm -f "$OUT"/scaled-feed-$n.json.*.metrics; sleep 5
+done
 for n in ${CLIENTS:-1000 2000 5000 10000 15000}; do
   d=$(mktemp -d); serve "$d"
   "$BIN" bench feed --server http://127.0.0.1:18080 --data-dir "$d" --clients "$n" --alerts 20 --ack \
@@ -37,6 +48,17 @@ done
 fi
 plot() { go run ./cmd/benchplot "$@"; }
 feeds=$(ls "$OUT"/feed-*.json) claims=$(ls "$OUT"/claims-*.json)
+if ls "$OUT"/scaled-feed-*.json >/dev/null 2>&1; then
+  scaled=$(ls "$OUT"/scaled-feed-*.json) two="two instances, all acking"
+  plot -title "Alert fan-out, scaled: commit to the last client" -x figures.clients -xlabel "feed connections ($two)" -ylabel ms \
+    -y "p50=stats.alert_to_last_client.p50_ms" -y "p99=stats.alert_to_last_client.p99_ms" -o "$OUT/scaled-fanout-last.svg" $scaled
+  plot -title "Alert fan-out, scaled: commit to each client" -x figures.clients -xlabel "feed connections ($two)" -ylabel ms \
+    -y "p50=stats.alert_to_each_client.p50_ms" -y "p99=stats.alert_to_each_client.p99_ms" -o "$OUT/scaled-fanout-each.svg" $scaled
+  plot -title "Server memory per idle connection, scaled" -x figures.clients -xlabel "feed connections (two instances)" -ylabel "KiB (RSS after GC, both)" \
+    -y "RSS per connection=figures.server_rss_kib_per_connection" -o "$OUT/scaled-rss.svg" $scaled
+  plot -title "Server CPU per 1,000 deliveries, scaled" -x figures.clients -xlabel "feed connections ($two)" -ylabel "CPU ms (both instances)" \
+    -y "CPU=figures.server_cpu_ms_per_1000_deliveries" -o "$OUT/scaled-cpu.svg" $scaled
+fi
 plot -title "Alert fan-out: commit to the last client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
   -y "p50=stats.alert_to_last_client.p50_ms" -y "p99=stats.alert_to_last_client.p99_ms" -o "$OUT/fanout-last.svg" $feeds
 plot -title "Alert fan-out: commit to each client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
