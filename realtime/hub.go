@@ -33,14 +33,13 @@ type Hub struct {
 	closing    bool
 	registered uint64 // connections ever registered: spreads them over the ping rounds
 
-	in       chan []event.Event
-	work     chan *conn     // connections handed to an idle writer
-	writerWG sync.WaitGroup // writer goroutines
-	heal     chan struct{}
-	stop     chan struct{}
-	wg       sync.WaitGroup // the hub's own goroutines
-	connWG   sync.WaitGroup // connection handlers
-	tasks    sync.WaitGroup // short jobs run by after
+	in      chan []event.Event
+	writers writers
+	heal    chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup // the hub's own goroutines
+	connWG  sync.WaitGroup // connection handlers
+	tasks   sync.WaitGroup // short jobs run by after
 
 	origins *origin.Policy
 	warn    lograte.Limiter // of unavailable
@@ -50,7 +49,7 @@ type Hub struct {
 func NewHub(o Options) *Hub {
 	o.defaults()
 	h := &Hub{o: o, streams: map[string]*subscribers{}, held: map[string]map[int64]*event.Event{},
-		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), work: make(chan *conn), heal: make(chan struct{}, 1),
+		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), writers: newWriters(), heal: make(chan struct{}, 1),
 		stop: make(chan struct{}), origins: origin.New(o.AllowedOrigins, o.Logger), warn: lograte.Limiter{Every: unavailableRetry}}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  256, // client frames are small; a larger hello reads through
@@ -170,7 +169,7 @@ func (h *Hub) Close(timeout time.Duration) {
 	}
 	close(h.stop)
 	h.wg.Wait()
-	h.writerWG.Wait()
+	h.writers.wg.Wait()
 	h.tasks.Wait()
 }
 

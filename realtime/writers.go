@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -8,24 +10,80 @@ import (
 // to write to before it ends.
 const writerIdle = 2 * time.Second
 
+// maxWriters is how many writer goroutines a hub runs at most. Beyond it,
+// connections wait in the hub's queue for the next free writer. Without a
+// bound, a fan-out to 10,000 connections (or a round of pings) started a
+// writer for nearly every connection: goroutines made, their stacks grown,
+// and over a thousand left idle per hub, about 1 KiB per connection of the
+// server's memory. A writer blocked on a full socket holds only itself
+// until the watch cuts the write (WriteTimeout); it would take maxWriters
+// such clients at once to hold up the others.
+const maxWriters = 256
+
+// writers is the hub's pool of writer goroutines and the queue of
+// connections waiting for one.
+type writers struct {
+	work    chan *conn    // hand-off to an idle writer
+	wake    chan struct{} // a connection was queued
+	mu      sync.Mutex
+	queue   []*conn
+	running atomic.Int32
+	wg      sync.WaitGroup
+}
+
+func newWriters() writers {
+	return writers{work: make(chan *conn), wake: make(chan struct{}, 1)}
+}
+
 // write has a writer drain c: a writer that is waiting for work if there
-// is one, else a new one. Writers are not bound to connections: an idle
+// is one, else a new one while fewer than maxWriters run, else the next
+// writer that is done. Writers are not bound to connections: an idle
 // connection has none (the memory per connection stays small), and while
 // events flow the same goroutines serve one connection after another,
-// their stacks already grown, instead of a new goroutine per connection and
-// event. A writer stuck on a slow socket holds only itself: the next
-// connection gets another writer.
+// their stacks already grown.
 func (h *Hub) write(c *conn) {
+	w := &h.writers
 	select {
-	case h.work <- c:
+	case w.work <- c:
+		return
 	default:
-		h.writerWG.Add(1)
+	}
+	if w.running.Add(1) <= maxWriters {
+		w.wg.Add(1)
 		go h.writer(c)
+		return
+	}
+	w.running.Add(-1)
+	w.mu.Lock()
+	w.queue = append(w.queue, c)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
 	}
 }
 
+// next takes the connection that has waited longest in the queue; nil when
+// none waits.
+func (w *writers) next() *conn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return nil
+	}
+	c := w.queue[0]
+	w.queue[0] = nil
+	w.queue = w.queue[1:]
+	if len(w.queue) == 0 {
+		w.queue = nil // let the drained backing array go
+	}
+	return c
+}
+
 func (h *Hub) writer(c *conn) {
-	defer h.writerWG.Done()
+	w := &h.writers
+	defer w.wg.Done()
+	defer w.running.Add(-1)
 	// The idle timer is not reset per connection (a timer update per
 	// delivery in a fan-out): when it fires, a writer that served anyone
 	// since the last time waits another round, so it ends after one to two
@@ -34,17 +92,24 @@ func (h *Hub) writer(c *conn) {
 	defer idle.Stop()
 	for c != nil {
 		c.drain()
-		c = h.nextWork(idle.C)
+		if c = w.next(); c == nil {
+			c = h.nextWork(idle.C)
+		}
 	}
 }
 
 // nextWork waits for the next connection to write; nil when the hub stops
 // or idle ticks twice without one.
 func (h *Hub) nextWork(idle <-chan time.Time) *conn {
+	w := &h.writers
 	for busy := true; ; busy = false {
 		select {
-		case c := <-h.work:
+		case c := <-w.work:
 			return c
+		case <-w.wake:
+			if c := w.next(); c != nil {
+				return c
+			}
 		case <-idle:
 			if !busy {
 				return nil
