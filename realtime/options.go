@@ -97,6 +97,7 @@ type Options struct {
 	HelloLimit     HelloLimit    // nil: no per-user handshake limit
 	WriteTimeout   time.Duration // 10 s per frame
 	QueueSize      int           // 64 frames per connection
+	Writers        int           // 256 writer goroutines at most (see writers.go)
 	SyncInterval   time.Duration // 5 s between checks of the log for missed events
 	Logger         *slog.Logger
 	Metrics        *Metrics
@@ -114,6 +115,9 @@ func (o *Options) defaults() {
 	}
 	if o.QueueSize == 0 {
 		o.QueueSize = 64
+	}
+	if o.Writers == 0 {
+		o.Writers = maxWriters
 	}
 	if o.SyncInterval == 0 {
 		o.SyncInterval = 5 * time.Second

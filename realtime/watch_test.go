@@ -1,6 +1,7 @@
 package realtime_test
 
 import (
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -70,4 +71,29 @@ func TestBlockedWriteIsCut(t *testing.T) {
 		t.Errorf("SlowKicked %d: the queue had room, the write timed out", k)
 	}
 	waitFor(t, "the connection to end", func() bool { return env.hub.Connections() == 0 })
+}
+
+// With fewer writers than connections, the connections beyond them wait in
+// the hub's queue: every client still gets every event, in order.
+func TestFewWritersServeEveryone(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{Writers: 2})
+	defer env.close()
+	const clients, events = 40, 30
+	cs := make([]*client, clients)
+	for i := range cs {
+		cs[i], _ = open(t, env.url, fmt.Sprintf("u%d", i), nil)
+	}
+	env.publish("org:shared", events, 64)
+	for i, c := range cs {
+		for seq := int64(1); seq <= events; seq++ {
+			f, err := c.read(5 * time.Second)
+			if err != nil {
+				t.Fatalf("client %d: %v after %d events", i, err, seq-1)
+			}
+			if f.Type != "event" || f.Stream != "org:shared" || f.Seq != seq {
+				t.Fatalf("client %d: got %v, want event org:shared#%d", i, f, seq)
+			}
+		}
+	}
 }

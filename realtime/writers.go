@@ -10,7 +10,8 @@ import (
 // to write to before it ends.
 const writerIdle = 2 * time.Second
 
-// maxWriters is how many writer goroutines a hub runs at most. Beyond it,
+// maxWriters is how many writer goroutines a hub runs at most (the default
+// of Options.Writers). Beyond it,
 // connections wait in the hub's queue for the next free writer. Without a
 // bound, a fan-out to 10,000 connections (or a round of pings) started a
 // writer for nearly every connection: goroutines made, their stacks grown,
@@ -36,7 +37,7 @@ func newWriters() writers {
 }
 
 // write has a writer drain c: a writer that is waiting for work if there
-// is one, else a new one while fewer than maxWriters run, else the next
+// is one, else a new one while fewer than Options.Writers run, else the next
 // writer that is done. Writers are not bound to connections: an idle
 // connection has none (the memory per connection stays small), and while
 // events flow the same goroutines serve one connection after another,
@@ -48,7 +49,7 @@ func (h *Hub) write(c *conn) {
 		return
 	default:
 	}
-	if w.running.Add(1) <= maxWriters {
+	if w.running.Add(1) <= int32(h.o.Writers) {
 		w.wg.Add(1)
 		go h.writer(c)
 		return
