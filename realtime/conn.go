@@ -359,6 +359,8 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 // and before anything is sent: an account that is not active is refused
 // like a bad token (4401), a read that cannot be made is a 1013.
 func (c *conn) admit(ctx context.Context) (Grant, bool) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	g, err := c.grant(ctx)
 	if err != nil {
 		c.hub.unavailable("feed hello", err)

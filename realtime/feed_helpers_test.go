@@ -430,9 +430,6 @@ type tokenInfo struct {
 // startHub serves a hub with options o (Log, Auth and Streams are filled in).
 func startHub(t testing.TB, o realtime.Options) *hubEnv { return startHubOn(t, o, nil) }
 
-// smallSendBuffers makes each accepted connection's kernel send buffer
-// small, so that a client that does not read blocks the server's writes
-// soon (loopback otherwise absorbs megabytes).
 // smallReadBuffers dials with a small socket receive buffer, so that the
 // server's writes to a client that does not read block soon.
 func smallReadBuffers() *websocket.Dialer {
@@ -445,6 +442,9 @@ func smallReadBuffers() *websocket.Dialer {
 	}}
 }
 
+// smallSendBuffers makes each accepted connection's kernel send buffer
+// small, so that a client that does not read blocks the server's writes
+// soon (loopback otherwise absorbs megabytes).
 type smallSendBuffers struct{ net.Listener }
 
 func (l smallSendBuffers) Accept() (net.Conn, error) {

@@ -116,7 +116,7 @@ func (o *Options) defaults() {
 	if o.QueueSize == 0 {
 		o.QueueSize = 64
 	}
-	if o.Writers == 0 {
+	if o.Writers <= 0 {
 		o.Writers = maxWriters
 	}
 	if o.SyncInterval == 0 {

@@ -97,5 +97,12 @@ func (o *outbox) end() {
 	o.pending = nil
 }
 
+// idle reports that nothing waits and no writer holds the outbox.
+func (o *outbox) idle() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.writing && len(o.pending) == 0
+}
+
 // wait returns once no writer holds the outbox; after end, none starts.
 func (o *outbox) wait() { o.writers.Wait() }

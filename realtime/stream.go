@@ -19,6 +19,10 @@ import (
 // fillBatch is how many events one read of the log returns.
 const fillBatch = 500
 
+// startTimeout bounds each of a hello's reads of the database (the grant,
+// then the heads and history).
+const startTimeout = 15 * time.Second
+
 // start subscribes the connection to the streams of g (read at the hello,
 // see admit), sends the welcome, then each resumed stream's missed events
 // in order (or a reset when the history no longer reaches back).
@@ -39,7 +43,7 @@ const fillBatch = 500
 // the heads with the history to resume.
 func (c *conn) start(resume map[string]int64, g Grant) error {
 	h := c.hub
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	own := c.own
 	c.live = g.Head

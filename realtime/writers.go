@@ -2,13 +2,12 @@ package realtime
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // writerIdle is how long a writer goroutine waits for another connection
 // to write to before it ends.
-const writerIdle = 2 * time.Second
+var writerIdle = 2 * time.Second // a variable for tests
 
 // maxWriters is how many writer goroutines a hub runs at most (the default
 // of Options.Writers). Beyond it,
@@ -22,13 +21,15 @@ const writerIdle = 2 * time.Second
 const maxWriters = 256
 
 // writers is the hub's pool of writer goroutines and the queue of
-// connections waiting for one.
+// connections waiting for one. Starting a writer or queuing, and a writer
+// leaving, are decided under mu: a connection is never queued just as the
+// last writer leaves.
 type writers struct {
 	work    chan *conn    // hand-off to an idle writer
-	wake    chan struct{} // a connection was queued
+	wake    chan struct{} // connections wait in the queue
 	mu      sync.Mutex
 	queue   []*conn
-	running atomic.Int32
+	running int // writer goroutines, idle ones included
 	wg      sync.WaitGroup
 }
 
@@ -49,27 +50,38 @@ func (h *Hub) write(c *conn) {
 		return
 	default:
 	}
-	if w.running.Add(1) <= int32(h.o.Writers) {
+	w.mu.Lock()
+	if w.running < h.o.Writers {
+		w.running++
 		w.wg.Add(1)
+		w.mu.Unlock()
 		go h.writer(c)
 		return
 	}
-	w.running.Add(-1)
-	w.mu.Lock()
 	w.queue = append(w.queue, c)
 	w.mu.Unlock()
+	w.signal()
+}
+
+// signal wakes one idle writer to look at the queue.
+func (w *writers) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
 }
 
-// next takes the connection that has waited longest in the queue; nil when
-// none waits.
-func (w *writers) next() *conn {
+// next takes the connection that has waited longest in the queue, waking
+// another writer when more wait. When none waits it answers nil, and with
+// leaving the writer asking is gone from the count (under the lock that
+// write decides under).
+func (w *writers) next(leaving bool) *conn {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.queue) == 0 {
+		if leaving {
+			w.running--
+		}
 		return nil
 	}
 	c := w.queue[0]
@@ -77,6 +89,8 @@ func (w *writers) next() *conn {
 	w.queue = w.queue[1:]
 	if len(w.queue) == 0 {
 		w.queue = nil // let the drained backing array go
+	} else {
+		w.signal()
 	}
 	return c
 }
@@ -84,7 +98,6 @@ func (w *writers) next() *conn {
 func (h *Hub) writer(c *conn) {
 	w := &h.writers
 	defer w.wg.Done()
-	defer w.running.Add(-1)
 	// The idle timer is not reset per connection (a timer update per
 	// delivery in a fan-out): when it fires, a writer that served anyone
 	// since the last time waits another round, so it ends after one to two
@@ -93,14 +106,15 @@ func (h *Hub) writer(c *conn) {
 	defer idle.Stop()
 	for c != nil {
 		c.drain()
-		if c = w.next(); c == nil {
+		if c = w.next(false); c == nil {
 			c = h.nextWork(idle.C)
 		}
 	}
 }
 
-// nextWork waits for the next connection to write; nil when the hub stops
-// or idle ticks twice without one.
+// nextWork waits for the next connection to write; nil when the writer
+// leaves: the hub stops, or idle ticks twice without work and nothing is
+// queued.
 func (h *Hub) nextWork(idle <-chan time.Time) *conn {
 	w := &h.writers
 	for busy := true; ; busy = false {
@@ -108,14 +122,17 @@ func (h *Hub) nextWork(idle <-chan time.Time) *conn {
 		case c := <-w.work:
 			return c
 		case <-w.wake:
-			if c := w.next(); c != nil {
+			if c := w.next(false); c != nil {
 				return c
 			}
 		case <-idle:
 			if !busy {
-				return nil
+				return w.next(true)
 			}
 		case <-h.stop:
+			w.mu.Lock()
+			w.running--
+			w.mu.Unlock()
 			return nil
 		}
 	}
