@@ -205,3 +205,38 @@ func TestReplayedChangesAreHistory(t *testing.T) {
 	c.events("org:shared", 2, 1)
 	c.barrier()
 }
+
+// A client cannot skip a change of its access by claiming to have seen its
+// own stream further than it could: a removal committed while it starts
+// (after its streams were read) is sent and applied though the resume
+// position is past it, and the removed stream's events no longer reach it.
+func TestResumePastTheGrantSkipsNoChange(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	env.log.add("user:u1", 2, 10)
+	var once sync.Once
+	env.log.mu.Lock()
+	env.log.beforeHeads = func(streams []string) {
+		if len(streams) > 1 { // the start's heads, after the memberships were read
+			once.Do(func() {
+				env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Remove: []string{"org:shared"}}})
+				env.mu.Lock()
+				env.streamsOf["u1"] = []string{"user:u1"}
+				env.mu.Unlock()
+			})
+		}
+	}
+	env.log.mu.Unlock()
+	c, w := open(t, env.url, "u1", map[string]int64{"user:u1": 3, "org:shared": 0})
+	if got := seqOf(w, "user:u1"); got != 3 {
+		t.Fatalf("welcome: user:u1 at %d, want the head 3", got)
+	}
+	if ev := c.events("user:u1", 2, 1)[0]; ev.Event != "membership.decided" {
+		t.Fatalf("got %v, want the removal, membership.decided", ev)
+	}
+	if s := c.next(); s.Type != "unsubscribed" || s.Stream != "org:shared" {
+		t.Fatalf("got %v, want unsubscribed org:shared", s)
+	}
+	env.publish("org:shared", 1, 10)
+	c.barrier() // nothing of org:shared before the barrier's answer
+}

@@ -61,9 +61,20 @@ func (c *conn) start(resume map[string]int64, g Grant) error {
 			from[s] = c.live
 		}
 	}
+	// No client has seen its own stream past the head read with its
+	// grant; one that says so would skip the changes of access committed
+	// since (a removal from an org): they are read, sent and acted on
+	// from there. Only a position past the log's head itself (a client
+	// ahead of a restored database) keeps its reset below.
+	if seq, ok := resume[own]; ok && seq > c.live {
+		from[own] = c.live
+	}
 	heads, since, err := h.o.Log.HeadsSince(ctx, streams, from, fillBatch)
 	if err != nil {
 		return fmt.Errorf("heads: %w", err)
+	}
+	if seq, ok := resume[own]; ok && seq > heads[own] {
+		from[own] = seq
 	}
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
 	for _, s := range streams {
