@@ -140,19 +140,7 @@ func TestMembershipDuringStartIsApplied(t *testing.T) {
 	t.Parallel()
 	env := startHub(t, realtime.Options{})
 	env.log.add("user:u1", 2, 10)
-	var once sync.Once
-	env.log.mu.Lock()
-	env.log.beforeHeads = func(streams []string) {
-		if len(streams) > 1 { // the start's heads, after the memberships were read
-			once.Do(func() {
-				env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Add: map[string]int64{"org:new": 0}}})
-				env.mu.Lock()
-				env.streamsOf["u1"] = []string{"user:u1", "org:shared", "org:new"}
-				env.mu.Unlock()
-			})
-		}
-	}
-	env.log.mu.Unlock()
+	duringStart(env, api.FeedChange{Add: map[string]int64{"org:new": 0}}, "user:u1", "org:shared", "org:new")
 	c, w := open(t, env.url, "u1", nil)
 	if got := seqOf(w, "user:u1"); got != 2 {
 		t.Fatalf("welcome: user:u1 at %d, want 2 (before the change)", got)
@@ -214,19 +202,7 @@ func TestResumePastTheGrantSkipsNoChange(t *testing.T) {
 	t.Parallel()
 	env := startHub(t, realtime.Options{})
 	env.log.add("user:u1", 2, 10)
-	var once sync.Once
-	env.log.mu.Lock()
-	env.log.beforeHeads = func(streams []string) {
-		if len(streams) > 1 { // the start's heads, after the memberships were read
-			once.Do(func() {
-				env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": api.FeedChange{Remove: []string{"org:shared"}}})
-				env.mu.Lock()
-				env.streamsOf["u1"] = []string{"user:u1"}
-				env.mu.Unlock()
-			})
-		}
-	}
-	env.log.mu.Unlock()
+	duringStart(env, api.FeedChange{Remove: []string{"org:shared"}}, "user:u1")
 	c, w := open(t, env.url, "u1", map[string]int64{"user:u1": 3, "org:shared": 0})
 	if got := seqOf(w, "user:u1"); got != 3 {
 		t.Fatalf("welcome: user:u1 at %d, want the head 3", got)
@@ -239,4 +215,23 @@ func TestResumePastTheGrantSkipsNoChange(t *testing.T) {
 	}
 	env.publish("org:shared", 1, 10)
 	c.barrier() // nothing of org:shared before the barrier's answer
+}
+
+// duringStart commits a membership change of u1 (change, on user:u1; the
+// database then grants streams) once, while the next connection starts:
+// after its streams were read, when its heads are.
+func duringStart(env *hubEnv, change api.FeedChange, streams ...string) {
+	var once sync.Once
+	env.log.mu.Lock()
+	defer env.log.mu.Unlock()
+	env.log.beforeHeads = func(heads []string) {
+		if len(heads) > 1 { // the start's heads, after the memberships were read
+			once.Do(func() {
+				env.log.addEvent("user:u1", "membership.decided", map[string]any{"feed": change})
+				env.mu.Lock()
+				env.streamsOf["u1"] = streams
+				env.mu.Unlock()
+			})
+		}
+	}
 }
