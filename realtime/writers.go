@@ -10,12 +10,12 @@ import (
 var writerIdle = 2 * time.Second // a variable for tests
 
 // maxWriters is how many writer goroutines a hub runs at most (the default
-// of Options.Writers). Beyond it,
-// connections wait in the hub's queue for the next free writer. Without a
-// bound, a fan-out to 10,000 connections (or a round of pings) started a
-// writer for nearly every connection: goroutines made, their stacks grown,
-// and over a thousand left idle per hub, about 1 KiB per connection of the
-// server's memory. A writer blocked on a full socket holds only itself
+// of Options.Writers). Beyond it, connections wait in the hub's queue for
+// the next free writer. Without a bound, a fan-out to 10,000 connections
+// (or a round of pings) started a writer for nearly every connection:
+// goroutines made, their stacks grown, and about 1,200 left idle at 10,000
+// connections (0.4 KiB of the server's memory per connection, measured in
+// docs/benchmarks.md). A writer blocked on a full socket holds only itself
 // until the watch cuts the write (WriteTimeout); it would take maxWriters
 // such clients at once to hold up the others.
 const maxWriters = 256
