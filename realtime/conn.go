@@ -448,7 +448,7 @@ func (c *conn) read() {
 	}
 }
 
-// heard notes that the client is alive (see Hub.watch).
+// heard notes that the client is alive (see watch.go).
 func (c *conn) heard() { c.readAt.Store(time.Now().UnixNano()) }
 
 func (c *conn) pong(string) error { c.heard(); return nil }
