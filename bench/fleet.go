@@ -43,6 +43,24 @@ func (e *Env) startWorkers(f *fleet, procs int, o FeedOptions) error {
 	return nil
 }
 
+// cpu is the CPU time the load generator's clients have used so far: this
+// process's, or with workers the sum of theirs (the parent then only
+// waits and counts).
+func (f *fleet) cpu() (time.Duration, error) {
+	if len(f.workers) == 0 {
+		return cpuTime(os.Getpid())
+	}
+	var sum time.Duration
+	for _, w := range f.workers {
+		d, err := cpuTime(w.cmd.Process.Pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
 // connect opens every client's feed (again) and returns how long it took
 // and how many failed.
 func (f *fleet) connect(ctx context.Context, parallel int, p *progress) (time.Duration, int, error) {

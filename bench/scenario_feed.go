@@ -114,6 +114,7 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 	}
 	var lasts, all []time.Duration
 	cpu0, cpuErr := e.serverCPU()
+	gen0, genErr := f.cpu()
 	p := newProgress(e.Progress, "alerts", o.Alerts)
 	for n := range o.Alerts {
 		id, at, err := e.publishAlert(ctx, officer, o.Region[:2], n)
@@ -137,6 +138,11 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 		// The servers' CPU over the alerts (commit, fan-out, and with --ack
 		// reading the acks), per 1,000 deliveries.
 		r.set("server_cpu_ms_per_1000_deliveries", round(float64((cpu1-cpu0).Milliseconds())*1000/float64(len(all))))
+	}
+	if gen1, err := f.cpu(); genErr == nil && err == nil && len(all) > 0 {
+		// The simulated phones' own CPU over the alerts (reading, and with
+		// --ack writing the acks), on the same machine as the servers.
+		r.set("load_generator_cpu_ms_per_1000_deliveries", round(float64((gen1-gen0).Milliseconds())*1000/float64(len(all))))
 	}
 	return r, nil
 }

@@ -27,7 +27,9 @@ cost one password hash. Seeded accounts have emails @seed.invalid.
 
   feed     open --clients feed connections, publish --alerts alerts one by one:
            time from commit to the last and to every client, connect rate,
-           server memory per connection (with --server-pid); with --rate N/s,
+           CPU per 1,000 deliveries of the load generator and (with
+           --server-pid) of the servers, server memory per connection;
+           with --rate N/s,
            publish N alerts a second for --duration instead: deliveries per
            second, latency per 5 s window, publish latency, whether the
            server kept up, and on PostgreSQL database transactions per second

@@ -39,8 +39,9 @@ func TestBenchFeedProcs(t *testing.T) {
 	}
 	f := r.Figures
 	if f["procs"] != 2.0 || f["clients"] != 13.0 || f["failed_connections"] != 0.0 || f["deliveries"] != 26.0 || len(r.Notes) > 0 ||
-		f["server_rss_kib_per_connection"] == nil || f["server_cpu_ms_per_1000_deliveries"] == nil {
-		t.Fatalf("got %s, want 13 clients in 2 processes, every alert to each, and the server's figures", b)
+		f["server_rss_kib_per_connection"] == nil || f["server_cpu_ms_per_1000_deliveries"] == nil ||
+		f["load_generator_cpu_ms_per_1000_deliveries"] == nil {
+		t.Fatalf("got %s, want 13 clients in 2 processes, every alert to each, the server's and the workers' figures", b)
 	}
 }
 
