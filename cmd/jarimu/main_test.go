@@ -215,15 +215,22 @@ func TestRetentionSettings(t *testing.T) {
 // scaled-mode settings (the test is skipped without PostgreSQL, outside CI).
 func postgresWithKeys(t *testing.T) (db.Options, string) {
 	t.Helper()
-	if !contains(dbtest.Backends(t), dbtest.Postgres) {
-		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
-	}
-	o := dbtest.Options(t, dbtest.Postgres)
+	o := postgres(t)
 	keys := filepath.Join(t.TempDir(), "keys.json")
 	if err := run(context.Background(), []string{"keys", "new", "--file", keys}, envFunc(nil), nil, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return o, keys
+}
+
+// postgres is a fresh PostgreSQL database's settings; the test is skipped
+// without PostgreSQL, outside CI (dbtest.Backends fails it under CI=true).
+func postgres(t *testing.T) db.Options {
+	t.Helper()
+	if !contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
+	}
+	return dbtest.Options(t, dbtest.Postgres)
 }
 
 // vapidBeside is the Web Push key file `jarimu keys new --file keys` made.
@@ -249,10 +256,7 @@ func TestDBMaxConnsSizesThePool(t *testing.T) {
 }
 
 func TestScaledModeNeedsSharedKeys(t *testing.T) {
-	if !contains(dbtest.Backends(t), dbtest.Postgres) {
-		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
-	}
-	o := dbtest.Options(t, dbtest.Postgres)
+	o := postgres(t)
 	env := map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_EVIDENCE_DIR": t.TempDir(), "JARIMU_EVIDENCE_DIR_SHARED": "true"}
 	err := run(context.Background(), []string{"serve", "-addr", "127.0.0.1:0"}, envFunc(env), nil, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "JARIMU_JWT_KEYS_FILE") {
@@ -354,10 +358,7 @@ func TestAdminCreateUserCommandAndMigrate(t *testing.T) {
 // run without the shared key files, which serve alone requires, and leave
 // no key file behind.
 func TestAdminInScaledModeNeedsNoKeyFiles(t *testing.T) {
-	if !contains(dbtest.Backends(t), dbtest.Postgres) {
-		t.Skip("needs JARIMU_TEST_DATABASE_URL (always set in CI)")
-	}
-	o := dbtest.Options(t, dbtest.Postgres)
+	o := postgres(t)
 	dir := t.TempDir()
 	env := envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DATA_DIR": dir})
 	var out bytes.Buffer

@@ -47,26 +47,24 @@ for v in ${VOLUNTEERS:-8 16 32 64}; do
 done
 fi
 plot() { go run ./cmd/benchplot "$@"; }
-feeds=$(ls "$OUT"/feed-*.json) claims=$(ls "$OUT"/claims-*.json)
+# feed_charts PREFIX TITLE_SUFFIX WHO FILES...: the four feed charts of one
+# set of runs (embedded: no prefix; scaled: "scaled-").
+feed_charts() {
+  local pre=$1 suf=$2 who=$3; shift 3
+  plot -title "Alert fan-out$suf: commit to the last client" -x figures.clients -xlabel "feed connections ($who, all acking)" -ylabel ms \
+    -y "p50=stats.alert_to_last_client.p50_ms" -y "p99=stats.alert_to_last_client.p99_ms" -o "$OUT/${pre}fanout-last.svg" "$@"
+  plot -title "Alert fan-out$suf: commit to each client" -x figures.clients -xlabel "feed connections ($who, all acking)" -ylabel ms \
+    -y "p50=stats.alert_to_each_client.p50_ms" -y "p99=stats.alert_to_each_client.p99_ms" -o "$OUT/${pre}fanout-each.svg" "$@"
+  plot -title "Server memory per idle connection$suf" -x figures.clients -xlabel "feed connections ($who)" -ylabel "KiB (RSS after GC, all servers)" \
+    -y "RSS per connection=figures.server_rss_kib_per_connection" -o "$OUT/${pre}rss.svg" "$@"
+  plot -title "Server CPU per 1,000 deliveries$suf" -x figures.clients -xlabel "feed connections ($who, all acking)" -ylabel "CPU ms (all servers)" \
+    -y "CPU=figures.server_cpu_ms_per_1000_deliveries" -o "$OUT/${pre}cpu.svg" "$@"
+}
+feed_charts "" "" "one instance" $(ls "$OUT"/feed-*.json)
 if ls "$OUT"/scaled-feed-*.json >/dev/null 2>&1; then
-  scaled=$(ls "$OUT"/scaled-feed-*.json) two="two instances, all acking"
-  plot -title "Alert fan-out, scaled: commit to the last client" -x figures.clients -xlabel "feed connections ($two)" -ylabel ms \
-    -y "p50=stats.alert_to_last_client.p50_ms" -y "p99=stats.alert_to_last_client.p99_ms" -o "$OUT/scaled-fanout-last.svg" $scaled
-  plot -title "Alert fan-out, scaled: commit to each client" -x figures.clients -xlabel "feed connections ($two)" -ylabel ms \
-    -y "p50=stats.alert_to_each_client.p50_ms" -y "p99=stats.alert_to_each_client.p99_ms" -o "$OUT/scaled-fanout-each.svg" $scaled
-  plot -title "Server memory per idle connection, scaled" -x figures.clients -xlabel "feed connections (two instances)" -ylabel "KiB (RSS after GC, both)" \
-    -y "RSS per connection=figures.server_rss_kib_per_connection" -o "$OUT/scaled-rss.svg" $scaled
-  plot -title "Server CPU per 1,000 deliveries, scaled" -x figures.clients -xlabel "feed connections ($two)" -ylabel "CPU ms (both instances)" \
-    -y "CPU=figures.server_cpu_ms_per_1000_deliveries" -o "$OUT/scaled-cpu.svg" $scaled
+  feed_charts scaled- ", scaled" "two instances" $(ls "$OUT"/scaled-feed-*.json)
 fi
-plot -title "Alert fan-out: commit to the last client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
-  -y "p50=stats.alert_to_last_client.p50_ms" -y "p99=stats.alert_to_last_client.p99_ms" -o "$OUT/fanout-last.svg" $feeds
-plot -title "Alert fan-out: commit to each client" -x figures.clients -xlabel "feed connections (all acking)" -ylabel ms \
-  -y "p50=stats.alert_to_each_client.p50_ms" -y "p99=stats.alert_to_each_client.p99_ms" -o "$OUT/fanout-each.svg" $feeds
-plot -title "Server memory per idle connection" -x figures.clients -xlabel "feed connections" -ylabel "KiB (RSS after GC)" \
-  -y "RSS per connection=figures.server_rss_kib_per_connection" -o "$OUT/rss.svg" $feeds
-plot -title "Server CPU per 1,000 deliveries" -x figures.clients -xlabel "feed connections (all acking)" -ylabel "CPU ms" \
-  -y "CPU=figures.server_cpu_ms_per_1000_deliveries" -o "$OUT/cpu.svg" $feeds
+claims=$(ls "$OUT"/claims-*.json)
 plot -title "Claims: throughput" -x figures.volunteers -xlabel "racing volunteers" -ylabel "requests/s" \
   -y "claim requests=figures.claim_requests_per_second" -o "$OUT/claims-rate.svg" $claims
 plot -title "Claims: latency" -x figures.volunteers -xlabel "racing volunteers" -ylabel ms \
