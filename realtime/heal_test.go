@@ -33,7 +33,7 @@ func (b *cutBroker) Publish(ctx context.Context, evs []event.Event) {
 // misses the one written through B. B sees its gap when its own event
 // arrives, A when its periodic check of the log finds the head moved; each
 // reads its missing range once for all its connections (not once per
-// connection). Every client of both instances ends with every event, in
+// connection; A twice when its check falls between the two writes). Every client of both instances ends with every event, in
 // order, once.
 func TestGapsHealPerStream(t *testing.T) {
 	t.Parallel()
@@ -95,8 +95,10 @@ func TestGapsHealPerStream(t *testing.T) {
 			if got := reads(bb) - beforeB; got != 1 {
 				t.Errorf("instance B read the log %d times to heal, want once for its %d connections", got, perInstance)
 			}
-			if got := reads(a) - beforeA; got != 1 {
-				t.Errorf("instance A read the log %d times to heal, want once for its %d connections", got, perInstance)
+			// A's check every SyncInterval may land between the two writes
+			// (A's batch, then B's event): it then reads once for each.
+			if got := reads(a) - beforeA; got < 1 || got > 2 {
+				t.Errorf("instance A read the log %d times to heal, want once per write it saw (at most 2) for its %d connections", got, perInstance)
 			}
 			for _, c := range clients[:10] {
 				c.barrier()

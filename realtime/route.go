@@ -80,7 +80,7 @@ func (h *Hub) sync() {
 		}
 		for _, s := range batch {
 			if heads[s] > positions[s] {
-				h.healStream(ctx, s)
+				h.healStream(ctx, s, heads[s])
 			}
 		}
 	}
@@ -92,11 +92,13 @@ func (h *Hub) sync() {
 // connections then have no gap to fill each on its own. Database reads for
 // healing grow with streams, not connections. One heal per stream runs at a
 // time: a heal asked for meanwhile finds its events routed, or held ones
-// are released by the heal that runs.
-func (h *Hub) healStream(ctx context.Context, stream string) {
+// are released by the heal that runs. head is the stream's head when the
+// caller read it (-1 when it did not): a stream routed that far meanwhile,
+// with nothing held, needs no read.
+func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 	h.mu.Lock()
 	subs := h.streams[stream]
-	if subs == nil || subs.healing {
+	if subs == nil || subs.healing || (head >= 0 && subs.routed >= head && len(h.held[stream]) == 0) {
 		h.mu.Unlock()
 		return
 	}
@@ -224,7 +226,13 @@ func (h *Hub) releaseHeld(stream string, subs *subscribers) []*conn {
 func (h *Hub) flushHeld(stream string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	h.healStream(ctx, stream)
+	h.mu.Lock()
+	held := len(h.held[stream])
+	h.mu.Unlock()
+	if held == 0 {
+		return // a heal, or the event waited for, released them meanwhile
+	}
+	h.healStream(ctx, stream, -1)
 }
 
 // fanOutHeld fans out whatever is held for stream, in seq order. Caller
