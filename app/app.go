@@ -409,6 +409,8 @@ func (a *App) registerMetrics() {
 	a.Metrics.Counter("jarimu_acks_dropped_total", "Acks lost to a failed write (reach undercounts them; delivery is not affected).", acks(func(s alert.AckStats) int64 { return s.Dropped }))
 	a.Metrics.Counter("jarimu_feed_events_routed_total", "Events fanned out by this instance's hub.", load(&m.Routed))
 	a.Metrics.Counter("jarimu_feed_events_delivered_total", "Event frames written to feed connections.", load(&m.Delivered))
+	a.Metrics.Counter("jarimu_feed_event_writes_total", "Socket writes of fanned-out event frames (several frames queued for one connection go in one write).", load(&m.EventWrites))
+	a.Metrics.Counter("jarimu_feed_events_coalesced_total", "Fanned-out event frames written in the same socket write as an earlier one.", load(&m.Coalesced))
 	a.Metrics.Counter("jarimu_feed_events_healed_total", "Events read back from the database to fill gaps.", load(&m.Healed))
 	a.Metrics.Counter("jarimu_feed_slow_disconnects_total", "Feed connections closed with 4429 (too slow).", load(&m.SlowKicked))
 	a.Metrics.Counter("jarimu_feed_input_dropped_total", "Deliveries dropped at a full hub input (healed from the database).", load(&m.DroppedInput))

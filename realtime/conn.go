@@ -23,11 +23,11 @@ import (
 )
 
 // item is one thing for a connection's writer, in order: an event (with its
-// shared prepared frame when it came from a broadcast), or a control frame.
+// shared frame when it came from a fan-out), or a control frame.
 type item struct {
-	ev   *event.Event
-	pm   *websocket.PreparedMessage
-	ctrl int8 // pongItem or pingItem when ev is nil
+	ev    *event.Event
+	frame []byte // the event's websocket frame, shared by the fan-out
+	ctrl  int8   // pongItem or pingItem when ev is nil
 }
 
 // Control items.
@@ -54,8 +54,16 @@ type conn struct {
 	// which cost a timer update per frame: when the client last sent a
 	// frame or pong (unix nanos; 0 until the hello is done), and when the
 	// write in progress began (0 between writes).
-	readAt  atomic.Int64
-	writeAt atomic.Int64
+	readAt   atomic.Int64
+	writeAt  atomic.Int64
+	wstate   atomic.Int32 // rawWriting, closeSent (batch.go)
+	deadline atomic.Bool  // a control frame left a write deadline (batch.go)
+
+	// The writer's batch of shared event frames not yet written
+	// (batch.go): the first, the rest, their bytes.
+	wfirst []byte
+	wmore  [][]byte
+	wlen   int
 
 	mu     sync.Mutex
 	id     Identity    // role and region change (apply)
@@ -149,13 +157,23 @@ func (c *conn) drain() {
 		if !ok {
 			return
 		}
+		var err error
 		for _, it := range batch {
-			if err := c.do(it); err != nil {
-				c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
-				c.close(1011, "write failed")
-				c.out.release()
-				return
+			if err = c.do(it); err != nil {
+				break
 			}
+		}
+		if err == nil {
+			err = c.flush()
+		}
+		if err != nil {
+			c.discard()
+			if !errors.Is(err, errEnded) {
+				c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
+			}
+			c.close(1011, "write failed")
+			c.out.release()
+			return
 		}
 	}
 }
@@ -183,8 +201,7 @@ func (c *conn) close(code int, reason string) {
 		if expiry != nil {
 			expiry.Stop()
 		}
-		msg := websocket.FormatCloseMessage(code, reason)
-		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		c.sendClose(websocket.FormatCloseMessage(code, reason))
 		// The client has a moment to answer the close; then the socket
 		// goes, unless end closed it first (and stopped this).
 		t := time.AfterFunc(2*time.Second, func() { c.ws.NetConn().Close() })
@@ -216,6 +233,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// writing: start acts as the writer until the welcome and the resumed
 	// history are out; live events queue behind them.
 	c := &conn{hub: h, ws: ws, session: newSession(), out: newOutbox()}
+	ws.SetPingHandler(c.ping)
 	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
 	// bytes of a message and closes with 4400 past that, where the limit
 	// would close with 1009. Registered before the hello, so that Close
@@ -524,11 +542,16 @@ func (c *conn) send(it item) bool {
 func (c *conn) do(it item) error {
 	switch {
 	case it.ev != nil:
-		return c.deliver(it.ev, it.pm)
+		return c.deliver(it.ev, it.frame)
 	case it.ctrl == pongItem:
 		return c.writeJSON(map[string]string{"type": "pong"})
 	case it.ctrl == pingItem:
-		return c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.o.WriteTimeout))
+		if err := c.flush(); err != nil {
+			return err
+		}
+		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.o.WriteTimeout))
+		c.deadline.Store(true)
+		return err
 	}
 	return nil
 }
@@ -544,6 +567,14 @@ func (c *conn) wrote() { c.writeAt.Store(0) }
 func (c *conn) writeJSON(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
+		return err
+	}
+	return c.writeText(b)
+}
+
+// writeText writes one text frame built here, after the batch.
+func (c *conn) writeText(b []byte) error {
+	if err := c.flush(); err != nil {
 		return err
 	}
 	c.writing()

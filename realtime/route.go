@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/jarimu/jarimu/event"
 )
 
@@ -258,13 +256,10 @@ func (h *Hub) fanOutHeld(stream string, subs *subscribers) []*conn {
 // returns the connections whose queue was full. Caller holds mu.
 func (h *Hub) fanOut(ev *event.Event, subs *subscribers) []*conn {
 	subs.routed = ev.Seq
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, encodeEvent(ev))
-	if err != nil {
-		return nil
-	}
+	frame := textFrame(encodeEvent(ev))
 	var slow []*conn
 	subs.each(func(c *conn) {
-		if !c.enqueue(item{ev: ev, pm: pm}) {
+		if !c.enqueue(item{ev: ev, frame: frame}) {
 			slow = append(slow, c)
 		}
 	})

@@ -10,8 +10,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/event"
 )
@@ -183,7 +181,7 @@ func (c *conn) skipTo(stream string, seq int64) error {
 
 // deliver writes a live event: repeats and streams this connection does not
 // have are dropped; a skipped seq is first filled from the log.
-func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
+func (c *conn) deliver(ev *event.Event, frame []byte) error {
 	last, ok := c.lastSeq(ev.Stream)
 	if !ok || ev.Seq <= last {
 		return nil
@@ -200,25 +198,23 @@ func (c *conn) deliver(ev *event.Event, pm *websocket.PreparedMessage) error {
 			return err
 		}
 		c.hub.o.Metrics.Healed.Add(ev.Seq - 1 - last)
-		return c.emit(ctx, ev, pm)
+		return c.emit(ctx, ev, frame)
 	}
-	return c.emit(context.Background(), ev, pm)
+	return c.emit(context.Background(), ev, frame)
 }
 
-// emit writes one event (the shared prepared frame when there is one) and
-// acts on a change of access it carries.
-func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.PreparedMessage) error {
+// emit writes one event (into the writer's batch when it has the fan-out's
+// shared frame) and acts on a change of access it carries.
+func (c *conn) emit(ctx context.Context, ev *event.Event, frame []byte) error {
 	if ev.Seq <= c.at(ev.Stream) {
 		return nil
 	}
-	c.writing()
 	var err error
-	if pm != nil {
-		err = c.ws.WritePreparedMessage(pm)
+	if frame != nil {
+		err = c.buffer(frame)
 	} else {
-		err = c.ws.WriteMessage(websocket.TextMessage, encodeEvent(ev))
+		err = c.writeText(encodeEvent(ev))
 	}
-	c.wrote()
 	if err != nil {
 		return err
 	}
@@ -226,6 +222,10 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, pm *websocket.Prepared
 	c.hub.o.Metrics.Delivered.Add(1)
 	if ev.Stream == c.own && ev.Seq > c.live {
 		if fc := feedChange(ev); fc != nil {
+			// The change's event goes out before what it causes.
+			if err := c.flush(); err != nil {
+				return err
+			}
 			return c.apply(ctx, fc)
 		}
 	}

@@ -42,8 +42,8 @@ func (h *Hub) watchLoop() {
 			// A write blocked longer than WriteTimeout: the client does
 			// not read. The write fails as it did with the socket's
 			// deadline, and the writer closes with 1011. (Were the
-			// deadline set just before the write's own reset of it, the
-			// write is still overdue at the next look.)
+			// write done just before the deadline is set, the next one
+			// fails: that client had a write blocked for WriteTimeout.)
 			c.ws.NetConn().SetWriteDeadline(time.Unix(0, 1))
 		}
 		clear(silent)
