@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/alert"
+	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/bench"
 )
@@ -69,4 +70,31 @@ func TestScenarios(t *testing.T) {
 			t.Fatalf("mixed: got %+v, want reports, alerts to everyone, claims within slots and the server's figures", r.Figures)
 		}
 	})
+}
+
+// Clients whose connection the server ends during a run (here their
+// tokens expire after 2 s and they do not renew: 4401) are reported as
+// lost, what they miss counts as missing, and the run does not wait for
+// them: without that it waited the whole --wait for every later alert.
+func TestLostClientsAreReportedNotWaitedFor(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		for _, procs := range []int{1, 2} { // in this process, and in two worker processes
+			env := &bench.Env{URLs: []string{e.URL}, Minter: e.App.Auth.Tokens(), Seeder: e.App.Auth, Worker: worker(t, "1")}
+			start := time.Now()
+			r, err := bench.Feed(context.Background(), env, bench.FeedOptions{Clients: 6, Procs: procs, Rate: 4, Duration: 4 * time.Second, Wait: 10 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			took := time.Since(start)
+			published, _ := r.Figures["alerts_published"].(int)
+			missing, _ := r.Figures["deliveries_missing"].(int)
+			if r.Figures["connections_lost"] != int64(6) || missing == 0 || missing >= 6*published || r.Figures["kept_up"] != false {
+				t.Fatalf("%d procs: got %+v, notes %q; want 6 clients lost, the alerts after it missing, not kept up", procs, r.Figures, r.Notes)
+			}
+			if took > 30*time.Second {
+				t.Fatalf("%d procs: the run took %v: it waited for clients that were gone", procs, took)
+			}
+			t.Logf("%d procs: %v; %q", procs, took, r.Notes)
+		}
+	}, func(o *app.Options) { o.AccessTokenTTL = 2 * time.Second })
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -98,6 +99,9 @@ type feedClient struct {
 	mu       sync.Mutex
 	receipts []receipt
 	done     chan struct{}
+	dropping bool       // under mu: drop is closing the connection
+	lost     string     // under mu: why the connection ended by itself, if it did
+	lostIn   *lostCount // the run's count of lost clients (none in a worker)
 }
 
 // dialer spreads connections over 127.0.0.x source addresses, so a single
@@ -149,6 +153,7 @@ func (c *feedClient) connect(ctx context.Context) error {
 			c.last[s.Name] = s.Seq
 		}
 	}
+	c.found()
 	c.mu.Unlock()
 	c.ws, c.done = ws, make(chan struct{})
 	go c.read(ws, c.done)
@@ -156,19 +161,78 @@ func (c *feedClient) connect(ctx context.Context) error {
 }
 
 // read records alert receipts, and acks every event when the client
-// acks, until the connection ends.
+// acks, until the connection ends; a connection that ends other than by
+// drop marks the client lost.
 func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 	defer close(done)
+	err := c.readFrames(ws)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dropping {
+		c.lose(err.Error())
+	}
+}
+
+// lostCount counts a run's lost clients: a connection that ended by itself
+// (the server closed it, a write timed out) gets nothing more. Waiting for
+// an alert does not wait for them (they count as missing), and the run
+// reports them.
+type lostCount struct {
+	now   atomic.Int64 // lost and not connected again
+	ever  atomic.Int64 // lost during the run
+	first sync.Once
+	why   string // the first one's error (set in first)
+}
+
+// lose marks the client lost (c.mu held), once per connection; a worker
+// process tells the parent.
+func (c *feedClient) lose(why string) {
+	if c.lost != "" {
+		return
+	}
+	c.lost = cmp.Or(strings.Join(strings.Fields(why), " "), "ended")
+	if n := c.lostIn; n != nil {
+		n.now.Add(1)
+		n.ever.Add(1)
+		n.first.Do(func() { n.why = c.lost })
+	}
+	if c.sink != nil {
+		c.sink.line(fmt.Sprintf("e %d %s\n", c.index, c.lost))
+	}
+}
+
+// found clears the lost mark of a client that connected again (c.mu held).
+func (c *feedClient) found() {
+	if c.lost != "" {
+		c.lost = ""
+		if c.lostIn != nil {
+			c.lostIn.now.Add(-1)
+		}
+	}
+}
+
+// noteLost reports the clients of f lost during the run.
+func noteLost(r *Result, f *fleet) {
+	n := f.lost.ever.Load()
+	r.set("connections_lost", n)
+	if n > 0 {
+		f.lost.first.Do(func() {}) // its why is set
+		r.note("%d client connections ended by themselves during the run (the first: %s); what they did not get counts as missing", n, f.lost.why)
+	}
+}
+
+// readFrames is read's loop; it returns why the connection ended.
+func (c *feedClient) readFrames(ws *websocket.Conn) error {
 	var buf bytes.Buffer // reused: one frame at a time
 	var ack []byte
 	for {
 		_, r, err := ws.NextReader()
 		if err != nil {
-			return
+			return err
 		}
 		buf.Reset()
 		if _, err := buf.ReadFrom(r); err != nil {
-			return
+			return err
 		}
 		b := buf.Bytes()
 		now := time.Now()
@@ -189,8 +253,8 @@ func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 		if c.ack {
 			// This goroutine is the connection's only writer after hello.
 			ack = appendAck(ack[:0], f.Stream, f.Seq)
-			if ws.WriteMessage(websocket.TextMessage, ack) != nil {
-				return
+			if err := ws.WriteMessage(websocket.TextMessage, ack); err != nil {
+				return fmt.Errorf("ack: %w", err)
 			}
 		}
 	}
@@ -342,9 +406,15 @@ func (c *feedClient) got(id string) bool {
 // drop closes the connection abruptly (no close frame): a phone losing signal.
 func (c *feedClient) drop() {
 	if c.ws != nil {
+		c.mu.Lock()
+		c.dropping = true
+		c.mu.Unlock()
 		c.ws.NetConn().Close()
 		<-c.done
 		c.ws = nil
+		c.mu.Lock()
+		c.dropping = false
+		c.mu.Unlock()
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 type fleet struct {
 	clients []*feedClient
 	workers []*worker // none: the clients connect here
+	lost    lostCount
 }
 
 // startWorkers splits f's clients over procs worker processes, each
@@ -82,6 +83,9 @@ func (f *fleet) connect(ctx context.Context, parallel int, p *progress) (time.Du
 		}
 		for _, c := range f.clients[w.lo:w.hi] {
 			c.up = true
+			c.mu.Lock()
+			c.found()
+			c.mu.Unlock()
 		}
 		for _, i := range m.failedIndex {
 			f.clients[i].up = false
@@ -265,7 +269,7 @@ func (w *worker) read(r io.Reader, clients []*feedClient) {
 	sc := bufio.NewScanner(r)
 	for bad == nil && sc.Scan() {
 		m, err := parseReport(sc.Text())
-		if err == nil && (m.verb == "r" || m.verb == "f") && (m.index < w.lo || m.index >= w.hi) {
+		if err == nil && (m.verb == "r" || m.verb == "f" || m.verb == "e") && (m.index < w.lo || m.index >= w.hi) {
 			err = fmt.Errorf("client %d is not this worker's", m.index)
 		}
 		switch {
@@ -284,6 +288,11 @@ func (w *worker) read(r io.Reader, clients []*feedClient) {
 			received.add(id)
 		case m.verb == "f":
 			failed = append(failed, m.index)
+		case m.verb == "e":
+			c := clients[m.index]
+			c.mu.Lock()
+			c.lose(m.why)
+			c.mu.Unlock()
 		default:
 			m.failedIndex, failed = failed, nil
 			w.replies <- m

@@ -70,6 +70,9 @@ func (e *Env) crowd(ctx context.Context, o FeedOptions) (*fleet, string, error) 
 		clients[i] = &feedClient{index: i, userID: id, token: tok, url: e.url(i), ack: o.Ack}
 	}
 	f := &fleet{clients: clients}
+	for _, c := range clients {
+		c.lostIn = &f.lost
+	}
 	if o.Procs > 1 {
 		if err := e.startWorkers(f, o.Procs, o); err != nil {
 			return nil, "", err
@@ -144,6 +147,7 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 		// --ack writing the acks), on the same machine as the servers.
 		r.set("load_generator_cpu_ms_per_1000_deliveries", round(float64((gen1-gen0).Milliseconds())*1000/float64(len(all))))
 	}
+	noteLost(r, f)
 	return r, nil
 }
 
@@ -178,8 +182,8 @@ func awaitAlert(ctx context.Context, f *fleet, id string, at time.Time, wait tim
 		if err := f.err(); err != nil {
 			return 0, nil, 0, err
 		}
-		if received.count(id) >= connected && countMissing(f.clients, id) == 0 {
-			break
+		if received.count(id)+f.lost.now.Load() >= connected && countWaiting(f.clients, id) == 0 {
+			break // every client still on the feed has it
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -198,6 +202,21 @@ func awaitAlert(ctx context.Context, f *fleet, id string, at time.Time, wait tim
 		c.mu.Unlock()
 	}
 	return last, each, countMissing(f.clients, id), nil
+}
+
+// countWaiting counts the clients on the feed, and not lost, that have not
+// got alert id yet.
+func countWaiting(clients []*feedClient, id string) int {
+	n := 0
+	for _, c := range clients {
+		c.mu.Lock()
+		lost := c.lost != ""
+		c.mu.Unlock()
+		if c.connected() && !lost && !c.got(id) {
+			n++
+		}
+	}
+	return n
 }
 
 func countMissing(clients []*feedClient, id string) int {
@@ -291,6 +310,7 @@ func Storm(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 	r.set("hellos_per_second", round(float64(len(f.clients)-failed)/took.Seconds()))
 	r.set("all_caught_up_seconds", round(caught.Seconds()))
 	r.set("clients_missing_an_alert", missing)
+	noteLost(r, f)
 	return r, nil
 }
 

@@ -95,5 +95,6 @@ func Mixed(ctx context.Context, e *Env, o MixedOptions) (_ *Result, err error) {
 	r.stat("report_request", reportLat)
 	r.stat("alert_to_last_client", lasts)
 	r.stat("alert_to_each_client", all)
+	noteLost(r, f)
 	return r, nil
 }

@@ -126,6 +126,7 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	if !kept {
 		r.note("the server did not keep up: %d deliveries missing, %d publishes failed, or the last window's p99 more than twice the first's plus 100 ms", missing, failed)
 	}
+	noteLost(r, f)
 	for _, w := range windows {
 		r.note("t=%3.0fs alerts %d deliveries %d p50 %.1f ms p99 %.1f ms publish p99 %.1f ms",
 			w.StartS, w.Alerts, w.Deliveries, w.P50Ms, w.P99Ms, w.PublishP99)

@@ -26,6 +26,7 @@ import (
 //
 //	r ALERTID INDEX UNIXNANO  client INDEX received alert ALERTID then
 //	f INDEX                   client INDEX failed to connect
+//	e INDEX WHY...            client INDEX's connection ended by itself
 //	connected OK FAILED       after connect
 //	dropped                   after drop
 
@@ -72,8 +73,9 @@ func parseCommand(line string) (command, error) {
 
 // report is one line from a worker.
 type report struct {
-	verb        string // r, f, connected, dropped
+	verb        string // r, f, e, connected, dropped
 	alertID     string
+	why         string // with e
 	index       int
 	at          int64 // unix nanoseconds
 	ok, failed  int
@@ -95,6 +97,9 @@ func parseReport(line string) (report, error) {
 		m.at, err2 = strconv.ParseInt(f[3], 10, 64)
 	case f[0] == "f" && len(f) == 2:
 		m.index, err = count(f[1])
+	case f[0] == "e" && len(f) >= 3:
+		m.index, err = count(f[1])
+		m.why = strings.Join(f[2:], " ")
 	case f[0] == "connected" && len(f) == 3:
 		m.ok, err = count(f[1])
 		m.failed, err2 = count(f[2])

@@ -11,11 +11,14 @@ func TestParseWorkerLines(t *testing.T) {
 	if err != nil || m.verb != "r" || m.alertID != "0193a5-alert" || m.index != 17 || m.at != 1765000000123456789 {
 		t.Errorf("receipt: got %+v, %v", m, err)
 	}
+	if m, err := parseReport("e 12 ack: write tcp: i/o timeout"); err != nil || m.verb != "e" || m.index != 12 || m.why != "ack: write tcp: i/o timeout" {
+		t.Errorf("lost: got %+v, %v", m, err)
+	}
 	if m, err := parseReport("connected 9 1"); err != nil || m.ok != 9 || m.failed != 1 {
 		t.Errorf("connected: got %+v, %v", m, err)
 	}
 	for _, bad := range []string{"", " ", "r", "r a 1", "r a -1 5", "r a 1 x", "r a b 5", "r a 1 5 6", "f", "f -3",
-		"connected 1", "connected x 1", "dropped now", "hello", "R a 1 5"} {
+		"connected 1", "connected x 1", "dropped now", "hello", "R a 1 5", "e", "e 3", "e x why", "e -1 why"} {
 		if m, err := parseReport(bad); err == nil {
 			t.Errorf("report %q: got %+v, want an error", bad, m)
 		}
