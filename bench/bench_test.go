@@ -30,7 +30,9 @@ func TestScenarios(t *testing.T) {
 			t.Fatal(err)
 		}
 		published, _ := r.Figures["alerts_published"].(int)
-		if published < 10 || r.Figures["deliveries"] != 20*published || r.Figures["deliveries_missing"] != 0 || r.Figures["kept_up"] != true {
+		sustained, _ := r.Figures["sustained_deliveries_per_second"].(float64)
+		if published < 10 || r.Figures["deliveries"] != 20*published || r.Figures["deliveries_missing"] != 0 || r.Figures["kept_up"] != true ||
+			sustained <= 0 || sustained > float64(20*published)/1.5 {
 			t.Fatalf("feed --rate: got %+v, want at least 10 alerts, each to 20 clients", r.Figures)
 		}
 		e.App.Acks.Flush(ctx)

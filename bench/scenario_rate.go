@@ -27,6 +27,9 @@ type Window struct {
 	P50Ms      float64 `json:"p50_ms"`
 	P99Ms      float64 `json:"p99_ms"`
 	PublishP99 float64 `json:"publish_p99_ms"`
+	// ReceivedPerS is how many deliveries the clients received in the
+	// window (by when they received them, whichever alert), per second.
+	ReceivedPerS float64 `json:"received_per_s"`
 }
 
 // steady publishes alerts at o.Rate per second for o.Duration (each POST on
@@ -44,6 +47,8 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	if e.Transactions != nil {
 		tx0, _ = e.Transactions(ctx)
 	}
+	cpu0, cpuErr := e.serverCPU()
+	gen0, genErr := f.cpu()
 	var mu sync.Mutex
 	var pubs []published
 	var failed int
@@ -80,6 +85,8 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	pubPerWindow := make([][]time.Duration, len(windows))
 	missing := 0
 	lastReceipt := start
+	received := make([]int, len(windows))
+	inRun := 0 // deliveries received while publishing (the first o.Duration)
 	for _, p := range pubs {
 		_, each, miss, err := awaitAlert(ctx, f, p.id, p.at, o.Wait)
 		if err != nil {
@@ -94,8 +101,13 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 		all = append(all, each...)
 		took = append(took, p.took)
 		for _, d := range each {
-			if t := p.at.Add(d); t.After(lastReceipt) {
+			t := p.at.Add(d)
+			if t.After(lastReceipt) {
 				lastReceipt = t
+			}
+			if since := t.Sub(start); since >= 0 && since < o.Duration {
+				inRun++
+				received[min(int(since/rateWindow), len(windows)-1)]++
 			}
 		}
 	}
@@ -103,11 +115,20 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 		s, ps := summarize(perWindow[i]), summarize(pubPerWindow[i])
 		windows[i].StartS = (time.Duration(i) * rateWindow).Seconds()
 		windows[i].P50Ms, windows[i].P99Ms, windows[i].PublishP99 = s.P50, s.P99, ps.P99
+		if width := min(rateWindow, o.Duration-time.Duration(i)*rateWindow); width > 0 {
+			windows[i].ReceivedPerS = round(float64(received[i]) / width.Seconds())
+		}
 	}
 	for len(windows) > 0 && windows[len(windows)-1].Alerts == 0 {
 		windows = windows[:len(windows)-1]
 	}
 	span := lastReceipt.Sub(start)
+	if cpu1, err := e.serverCPU(); cpuErr == nil && err == nil && len(all) > 0 {
+		r.set("server_cpu_ms_per_1000_deliveries", round(float64((cpu1-cpu0).Milliseconds())*1000/float64(len(all))))
+	}
+	if gen1, err := f.cpu(); genErr == nil && err == nil && len(all) > 0 {
+		r.set("load_generator_cpu_ms_per_1000_deliveries", round(float64((gen1-gen0).Milliseconds())*1000/float64(len(all))))
+	}
 	r.set("rate_alerts_per_second", o.Rate)
 	r.set("duration_seconds", round(publishing.Seconds()))
 	r.set("alerts_published", len(pubs))
@@ -115,6 +136,11 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	r.set("deliveries", len(all))
 	r.set("deliveries_missing", missing)
 	r.set("deliveries_per_second", round(float64(len(all))/span.Seconds()))
+	// What the clients received while alerts were being published: the
+	// rate sustained over --duration. deliveries_per_second also counts
+	// the last alerts' fan-out after it, so it cannot exceed what was
+	// offered (rate x clients) even when the server keeps up.
+	r.set("sustained_deliveries_per_second", round(float64(inRun)/o.Duration.Seconds()))
 	if e.Transactions != nil {
 		r.set("db_transactions_per_second", round(float64(txs)/publishing.Seconds()))
 	}
@@ -128,8 +154,8 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	}
 	noteLost(r, f)
 	for _, w := range windows {
-		r.note("t=%3.0fs alerts %d deliveries %d p50 %.1f ms p99 %.1f ms publish p99 %.1f ms",
-			w.StartS, w.Alerts, w.Deliveries, w.P50Ms, w.P99Ms, w.PublishP99)
+		r.note("t=%3.0fs alerts %d deliveries %d p50 %.1f ms p99 %.1f ms publish p99 %.1f ms received %.0f/s",
+			w.StartS, w.Alerts, w.Deliveries, w.P50Ms, w.P99Ms, w.PublishP99, w.ReceivedPerS)
 	}
 	return nil
 }

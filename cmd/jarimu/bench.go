@@ -31,8 +31,11 @@ cost one password hash. Seeded accounts have emails @seed.invalid.
            --server-pid) of the servers, server memory per connection;
            with --rate N/s,
            publish N alerts a second for --duration instead: deliveries per
-           second, latency per 5 s window, publish latency, whether the
-           server kept up, and on PostgreSQL database transactions per second
+           second (overall, and sustained while publishing), latency and
+           deliveries received per 5 s window, publish latency, whether the
+           server kept up, CPU per 1,000 deliveries as above, and on
+           PostgreSQL database transactions per second. Clients whose
+           connection ends by itself are reported as lost and not waited for
   storm    connect --clients, drop them all, publish --alerts, reconnect all
            at once with resume: hellos per second, time until all caught up
   latency  one client: time from the HTTP write to its receipt, --alerts times
