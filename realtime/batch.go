@@ -109,6 +109,12 @@ func (c *conn) flush() error {
 	c.writing()
 	_, err := c.ws.NetConn().Write(b)
 	c.wrote()
+	if err != nil {
+		// Part of a frame may be on the wire: nothing more may follow
+		// (gorilla would refuse its writes after a failed one; these
+		// are not its writes).
+		c.wstate.Or(closeSent)
+	}
 	c.wstate.CompareAndSwap(rawWriting, 0)
 	if err == nil {
 		c.hub.o.Metrics.EventWrites.Add(1)
@@ -120,15 +126,47 @@ func (c *conn) flush() error {
 }
 
 // ping answers a client's websocket ping (what gorilla's default handler
-// does), noting the deadline the pong leaves on the socket.
+// does) from the reader, never during a batch's write: the pong's deadline
+// (1 s) would apply to that write too, and cut a slow client's batch long
+// before WriteTimeout. Like the close frame it waits at most a second for
+// the batch; then the pong is given up (the client pings again). The
+// deadline it leaves is cleared before the next batch.
 func (c *conn) ping(data string) error {
-	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
-	c.deadline.Store(true)
+	var err error
+	if !c.exclusive(func() {
+		err = c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		c.deadline.Store(true)
+	}) {
+		return nil
+	}
 	var ne net.Error
 	if err == websocket.ErrCloseSent || errors.As(err, &ne) {
 		return nil // as gorilla's: the read goes on, a failed write shows there
 	}
 	return err
+}
+
+// closing answers a client's close frame (what gorilla's default handler
+// does) with the same code, as the close frame after which no batch goes.
+func (c *conn) closing(code int, _ string) error {
+	c.sendClose(websocket.FormatCloseMessage(code, ""))
+	return nil
+}
+
+// exclusive runs write while no batch is being written, waiting at most a
+// second; false when it did not run (the close frame went out, or a batch
+// write is stuck).
+func (c *conn) exclusive(write func()) bool {
+	deadline := time.Now().Add(time.Second)
+	for !c.wstate.CompareAndSwap(0, rawWriting) {
+		if c.wstate.Load()&closeSent != 0 || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	write()
+	c.wstate.CompareAndSwap(rawWriting, 0)
+	return true
 }
 
 // discard drops the batch unwritten (the connection is ending).

@@ -75,6 +75,7 @@ func batchConnWith(t *testing.T, o Options) (*conn, *websocket.Conn) {
 	server, client := pair(t)
 	c := &conn{hub: h, ws: server, out: newOutbox(), last: []position{{"s", 0}}}
 	server.SetPingHandler(c.ping)
+	server.SetCloseHandler(c.closing)
 	if !c.out.hold() {
 		t.Fatal("the outbox ended")
 	}
@@ -270,5 +271,77 @@ func TestControlFramesLeaveNoDeadline(t *testing.T) {
 	c.drain()
 	if n := c.hub.o.Metrics.EventWrites.Load(); n != 1 {
 		t.Fatalf("%d event writes, want 1 (the write failed: %v)", n, c.hub.o.Metrics.Closed())
+	}
+}
+
+// serveReads runs the server side's reads (control frames are handled
+// while reading) until the connection ends.
+func serveReads(c *conn) {
+	go func() {
+		for {
+			if _, _, err := c.ws.NextReader(); err != nil {
+				c.wstate.Or(closeSent) // as conn.read does
+				return
+			}
+		}
+	}()
+}
+
+// The pong to a client's ping is not written during a batch's write (its
+// 1 s deadline would cut that write): it waits for the write to end.
+func TestPongWaitsForTheBatch(t *testing.T) {
+	c, client := batchConn(t)
+	serveReads(c)
+	ponged := make(chan struct{}, 1)
+	client.SetPongHandler(func(string) error { ponged <- struct{}{}; return nil })
+	go func() {
+		for {
+			if _, _, err := client.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+	c.wstate.Store(rawWriting) // as flush does around its write
+	if err := client.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ponged:
+		t.Fatal("the pong went out during the batch's write")
+	case <-time.After(100 * time.Millisecond):
+	}
+	c.wstate.CompareAndSwap(rawWriting, 0)
+	select {
+	case <-ponged:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pong after the write")
+	}
+}
+
+// A client's close frame is answered with the same code, and no batch
+// follows the answer.
+func TestNoBatchAfterTheClientsClose(t *testing.T) {
+	c, client := batchConn(t)
+	serveReads(c)
+	if err := client.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "bye"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.wstate.Load()&closeSent == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the client's close was not answered")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	queue(t, c, 2, 10)
+	c.drain()
+	if n := c.hub.o.Metrics.EventWrites.Load(); n != 0 {
+		t.Fatalf("%d event writes after the close frame", n)
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := client.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4000 {
+		t.Fatalf("read %v; want the close 4000 echoed", err)
 	}
 }

@@ -234,6 +234,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// history are out; live events queue behind them.
 	c := &conn{hub: h, ws: ws, session: newSession(), out: newOutbox()}
 	ws.SetPingHandler(c.ping)
+	ws.SetCloseHandler(c.closing)
 	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
 	// bytes of a message and closes with 4400 past that, where the limit
 	// would close with 1009. Registered before the hello, so that Close
@@ -460,7 +461,14 @@ func (c *conn) read() {
 		// work is in message, not inlined), the stack shrinks to the
 		// minimum at the next collections.
 		typ, rd, err := c.ws.NextReader()
-		if err != nil || !c.message(typ, rd) {
+		if err != nil {
+			// gorilla may have written a close frame (a protocol
+			// error): no batch after it. (A batch written in the
+			// instant between is the one window left.)
+			c.wstate.Or(closeSent)
+			return
+		}
+		if !c.message(typ, rd) {
 			return
 		}
 	}

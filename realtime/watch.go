@@ -41,10 +41,11 @@ func (h *Hub) watchLoop() {
 		for _, c := range stuck {
 			// A write blocked longer than WriteTimeout: the client does
 			// not read. The write fails as it did with the socket's
-			// deadline, and the writer closes with 1011. (Were the
-			// write done just before the deadline is set, the next one
-			// fails: that client had a write blocked for WriteTimeout.)
+			// deadline, and the writer closes with 1011.
 			c.ws.NetConn().SetWriteDeadline(time.Unix(0, 1))
+			// Had the write just finished, the next batch clears the
+			// deadline instead of failing on it.
+			c.deadline.Store(true)
 		}
 		clear(silent)
 		clear(stuck)
