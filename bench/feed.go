@@ -178,10 +178,9 @@ func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
 // an alert does not wait for them (they count as missing), and the run
 // reports them.
 type lostCount struct {
-	now   atomic.Int64 // lost and not connected again
-	ever  atomic.Int64 // lost during the run
-	first sync.Once
-	why   string // the first one's error (set in first)
+	now  atomic.Int64           // lost and not connected again
+	ever atomic.Int64           // lost during the run
+	why  atomic.Pointer[string] // the first one's error
 }
 
 // lose marks the client lost (c.mu held), once per connection; a worker
@@ -194,7 +193,8 @@ func (c *feedClient) lose(why string) {
 	if n := c.lostIn; n != nil {
 		n.now.Add(1)
 		n.ever.Add(1)
-		n.first.Do(func() { n.why = c.lost })
+		why := c.lost
+		n.why.CompareAndSwap(nil, &why)
 	}
 	if c.sink != nil {
 		c.sink.line(fmt.Sprintf("e %d %s\n", c.index, c.lost))
@@ -215,9 +215,8 @@ func (c *feedClient) found() {
 func noteLost(r *Result, f *fleet) {
 	n := f.lost.ever.Load()
 	r.set("connections_lost", n)
-	if n > 0 {
-		f.lost.first.Do(func() {}) // its why is set
-		r.note("%d client connections ended by themselves during the run (the first: %s); what they did not get counts as missing", n, f.lost.why)
+	if why := f.lost.why.Load(); n > 0 && why != nil {
+		r.note("%d client connections ended by themselves during the run (the first: %s); what they did not get counts as missing", n, *why)
 	}
 }
 

@@ -182,7 +182,7 @@ func awaitAlert(ctx context.Context, f *fleet, id string, at time.Time, wait tim
 		if err := f.err(); err != nil {
 			return 0, nil, 0, err
 		}
-		if received.count(id)+f.lost.now.Load() >= connected && countWaiting(f.clients, id) == 0 {
+		if received.count(id)+f.lost.now.Load() >= connected && countMissing(f.clients, id, false) == 0 {
 			break // every client still on the feed has it
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -201,28 +201,22 @@ func awaitAlert(ctx context.Context, f *fleet, id string, at time.Time, wait tim
 		}
 		c.mu.Unlock()
 	}
-	return last, each, countMissing(f.clients, id), nil
+	return last, each, countMissing(f.clients, id, true), nil
 }
 
-// countWaiting counts the clients on the feed, and not lost, that have not
-// got alert id yet.
-func countWaiting(clients []*feedClient, id string) int {
+// countMissing counts the clients on the feed that have not got alert id;
+// without lost, not those whose connection ended by itself (waiting for
+// them is in vain).
+func countMissing(clients []*feedClient, id string, lost bool) int {
 	n := 0
 	for _, c := range clients {
-		c.mu.Lock()
-		lost := c.lost != ""
-		c.mu.Unlock()
-		if c.connected() && !lost && !c.got(id) {
-			n++
+		if !c.connected() {
+			continue
 		}
-	}
-	return n
-}
-
-func countMissing(clients []*feedClient, id string) int {
-	n := 0
-	for _, c := range clients {
-		if c.connected() && !c.got(id) {
+		c.mu.Lock()
+		gone := c.lost != ""
+		c.mu.Unlock()
+		if (lost || !gone) && !c.got(id) {
 			n++
 		}
 	}

@@ -103,7 +103,7 @@ func (c *conn) flush() error {
 	if !c.wstate.CompareAndSwap(0, rawWriting) {
 		return errEnded
 	}
-	if c.deadline.Swap(false) {
+	if c.deadline.Load() && c.deadline.Swap(false) { // no write per batch
 		c.ws.NetConn().SetWriteDeadline(time.Time{})
 	}
 	c.writing()
@@ -177,16 +177,9 @@ func (c *conn) discard() { c.wfirst, c.wmore, c.wlen = nil, nil, 0 }
 // is stuck on a full socket and the close frame is given up (the socket is
 // closed soon after). Either way no batch is written after it.
 func (c *conn) sendClose(msg []byte) {
-	deadline := time.Now().Add(time.Second)
-	for !c.wstate.CompareAndSwap(0, closeSent) {
-		if c.wstate.Load()&closeSent != 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			c.wstate.Or(closeSent)
-			return
-		}
-		time.Sleep(50 * time.Microsecond)
-	}
-	c.ws.WriteControl(websocket.CloseMessage, msg, deadline)
+	c.exclusive(func() {
+		c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		c.wstate.Or(closeSent) // before the batches' turn comes back
+	})
+	c.wstate.Or(closeSent) // given up (or sent already): no batch either
 }
