@@ -1,8 +1,12 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
@@ -35,41 +39,94 @@ func streamsOf(userID, role, region string, roles map[string]string) []string {
 // streams (streamsOf), and the head of the user's own stream. The hello
 // starts from it: the head is read no later than the memberships, so every
 // change of access after it travels on the user's stream and is acted on.
-// The statement joins three owners' queries (auth's account, org's
-// memberships, event's heads) as rows of one shape: part says which.
 func (a *App) feedAccess(ctx context.Context, userID string) (realtime.Grant, error) {
+	st, err := a.feedRead(ctx, userID, nil, 0)
+	return st.Grant, err
+}
+
+// feedHello reads what a hello starts from (realtime.HelloOf): on
+// PostgreSQL in one statement, feedAccess's rows with the heads of the
+// streams to resume and their history from the seqs asked, so that a
+// reconnecting phone's hello is one round trip. On SQLite, in-process,
+// there is no round trip to save: the grant alone, and the feed reads the
+// heads and history after.
+func (a *App) feedHello(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
+	if !a.DB.Postgres() || len(from) == 0 {
+		g, err := a.feedAccess(ctx, userID)
+		return realtime.Start{Grant: g}, err
+	}
+	return a.feedRead(ctx, userID, from, limit)
+}
+
+// feedRead is feedAccess, and with from (PostgreSQL only) feedHello: the
+// statement joins the owners' queries (auth's account, org's memberships,
+// event's heads of the own stream and of the streams of from, and event's
+// history of those from the seqs of from) as rows of one shape: part says
+// which. PostgreSQL types a union's columns pairwise from the left, so the
+// first row's NULLs are typed.
+func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
 	own := auth.UserStream(userID)
+	streams := []string{own}
+	for s := range from {
+		if s != own {
+			streams = append(streams, s)
+		}
+	}
 	var rows []struct {
-		Part string `bun:"part"`
-		A    string `bun:"a"`
-		B    string `bun:"b"`
-		C    string `bun:"c"`
-		Seq  int64  `bun:"seq"`
+		Part string          `bun:"part"`
+		A    string          `bun:"a"`
+		B    string          `bun:"b"`
+		C    string          `bun:"c"`
+		Seq  int64           `bun:"seq"`
+		At   time.Time       `bun:"at"`
+		Data json.RawMessage `bun:"data"`
 	}
-	err := a.DB.NewRaw(`SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c, 0 AS seq FROM (?) AS x
-		UNION ALL SELECT 'member', m.org_id, m.role, '', 0 FROM (?) AS m
-		UNION ALL SELECT 'head', h.stream, '', '', h.seq FROM (?) AS h`,
-		auth.AccountQuery(a.DB, userID), org.ActiveQuery(a.DB, userID), event.HeadsQuery(a.DB, []string{own})).Scan(ctx, &rows)
+	first, more, events := "", "", ""
+	args := []any{auth.AccountQuery(a.DB, userID), org.ActiveQuery(a.DB, userID), event.HeadsQuery(a.DB, streams)}
+	if len(from) > 0 {
+		first, more = ", CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data", ", NULL, NULL"
+		events = "\n\t\tUNION ALL SELECT 'event', e.stream, e.id, e.name, e.seq, e.at, e.data FROM (?) AS e"
+		args = append(args, event.SinceQuery(a.DB, from, limit))
+	}
+	err := a.DB.NewRaw(`SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c, 0 AS seq`+first+` FROM (?) AS x
+		UNION ALL SELECT 'member', m.org_id, m.role, '', 0`+more+` FROM (?) AS m
+		UNION ALL SELECT 'head', h.stream, '', '', h.seq`+more+` FROM (?) AS h`+events, args...).Scan(ctx, &rows)
 	if err != nil {
-		return realtime.Grant{}, fmt.Errorf("read feed access: %w", err)
+		return realtime.Start{}, fmt.Errorf("read feed access: %w", err)
 	}
-	var g realtime.Grant
+	var st realtime.Start
+	if len(from) > 0 {
+		st = realtime.Start{Heads: make(map[string]int64, len(streams)), Since: map[string][]event.Event{}, Read: from}
+		for _, s := range streams {
+			st.Heads[s] = 0
+		}
+	}
 	roles := map[string]string{}
 	for _, r := range rows {
 		switch r.Part {
 		case "account":
-			g.Active, g.Role, g.Region = r.A == api.UserActive, r.B, r.C
+			st.Active, st.Role, st.Region = r.A == api.UserActive, r.B, r.C
 		case "member":
 			roles[r.A] = r.B
 		case "head":
-			g.Head = r.Seq
+			if r.A == own {
+				st.Head = r.Seq
+			}
+			if st.Heads != nil {
+				st.Heads[r.A] = r.Seq
+			}
+		case "event":
+			st.Since[r.A] = append(st.Since[r.A], event.Event{Stream: r.A, Seq: r.Seq, ID: r.B, Name: r.C, At: r.At, Data: r.Data})
 		}
 	}
-	if !g.Active {
-		return realtime.Grant{}, nil
+	if !st.Active {
+		return realtime.Start{}, nil
 	}
-	g.Streams = streamsOf(userID, g.Role, g.Region, roles)
-	return g, nil
+	st.Streams = streamsOf(userID, st.Role, st.Region, roles)
+	for s := range st.Since {
+		slices.SortFunc(st.Since[s], func(x, y event.Event) int { return cmp.Compare(x.Seq, y.Seq) })
+	}
+	return st, nil
 }
 
 // feedVerify checks a hello's token without the database: feedAccess,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,4 +101,82 @@ func appendOwn(t *testing.T, e *apptest.Env, userID string, n int) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// feedHello reads, on PostgreSQL in one statement, feedAccess's grant with
+// the heads of the own stream and of the streams to resume, and each one's
+// history from the seq asked (at most limit events): the same as feedAccess
+// followed by the log's HeadsSince. Streams the client names beyond its
+// grant are read too (the grant is not known yet); the feed drops them. On
+// SQLite it reads the grant alone, and the feed reads the log after.
+func TestFeedHello(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		t.Parallel()
+		ctx := context.Background()
+		vol := e.User(t, "volunteer", "vol", "3171")
+		own := auth.UserStream(vol.User.ID)
+		appendOwn(t, e, vol.User.ID, 5)
+		for i := range 7 {
+			if _, err := event.Append(ctx, e.App.DB, "region:3171", "test.alert", map[string]int{"i": i}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := event.Append(ctx, e.App.DB, "org:not-mine", "test.other", map[string]int{"i": i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		from := map[string]int64{own: 2, "region:3171": 3, "region:31": 0, "org:not-mine": 6}
+		got, err := e.App.FeedHello(ctx, vol.User.ID, from, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grant, err := e.App.FeedAccess(ctx, vol.User.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got.Streams)
+		slices.Sort(grant.Streams)
+		if fmt.Sprint(got.Grant) != fmt.Sprint(grant) {
+			t.Fatalf("grant: got %+v, want %+v (feedAccess)", got.Grant, grant)
+		}
+		if !e.App.DB.Postgres() {
+			if got.Heads != nil || got.Since != nil || got.Read != nil {
+				t.Fatalf("SQLite read the log with the grant: %+v", got)
+			}
+			return
+		}
+		names := []string{own, "region:3171", "region:31", "org:not-mine"}
+		heads, since, err := e.App.Events.HeadsSince(ctx, names, from, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got.Heads) != fmt.Sprint(heads) || got.Head != heads[own] {
+			t.Fatalf("heads: got %v (own %d), want %v", got.Heads, got.Head, heads)
+		}
+		seqs := func(m map[string][]event.Event) string {
+			var b strings.Builder
+			for _, s := range names {
+				fmt.Fprintf(&b, "%s:", s)
+				for _, ev := range m[s] {
+					fmt.Fprintf(&b, " %d/%s/%s/%s/%d", ev.Seq, ev.ID, ev.Name, ev.Data, ev.At.UnixMicro())
+				}
+				b.WriteString("; ")
+			}
+			return b.String()
+		}
+		if seqs(got.Since) != seqs(since) {
+			t.Fatalf("history: got %s\nwant %s", seqs(got.Since), seqs(since))
+		}
+		if len(got.Since[own]) != 3 || got.Since[own][0].Seq != 2 || len(got.Since["region:31"]) != 0 {
+			t.Fatalf("history: got %s, want 3 own events from 2 on, none of region:31", seqs(got.Since))
+		}
+		if fmt.Sprint(got.Read) != fmt.Sprint(from) {
+			t.Fatalf("read from: got %v, want %v", got.Read, from)
+		}
+		// A fresh connect resumes nothing: the grant alone.
+		fresh, err := e.App.FeedHello(ctx, vol.User.ID, nil, 3)
+		if err != nil || fresh.Heads != nil || fresh.Head != grant.Head {
+			t.Fatalf("fresh hello: %+v, %v", fresh, err)
+		}
+	})
 }

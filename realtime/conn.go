@@ -78,7 +78,7 @@ type conn struct {
 	// the start: later events there change the connection's streams.
 	live int64
 
-	subs []sub // the streams the hub routes here; guarded by the hub's mu
+	subs []string // the streams the hub routes here; guarded by the hub's mu
 }
 
 // position is how far a connection's stream was written.
@@ -262,7 +262,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.close(4401, "token expired: send a token frame before expiry")
 	})
 	c.mu.Unlock()
-	c.begin(hello.frame.Resume, hello.grant)
+	c.begin(hello.frame.Resume, hello.start)
 	go c.run()
 }
 
@@ -271,8 +271,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // goroutine, which ends afterwards: its deep stack (the database work,
 // the HTTP middleware) goes with it instead of staying with the reader.
 // The client's frames wait in the socket meanwhile.
-func (c *conn) begin(resume map[string]int64, g Grant) {
-	if err := c.start(resume, g); err != nil {
+func (c *conn) begin(resume map[string]int64, st Start) {
+	if err := c.start(resume, st); err != nil {
 		if !errors.Is(err, errEnded) {
 			c.hub.unavailable("feed start", err)
 			c.close(1013, tryLater)
@@ -321,7 +321,7 @@ func newSession() string {
 type helloState struct {
 	frame   api.ClientFrame
 	expires time.Time
-	grant   Grant // what the user may have, read at the hello
+	start   Start // what the user may have, read at the hello, with what of the log was read with it
 }
 
 // readHello waits (at most HelloTimeout) for the hello frame and checks its
@@ -360,7 +360,7 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 		return helloState{}, false
 	}
 	c.userID, c.own, c.id = id.UserID, id.Stream, id
-	g, ok := c.admit(r.Context())
+	st, ok := c.admit(r.Context(), f.Resume)
 	if !ok {
 		return helloState{}, false
 	}
@@ -370,28 +370,47 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 			return helloState{}, false
 		}
 	}
-	return helloState{frame: f, expires: id.Expires, grant: g}, true
+	return helloState{frame: f, expires: id.Expires, start: st}, true
 }
 
 // admit reads what the hello's user may have (the account, its streams,
 // its own stream's head: one call of Access), before the per-user limit
 // and before anything is sent: an account that is not active is refused
-// like a bad token (4401), a read that cannot be made is a 1013.
-func (c *conn) admit(ctx context.Context) (Grant, bool) {
+// like a bad token (4401), a read that cannot be made is a 1013. With
+// Hello, the same read brings the heads and the history of (at most
+// helloStreams of) the streams the client resumes: the whole hello of a
+// reconnecting phone is then one statement.
+func (c *conn) admit(ctx context.Context, resume map[string]int64) (Start, bool) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	g, err := c.grant(ctx)
+	var st Start
+	var err error
+	if c.hub.o.Hello != nil && c.hub.o.Access != nil {
+		from := make(map[string]int64, min(len(resume), helloStreams))
+		for s, seq := range resume {
+			if len(from) == helloStreams {
+				break
+			}
+			from[s] = seq
+		}
+		st, err = c.hub.o.Hello(ctx, c.userID, from, helloBatch)
+		if err != nil {
+			err = fmt.Errorf("read hello: %w", err)
+		}
+	} else {
+		st.Grant, err = c.grant(ctx)
+	}
 	if err != nil {
 		c.hub.unavailable("feed hello", err)
 		c.close(1013, tryLater)
-		return Grant{}, false
+		return Start{}, false
 	}
-	if !g.Active {
+	if !st.Active {
 		c.close(4401, "token missing, invalid or expired")
-		return Grant{}, false
+		return Start{}, false
 	}
-	c.id.Role, c.id.Region = g.Role, g.Region
-	return g, true
+	c.id.Role, c.id.Region = st.Role, st.Region
+	return st, true
 }
 
 // readFrame reads one text frame of at most MaxClientFrameSize bytes and

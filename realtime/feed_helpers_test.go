@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -319,8 +320,10 @@ type memLog struct {
 	mu      sync.Mutex
 	streams map[string][]event.Event
 	heads   map[string]int64 // the last seq given out, purged or not
-	// beforeHeads, when set, runs at the start of every Heads call.
-	beforeHeads func(streams []string)
+	// beforeHeads, when set, runs at the start of every Heads call;
+	// afterHeads after it read them.
+	beforeHeads, afterHeads func(streams []string)
+	sinceCalls              atomic.Int32 // calls of HeadsSince
 }
 
 func newMemLog() *memLog {
@@ -385,15 +388,20 @@ func (l *memLog) Heads(_ context.Context, streams []string) (map[string]int64, e
 		hook(streams)
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	heads := map[string]int64{}
 	for _, s := range streams {
 		heads[s] = l.heads[s]
+	}
+	after := l.afterHeads
+	l.mu.Unlock()
+	if after != nil {
+		after(streams)
 	}
 	return heads, nil
 }
 
 func (l *memLog) HeadsSince(ctx context.Context, streams []string, from map[string]int64, limit int) (map[string]int64, map[string][]event.Event, error) {
+	l.sinceCalls.Add(1)
 	heads, _ := l.Heads(ctx, streams)
 	since := map[string][]event.Event{}
 	for s, seq := range from {

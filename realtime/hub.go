@@ -29,6 +29,7 @@ type Hub struct {
 	mu         sync.Mutex
 	streams    map[string]*subscribers
 	held       map[string]map[int64]*event.Event // early events waiting for their predecessor
+	quiet      quiet                             // how far streams without subscribers were routed lately
 	conns      map[*conn]struct{}
 	closing    bool
 	registered uint64 // connections ever registered: spreads them over the ping rounds

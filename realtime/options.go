@@ -67,6 +67,27 @@ type Grant struct {
 // is not Active, not an error.
 type AccessOf func(ctx context.Context, userID string) (Grant, error)
 
+// HelloOf reads what a hello starts from, on the database's side in one
+// statement where it can (one round trip, one snapshot): the Grant as
+// AccessOf reads it, and with it the heads of the streams of from and of the
+// user's own stream (Heads[own] is then Grant.Head), and for each stream of
+// from up to limit events with seq at or above the given one, in seq order
+// (as Log.HeadsSince). from is what the client asked to resume (at most
+// helloStreams of them), read before the streams it may have are known:
+// the feed keeps of it only the streams of the grant. Read says which
+// streams' history Since holds (from each one's seq of from). What it does
+// not cover (a stream not resumed, or gained since) the feed reads after,
+// with Log.HeadsSince.
+type HelloOf func(ctx context.Context, userID string, from map[string]int64, limit int) (Start, error)
+
+// Start is what HelloOf reads.
+type Start struct {
+	Grant
+	Heads map[string]int64
+	Since map[string][]event.Event
+	Read  map[string]int64 // the seq each stream's history in Since was read from
+}
+
 // HelloLimit decides whether a user may open one more feed connection now;
 // when not, retry says when (the connection is closed with 4429).
 type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Duration)
@@ -86,10 +107,12 @@ type Options struct {
 	Auth Authenticator
 	// Verify checks a hello's token when Access is set, which reads the
 	// account next: the signature and expiry only, without the database,
-	// so that a hello costs Access and one read of the heads. Nil: Auth.
+	// so that a hello costs one read (Hello) or two (Access, then the
+	// heads). Nil: Auth.
 	Verify         Authenticator
 	Streams        StreamsOf
 	Access         AccessOf // nil: the own head, then Streams of the connection's identity, always active (tests)
+	Hello          HelloOf  // with Access (changes of access ask it); nil: Access, then Log.HeadsSince
 	Acks           AckSink
 	AllowedOrigins []string      // browser origins of other sites allowed; the server's own always is
 	PingInterval   time.Duration // 25 s

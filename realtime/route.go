@@ -104,13 +104,10 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 	from := subs.routed
 	h.mu.Unlock()
 
-	var evs []event.Event
-	if from >= 0 {
-		h.o.Metrics.HealReads.Add(1)
-		var err error
-		if evs, err = h.o.Log.After(ctx, stream, from, healBatch); err != nil {
-			h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
-		}
+	h.o.Metrics.HealReads.Add(1)
+	evs, err := h.o.Log.After(ctx, stream, from, healBatch)
+	if err != nil {
+		h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
 	}
 
 	h.mu.Lock()
@@ -136,33 +133,35 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 // healBatch is how many events one heal reads.
 const healBatch = 1000
 
-// positions snapshots the highest seq routed per served stream, leaving out
-// streams whose position is not known yet (a sync from 0 would replay their
-// whole history into the connections starting on them).
+// positions snapshots the highest seq routed per served stream.
 func (h *Hub) positions() map[string]int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := make(map[string]int64, len(h.streams))
 	for s, subs := range h.streams {
-		if subs.routed >= 0 {
-			p[s] = subs.routed
-		}
+		p[s] = subs.routed
 	}
 	return p
 }
 
 // route fans one event out to the connections on its stream, encoding it
 // once. An event at or below the stream's routed seq was already sent (or
-// is healed by each connection from the log). A connection whose queue is
+// is healed by each connection from the log); one of a stream without
+// connections here is only noted (quiet). A connection whose queue is
 // full is closed with 4429 and never slows the others.
 func (h *Hub) route(ev *event.Event) {
 	h.mu.Lock()
 	subs := h.streams[ev.Stream]
-	if subs == nil || subs.len() == 0 || ev.Seq <= subs.routed {
+	if subs == nil {
+		h.noteQuiet(ev.Stream, ev.Seq)
 		h.mu.Unlock()
 		return
 	}
-	if subs.routed >= 0 && ev.Seq > subs.routed+1 {
+	if ev.Seq <= subs.routed {
+		h.mu.Unlock()
+		return
+	}
+	if ev.Seq > subs.routed+1 {
 		if !h.hold(ev) { // too many held: heal at once
 			stream := ev.Stream
 			h.after(0, func() { h.flushHeld(stream) })

@@ -21,11 +21,27 @@ const fillBatch = 500
 // then the heads and history).
 const startTimeout = 15 * time.Second
 
-// start subscribes the connection to the streams of g (read at the hello,
-// see admit), sends the welcome, then each resumed stream's missed events
-// in order (or a reset when the history no longer reaches back).
-// Subscribing before reading the heads means no event can fall between the
-// two: anything committed later is either routed live or read here, and
+// helloStreams is how many of the streams a client resumes the hello's
+// first read (HelloOf) covers, and helloBatch how many events of each it
+// reads: that read comes before the streams the user may have are known, so
+// whatever a client names beyond its grant costs at most this much; a
+// stream with more to resume reads the rest after.
+const (
+	helloStreams = 32
+	helloBatch   = 100
+)
+
+// start subscribes the connection to the streams of st's grant (read at the
+// hello, see admit), sends the welcome, then each resumed stream's missed
+// events in order (or a reset when the history no longer reaches back).
+//
+// The heads and the history come from the hello's read where it holds them
+// (with Hello: every stream the client resumed, in the grant's statement),
+// otherwise from one more read of the log here (every stream without Hello;
+// with it, streams the client did not resume). The connection joins each
+// stream after its head was read: an event committed after that read and
+// fanned out here before the join is what subscribe's routed position says,
+// and the connection reads it from the log; later ones are routed to it;
 // repeats are dropped by seq.
 //
 // The streams come from the database, never from the client or from
@@ -36,21 +52,13 @@ const startTimeout = 15 * time.Second
 // not include yet. Older ones, resumed or not, are history: they are sent
 // but change nothing, so resuming the user's stream from an old seq cannot
 // bring back a stream the user has lost.
-//
-// A hello thus reads the database twice: the grant, and after subscribing
-// the heads with the history to resume.
-func (c *conn) start(resume map[string]int64, g Grant) error {
+func (c *conn) start(resume map[string]int64, st Start) error {
 	h := c.hub
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	own := c.own
-	c.live = g.Head
-	streams := g.Streams
-	for _, s := range streams {
-		h.subscribe(c, s, -1)
-	}
-	// One read of the log: the heads, and the history of every stream to
-	// resume (one snapshot, so the history reaches each head exactly).
+	c.live = st.Head
+	streams := st.Streams
 	from := map[string]int64{}
 	for _, s := range streams {
 		if seq, ok := resume[s]; ok {
@@ -67,20 +75,51 @@ func (c *conn) start(resume map[string]int64, g Grant) error {
 	if seq, ok := resume[own]; ok && seq > c.live {
 		from[own] = c.live
 	}
-	heads, since, err := h.o.Log.HeadsSince(ctx, streams, from, fillBatch)
-	if err != nil {
-		return fmt.Errorf("heads: %w", err)
+	// Keep what the hello's read holds for the grant's streams; read the
+	// rest: each stream's head, and its history when there is some to
+	// resume and the hello's read did not start where from does.
+	heads := make(map[string]int64, len(streams))
+	since := map[string][]event.Event{}
+	batch := map[string]int{} // the most events the read of each stream's history asked for
+	var rest []string
+	restFrom := map[string]int64{}
+	for _, s := range streams {
+		seq, resumed := from[s]
+		head, ok := st.Heads[s]
+		read, hasRead := st.Read[s]
+		switch {
+		case ok && (!resumed || seq >= head):
+			heads[s] = head // no history needed: resume sends nothing or a reset
+		case ok && hasRead && read == seq:
+			heads[s], since[s], batch[s] = head, st.Since[s], helloBatch
+		default:
+			rest = append(rest, s)
+			if resumed {
+				restFrom[s], batch[s] = seq, fillBatch
+			}
+		}
+	}
+	if len(rest) > 0 {
+		hs, sn, err := h.o.Log.HeadsSince(ctx, rest, restFrom, fillBatch)
+		if err != nil {
+			return fmt.Errorf("heads: %w", err)
+		}
+		maps.Copy(heads, hs)
+		maps.Copy(since, sn)
 	}
 	if seq, ok := resume[own]; ok && seq > heads[own] {
 		from[own] = seq
 	}
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
+	behind := map[string]int64{}
 	for _, s := range streams {
 		at := heads[s]
 		if _, resumed := resume[s]; !resumed && s == own {
 			at = min(at, c.live)
 		}
-		h.subscribe(c, s, at)
+		if routed := h.subscribe(c, s, at); routed > at {
+			behind[s] = routed
+		}
 		c.setLast(s, at)
 		if seq, ok := from[s]; ok && seq <= at {
 			c.started(s, seq) // what the client lacks is sent from there
@@ -94,7 +133,18 @@ func (c *conn) start(resume map[string]int64, g Grant) error {
 	}
 	for _, s := range streams {
 		if seq, ok := from[s]; ok {
-			if err := c.resume(ctx, s, seq, heads[s], since[s]); err != nil {
+			if err := c.resume(ctx, s, seq, heads[s], since[s], batch[s]); err != nil {
+				return err
+			}
+		}
+	}
+	// Events fanned out here between a head's read and the join: this
+	// connection alone reads them (rare: an event committed within the
+	// hello's read, on a stream others here have or had).
+	for _, s := range streams {
+		if upTo, ok := behind[s]; ok && upTo > c.at(s) {
+			h.o.Metrics.HealReads.Add(1)
+			if err := c.fill(ctx, s, upTo); err != nil {
 				return err
 			}
 		}
@@ -103,9 +153,10 @@ func (c *conn) start(resume map[string]int64, g Grant) error {
 }
 
 // resume sends stream's events after from, given evs, the log's first
-// events at or after from: a reset instead when from is ahead of the log or
-// the log no longer reaches back to it (nothing kept at from or from+1).
-func (c *conn) resume(ctx context.Context, stream string, from, head int64, evs []event.Event) error {
+// events at or after from (a read of at most batch): a reset instead when
+// from is ahead of the log or the log no longer reaches back to it (nothing
+// kept at from or from+1).
+func (c *conn) resume(ctx context.Context, stream string, from, head int64, evs []event.Event, batch int) error {
 	if from == head {
 		return nil
 	}
@@ -113,7 +164,7 @@ func (c *conn) resume(ctx context.Context, stream string, from, head int64, evs 
 		return c.writeJSON(api.ResetFrame{Type: "reset", Stream: stream, Seq: head})
 	}
 	c.setLast(stream, from)
-	more, err := c.emitAll(ctx, stream, evs, head, fillBatch)
+	more, err := c.emitAll(ctx, stream, evs, head, batch)
 	if err != nil {
 		return err
 	}

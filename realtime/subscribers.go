@@ -1,86 +1,87 @@
 package realtime
 
 import (
-	"math"
 	"slices"
+	"time"
 )
 
-// subscribe adds c to stream's routing; at is where c starts, or -1 when c
-// does not know it yet (it is reading the heads). A stream new here starts
-// at -1: every event is routed and syncs leave it out, until every
-// connection on it knows where it starts; the routed position is then the
-// lowest of those, so no event a connection still waits for (on its way
-// through the broker, say) is dropped, and a gap is healed for all of them
-// at once. Later, the routed position is raised to at only while c is
-// alone on the stream (so a sync does not replay older events).
-func (h *Hub) subscribe(c *conn, stream string, at int64) {
+// subscribe adds c to stream's routing, where c starts at seq at (the head
+// it read), and returns the stream's routed position: past at, events
+// after at were fanned out here before c joined, and c reads them from the
+// log itself. A stream new here starts where it was last routed while it
+// had no subscribers here (see quiet), or at at: events at or below were
+// read by c, later ones are routed to it. Several connections joining a
+// stream together thus cost no read unless an event was routed between
+// their reads of the head and their joining.
+func (h *Hub) subscribe(c *conn, stream string, at int64) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	subs := h.streams[stream]
 	if subs == nil {
-		subs = &subscribers{routed: -1, lowest: math.MaxInt64}
+		subs = &subscribers{routed: max(at, h.quietRouted(stream))}
 		h.streams[stream] = subs
 	}
-	i := slices.IndexFunc(c.subs, func(x sub) bool { return x.stream == stream })
-	if i < 0 {
-		subs.add(c)
-		c.subs = append(c.subs, sub{stream: stream, known: at >= 0})
-		if at < 0 {
-			subs.unknown++
-		}
-	} else if at >= 0 && !c.subs[i].known {
-		c.subs[i].known = true
-		subs.unknown--
+	if subs.add(c) {
+		c.subs = append(c.subs, stream)
 	}
-	if at < 0 {
-		return
-	}
-	if subs.routed < 0 {
-		subs.lowest = min(subs.lowest, at)
-		if subs.unknown == 0 {
-			subs.routed = subs.lowest
-		}
-		return
-	}
-	if subs.len() == 1 && at > subs.routed {
-		subs.routed = at
-	}
-}
-
-// sub is one stream a connection is routed, and whether the hub knows
-// where the connection starts on it.
-type sub struct {
-	stream string
-	known  bool
+	return subs.routed
 }
 
 // unsubscribe removes c from stream; an unserved stream is forgotten.
 func (h *Hub) unsubscribe(c *conn, stream string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if i := slices.IndexFunc(c.subs, func(x sub) bool { return x.stream == stream }); i >= 0 {
-		h.leave(c, c.subs[i])
+	if i := slices.Index(c.subs, stream); i >= 0 {
+		h.leave(c, stream)
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}
 }
 
-// leave takes c off one of its streams; an unserved stream is forgotten.
-// Caller holds mu and keeps c.subs.
-func (h *Hub) leave(c *conn, x sub) {
-	subs := h.streams[x.stream]
+// leave takes c off one of its streams; an unserved stream is forgotten
+// (its routed position kept a while in quiet). Caller holds mu and keeps
+// c.subs.
+func (h *Hub) leave(c *conn, stream string) {
+	subs := h.streams[stream]
 	if subs == nil {
 		return
 	}
 	subs.remove(c)
-	if !x.known {
-		subs.unknown--
-		if subs.routed < 0 && subs.unknown == 0 && subs.lowest != math.MaxInt64 {
-			subs.routed = subs.lowest
-		}
-	}
 	if subs.len() == 0 {
-		delete(h.streams, x.stream)
+		delete(h.streams, stream)
+		h.noteQuiet(stream, subs.routed)
 	}
+}
+
+// quiet keeps, for a while, how far streams without subscribers here were
+// routed: the events of such a stream are dropped, and a connection that
+// read the stream's head before one of them and joins after must read it
+// from the log (subscribe). Two generations, the older dropped once the
+// newer is quietKeep old: a position stays at least quietKeep, longer than
+// a hello's read may take (startTimeout), which is the only window where a
+// connection can have read a head older than what was dropped.
+type quiet struct {
+	cur, old map[string]int64
+	since    time.Time // when cur began
+}
+
+const quietKeep = 2 * startTimeout
+
+// noteQuiet records that stream, without subscribers, was routed to seq.
+// Caller holds mu.
+func (h *Hub) noteQuiet(stream string, seq int64) {
+	q := &h.quiet
+	if now := time.Now(); q.cur == nil || now.Sub(q.since) >= quietKeep {
+		q.old, q.cur, q.since = q.cur, make(map[string]int64), now
+	}
+	if seq > q.cur[stream] {
+		q.cur[stream] = seq
+	}
+}
+
+// quietRouted is how far stream was routed while it had no subscribers
+// here lately (0 when not noted). Caller holds mu.
+func (h *Hub) quietRouted(stream string) int64 {
+	return max(h.quiet.cur[stream], h.quiet.old[stream])
 }
 
 // subscribers are this instance's connections on one stream, and how far
@@ -89,10 +90,8 @@ func (h *Hub) leave(c *conn, x sub) {
 type subscribers struct {
 	few     []*conn            // up to fewSubscribers, while many is nil
 	many    map[*conn]struct{} // once there were more
-	routed  int64              // highest seq fanned out; -1 while unknown
+	routed  int64              // highest seq fanned out
 	healing bool               // a heal of the stream reads the log now
-	unknown int                // subscribers that do not know their start yet
-	lowest  int64              // the lowest start given while routed is unknown
 }
 
 const fewSubscribers = 8

@@ -1,0 +1,160 @@
+package realtime_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// A hello reads its streams' heads before it joins them. An event committed
+// after that read and fanned out here before the join is not routed to the
+// new connection: it reads the event from the log itself, whether the
+// stream had other connections here (the hub routed past the head), had
+// none (the hub noted how far it routed the stream), or lost its last one
+// in between. The sync that would heal it is an hour away here.
+func TestJoinReadsWhatWasRoutedSinceItsHeads(t *testing.T) {
+	t.Parallel()
+	for _, stream := range []string{
+		"org:shared", // others on the stream
+		"org:quiet",  // no one on it
+		"org:left",   // its last one left in between
+	} {
+		t.Run(stream, func(t *testing.T) {
+			t.Parallel()
+			env := startHub(t, realtime.Options{SyncInterval: time.Hour})
+			env.streamsOf["u2"] = []string{"user:u2", stream}
+			env.streamsOf["u3"] = []string{"user:u3", "org:left"}
+			env.log.add(stream, 4, 10)
+			witness, _ := open(t, env.url, "u1", nil) // on org:shared
+			var leaver *client
+			if stream == "org:left" {
+				leaver, _ = open(t, env.url, "u3", nil)
+			}
+			var once sync.Once
+			env.log.mu.Lock()
+			env.log.afterHeads = func(streams []string) {
+				if len(streams) < 2 || !slices.Contains(streams, "user:u2") {
+					return // not u2's heads (its grant reads its own head alone first)
+				}
+				once.Do(func() {
+					env.hub.Deliver(env.log.add(stream, 1, 10)) // seq 5
+					switch stream {
+					case "org:shared":
+						witness.events("org:shared", 4, 1)
+					case "org:quiet":
+						// The hub routes in order: once the witness has an
+						// event published after, seq 5 was routed (dropped
+						// and noted).
+						env.publish("org:shared", 1, 10)
+						witness.events("org:shared", 0, 1)
+					case "org:left":
+						leaver.events("org:left", 4, 1)
+						n := env.hub.Connections()
+						leaver.ws.Close()
+						waitFor(t, "u3's connection released", func() bool { return env.hub.Connections() < n })
+					}
+				})
+			}
+			env.log.mu.Unlock()
+			c, w := open(t, env.url, "u2", nil)
+			if got := seqOf(w, stream); got != 4 {
+				t.Fatalf("welcome: %s at %d, want 4 (the head it read)", stream, got)
+			}
+			c.events(stream, 4, 1)
+			env.publish(stream, 1, 10)
+			c.events(stream, 5, 1)
+			c.barrier()
+		})
+	}
+}
+
+// With Hello, a hello that resumes every stream it has reads the database
+// once (the grant with the heads and history); a stream it does not resume
+// (a first connect) costs one more read of the log, as does history longer
+// than the hello's read. The client gets the same either way.
+func TestHelloReadsOnceWhenItResumesAll(t *testing.T) {
+	t.Parallel()
+	var env *hubEnv
+	var hellos, accesses int
+	var mu sync.Mutex
+	grant := func(userID string, head int64) realtime.Grant {
+		return realtime.Grant{Active: true, Role: "volunteer", Streams: []string{"user:" + userID, "org:shared"}, Head: head}
+	}
+	env = startHub(t, realtime.Options{
+		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
+			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
+		},
+		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
+			mu.Lock()
+			accesses++
+			mu.Unlock()
+			heads, _ := env.log.Heads(ctx, []string{"user:" + userID})
+			return grant(userID, heads["user:"+userID]), nil
+		},
+		Hello: func(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
+			mu.Lock()
+			hellos++
+			mu.Unlock()
+			own := "user:" + userID
+			names := []string{own}
+			for s := range maps.Keys(from) {
+				if s != own {
+					names = append(names, s)
+				}
+			}
+			heads, since, err := env.log.HeadsSince(ctx, names, from, limit)
+			return realtime.Start{Grant: grant(userID, heads[own]), Heads: heads, Since: since, Read: from}, err
+		},
+	})
+	feedReads := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return int(env.log.sinceCalls.Load()) - hellos
+	}
+	env.log.add("org:shared", 3, 10)
+	env.log.add("user:u1", 2, 10)
+
+	c, w := open(t, env.url, "u1", nil)
+	if fmt.Sprint(w.Streams) != "[{user:u1 2} {org:shared 3}]" {
+		t.Fatalf("welcome: %v", w.Streams)
+	}
+	c.barrier()
+	if n := feedReads(); n != 1 {
+		t.Fatalf("a first connect read the log %d times after the hello's read, want 1", n)
+	}
+	c.ws.Close()
+
+	env.log.add("org:shared", 150, 10) // 4..153: more than the hello's read takes
+	env.log.add("user:u1", 1, 10)
+	c, w = open(t, env.url, "u1", map[string]int64{"user:u1": 2, "org:shared": 3, "org:not-mine": 0})
+	if fmt.Sprint(w.Streams) != "[{user:u1 3} {org:shared 153}]" {
+		t.Fatalf("welcome on resume: %v", w.Streams)
+	}
+	c.events("user:u1", 2, 1)
+	c.events("org:shared", 3, 150)
+	c.barrier()
+	reads := feedReads()
+	if reads != 1 {
+		t.Fatalf("a resume read the log %d times after the hello's read, want once (the rest of org:shared's history)", reads)
+	}
+	mu.Lock()
+	if hellos != 2 || accesses != 0 {
+		t.Fatalf("Hello called %d times, Access %d times: want 2 and 0", hellos, accesses)
+	}
+	mu.Unlock()
+	c.ws.Close()
+
+	env.log.add("org:shared", 2, 10)
+	c, _ = open(t, env.url, "u1", map[string]int64{"user:u1": 3, "org:shared": 153})
+	c.events("org:shared", 153, 2)
+	c.barrier()
+	if n := feedReads(); n != reads {
+		t.Fatalf("a resume within the hello's read read the log %d more times, want none", n-reads)
+	}
+}
