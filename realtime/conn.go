@@ -98,6 +98,12 @@ func (c *conn) lastSeq(stream string) (int64, bool) {
 	return 0, false
 }
 
+// has says whether the connection has stream (lost streams are forgotten).
+func (c *conn) has(stream string) bool {
+	_, ok := c.lastSeq(stream)
+	return ok
+}
+
 // at is lastSeq without the second answer (0 for a stream not had).
 func (c *conn) at(stream string) int64 {
 	seq, _ := c.lastSeq(stream)
@@ -360,26 +366,28 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 		return helloState{}, false
 	}
 	c.userID, c.own, c.id = id.UserID, id.Stream, id
-	st, ok := c.admit(r.Context(), f.Resume)
-	if !ok {
-		return helloState{}, false
-	}
+	// The per-user limit comes before the database: a refused hello reads
+	// nothing (with Hello, the read can be large).
 	if h.o.HelloLimit != nil {
 		if ok, retry := h.o.HelloLimit(r.Context(), id.UserID); !ok {
 			c.close(4429, fmt.Sprintf("too many connections: retry in %d s", int(retry.Seconds())+1))
 			return helloState{}, false
 		}
 	}
+	st, ok := c.admit(r.Context(), f.Resume)
+	if !ok {
+		return helloState{}, false
+	}
 	return helloState{frame: f, expires: id.Expires, start: st}, true
 }
 
 // admit reads what the hello's user may have (the account, its streams,
-// its own stream's head: one call of Access), before the per-user limit
-// and before anything is sent: an account that is not active is refused
-// like a bad token (4401), a read that cannot be made is a 1013. With
-// Hello, the same read brings the heads and the history of (at most
-// helloStreams of) the streams the client resumes: the whole hello of a
-// reconnecting phone is then one statement.
+// its own stream's head: one call of Access) before anything is sent: an
+// account that is not active is refused like a bad token (4401), a read
+// that cannot be made is a 1013. With Hello, the same read brings the heads
+// and the history of (at most helloStreams of) the streams the client
+// resumes, the user's own first: the whole hello of a reconnecting phone is
+// then one statement.
 func (c *conn) admit(ctx context.Context, resume map[string]int64) (Start, bool) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -387,6 +395,9 @@ func (c *conn) admit(ctx context.Context, resume map[string]int64) (Start, bool)
 	var err error
 	if c.hub.o.Hello != nil && c.hub.o.Access != nil {
 		from := make(map[string]int64, min(len(resume), helloStreams))
+		if seq, ok := resume[c.own]; ok {
+			from[c.own] = seq
+		}
 		for s, seq := range resume {
 			if len(from) == helloStreams {
 				break

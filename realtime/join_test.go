@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/realtime"
 )
 
@@ -157,4 +158,86 @@ func TestHelloReadsOnceWhenItResumesAll(t *testing.T) {
 	if n := feedReads(); n != reads {
 		t.Fatalf("a resume within the hello's read read the log %d more times, want none", n-reads)
 	}
+}
+
+// Connections joining a stream together whose heads differ (an event was
+// committed between their reads, and no one here has been sent it yet)
+// read nothing from the log: the hub routes from the older head, and the
+// event, when it comes, goes to both; the one that read it drops it.
+func TestJoinersShareWhatIsStillOnItsWay(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{SyncInterval: time.Hour})
+	for _, u := range []string{"u2", "u3"} {
+		env.streamsOf[u] = []string{"user:" + u, "org:busy"}
+	}
+	env.log.add("org:busy", 4, 10)
+	var inFlight []event.Event
+	var first *client
+	var once sync.Once
+	env.log.mu.Lock()
+	env.log.afterHeads = func(streams []string) {
+		if len(streams) < 2 || !slices.Contains(streams, "user:u3") {
+			return
+		}
+		once.Do(func() { // u3 read org:busy at 4; u2 reads it at 5 and joins first
+			inFlight = env.log.add("org:busy", 1, 10)
+			var w frame
+			first, w = open(t, env.url, "u2", nil)
+			if got := seqOf(w, "org:busy"); got != 5 {
+				t.Errorf("first joiner's welcome: org:busy at %d, want 5", got)
+			}
+		})
+	}
+	env.log.mu.Unlock()
+	second, w := open(t, env.url, "u3", nil)
+	if got := seqOf(w, "org:busy"); got != 4 {
+		t.Fatalf("second joiner's welcome: org:busy at %d, want 4", got)
+	}
+	env.hub.Deliver(inFlight)
+	second.events("org:busy", 4, 1)
+	env.publish("org:busy", 1, 10)
+	second.events("org:busy", 5, 1)
+	first.events("org:busy", 5, 1)
+	first.barrier()
+	second.barrier()
+	if n := env.hub.Metrics().HealReads.Load(); n != 0 {
+		t.Fatalf("joiners read the log %d times, want 0", n)
+	}
+}
+
+// The last connection of a stream takes the stream's held events (early
+// ones waiting for their predecessor) with it: a connection that read the
+// head before them and joins after reads them from the log at once, where
+// they used to stay held for a stream no one had, found only by a sync.
+func TestHeldEventsLeaveWithTheLastConnection(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{SyncInterval: time.Hour})
+	env.streamsOf["u2"] = []string{"user:u2", "org:held"}
+	env.streamsOf["u3"] = []string{"user:u3", "org:held"}
+	env.log.add("org:held", 4, 10)
+	leaver, _ := open(t, env.url, "u3", nil)
+	var once sync.Once
+	env.log.mu.Lock()
+	env.log.afterHeads = func(streams []string) {
+		if len(streams) < 2 || !slices.Contains(streams, "user:u2") {
+			return
+		}
+		once.Do(func() { // u2 read org:held at 4
+			evs := env.log.add("org:held", 2, 10)
+			env.hub.Deliver(evs[1:]) // 6 is held for 5, which is late
+			n := env.hub.Connections()
+			leaver.ws.Close()
+			waitFor(t, "u3's connection released", func() bool { return env.hub.Connections() < n })
+			time.Sleep(150 * time.Millisecond) // past the held event's wait (50 ms), which finds no one
+		})
+	}
+	env.log.mu.Unlock()
+	c, w := open(t, env.url, "u2", nil)
+	if got := seqOf(w, "org:held"); got != 4 {
+		t.Fatalf("welcome: org:held at %d, want 4", got)
+	}
+	c.events("org:held", 4, 2)
+	env.publish("org:held", 1, 10)
+	c.events("org:held", 6, 1)
+	c.barrier()
 }

@@ -254,7 +254,7 @@ func (h *Hub) fanOutHeld(stream string, subs *subscribers) []*conn {
 // fanOut encodes ev once and queues it on every connection of subs; it
 // returns the connections whose queue was full. Caller holds mu.
 func (h *Hub) fanOut(ev *event.Event, subs *subscribers) []*conn {
-	subs.routed = ev.Seq
+	subs.routed, subs.fanned = ev.Seq, ev.Seq
 	frame := textFrame(encodeEvent(ev))
 	var slow []*conn
 	subs.each(func(c *conn) {

@@ -235,3 +235,23 @@ func duringStart(env *hubEnv, change api.FeedChange, streams ...string) {
 		}
 	}
 }
+
+// A change committed while a connection starts that removes a stream the
+// client resumes is applied before that stream's history is sent: the
+// client gets the change and `unsubscribed`, and none of the stream's
+// events, resumed or live.
+func TestResumeSkipsAStreamRemovedMeanwhile(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	env.log.add("org:shared", 3, 10)
+	duringStart(env, api.FeedChange{Remove: []string{"org:shared"}}, "user:u1")
+	c, _ := open(t, env.url, "u1", map[string]int64{"org:shared": 1})
+	if ev := c.events("user:u1", 0, 1)[0]; ev.Event != "membership.decided" {
+		t.Fatalf("got %v, want the removal, membership.decided", ev)
+	}
+	if s := c.next(); s.Type != "unsubscribed" || s.Stream != "org:shared" {
+		t.Fatalf("got %v, want unsubscribed org:shared", s)
+	}
+	env.publish("org:shared", 1, 10)
+	c.barrier() // nothing of org:shared: not its history, not the live event
+}

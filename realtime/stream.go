@@ -59,6 +59,10 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 	own := c.own
 	c.live = st.Head
 	streams := st.Streams
+	if i := slices.Index(streams, own); i > 0 { // the own stream first, see below
+		streams = slices.Clone(streams)
+		streams[0], streams[i] = streams[i], streams[0]
+	}
 	from := map[string]int64{}
 	for _, s := range streams {
 		if seq, ok := resume[s]; ok {
@@ -131,8 +135,11 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 	if err := c.writeJSON(w); err != nil {
 		return err
 	}
+	// The own stream comes first: a change of access it brings is applied
+	// before the streams it removes are written; a stream the connection
+	// lost meanwhile is skipped.
 	for _, s := range streams {
-		if seq, ok := from[s]; ok {
+		if seq, ok := from[s]; ok && c.has(s) {
 			if err := c.resume(ctx, s, seq, heads[s], since[s], batch[s]); err != nil {
 				return err
 			}
@@ -140,13 +147,15 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 	}
 	// Events fanned out here between a head's read and the join: this
 	// connection alone reads them (rare: an event committed within the
-	// hello's read, on a stream others here have or had).
+	// hello's read and fanned out to others here before this join).
 	for _, s := range streams {
-		if upTo, ok := behind[s]; ok && upTo > c.at(s) {
+		if upTo, ok := behind[s]; ok && c.has(s) && upTo > c.at(s) {
 			h.o.Metrics.HealReads.Add(1)
+			at := c.at(s)
 			if err := c.fill(ctx, s, upTo); err != nil {
 				return err
 			}
+			h.o.Metrics.Healed.Add(c.at(s) - at)
 		}
 	}
 	return nil

@@ -6,25 +6,31 @@ import (
 )
 
 // subscribe adds c to stream's routing, where c starts at seq at (the head
-// it read), and returns the stream's routed position: past at, events
-// after at were fanned out here before c joined, and c reads them from the
-// log itself. A stream new here starts where it was last routed while it
-// had no subscribers here (see quiet), or at at: events at or below were
-// read by c, later ones are routed to it. Several connections joining a
-// stream together thus cost no read unless an event was routed between
-// their reads of the head and their joining.
+// it read), and returns how far the stream was fanned out here: past at,
+// those events went out before c joined, and c reads them from the log
+// itself. A stream new here was fanned out as far as it was routed while
+// it had no subscribers here (see quiet), and its routed position starts
+// at the joiner's head (or there). A later joiner with an older head (it
+// read before an event was committed that no one here has been sent yet)
+// lowers the routed position to its head: the events after it are routed
+// to everyone (those that have them drop them by seq) and no one reads the
+// log. Connections joining a stream together thus read nothing unless an
+// event was fanned out here between their read of the head and their join.
 func (h *Hub) subscribe(c *conn, stream string, at int64) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	subs := h.streams[stream]
 	if subs == nil {
-		subs = &subscribers{routed: max(at, h.quietRouted(stream))}
+		q := h.quietRouted(stream)
+		subs = &subscribers{routed: max(at, q), fanned: q}
 		h.streams[stream] = subs
+	} else if at < subs.routed {
+		subs.routed = max(at, subs.fanned)
 	}
 	if subs.add(c) {
 		c.subs = append(c.subs, stream)
 	}
-	return subs.routed
+	return subs.fanned
 }
 
 // unsubscribe removes c from stream; an unserved stream is forgotten.
@@ -38,7 +44,7 @@ func (h *Hub) unsubscribe(c *conn, stream string) {
 }
 
 // leave takes c off one of its streams; an unserved stream is forgotten
-// (its routed position kept a while in quiet). Caller holds mu and keeps
+// (how far it was routed kept a while in quiet, with its held events). Caller holds mu and keeps
 // c.subs.
 func (h *Hub) leave(c *conn, stream string) {
 	subs := h.streams[stream]
@@ -47,8 +53,15 @@ func (h *Hub) leave(c *conn, stream string) {
 	}
 	subs.remove(c)
 	if subs.len() == 0 {
+		// Held events go with the last subscriber (a stream's events commit
+		// in seq order: the highest held says how far they reach).
+		routed := subs.routed
+		for seq := range h.held[stream] {
+			routed = max(routed, seq)
+		}
+		delete(h.held, stream)
 		delete(h.streams, stream)
-		h.noteQuiet(stream, subs.routed)
+		h.noteQuiet(stream, routed)
 	}
 }
 
@@ -57,14 +70,14 @@ func (h *Hub) leave(c *conn, stream string) {
 // read the stream's head before one of them and joins after must read it
 // from the log (subscribe). Two generations, the older dropped once the
 // newer is quietKeep old: a position stays at least quietKeep, longer than
-// a hello's read may take (startTimeout), which is the only window where a
-// connection can have read a head older than what was dropped.
+// a hello's reads may take (two of startTimeout at most), the only window
+// where a connection can have read a head older than what was dropped.
 type quiet struct {
 	cur, old map[string]int64
 	since    time.Time // when cur began
 }
 
-const quietKeep = 2 * startTimeout
+const quietKeep = 3 * startTimeout
 
 // noteQuiet records that stream, without subscribers, was routed to seq.
 // Caller holds mu.
@@ -90,7 +103,8 @@ func (h *Hub) quietRouted(stream string) int64 {
 type subscribers struct {
 	few     []*conn            // up to fewSubscribers, while many is nil
 	many    map[*conn]struct{} // once there were more
-	routed  int64              // highest seq fanned out
+	routed  int64              // events up to here are not routed: every subscriber has them or reads them
+	fanned  int64              // highest seq fanned out here (or noted in quiet); routed is at least this
 	healing bool               // a heal of the stream reads the log now
 }
 
