@@ -366,15 +366,18 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 		return helloState{}, false
 	}
 	c.userID, c.own, c.id = id.UserID, id.Stream, id
-	// The per-user limit comes before the database: a refused hello reads
-	// nothing (with Hello, the read can be large).
+	// The per-user limit comes before the hello's read, which can be large
+	// with Hello: a refused hello reads the grant alone, so that an account
+	// that is not active is still told 4401 rather than to retry.
 	if h.o.HelloLimit != nil {
 		if ok, retry := h.o.HelloLimit(r.Context(), id.UserID); !ok {
-			c.close(4429, fmt.Sprintf("too many connections: retry in %d s", int(retry.Seconds())+1))
+			if _, ok := c.admit(r.Context(), nil, false); ok {
+				c.close(4429, fmt.Sprintf("too many connections: retry in %d s", int(retry.Seconds())+1))
+			}
 			return helloState{}, false
 		}
 	}
-	st, ok := c.admit(r.Context(), f.Resume)
+	st, ok := c.admit(r.Context(), f.Resume, true)
 	if !ok {
 		return helloState{}, false
 	}
@@ -384,16 +387,16 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 // admit reads what the hello's user may have (the account, its streams,
 // its own stream's head: one call of Access) before anything is sent: an
 // account that is not active is refused like a bad token (4401), a read
-// that cannot be made is a 1013. With Hello, the same read brings the heads
-// and the history of (at most helloStreams of) the streams the client
-// resumes, the user's own first: the whole hello of a reconnecting phone is
-// then one statement.
-func (c *conn) admit(ctx context.Context, resume map[string]int64) (Start, bool) {
+// that cannot be made is a 1013. With Hello and withLog, the same read
+// brings the heads and the history of (at most helloStreams of) the
+// streams the client resumes, the user's own first: the whole hello of a
+// reconnecting phone is then one statement.
+func (c *conn) admit(ctx context.Context, resume map[string]int64, withLog bool) (Start, bool) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	var st Start
 	var err error
-	if c.hub.o.Hello != nil && c.hub.o.Access != nil {
+	if withLog && c.hub.o.Hello != nil && c.hub.o.Access != nil {
 		from := make(map[string]int64, min(len(resume), helloStreams))
 		if seq, ok := resume[c.own]; ok {
 			from[c.own] = seq

@@ -241,3 +241,41 @@ func TestHeldEventsLeaveWithTheLastConnection(t *testing.T) {
 	c.events("org:held", 6, 1)
 	c.barrier()
 }
+
+// A hello over its user's limit does not make the hello's large read: it
+// reads the grant alone (Access), to close an account that is not active
+// with 4401 (do not retry) and any other with 4429 (retry later).
+func TestRefusedHelloReadsTheGrantAlone(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	calls := map[string]int{}
+	count := func(what string) {
+		mu.Lock()
+		calls[what]++
+		mu.Unlock()
+	}
+	env := startHub(t, realtime.Options{
+		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
+			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
+		},
+		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
+			count("access")
+			return realtime.Grant{Active: userID != "gone", Streams: []string{"user:" + userID}}, nil
+		},
+		Hello: func(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
+			count("hello")
+			return realtime.Start{Grant: realtime.Grant{Active: userID != "gone", Streams: []string{"user:" + userID}}}, nil
+		},
+		HelloLimit: func(_ context.Context, userID string) (bool, time.Duration) { return userID == "ok", 3 * time.Second },
+	})
+	resume := map[string]int64{"user:x": 0}
+	hello(t, env.url, "many", resume).expectClose("hello over the limit", 4429, 5*time.Second)
+	hello(t, env.url, "gone", resume).expectClose("hello over the limit of an account not active", 4401, 5*time.Second)
+	c, _ := open(t, env.url, "ok", resume)
+	c.barrier()
+	mu.Lock()
+	defer mu.Unlock()
+	if calls["access"] != 2 || calls["hello"] != 1 {
+		t.Fatalf("Access called %d times, Hello %d times: want 2 (the refused hellos) and 1 (the one let through)", calls["access"], calls["hello"])
+	}
+}
