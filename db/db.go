@@ -98,7 +98,10 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	// a per-connection cache) costs a second round trip per query and
 	// keeps hundreds of one-off statements per connection alive, on both
 	// ends. The simple protocol sends each query once. A URL that sets
-	// default_query_exec_mode itself keeps its choice.
+	// default_query_exec_mode itself keeps its choice. (A query with $n
+	// parameters can still ask for a prepared statement, passing
+	// pgx.QueryExecModeCacheStatement before its arguments: the feed's
+	// hello does.)
 	if !strings.Contains(dsn, "default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	}

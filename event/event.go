@@ -233,7 +233,7 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 			sb.WriteString(" UNION ALL ")
 		}
 		sb.WriteString("?")
-		args = append(args, SinceQuery(l.db, from, limit))
+		args = append(args, sinceQuery(l.db, from, limit))
 	}
 	var rows []Event
 	if err := l.db.NewRaw(sb.String(), args...).Scan(ctx, &rows); err != nil {
@@ -331,14 +331,14 @@ func HeadsQuery(q bun.IDB, streams []string) *bun.SelectQuery {
 		Where("stream IN (?)", bun.In(streams))
 }
 
-// SinceQuery selects, on PostgreSQL, the columns stream, seq, id, name, at
+// sinceQuery selects, on PostgreSQL, the columns stream, seq, id, name, at
 // and data of up to limit events of each stream of from with seq at or
 // above the given one (the event at that seq itself, when kept, tells that
 // the history still reaches there), unordered. It is one lateral read for
 // all the streams: PostgreSQL plans it once, where a union of one subquery
 // per stream was planned per stream (each over every partition of the log),
 // and planning cost more than reading. from must not be empty.
-func SinceQuery(q bun.IDB, from map[string]int64, limit int) *bun.RawQuery {
+func sinceQuery(q bun.IDB, from map[string]int64, limit int) *bun.RawQuery {
 	var sb strings.Builder
 	args := make([]any, 0, 1+2*len(from))
 	sb.WriteString("SELECT e.stream, e.seq, e.id, e.name, e.at, e.data FROM (VALUES ")
