@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/event"
@@ -77,10 +75,10 @@ type feedRow struct {
 // seqs ($4) to read at most $5 events of each from. It asks what
 // auth.AccountQuery, org.ActiveQuery, event.HeadsQuery and event.Log.HeadsSince
 // ask (TestFeedAccess and TestFeedHello hold it to them), as rows of one
-// union. It is prepared once per pooled connection (pgx's statement cache)
-// rather than sent with its values written in like the rest (bun): every
-// hello asks it, and planning it (a lateral read over every partition of
-// the log) cost several times what running it does.
+// union. It is prepared once per pooled connection (db.DB.Prepared) rather
+// than sent with its values written in like the rest (bun): every hello
+// asks it, and planning it (a lateral read over every partition of the
+// log) cost several times what running it does.
 const feedReadSQL = `SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c,
 		CAST(0 AS bigint) AS seq, CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data FROM users AS x WHERE x.id = $1
 	UNION ALL SELECT 'member', m.org_id, m.role, '', 0, NULL, NULL FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active'
@@ -112,10 +110,7 @@ func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64
 	if a.DB.Postgres() {
 		rows, err = a.feedReadPostgres(ctx, userID, streams, fromStreams, fromSeqs, limit)
 	} else {
-		err = a.DB.NewRaw(`SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c, 0 AS seq FROM (?) AS x
-			UNION ALL SELECT 'member', m.org_id, m.role, '', 0 FROM (?) AS m
-			UNION ALL SELECT 'head', h.stream, '', '', h.seq FROM (?) AS h`,
-			auth.AccountQuery(a.DB, userID), org.ActiveQuery(a.DB, userID), event.HeadsQuery(a.DB, streams)).Scan(ctx, &rows)
+		rows, err = a.feedReadComposed(ctx, userID, streams)
 	}
 	if err != nil {
 		return realtime.Start{}, fmt.Errorf("read feed access: %w", err)
@@ -156,9 +151,21 @@ func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64
 	return st, nil
 }
 
+// feedReadComposed is feedRead's statement without the history, joined
+// from the owners' queries (SQLite; on PostgreSQL the tests hold
+// feedReadSQL to it).
+func (a *App) feedReadComposed(ctx context.Context, userID string, streams []string) ([]feedRow, error) {
+	var rows []feedRow
+	err := a.DB.NewRaw(`SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c, 0 AS seq FROM (?) AS x
+		UNION ALL SELECT 'member', m.org_id, m.role, '', 0 FROM (?) AS m
+		UNION ALL SELECT 'head', h.stream, '', '', h.seq FROM (?) AS h`,
+		auth.AccountQuery(a.DB, userID), org.ActiveQuery(a.DB, userID), event.HeadsQuery(a.DB, streams)).Scan(ctx, &rows)
+	return rows, err
+}
+
 // feedReadPostgres runs feedReadSQL as a prepared statement.
 func (a *App) feedReadPostgres(ctx context.Context, userID string, streams, fromStreams []string, fromSeqs []int64, limit int) ([]feedRow, error) {
-	rs, err := a.DB.DB.DB.QueryContext(ctx, feedReadSQL, pgx.QueryExecModeCacheStatement, userID, streams, fromStreams, fromSeqs, limit)
+	rs, err := a.DB.DB.DB.QueryContext(ctx, feedReadSQL, a.DB.Prepared(), userID, streams, fromStreams, fromSeqs, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,17 @@ func TestFeedAccess(t *testing.T) {
 		members := "/v1/orgs/" + o.ID + "/memberships"
 		check := func(what string, userID string, want realtime.Grant) {
 			t.Helper()
+			if e.App.DB.Postgres() {
+				// feedReadSQL (prepared, written out) asks what the
+				// owners' queries ask, in every state below.
+				composed, prepared, err := e.App.FeedReadBoth(ctx, userID, []string{auth.UserStream(userID), "region:national"})
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				if composed != prepared || composed == "" && want.Active {
+					t.Fatalf("%s: feedReadSQL read\n%s\nthe owners' queries\n%s", what, prepared, composed)
+				}
+			}
 			got, err := e.App.FeedAccess(ctx, userID)
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)

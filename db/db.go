@@ -27,6 +27,7 @@ import (
 type DB struct {
 	*bun.DB
 	postgres bool
+	prepared pgx.QueryExecMode // see Prepared
 }
 
 // Options say where the database is.
@@ -99,11 +100,13 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	// keeps hundreds of one-off statements per connection alive, on both
 	// ends. The simple protocol sends each query once. A URL that sets
 	// default_query_exec_mode itself keeps its choice. (A query with $n
-	// parameters can still ask for a prepared statement, passing
-	// pgx.QueryExecModeCacheStatement before its arguments: the feed's
-	// hello does.)
+	// parameters can still ask for a prepared statement: see Prepared.)
 	if !strings.Contains(dsn, "default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
+	prepared := pgx.QueryExecModeCacheStatement
+	if cfg.StatementCacheCapacity <= 0 {
+		prepared = pgx.QueryExecModeExec
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if maxOpen <= 0 {
@@ -112,8 +115,16 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	sqldb.SetMaxOpenConns(maxOpen)
 	sqldb.SetMaxIdleConns(maxOpen)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), postgres: true}, nil
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), postgres: true, prepared: prepared}, nil
 }
+
+// Prepared is what a query with $n parameters that runs very often passes
+// before its arguments (PostgreSQL; database/sql hands it to pgx): prepare
+// it once per pooled connection and keep it (pgx's statement cache). A URL
+// that turns that cache off (statement_cache_capacity=0, e.g. for a
+// connection pooler without prepared statements) gets an unnamed statement
+// instead, parsed and planned each time as any other query.
+func (d *DB) Prepared() pgx.QueryExecMode { return d.prepared }
 
 // Postgres reports whether this is PostgreSQL (else SQLite).
 func (d *DB) Postgres() bool { return d.postgres }

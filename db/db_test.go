@@ -1,12 +1,14 @@
 package db_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/db"
@@ -150,4 +152,55 @@ func TestPostgresQueriesAreNotPrepared(t *testing.T) {
 			t.Fatalf("%d statements prepared on the connection, want none", prepared)
 		}
 	})
+}
+
+// A query with $n parameters that passes Prepared is prepared once per
+// connection and kept (one statement however often it runs); a URL that
+// turns pgx's statement cache off (as for a pooler without prepared
+// statements) gets unnamed statements instead, which still run.
+func TestPreparedOncePerConnection(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		if b != dbtest.Postgres {
+			continue // SQLite has no server-side statements
+		}
+		for _, tc := range []struct {
+			param string
+			mode  pgx.QueryExecMode
+			kept  int
+		}{{"", pgx.QueryExecModeCacheStatement, 1}, {"statement_cache_capacity=0", pgx.QueryExecModeExec, 0}} {
+			t.Run("cache "+cmp.Or(tc.param, "on"), func(t *testing.T) {
+				opts := dbtest.Options(t, b)
+				if tc.param != "" {
+					opts.URL += "&" + tc.param
+				}
+				ctx := context.Background()
+				d, err := db.Open(ctx, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer d.Close()
+				if d.Prepared() != tc.mode {
+					t.Fatalf("Prepared: %v, want %v", d.Prepared(), tc.mode)
+				}
+				conn, err := d.DB.DB.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				for i := range 20 {
+					var n int
+					if err := conn.QueryRowContext(ctx, "SELECT CAST($1 AS int) + 1", d.Prepared(), i).Scan(&n); err != nil || n != i+1 {
+						t.Fatalf("query %d: %d, %v", i, n, err)
+					}
+				}
+				var kept int
+				if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements").Scan(&kept); err != nil {
+					t.Fatal(err)
+				}
+				if kept != tc.kept {
+					t.Fatalf("%d statements kept on the connection, want %d", kept, tc.kept)
+				}
+			})
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/event"
@@ -117,7 +118,7 @@ func checkFrame(f api.ClientFrame) error {
 			return fmt.Errorf("%w: resume names more than %d streams", errBadFrame, maxResumeStreams)
 		}
 		for s, seq := range f.Resume {
-			if s == "" || len(s) > maxStreamName || seq < 0 {
+			if s == "" || len(s) > maxStreamName || strings.ContainsRune(s, 0) || seq < 0 {
 				return fmt.Errorf("%w: resume entry %q: %d", errBadFrame, s, seq)
 			}
 		}

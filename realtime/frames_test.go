@@ -41,6 +41,7 @@ func TestBadFirstFrames(t *testing.T) {
 			{"TYPE in upper case", websocket.TextMessage, `{"TYPE":"hello","token":"` + good + `"}`, api.CloseBadFrame},
 			{"Token in mixed case", websocket.TextMessage, `{"type":"hello","Token":"` + good + `"}`, api.CloseBadFrame},
 			{"negative resume seq", websocket.TextMessage, `{"type":"hello","token":"` + good + `","resume":{"user:x":-1}}`, api.CloseBadFrame},
+			{"NUL in a resumed stream", websocket.TextMessage, `{"type":"hello","token":"` + good + `","resume":{"region:31\u0000":1}}`, api.CloseBadFrame},
 			{"oversized", websocket.TextMessage, `{"type":"hello","token":"` + good + `","resume":{"` + strings.Repeat("a", 5000) + `":1}}`, api.CloseBadFrame},
 			{"oversized, 100 KiB", websocket.TextMessage, `{"type":"hello","token":"` + strings.Repeat("a", 100<<10) + `"}`, api.CloseBadFrame},
 			{"binary frame", websocket.BinaryMessage, `{"type":"hello","token":"` + good + `"}`, api.CloseBadFrame},
