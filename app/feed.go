@@ -61,13 +61,13 @@ func (a *App) feedHello(ctx context.Context, userID string, from map[string]int6
 // feedRow is one row of feedRead's statement: part says which owner's query
 // it comes from (account, member, head, event).
 type feedRow struct {
-	Part string `bun:"part"`
-	A    string `bun:"a"`
-	B    string `bun:"b"`
-	C    string `bun:"c"`
-	Seq  int64  `bun:"seq"`
-	At   sql.NullTime
-	Data sql.NullString
+	Part string         `bun:"part"`
+	A    string         `bun:"a"`
+	B    string         `bun:"b"`
+	C    string         `bun:"c"`
+	Seq  int64          `bun:"seq"`
+	At   sql.NullTime   `bun:"at"`
+	Data sql.NullString `bun:"data"`
 }
 
 // feedReadSQL is feedRead's statement on PostgreSQL, with parameters: the

@@ -222,7 +222,7 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 		return heads, since, nil
 	}
 	var sb strings.Builder
-	var args []any
+	args := make([]any, 0, 2+2*len(from))
 	if len(streams) > 0 {
 		// Head rows have an empty id, which no event has.
 		sb.WriteString("SELECT stream, seq, '' AS id, '' AS name, NULL AS at, NULL AS data FROM event_streams WHERE stream IN (?)")
@@ -232,8 +232,23 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 		if sb.Len() > 0 {
 			sb.WriteString(" UNION ALL ")
 		}
-		sb.WriteString("?")
-		args = append(args, sinceQuery(l.db, from, limit))
+		// One lateral read for all the streams to resume: PostgreSQL plans
+		// it once, where a union of one subquery per stream was planned
+		// per stream (each over every partition of the log), and planning
+		// cost more than reading.
+		sb.WriteString("SELECT e.stream, e.seq, e.id, e.name, e.at, e.data FROM (VALUES ")
+		i := 0
+		for stream, seq := range from {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, CAST(? AS bigint))")
+			args = append(args, stream, seq)
+			i++
+		}
+		sb.WriteString(`) AS r (stream, seq) CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
+			WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT ?) AS e`)
+		args = append(args, limit)
 	}
 	var rows []Event
 	if err := l.db.NewRaw(sb.String(), args...).Scan(ctx, &rows); err != nil {
@@ -329,30 +344,4 @@ func Heads(ctx context.Context, q bun.IDB, streams []string) (map[string]int64, 
 func HeadsQuery(q bun.IDB, streams []string) *bun.SelectQuery {
 	return q.NewSelect().Table("event_streams").Column("stream", "seq").
 		Where("stream IN (?)", bun.In(streams))
-}
-
-// sinceQuery selects, on PostgreSQL, the columns stream, seq, id, name, at
-// and data of up to limit events of each stream of from with seq at or
-// above the given one (the event at that seq itself, when kept, tells that
-// the history still reaches there), unordered. It is one lateral read for
-// all the streams: PostgreSQL plans it once, where a union of one subquery
-// per stream was planned per stream (each over every partition of the log),
-// and planning cost more than reading. from must not be empty.
-func sinceQuery(q bun.IDB, from map[string]int64, limit int) *bun.RawQuery {
-	var sb strings.Builder
-	args := make([]any, 0, 1+2*len(from))
-	sb.WriteString("SELECT e.stream, e.seq, e.id, e.name, e.at, e.data FROM (VALUES ")
-	i := 0
-	for stream, seq := range from {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(?, CAST(? AS bigint))")
-		args = append(args, stream, seq)
-		i++
-	}
-	sb.WriteString(`) AS r (stream, seq) CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
-		WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT ?) AS e`)
-	args = append(args, limit)
-	return q.NewRaw(sb.String(), args...)
 }

@@ -385,9 +385,10 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 }
 
 // admit reads what the hello's user may have (the account, its streams,
-// its own stream's head: one call of Access) before anything is sent: an
-// account that is not active is refused like a bad token (4401), a read
-// that cannot be made is a 1013. With Hello and withLog, the same read
+// its own stream's head: one call of Access, or of Hello) before anything
+// is sent: an account that is not active is refused like a bad token
+// (4401), a read that cannot be made is a 1013. With Hello and withLog, the
+// same read
 // brings the heads and the history of (at most helloStreams of) the
 // streams the client resumes, the user's own first: the whole hello of a
 // reconnecting phone is then one statement.

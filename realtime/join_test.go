@@ -279,3 +279,40 @@ func TestRefusedHelloReadsTheGrantAlone(t *testing.T) {
 		t.Fatalf("Access called %d times, Hello %d times: want 2 (the refused hellos) and 1 (the one let through)", calls["access"], calls["hello"])
 	}
 }
+
+// An event that reaches the hub after one joiner read it (so the hub drops
+// it as a copy) and before a joiner with an older head joins has passed
+// here: that joiner reads it from the log at once, rather than waiting for
+// the next event's gap or a sync.
+func TestJoinerAfterADroppedCopyReadsIt(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{SyncInterval: time.Hour})
+	for _, u := range []string{"u2", "u3"} {
+		env.streamsOf[u] = []string{"user:" + u, "org:busy"}
+	}
+	env.log.add("org:busy", 4, 10)
+	var once sync.Once
+	env.log.mu.Lock()
+	env.log.afterHeads = func(streams []string) {
+		if len(streams) < 2 || !slices.Contains(streams, "user:u3") {
+			return
+		}
+		once.Do(func() { // u3 read org:busy at 4; u2 reads it at 5 and joins
+			ev := env.log.add("org:busy", 1, 10)
+			first, _ := open(t, env.url, "u2", nil)
+			env.hub.Deliver(ev)           // a copy for u2: dropped
+			env.publish("user:u2", 1, 10) // routed in order: after seq 5
+			first.events("user:u2", 0, 1)
+		})
+	}
+	env.log.mu.Unlock()
+	second, w := open(t, env.url, "u3", nil)
+	if got := seqOf(w, "org:busy"); got != 4 {
+		t.Fatalf("welcome: org:busy at %d, want 4", got)
+	}
+	second.events("org:busy", 4, 1)
+	second.barrier()
+	if n := env.hub.Metrics().HealReads.Load(); n != 1 {
+		t.Fatalf("%d reads of the log, want 1 (the second joiner's)", n)
+	}
+}

@@ -107,8 +107,8 @@ type Options struct {
 	Auth Authenticator
 	// Verify checks a hello's token when Access is set, which reads the
 	// account next: the signature and expiry only, without the database,
-	// so that a hello costs one read (Hello) or two (Access, then the
-	// heads). Nil: Auth.
+	// so that a hello costs one read (Hello, when it resumes every stream)
+	// or two (Access or Hello, then the heads). Nil: Auth.
 	Verify         Authenticator
 	Streams        StreamsOf
 	Access         AccessOf // nil: the own head, then Streams of the connection's identity, always active (tests)

@@ -113,7 +113,7 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 	h.mu.Lock()
 	subs.healing = false
 	var slow []*conn
-	if h.streams[stream] == subs && subs.len() > 0 {
+	if h.streams[stream] == subs {
 		for i := range evs {
 			if evs[i].Seq > subs.routed {
 				h.o.Metrics.Healed.Add(1)
@@ -133,7 +133,8 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 // healBatch is how many events one heal reads.
 const healBatch = 1000
 
-// positions snapshots the highest seq routed per served stream.
+// positions snapshots the routed position of each served stream: events
+// after it are what the hub still has to fan out there.
 func (h *Hub) positions() map[string]int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -158,6 +159,9 @@ func (h *Hub) route(ev *event.Event) {
 		return
 	}
 	if ev.Seq <= subs.routed {
+		// Every subscriber has it (read with its head): dropped, but it
+		// passed here, which a later joiner with an older head must know.
+		subs.fanned = max(subs.fanned, ev.Seq)
 		h.mu.Unlock()
 		return
 	}
@@ -176,7 +180,7 @@ func (h *Hub) route(ev *event.Event) {
 }
 
 // reorderWait is how long an event that arrived ahead of its predecessor
-// (writers of one stream committing in another order than they numbered,
+// (writers of one stream publishing after their commits in another order,
 // or two instances' publishes crossing) waits for it before it is fanned
 // out anyway. Without it, every connection on the stream would pause to
 // read the missing event from the database at the same moment.

@@ -31,9 +31,9 @@ func TestJoinDoesNotDropEventsInFlight(t *testing.T) {
 	b.barrier()
 }
 
-// A sync that runs while a connection is starting must not replay the
-// stream's whole history into it (the stream's position is not known yet):
-// that overflows its queue and cuts it off as too slow.
+// A sync that runs while a connection is starting (reading its heads,
+// before it joins) must not replay the stream's whole history into it: that
+// overflows its queue and cuts it off as too slow.
 func TestSyncDuringStartDoesNotReplayHistory(t *testing.T) {
 	t.Parallel()
 	env := startHub(t, realtime.Options{QueueSize: 16})

@@ -17,8 +17,8 @@ import (
 // fillBatch is how many events one read of the log returns.
 const fillBatch = 500
 
-// startTimeout bounds each of a hello's reads of the database (the grant,
-// then the heads and history).
+// startTimeout bounds each of a hello's reads of the database (the hello's
+// read, then what it did not cover).
 const startTimeout = 15 * time.Second
 
 // helloStreams is how many of the streams a client resumes the hello's
@@ -36,13 +36,13 @@ const (
 // events in order (or a reset when the history no longer reaches back).
 //
 // The heads and the history come from the hello's read where it holds them
-// (with Hello: every stream the client resumed, in the grant's statement),
-// otherwise from one more read of the log here (every stream without Hello;
-// with it, streams the client did not resume). The connection joins each
-// stream after its head was read: an event committed after that read and
-// fanned out here before the join is what subscribe's routed position says,
-// and the connection reads it from the log; later ones are routed to it;
-// repeats are dropped by seq.
+// (with Hello: up to helloStreams streams the client resumed, each read from
+// the seq resumed, in the grant's statement), otherwise from one more read
+// of the log here (every stream without Hello; with it, the streams the
+// client did not resume). The connection joins each stream after its head
+// was read: an event committed after that read that already passed here
+// before the join is what subscribe returns, and the connection reads it
+// from the log; later ones are routed to it; repeats are dropped by seq.
 //
 // The streams come from the database, never from the client or from
 // history, in one read with the account. The user's own stream carries the
@@ -121,8 +121,8 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 		if _, resumed := resume[s]; !resumed && s == own {
 			at = min(at, c.live)
 		}
-		if routed := h.subscribe(c, s, at); routed > at {
-			behind[s] = routed
+		if fanned := h.subscribe(c, s, at); fanned > at {
+			behind[s] = fanned
 		}
 		c.setLast(s, at)
 		if seq, ok := from[s]; ok && seq <= at {

@@ -44,8 +44,8 @@ func (h *Hub) unsubscribe(c *conn, stream string) {
 }
 
 // leave takes c off one of its streams; an unserved stream is forgotten
-// (how far it was routed kept a while in quiet, with its held events). Caller holds mu and keeps
-// c.subs.
+// (how far it was routed kept a while in quiet, with its held events).
+// Caller holds mu and keeps c.subs.
 func (h *Hub) leave(c *conn, stream string) {
 	subs := h.streams[stream]
 	if subs == nil {
@@ -98,13 +98,13 @@ func (h *Hub) quietRouted(stream string) int64 {
 }
 
 // subscribers are this instance's connections on one stream, and how far
-// the stream was fanned out. Most streams (each user's own) have one
-// subscriber: a short slice costs far less than a map for them.
+// the stream was routed and fanned out. Most streams (each user's own) have
+// one subscriber: a short slice costs far less than a map for them.
 type subscribers struct {
 	few     []*conn            // up to fewSubscribers, while many is nil
 	many    map[*conn]struct{} // once there were more
 	routed  int64              // events up to here are not routed: every subscriber has them or reads them
-	fanned  int64              // highest seq fanned out here (or noted in quiet); routed is at least this
+	fanned  int64              // highest seq that passed here (fanned out, dropped, noted in quiet); at most routed
 	healing bool               // a heal of the stream reads the log now
 }
 
