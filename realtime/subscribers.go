@@ -8,14 +8,15 @@ import (
 // subscribe adds c to stream's routing, where c starts at seq at (the head
 // it read), and returns how far the stream was fanned out here: past at,
 // those events went out before c joined, and c reads them from the log
-// itself. A stream new here was fanned out as far as it was routed while
-// it had no subscribers here (see quiet), and its routed position starts
-// at the joiner's head (or there). A later joiner with an older head (it
+// itself. On a stream new here, as much passed as was routed while it had
+// no subscribers here (see quiet), and its routed position starts at the
+// joiner's head (or there, if further). A later joiner with an older head (it
 // read before an event was committed that no one here has been sent yet)
 // lowers the routed position to its head: the events after it are routed
 // to everyone (those that have them drop them by seq) and no one reads the
 // log. Connections joining a stream together thus read nothing unless an
-// event was fanned out here between their read of the head and their join.
+// event passed here (fanned out, or dropped as a copy) between their read
+// of the head and their join.
 func (h *Hub) subscribe(c *conn, stream string, at int64) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()

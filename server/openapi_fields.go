@@ -370,7 +370,7 @@ var fieldDocs = map[string]fieldDoc{
 
 	"ClientFrame.type":      {enum: []string{"hello", "token", "ack", "ping"}},
 	"ClientFrame.token":     {desc: "hello (unless sent on the upgrade) and token: an access token."},
-	"ClientFrame.resume":    {desc: "hello: the last seq the client has of each stream (at most 256)."},
+	"ClientFrame.resume":    {desc: "hello: the last seq the client has of each stream (at most 256; names of 1 to 128 bytes without NUL; seqs 0 or more)."},
 	"ClientFrame.stream":    {desc: "ack: the stream."},
 	"ClientFrame.seq":       {desc: "ack: everything up to this seq was received."},
 	"Welcome.type":          {enum: []string{"welcome"}},
