@@ -117,7 +117,7 @@ func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64
 	}
 	var st realtime.Start
 	if len(from) > 0 {
-		st = realtime.Start{Heads: make(map[string]int64, len(streams)), Since: map[string][]event.Event{}, Read: from}
+		st = realtime.Start{Heads: make(map[string]int64, len(streams)), Since: map[string][]event.Event{}}
 		for _, s := range streams {
 			st.Heads[s] = 0
 		}

@@ -37,32 +37,24 @@ func TestJoinReadsWhatWasRoutedSinceItsHeads(t *testing.T) {
 			if stream == "org:left" {
 				leaver, _ = open(t, env.url, "u3", nil)
 			}
-			var once sync.Once
-			env.log.mu.Lock()
-			env.log.afterHeads = func(streams []string) {
-				if len(streams) < 2 || !slices.Contains(streams, "user:u2") {
-					return // not u2's heads (its grant reads its own head alone first)
+			whenStarting(env, "u2", func() {
+				env.hub.Deliver(env.log.add(stream, 1, 10)) // seq 5
+				switch stream {
+				case "org:shared":
+					witness.events("org:shared", 4, 1)
+				case "org:quiet":
+					// The hub routes in order: once the witness has an
+					// event published after, seq 5 was routed (dropped
+					// and noted).
+					env.publish("org:shared", 1, 10)
+					witness.events("org:shared", 0, 1)
+				case "org:left":
+					leaver.events("org:left", 4, 1)
+					n := env.hub.Connections()
+					leaver.ws.Close()
+					waitFor(t, "u3's connection released", func() bool { return env.hub.Connections() < n })
 				}
-				once.Do(func() {
-					env.hub.Deliver(env.log.add(stream, 1, 10)) // seq 5
-					switch stream {
-					case "org:shared":
-						witness.events("org:shared", 4, 1)
-					case "org:quiet":
-						// The hub routes in order: once the witness has an
-						// event published after, seq 5 was routed (dropped
-						// and noted).
-						env.publish("org:shared", 1, 10)
-						witness.events("org:shared", 0, 1)
-					case "org:left":
-						leaver.events("org:left", 4, 1)
-						n := env.hub.Connections()
-						leaver.ws.Close()
-						waitFor(t, "u3's connection released", func() bool { return env.hub.Connections() < n })
-					}
-				})
-			}
-			env.log.mu.Unlock()
+			})
 			c, w := open(t, env.url, "u2", nil)
 			if got := seqOf(w, stream); got != 4 {
 				t.Fatalf("welcome: %s at %d, want 4 (the head it read)", stream, got)
@@ -110,7 +102,7 @@ func TestHelloReadsOnceWhenItResumesAll(t *testing.T) {
 				}
 			}
 			heads, since, err := env.log.HeadsSince(ctx, names, from, limit)
-			return realtime.Start{Grant: grant(userID, heads[own]), Heads: heads, Since: since, Read: from}, err
+			return realtime.Start{Grant: grant(userID, heads[own]), Heads: heads, Since: since}, err
 		},
 	})
 	feedReads := func() int {
@@ -173,22 +165,14 @@ func TestJoinersShareWhatIsStillOnItsWay(t *testing.T) {
 	env.log.add("org:busy", 4, 10)
 	var inFlight []event.Event
 	var first *client
-	var once sync.Once
-	env.log.mu.Lock()
-	env.log.afterHeads = func(streams []string) {
-		if len(streams) < 2 || !slices.Contains(streams, "user:u3") {
-			return
+	whenStarting(env, "u3", func() { // u3 read org:busy at 4; u2 reads it at 5 and joins first
+		inFlight = env.log.add("org:busy", 1, 10)
+		var w frame
+		first, w = open(t, env.url, "u2", nil)
+		if got := seqOf(w, "org:busy"); got != 5 {
+			t.Errorf("first joiner's welcome: org:busy at %d, want 5", got)
 		}
-		once.Do(func() { // u3 read org:busy at 4; u2 reads it at 5 and joins first
-			inFlight = env.log.add("org:busy", 1, 10)
-			var w frame
-			first, w = open(t, env.url, "u2", nil)
-			if got := seqOf(w, "org:busy"); got != 5 {
-				t.Errorf("first joiner's welcome: org:busy at %d, want 5", got)
-			}
-		})
-	}
-	env.log.mu.Unlock()
+	})
 	second, w := open(t, env.url, "u3", nil)
 	if got := seqOf(w, "org:busy"); got != 4 {
 		t.Fatalf("second joiner's welcome: org:busy at %d, want 4", got)
@@ -216,22 +200,14 @@ func TestHeldEventsLeaveWithTheLastConnection(t *testing.T) {
 	env.streamsOf["u3"] = []string{"user:u3", "org:held"}
 	env.log.add("org:held", 4, 10)
 	leaver, _ := open(t, env.url, "u3", nil)
-	var once sync.Once
-	env.log.mu.Lock()
-	env.log.afterHeads = func(streams []string) {
-		if len(streams) < 2 || !slices.Contains(streams, "user:u2") {
-			return
-		}
-		once.Do(func() { // u2 read org:held at 4
-			evs := env.log.add("org:held", 2, 10)
-			env.hub.Deliver(evs[1:]) // 6 is held for 5, which is late
-			n := env.hub.Connections()
-			leaver.ws.Close()
-			waitFor(t, "u3's connection released", func() bool { return env.hub.Connections() < n })
-			time.Sleep(150 * time.Millisecond) // past the held event's wait (50 ms), which finds no one
-		})
-	}
-	env.log.mu.Unlock()
+	whenStarting(env, "u2", func() { // u2 read org:held at 4
+		evs := env.log.add("org:held", 2, 10)
+		env.hub.Deliver(evs[1:]) // 6 is held for 5, which is late
+		n := env.hub.Connections()
+		leaver.ws.Close()
+		waitFor(t, "u3's connection released", func() bool { return env.hub.Connections() < n })
+		time.Sleep(150 * time.Millisecond) // past the held event's wait (50 ms), which finds no one
+	})
 	c, w := open(t, env.url, "u2", nil)
 	if got := seqOf(w, "org:held"); got != 4 {
 		t.Fatalf("welcome: org:held at %d, want 4", got)
@@ -291,21 +267,13 @@ func TestJoinerAfterADroppedCopyReadsIt(t *testing.T) {
 		env.streamsOf[u] = []string{"user:" + u, "org:busy"}
 	}
 	env.log.add("org:busy", 4, 10)
-	var once sync.Once
-	env.log.mu.Lock()
-	env.log.afterHeads = func(streams []string) {
-		if len(streams) < 2 || !slices.Contains(streams, "user:u3") {
-			return
-		}
-		once.Do(func() { // u3 read org:busy at 4; u2 reads it at 5 and joins
-			ev := env.log.add("org:busy", 1, 10)
-			first, _ := open(t, env.url, "u2", nil)
-			env.hub.Deliver(ev)           // a copy for u2: dropped
-			env.publish("user:u2", 1, 10) // routed in order: after seq 5
-			first.events("user:u2", 0, 1)
-		})
-	}
-	env.log.mu.Unlock()
+	whenStarting(env, "u3", func() { // u3 read org:busy at 4; u2 reads it at 5 and joins
+		ev := env.log.add("org:busy", 1, 10)
+		first, _ := open(t, env.url, "u2", nil)
+		env.hub.Deliver(ev)           // a copy for u2: dropped
+		env.publish("user:u2", 1, 10) // routed in order: after seq 5
+		first.events("user:u2", 0, 1)
+	})
 	second, w := open(t, env.url, "u3", nil)
 	if got := seqOf(w, "org:busy"); got != 4 {
 		t.Fatalf("welcome: org:busy at %d, want 4", got)
@@ -314,5 +282,19 @@ func TestJoinerAfterADroppedCopyReadsIt(t *testing.T) {
 	second.barrier()
 	if n := env.hub.Metrics().HealReads.Load(); n != 1 {
 		t.Fatalf("%d reads of the log, want 1 (the second joiner's)", n)
+	}
+}
+
+// whenStarting runs fn once, when user's connection has read its streams'
+// heads and before it joins them (its first read of its own head alone, in
+// the grant without Access, does not count).
+func whenStarting(env *hubEnv, user string, fn func()) {
+	var once sync.Once
+	env.log.mu.Lock()
+	defer env.log.mu.Unlock()
+	env.log.afterHeads = func(streams []string) {
+		if len(streams) > 1 && slices.Contains(streams, "user:"+user) {
+			once.Do(fn)
+		}
 	}
 }

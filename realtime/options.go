@@ -74,10 +74,9 @@ type AccessOf func(ctx context.Context, userID string) (Grant, error)
 // from up to limit events with seq at or above the given one, in seq order
 // (as Log.HeadsSince). from is what the client asked to resume (at most
 // helloStreams of them), read before the streams it may have are known:
-// the feed keeps of it only the streams of the grant. Read says which
-// streams' history Since holds (from each one's seq of from). What it does
-// not cover (a stream not resumed, or gained since) the feed reads after,
-// with Log.HeadsSince.
+// the feed keeps of it only the streams of the grant. What it does not
+// cover (a stream not resumed, or gained since) the feed reads after, with
+// Log.HeadsSince.
 type HelloOf func(ctx context.Context, userID string, from map[string]int64, limit int) (Start, error)
 
 // Start is what HelloOf reads.
@@ -85,7 +84,7 @@ type Start struct {
 	Grant
 	Heads map[string]int64
 	Since map[string][]event.Event
-	Read  map[string]int64 // the seq each stream's history in Since was read from
+	read  map[string]int64 // the from HelloOf was asked (set by admit): where each history in Since starts
 }
 
 // HelloLimit decides whether a user may open one more feed connection now;

@@ -90,7 +90,7 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 	for _, s := range streams {
 		seq, resumed := from[s]
 		head, ok := st.Heads[s]
-		read, hasRead := st.Read[s]
+		read, hasRead := st.read[s]
 		switch {
 		case ok && (!resumed || seq >= head):
 			heads[s] = head // no history needed: resume sends nothing or a reset
