@@ -32,11 +32,31 @@ func DecodeClientFrame(b []byte) (api.ClientFrame, error) {
 }
 
 // decodeFull is DecodeClientFrame through encoding/json, for every frame.
+// A well-formed frame costs one decode and a walk over its top-level keys
+// (a hello is decoded once per connection, thousands a second in a
+// reconnect storm); a frame the decode refuses goes through decodeStrict,
+// which says what is wrong with it.
 func decodeFull(b []byte) (api.ClientFrame, error) {
 	var f api.ClientFrame
 	if len(b) > api.MaxClientFrameSize {
 		return f, fmt.Errorf("%w: larger than %d bytes", errBadFrame, api.MaxClientFrameSize)
 	}
+	if json.Unmarshal(b, &f) != nil {
+		return decodeStrict(b)
+	}
+	// b is one valid JSON value: its keys can be walked without checking
+	// its syntax again.
+	if err := topKeys(b); err != nil {
+		return api.ClientFrame{}, err
+	}
+	return f, checkFrame(f)
+}
+
+// decodeStrict decodes b refusing unknown or misspelled keys first, then
+// anything the decoder refuses, then trailing data: the reasons a refused
+// frame is closed with.
+func decodeStrict(b []byte) (api.ClientFrame, error) {
+	var f api.ClientFrame
 	if err := exactKeys(b); err != nil {
 		return f, err
 	}
@@ -109,6 +129,54 @@ func exactKeys(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// topKeys is exactKeys for b that is known to be one valid JSON value: it
+// walks the top-level object's keys in place instead of decoding them into
+// a map. A key with an escape in it is left to exactKeys.
+func topKeys(b []byte) error {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return exactKeys(b) // null, or not an object: exactKeys says which
+	}
+	depth, key := 0, false
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			depth++
+			key = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			key = depth == 1
+		case '"':
+			end := i + 1
+			for b[end] != '"' {
+				if b[end] == '\\' {
+					if key {
+						return exactKeys(b)
+					}
+					end++
+				}
+				end++
+			}
+			if key {
+				if !clientKeys[string(b[i+1:end])] {
+					return fmt.Errorf("%w: unknown field %q (fields are lower case)", errBadFrame, b[i+1:end])
+				}
+				key = false
+			}
+			i = end
+		}
+	}
+	return nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 func checkFrame(f api.ClientFrame) error {
