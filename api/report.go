@@ -31,27 +31,30 @@ type Report struct {
 	ReporterID string `json:"reporter_id"`
 	// ReporterErased says the reporter's account was erased: the report is
 	// kept for Bawaslu's record, without anything of the person.
-	ReporterErased bool       `json:"reporter_erased,omitempty"`
-	OrgID          *string    `json:"org_id"`
-	ClaimID        *string    `json:"claim_id"`
-	URL            string     `json:"url"`
-	NormalizedURL  string     `json:"normalized_url"`
-	ClusterID      string     `json:"cluster_id"`
-	ClusterSize    int        `json:"cluster_size"`
-	Platform       string     `json:"platform"`
-	Category       string     `json:"category"`
-	Summary        string     `json:"summary"`
-	RegionCode     *string    `json:"region_code"`
-	RegionName     *string    `json:"region_name"` // region.Name of RegionCode; nil with it
-	ObservedAt     time.Time  `json:"observed_at"`
-	Status         string     `json:"status"`
-	DuplicateOf    *string    `json:"duplicate_of,omitempty"`
-	ReviewNote     string     `json:"review_note,omitempty"`
-	VerifyNote     string     `json:"verification_note,omitempty"`
-	Takedown       []Takedown `json:"takedown"`
-	Evidence       []Evidence `json:"evidence"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	ReporterErased bool `json:"reporter_erased,omitempty"`
+	// Deleted is set only in the report.submitted events of a report
+	// deleted with its reporter's account, which keep little else.
+	Deleted       bool       `json:"deleted,omitempty"`
+	OrgID         *string    `json:"org_id"`
+	ClaimID       *string    `json:"claim_id"`
+	URL           string     `json:"url"`
+	NormalizedURL string     `json:"normalized_url"`
+	ClusterID     string     `json:"cluster_id"`
+	ClusterSize   int        `json:"cluster_size"`
+	Platform      string     `json:"platform"`
+	Category      string     `json:"category"`
+	Summary       string     `json:"summary"`
+	RegionCode    *string    `json:"region_code"`
+	RegionName    *string    `json:"region_name"` // region.Name of RegionCode; nil with it
+	ObservedAt    time.Time  `json:"observed_at"`
+	Status        string     `json:"status"`
+	DuplicateOf   *string    `json:"duplicate_of,omitempty"`
+	ReviewNote    string     `json:"review_note,omitempty"`
+	VerifyNote    string     `json:"verification_note,omitempty"`
+	Takedown      []Takedown `json:"takedown"`
+	Evidence      []Evidence `json:"evidence"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // Takedown is one step of a report's takedown history.

@@ -83,7 +83,7 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 			return err
 		}
 		out.ReportsDeleted, out.ReportsKept, files = f.Deleted, f.Kept, f.Files
-		if err := s.forget(ctx, tx, u, &out); err != nil {
+		if err := s.forget(ctx, tx, u, f.KeptIDs, &out); err != nil {
 			return err
 		}
 		if err := s.auth.Erase(ctx, tx, u, now); err != nil {
@@ -105,9 +105,11 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 
 // forget removes the person's name and email from where others' records
 // carry them: queued mail, stored answers, the audit trail, the events of
-// membership requests. (Alert acks are stored as counts, naming nobody, so
-// every alert's reach reads as before.)
-func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, out *Erasure) error {
+// membership requests; and what their deleted reports said from the
+// reviewers' events of them (kept lists the reports kept for the record).
+// (Alert acks are stored as counts, naming nobody, so every alert's reach
+// reads as before.)
+func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, kept []string, out *Erasure) error {
 	var err error
 	if out.MailForgotten, err = mail.Forget(ctx, tx, u.ID); err != nil {
 		return err
@@ -125,6 +127,10 @@ func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, out *Eras
 		data["user_name"] = ""
 		return true
 	}
-	out.EventsRedacted, err = event.Redact(ctx, tx, "membership.requested", "user_id", u.ID, blank)
+	if out.EventsRedacted, err = event.Redact(ctx, tx, "membership.requested", "user_id", u.ID, blank); err != nil {
+		return err
+	}
+	n, err := report.RedactEvents(ctx, tx, u.ID, kept)
+	out.EventsRedacted += n
 	return err
 }

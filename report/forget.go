@@ -3,17 +3,22 @@ package report
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/event"
 )
 
 // Forgotten is what ForgetReporter did.
 type Forgotten struct {
 	Deleted int // reports deleted with their evidence (never verified)
 	Kept    int // verified reports kept for the record, de-identified
+	// KeptIDs are the kept reports: their events stay with the text, the
+	// others' lose it (the erasure redacts them).
+	KeptIDs []string
 	// Files are the evidence files no report refers to any more: delete
 	// them after the transaction commits (DeleteFiles).
 	Files []string
@@ -25,13 +30,45 @@ type Forgotten struct {
 // show their reporter as an erased account once the account is erased.
 func ForgetReporter(ctx context.Context, tx bun.Tx, userID string) (Forgotten, error) {
 	var out Forgotten
-	n, err := tx.NewSelect().Model((*Report)(nil)).Where("reporter_id = ? AND status = ?", userID, api.ReportVerified).Count(ctx)
+	err := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("reporter_id = ? AND status = ?", userID, api.ReportVerified).
+		Scan(ctx, &out.KeptIDs)
 	if err != nil {
-		return out, fmt.Errorf("count kept reports: %w", err)
+		return out, fmt.Errorf("list kept reports: %w", err)
 	}
-	out.Kept = int(n)
+	out.Kept = len(out.KeptIDs)
 	gone := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("reporter_id = ? AND status <> ?", userID, api.ReportVerified)
 	return out, deleteReports(ctx, tx, gone, &out)
+}
+
+// erasedKeys are what the event of a report deleted with its reporter's
+// account keeps of the report object: which report it was, where it
+// belonged and how far it had come, nothing the reporter wrote or sent.
+var erasedKeys = []string{"id", "reporter_id", "org_id", "region_code", "region_name", "status", "created_at", "updated_at"}
+
+// RedactEvents rewrites, inside tx, the report.submitted events (on
+// reviewers' streams, until they expire) of the reports userID filed,
+// whose account is being erased: those of a report kept for the record
+// (kept, from ForgetReporter) say reporter_erased as the report does;
+// those of a deleted report keep only erasedKeys and say deleted. The
+// reporter's own stream is forgotten whole by the erasure.
+func RedactEvents(ctx context.Context, tx bun.Tx, userID string, kept []string) (int, error) {
+	return event.Redact(ctx, tx, "report.submitted", "reporter_id", userID, func(data map[string]any) bool {
+		id, _ := data["id"].(string)
+		if slices.Contains(kept, id) {
+			if data["reporter_erased"] == true {
+				return false
+			}
+			data["reporter_erased"] = true
+			return true
+		}
+		for k := range data {
+			if !slices.Contains(erasedKeys, k) {
+				delete(data, k)
+			}
+		}
+		data["reporter_erased"], data["deleted"] = true, true
+		return true
+	})
 }
 
 // deleteReports deletes the reports ids selects, with their takedowns and

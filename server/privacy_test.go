@@ -364,6 +364,31 @@ func TestErasure(t *testing.T) {
 		if got := scanDatabase(t, e, w.v.name, w.v.email); len(got) > 0 {
 			t.Errorf("the erased name or email is still in: %v", got)
 		}
+		// The unverified report is gone, and so is what it said from the
+		// reviewers' feed events; the verified one's events keep it.
+		if got := scanDatabase(t, e, w.pending.Summary, w.pending.NormalizedURL); len(got) > 0 {
+			t.Errorf("the deleted report's text is still in: %v", got)
+		}
+		review := "review:" + w.org.ID
+		coordFeed := openFeed(t, e, tok(w.coord.AuthResponse), map[string]int64{review: 1})
+		submitted := map[string]map[string]any{}
+		for _, f := range coordFeed.barrier() {
+			if f.Type == "event" && f.Stream == review && f.Event == "report.submitted" {
+				var d map[string]any
+				json.Unmarshal(f.Data, &d)
+				submitted[f.field("id")] = d
+			}
+		}
+		if d := submitted[w.pending.ID]; d["deleted"] != true || d["reporter_erased"] != true || d["summary"] != nil || d["url"] != nil ||
+			d["org_id"] != w.org.ID || d["status"] != api.ReportSubmitted {
+			t.Errorf("the deleted report's event now reads %v", d)
+		}
+		if d := submitted[w.verified.ID]; d["deleted"] != nil || d["reporter_erased"] != true || d["summary"] != w.verified.Summary {
+			t.Errorf("the kept report's event now reads %v", d)
+		}
+		if d := submitted[w.otherReport.ID]; d["reporter_erased"] != nil || d["summary"] != w.otherReport.Summary {
+			t.Errorf("another reporter's event now reads %v", d)
+		}
 		for _, path := range []string{"/v1/open/alerts.json", "/v1/open/alerts.csv", "/v1/open/orgs.json", "/v1/open/orgs.csv", "/v1/open/stats.json?group_by=region"} {
 			r := call(t, e, "", "GET", path, nil)
 			if r.Status != 200 || bytes.Contains(r.Body, []byte(w.v.name)) || bytes.Contains(r.Body, []byte(w.v.email)) {

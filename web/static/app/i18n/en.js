@@ -273,6 +273,7 @@ export default {
   'feed.taskClosed': 'Task closed',
   'feed.memberRequested': 'Request to join',
   'feed.accreditation': 'Organisation accreditation',
+  'feed.reportDeleted': 'deleted with its reporter\'s account',
   'feed.reportSubmitted': 'New report',
 
   'toast.assigned': 'You have been assigned a task',

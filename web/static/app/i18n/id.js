@@ -274,6 +274,7 @@ export default {
   'feed.taskClosed': 'Tugas ditutup',
   'feed.memberRequested': 'Permintaan bergabung',
   'feed.accreditation': 'Akreditasi organisasi',
+  'feed.reportDeleted': 'dihapus bersama akun pelapornya',
   'feed.reportSubmitted': 'Laporan masuk',
 
   'toast.assigned': 'Anda mendapat penugasan',

@@ -196,7 +196,7 @@ export function describe(ev) {
     case 'membership.decided': return `${d.org_name || ''}: ${t(`membership.status.${d.status}`)}`;
     case 'membership.role_changed': return `${d.org_name || ''}: ${t(`membership.role.${d.role}`)}`;
     case 'org.accreditation_changed': return `${t('feed.accreditation')}: ${t(`org.status.${d.status}`)}`;
-    case 'report.submitted': return `${t('feed.reportSubmitted')}: ${(d.summary || '').slice(0, 120)}`;
+    case 'report.submitted': return `${t('feed.reportSubmitted')}: ${d.deleted ? t('feed.reportDeleted') : (d.summary || '').slice(0, 120)}`;
     case 'report.status_changed': return `${t('toast.reportStatus')}: ${t(`report.status.${d.status}`)}`;
     default: return name;
   }
