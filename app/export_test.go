@@ -20,17 +20,35 @@ func (a *App) FeedHello(ctx context.Context, userID string, from map[string]int6
 }
 
 // FeedReadBoth reads userID's grant rows (account, memberships, the heads
-// of streams) with the owners' composed queries and with feedReadSQL
-// (PostgreSQL), each sorted and printed.
-func (a *App) FeedReadBoth(ctx context.Context, userID string, streams []string) (composed, prepared string, err error) {
-	c, err := a.feedReadComposed(ctx, userID, streams)
+// of streams and of grant, the streams the grant is expected to give) with
+// the owners' composed queries and with feedReadSQL (PostgreSQL), each
+// sorted and printed; feedReadSQL's head rows of streams without events
+// (seq 0) and of streams beyond those are left out of its print (the
+// composed read has none), and missing lists the streams of grant it gave
+// no head row for.
+func (a *App) FeedReadBoth(ctx context.Context, userID string, streams, grant []string) (composed, prepared string, missing []string, err error) {
+	asked := slices.Clone(streams)
+	for _, s := range grant {
+		if !slices.Contains(asked, s) {
+			asked = append(asked, s)
+		}
+	}
+	c, err := a.feedReadComposed(ctx, userID, asked)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	p, err := a.feedReadPostgres(ctx, userID, streams, nil, nil, 1)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
+	missing = slices.Clone(grant)
+	p = slices.DeleteFunc(p, func(r feedRow) bool {
+		if r.Part != "head" {
+			return false
+		}
+		missing = slices.DeleteFunc(missing, func(s string) bool { return s == r.A })
+		return r.Seq == 0 || !slices.Contains(asked, r.A)
+	})
 	show := func(rows []feedRow) string {
 		out := make([]string, len(rows))
 		for i, r := range rows {
@@ -39,5 +57,5 @@ func (a *App) FeedReadBoth(ctx context.Context, userID string, streams []string)
 		slices.Sort(out)
 		return strings.Join(out, "\n")
 	}
-	return show(c), show(p), nil
+	return show(c), show(p), missing, nil
 }

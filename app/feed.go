@@ -46,12 +46,12 @@ func (a *App) feedAccess(ctx context.Context, userID string) (realtime.Grant, er
 
 // feedHello reads what a hello starts from (realtime.HelloOf): on
 // PostgreSQL in one statement, feedAccess's rows with the heads of the
-// streams to resume and their history from the seqs asked, so that a
-// reconnecting phone's hello is one round trip. On SQLite, in-process,
-// there is no round trip to save: the grant alone, and the feed reads the
-// heads and history after.
+// streams to resume and of those the grant gives, and the history of the
+// streams to resume from the seqs asked, so that a phone's hello, first or
+// resumed, is one round trip. On SQLite, in-process, there is no round trip
+// to save: the grant alone, and the feed reads the heads and history after.
 func (a *App) feedHello(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
-	if !a.DB.Postgres() || len(from) == 0 {
+	if !a.DB.Postgres() {
 		g, err := a.feedAccess(ctx, userID)
 		return realtime.Start{Grant: g}, err
 	}
@@ -75,24 +75,39 @@ type feedRow struct {
 // seqs ($4) to read at most $5 events of each from. It asks what
 // auth.AccountQuery, org.ActiveQuery, event.HeadsQuery and event.Log.HeadsSince
 // ask (TestFeedAccess and TestFeedHello hold it to them), as rows of one
-// union. It is prepared once per pooled connection (db.DB.Prepared) rather
+// union. It also reads the heads of the streams the grant it reads will
+// give (streamsOf, spelled in SQL: the orgs' streams, the region streams of
+// the region code's prefixes, the officers' review stream), one row for
+// each stream asked, 0 for a stream without events: a phone's first hello
+// (resuming nothing) then needs no second read. What it spells differently
+// from streamsOf is only read after, as before (TestFeedAccess checks it
+// covers every grant). It is prepared once per pooled connection (db.DB.Prepared) rather
 // than sent with its values written in like the rest (bun): every hello
 // asks it, and planning it (a lateral read over every partition of the
 // log) cost several times what running it does.
 const feedReadSQL = `SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c,
 		CAST(0 AS bigint) AS seq, CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data FROM users AS x WHERE x.id = $1
 	UNION ALL SELECT 'member', m.org_id, m.role, '', 0, NULL, NULL FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active'
-	UNION ALL SELECT 'head', h.stream, '', '', h.seq, NULL, NULL FROM event_streams AS h WHERE h.stream = ANY(CAST($2 AS text[]))
+	UNION ALL SELECT 'head', n.stream, '', '', COALESCE(h.seq, 0), NULL, NULL FROM (
+		SELECT unnest(CAST($2 AS text[])) AS stream
+		UNION SELECT 'org:' || m.org_id FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active'
+		UNION SELECT 'review:' || m.org_id FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active' AND m.role = 'coordinator'
+		UNION SELECT s FROM users AS x CROSS JOIN LATERAL unnest(ARRAY['region:national',
+			'region:' || left(x.region_code, 2), 'region:' || left(x.region_code, 4),
+			CASE WHEN x.role IN ('officer', 'admin') THEN 'review:' || COALESCE(NULLIF(x.region_code, ''), 'national') END]) AS s
+			WHERE x.id = $1 AND s IS NOT NULL
+		) AS n LEFT JOIN event_streams AS h ON h.stream = n.stream
 	UNION ALL SELECT 'event', e.stream, e.id, e.name, e.seq, e.at, e.data
 		FROM unnest(CAST($3 AS text[]), CAST($4 AS bigint[])) AS r (stream, seq)
 		CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
 			WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT $5) AS e`
 
-// feedRead is feedAccess, and with from (PostgreSQL only) feedHello: the
-// account, its active memberships, the heads of the own stream and of the
-// streams of from, and the history of those from the seqs of from, in one
-// statement. On SQLite (never with from) the owners' queries are joined as
-// rows of one shape, part saying which.
+// feedRead is feedAccess, and on PostgreSQL feedHello: the account, its
+// active memberships, the heads of the own stream, of the streams of from
+// and (PostgreSQL) of the streams the grant gives, and the history of the
+// streams of from from their seqs, in one statement. On SQLite (never with
+// from) the owners' queries are joined as rows of one shape, part saying
+// which.
 func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
 	own := auth.UserStream(userID)
 	streams := []string{own}
@@ -116,11 +131,10 @@ func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64
 		return realtime.Start{}, fmt.Errorf("read feed access: %w", err)
 	}
 	var st realtime.Start
-	if len(from) > 0 {
-		st = realtime.Start{Heads: make(map[string]int64, len(streams)), Since: map[string][]event.Event{}}
-		for _, s := range streams {
-			st.Heads[s] = 0
-		}
+	if a.DB.Postgres() {
+		// A head row for every stream asked (its seq 0 when it has no
+		// events): the streams of from and those the grant gives.
+		st = realtime.Start{Heads: make(map[string]int64, len(streams)+4), Since: map[string][]event.Event{}}
 	}
 	roles := map[string]string{}
 	for _, r := range rows {

@@ -44,17 +44,31 @@ func TestFeedAccess(t *testing.T) {
 		o := do(admin, "POST", "/v1/orgs", map[string]any{"name": "KIPP Jakarta", "accreditation_number": "FA/00001",
 			"accredited_until": time.Now().Add(90 * 24 * time.Hour), "coordinator_email": coord.User.Email}, http.StatusCreated)
 		members := "/v1/orgs/" + o.ID + "/memberships"
+		// Heads to read besides the own streams' (an org's has its
+		// creation's events).
+		for _, stream := range []string{"region:national", "region:3171", "review:national", "review:" + o.ID} {
+			for i := range 2 {
+				if _, err := event.Append(ctx, e.App.DB, stream, "test.happened", map[string]int{"i": i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		check := func(what string, userID string, want realtime.Grant) {
 			t.Helper()
 			if e.App.DB.Postgres() {
 				// feedReadSQL (prepared, written out) asks what the
 				// owners' queries ask, in every state below.
-				composed, prepared, err := e.App.FeedReadBoth(ctx, userID, []string{auth.UserStream(userID), "region:national"})
+				// It also reads the head of every stream of the grant
+				// (so that a first hello reads once).
+				composed, prepared, missing, err := e.App.FeedReadBoth(ctx, userID, []string{auth.UserStream(userID), "region:national"}, want.Streams)
 				if err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
 				if composed != prepared || composed == "" && want.Active {
 					t.Fatalf("%s: feedReadSQL read\n%s\nthe owners' queries\n%s", what, prepared, composed)
+				}
+				if len(missing) > 0 {
+					t.Fatalf("%s: feedReadSQL read no head of %v", what, missing)
 				}
 			}
 			got, err := e.App.FeedAccess(ctx, userID)
@@ -156,7 +170,8 @@ func TestFeedHello(t *testing.T) {
 			}
 			return
 		}
-		names := []string{own, "region:3171", "region:31", "org:not-mine"}
+		// The heads of the streams resumed and of the grant's.
+		names := []string{own, "region:3171", "region:31", "org:not-mine", "region:national"}
 		heads, since, err := e.App.Events.HeadsSince(ctx, names, from, 3)
 		if err != nil {
 			t.Fatal(err)
@@ -181,10 +196,18 @@ func TestFeedHello(t *testing.T) {
 		if len(got.Since[own]) != 3 || got.Since[own][0].Seq != 2 || len(got.Since["region:31"]) != 0 {
 			t.Fatalf("history: got %s, want 3 own events from 2 on, none of region:31", seqs(got.Since))
 		}
-		// A fresh connect resumes nothing: the grant alone.
+		// A fresh connect resumes nothing: the grant with the heads of all
+		// its streams, no history: nothing left for the feed to read.
 		fresh, err := e.App.FeedHello(ctx, vol.User.ID, nil, 3)
-		if err != nil || fresh.Heads != nil || fresh.Head != grant.Head {
-			t.Fatalf("fresh hello: %+v, %v", fresh, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads, _, err = e.App.Events.HeadsSince(ctx, grant.Streams, nil, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(fresh.Heads) != fmt.Sprint(heads) || fresh.Head != grant.Head || len(fresh.Since) != 0 || heads["region:3171"] != 7 {
+			t.Fatalf("fresh hello: %+v, want heads %v", fresh, heads)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,6 +150,52 @@ func TestHelloReadsOnceWhenItResumesAll(t *testing.T) {
 	c.barrier()
 	if n := feedReads(); n != reads {
 		t.Fatalf("a resume within the hello's read read the log %d more times, want none", n-reads)
+	}
+}
+
+// A Hello that reads, with the grant, the heads of every stream the grant
+// gives (the app does, on PostgreSQL) makes a first connect one read: the
+// feed reads nothing after it, and live events follow from those heads.
+func TestFirstHelloWithTheGrantsHeadsReadsOnce(t *testing.T) {
+	t.Parallel()
+	var env *hubEnv
+	var hellos atomic.Int32
+	env = startHub(t, realtime.Options{
+		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
+			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
+		},
+		Access: func(context.Context, string) (realtime.Grant, error) {
+			t.Error("Access asked: the hello's read is the grant")
+			return realtime.Grant{}, nil
+		},
+		Hello: func(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
+			hellos.Add(1)
+			own := "user:" + userID
+			grant := []string{own, "org:shared", "region:national"}
+			names := slices.Clone(grant)
+			for s := range maps.Keys(from) {
+				if !slices.Contains(names, s) {
+					names = append(names, s)
+				}
+			}
+			heads, since, err := env.log.HeadsSince(ctx, names, from, limit)
+			return realtime.Start{Grant: realtime.Grant{Active: true, Role: "volunteer", Streams: grant, Head: heads[own]},
+				Heads: heads, Since: since}, err
+		},
+	})
+	env.log.add("org:shared", 3, 10)
+	env.log.add("user:u1", 2, 10)
+	c, w := open(t, env.url, "u1", nil)
+	if fmt.Sprint(w.Streams) != "[{user:u1 2} {org:shared 3} {region:national 0}]" {
+		t.Fatalf("welcome: %v", w.Streams)
+	}
+	env.publish("org:shared", 1, 10)
+	env.publish("region:national", 1, 10)
+	c.events("org:shared", 3, 1)
+	c.events("region:national", 0, 1)
+	c.barrier()
+	if n := env.log.sinceCalls.Load() - hellos.Load(); n != 0 {
+		t.Fatalf("a first connect read the log %d times after the hello's read, want none", n)
 	}
 }
 
