@@ -83,7 +83,7 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 			return err
 		}
 		out.ReportsDeleted, out.ReportsKept, files = f.Deleted, f.Kept, f.Files
-		if err := s.forget(ctx, tx, u, f.KeptIDs, &out); err != nil {
+		if err := s.forget(ctx, tx, u, f, &out); err != nil {
 			return err
 		}
 		if err := s.auth.Erase(ctx, tx, u, now); err != nil {
@@ -106,15 +106,18 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 // forget removes the person's name and email from where others' records
 // carry them: queued mail, stored answers, the audit trail, the events of
 // membership requests; and what their deleted reports said from the
-// reviewers' events of them (kept lists the reports kept for the record).
+// reviewers' events and stored answers (f: what ForgetReporter did).
 // (Alert acks are stored as counts, naming nobody, so every alert's reach
 // reads as before.)
-func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, kept []string, out *Erasure) error {
+func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, f report.Forgotten, out *Erasure) error {
 	var err error
 	if out.MailForgotten, err = mail.Forget(ctx, tx, u.ID); err != nil {
 		return err
 	}
-	if out.AnswersForgotten, err = s.idem.Forget(ctx, tx, u.ID, u.Name, u.Email); err != nil {
+	// A stored answer naming a deleted report (a reviewer's decision on it,
+	// say) holds the report: forgotten, a retry of that request is served
+	// anew (and finds the report gone).
+	if out.AnswersForgotten, err = s.idem.Forget(ctx, tx, u.ID, append([]string{u.Name, u.Email}, f.DeletedIDs...)...); err != nil {
 		return err
 	}
 	if out.AuditEntriesFixed, err = audit.Scrub(ctx, tx, u.ID, []string{u.Name}, []string{u.Email}); err != nil {
@@ -130,7 +133,7 @@ func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, kept []st
 	if out.EventsRedacted, err = event.Redact(ctx, tx, "membership.requested", "user_id", u.ID, blank); err != nil {
 		return err
 	}
-	n, err := report.RedactEvents(ctx, tx, u.ID, kept)
+	n, err := report.RedactEvents(ctx, tx, u.ID, f.KeptIDs)
 	out.EventsRedacted += n
 	return err
 }

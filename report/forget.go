@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/event"
@@ -16,9 +17,10 @@ import (
 type Forgotten struct {
 	Deleted int // reports deleted with their evidence (never verified)
 	Kept    int // verified reports kept for the record, de-identified
-	// KeptIDs are the kept reports: their events stay with the text, the
-	// others' lose it (the erasure redacts them).
-	KeptIDs []string
+	// DeletedIDs and KeptIDs are the reports deleted and kept: the
+	// erasure redacts what others hold of the deleted ones (feed events,
+	// stored answers) and marks the kept ones' events.
+	DeletedIDs, KeptIDs []string
 	// Files are the evidence files no report refers to any more: delete
 	// them after the transaction commits (DeleteFiles).
 	Files []string
@@ -30,14 +32,40 @@ type Forgotten struct {
 // show their reporter as an erased account once the account is erased.
 func ForgetReporter(ctx context.Context, tx bun.Tx, userID string) (Forgotten, error) {
 	var out Forgotten
-	err := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("reporter_id = ? AND status = ?", userID, api.ReportVerified).
-		Scan(ctx, &out.KeptIDs)
+	gone, err := lockIDs(ctx, tx, tx.NewSelect().Model((*Report)(nil)).Column("id").
+		Where("reporter_id = ? AND status <> ?", userID, api.ReportVerified))
+	if err != nil {
+		return out, fmt.Errorf("list reports to delete: %w", err)
+	}
+	if len(gone) > 0 {
+		out.DeletedIDs = gone
+		ids := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("id IN (?)", bun.In(gone))
+		if err := deleteReports(ctx, tx, ids, &out); err != nil {
+			return out, err
+		}
+	}
+	// What is left was verified: kept.
+	err = tx.NewSelect().Model((*Report)(nil)).Column("id").Where("reporter_id = ?", userID).Scan(ctx, &out.KeptIDs)
 	if err != nil {
 		return out, fmt.Errorf("list kept reports: %w", err)
 	}
 	out.Kept = len(out.KeptIDs)
-	gone := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("reporter_id = ? AND status <> ?", userID, api.ReportVerified)
-	return out, deleteReports(ctx, tx, gone, &out)
+	return out, nil
+}
+
+// lockIDs reads the ids q selects and, on PostgreSQL, locks their rows until
+// tx ends (on SQLite the write transaction holds the database already): a
+// report verified meanwhile (the workflow locks it the same way) is either
+// verified before, and then not selected, or waits and finds it deleted.
+// Without the lock, a report verified between the statements of a deletion
+// could lose its evidence rows and stay, or be deleted verified.
+func lockIDs(ctx context.Context, tx bun.Tx, q *bun.SelectQuery) ([]string, error) {
+	if tx.Dialect().Name() == dialect.PG {
+		q = q.For("UPDATE")
+	}
+	var ids []string
+	err := q.Scan(ctx, &ids)
+	return ids, err
 }
 
 // erasedKeys are what the event of a report deleted with its reporter's
@@ -128,10 +156,9 @@ func (s *Service) DeleteUnverified(ctx context.Context, cutoff time.Time) (int, 
 	for {
 		var out Forgotten
 		err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-			ids := tx.NewSelect().Model((*Report)(nil)).Column("id").
-				Where("status <> ? AND created_at < ?", api.ReportVerified, cutoff).OrderExpr("id").Limit(200)
-			var batch []string
-			if err := ids.Scan(ctx, &batch); err != nil || len(batch) == 0 {
+			batch, err := lockIDs(ctx, tx, tx.NewSelect().Model((*Report)(nil)).Column("id").
+				Where("status <> ? AND created_at < ?", api.ReportVerified, cutoff).OrderExpr("id").Limit(200))
+			if err != nil || len(batch) == 0 {
 				return err
 			}
 			q := tx.NewSelect().Model((*Report)(nil)).Column("id").Where("id IN (?)", bun.In(batch))

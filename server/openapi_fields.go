@@ -197,7 +197,7 @@ var fieldDocs = map[string]fieldDoc{
 	"PasswordResetConfirm.password":      withDesc(lengths(10, 256), "10 to 256 characters, not a commonly used password."),
 	"PasswordResetAccepted.status":       {enum: []string{"accepted"}},
 	"Report.reporter_erased":             {desc: "The reporter's account was erased: the verified report is kept for the record, without the person."},
-	"Report.deleted":                     {desc: "Only in a `report.submitted` feed event of a report deleted with its reporter's account: the event then keeps only `id`, `reporter_id`, `org_id`, `region_code`, `region_name`, `status`, `created_at` and `updated_at`. Never in an API answer."},
+	"Report.deleted":                     {desc: "Only in a `report.submitted` feed event of a report deleted with its reporter's account: the event then keeps only `id`, `reporter_id`, `org_id`, `region_code`, `region_name`, `status`, `created_at` and `updated_at`, with `reporter_erased` and `deleted`. Never in an API answer."},
 	"Erasure.by":                         {enum: []string{"self", "admin", "retention"}},
 	"Reach.pushed":                       {desc: "Devices whose push service accepted the alert's Web Push."},
 	"Reach.displayed":                    {desc: "Devices whose service worker showed the notification and acknowledged it."},

@@ -354,6 +354,14 @@ func TestErasure(t *testing.T) {
 		if got := scanDatabase(t, e, w.v.name, w.v.email); len(got) == 0 {
 			t.Fatal("the scan finds nothing before the erasure: it proves nothing")
 		}
+		// The unverified report goes on to the officers, and the
+		// coordinator's answer (the report) is stored for retries.
+		r := e.Do(t, "POST", reportPath(w.pending.ID, "/review"), map[string]any{"decision": "endorse", "note": "teruskan"},
+			append(apptest.Bearer(tok(w.coord.AuthResponse)), "Idempotency-Key", "dukung-"+w.pending.ID)...)
+		must(t, "endorse", r, http.StatusOK, "")
+		if got := scanDatabase(t, e, w.pending.Summary); len(got) < 3 {
+			t.Fatalf("before the erasure the pending report's summary is in %v: want the report, its events and the stored answer", got)
+		}
 
 		must(t, "no password", call(t, e, tok(w.v.AuthResponse), "DELETE", "/v1/me", map[string]any{}), http.StatusUnprocessableEntity, "validation")
 		must(t, "wrong password", call(t, e, tok(w.v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": "bukan-sandinya-2029"}), http.StatusForbidden, "wrong-password")
@@ -369,25 +377,35 @@ func TestErasure(t *testing.T) {
 		if got := scanDatabase(t, e, w.pending.Summary, w.pending.NormalizedURL); len(got) > 0 {
 			t.Errorf("the deleted report's text is still in: %v", got)
 		}
-		review := "review:" + w.org.ID
-		coordFeed := openFeed(t, e, tok(w.coord.AuthResponse), map[string]int64{review: 1})
-		submitted := map[string]map[string]any{}
-		for _, f := range coordFeed.barrier() {
-			if f.Type == "event" && f.Stream == review && f.Event == "report.submitted" {
-				var d map[string]any
-				json.Unmarshal(f.Data, &d)
-				submitted[f.field("id")] = d
+		// The coordinators' stream and the officers' (after endorsement).
+		for _, rd := range []struct {
+			who    person
+			stream string
+			status string // of the deleted report's event there
+		}{{w.coord, "review:" + w.org.ID, api.ReportSubmitted}, {w.officer, "review:31", api.ReportEndorsed}} {
+			rf := openFeed(t, e, tok(rd.who.AuthResponse), map[string]int64{rd.stream: 0})
+			submitted := map[string]map[string]any{}
+			for _, f := range rf.barrier() {
+				if f.Type == "event" && f.Stream == rd.stream && f.Event == "report.submitted" {
+					var d map[string]any
+					if err := json.Unmarshal(f.Data, &d); err != nil {
+						t.Fatalf("%v: %v", f, err)
+					}
+					submitted[f.field("id")] = d
+				}
 			}
-		}
-		if d := submitted[w.pending.ID]; d["deleted"] != true || d["reporter_erased"] != true || d["summary"] != nil || d["url"] != nil ||
-			d["org_id"] != w.org.ID || d["status"] != api.ReportSubmitted {
-			t.Errorf("the deleted report's event now reads %v", d)
-		}
-		if d := submitted[w.verified.ID]; d["deleted"] != nil || d["reporter_erased"] != true || d["summary"] != w.verified.Summary {
-			t.Errorf("the kept report's event now reads %v", d)
-		}
-		if d := submitted[w.otherReport.ID]; d["reporter_erased"] != nil || d["summary"] != w.otherReport.Summary {
-			t.Errorf("another reporter's event now reads %v", d)
+			if d := submitted[w.pending.ID]; d["deleted"] != true || d["reporter_erased"] != true || d["summary"] != nil || d["url"] != nil ||
+				d["org_id"] != w.org.ID || d["status"] != rd.status || len(d) != 10 {
+				t.Errorf("%s: the deleted report's event now reads %v", rd.stream, d)
+			}
+			if d := submitted[w.verified.ID]; d["deleted"] != nil || d["reporter_erased"] != true || d["summary"] != w.verified.Summary {
+				t.Errorf("%s: the kept report's event now reads %v", rd.stream, d)
+			}
+			if rd.stream == "review:"+w.org.ID {
+				if d := submitted[w.otherReport.ID]; d["reporter_erased"] != nil || d["summary"] != w.otherReport.Summary {
+					t.Errorf("another reporter's event now reads %v", d)
+				}
+			}
 		}
 		for _, path := range []string{"/v1/open/alerts.json", "/v1/open/alerts.csv", "/v1/open/orgs.json", "/v1/open/orgs.csv", "/v1/open/stats.json?group_by=region"} {
 			r := call(t, e, "", "GET", path, nil)
@@ -406,7 +424,7 @@ func TestErasure(t *testing.T) {
 			t.Errorf("its evidence file: %d", f.Status)
 		}
 		var al api.Alert
-		r := call(t, e, "", "GET", "/v1/alerts/"+w.alert.ID, nil)
+		r = call(t, e, "", "GET", "/v1/alerts/"+w.alert.ID, nil)
 		must(t, "alert", r, http.StatusOK, "")
 		r.Decode(t, &al)
 		if len(al.ReportIDs) != 1 || al.ReportIDs[0] != w.verified.ID {
