@@ -36,7 +36,8 @@ func streamsOf(userID, role, region string, roles map[string]string) []string {
 
 // feedAccess reads what a user may have on the feed now, in one statement
 // (one snapshot): whether the account is active, its role and region, its
-// streams (streamsOf), and the head of the user's own stream. The hello
+// streams (streamsOf), and the head of the user's own stream (on PostgreSQL
+// the statement is feedHello's and reads the grant's heads too, unused here). The hello
 // starts from it: the head is read no later than the memberships, so every
 // change of access after it travels on the user's stream and is acted on.
 func (a *App) feedAccess(ctx context.Context, userID string) (realtime.Grant, error) {

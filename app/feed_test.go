@@ -29,6 +29,8 @@ func TestFeedAccess(t *testing.T) {
 		coord := e.User(t, "volunteer", "coord", "31")
 		vol := e.User(t, "volunteer", "vol", "3171")
 		officer := e.User(t, "officer", "petugas", "")
+		provinceOfficer := e.User(t, "officer", "petugasprov", "31")
+		districtVol := e.User(t, "volunteer", "wargakec", "317101")
 		do := func(who api.AuthResponse, method, path string, body any, want int) api.Org {
 			t.Helper()
 			r := e.Do(t, method, path, body, apptest.Bearer(who.Tokens.AccessToken)...)
@@ -46,7 +48,7 @@ func TestFeedAccess(t *testing.T) {
 		members := "/v1/orgs/" + o.ID + "/memberships"
 		// Heads to read besides the own streams' (an org's has its
 		// creation's events).
-		for _, stream := range []string{"region:national", "region:3171", "review:national", "review:" + o.ID} {
+		for _, stream := range []string{"region:national", "region:3171", "review:national", "review:31", "review:" + o.ID} {
 			for i := range 2 {
 				if _, err := event.Append(ctx, e.App.DB, stream, "test.happened", map[string]int{"i": i}); err != nil {
 					t.Fatal(err)
@@ -95,6 +97,10 @@ func TestFeedAccess(t *testing.T) {
 		check("no memberships", vol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "3171", Streams: volStreams})
 		check("national officer", officer.User.ID, realtime.Grant{Active: true, Role: "officer",
 			Streams: []string{own(officer), "region:national", "review:national"}})
+		check("province officer", provinceOfficer.User.ID, realtime.Grant{Active: true, Role: "officer", Region: "31",
+			Streams: []string{own(provinceOfficer), "region:national", "region:31", "review:31"}})
+		check("district volunteer", districtVol.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "317101",
+			Streams: []string{own(districtVol), "region:national", "region:31", "region:3171"}})
 		check("coordinator", coord.User.ID, realtime.Grant{Active: true, Role: "volunteer", Region: "31",
 			Streams: []string{own(coord), "org:" + o.ID, "review:" + o.ID, "region:national", "region:31"}})
 

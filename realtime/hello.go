@@ -94,8 +94,9 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 // (4401), a read that cannot be made is a 1013. With Hello and withLog, the
 // same read
 // brings the heads and the history of (at most helloStreams of) the
-// streams the client resumes, the user's own first: the whole hello of a
-// reconnecting phone is then one statement.
+// streams the client resumes, the user's own first, and may bring the
+// heads of the grant's streams: a phone's whole hello is then one
+// statement.
 func (c *conn) admit(ctx context.Context, resume map[string]int64, withLog bool) (Start, bool) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()

@@ -197,6 +197,9 @@ func TestFirstHelloWithTheGrantsHeadsReadsOnce(t *testing.T) {
 	if n := env.log.sinceCalls.Load() - hellos.Load(); n != 0 {
 		t.Fatalf("a first connect read the log %d times after the hello's read, want none", n)
 	}
+	if n := env.hub.Metrics().HealReads.Load(); n != 0 {
+		t.Fatalf("the connection filled a gap %d times, want none", n)
+	}
 }
 
 // Connections joining a stream together whose heads differ (an event was

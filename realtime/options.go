@@ -74,9 +74,12 @@ type AccessOf func(ctx context.Context, userID string) (Grant, error)
 // from up to limit events with seq at or above the given one, in seq order
 // (as Log.HeadsSince). from is what the client asked to resume (at most
 // helloStreams of them), read before the streams it may have are known:
-// the feed keeps of it only the streams of the grant. What it does not
-// cover (a stream not resumed, or gained since) the feed reads after, with
-// Log.HeadsSince.
+// the feed keeps of it only the streams of the grant. Heads may also hold
+// the heads of other streams read in the same snapshot (those the grant
+// gives, so that a first hello needs no second read); each must be the
+// stream's real head, 0 only for a stream without events. What it does not
+// cover (a head not read, a history not from the seq resumed) the feed
+// reads after, with Log.HeadsSince.
 type HelloOf func(ctx context.Context, userID string, from map[string]int64, limit int) (Start, error)
 
 // Start is what HelloOf reads.
@@ -106,7 +109,8 @@ type Options struct {
 	Auth Authenticator
 	// Verify checks a hello's token when Access is set, which reads the
 	// account next: the signature and expiry only, without the database,
-	// so that a hello costs one read (Hello, when it resumes every stream)
+	// so that a hello costs one read (Hello, when its read holds the heads
+	// of every stream of the grant and the history of every stream resumed)
 	// or two (Access or Hello, then the heads). Nil: Auth.
 	Verify         Authenticator
 	Streams        StreamsOf

@@ -37,9 +37,9 @@ const (
 //
 // The heads and the history come from the hello's read where it holds them
 // (with Hello: up to helloStreams streams the client resumed, each read from
-// the seq resumed, in the grant's statement), otherwise from one more read
-// of the log here (every stream without Hello; with it, the streams the
-// client did not resume). The connection joins each stream after its head
+// the seq resumed, in the grant's statement, and whatever other heads it
+// read), otherwise from one more read of the log here (every stream without
+// Hello; with it, the streams whose head or history its read did not hold). The connection joins each stream after its head
 // was read: an event committed after that read that already passed here
 // before the join is what subscribe returns, and the connection reads it
 // from the log; later ones are routed to it; repeats are dropped by seq.
