@@ -323,6 +323,8 @@ type memLog struct {
 	// beforeHeads, when set, runs at the start of every Heads call;
 	// afterHeads after it read them.
 	beforeHeads, afterHeads func(streams []string)
+	// duringAfter, when set, runs at the start of every After call.
+	duringAfter func(stream string)
 	sinceCalls              atomic.Int32 // calls of HeadsSince
 }
 
@@ -369,6 +371,12 @@ func (l *memLog) drop(stream string, seqs ...int64) {
 }
 
 func (l *memLog) After(_ context.Context, stream string, after int64, limit int) ([]event.Event, error) {
+	l.mu.Lock()
+	hook := l.duringAfter
+	l.mu.Unlock()
+	if hook != nil {
+		hook(stream)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []event.Event

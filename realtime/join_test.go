@@ -239,6 +239,74 @@ func TestJoinersShareWhatIsStillOnItsWay(t *testing.T) {
 	}
 }
 
+// Connections that join a stream while a heal reads its log, with heads
+// older than where the heal reads from (they read them before events the
+// broker lost), lower the stream's routed position: the heal reads again
+// from there, once for all of them, instead of leaving each a gap to fill
+// with a read of its own.
+func TestHealReadsAgainForJoinersWithOlderHeads(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{SyncInterval: time.Hour})
+	for _, u := range []string{"u1", "u2", "u3"} {
+		env.streamsOf[u] = []string{"user:" + u, "org:heal"}
+	}
+	env.log.add("org:heal", 3, 10)
+	release := make(chan struct{})
+	var reading sync.WaitGroup
+	reading.Add(2)
+	var once [2]sync.Once
+	env.log.mu.Lock()
+	env.log.afterHeads = func(streams []string) {
+		for i, u := range []string{"u2", "u3"} {
+			if len(streams) > 1 && slices.Contains(streams, "user:"+u) {
+				once[i].Do(func() { reading.Done(); <-release })
+			}
+		}
+	}
+	env.log.mu.Unlock()
+	joined := make(chan *client, 2)
+	for _, u := range []string{"u2", "u3"} {
+		go func() {
+			c, w := open(t, env.url, u, nil)
+			if got := seqOf(w, "org:heal"); got != 3 {
+				t.Errorf("%s's welcome: org:heal at %d, want 3", u, got)
+			}
+			joined <- c
+		}()
+	}
+	reading.Wait()                 // u2 and u3 read org:heal at 3
+	env.log.add("org:heal", 2, 10) // 4, 5: committed, lost by the broker
+	first, w := open(t, env.url, "u1", nil)
+	if got := seqOf(w, "org:heal"); got != 5 {
+		t.Fatalf("u1's welcome: org:heal at %d, want 5", got)
+	}
+	env.log.add("org:heal", 2, 10) // 6, 7: lost too
+	ready := make(chan *client, 2)
+	var healing sync.Once
+	env.log.mu.Lock()
+	env.log.duringAfter = func(stream string) {
+		if stream == "org:heal" {
+			healing.Do(func() { // the heal reads after 5; u2 and u3 join
+				close(release)
+				ready <- <-joined
+				ready <- <-joined
+			})
+		}
+	}
+	env.log.mu.Unlock()
+	env.hub.Heal()
+	first.events("org:heal", 5, 2)
+	for range 2 {
+		c := <-ready
+		c.events("org:heal", 3, 4)
+		c.barrier()
+	}
+	first.barrier()
+	if n := env.hub.Metrics().HealReads.Load(); n != 2 {
+		t.Fatalf("the log was read %d times to heal, want 2 (the heal, then again from the joiners' heads)", n)
+	}
+}
+
 // The last connection of a stream takes the stream's held events (early
 // ones waiting for their predecessor) with it: a connection that read the
 // head before them and joins after reads them from the log at once, where

@@ -104,13 +104,25 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 	from := subs.routed
 	h.mu.Unlock()
 
-	h.o.Metrics.HealReads.Add(1)
-	evs, err := h.o.Log.After(ctx, stream, from, healBatch)
-	if err != nil {
-		h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+	var evs []event.Event
+	for {
+		h.o.Metrics.HealReads.Add(1)
+		var err error
+		evs, err = h.o.Log.After(ctx, stream, from, healBatch)
+		if err != nil {
+			h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+		}
+		h.mu.Lock()
+		// A connection that joined meanwhile with an older head lowered
+		// the routed position below this read: read again from there,
+		// once for all of them, rather than leave each a gap to fill
+		// with a read of its own.
+		if err != nil || h.streams[stream] != subs || subs.routed >= from {
+			break
+		}
+		from = subs.routed
+		h.mu.Unlock()
 	}
-
-	h.mu.Lock()
 	subs.healing = false
 	var slow []*conn
 	if h.streams[stream] == subs {
