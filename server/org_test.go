@@ -692,8 +692,10 @@ func TestOrgLapse(t *testing.T) {
 		if s, _ := summaryOf(me(t, e, tok(coord)), a.ID); s.OrgStatus != "expired" {
 			t.Errorf("coordinator's /v1/me: got org_status %q, want expired", s.OrgStatus)
 		}
-		if evs := events(t, e, "org:"+a.ID); len(evs) != 0 {
-			t.Fatalf("before the sweep: got %d events on the org stream, want 0", len(evs))
+		// The status above comes from the date, not from a sweep. (The
+		// app's janitor may have swept already: its minute can fall here.)
+		if evs := events(t, e, "org:"+a.ID); len(evs) > 1 {
+			t.Fatalf("before the sweep: got %d events on the org stream, want at most the janitor's one", len(evs))
 		}
 		n1, err1 := e.App.Orgs.AnnounceLapses(ctx)
 		n2, err2 := e.App.Orgs.AnnounceLapses(ctx)
