@@ -82,8 +82,11 @@ type Options struct {
 	FeedSync        time.Duration
 	EventRetention  time.Duration
 	ShutdownTimeout time.Duration
-	AllowedOrigins  []string
-	TrustedProxies  []netip.Prefix
+	// OpenCache is how long an instance serves the transparency datasets
+	// it built again (server.Deps.OpenCache); 0: built per request.
+	OpenCache      time.Duration
+	AllowedOrigins []string
+	TrustedProxies []netip.Prefix
 	// MetricsAddr, when set, is where /metrics is served instead of the
 	// API's own address (cmd/jarimu listens there).
 	MetricsAddr string
@@ -239,7 +242,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Stats: a.Stats, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded})
+		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Stats: a.Stats, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded, OpenCache: o.OpenCache})
 	return a, nil
 }
 

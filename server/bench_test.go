@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -108,3 +109,44 @@ func BenchmarkLogin(b *testing.B) {
 type unlimited struct{}
 
 func (unlimited) Allow(context.Context, string) (bool, time.Duration, error) { return true, 0, nil }
+
+// BenchmarkOpenTransparency measures GET /v1/open/transparency.json (the
+// three aggregates, each over a whole table) with 500 verified findings
+// taken down, built for every request and with the instance's cache
+// (JARIMU_OPEN_CACHE's default), 8 concurrent clients per core.
+func BenchmarkOpenTransparency(b *testing.B) {
+	for _, backend := range dbtest.Backends(b) {
+		for _, ttl := range []time.Duration{0, 10 * time.Second} {
+			b.Run(string(backend)+"/cache="+ttl.String(), func(b *testing.B) {
+				e := apptest.Start(b, backend, func(o *app.Options) { o.OpenCache = ttl })
+				off := e.User(b, "officer", "pusat", "")
+				vol := e.User(b, "volunteer", "relawan", "31")
+				for range 500 {
+					rep := submitReport(b, e, tok(vol), reportBody("", "3171", ""))
+					must(b, "verify", call(b, e, tok(off), "POST", reportPath(rep.ID, "/verification"), map[string]any{"decision": "verified"}), http.StatusOK, "")
+					must(b, "takedown", call(b, e, tok(off), "POST", reportPath(rep.ID, "/takedown"), map[string]any{"status": "requested"}), http.StatusOK, "")
+				}
+				hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+				var l latencies
+				b.SetParallelism(8)
+				start := time.Now()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						t0 := time.Now()
+						resp, err := hc.Get(e.URL + "/v1/open/transparency.json")
+						if err != nil || resp.StatusCode != 200 {
+							b.Errorf("transparency: %v %v", err, resp)
+							return
+						}
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						l.add(time.Since(t0))
+					}
+				})
+				b.StopTimer()
+				l.report(b, start)
+			})
+		}
+	}
+}

@@ -111,11 +111,7 @@ func (s *Server) consoleOrigin(r *http.Request) string {
 // handleClaimReviews serves every verified disinformation finding as a
 // ClaimReview, oldest verification first, in one JSON-LD array.
 func (s *Server) handleClaimReviews(w http.ResponseWriter, r *http.Request) error {
-	found, err := s.reports.Findings(r.Context(), claimCategory)
-	if err != nil {
-		return err
-	}
-	modified, err := s.reports.LastChange(r.Context())
+	found, modified, err := s.findings.get(r.Context())
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/api"
@@ -67,6 +68,9 @@ type Deps struct {
 	// Degraded names dependencies that are down without stopping service
 	// (Redis): /readyz stays 200 and lists them.
 	Degraded func(ctx context.Context) []string
+	// OpenCache is how long the transparency datasets an instance built
+	// are served again (open_cache.go); 0 builds them for every request.
+	OpenCache time.Duration
 }
 
 // Server is the HTTP handler of the API.
@@ -96,11 +100,13 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string // every route pattern served, in order (see Routes)
+	openCaches
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, stats: d.Stats, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: origin.New(d.AllowedOrigins, d.Log), ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s.initOpenCaches(d.OpenCache)
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {
 		s.patterns = append(s.patterns, "GET /metrics")

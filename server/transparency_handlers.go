@@ -103,7 +103,7 @@ type transparency struct {
 	AlertsIssued []openIssued   `json:"alerts_issued"`
 }
 
-func (s *Server) openTakedowns(ctx context.Context) ([]openTakedown, time.Time, error) {
+func (s *Server) loadTakedowns(ctx context.Context) ([]openTakedown, time.Time, error) {
 	rows, err := s.reports.TakedownMonths(ctx)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -116,7 +116,7 @@ func (s *Server) openTakedowns(ctx context.Context) ([]openTakedown, time.Time, 
 	return out, modified, err
 }
 
-func (s *Server) openVerified(ctx context.Context) ([]openVerified, time.Time, error) {
+func (s *Server) loadVerified(ctx context.Context) ([]openVerified, time.Time, error) {
 	rows, err := s.reports.VerifiedCounts(ctx)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -132,7 +132,7 @@ func (s *Server) openVerified(ctx context.Context) ([]openVerified, time.Time, e
 	return out, modified, err
 }
 
-func (s *Server) openAlertsIssued(ctx context.Context) ([]openIssued, time.Time, error) {
+func (s *Server) loadAlertsIssued(ctx context.Context) ([]openIssued, time.Time, error) {
 	rows, err := s.alerts.IssuedByMonth(ctx)
 	if err != nil {
 		return nil, time.Time{}, err

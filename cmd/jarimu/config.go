@@ -38,6 +38,7 @@ type Config struct {
 	ShutdownTimeout     time.Duration
 	MaxActiveClaims     int
 	EventRetention      time.Duration
+	OpenCache           time.Duration
 	LogFormat           string
 	LogLevel            string
 	AccessTokenTTL      time.Duration
@@ -85,6 +86,7 @@ func settings() []setting {
 		{"JARIMU_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a graceful shutdown may take", false, durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
 		{"JARIMU_EVENT_RETENTION", "event-retention", "720h", "how long feed events are kept for resume (alerts and accreditation changes are kept forever; on PostgreSQL whole months go, once wholly older)", false, durationSetter(func(c *Config) *time.Duration { return &c.EventRetention }, time.Hour, 10*365*24*time.Hour)},
+		{"JARIMU_OPEN_CACHE", "open-cache", "10s", "how long an instance serves the transparency datasets it built (takedowns, verified findings, alerts issued, ClaimReview) before building them again; 0 builds them for every request", false, durationSetter(func(c *Config) *time.Duration { return &c.OpenCache }, 0, time.Hour)},
 		{"JARIMU_LOG_FORMAT", "log-format", "", "json or text; empty means text on a terminal, json otherwise", false, setLogFormat},
 		{"JARIMU_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, setLogLevel},
 		{"JARIMU_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "access token lifetime (at most 15m)", false, durationSetter(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, 10*time.Second, 15*time.Minute)},

@@ -163,6 +163,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "1h"}, nil, "JARIMU_ACCESS_TOKEN_TTL"},
 		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
 		{nil, []string{"-event-retention", "x"}, "JARIMU_EVENT_RETENTION"},
+		{map[string]string{"JARIMU_OPEN_CACHE": "2h"}, nil, "JARIMU_OPEN_CACHE"},
+		{nil, []string{"-open-cache", "-1s"}, "JARIMU_OPEN_CACHE"},
 		{map[string]string{"JARIMU_DATABASE_URL_FILE": "/nonexistent/file"}, nil, "JARIMU_DATABASE_URL"},
 		{map[string]string{"JARIMU_EVIDENCE_URL": "https://bucket.example.org"}, nil, "JARIMU_EVIDENCE_URL"},
 		{map[string]string{"JARIMU_EVIDENCE_URL": "s3://bukti?endpoint=http://objects:7070", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}, nil, "JARIMU_EVIDENCE_URL"},
