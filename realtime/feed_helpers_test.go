@@ -325,7 +325,7 @@ type memLog struct {
 	beforeHeads, afterHeads func(streams []string)
 	// duringAfter, when set, runs at the start of every After call.
 	duringAfter func(stream string)
-	sinceCalls              atomic.Int32 // calls of HeadsSince
+	sinceCalls  atomic.Int32 // calls of HeadsSince
 }
 
 func newMemLog() *memLog {

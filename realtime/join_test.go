@@ -274,7 +274,13 @@ func TestHealReadsAgainForJoinersWithOlderHeads(t *testing.T) {
 			joined <- c
 		}()
 	}
-	reading.Wait()                 // u2 and u3 read org:heal at 3
+	read := make(chan struct{})
+	go func() { reading.Wait(); close(read) }()
+	select { // u2 and u3 read org:heal at 3
+	case <-read:
+	case <-time.After(10 * time.Second):
+		t.Fatal("u2 and u3 did not start their hellos")
+	}
 	env.log.add("org:heal", 2, 10) // 4, 5: committed, lost by the broker
 	first, w := open(t, env.url, "u1", nil)
 	if got := seqOf(w, "org:heal"); got != 5 {
@@ -288,8 +294,15 @@ func TestHealReadsAgainForJoinersWithOlderHeads(t *testing.T) {
 		if stream == "org:heal" {
 			healing.Do(func() { // the heal reads after 5; u2 and u3 join
 				close(release)
-				ready <- <-joined
-				ready <- <-joined
+				for range 2 {
+					select {
+					case c := <-joined:
+						ready <- c
+					case <-time.After(10 * time.Second):
+						t.Error("u2 or u3 did not join")
+						return
+					}
+				}
 			})
 		}
 	}
@@ -297,7 +310,12 @@ func TestHealReadsAgainForJoinersWithOlderHeads(t *testing.T) {
 	env.hub.Heal()
 	first.events("org:heal", 5, 2)
 	for range 2 {
-		c := <-ready
+		var c *client
+		select {
+		case c = <-ready:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the joiners never joined")
+		}
 		c.events("org:heal", 3, 4)
 		c.barrier()
 	}

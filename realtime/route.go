@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -107,16 +108,23 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 	var evs []event.Event
 	for {
 		h.o.Metrics.HealReads.Add(1)
-		var err error
-		evs, err = h.o.Log.After(ctx, stream, from, healBatch)
+		read, err := h.o.Log.After(ctx, stream, from, healBatch)
 		if err != nil {
 			h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+		} else {
+			// What an earlier read of this heal holds past this one
+			// follows it.
+			if n := len(read); n > 0 {
+				i, _ := slices.BinarySearchFunc(evs, read[n-1].Seq+1, func(ev event.Event, seq int64) int { return cmp.Compare(ev.Seq, seq) })
+				evs = append(read, evs[i:]...)
+			}
 		}
 		h.mu.Lock()
 		// A connection that joined meanwhile with an older head lowered
 		// the routed position below this read: read again from there,
 		// once for all of them, rather than leave each a gap to fill
-		// with a read of its own.
+		// with a read of its own. (Should that read fail, the earlier
+		// one is fanned out, and they fill the gap themselves.)
 		if err != nil || h.streams[stream] != subs || subs.routed >= from {
 			break
 		}
