@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -22,53 +23,68 @@ type cachedLoad[T any] struct {
 
 	mu      sync.Mutex
 	val     T
-	mod     time.Time     // the dataset's last modification, as loaded
-	built   time.Time     // when val was loaded; zero: never
-	loading chan struct{} // closed when the load in progress ends
+	mod     time.Time  // the dataset's last modification, as loaded
+	built   time.Time  // when val was loaded; zero: never
+	loading *flight[T] // the load in progress
 }
+
+// flight is one load and, once done is closed, its result.
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+	mod  time.Time
+	err  error
+}
+
+// loadTimeout bounds a load, which runs apart from the request that
+// started it: the others waiting for it must not fail because that client
+// left.
+const loadTimeout = 30 * time.Second
 
 func newCachedLoad[T any](ttl time.Duration, load func(context.Context) (T, time.Time, error)) *cachedLoad[T] {
 	return &cachedLoad[T]{ttl: ttl, load: load}
 }
 
 // get returns the dataset loaded less than ttl ago, or loads it: one
-// caller loads while the others wait for its result (a failed load is
-// tried again by the next caller). The value is shared: callers only read
-// it.
+// caller loads while the others wait for that load and take its result,
+// error included (the next caller after a failed load loads again). The
+// value is shared: callers only read it.
 func (c *cachedLoad[T]) get(ctx context.Context) (T, time.Time, error) {
 	if c.ttl <= 0 {
 		return c.load(ctx)
 	}
-	for {
-		c.mu.Lock()
-		if !c.built.IsZero() && time.Since(c.built) < c.ttl {
-			v, mod := c.val, c.mod
-			c.mu.Unlock()
-			return v, mod, nil
-		}
-		if wait := c.loading; wait != nil {
-			c.mu.Unlock()
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				var zero T
-				return zero, time.Time{}, ctx.Err()
-			}
-		}
-		done := make(chan struct{})
-		c.loading = done
+	c.mu.Lock()
+	if !c.built.IsZero() && time.Since(c.built) < c.ttl {
+		v, mod := c.val, c.mod
 		c.mu.Unlock()
-		v, mod, err := c.load(ctx)
+		return v, mod, nil
+	}
+	if f := c.loading; f != nil {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.val, f.mod, f.err
+		case <-ctx.Done():
+			var zero T
+			return zero, time.Time{}, ctx.Err()
+		}
+	}
+	f := &flight[T]{done: make(chan struct{}), err: errors.New("building the dataset failed")}
+	c.loading = f
+	c.mu.Unlock()
+	defer func() { // also when load panics: the waiters get the error above
 		c.mu.Lock()
 		c.loading = nil
-		if err == nil {
-			c.val, c.mod, c.built = v, mod, time.Now()
+		if f.err == nil {
+			c.val, c.mod, c.built = f.val, f.mod, time.Now()
 		}
 		c.mu.Unlock()
-		close(done)
-		return v, mod, err
-	}
+		close(f.done)
+	}()
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	f.val, f.mod, f.err = c.load(lctx)
+	return f.val, f.mod, f.err
 }
 
 // openCaches are the cached transparency datasets of one server.
