@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jarimu/jarimu/alert"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/bench"
@@ -44,8 +43,8 @@ func TestScenarios(t *testing.T) {
 				break
 			}
 		}
-		if st := e.App.Acks.Stats(); st.Counted != int64(20*published) || st.Rows == 0 || st.Rows > st.Flushes*int64(published*len(alert.DelayBounds)) {
-			t.Fatalf("acks written: %+v, want %d counted (every client acked every alert, once) in at most a row per alert and delay bucket per flush", st, 20*published)
+		if st := e.App.Acks.Stats(); st.Counted != int64(20*published) || st.Rows == 0 || st.Rows >= st.Counted {
+			t.Fatalf("acks written: %+v, want %d counted (every client acked every alert, once) in fewer rows (a row per alert and delay bucket per flush)", st, 20*published)
 		}
 		r, err = bench.Storm(ctx, env, bench.FeedOptions{Clients: 30, Alerts: 2})
 		if err != nil {
