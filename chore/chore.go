@@ -50,6 +50,11 @@ type Runner struct {
 	db   *db.DB
 	log  *slog.Logger
 	jobs []Job
+	// slots bounds the jobs offered at once: on PostgreSQL each holds a
+	// pooled connection for its lock while it runs and needs another for
+	// its work, so as many jobs as connections would wait on each other
+	// (and the instance's requests on them) forever. Half the pool.
+	slots chan struct{}
 
 	mu    sync.Mutex
 	stats map[string]*Stats
@@ -57,7 +62,11 @@ type Runner struct {
 
 // NewRunner makes a runner of jobs over d.
 func NewRunner(d *db.DB, log *slog.Logger, jobs ...Job) *Runner {
-	r := &Runner{db: d, log: log, jobs: jobs, stats: map[string]*Stats{}}
+	n := len(jobs)
+	if max := d.DB.DB.Stats().MaxOpenConnections; max > 0 {
+		n = min(n, max/2)
+	}
+	r := &Runner{db: d, log: log, jobs: jobs, stats: map[string]*Stats{}, slots: make(chan struct{}, max(n, 1))}
 	for _, j := range jobs {
 		r.stats[j.Name] = &Stats{}
 	}
@@ -112,6 +121,12 @@ func (r *Runner) Stats() map[string]Stats {
 // offer runs j here if this instance gets the lock and the lease.
 func (r *Runner) offer(ctx context.Context, j Job) {
 	if ctx.Err() != nil {
+		return
+	}
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
 		return
 	}
 	if !j.Local {

@@ -159,6 +159,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_JWT_KEYS_FILE": "/nonexistent/keys.json"}, nil, "JARIMU_JWT_KEYS_FILE"},
 		{map[string]string{"JARIMU_MAX_ACTIVE_CLAIMS": "0"}, nil, "JARIMU_MAX_ACTIVE_CLAIMS"},
 		{map[string]string{"JARIMU_DB_MAX_CONNS": "0"}, nil, "JARIMU_DB_MAX_CONNS"},
+		{map[string]string{"JARIMU_DB_MAX_CONNS": "1"}, nil, "JARIMU_DB_MAX_CONNS"},
 		{map[string]string{"JARIMU_LOG_FORMAT": "xml"}, nil, "JARIMU_LOG_FORMAT"},
 		{map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "1h"}, nil, "JARIMU_ACCESS_TOKEN_TTL"},
 		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
