@@ -31,6 +31,7 @@ func (a *App) chores() *chore.Runner {
 		{Name: "purge_idempotency", Every: time.Hour, Run: func(ctx context.Context) (int64, error) { return a.Idem.Purge(ctx) }},
 		{Name: "purge_refresh_tokens", Every: time.Hour, Run: a.Auth.PurgeRefreshTokens},
 		{Name: "summarise_acks", Every: time.Hour, Run: a.Alerts.SummariseAcks},
+		{Name: "purge_push", Every: time.Hour, Run: a.Push.Purge},
 		{Name: "retention", Every: time.Hour, Run: func(ctx context.Context) (int64, error) {
 			// Personal data past JARIMU_RETENTION_* after the election
 			// date (nothing while no date is set).

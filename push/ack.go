@@ -3,7 +3,9 @@ package push
 import (
 	"context"
 	"crypto/hmac"
+	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,8 +66,14 @@ func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 }
 
 // Reach counts, for an alert, the devices whose push service accepted its
-// push (pushed) and the devices that showed it (displayed).
+// push (pushed) and the devices that showed it (displayed): what Purge
+// summed up of its jobs, and what the jobs still kept hold.
 func (s *Service) Reach(ctx context.Context, alertID string) (pushed, displayed int, err error) {
+	var sum reachRow
+	err = s.db.NewSelect().Model(&sum).Where("ref_id = ? AND kind = ?", alertID, KindAlert).Scan(ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, fmt.Errorf("push reach: %w", err)
+	}
 	jobs := s.db.NewSelect().Model((*job)(nil)).Column("j.id").Where("j.ref_id = ? AND j.kind = ?", alertID, KindAlert)
 	p, err := s.db.NewSelect().Model((*delivery)(nil)).Where("d.job_id IN (?) AND d.state = ?", jobs, stateSent).Count(ctx)
 	if err != nil {
@@ -75,7 +83,7 @@ func (s *Service) Reach(ctx context.Context, alertID string) (pushed, displayed 
 	if err != nil {
 		return 0, 0, fmt.Errorf("push reach: %w", err)
 	}
-	return int(p), int(d), nil
+	return sum.Pushed + int(p), sum.Displayed + int(d), nil
 }
 
 // Test queues a test notification to userID's devices (`jarimu push test`)

@@ -1,6 +1,8 @@
 package push_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/pushtest"
 )
 
@@ -112,6 +115,44 @@ func TestAlertPushedToRegionDevices(t *testing.T) {
 		}
 		if ms[0].Urgency != "normal" {
 			t.Errorf("got urgency %q for an info alert, want normal", ms[0].Urgency)
+		}
+
+		// A month on, the outbox's rows go and the reach reads the same
+		// (from push_reach), on the alert and in the officers' statistics.
+		stats := func() string {
+			var st api.AlertStats
+			r := w.Do(t, "GET", "/v1/stats/alerts", nil, apptest.Bearer(officer.Tokens.AccessToken)...)
+			r.Decode(t, &st)
+			var b strings.Builder
+			for _, it := range st.Items {
+				fmt.Fprintf(&b, "%s pushed %d displayed %d; ", it.AlertID, it.Pushed, it.Displayed)
+			}
+			return b.String()
+		}
+		before := stats()
+		ctx := context.Background()
+		if _, err := w.App.DB.NewUpdate().Table("push_jobs").Set("created_at = ?", time.Now().Add(-push.Retention-time.Hour).UTC()).Where("1 = 1").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.App.Push.Purge(ctx)
+		if err != nil || n != 3 {
+			t.Fatalf("purge: %d jobs, %v; want the alert's, the retraction's and the national alert's", n, err)
+		}
+		for _, table := range []string{"push_jobs", "push_batches", "push_deliveries", "push_acks"} {
+			if c, err := w.App.DB.NewSelect().Table(table).Count(ctx); err != nil || c != 0 {
+				t.Errorf("%s: %d rows left (%v)", table, c, err)
+			}
+		}
+		r = w.Do(t, "GET", "/v1/alerts/"+a.ID+"/reach", nil, apptest.Bearer(officer.Tokens.AccessToken)...)
+		r.Decode(t, &reach)
+		if reach.Pushed != 2 || reach.Displayed != 1 {
+			t.Fatalf("reach after the purge: %+v, want pushed 2, displayed 1 as before", reach)
+		}
+		if after := stats(); after != before || !strings.Contains(after, "pushed 2 displayed 1") {
+			t.Fatalf("statistics after the purge:\n%s\nbefore:\n%s", after, before)
+		}
+		if n, err := w.App.Push.Purge(ctx); err != nil || n != 0 {
+			t.Fatalf("purge again: %d, %v; want nothing left", n, err)
 		}
 	})
 }
