@@ -8,22 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
 )
-
-// ackRow is a push_acks row: a device showed a job's notification.
-type ackRow struct {
-	bun.BaseModel `bun:"table:push_acks"`
-
-	JobID          string    `bun:"job_id,pk"`
-	SubscriptionID string    `bun:"subscription_id,pk"`
-	At             time.Time `bun:"at"`
-}
 
 // ackFor is the ack string a push carries to one device:
 // "<job id>.<subscription id>.<tag>". The service worker, which holds no
@@ -36,7 +26,8 @@ func (s *Service) ackFor(jobID, subID string) string {
 
 // Ack records that a device showed a push (POST /v1/push/acks). An ack
 // string this installation did not give out is a 422; a repeated one
-// changes nothing.
+// changes nothing, nor does one of a job already purged (its counts are
+// final).
 func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 	bad := InvalidAck.New("this ack was not given out by this server")
 	parts := strings.Split(req.Ack, ".")
@@ -57,8 +48,8 @@ func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.NewInsert().Model(&ackRow{JobID: parts[0], SubscriptionID: parts[1], At: now}).
-		On("CONFLICT DO NOTHING").Exec(ctx)
+	_, err = s.db.NewRaw(`INSERT INTO push_acks (job_id, subscription_id, at) SELECT ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM push_jobs WHERE id = ?) ON CONFLICT DO NOTHING`, parts[0], parts[1], now, parts[0]).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record push ack: %w", err)
 	}

@@ -154,6 +154,15 @@ func TestAlertPushedToRegionDevices(t *testing.T) {
 		if n, err := w.App.Push.Purge(ctx); err != nil || n != 0 {
 			t.Fatalf("purge again: %d, %v; want nothing left", n, err)
 		}
+		// A phone that shows the push only now is not counted any more.
+		if r := w.Do(t, "POST", "/v1/push/acks", api.PushAckRequest{Ack: payload(t, w.ps.Messages()[1]).Ack}); r.Status != http.StatusNoContent {
+			t.Fatalf("ack of a purged push: got %d %s, want 204", r.Status, r.Body)
+		}
+		r = w.Do(t, "GET", "/v1/alerts/"+a.ID+"/reach", nil, apptest.Bearer(officer.Tokens.AccessToken)...)
+		r.Decode(t, &reach)
+		if reach.Displayed != 1 {
+			t.Fatalf("reach after a late ack: %+v, want displayed still 1", reach)
+		}
 	})
 }
 
