@@ -50,10 +50,14 @@ type Runner struct {
 	db   *db.DB
 	log  *slog.Logger
 	jobs []Job
-	// slots bounds the jobs offered at once: on PostgreSQL each holds a
-	// pooled connection for its lock while it runs and needs another for
-	// its work, so as many jobs as connections would wait on each other
-	// (and the instance's requests on them) forever. Half the pool.
+	// slots bounds the hourly-and-slower jobs offered at once on
+	// PostgreSQL: each holds a pooled connection for its lock while it runs
+	// and needs another for its work, and so do the Web Push senders (a
+	// transaction each, four by default); when every connection is held by
+	// one that waits for another, the instance stalls. A quarter of the
+	// pool. Jobs more frequent than a minute (the claims sweep, every 5 s,
+	// which frees lapsed slots within 30 s) never queue behind them, nor do
+	// local jobs or any job on SQLite, which hold no connection for a lock.
 	slots chan struct{}
 
 	mu    sync.Mutex
@@ -64,7 +68,7 @@ type Runner struct {
 func NewRunner(d *db.DB, log *slog.Logger, jobs ...Job) *Runner {
 	n := len(jobs)
 	if max := d.DB.DB.Stats().MaxOpenConnections; max > 0 {
-		n = min(n, max/2)
+		n = min(n, max/4)
 	}
 	r := &Runner{db: d, log: log, jobs: jobs, stats: map[string]*Stats{}, slots: make(chan struct{}, max(n, 1))}
 	for _, j := range jobs {
@@ -75,7 +79,8 @@ func NewRunner(d *db.DB, log *slog.Logger, jobs ...Job) *Runner {
 
 // Run offers every job at once and then once per period, until ctx ends.
 // Each job has a goroutine of its own, so a long run of one (a first purge
-// of a grown table) never delays another (the 5-second claim sweep).
+// of a grown table) never delays the frequent ones (the 5-second claim
+// sweep); the hourly ones take turns when the pool is small (slots).
 func (r *Runner) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, j := range r.jobs {
@@ -123,11 +128,13 @@ func (r *Runner) offer(ctx context.Context, j Job) {
 	if ctx.Err() != nil {
 		return
 	}
-	select {
-	case r.slots <- struct{}{}:
-		defer func() { <-r.slots }()
-	case <-ctx.Done():
-		return
+	if !j.Local && j.Every >= time.Minute && r.db.Postgres() {
+		select {
+		case r.slots <- struct{}{}:
+			defer func() { <-r.slots }()
+		case <-ctx.Done():
+			return
+		}
 	}
 	if !j.Local {
 		unlock, ok, err := r.db.TryLock(ctx, "chore:"+j.Name)

@@ -159,7 +159,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_JWT_KEYS_FILE": "/nonexistent/keys.json"}, nil, "JARIMU_JWT_KEYS_FILE"},
 		{map[string]string{"JARIMU_MAX_ACTIVE_CLAIMS": "0"}, nil, "JARIMU_MAX_ACTIVE_CLAIMS"},
 		{map[string]string{"JARIMU_DB_MAX_CONNS": "0"}, nil, "JARIMU_DB_MAX_CONNS"},
-		{map[string]string{"JARIMU_DB_MAX_CONNS": "1"}, nil, "JARIMU_DB_MAX_CONNS"},
+		{map[string]string{"JARIMU_DB_MAX_CONNS": "7"}, nil, "JARIMU_DB_MAX_CONNS"},
 		{map[string]string{"JARIMU_LOG_FORMAT": "xml"}, nil, "JARIMU_LOG_FORMAT"},
 		{map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "1h"}, nil, "JARIMU_ACCESS_TOKEN_TTL"},
 		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
@@ -243,7 +243,7 @@ func vapidBeside(keys string) string { return filepath.Join(filepath.Dir(keys), 
 func TestDBMaxConnsSizesThePool(t *testing.T) {
 	o, keys := postgresWithKeys(t)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	c, err := loadConfig(fs, nil, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DB_MAX_CONNS": "5",
+	c, err := loadConfig(fs, nil, envFunc(map[string]string{"JARIMU_DATABASE_URL": o.URL, "JARIMU_DB_MAX_CONNS": "9",
 		"JARIMU_JWT_KEYS_FILE": keys, "JARIMU_VAPID_KEYS_FILE": vapidBeside(keys), "JARIMU_DATA_DIR": t.TempDir()}))
 	if err != nil {
 		t.Fatal(err)
@@ -253,8 +253,8 @@ func TestDBMaxConnsSizesThePool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if n := a.DB.DB.DB.Stats().MaxOpenConnections; n != 5 {
-		t.Fatalf("pool of %d, want 5", n)
+	if n := a.DB.DB.DB.Stats().MaxOpenConnections; n != 9 {
+		t.Fatalf("pool of %d, want 9", n)
 	}
 }
 
