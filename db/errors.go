@@ -20,6 +20,16 @@ func IsUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
+// IsForeignKeyViolation reports whether err is a foreign-key violation on
+// either database (a row referring to one that is gone).
+func IsForeignKeyViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23503"
+	}
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
 // IsNoRows reports whether err means a query found no row.
 func IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 

@@ -3,9 +3,7 @@ package push
 import (
 	"context"
 	"crypto/hmac"
-	"database/sql"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/db"
 )
 
 // ackFor is the ack string a push carries to one device:
@@ -50,6 +49,9 @@ func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 	}
 	_, err = s.db.NewRaw(`INSERT INTO push_acks (job_id, subscription_id, at) SELECT ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM push_jobs WHERE id = ?) ON CONFLICT DO NOTHING`, parts[0], parts[1], now, parts[0]).Exec(ctx)
+	if db.IsForeignKeyViolation(err) {
+		return nil // purged while this was on its way
+	}
 	if err != nil {
 		return fmt.Errorf("record push ack: %w", err)
 	}
@@ -60,21 +62,23 @@ func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 // push (pushed) and the devices that showed it (displayed): what Purge
 // summed up of its jobs, and what the jobs still kept hold.
 func (s *Service) Reach(ctx context.Context, alertID string) (pushed, displayed int, err error) {
-	var sum reachRow
-	err = s.db.NewSelect().Model(&sum).Where("ref_id = ? AND kind = ?", alertID, KindAlert).Scan(ctx)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, fmt.Errorf("push reach: %w", err)
+	// One statement: a purge committing between two reads would leave its
+	// counts in neither.
+	jobs := "SELECT j.id FROM push_jobs AS j WHERE j.ref_id = ? AND j.kind = ?"
+	var c struct {
+		Pushed    int `bun:"pushed"`
+		Displayed int `bun:"displayed"`
 	}
-	jobs := s.db.NewSelect().Model((*job)(nil)).Column("j.id").Where("j.ref_id = ? AND j.kind = ?", alertID, KindAlert)
-	p, err := s.db.NewSelect().Model((*delivery)(nil)).Where("d.job_id IN (?) AND d.state = ?", jobs, stateSent).Count(ctx)
+	err = s.db.NewRaw(`SELECT
+		(SELECT count(*) FROM push_deliveries AS d WHERE d.state = ? AND d.job_id IN (`+jobs+`)) +
+			COALESCE((SELECT r.pushed FROM push_reach AS r WHERE r.ref_id = ? AND r.kind = ?), 0) AS pushed,
+		(SELECT count(*) FROM push_acks AS a WHERE a.job_id IN (`+jobs+`)) +
+			COALESCE((SELECT r.displayed FROM push_reach AS r WHERE r.ref_id = ? AND r.kind = ?), 0) AS displayed`,
+		stateSent, alertID, KindAlert, alertID, KindAlert, alertID, KindAlert, alertID, KindAlert).Scan(ctx, &c)
 	if err != nil {
 		return 0, 0, fmt.Errorf("push reach: %w", err)
 	}
-	d, err := s.db.NewSelect().Table("push_acks").Where("job_id IN (?)", jobs).Count(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("push reach: %w", err)
-	}
-	return sum.Pushed + int(p), sum.Displayed + int(d), nil
+	return c.Pushed, c.Displayed, nil
 }
 
 // Test queues a test notification to userID's devices (`jarimu push test`)

@@ -14,8 +14,9 @@ import (
 // in push_reach, which its reach reads from then on.
 const Retention = 30 * 24 * time.Hour
 
-// purgeBatch is how many jobs one transaction of Purge removes.
-const purgeBatch = 50
+// purgeBatch is how many jobs one transaction of Purge removes (a national
+// alert's job has an outcome row per device).
+const purgeBatch = 5
 
 // reachRow is an alert's push counts once its jobs are purged.
 type reachRow struct {
@@ -42,9 +43,17 @@ func (s *Service) Purge(ctx context.Context) (int64, error) {
 		var n int
 		err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 			var jobs []job
+			// Jobs with work still open (an instance down for a month) or
+			// locked by a sender wait for a later turn: the purge never
+			// waits on a sender, which may wait on it.
 			q := tx.NewSelect().Model(&jobs).Column("j.id", "j.kind", "j.ref_id").
-				Where("j.created_at < ?", now.Add(-Retention)).Order("j.id").Limit(purgeBatch)
-			if err := s.db.ForUpdate(q).Scan(ctx); err != nil {
+				Where("j.created_at < ?", now.Add(-Retention)).
+				Where("NOT EXISTS (SELECT 1 FROM push_batches AS b WHERE b.job_id = j.id AND b.done_at IS NULL)").
+				Order("j.id").Limit(purgeBatch)
+			if s.db.Postgres() {
+				q = q.For("UPDATE SKIP LOCKED")
+			}
+			if err := q.Scan(ctx); err != nil {
 				return err
 			}
 			n = len(jobs)
