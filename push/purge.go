@@ -18,17 +18,6 @@ const Retention = 30 * 24 * time.Hour
 // alert's job has an outcome row per device).
 const purgeBatch = 5
 
-// reachRow is an alert's push counts once its jobs are purged.
-type reachRow struct {
-	bun.BaseModel `bun:"table:push_reach"`
-
-	RefID        string    `bun:"ref_id,pk"`
-	Kind         string    `bun:"kind,pk"`
-	Pushed       int       `bun:"pushed"`
-	Displayed    int       `bun:"displayed"`
-	SummarisedAt time.Time `bun:"summarised_at"`
-}
-
 // Purge removes the jobs queued more than Retention ago with everything
 // they left (batches, outcomes, acks), a few jobs per transaction, first
 // adding an alert job's counts to push_reach so that the alert's reach reads
