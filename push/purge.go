@@ -52,11 +52,8 @@ func (s *Service) Purge(ctx context.Context) (int64, error) {
 						return err
 					}
 				}
-				for _, table := range []string{"push_acks", "push_deliveries", "push_batches"} {
-					if _, err := tx.NewDelete().TableExpr(table).Where("job_id = ?", j.ID).Exec(ctx); err != nil {
-						return err
-					}
-				}
+				// Its batches, outcomes and acks go with it (ON DELETE
+				// CASCADE; SQLite enforces foreign keys here too).
 				if _, err := tx.NewDelete().Model((*job)(nil)).Where("j.id = ?", j.ID).Exec(ctx); err != nil {
 					return err
 				}

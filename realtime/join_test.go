@@ -81,9 +81,7 @@ func TestHelloReadsOnceWhenItResumesAll(t *testing.T) {
 		return realtime.Grant{Active: true, Role: "volunteer", Streams: []string{"user:" + userID, "org:shared"}, Head: head}
 	}
 	env = startHub(t, realtime.Options{
-		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
-			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
-		},
+		Verify: tokenIsUser,
 		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
 			mu.Lock()
 			accesses++
@@ -161,9 +159,7 @@ func TestFirstHelloWithTheGrantsHeadsReadsOnce(t *testing.T) {
 	var env *hubEnv
 	var hellos atomic.Int32
 	env = startHub(t, realtime.Options{
-		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
-			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
-		},
+		Verify: tokenIsUser,
 		Access: func(context.Context, string) (realtime.Grant, error) {
 			t.Error("Access asked: the hello's read is the grant")
 			return realtime.Grant{}, nil
@@ -367,9 +363,7 @@ func TestRefusedHelloReadsTheGrantAlone(t *testing.T) {
 		mu.Unlock()
 	}
 	env := startHub(t, realtime.Options{
-		Verify: func(_ context.Context, token string) (realtime.Identity, error) {
-			return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
-		},
+		Verify: tokenIsUser,
 		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
 			count("access")
 			return realtime.Grant{Active: userID != "gone", Streams: []string{"user:" + userID}}, nil
@@ -433,4 +427,9 @@ func whenStarting(env *hubEnv, user string, fn func()) {
 			once.Do(fn)
 		}
 	}
+}
+
+// tokenIsUser verifies a token as its user's id, valid for an hour.
+func tokenIsUser(_ context.Context, token string) (realtime.Identity, error) {
+	return realtime.Identity{UserID: token, Stream: "user:" + token, Expires: time.Now().Add(time.Hour)}, nil
 }
