@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,9 +33,10 @@ const (
 	pingItem = 2 // a websocket ping, for dead-peer detection
 )
 
-// conn is one feed connection. One long-lived goroutine reads; writing
-// needs no goroutine of its own: its outbox lends it to one of the hub's
-// writers while items wait (see outbox, Hub.write).
+// conn is one feed connection. It has no goroutine of its own once its
+// hello is done: a poller reads it when its client sends (reader.go), and
+// its outbox lends it to one of the hub's writers while items wait (see
+// outbox, Hub.write).
 type conn struct {
 	hub     *Hub
 	ws      *websocket.Conn
@@ -75,6 +77,13 @@ type conn struct {
 	live int64
 
 	subs []string // the streams the hub routes here; guarded by the hub's mu
+
+	// Reading (reader.go): the passes' state, what waits between them,
+	// and the socket a poller hears.
+	rstate atomic.Int32
+	rd     *readState
+	raw    syscall.RawConn
+	pollFD int32
 }
 
 // position is how far a connection's stream was written.
@@ -206,7 +215,10 @@ func (c *conn) close(code int, reason string) {
 		c.sendClose(websocket.FormatCloseMessage(code, reason))
 		// The client has a moment to answer the close; then the socket
 		// goes, unless end closed it first (and stopped this).
-		t := time.AfterFunc(2*time.Second, func() { c.ws.NetConn().Close() })
+		t := time.AfterFunc(2*time.Second, func() {
+			c.ws.NetConn().Close()
+			c.readStop() // no poller hears a closed socket
+		})
 		c.mu.Lock()
 		c.closer = t
 		c.mu.Unlock()
@@ -235,12 +247,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// writing: start acts as the writer until the welcome and the resumed
 	// history are out; live events queue behind them.
 	c := &conn{hub: h, ws: ws, session: newSession(), out: newOutbox()}
-	ws.SetPingHandler(c.ping)
-	ws.SetCloseHandler(c.closing)
-	// No gorilla read limit: readFrame reads at most MaxClientFrameSize+1
-	// bytes of a message and closes with 4400 past that, where the limit
-	// would close with 1009. Registered before the hello, so that Close
-	// ends connections still waiting for one too.
+	// gorilla never reads (reader.go answers pings and close frames).
+	// Registered before the hello, so that Close ends connections still
+	// waiting for one too.
 	if !h.register(c) {
 		c.close(1001, "server going away")
 		ws.Close()
@@ -265,7 +274,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	c.mu.Unlock()
 	c.begin(hello.frame.Resume, hello.start)
-	go c.run()
+	c.startReading()
 }
 
 // begin is the first writer: the welcome and the resumed history, then
@@ -285,18 +294,12 @@ func (c *conn) begin(resume map[string]int64, st Start) {
 	c.drain()
 }
 
-// run reads the client's frames until the connection ends, then waits for
-// the writer and releases the connection.
-func (c *conn) run() {
-	c.read()
-	c.close(1000, "")
-	c.out.wait() // no writer starts once closed
-	c.end()
-}
-
 // end releases the connection: socket, timers, hub registration, Close's
 // count.
 func (c *conn) end() {
+	if c.rstate.Load()&rPolled != 0 {
+		c.hub.polls.Load().remove(c)
+	}
 	c.ws.Close()
 	c.mu.Lock()
 	for _, t := range []*time.Timer{c.expiry, c.closer} {
@@ -309,52 +312,6 @@ func (c *conn) end() {
 	c.hub.connWG.Done()
 }
 
-// readFrame reads one text frame of at most MaxClientFrameSize bytes and
-// decodes it; it closes the connection with 4400 for a bad frame.
-func (c *conn) readFrame() (api.ClientFrame, error) {
-	typ, rd, err := c.ws.NextReader()
-	if err != nil {
-		return api.ClientFrame{}, err
-	}
-	return c.decodeFrame(typ, rd)
-}
-
-// decodeFrame reads a message of type typ from rd and decodes it as a
-// client frame, closing with 4400 when it is not one.
-func (c *conn) decodeFrame(typ int, rd io.Reader) (api.ClientFrame, error) {
-	if typ != websocket.TextMessage {
-		c.close(4400, "binary frames are not accepted")
-		return api.ClientFrame{}, errBadFrame
-	}
-	// Most client frames are acks, and small: read into a buffer on the
-	// stack, and decode an ack straight from it (no allocation but its
-	// stream name).
-	var small [160]byte
-	n, err := io.ReadFull(rd, small[:])
-	var b []byte
-	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		if f, ok := decodeAck(small[:n]); ok {
-			return f, nil
-		}
-		b = append([]byte(nil), small[:n]...)
-	case err != nil:
-		return api.ClientFrame{}, err
-	default:
-		rest, err := io.ReadAll(io.LimitReader(rd, api.MaxClientFrameSize+1-int64(len(small))))
-		if err != nil {
-			return api.ClientFrame{}, err
-		}
-		b = append(append(make([]byte, 0, len(small)+len(rest)), small[:]...), rest...)
-	}
-	f, err := DecodeClientFrame(b)
-	if err != nil {
-		c.close(4400, trimReason(err.Error()))
-		return api.ClientFrame{}, err
-	}
-	return f, nil
-}
-
 // trimReason fits a close reason into a control frame (123 bytes).
 func trimReason(s string) string {
 	if len(s) > 120 {
@@ -363,48 +320,8 @@ func trimReason(s string) string {
 	return s
 }
 
-// read serves the client's frames after hello until the connection ends.
-// The hello's deadline goes: from here the hub's watch ends a silent
-// connection.
-func (c *conn) read() {
-	c.ws.SetReadDeadline(time.Time{})
-	c.heard()
-	c.ws.SetPongHandler(c.pong)
-	for {
-		// The connection waits here almost all its life: this frame and
-		// the ones below are all its stack holds then. Kept small (the
-		// work is in message, not inlined), the stack shrinks to the
-		// minimum at the next collections.
-		typ, rd, err := c.ws.NextReader()
-		if err != nil {
-			// gorilla may have written a close frame (a protocol
-			// error): no batch after it. (A batch written in the
-			// instant between is the one window left.)
-			c.wstate.Or(closeSent)
-			return
-		}
-		if !c.message(typ, rd) {
-			return
-		}
-	}
-}
-
 // heard notes that the client is alive (see watch.go).
 func (c *conn) heard() { c.readAt.Store(time.Now().UnixNano()) }
-
-func (c *conn) pong(string) error { c.heard(); return nil }
-
-// message reads and acts on one client message; false ends the connection.
-//
-//go:noinline
-func (c *conn) message(typ int, rd io.Reader) bool {
-	f, err := c.decodeFrame(typ, rd)
-	if err != nil {
-		return false
-	}
-	c.heard()
-	return c.handle(f)
-}
 
 // handle acts on one frame; false ends the connection.
 func (c *conn) handle(f api.ClientFrame) bool {

@@ -38,13 +38,24 @@ type helloState struct {
 // token, or the Authorization header of the upgrade for non-browser clients.
 func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	h := c.hub
-	c.ws.SetReadDeadline(time.Now().Add(h.o.HelloTimeout))
-	f, err := c.readFrame()
+	c.ws.NetConn().SetReadDeadline(time.Now().Add(h.o.HelloTimeout))
+	msg, err := c.readFirst()
+	var ne interface{ Timeout() bool }
+	var pe *protocolError
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		c.close(4408, "no hello in time")
+		return helloState{}, false
+	case errors.As(err, &pe), errors.Is(err, errTooLarge), errors.Is(err, errBinary):
+		c.refuse(err)
+		return helloState{}, false
+	case err != nil: // the client went, or closed
+		c.wstate.Or(closeSent)
+		return helloState{}, false
+	}
+	f, err := DecodeClientFrame(msg)
 	if err != nil {
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() {
-			c.close(4408, "no hello in time")
-		}
+		c.refuse(err)
 		return helloState{}, false
 	}
 	if f.Type != "hello" {

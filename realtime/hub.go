@@ -11,7 +11,10 @@
 package realtime
 
 import (
+	"log/slog"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -42,6 +45,8 @@ type Hub struct {
 	connWG  sync.WaitGroup // connection handlers
 	tasks   sync.WaitGroup // short jobs run by after
 
+	polls atomic.Pointer[pollers] // nil: a goroutine reads each connection
+
 	origins *origin.Policy
 	warn    lograte.Limiter // of unavailable
 }
@@ -53,7 +58,7 @@ func NewHub(o Options) *Hub {
 		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), writers: newWriters(), heal: make(chan struct{}, 1),
 		stop: make(chan struct{}), origins: origin.New(o.AllowedOrigins, o.Logger), warn: lograte.Limiter{Every: unavailableRetry}}
 	h.upgrader = websocket.Upgrader{
-		ReadBufferSize:  256, // client frames are small; a larger hello reads through
+		ReadBufferSize:  125, // the least gorilla takes; it never reads (reader.go)
 		WriteBufferSize: 1024,
 		WriteBufferPool: &sync.Pool{},
 		Subprotocols:    []string{"jarimu.v1"},
@@ -71,6 +76,15 @@ func (h *Hub) Run() {
 	h.wg.Go(h.syncLoop)
 	h.wg.Go(h.pingLoop)
 	h.wg.Go(h.watchLoop)
+	if !h.o.ReaderGoroutines {
+		ps, err := newPollers(runtime.GOMAXPROCS(0))
+		if err != nil {
+			h.o.Logger.Warn("feed: no poller, a goroutine reads each connection", slog.String("error", err.Error()))
+			return
+		}
+		ps.run(h.wg.Go)
+		h.polls.Store(ps)
+	}
 }
 
 // pingRounds is how many rounds one PingInterval is split into: each
@@ -165,8 +179,12 @@ func (h *Hub) Close(timeout time.Duration) {
 	case <-time.After(timeout):
 		for _, c := range conns {
 			c.ws.NetConn().Close()
+			c.readStop()
 		}
 		<-done
+	}
+	if ps := h.polls.Load(); ps != nil {
+		ps.close()
 	}
 	close(h.stop)
 	h.wg.Wait()

@@ -98,8 +98,9 @@ type HelloLimit func(ctx context.Context, userID string) (ok bool, retry time.Du
 // after from up to seq received. from is where the connection's delivery
 // of the stream began (the client's resume position, or the head when it
 // connected or gained the stream): nothing at or before it was delivered
-// on this connection. It runs on the connection's reader and must not
-// block (no I/O). Acks of streams the connection does not have are not
+// on this connection. It runs on the connection's reader, which may be a
+// poller serving thousands of connections (reader.go), and must not block
+// (no I/O). Acks of streams the connection does not have are not
 // passed on.
 type AckSink func(id Identity, stream string, from, seq int64, at time.Time)
 
@@ -125,8 +126,12 @@ type Options struct {
 	QueueSize      int           // 64 frames per connection
 	Writers        int           // 256 writer goroutines at most (see writers.go)
 	SyncInterval   time.Duration // 5 s between checks of the log for missed events
-	Logger         *slog.Logger
-	Metrics        *Metrics
+	// ReaderGoroutines: a goroutine per connection waits for its client's
+	// frames, as on systems without epoll, instead of the hub's pollers
+	// (reader.go).
+	ReaderGoroutines bool
+	Logger           *slog.Logger
+	Metrics          *Metrics
 }
 
 func (o *Options) defaults() {

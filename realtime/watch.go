@@ -34,9 +34,9 @@ func (h *Hub) watchLoop() {
 		}
 		silent, stuck = h.overdue(time.Now(), silent[:0], stuck[:0])
 		for _, c := range silent {
-			// The reader's blocked read fails as it did when the deadline
-			// was the socket's: the connection closes and ends.
-			c.ws.NetConn().SetReadDeadline(time.Unix(0, 1))
+			// Its reading ends as it did when the deadline was the
+			// socket's: the connection closes and ends.
+			c.readStop()
 		}
 		for _, c := range stuck {
 			// A write blocked longer than WriteTimeout: the client does

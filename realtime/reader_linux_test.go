@@ -1,0 +1,52 @@
+package realtime_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// With the hub's pollers an idle connection has no goroutine of its own;
+// with a goroutine per connection it has one. (Not parallel: it counts the
+// process's goroutines.)
+func TestIdleConnectionsHaveNoGoroutine(t *testing.T) {
+	const n = 200
+	for _, tc := range []struct {
+		name string
+		o    realtime.Options
+		min  int // goroutines more than before, at least
+		max  int // and at most
+	}{
+		{"pollers", realtime.Options{}, 0, n / 10},
+		{"goroutines", realtime.Options{ReaderGoroutines: true}, n - n/10, n + n/10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := startHub(t, tc.o)
+			tok := env.token("u1", time.Now().Add(time.Hour))
+			before := runtime.NumGoroutine()
+			clients := make([]*client, n)
+			for i := range clients {
+				clients[i], _ = open(t, env.url, tok, nil)
+			}
+			// The handlers' goroutines end once the welcome is out.
+			var grown int
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				grown = runtime.NumGoroutine() - before
+				if grown <= tc.max || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if grown < tc.min || grown > tc.max {
+				t.Fatalf("%d idle connections: %d goroutines more, want %d..%d", n, grown, tc.min, tc.max)
+			}
+			// And every connection still reads: each answers a ping.
+			for _, c := range clients {
+				c.barrier()
+			}
+		})
+	}
+}
