@@ -79,9 +79,12 @@ type Options struct {
 	// FeedSync is how often the feed checks the event log for events the
 	// broker missed (0: 5 s). Drills lengthen it to see what the broker's
 	// own heals (after a resubscription) deliver.
-	FeedSync        time.Duration
-	EventRetention  time.Duration
-	ShutdownTimeout time.Duration
+	FeedSync time.Duration
+	// FeedReaderGoroutines: a goroutine per feed connection waits for its
+	// frames instead of the hub's pollers (realtime.Options).
+	FeedReaderGoroutines bool
+	EventRetention       time.Duration
+	ShutdownTimeout      time.Duration
 	// OpenCache is how long an instance serves the transparency datasets
 	// it built again (server.Deps.OpenCache); 0: built per request.
 	OpenCache      time.Duration
@@ -383,7 +386,8 @@ func (a *App) startFeed(o Options) {
 		}
 	}
 	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Verify: a.feedVerify, Access: a.feedAccess, Hello: a.feedHello, Acks: acks,
-		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync})
+		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync,
+		ReaderGoroutines: o.FeedReaderGoroutines})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker
@@ -419,7 +423,7 @@ func (a *App) registerMetrics() {
 	a.Metrics.Counter("jarimu_feed_input_dropped_total", "Deliveries dropped at a full hub input (healed from the database).", load(&m.DroppedInput))
 	a.Metrics.Counter("jarimu_feed_heal_reads_total", "Reads of the event log to fill gaps (once per stream and gap; per connection only where one connection alone is behind).", load(&m.HealReads))
 	a.Metrics.Counter("jarimu_feed_unavailable_total", "Hellos, token frames and feed starts that could not be checked because a dependency was down (answered 1013 or kept open, never 4401).", load(&m.Unavailable))
-	a.Metrics.Counters("jarimu_feed_closes_total", "Feed connections closed by the server, by close code (4429 too slow, 4401 token or account, 1013 a dependency down, 1001 shutdown, 1011 write failed, 4400 bad frame, 4408 no hello, 1000 the client went away).", "code", func() map[string]float64 {
+	a.Metrics.Counters("jarimu_feed_closes_total", "Feed connections closed by the server, by close code (4429 too slow, 4401 token or account, 1013 a dependency down, 1001 shutdown, 1011 write failed, 4400 bad frame, 4408 no hello, 1002 or 1007 a websocket protocol error, 1000 the client went away).", "code", func() map[string]float64 {
 		out := map[string]float64{}
 		for code, n := range m.Closed() {
 			out[strconv.Itoa(code)] = float64(n)

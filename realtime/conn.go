@@ -280,8 +280,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // begin is the first writer: the welcome and the resumed history, then
 // whatever live events queued meanwhile. It runs on the upgrade's
 // goroutine, which ends afterwards: its deep stack (the database work,
-// the HTTP middleware) goes with it instead of staying with the reader.
-// The client's frames wait in the socket meanwhile.
+// the HTTP middleware) goes with it. The client's frames wait in the
+// socket meanwhile.
 func (c *conn) begin(resume map[string]int64, st Start) {
 	if err := c.start(resume, st); err != nil {
 		if !errors.Is(err, errEnded) {

@@ -1,7 +1,7 @@
 // Package realtime is the websocket feed (GET /v1/feed): the hello/welcome
-// handshake; connections with one reader goroutine each and no writer of
-// their own (an outbox lends a connection to one of the hub's writers while
-// frames wait); the hub that fans each committed event out to the
+// handshake; connections with no goroutine of their own while idle (the
+// hub's pollers read a connection when its client sends, and an outbox
+// lends it to one of the hub's writers while frames wait); the hub that fans each committed event out to the
 // connections on its stream (encoded once per broadcast); brokers that
 // carry events between instances (in-process, Redis, Redis Cluster, Redis
 // Sentinel); and healing from the database so that nothing is lost: per

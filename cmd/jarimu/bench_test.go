@@ -13,35 +13,40 @@ import (
 
 // jarimu bench feed --procs 2 holds its clients in two worker processes of
 // its own executable (this test binary, which runs main for them: see
-// TestMain) against a real server, and reports as one process would.
+// TestMain) against a real server, and reports as one process would; with
+// either way the feed reads its clients (JARIMU_FEED_READERS).
 func TestBenchFeedProcs(t *testing.T) {
 	t.Setenv(runMainEnv, "1") // inherited by the workers
-	dir := t.TempDir()
-	in := serve(t, map[string]string{"JARIMU_DATA_DIR": dir})
-	out := filepath.Join(t.TempDir(), "feed.json")
-	pid := fmt.Sprint(os.Getpid()) // serve runs in this process: twice is a list
-	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"bench", "feed", "--server", in.URL, "--clients", "13", "--alerts", "2",
-		"--procs", "2", "--ack", "--server-pid", pid + "," + pid, "--json", out}, envFunc(map[string]string{"JARIMU_DATA_DIR": dir}), nil, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("bench feed --procs 2: %v\n%s", err, stderr.String())
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r struct {
-		Figures map[string]any
-		Notes   []string
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	f := r.Figures
-	if f["procs"] != 2.0 || f["clients"] != 13.0 || f["failed_connections"] != 0.0 || f["deliveries"] != 26.0 || len(r.Notes) > 0 ||
-		f["server_rss_kib_per_connection"] == nil || f["server_cpu_ms_per_1000_deliveries"] == nil ||
-		f["load_generator_cpu_ms_per_1000_deliveries"] == nil {
-		t.Fatalf("got %s, want 13 clients in 2 processes, every alert to each, the server's and the workers' figures", b)
+	for _, readers := range []string{"poll", "goroutine"} {
+		t.Run(readers, func(t *testing.T) {
+			dir := t.TempDir()
+			in := serve(t, map[string]string{"JARIMU_DATA_DIR": dir, "JARIMU_FEED_READERS": readers})
+			out := filepath.Join(t.TempDir(), "feed.json")
+			pid := fmt.Sprint(os.Getpid()) // serve runs in this process: twice is a list
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), []string{"bench", "feed", "--server", in.URL, "--clients", "13", "--alerts", "2",
+				"--procs", "2", "--ack", "--server-pid", pid + "," + pid, "--json", out}, envFunc(map[string]string{"JARIMU_DATA_DIR": dir}), nil, &stdout, &stderr)
+			if err != nil {
+				t.Fatalf("bench feed --procs 2: %v\n%s", err, stderr.String())
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Figures map[string]any
+				Notes   []string
+			}
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatal(err)
+			}
+			f := r.Figures
+			if f["procs"] != 2.0 || f["clients"] != 13.0 || f["failed_connections"] != 0.0 || f["deliveries"] != 26.0 || len(r.Notes) > 0 ||
+				f["server_rss_kib_per_connection"] == nil || f["server_cpu_ms_per_1000_deliveries"] == nil ||
+				f["load_generator_cpu_ms_per_1000_deliveries"] == nil {
+				t.Fatalf("got %s, want 13 clients in 2 processes, every alert to each, the server's and the workers' figures", b)
+			}
+		})
 	}
 }
 

@@ -39,6 +39,7 @@ type Config struct {
 	MaxActiveClaims     int
 	EventRetention      time.Duration
 	OpenCache           time.Duration
+	FeedReaders         string
 	LogFormat           string
 	LogLevel            string
 	AccessTokenTTL      time.Duration
@@ -87,6 +88,7 @@ func settings() []setting {
 		{"JARIMU_MAX_ACTIVE_CLAIMS", "max-active-claims", "3", "active task claims one volunteer may hold", false, intSetter(func(c *Config) *int { return &c.MaxActiveClaims }, 1, 1000)},
 		{"JARIMU_EVENT_RETENTION", "event-retention", "720h", "how long feed events are kept for resume (alerts and accreditation changes are kept forever; on PostgreSQL whole months go, once wholly older)", false, durationSetter(func(c *Config) *time.Duration { return &c.EventRetention }, time.Hour, 10*365*24*time.Hour)},
 		{"JARIMU_OPEN_CACHE", "open-cache", "10s", "how long an instance serves the transparency datasets it built (takedowns, verified findings, alerts issued, ClaimReview) before building them again; 0 builds them for every request", false, durationSetter(func(c *Config) *time.Duration { return &c.OpenCache }, 0, time.Hour)},
+		{"JARIMU_FEED_READERS", "feed-readers", "poll", "how the feed waits for its clients' frames: poll (a few epoll loops hear every connection; an idle one has no goroutine) or goroutine (one waiting goroutine per connection, about 3 KiB more each; the only way on systems other than Linux)", false, setFeedReaders},
 		{"JARIMU_LOG_FORMAT", "log-format", "", "json or text; empty means text on a terminal, json otherwise", false, setLogFormat},
 		{"JARIMU_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false, setLogLevel},
 		{"JARIMU_ACCESS_TOKEN_TTL", "access-token-ttl", "15m", "access token lifetime (at most 15m)", false, durationSetter(func(c *Config) *time.Duration { return &c.AccessTokenTTL }, 10*time.Second, 15*time.Minute)},
@@ -307,6 +309,14 @@ func setOrigins(c *Config, v string) error {
 		}
 		c.AllowedOrigins = append(c.AllowedOrigins, strings.TrimSuffix(o, "/"))
 	}
+	return nil
+}
+
+func setFeedReaders(c *Config, v string) error {
+	if v != "poll" && v != "goroutine" {
+		return errors.New(`must be "poll" or "goroutine"`)
+	}
+	c.FeedReaders = v
 	return nil
 }
 

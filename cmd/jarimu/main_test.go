@@ -161,6 +161,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{map[string]string{"JARIMU_DB_MAX_CONNS": "0"}, nil, "JARIMU_DB_MAX_CONNS"},
 		{map[string]string{"JARIMU_DB_MAX_CONNS": "7"}, nil, "JARIMU_DB_MAX_CONNS"},
 		{map[string]string{"JARIMU_LOG_FORMAT": "xml"}, nil, "JARIMU_LOG_FORMAT"},
+		{map[string]string{"JARIMU_FEED_READERS": "epoll"}, nil, "JARIMU_FEED_READERS"},
 		{map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "1h"}, nil, "JARIMU_ACCESS_TOKEN_TTL"},
 		{map[string]string{"JARIMU_ALLOWED_ORIGINS": "example.org"}, nil, "JARIMU_ALLOWED_ORIGINS"},
 		{nil, []string{"-event-retention", "x"}, "JARIMU_EVENT_RETENTION"},

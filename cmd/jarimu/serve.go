@@ -48,7 +48,7 @@ func options(c Config, log *slog.Logger) app.Options {
 		VAPIDKeysFile: c.VAPIDKeysFile, Push: push.Config{Hosts: c.PushHosts, Subject: c.PushSubject, RatePerHost: float64(c.PushRate)},
 		TokenIssuer: c.TokenIssuer, TokenAudience: c.TokenAudience, AccessTokenTTL: c.AccessTokenTTL,
 		RefreshTokenTTL: c.RefreshTokenTTL, MaxConcurrentHashes: c.MaxConcurrentHashes, MaxOpenConns: c.DBMaxConns,
-		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, OpenCache: c.OpenCache, ShutdownTimeout: c.ShutdownTimeout,
+		MaxActiveClaims: c.MaxActiveClaims, EventRetention: c.EventRetention, OpenCache: c.OpenCache, FeedReaderGoroutines: c.FeedReaders == "goroutine", ShutdownTimeout: c.ShutdownTimeout,
 		AllowedOrigins: c.AllowedOrigins, TrustedProxies: c.TrustedProxies, RedisPrefix: c.RedisPrefix, MetricsAddr: c.MetricsAddr, Limits: c.Limits, Log: log,
 		EvidenceURL: c.EvidenceURL, EvidenceAccessKey: c.S3AccessKey, EvidenceSecretKey: c.S3SecretKey, EvidenceDir: c.EvidenceDir,
 		SMTPURL: c.SMTPURL, MailFrom: c.MailFrom, PublicURL: c.PublicURL, Retention: c.Retention,
