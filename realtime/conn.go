@@ -34,7 +34,8 @@ const (
 )
 
 // conn is one feed connection. It has no goroutine of its own once its
-// hello is done: a poller reads it when its client sends (reader.go), and
+// hello is done: a poller reads it when its client sends (reader.go; with
+// goroutine readers a goroutine waits on its socket instead), and
 // its outbox lends it to one of the hub's writers while items wait (see
 // outbox, Hub.write).
 type conn struct {

@@ -49,6 +49,7 @@ type Hub struct {
 
 	origins *origin.Policy
 	warn    lograte.Limiter // of unavailable
+	refused lograte.Limiter // of pollerRefused
 }
 
 // NewHub makes a hub; Run starts it.
@@ -56,7 +57,8 @@ func NewHub(o Options) *Hub {
 	o.defaults()
 	h := &Hub{o: o, streams: map[string]*subscribers{}, held: map[string]map[int64]*event.Event{},
 		conns: map[*conn]struct{}{}, in: make(chan []event.Event, 4096), writers: newWriters(), heal: make(chan struct{}, 1),
-		stop: make(chan struct{}), origins: origin.New(o.AllowedOrigins, o.Logger), warn: lograte.Limiter{Every: unavailableRetry}}
+		stop: make(chan struct{}), origins: origin.New(o.AllowedOrigins, o.Logger), warn: lograte.Limiter{Every: unavailableRetry},
+		refused: lograte.Limiter{Every: time.Minute}}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  125, // the least gorilla takes; it never reads (reader.go)
 		WriteBufferSize: 1024,
@@ -77,13 +79,14 @@ func (h *Hub) Run() {
 	h.wg.Go(h.pingLoop)
 	h.wg.Go(h.watchLoop)
 	if !h.o.ReaderGoroutines {
-		ps, err := newPollers(runtime.GOMAXPROCS(0))
+		ps, err := newPollers(runtime.GOMAXPROCS(0), h.o.Logger)
 		if err != nil {
 			h.o.Logger.Warn("feed: no poller, a goroutine reads each connection", slog.String("error", err.Error()))
-			return
 		}
-		ps.run(h.wg.Go)
-		h.polls.Store(ps)
+		if ps != nil { // nil elsewhere than Linux
+			ps.run(h.wg.Go)
+			h.polls.Store(ps)
+		}
 	}
 }
 
@@ -94,7 +97,7 @@ const pingRounds = 8
 
 // pingLoop pings every connection once per PingInterval, one round of
 // connections at a time, through their writers (a full queue is a slow
-// client). Unanswered pings end a connection by its read deadline.
+// client). Unanswered pings end a connection by the watch (watch.go).
 func (h *Hub) pingLoop() {
 	t := time.NewTicker(h.o.PingInterval / pingRounds)
 	defer t.Stop()
@@ -202,6 +205,14 @@ func (h *Hub) after(d time.Duration, fn func()) {
 		defer h.tasks.Done()
 		fn()
 	})
+}
+
+// pollerRefused logs, at warn and at most once a minute, that a poller
+// could not take a connection (a goroutine reads it instead).
+func (h *Hub) pollerRefused(err error) {
+	if ok, skipped := h.refused.Allow(); ok {
+		h.o.Logger.Warn("feed: a poller refused a connection; a goroutine reads it", slog.String("error", err.Error()), slog.Int64("more", skipped))
+	}
 }
 
 // Connections is the number of open feed connections.

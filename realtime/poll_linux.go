@@ -1,8 +1,11 @@
 package realtime
 
 import (
+	"errors"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,7 +19,8 @@ import (
 // the writes.
 type poller struct {
 	file   *os.File // the epoll descriptor, for the netpoller
-	epfd   int
+	epfd   int      // used by add and remove without file's lock: the pollers close after every connection ended
+	dead   atomic.Bool
 	mu     sync.Mutex
 	conns  map[int32]*conn // by socket descriptor
 	buf    []byte          // the passes' read buffer
@@ -25,16 +29,20 @@ type poller struct {
 
 // pollers spread the connections over GOMAXPROCS pollers (by socket).
 type pollers struct {
-	ps []*poller
+	ps  []*poller
+	log *slog.Logger
 }
 
 // errWouldBlock is a read of an empty socket.
 var errWouldBlock = unix.EAGAIN
 
-// newPollers makes n pollers; nil (goroutine readers) when the system
-// refuses.
-func newPollers(n int) (*pollers, error) {
-	ps := &pollers{}
+// errSocketClosed is a socket closed before a poller could hear it.
+var errSocketClosed = errors.New("socket closed")
+
+// newPollers makes n pollers; an error (goroutine readers) when the
+// system refuses.
+func newPollers(n int, log *slog.Logger) (*pollers, error) {
+	ps := &pollers{log: log}
 	for range n {
 		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 		if err == nil {
@@ -56,7 +64,7 @@ func newPollers(n int) (*pollers, error) {
 // run serves the pollers until close; one goroutine each.
 func (ps *pollers) run(start func(func())) {
 	for _, p := range ps.ps {
-		start(p.run)
+		start(func() { p.run(ps) })
 	}
 }
 
@@ -67,7 +75,7 @@ func (ps *pollers) close() {
 	}
 }
 
-func (p *poller) run() {
+func (p *poller) run(ps *pollers) {
 	rc, err := p.file.SyscallConn()
 	if err != nil {
 		return
@@ -79,13 +87,24 @@ func (p *poller) run() {
 				continue
 			}
 			if err != nil {
+				// Not seen; should it happen, the poller's connections go
+				// silent and the watch ends them (their clients come back
+				// to goroutine readers: add refuses).
+				p.dead.Store(true)
+				ps.log.Error("feed poller stopped", slog.String("error", err.Error()))
 				return true
 			}
 			for _, ev := range p.events[:n] {
 				p.mu.Lock()
 				c := p.conns[ev.Fd]
 				p.mu.Unlock()
-				if c != nil && c.claim() {
+				if c == nil {
+					continue
+				}
+				if ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+					c.rstate.Or(rHup)
+				}
+				if c.claim() {
 					c.pass(p.buf, true)
 				}
 			}
@@ -96,13 +115,18 @@ func (p *poller) run() {
 	})
 }
 
-// add has a poller hear c's socket; false when it is closed already.
-func (ps *pollers) add(c *conn, raw syscall.RawConn) bool {
+// add has a poller hear c's socket: errSocketClosed when it is closed
+// already, another error when the poller cannot take it.
+func (ps *pollers) add(c *conn, raw syscall.RawConn) error {
 	c.raw = raw
 	var err error
 	cerr := raw.Control(func(f uintptr) {
 		fd := int32(f)
 		p := ps.ps[int(fd)%len(ps.ps)]
+		if p.dead.Load() {
+			err = errors.New("its poller stopped")
+			return
+		}
 		c.pollFD = fd
 		p.mu.Lock()
 		p.conns[fd] = c
@@ -115,7 +139,10 @@ func (ps *pollers) add(c *conn, raw syscall.RawConn) bool {
 			p.mu.Unlock()
 		}
 	})
-	return cerr == nil && err == nil
+	if cerr != nil {
+		return errSocketClosed
+	}
+	return err
 }
 
 // remove stops hearing c's socket, before it closes. (A closed socket

@@ -4,6 +4,7 @@ package realtime
 
 import (
 	"errors"
+	"log/slog"
 	"syscall"
 )
 
@@ -11,11 +12,14 @@ import (
 // (reader.go); these stand in for poll_linux.go.
 type pollers struct{}
 
-var errWouldBlock = errors.New("would block")
+var (
+	errWouldBlock   = errors.New("would block")
+	errSocketClosed = errors.New("socket closed")
+)
 
-func newPollers(int) (*pollers, error)           { return nil, errors.New("no poller on this system") }
-func (*pollers) run(func(func()))                {}
-func (*pollers) close()                          {}
-func (*pollers) add(*conn, syscall.RawConn) bool { return false }
-func (*pollers) remove(*conn)                    {}
-func (c *conn) readRaw([]byte) (int, error)      { return 0, errWouldBlock }
+func newPollers(int, *slog.Logger) (*pollers, error) { return nil, nil }
+func (*pollers) run(func(func()))                    {}
+func (*pollers) close()                              {}
+func (*pollers) add(*conn, syscall.RawConn) error    { return errors.ErrUnsupported }
+func (*pollers) remove(*conn)                        {}
+func (c *conn) readRaw([]byte) (int, error)          { return 0, errWouldBlock }

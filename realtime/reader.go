@@ -30,6 +30,7 @@ const (
 	rAgain              // the socket became readable during the pass
 	rStop               // reading is over; the last pass ends the connection
 	rPolled             // a poller hears the socket (no goroutine waits on it)
+	rHup                // the peer's end (or an error) was heard: read to the end
 )
 
 // readState is what a connection keeps between passes, rarely: the start
@@ -40,7 +41,15 @@ type readState struct {
 }
 
 // passBuf is the buffer of one pass: a whole client frame and more.
-const passBuf = 16 << 10
+// minRoom is what a read gets at least: bytes kept from before are at most
+// part of a frame, or what a hand-off left of one full buffer.
+const (
+	passBuf = 16 << 10
+	minRoom = 512
+)
+
+// A pass's buffer holds the longest frame with room to read.
+var _ [passBuf - minRoom - maxFrameHeader - api.MaxClientFrameSize]byte
 
 // maxInlineReads is how many full buffers a poller reads of one
 // connection before handing it to a goroutine.
@@ -87,10 +96,26 @@ func (c *conn) startReading() {
 			break
 		}
 	}
-	if !ps.add(c, raw) { // the socket closed meanwhile
+	switch err := ps.add(c, raw); {
+	case errors.Is(err, errSocketClosed):
 		c.readStop()
 		c.settle(false)
 		return
+	case err != nil:
+		// The poller cannot take it (epoll's watch limit, say): a
+		// goroutine reads this connection, as with goroutine readers.
+		c.hub.pollerRefused(err)
+		for {
+			s := c.rstate.Load()
+			if s&rStop != 0 {
+				c.finish()
+				return
+			}
+			if c.rstate.CompareAndSwap(s, s&^(rPolled|rBusy|rAgain)) {
+				go c.run()
+				return
+			}
+		}
 	}
 	// What came with the hello, or before the poller heard the socket.
 	buf := passBufs.Get().(*[]byte)
@@ -211,6 +236,16 @@ func (c *conn) readAvailable(buf []byte, inline bool) passResult {
 			return passHanded
 		}
 		n := c.takePend(buf)
+		if n > len(buf)-minRoom {
+			// Whole frames kept at a hand-off: act on them before
+			// reading (what stays then is part of one frame).
+			off, r := c.frames(buf[:n], inline)
+			if r != passOn {
+				return r
+			}
+			c.keep(buf[off:n])
+			continue
+		}
 		room := len(buf) - n
 		m, err := c.readRaw(buf[n:])
 		if m > 0 {
@@ -229,10 +264,13 @@ func (c *conn) readAvailable(buf []byte, inline bool) passResult {
 		case err != nil || m <= 0: // closed, reset, or the client's end
 			c.wstate.Or(closeSent)
 			return passOver
-		case m < room:
+		case m < room && c.rstate.Load()&rHup == 0:
 			// The socket had less than asked: it is empty. (The kernel
-			// signals every arrival on a socket, so a short read needs
-			// no second one to learn that.)
+			// signals every arrival of data on a socket, so a short
+			// read needs no second one to learn that. Not so the
+			// client's end, which may come with its last data: once
+			// the poller heard it, passes read until the socket says
+			// end or empty.)
 			return passOn
 		}
 	}
@@ -240,13 +278,20 @@ func (c *conn) readAvailable(buf []byte, inline bool) passResult {
 
 // readLoop is the reading of a goroutine that waits on the socket.
 func (c *conn) readLoop() {
-	buf := make([]byte, 512)
+	const size = 512
+	buf := make([]byte, size)
 	nc := c.ws.NetConn()
 	// What came with the hello may hold whole frames: they go first.
 	first := c.rd != nil && len(c.rd.pend) > 0
 	for {
-		if c.rd != nil && len(c.rd.pend)+256 > len(buf) {
-			buf = make([]byte, len(c.rd.pend)+512)
+		// A buffer fits what is kept (at most part of a frame) and
+		// more; back to small after a large frame.
+		kept := 0
+		if c.rd != nil {
+			kept = len(c.rd.pend)
+		}
+		if kept+size/2 > len(buf) || len(buf) > size && kept+size/2 <= size {
+			buf = make([]byte, max(size, kept+size))
 		}
 		n := c.takePend(buf)
 		var m int
@@ -353,16 +398,24 @@ func (c *conn) onFrame(f wsFrame) bool {
 		c.closing(code, "")
 		return false
 	}
-	rd := c.reading()
-	msg, done, err := assemble(&rd.frag, f)
+	// A readState only for a fragmented message (an unfragmented one,
+	// nearly all, allocates nothing here).
+	var frag *assembly
+	if c.rd != nil {
+		frag = c.rd.frag
+	}
+	msg, done, err := assemble(&frag, f)
 	if err != nil {
 		c.refuse(err)
 		return false
 	}
+	if frag != nil || c.rd != nil {
+		c.reading().frag = frag
+		c.tidy()
+	}
 	if !done {
 		return true
 	}
-	c.tidy()
 	fr, err := DecodeClientFrame(msg)
 	if err != nil {
 		c.refuse(err)
@@ -475,14 +528,18 @@ func (c *conn) readFirst() ([]byte, error) {
 	}
 }
 
-// pollable is the socket of nc when a poller can hear it: plain TCP or
-// Unix (a TLS connection, say, buffers what it decrypted).
+// pollable is the socket of nc when a poller can hear it: a plain TCP or
+// Unix stream (a TLS connection, say, buffers what it decrypted; a packet
+// socket's short read does not say it is empty).
 func pollable(nc net.Conn) (syscall.RawConn, bool) {
 	switch nc := nc.(type) {
 	case *net.TCPConn:
 		raw, err := nc.SyscallConn()
 		return raw, err == nil
 	case *net.UnixConn:
+		if nc.LocalAddr().Network() != "unix" {
+			return nil, false
+		}
 		raw, err := nc.SyscallConn()
 		return raw, err == nil
 	}

@@ -50,3 +50,27 @@ func TestIdleConnectionsHaveNoGoroutine(t *testing.T) {
 		})
 	}
 }
+
+// A poller that cannot take a connection leaves it to a goroutine of its
+// own: the connection works as any other.
+func TestPollerRefusalFallsBackToGoroutine(t *testing.T) {
+	const n = 20
+	env := startHub(t, realtime.Options{})
+	realtime.StopPollers(env.hub)
+	tok := env.token("u1", time.Now().Add(time.Hour))
+	before := runtime.NumGoroutine()
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i], _ = open(t, env.url, tok, nil)
+	}
+	for _, c := range clients {
+		c.barrier()
+	}
+	if grown := runtime.NumGoroutine() - before; grown < n-n/10 {
+		t.Fatalf("%d connections refused by the pollers: %d goroutines more, want a reader each", n, grown)
+	}
+	for _, c := range clients {
+		c.ws.Close()
+	}
+	waitFor(t, "no connection left", func() bool { return env.hub.Connections() == 0 })
+}

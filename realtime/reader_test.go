@@ -183,18 +183,17 @@ func TestProtocolErrors(t *testing.T) {
 		{"long control frame", clientFrame(true, 0x9, bytes.Repeat([]byte("p"), 126)), websocket.CloseProtocolError},
 		{"fragmented control frame", clientFrame(false, 0x9, []byte("p")), websocket.CloseProtocolError},
 		{"continuation first", clientFrame(true, 0x0, ping), websocket.CloseProtocolError},
+		{"binary inside a message", slices.Concat(clientFrame(false, 0x1, ping[:3]), clientFrame(true, 0x2, ping)), websocket.CloseProtocolError},
 		{"new message inside one", slices.Concat(clientFrame(false, 0x1, ping[:3]), clientFrame(true, 0x1, ping)), websocket.CloseProtocolError},
 		{"close of one byte", clientFrame(true, 0x8, []byte{3}), websocket.CloseProtocolError},
 		{"close code 1005", clientFrame(true, 0x8, []byte{0x03, 0xed}), websocket.CloseProtocolError},
 		{"close reason not UTF-8", clientFrame(true, 0x8, []byte{0x03, 0xe8, 0xff}), websocket.CloseInvalidFramePayloadData},
 		{"frame past the limit", clientFrame(true, 0x1, bytes.Repeat([]byte(" "), api.MaxClientFrameSize+1)), api.CloseBadFrame},
-		{"header past the limit", clientFrame(true, 0x1, nil)[:2:2], -2}, // replaced below
+		// A header announcing 1 GiB: refused before any payload arrives.
+		{"header past the limit", []byte{0x81, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4}, api.CloseBadFrame},
 		{"fragments past the limit", slices.Concat(clientFrame(false, 0x1, bytes.Repeat([]byte(" "), 3000)), clientFrame(true, 0x0, bytes.Repeat([]byte(" "), 1200))), api.CloseBadFrame},
 		{"binary, fragmented", clientFrame(false, 0x2, ping), api.CloseBadFrame},
 	}
-	// A header announcing 1 GiB: refused before any payload arrives.
-	cases[11].bytes = []byte{0x81, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4}
-	cases[11].code = api.CloseBadFrame
 	modes(t, func(t *testing.T, o realtime.Options) {
 		env := startHub(t, o)
 		tok := env.token("u1", time.Now().Add(time.Hour))
@@ -216,17 +215,25 @@ func TestProtocolErrors(t *testing.T) {
 	})
 }
 
-// A client that vanishes without a close frame ends its connection, with
-// a pass in progress or none.
+// A client that vanishes without a close frame ends its connection at
+// once (long before the pings would find it gone): after half a message,
+// and after an ack or a pong sent with its last bytes.
 func TestClientVanishes(t *testing.T) {
 	t.Parallel()
 	modes(t, func(t *testing.T, o realtime.Options) {
+		o.PingInterval = time.Hour
 		env := startHub(t, o)
 		tok := env.token("u1", time.Now().Add(time.Hour))
-		for range 20 {
-			c, _ := open(t, env.url, tok, nil)
-			c.writeRaw(clientFrame(false, 0x1, []byte(`{"type":`))) // half a message
-			c.ws.NetConn().Close()
+		for _, last := range [][]byte{
+			clientFrame(false, 0x1, []byte(`{"type":`)),
+			clientFrame(true, 0x1, []byte(`{"type":"ack","stream":"user:u1","seq":1}`)),
+			clientFrame(true, 0xA, nil),
+		} {
+			for range 10 {
+				c, _ := open(t, env.url, tok, nil)
+				c.writeRaw(last)
+				c.ws.NetConn().Close()
+			}
 		}
 		waitFor(t, "no connection left", func() bool { return env.hub.Connections() == 0 })
 	})

@@ -35,7 +35,9 @@ func (h *Hub) watchLoop() {
 		silent, stuck = h.overdue(time.Now(), silent[:0], stuck[:0])
 		for _, c := range silent {
 			// Its reading ends as it did when the deadline was the
-			// socket's: the connection closes and ends.
+			// socket's: the connection ends, without a close frame to
+			// a peer that is likely gone.
+			c.wstate.Or(closeSent)
 			c.readStop()
 		}
 		for _, c := range stuck {

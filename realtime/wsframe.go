@@ -135,16 +135,16 @@ type assembly struct {
 // MaxClientFrameSize is errTooLarge.
 func assemble(m **assembly, f wsFrame) (msg []byte, done bool, err error) {
 	switch {
+	case f.op != opCont && *m != nil:
+		return nil, false, protocol("new message before the last fragment of the previous one")
 	case f.op == opBinary:
 		return nil, false, errBinary
-	case f.op == opText && *m != nil:
-		return nil, false, protocol("new message before the last fragment of the previous one")
 	case f.op == opCont && *m == nil:
 		return nil, false, protocol("continuation frame without a message")
 	case f.op == opText && f.fin:
 		return f.payload, true, nil
 	case f.op == opText:
-		*m = &assembly{msg: append(make([]byte, 0, 2*len(f.payload)+64), f.payload...)}
+		*m = &assembly{msg: append(make([]byte, 0, min(2*len(f.payload)+64, api.MaxClientFrameSize)), f.payload...)}
 		return nil, false, nil
 	}
 	a := *m
@@ -159,8 +159,9 @@ func assemble(m **assembly, f wsFrame) (msg []byte, done bool, err error) {
 	return a.msg, true, nil
 }
 
-// closeFrame reads a client's close frame as gorilla does: its code
-// (CloseNoStatusReceived when it has none) or a protocol error.
+// closeFrame reads a client's close frame: its code
+// (CloseNoStatusReceived when it has none) or a protocol error (RFC 6455,
+// 5.5.1 and 7.4; a one-byte body, which gorilla took as no code, is one).
 func closeFrame(p []byte) (int, error) {
 	switch {
 	case len(p) == 0:
