@@ -81,10 +81,11 @@ type conn struct {
 
 	// Reading (reader.go): the passes' state, what waits between them,
 	// and the socket a poller hears.
-	rstate atomic.Int32
-	rd     *readState
-	raw    syscall.RawConn
-	pollFD int32
+	rstate  atomic.Int32
+	rd      *readState
+	raw     syscall.RawConn
+	pollFD  int32
+	pollGen int32 // the poller's registration of it (poll_linux.go)
 }
 
 // position is how far a connection's stream was written.

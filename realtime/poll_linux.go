@@ -23,6 +23,7 @@ type poller struct {
 	dead   atomic.Bool
 	mu     sync.Mutex
 	conns  map[int32]*conn // by socket descriptor
+	gen    int32           // registrations so far, under mu: an event names its own (Pad)
 	buf    []byte          // the passes' read buffer
 	events []unix.EpollEvent
 }
@@ -97,6 +98,11 @@ func (p *poller) run(ps *pollers) {
 			for _, ev := range p.events[:n] {
 				p.mu.Lock()
 				c := p.conns[ev.Fd]
+				if c != nil && c.pollGen != ev.Pad {
+					// For the socket that had this number before: it
+					// closed after this batch was taken.
+					c = nil
+				}
 				p.mu.Unlock()
 				if c == nil {
 					continue
@@ -129,10 +135,12 @@ func (ps *pollers) add(c *conn, raw syscall.RawConn) error {
 		}
 		c.pollFD = fd
 		p.mu.Lock()
+		p.gen++
+		c.pollGen = p.gen
 		p.conns[fd] = c
 		p.mu.Unlock()
 		err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd),
-			&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: fd})
+			&unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: fd, Pad: c.pollGen})
 		if err != nil {
 			p.mu.Lock()
 			delete(p.conns, fd)

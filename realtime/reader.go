@@ -111,7 +111,11 @@ func (c *conn) startReading() {
 				c.finish()
 				return
 			}
-			if c.rstate.CompareAndSwap(s, s&^(rPolled|rBusy|rAgain)) {
+			// rBusy stays: a poller that found the connection in its map
+			// during the refused add must not start a pass beside the
+			// goroutine (claim then only sets rAgain, which nothing reads
+			// without rPolled).
+			if c.rstate.CompareAndSwap(s, s&^(rPolled|rAgain)) {
 				go c.run()
 				return
 			}
@@ -290,8 +294,11 @@ func (c *conn) readLoop() {
 		if c.rd != nil {
 			kept = len(c.rd.pend)
 		}
-		if kept+size/2 > len(buf) || len(buf) > size && kept+size/2 <= size {
-			buf = make([]byte, max(size, kept+size))
+		switch {
+		case kept+size/2 > len(buf):
+			buf = make([]byte, kept+size)
+		case len(buf) > size && kept <= size/2:
+			buf = make([]byte, size)
 		}
 		n := c.takePend(buf)
 		var m int

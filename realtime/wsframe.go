@@ -151,6 +151,10 @@ func assemble(m **assembly, f wsFrame) (msg []byte, done bool, err error) {
 	if len(a.msg)+len(f.payload) > api.MaxClientFrameSize {
 		return nil, false, errTooLarge
 	}
+	if need := len(a.msg) + len(f.payload); need > cap(a.msg) {
+		// Grown here, not by append: never past the limit.
+		a.msg = append(make([]byte, 0, min(max(2*cap(a.msg), need), api.MaxClientFrameSize)), a.msg...)
+	}
 	a.msg = append(a.msg, f.payload...)
 	if !f.fin {
 		return nil, false, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/notice"
+	"github.com/jarimu/jarimu/ratelimit"
 )
 
 func signup(t *testing.T, e *apptest.Env, email string) api.AuthResponse {
@@ -435,6 +436,9 @@ func TestRouterErrorsAreProblems(t *testing.T) {
 func TestTrustedProxyClientIP(t *testing.T) {
 	e := apptest.Start(t, "sqlite", func(o *app.Options) {
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		// The default's burst (50) refilled over an hour, not 25 s: on a
+		// loaded machine the 50 attempts took long enough to earn a 51st.
+		o.Login.LoginPerIP = ratelimit.NewMemory(ratelimit.Rule{Burst: 50, Every: time.Hour}, nil)
 	})
 	signup(t, e, "ana@example.org")
 	n := 0
