@@ -38,6 +38,7 @@ func (a *App) chores() *chore.Runner {
 			st, err := a.Privacy.Retain(ctx)
 			return int64(st.Reports) + st.Claims + int64(st.Accounts), err
 		}},
+		{Name: "delete_evidence", Every: 10 * time.Minute, Run: a.Reports.SweepFiles},
 		{Name: "purge_evidence_tmp", Every: time.Hour, Local: true, Run: func(context.Context) (int64, error) {
 			return a.temp.PurgeTemp(evidenceTempAge)
 		}},

@@ -95,9 +95,10 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: %w", err)
 	}
-	if err := s.reports.DeleteFiles(ctx, files); err != nil {
-		// The rows are gone; a file left behind is referred to by
-		// nothing, and is named by its content only.
+	if _, err := s.reports.DeleteFiles(ctx, files); err != nil {
+		// The rows are gone; a file left behind stays queued in
+		// evidence_deletions, and the delete_evidence chore tries it
+		// again.
 		s.log.WarnContext(ctx, "erasure: evidence files not deleted", slog.String("user_id", userID), slog.String("error", err.Error()))
 	}
 	return out, nil

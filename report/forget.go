@@ -21,8 +21,9 @@ type Forgotten struct {
 	// erasure redacts what others hold of the deleted ones (feed events,
 	// stored answers) and marks the kept ones' events.
 	DeletedIDs, KeptIDs []string
-	// Files are the evidence files no report refers to any more: delete
-	// them after the transaction commits (DeleteFiles).
+	// Files are the evidence files no report refers to any more, queued
+	// in evidence_deletions in the same transaction: delete them after it
+	// commits (DeleteFiles); what fails is tried again (SweepFiles).
 	Files []string
 }
 
@@ -127,24 +128,69 @@ func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Fo
 			out.Files = append(out.Files, sha)
 		}
 	}
+	if len(out.Files) > 0 {
+		now := time.Now().UTC()
+		rows := make([]evidenceDeletion, len(out.Files))
+		for i, sha := range out.Files {
+			rows[i] = evidenceDeletion{SHA256: sha, QueuedAt: now}
+		}
+		if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (sha256) DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("queue evidence deletions: %w", err)
+		}
+	}
 	return nil
 }
 
+// evidenceDeletion is a file left unused, until it is deleted.
+type evidenceDeletion struct {
+	bun.BaseModel `bun:"table:evidence_deletions"`
+
+	SHA256   string    `bun:"sha256,pk"`
+	QueuedAt time.Time `bun:"queued_at"` // the instance's clock: for the order and the operator only
+}
+
 // DeleteFiles deletes evidence files that ForgetReporter or the retention
-// left unused, checking again that no report refers to each. It goes on
-// past a failure and returns the first one.
-func (s *Service) DeleteFiles(ctx context.Context, shas []string) error {
+// left unused, checking again that no report refers to each (a report may
+// have brought the same file again since), and takes each off the queue of
+// deletions once deleted or in use again. It goes on past a failure and
+// returns the first one; a failed file stays queued for SweepFiles. It
+// returns how many it took off the queue.
+func (s *Service) DeleteFiles(ctx context.Context, shas []string) (int, error) {
 	var first error
+	done := 0
 	for _, sha := range shas {
 		used, err := s.db.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
 		if err == nil && !used {
 			err = s.files.Delete(ctx, sha)
 		}
-		if err != nil && first == nil {
-			first = fmt.Errorf("delete evidence file: %w", err)
+		if err == nil {
+			_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", sha).Exec(ctx)
 		}
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("delete evidence file: %w", err)
+			}
+			continue
+		}
+		done++
 	}
-	return first
+	return done, first
+}
+
+// sweepBatch is how many queued deletions one SweepFiles pass tries.
+const sweepBatch = 500
+
+// SweepFiles tries again the evidence files whose deletion failed, the
+// oldest first (the delete_evidence chore): how many went.
+func (s *Service) SweepFiles(ctx context.Context) (int64, error) {
+	var shas []string
+	err := s.db.NewSelect().Model((*evidenceDeletion)(nil)).Column("sha256").
+		OrderExpr("queued_at, sha256").Limit(sweepBatch).Scan(ctx, &shas)
+	if err != nil {
+		return 0, fmt.Errorf("queued evidence deletions: %w", err)
+	}
+	n, err := s.DeleteFiles(ctx, shas)
+	return int64(n), err
 }
 
 // DeleteUnverified deletes, in batches of one transaction each, the
@@ -168,7 +214,7 @@ func (s *Service) DeleteUnverified(ctx context.Context, cutoff time.Time) (int, 
 			return total, fmt.Errorf("retain reports: %w", err)
 		}
 		total += out.Deleted
-		if err := s.DeleteFiles(ctx, out.Files); err != nil {
+		if _, err := s.DeleteFiles(ctx, out.Files); err != nil {
 			return total, err
 		}
 		if out.Deleted == 0 {

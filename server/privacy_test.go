@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/audit"
 	"github.com/jarimu/jarimu/auth"
+	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/privacy"
 )
@@ -608,6 +611,73 @@ func TestExportPages(t *testing.T) {
 	})
 }
 
+// A file whose deletion fails at the erasure (the store refuses) is not
+// left behind: it stays queued, and the delete_evidence chore deletes it
+// once the store works again. A file another report brought again since is
+// kept, and leaves the queue all the same.
+func TestErasedEvidenceDeletionRetried(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			dir := t.TempDir()
+			e := apptest.Start(t, b, func(o *app.Options) { o.EvidenceDir = dir })
+			v, w, stuck, again := reportWithTwoFiles(t, e)
+			// Both files' deletions fail: a directory that is not empty
+			// where each file is (os.Remove refuses it, even to root).
+			path := func(b []byte) string { s := sha(b); return filepath.Join(dir, s[:2], s) }
+			for _, f := range [][]byte{stuck, again} {
+				must0(t, os.Remove(path(f)))
+				must0(t, os.MkdirAll(filepath.Join(path(f), "x"), 0o755))
+			}
+			must(t, "erase", call(t, e, tok(v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+			ctx := context.Background()
+			if n, err := e.App.Reports.SweepFiles(ctx); n != 0 || err == nil {
+				t.Fatalf("sweep while the store refuses: %d deleted, %v; want none and the error", n, err)
+			}
+			// The store works again; another report brings one of the
+			// files meanwhile.
+			for _, f := range [][]byte{stuck, again} {
+				must0(t, os.RemoveAll(path(f)))
+				must0(t, os.WriteFile(path(f), f, 0o644))
+			}
+			r2 := submitReport(t, e, tok(w.AuthResponse), reportBody("", "3171", ""))
+			must(t, "the same file again", upload(t, e, tok(w.AuthResponse), r2.ID, "file", "c.png", "image/png", bytes.NewReader(again)), http.StatusCreated, "")
+			if n, err := e.App.Reports.SweepFiles(ctx); n != 2 || err != nil {
+				t.Fatalf("sweep: %d off the queue, %v; want both", n, err)
+			}
+			if _, err := os.Stat(path(stuck)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the erased person's file is still stored (%v)", err)
+			}
+			f := call(t, e, tok(w.AuthResponse), "GET", reportPath(r2.ID, "/evidence/"+sha(again)), nil)
+			if f.Status != http.StatusOK || !bytes.Equal(f.Body, again) {
+				t.Errorf("the file another report brought again: %d", f.Status)
+			}
+			if n, err := e.App.Reports.SweepFiles(ctx); n != 0 || err != nil {
+				t.Fatalf("a sweep after: %d, %v; want an empty queue", n, err)
+			}
+		})
+	}
+}
+
+// reportWithTwoFiles makes a volunteer with a report of two new evidence
+// files, and another volunteer of the same region.
+func reportWithTwoFiles(t *testing.T, e *apptest.Env) (v, w person, a, b []byte) {
+	t.Helper()
+	v = newPerson(t, e, api.RoleVolunteer, "3171")
+	w = newPerson(t, e, api.RoleVolunteer, "3171")
+	a, b = distinctPNG(), distinctPNG()
+	r := submitReport(t, e, tok(v.AuthResponse), reportBody("", "3171", ""))
+	must(t, "a file", upload(t, e, tok(v.AuthResponse), r.ID, "file", "a.png", "image/png", bytes.NewReader(a)), http.StatusCreated, "")
+	must(t, "another file", upload(t, e, tok(v.AuthResponse), r.ID, "file", "b.png", "image/png", bytes.NewReader(b)), http.StatusCreated, "")
+	return v, w, a, b
+}
+
+func must0(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // An erasure deletes the files of the reports it deletes from either
 // evidence store, and keeps a file another report still refers to.
 func TestErasureDeletesEvidenceFiles(t *testing.T) {
@@ -615,12 +685,7 @@ func TestErasureDeletesEvidenceFiles(t *testing.T) {
 		t.Run(st, func(t *testing.T) {
 			opt, _ := apptest.StoreOption(t, st)
 			e := apptest.Start(t, "sqlite", opt)
-			v := newPerson(t, e, api.RoleVolunteer, "3171")
-			w := newPerson(t, e, api.RoleVolunteer, "3171")
-			own, shared := distinctPNG(), distinctPNG()
-			r1 := submitReport(t, e, tok(v.AuthResponse), reportBody("", "3171", ""))
-			must(t, "own file", upload(t, e, tok(v.AuthResponse), r1.ID, "file", "a.png", "image/png", bytes.NewReader(own)), http.StatusCreated, "")
-			must(t, "shared file", upload(t, e, tok(v.AuthResponse), r1.ID, "file", "b.png", "image/png", bytes.NewReader(shared)), http.StatusCreated, "")
+			v, w, own, shared := reportWithTwoFiles(t, e)
 			r2 := submitReport(t, e, tok(w.AuthResponse), reportBody("", "3171", ""))
 			must(t, "the same file by another", upload(t, e, tok(w.AuthResponse), r2.ID, "file", "c.png", "image/png", bytes.NewReader(shared)), http.StatusCreated, "")
 			must(t, "erase", call(t, e, tok(v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
