@@ -86,7 +86,7 @@ type feedRow struct {
 // than sent with its values written in like the rest (bun): every hello
 // asks it, and planning it (a lateral read over every partition of the
 // log) cost several times what running it does.
-const feedReadSQL = `SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c,
+var feedReadSQL = `SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c,
 		CAST(0 AS bigint) AS seq, CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data FROM users AS x WHERE x.id = $1
 	UNION ALL SELECT 'member', m.org_id, m.role, '', 0, NULL, NULL FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active'
 	UNION ALL SELECT 'head', n.stream, '', '', COALESCE(h.seq, 0), NULL, NULL FROM (
@@ -98,10 +98,7 @@ const feedReadSQL = `SELECT 'account' AS part, x.status AS a, x.role AS b, COALE
 			CASE WHEN x.role IN ('officer', 'admin') THEN 'review:' || COALESCE(NULLIF(x.region_code, ''), 'national') END]) AS s
 			WHERE x.id = $1 AND s IS NOT NULL
 		) AS n LEFT JOIN event_streams AS h ON h.stream = n.stream
-	UNION ALL SELECT 'event', e.stream, e.id, e.name, e.seq, e.at, e.data
-		FROM unnest(CAST($3 AS text[]), CAST($4 AS bigint[])) AS r (stream, seq)
-		CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
-			WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT $5) AS e`
+	UNION ALL SELECT 'event', e.stream, e.id, e.name, e.seq, e.at, e.data FROM ` + event.HistoryFrom("$3", "$4", "$5")
 
 // feedRead is feedAccess, and on PostgreSQL feedHello: the account, its
 // active memberships, the heads of the own stream, of the streams of from

@@ -10,6 +10,7 @@ package event
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -221,37 +222,17 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 		}
 		return heads, since, nil
 	}
-	var sb strings.Builder
-	args := make([]any, 0, 2+2*len(from))
-	if len(streams) > 0 {
-		// Head rows have an empty id, which no event has.
-		sb.WriteString("SELECT stream, seq, '' AS id, '' AS name, NULL AS at, NULL AS data FROM event_streams WHERE stream IN (?)")
-		args = append(args, bun.In(streams))
+	fromStreams := make([]string, 0, len(from))
+	fromSeqs := make([]int64, 0, len(from))
+	for stream, seq := range from {
+		fromStreams = append(fromStreams, stream)
+		fromSeqs = append(fromSeqs, seq)
 	}
-	if len(from) > 0 {
-		if sb.Len() > 0 {
-			sb.WriteString(" UNION ALL ")
-		}
-		// One lateral read for all the streams to resume: PostgreSQL plans
-		// it once, where a union of one subquery per stream was planned
-		// per stream (each over every partition of the log), and planning
-		// cost more than reading.
-		sb.WriteString("SELECT e.stream, e.seq, e.id, e.name, e.at, e.data FROM (VALUES ")
-		i := 0
-		for stream, seq := range from {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			sb.WriteString("(?, CAST(? AS bigint))")
-			args = append(args, stream, seq)
-			i++
-		}
-		sb.WriteString(`) AS r (stream, seq) CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
-			WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT ?) AS e`)
-		args = append(args, limit)
+	if streams == nil {
+		streams = []string{} // an empty array, not NULL
 	}
-	var rows []Event
-	if err := l.db.NewRaw(sb.String(), args...).Scan(ctx, &rows); err != nil {
+	rows, err := l.headsSincePostgres(ctx, streams, fromStreams, fromSeqs, limit)
+	if err != nil {
 		return nil, nil, fmt.Errorf("read stream heads and history: %w", err)
 	}
 	for _, ev := range rows {
@@ -265,6 +246,51 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 		slices.SortFunc(since[stream], func(a, b Event) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
 	return heads, since, nil
+}
+
+// HistoryFrom is the FROM clause of a read of the log for the streams to
+// resume (PostgreSQL): as e (stream, seq, id, name, at, data), at most
+// limit events of each stream from its seq on, for parameters that are the
+// array of the streams, the array of their seqs and the limit ($n
+// placeholders, given). One lateral read for all the streams: PostgreSQL
+// plans it once, where a union of one subquery per stream was planned per
+// stream (each over every partition of the log), and planning cost more
+// than reading. HeadsSince and the feed's hello statement (package app)
+// both read the history this way.
+func HistoryFrom(streams, seqs, limit string) string {
+	return "unnest(CAST(" + streams + " AS text[]), CAST(" + seqs + ` AS bigint[])) AS r (stream, seq)
+		CROSS JOIN LATERAL (SELECT stream, seq, id, name, at, data FROM events
+			WHERE stream = r.stream AND seq >= r.seq ORDER BY seq LIMIT ` + limit + ") AS e"
+}
+
+// headsSinceSQL is HeadsSince's statement on PostgreSQL: the heads of $1
+// (head rows have an empty id, which no event has), then the history of
+// the streams $2 from the seqs $3, at most $4 events each. Prepared once
+// per pooled connection (db.DB.Prepared), as the hello's statement is.
+var headsSinceSQL = `SELECT stream, seq, '' AS id, '' AS name, CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data
+		FROM event_streams WHERE stream = ANY(CAST($1 AS text[]))
+	UNION ALL SELECT e.stream, e.seq, e.id, e.name, e.at, e.data FROM ` + HistoryFrom("$2", "$3", "$4")
+
+func (l *Log) headsSincePostgres(ctx context.Context, streams, fromStreams []string, fromSeqs []int64, limit int) ([]Event, error) {
+	rs, err := l.db.DB.DB.QueryContext(ctx, headsSinceSQL, l.db.Prepared(), streams, fromStreams, fromSeqs, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var rows []Event
+	for rs.Next() {
+		var ev Event
+		var at sql.NullTime
+		var data sql.NullString
+		if err := rs.Scan(&ev.Stream, &ev.Seq, &ev.ID, &ev.Name, &at, &data); err != nil {
+			return nil, err
+		}
+		if ev.ID != "" {
+			ev.At, ev.Data = at.Time, json.RawMessage(data.String)
+		}
+		rows = append(rows, ev)
+	}
+	return rows, rs.Err()
 }
 
 // headsSinceLocal is HeadsSince on SQLite: the heads in one short query,
