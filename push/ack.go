@@ -64,21 +64,30 @@ func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 func (s *Service) Reach(ctx context.Context, alertID string) (pushed, displayed int, err error) {
 	// One statement: a purge committing between two reads would leave its
 	// counts in neither.
-	jobs := "SELECT j.id FROM push_jobs AS j WHERE j.ref_id = ? AND j.kind = ?"
+	p, d := ReachSQL("a.id")
 	var c struct {
 		Pushed    int `bun:"pushed"`
 		Displayed int `bun:"displayed"`
 	}
-	err = s.db.NewRaw(`SELECT
-		(SELECT count(*) FROM push_deliveries AS d WHERE d.state = ? AND d.job_id IN (`+jobs+`)) +
-			COALESCE((SELECT r.pushed FROM push_reach AS r WHERE r.ref_id = ? AND r.kind = ?), 0) AS pushed,
-		(SELECT count(*) FROM push_acks AS a WHERE a.job_id IN (`+jobs+`)) +
-			COALESCE((SELECT r.displayed FROM push_reach AS r WHERE r.ref_id = ? AND r.kind = ?), 0) AS displayed`,
-		stateSent, alertID, KindAlert, alertID, KindAlert, alertID, KindAlert, alertID, KindAlert).Scan(ctx, &c)
+	err = s.db.NewRaw("SELECT "+p+" AS pushed, "+d+" AS displayed FROM (SELECT CAST(? AS text) AS id) AS a", alertID).Scan(ctx, &c)
 	if err != nil {
 		return 0, 0, fmt.Errorf("push reach: %w", err)
 	}
 	return c.Pushed, c.Displayed, nil
+}
+
+// ReachSQL is the reach's formula as two SQL expressions, pushed and
+// displayed, for the alert whose id is the SQL expression id (a column, not
+// a value): Reach reads them, and so do the officers' statistics (package
+// stats), one row per alert.
+func ReachSQL(id string) (pushed, displayed string) {
+	jobs := "SELECT j.id FROM push_jobs AS j WHERE j.ref_id = " + id + " AND j.kind = '" + KindAlert + "'"
+	summed := func(col string) string {
+		return "COALESCE((SELECT r." + col + " FROM push_reach AS r WHERE r.ref_id = " + id + " AND r.kind = '" + KindAlert + "'), 0)"
+	}
+	pushed = "((SELECT count(*) FROM push_deliveries AS d WHERE d.state = '" + stateSent + "' AND d.job_id IN (" + jobs + ")) + " + summed("pushed") + ")"
+	displayed = "((SELECT count(*) FROM push_acks AS pa WHERE pa.job_id IN (" + jobs + ")) + " + summed("displayed") + ")"
+	return pushed, displayed
 }
 
 // Test queues a test notification to userID's devices (`jarimu push test`)

@@ -33,15 +33,13 @@ func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.Al
 		api.AlertStat
 		RetractedAt *time.Time `bun:"retracted_at"`
 	}
-	jobs := "SELECT j.id FROM push_jobs AS j WHERE j.ref_id = a.id AND j.kind = '" + push.KindAlert + "'"
+	pushed, displayed := push.ReachSQL("a.id")
 	sel := s.db.NewSelect().TableExpr("alerts AS a").
 		ColumnExpr("a.id AS alert_id, a.title, a.severity, a.region_code, a.published_at, a.retracted_at").
-		ColumnExpr("(SELECT count(*) FROM push_deliveries AS d WHERE d.state = 'sent' AND d.job_id IN ("+jobs+")) + "+
-			"COALESCE((SELECT r.pushed FROM push_reach AS r WHERE r.ref_id = a.id AND r.kind = '"+push.KindAlert+"'), 0) AS pushed").
+		ColumnExpr(pushed+" AS pushed").
 		ColumnExpr("COALESCE((SELECT s.delivered FROM alert_reach AS s WHERE s.alert_id = a.id), "+
 			"(SELECT sum(k.acks) FROM alert_ack_counts AS k WHERE k.alert_id = a.id), 0) AS delivered").
-		ColumnExpr("(SELECT count(*) FROM push_acks AS pa WHERE pa.job_id IN ("+jobs+")) + "+
-			"COALESCE((SELECT r.displayed FROM push_reach AS r WHERE r.ref_id = a.id AND r.kind = '"+push.KindAlert+"'), 0) AS displayed").
+		ColumnExpr(displayed+" AS displayed").
 		Where("a.published_at >= ? AND a.published_at < ?", sc.period.From, sc.period.End()).
 		OrderExpr("a.published_at DESC, a.id DESC").Limit(MaxAlerts)
 	if sc.region != "" {
