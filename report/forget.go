@@ -21,9 +21,12 @@ type Forgotten struct {
 	// erasure redacts what others hold of the deleted ones (feed events,
 	// stored answers) and marks the kept ones' events.
 	DeletedIDs, KeptIDs []string
-	// Files are the evidence files no report refers to any more, queued
-	// in evidence_deletions in the same transaction: delete them after it
-	// commits (DeleteFiles); what fails is tried again (SweepFiles).
+	// Files are the evidence files of the deleted reports, queued in
+	// evidence_deletions in the same transaction: after it commits,
+	// DeleteFiles deletes those no report refers to any more; what fails
+	// is tried again (SweepFiles). All are queued, not only those this
+	// transaction saw unused: two deletions sharing a file, running
+	// together, would each see the other's row and neither queue it.
 	Files []string
 }
 
@@ -119,19 +122,11 @@ func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Fo
 	}
 	n, _ := res.RowsAffected()
 	out.Deleted += int(n)
-	for _, sha := range shas {
-		used, err := tx.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
-		if err != nil {
-			return fmt.Errorf("evidence in use: %w", err)
-		}
-		if !used {
-			out.Files = append(out.Files, sha)
-		}
-	}
-	if len(out.Files) > 0 {
+	out.Files = append(out.Files, shas...)
+	if len(shas) > 0 {
 		now := time.Now().UTC()
-		rows := make([]evidenceDeletion, len(out.Files))
-		for i, sha := range out.Files {
+		rows := make([]evidenceDeletion, len(shas))
+		for i, sha := range shas {
 			rows[i] = evidenceDeletion{SHA256: sha, QueuedAt: now}
 		}
 		if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (sha256) DO NOTHING").Exec(ctx); err != nil {
@@ -149,39 +144,46 @@ type evidenceDeletion struct {
 	QueuedAt time.Time `bun:"queued_at"` // the instance's clock: for the order and the operator only
 }
 
-// DeleteFiles deletes evidence files that ForgetReporter or the retention
-// left unused, checking again that no report refers to each (a report may
-// have brought the same file again since), and takes each off the queue of
-// deletions once deleted or in use again. It goes on past a failure and
-// returns the first one; a failed file stays queued for SweepFiles. It
-// returns how many it took off the queue.
+// DeleteFiles deletes the queued evidence files that no report refers to
+// (a report may still, or again), and takes each off the queue once deleted
+// or in use: a file in use leaves the queue only while a report still
+// refers to it, so that a deletion of that report committed meanwhile,
+// whose queueing found this row there, is not lost with it. It goes on
+// past a failure and returns the first one; a failed file goes to the back
+// of the queue for SweepFiles. It returns how many it deleted.
 func (s *Service) DeleteFiles(ctx context.Context, shas []string) (int, error) {
 	var first error
-	done := 0
+	deleted := 0
 	for _, sha := range shas {
-		used, err := s.db.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
-		if err == nil && !used {
-			err = s.files.Delete(ctx, sha)
-		}
-		if err == nil {
-			_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", sha).Exec(ctx)
+		inUse, err := s.db.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+		switch {
+		case err != nil:
+		case inUse:
+			_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).
+				Where("sha256 = ? AND EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)", sha, sha).Exec(ctx)
+		default:
+			if err = s.files.Delete(ctx, sha); err == nil {
+				deleted++
+				_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", sha).Exec(ctx)
+			}
 		}
 		if err != nil {
 			if first == nil {
 				first = fmt.Errorf("delete evidence file: %w", err)
 			}
-			continue
+			// Behind the others: files that keep failing do not hold
+			// up the rest of the queue.
+			s.db.NewUpdate().Model((*evidenceDeletion)(nil)).Set("queued_at = ?", time.Now().UTC()).Where("sha256 = ?", sha).Exec(ctx)
 		}
-		done++
 	}
-	return done, first
+	return deleted, first
 }
 
 // sweepBatch is how many queued deletions one SweepFiles pass tries.
 const sweepBatch = 500
 
 // SweepFiles tries again the evidence files whose deletion failed, the
-// oldest first (the delete_evidence chore): how many went.
+// longest waiting first (the delete_evidence chore): how many it deleted.
 func (s *Service) SweepFiles(ctx context.Context) (int64, error) {
 	var shas []string
 	err := s.db.NewSelect().Model((*evidenceDeletion)(nil)).Column("sha256").
@@ -214,9 +216,10 @@ func (s *Service) DeleteUnverified(ctx context.Context, cutoff time.Time) (int, 
 			return total, fmt.Errorf("retain reports: %w", err)
 		}
 		total += out.Deleted
-		if _, err := s.DeleteFiles(ctx, out.Files); err != nil {
-			return total, err
-		}
+		// A file that cannot be deleted now stays queued, and the
+		// delete_evidence chore tries it again (and reports it): the
+		// retention goes on.
+		s.DeleteFiles(ctx, out.Files)
 		if out.Deleted == 0 {
 			return total, nil
 		}

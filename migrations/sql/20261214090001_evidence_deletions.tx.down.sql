@@ -1,1 +1,2 @@
+DROP INDEX evidence_sha256;
 DROP TABLE evidence_deletions;

@@ -7,3 +7,7 @@ CREATE TABLE evidence_deletions (
     sha256    TEXT PRIMARY KEY,
     queued_at {{.TS}} NOT NULL
 );
+
+-- Whether a file is still in use is asked by its checksum alone (the
+-- evidence table's key begins with the report).
+CREATE INDEX evidence_sha256 ON evidence (sha256);
