@@ -89,7 +89,7 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 		if err := s.auth.Erase(ctx, tx, u, now); err != nil {
 			return err
 		}
-		out.EvidenceFiles = len(files)
+		out.EvidenceFiles = f.Unused
 		return audit.Record(ctx, tx, actor, "user.erase", "user", userID, nil, out)
 	})
 	if err != nil {

@@ -28,6 +28,9 @@ type Forgotten struct {
 	// transaction saw unused: two deletions sharing a file, running
 	// together, would each see the other's row and neither queue it.
 	Files []string
+	// Unused is how many of Files this transaction saw no report refer
+	// to any more: the erasure's count of files deleted.
+	Unused int
 }
 
 // ForgetReporter, inside tx, deletes the reports userID filed that were not
@@ -104,7 +107,8 @@ func RedactEvents(ctx context.Context, tx bun.Tx, userID string, kept []string) 
 }
 
 // deleteReports deletes the reports ids selects, with their takedowns and
-// evidence rows, and adds to out what it deleted and the files left unused.
+// evidence rows, queues their evidence files for deletion, and adds to out
+// what it deleted and queued.
 func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Forgotten) error {
 	var shas []string
 	err := tx.NewSelect().Model((*evidenceRow)(nil)).Distinct().Column("sha256").Where("report_id IN (?)", ids).Scan(ctx, &shas)
@@ -123,6 +127,15 @@ func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Fo
 	n, _ := res.RowsAffected()
 	out.Deleted += int(n)
 	out.Files = append(out.Files, shas...)
+	for _, sha := range shas {
+		used, err := tx.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("evidence in use: %w", err)
+		}
+		if !used {
+			out.Unused++
+		}
+	}
 	if len(shas) > 0 {
 		now := time.Now().UTC()
 		rows := make([]evidenceDeletion, len(shas))
@@ -136,7 +149,8 @@ func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Fo
 	return nil
 }
 
-// evidenceDeletion is a file left unused, until it is deleted.
+// evidenceDeletion is a file of deleted reports, until it is deleted or
+// found in use.
 type evidenceDeletion struct {
 	bun.BaseModel `bun:"table:evidence_deletions"`
 
