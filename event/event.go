@@ -228,9 +228,6 @@ func (l *Log) HeadsSince(ctx context.Context, streams []string, from map[string]
 		fromStreams = append(fromStreams, stream)
 		fromSeqs = append(fromSeqs, seq)
 	}
-	if streams == nil {
-		streams = []string{} // an empty array, not NULL
-	}
 	rows, err := l.headsSincePostgres(ctx, streams, fromStreams, fromSeqs, limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read stream heads and history: %w", err)

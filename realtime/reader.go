@@ -390,20 +390,12 @@ func (c *conn) quick(f wsFrame) bool {
 
 // onFrame acts on one frame (it may wait); false ends the reading.
 func (c *conn) onFrame(f wsFrame) bool {
-	switch f.op {
-	case opPing:
-		return c.ping(string(f.payload)) == nil
-	case opPong:
-		c.heard()
-		return true
-	case opClose:
-		code, err := closeFrame(f.payload)
-		if err != nil {
+	if ok, err := c.control(f); ok {
+		var pe *protocolError
+		if errors.As(err, &pe) {
 			c.refuse(err)
-			return false
 		}
-		c.closing(code, "")
-		return false
+		return err == nil
 	}
 	// A readState only for a fragmented message (an unfragmented one,
 	// nearly all, allocates nothing here).
@@ -430,6 +422,30 @@ func (c *conn) onFrame(f wsFrame) bool {
 	}
 	c.heard()
 	return c.handle(fr)
+}
+
+// control acts on a control frame, with the hello as after it; false for
+// a data frame. An error ends the reading: errClosedByClient after the
+// client's close frame (answered), a protocolError for a bad one, or the
+// failure of a ping's answer.
+func (c *conn) control(f wsFrame) (bool, error) {
+	switch f.op {
+	case opPing:
+		return true, c.ping(string(f.payload))
+	case opPong:
+		if c.readAt.Load() != 0 { // the watch looks at connections past their hello
+			c.heard()
+		}
+		return true, nil
+	case opClose:
+		code, err := closeFrame(f.payload)
+		if err != nil {
+			return true, err
+		}
+		c.closing(code, "")
+		return true, errClosedByClient
+	}
+	return false, nil
 }
 
 // refuse closes the connection for a frame that is not one the feed takes:
@@ -461,7 +477,8 @@ func (c *conn) tidy() {
 // keep holds b, the start of a frame, until more of it is read.
 func (c *conn) keep(b []byte) {
 	if len(b) > 0 {
-		c.reading().pend = append(c.reading().pend, b...)
+		rd := c.reading()
+		rd.pend = append(rd.pend, b...)
 	}
 }
 
@@ -476,7 +493,8 @@ func (c *conn) takePend(buf []byte) int {
 	return n
 }
 
-// errClosedByClient is a close frame before the hello.
+// errClosedByClient is the end of the reading after the client's close
+// frame.
 var errClosedByClient = errors.New("closed by the client")
 
 // readFirst reads the client's first message (the hello) within the
@@ -498,21 +516,11 @@ func (c *conn) readFirst() ([]byte, error) {
 				break
 			}
 			off += k
-			switch f.op {
-			case opPing:
-				if err := c.ping(string(f.payload)); err != nil {
-					return nil, err
-				}
-				continue
-			case opPong:
-				continue
-			case opClose:
-				code, err := closeFrame(f.payload)
+			if ok, err := c.control(f); ok {
 				if err != nil {
 					return nil, err
 				}
-				c.closing(code, "")
-				return nil, errClosedByClient
+				continue
 			}
 			msg, done, err := assemble(&frag, f)
 			if err != nil {

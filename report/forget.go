@@ -128,9 +128,9 @@ func deleteReports(ctx context.Context, tx bun.Tx, ids *bun.SelectQuery, out *Fo
 	out.Deleted += int(n)
 	out.Files = append(out.Files, shas...)
 	for _, sha := range shas {
-		used, err := tx.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+		used, err := inUse(ctx, tx, sha)
 		if err != nil {
-			return fmt.Errorf("evidence in use: %w", err)
+			return err
 		}
 		if !used {
 			out.Unused++
@@ -169,10 +169,10 @@ func (s *Service) DeleteFiles(ctx context.Context, shas []string) (int, error) {
 	var first error
 	deleted := 0
 	for _, sha := range shas {
-		inUse, err := s.db.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+		used, err := inUse(ctx, s.db, sha)
 		switch {
 		case err != nil:
-		case inUse:
+		case used:
 			_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).
 				Where("sha256 = ? AND EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)", sha, sha).Exec(ctx)
 		default:
@@ -191,6 +191,15 @@ func (s *Service) DeleteFiles(ctx context.Context, shas []string) (int, error) {
 		}
 	}
 	return deleted, first
+}
+
+// inUse reports whether a report refers to the evidence file sha.
+func inUse(ctx context.Context, q bun.IDB, sha string) (bool, error) {
+	used, err := q.NewSelect().Model((*evidenceRow)(nil)).Where("sha256 = ?", sha).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("evidence in use: %w", err)
+	}
+	return used, nil
 }
 
 // sweepBatch is how many queued deletions one SweepFiles pass tries.

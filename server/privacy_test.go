@@ -620,6 +620,14 @@ func TestErasedEvidenceDeletionRetried(t *testing.T) {
 		t.Run(string(b), func(t *testing.T) {
 			dir := t.TempDir()
 			e := apptest.Start(t, b, func(o *app.Options) { o.EvidenceDir = dir })
+			// The chore is the app's: it ran at start.
+			deadline := time.Now().Add(5 * time.Second)
+			for e.App.Chores.Stats()["delete_evidence"].Runs == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the delete_evidence chore did not run at start")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			v, w, stuck, again := reportWithTwoFiles(t, e)
 			// Both files' deletions fail: a directory that is not empty
 			// where each file is (os.Remove refuses it, even to root).
