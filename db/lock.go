@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+
+	"github.com/uptrace/bun"
 )
 
 // lockClass is the first key of every lock TryLock takes ("ja" in ASCII,
@@ -11,6 +13,11 @@ import (
 // objsubid 2, the two-key form, so they never meet the migrations' one-key
 // lock.
 const lockClass = 0x6a61
+
+// txLockClass is the first key of the locks TxLock takes ("jb"): apart
+// from TryLock's, so that a transaction's lock whose name hashes like a
+// chore's never waits for that chore.
+const txLockClass = 0x6a62
 
 // TryLock takes the cluster-wide lock called name if nobody holds it, and
 // says whether it did; it never waits. On PostgreSQL it is a session
@@ -50,4 +57,19 @@ func (d *DB) TryLock(ctx context.Context, name string) (unlock func(), ok bool, 
 		}
 		conn.Close()
 	}, true, nil
+}
+
+// TxLock takes, inside tx, the cluster-wide lock called name, waiting for
+// it; tx's end frees it. On PostgreSQL it is a transaction advisory lock
+// keyed like TryLock's (in a class of its own); SQLite's write transactions
+// are serial already, so there it does nothing.
+func (d *DB) TxLock(ctx context.Context, tx bun.Tx, name string) error {
+	if !d.postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema() || ':' || ?))", txLockClass, name)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", name, err)
+	}
+	return nil
 }

@@ -72,30 +72,6 @@ func transport(secure bool) http.RoundTripper {
 	return tr
 }
 
-// Put stores the content of r, at most max bytes, with Dir.Put's rules and
-// refusals; content the bucket holds already is not sent again.
-func (b *Bucket) Put(ctx context.Context, r io.Reader, max int64) (Object, error) {
-	if max <= 0 {
-		return Object{}, fmt.Errorf("put evidence: limit of %d bytes is not positive", max)
-	}
-	f, err := os.CreateTemp(b.tmp, "put-*") // mode 0600
-	if err != nil {
-		return Object{}, fmt.Errorf("put evidence: %w", err)
-	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
-	obj, err := fill(ctx, f, r, max)
-	if err == nil {
-		err = b.upload(ctx, f, obj)
-	}
-	if err != nil {
-		return Object{}, fmt.Errorf("put evidence: %w", err)
-	}
-	return obj, nil
-}
-
 // upload sends f, the file obj, unless an object of its name and size is
 // there already (names are hashes, so it holds the same bytes).
 func (b *Bucket) upload(ctx context.Context, f *os.File, obj Object) error {

@@ -16,38 +16,6 @@ import (
 	"github.com/jarimu/jarimu/problem"
 )
 
-// Put stores the content of r, at most max bytes (normally MaxSize), and
-// describes it. It streams r to a temporary file while hashing it, syncs the
-// file and renames it into place; content already stored is kept once and
-// the new copy dropped, so concurrent Puts of one file both succeed and leave
-// one file. Refusals are problems, with nothing left on disk: kind TooLarge
-// type "too-large" past max bytes; kind Invalid type "evidence-empty" for no
-// bytes and "evidence-type" for content that is not PNG, JPEG, WebP or PDF
-// (decided from the first bytes, before the rest is read). Errors of r and
-// the end of ctx stop the upload too.
-func (s *Dir) Put(ctx context.Context, r io.Reader, max int64) (Object, error) {
-	if max <= 0 {
-		return Object{}, fmt.Errorf("put evidence: limit of %d bytes is not positive", max)
-	}
-	f, err := os.CreateTemp(s.tmp, "put-*") // mode 0600
-	if err != nil {
-		return Object{}, fmt.Errorf("put evidence: %w", err)
-	}
-	obj, err := fill(ctx, f, r, max)
-	if err == nil {
-		err = syncClose(f)
-	}
-	if err == nil {
-		err = s.commit(f.Name(), obj.SHA256)
-	}
-	if err != nil {
-		f.Close() // may be closed already; the file is discarded either way
-		os.Remove(f.Name())
-		return Object{}, fmt.Errorf("put evidence: %w", err)
-	}
-	return obj, nil
-}
-
 // fill copies r to w, checking its type and size and hashing it.
 func fill(ctx context.Context, w io.Writer, r io.Reader, max int64) (Object, error) {
 	limit := max

@@ -155,13 +155,7 @@ func (s *Service) Subscribe(ctx context.Context, userID string, req api.Subscrib
 // PostgreSQL, so the device limit holds under concurrency (SQLite's write
 // transactions are serial already).
 func (s *Service) lockAccount(ctx context.Context, tx bun.Tx, userID string) error {
-	if !s.db.Postgres() {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "push:"+userID); err != nil {
-		return fmt.Errorf("lock account: %w", err)
-	}
-	return nil
+	return s.db.TxLock(ctx, tx, "push:"+userID)
 }
 
 // List reads userID's devices, oldest first.

@@ -162,25 +162,35 @@ type evidenceDeletion struct {
 // (a report may still, or again), and takes each off the queue once deleted
 // or in use: a file in use leaves the queue only while a report still
 // refers to it, so that a deletion of that report committed meanwhile,
-// whose queueing found this row there, is not lost with it. It goes on
-// past a failure and returns the first one; a failed file goes to the back
-// of the queue for SweepFiles. It returns how many it deleted.
+// whose queueing found this row there, is not lost with it. Each file is
+// checked and deleted holding its lock (fileLock), which AddEvidence takes
+// to store the file again before a report refers to it. It goes on past a
+// failure and returns the first one; a failed file goes to the back of the
+// queue for SweepFiles. It returns how many it deleted.
 func (s *Service) DeleteFiles(ctx context.Context, shas []string) (int, error) {
 	var first error
 	deleted := 0
 	for _, sha := range shas {
-		used, err := inUse(ctx, s.db, sha)
-		switch {
-		case err != nil:
-		case used:
-			_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).
-				Where("sha256 = ? AND EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)", sha, sha).Exec(ctx)
-		default:
-			if err = s.files.Delete(ctx, sha); err == nil {
-				deleted++
-				_, err = s.db.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", sha).Exec(ctx)
+		err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if err := s.db.TxLock(ctx, tx, fileLock(sha)); err != nil {
+				return err
 			}
-		}
+			used, err := inUse(ctx, tx, sha)
+			switch {
+			case err != nil:
+				return err
+			case used:
+				_, err = tx.NewDelete().Model((*evidenceDeletion)(nil)).
+					Where("sha256 = ? AND EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)", sha, sha).Exec(ctx)
+				return err
+			}
+			if err := s.files.Delete(ctx, sha); err != nil {
+				return err
+			}
+			deleted++
+			_, err = tx.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", sha).Exec(ctx)
+			return err
+		})
 		if err != nil {
 			if first == nil {
 				first = fmt.Errorf("delete evidence file: %w", err)
@@ -191,6 +201,12 @@ func (s *Service) DeleteFiles(ctx context.Context, shas []string) (int, error) {
 		}
 	}
 	return deleted, first
+}
+
+// fileLock names the lock of the evidence file sha: its deletion and a
+// report coming to refer to it again take turns.
+func fileLock(sha string) string {
+	return "evidence:" + sha
 }
 
 // inUse reports whether a report refers to the evidence file sha.

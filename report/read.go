@@ -147,16 +147,32 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 	if err != nil {
 		return api.Evidence{}, err
 	}
-	obj, err := s.files.Put(ctx, file, MaxEvidence)
+	st, err := s.files.Stage(ctx, file, MaxEvidence)
 	if err != nil {
 		return api.Evidence{}, err
 	}
+	defer st.Close()
+	// Stored before the transaction, so that a slow store holds no lock.
+	if err := s.files.Store(ctx, st); err != nil {
+		return api.Evidence{}, err
+	}
+	obj := st.Object
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		r, err := s.loadLocked(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if err := checkUndecided(r); err != nil {
+			return err
+		}
+		// The same file of a deleted report may have been deleted since
+		// (DeleteFiles, which takes this lock and finds no report
+		// referring to it): stored again if so, under the lock, before
+		// the row that makes it in use.
+		if err := s.db.TxLock(ctx, tx, fileLock(obj.SHA256)); err != nil {
+			return err
+		}
+		if err := s.files.Store(ctx, st); err != nil {
 			return err
 		}
 		now, err := s.db.Now(ctx, tx)

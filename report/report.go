@@ -73,9 +73,12 @@ func (r *Report) API() api.Report {
 // Files keeps evidence files: an evidence.Dir (a directory) or an
 // evidence.Bucket (S3-compatible object storage), with the same rules.
 type Files interface {
-	// Put stores at most max bytes of r, content-addressed, and describes
-	// the file; refusals are problems.
-	Put(ctx context.Context, r io.Reader, max int64) (evidence.Object, error)
+	// Stage checks, hashes and spools at most max bytes of r; refusals are
+	// problems. The caller closes what it returns.
+	Stage(ctx context.Context, r io.Reader, max int64) (*evidence.Staged, error)
+	// Store stores a staged file under its sha, unless it is there
+	// already; again after a deletion, as often as needed.
+	Store(ctx context.Context, st *evidence.Staged) error
 	// Open reads n bytes (n < 0: the rest) of a stored file from byte off.
 	Open(ctx context.Context, sha string, off, n int64) (io.ReadCloser, error)
 	// Delete removes a stored file (no error when it is missing).

@@ -1,0 +1,120 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/evidence"
+	"github.com/jarimu/jarimu/report"
+)
+
+// racingFiles is a disk store that runs hook after each Store, with the
+// Store's number (1: before AddEvidence's transaction, 2: inside it).
+type racingFiles struct {
+	*evidence.Dir
+	stores int
+	hook   func(n int)
+}
+
+func (f *racingFiles) Store(ctx context.Context, st *evidence.Staged) error {
+	err := f.Dir.Store(ctx, st)
+	f.stores++
+	f.hook(f.stores)
+	return err
+}
+
+// A file of a deleted report, queued for deletion, that a new report
+// brings again while the queue is worked through stays stored: deleted
+// before the new report's row, it is stored again; checked while that row
+// is being written, its deletion waits and finds it in use.
+func TestEvidenceBroughtBackWhileDeleted(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// at is the Store after which the deletion runs; wait: whether it
+		// must wait for AddEvidence's transaction.
+		at   int
+		wait bool
+	}{
+		{"deleted before the row", 1, false},
+		{"deletion while the row is written", 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+				ctx := context.Background()
+				dir, err := evidence.NewDir(filepath.Join(t.TempDir(), "evidence"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				files := &racingFiles{Dir: dir}
+				svc := report.NewService(e.App.DB, e.App.Events, e.App.Orgs, e.App.Tasks, files)
+				content := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), rand.Text()...)
+				obj, err := dir.Put(ctx, bytes.NewReader(content), evidence.MaxSize)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The file of a deleted report: stored, queued, in no report.
+				exec(t, e, "INSERT INTO evidence_deletions (sha256, queued_at) VALUES (?, ?)", obj.SHA256, time.Now().UTC())
+				vol := e.User(t, "volunteer", "relawan", "3171")
+				r := create(t, e, vol, "3171", "disinformation")
+
+				type result struct {
+					n   int
+					err error
+				}
+				done := make(chan result, 1)
+				files.hook = func(n int) {
+					if n != tc.at {
+						return
+					}
+					go func() {
+						n, err := svc.DeleteFiles(ctx, []string{obj.SHA256})
+						done <- result{n, err}
+					}()
+					if !tc.wait {
+						<-done
+						done <- result{-1, nil}
+						return
+					}
+					select {
+					case got := <-done:
+						t.Errorf("the deletion ran while the file's row was written: %+v", got)
+						done <- got
+					case <-time.After(300 * time.Millisecond):
+					}
+				}
+				if _, err := svc.AddEvidence(ctx, apptest.Principal(vol), r.ID, func() (io.Reader, error) {
+					return bytes.NewReader(content), nil
+				}); err != nil {
+					t.Fatalf("add evidence: %v", err)
+				}
+				got := <-done
+				if got.err != nil {
+					t.Errorf("delete files: %v", got.err)
+				}
+				if tc.wait && got.n != 0 {
+					t.Errorf("the deletion deleted %d files, want none: the file is in use", got.n)
+				}
+				if files.stores != 2 {
+					t.Errorf("%d stores, want 2: one before the transaction, one under the file's lock", files.stores)
+				}
+				rc, err := dir.Open(ctx, obj.SHA256, 0, -1)
+				if err != nil {
+					t.Fatalf("the file the new report refers to: %v", err)
+				}
+				defer rc.Close()
+				if b, err := io.ReadAll(rc); err != nil || !bytes.Equal(b, content) {
+					t.Errorf("the stored file: %d bytes, %v; want the %d uploaded", len(b), err, len(content))
+				}
+				if n, err := e.App.DB.NewSelect().Table("evidence_deletions").Count(ctx); n != 0 || err != nil {
+					t.Errorf("%d files queued (%v), want none: the file is in use", n, err)
+				}
+			})
+		})
+	}
+}
