@@ -101,6 +101,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 			if err := s.revokeUser(ctx, tx, userID, now); err != nil {
 				return err
 			}
+			if err := endResets(ctx, tx, userID, now); err != nil {
+				return err
+			}
 		}
 		if after.Status == api.UserDeleted && s.cfg.OnDeleted != nil {
 			if err := s.cfg.OnDeleted(ctx, tx, userID); err != nil {

@@ -3,11 +3,13 @@ package auth
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/mail"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/region"
 )
@@ -170,9 +172,17 @@ func (s *Service) setPassword(ctx context.Context, tx bun.Tx, u *User, hash stri
 	if err := s.revokeUser(ctx, tx, u.ID, now); err != nil {
 		return err
 	}
-	_, err = tx.NewUpdate().Model((*resetRow)(nil)).Set("used_at = ?", now).Where("user_id = ? AND used_at IS NULL", u.ID).Exec(ctx)
+	return endResets(ctx, tx, u.ID, now)
+}
+
+// endResets ends, inside tx, userID's reset links that are not spent, and
+// withdraws the reset mail still queued for them (the SMTP server was
+// down): a link that no longer works is not sent.
+func endResets(ctx context.Context, tx bun.Tx, userID string, now time.Time) error {
+	_, err := tx.NewUpdate().Model((*resetRow)(nil)).Set("used_at = ?", now).Where("user_id = ? AND used_at IS NULL", userID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("end reset links: %w", err)
 	}
-	return nil
+	_, err = mail.Withdraw(ctx, tx, userID, mail.KindPasswordReset)
+	return err
 }

@@ -83,6 +83,18 @@ func Forget(ctx context.Context, q bun.IDB, userID string) (int64, error) {
 	return n, nil
 }
 
+// Withdraw removes, inside q, the queued mail of kind about userID (a
+// reset mail whose link ended before it was sent), and says how many
+// messages it removed. A message being sent at that moment may still go.
+func Withdraw(ctx context.Context, q bun.IDB, userID, kind string) (int64, error) {
+	res, err := q.NewDelete().Model((*row)(nil)).Where("user_id = ? AND kind = ?", userID, kind).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("withdraw queued mail: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // Queued counts the messages about userID still in the outbox (for the
 // account's data export: what is queued to be sent to them).
 func Queued(ctx context.Context, q bun.IDB, userID string) ([]QueuedInfo, error) {

@@ -79,6 +79,9 @@ var resetHTML = htmltemplate.Must(htmltemplate.New("reset").Parse(`<!doctype htm
 </body></html>
 `))
 
+// KindPasswordReset is the Kind of the password reset mail.
+const KindPasswordReset = "password_reset"
+
 // PasswordReset is the password reset mail to name, carrying link (valid
 // for minutes): in lang ("id" or "en") first and the other language after,
 // as plain text with an HTML alternative. The caller sets To and UserID.
@@ -102,5 +105,5 @@ func PasswordReset(lang, name, link string, minutes int) (Message, error) {
 		return Message{}, err
 	}
 	subject := d.Sections[0].Subject + " / " + d.Sections[1].Subject
-	return Message{Kind: "password_reset", Subject: subject, Text: text.String(), HTML: html.String()}, nil
+	return Message{Kind: KindPasswordReset, Subject: subject, Text: text.String(), HTML: html.String()}, nil
 }

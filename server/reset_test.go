@@ -244,12 +244,7 @@ func TestPasswordResetUnknownEmail(t *testing.T) {
 func TestPasswordResetSMTPDown(t *testing.T) {
 	for _, b := range dbtest.Backends(t) {
 		t.Run(string(b), func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			ln.Close() // nothing listens there until the relay starts
+			addr := apptest.UnusedAddr(t) // nothing listens there until the relay starts
 			e := apptest.Start(t, b, apptest.WithMail(t, "smtp://"+addr))
 			v := mailVolunteer(t, e, "Fajar", "id")
 			must(t, "ask", askReset(t, e, v.User.Email), http.StatusAccepted, "")
@@ -268,6 +263,41 @@ func TestPasswordResetSMTPDown(t *testing.T) {
 			waitRows(t, e, "mail_outbox", "user_id = ?", 0, v.User.ID)
 			must(t, "confirm", confirmReset(t, e, token, newPassword), http.StatusNoContent, "")
 			must(t, "new password", login(t, e, v.User.Email, newPassword, ""), http.StatusOK, "")
+		})
+	}
+}
+
+// A reset mail still queued (the SMTP server is down) when its link ends
+// is withdrawn, not sent later with a link that no longer works: the link
+// ends when the password changes, or when an admin suspends the account.
+func TestPasswordResetMailWithdrawn(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			addr := apptest.UnusedAddr(t) // nothing listens there until the relay starts
+			e := apptest.Start(t, b, apptest.WithMail(t, "smtp://"+addr))
+			admin := e.User(t, "admin", "root", "")
+			changed, suspended, waiting := mailVolunteer(t, e, "Gita", "id"), mailVolunteer(t, e, "Hadi", "id"), mailVolunteer(t, e, "Indah", "id")
+			for _, v := range []api.AuthResponse{changed, suspended, waiting} {
+				must(t, "ask", askReset(t, e, v.User.Email), http.StatusAccepted, "")
+				waitRows(t, e, "mail_outbox", "user_id = ?", 1, v.User.ID)
+			}
+			must(t, "change password", call(t, e, tok(changed), "POST", "/v1/me/password",
+				map[string]any{"current_password": apptest.Password, "new_password": newPassword}), http.StatusOK, "")
+			must(t, "suspend", call(t, e, tok(admin), "PATCH", "/v1/admin/users/"+suspended.User.ID, map[string]any{"status": "suspended"}), http.StatusOK, "")
+			for _, v := range []api.AuthResponse{changed, suspended} {
+				if n := count(t, e, "mail_outbox", "user_id = ?", v.User.ID); n != 0 {
+					t.Errorf("%s: %d reset mails still queued after the link ended, want 0", v.User.Name, n)
+				}
+			}
+			relay(t, addr, mailtest.SMTPAddr(t))
+			_, token, _ := resetLink(t, waiting.User.Email, 1)
+			must(t, "the link still in force", confirmReset(t, e, token, newPassword), http.StatusNoContent, "")
+			waitRows(t, e, "mail_outbox", "1 = 1", 0)
+			for _, v := range []api.AuthResponse{changed, suspended} {
+				if n := len(mailtest.Find(t, v.User.Email)); n != 0 {
+					t.Errorf("%s: %d mails arrived with a link that had ended", v.User.Name, n)
+				}
+			}
 		})
 	}
 }

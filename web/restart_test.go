@@ -57,16 +57,6 @@ func (in *instance) stop() {
 	in.app.Close() // ends the feed's connections with 1001
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func mkUser(t *testing.T, a *app.App, role, name, region string) api.AuthResponse {
 	t.Helper()
 	req := api.CreateUserRequest{Email: name + "@example.org", Name: name, Role: role, Password: apptest.Password}
@@ -105,7 +95,7 @@ func publish(t *testing.T, a *app.App, officer api.AuthResponse, title string) {
 // (resume) and then live events again.
 func TestBrowserFeedReconnectsAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	addr := freeAddr(t)
+	addr := apptest.UnusedAddr(t)
 	first := startInstance(t, dir, addr)
 	t.Cleanup(first.stop)
 	first.serve(t, addr)
