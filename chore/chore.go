@@ -67,7 +67,7 @@ type Runner struct {
 // NewRunner makes a runner of jobs over d.
 func NewRunner(d *db.DB, log *slog.Logger, jobs ...Job) *Runner {
 	n := len(jobs)
-	if pool := d.DB.DB.Stats().MaxOpenConnections; pool > 0 {
+	if pool := d.PoolSize(); pool > 0 {
 		n = min(n, pool/4)
 	}
 	r := &Runner{db: d, log: log, jobs: jobs, stats: map[string]*Stats{}, slots: make(chan struct{}, max(n, 1))}

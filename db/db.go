@@ -129,6 +129,9 @@ func (d *DB) Prepared() pgx.QueryExecMode { return d.prepared }
 // Postgres reports whether this is PostgreSQL (else SQLite).
 func (d *DB) Postgres() bool { return d.postgres }
 
+// PoolSize is the most connections the pool opens at once.
+func (d *DB) PoolSize() int { return d.DB.DB.Stats().MaxOpenConnections }
+
 // ForUpdate locks the rows q selects until the transaction ends: FOR UPDATE
 // on PostgreSQL; on SQLite a write transaction holds the whole database
 // already, so q is left as it is.

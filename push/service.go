@@ -45,7 +45,8 @@ type Config struct {
 	// push-service host (default 5000).
 	RatePerHost float64
 	// Workers is how many batches this instance works at once on
-	// PostgreSQL (default 4; SQLite: 1).
+	// PostgreSQL (default 4, at most a quarter of the database pool;
+	// SQLite: 1).
 	Workers int
 	// Concurrency is how many pushes of one batch are in flight at once
 	// (default 64 / Workers: 16 on PostgreSQL, 64 on SQLite's one worker).
@@ -108,6 +109,14 @@ func NewService(d *db.DB, vapid *VAPID, accounts Accounts, cfg Config, log *slog
 	}
 	if !d.Postgres() {
 		cfg.Workers = 1
+	}
+	// A sender holds a connection for its batch's lock while it needs
+	// others (the devices, the outcomes): at most a quarter of the pool,
+	// as the chores that hold a lock (chore.Runner), so that senders and
+	// chores together can never hold every connection while each waits
+	// for another.
+	if pool := d.PoolSize(); pool > 0 {
+		cfg.Workers = min(cfg.Workers, max(pool/4, 1))
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = max(64/cfg.Workers, 1)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/dbtest"
 )
 
 func TestHostAllowed(t *testing.T) {
@@ -100,4 +102,28 @@ func FuzzAck(f *testing.F) {
 			t.Fatalf("ack %q accepted", ack)
 		}
 	})
+}
+
+// The senders are at most a quarter of the database pool (each holds a
+// connection while it needs others); SQLite has one.
+func TestSendersBoundedByPool(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		for _, c := range []struct{ pool, workers, want int }{{8, 0, 2}, {9, 0, 2}, {32, 0, 4}, {8, 6, 2}, {100, 6, 6}} {
+			o := dbtest.Options(t, b)
+			o.MaxOpenConns = c.pool
+			d, err := db.Open(t.Context(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewService(d, nil, nil, Config{Workers: c.workers}, nil)
+			d.Close()
+			want := c.want
+			if b == dbtest.SQLite {
+				want = 1
+			}
+			if s.cfg.Workers != want {
+				t.Errorf("%s, pool of %d, %d workers asked: %d senders, want %d", b, c.pool, c.workers, s.cfg.Workers, want)
+			}
+		}
+	}
 }
