@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -92,7 +93,18 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) (api
 	if !found || u.Status != api.UserActive || u.Erased() {
 		return resetAccepted, nil
 	}
+	errInactive := errors.New("account no longer active")
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// The account's row, locked: a password change or a suspension
+		// (which end the links and withdraw their mail) comes wholly
+		// before this link or wholly after it.
+		locked := new(User)
+		if err := s.db.ForUpdate(tx.NewSelect().Model(locked).Column("status").Where("id = ?", u.ID)).Scan(ctx); err != nil {
+			return fmt.Errorf("lock account: %w", err)
+		}
+		if locked.Status != api.UserActive {
+			return errInactive
+		}
 		token, err := s.newReset(ctx, tx, u)
 		if err != nil {
 			return err
@@ -108,6 +120,9 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) (api
 		}
 		return mail.Enqueue(ctx, tx, m, now, ResetTTL)
 	})
+	if errors.Is(err, errInactive) {
+		return resetAccepted, nil
+	}
 	if err != nil {
 		return api.PasswordResetAccepted{}, fmt.Errorf("password reset: %w", err)
 	}

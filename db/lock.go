@@ -60,14 +60,20 @@ func (d *DB) TryLock(ctx context.Context, name string) (unlock func(), ok bool, 
 }
 
 // TxLock takes, inside tx, the cluster-wide lock called name, waiting for
-// it; tx's end frees it. On PostgreSQL it is a transaction advisory lock
-// keyed like TryLock's (in a class of its own); SQLite's write transactions
-// are serial already, so there it does nothing.
-func (d *DB) TxLock(ctx context.Context, tx bun.Tx, name string) error {
+// it; tx's end frees it. Shared, it is held together with other shared
+// holders and excludes only an exclusive one. On PostgreSQL it is a
+// transaction advisory lock keyed like TryLock's (in a class of its own);
+// SQLite's write transactions are serial already, so there it does
+// nothing.
+func (d *DB) TxLock(ctx context.Context, tx bun.Tx, name string, shared bool) error {
 	if !d.postgres {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema() || ':' || ?))", txLockClass, name)
+	fn := "pg_advisory_xact_lock"
+	if shared {
+		fn = "pg_advisory_xact_lock_shared"
+	}
+	_, err := tx.ExecContext(ctx, "SELECT "+fn+"(?, hashtext(current_schema() || ':' || ?))", txLockClass, name)
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", name, err)
 	}

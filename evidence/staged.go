@@ -64,11 +64,14 @@ func (s *Dir) Stage(ctx context.Context, r io.Reader, max int64) (*Staged, error
 
 // Store makes the staged file stored under its name, unless it is there
 // already; it may be called again, after a deletion, as often as needed.
-// The first time, the temporary file is moved into place; after that, its
-// content (still open) is copied to a new one.
+// The first time, the temporary file is moved into place; after that, if
+// the stored file is gone, its content (still open) is copied to a new one.
 func (s *Dir) Store(_ context.Context, st *Staged) error {
 	src := st.f.Name()
 	if st.placed {
+		if _, err := os.Lstat(s.path(st.SHA256)); err == nil {
+			return nil // stored: nothing to copy
+		}
 		tmp, err := s.copyStaged(st)
 		if err != nil {
 			return fmt.Errorf("put evidence: %w", err)

@@ -61,3 +61,22 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// Storing again content that is stored reads nothing of the staged file
+// (Store runs again under a lock on every upload): with its descriptor
+// closed, the disk store's second Store still succeeds.
+func TestStoreAgainWhenStoredCopiesNothing(t *testing.T) {
+	d := mustDir(t)
+	st, err := d.Stage(t.Context(), bytes.NewReader(pngFile), MaxSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Store(t.Context(), st); err != nil {
+		t.Fatal(err)
+	}
+	st.f.Close()
+	if err := d.Store(t.Context(), st); err != nil {
+		t.Errorf("Store of stored content: %v, want nothing done", err)
+	}
+	assertTmpEmpty(t, d.tmp)
+}

@@ -153,9 +153,17 @@ func (s *Service) Subscribe(ctx context.Context, userID string, req api.Subscrib
 
 // lockAccount serialises the subscription changes of one account on
 // PostgreSQL, so the device limit holds under concurrency (SQLite's write
-// transactions are serial already).
+// transactions are serial already). The key is not db.TxLock's: it is
+// the one instances of earlier releases take, which run beside these
+// during a rolling upgrade.
 func (s *Service) lockAccount(ctx context.Context, tx bun.Tx, userID string) error {
-	return s.db.TxLock(ctx, tx, "push:"+userID)
+	if !s.db.Postgres() {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "push:"+userID); err != nil {
+		return fmt.Errorf("lock account: %w", err)
+	}
+	return nil
 }
 
 // List reads userID's devices, oldest first.

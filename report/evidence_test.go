@@ -11,6 +11,7 @@ import (
 
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/evidence"
+	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/report"
 )
 
@@ -27,6 +28,23 @@ func (f *racingFiles) Store(ctx context.Context, st *evidence.Staged) error {
 	f.stores++
 	f.hook(f.stores)
 	return err
+}
+
+// racingService is a report service over e's database whose evidence is
+// in a fresh directory, through racingFiles (no hook yet).
+func racingService(t *testing.T, e *apptest.Env) (*racingFiles, *report.Service) {
+	t.Helper()
+	dir, err := evidence.NewDir(filepath.Join(t.TempDir(), "evidence"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := &racingFiles{Dir: dir, hook: func(int) {}}
+	return files, report.NewService(e.App.DB, e.App.Events, e.App.Orgs, e.App.Tasks, files)
+}
+
+// newPNG is a small PNG-looking file no other test uploads.
+func newPNG() []byte {
+	return append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), rand.Text()...)
 }
 
 // A file of a deleted report, queued for deletion, that a new report
@@ -47,13 +65,9 @@ func TestEvidenceBroughtBackWhileDeleted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 				ctx := context.Background()
-				dir, err := evidence.NewDir(filepath.Join(t.TempDir(), "evidence"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				files := &racingFiles{Dir: dir}
-				svc := report.NewService(e.App.DB, e.App.Events, e.App.Orgs, e.App.Tasks, files)
-				content := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), rand.Text()...)
+				files, svc := racingService(t, e)
+				dir := files.Dir
+				content := newPNG()
 				obj, err := dir.Put(ctx, bytes.NewReader(content), evidence.MaxSize)
 				if err != nil {
 					t.Fatal(err)
@@ -77,8 +91,11 @@ func TestEvidenceBroughtBackWhileDeleted(t *testing.T) {
 						done <- result{n, err}
 					}()
 					if !tc.wait {
-						<-done
-						done <- result{-1, nil}
+						got := <-done
+						if got.n != 1 || got.err != nil {
+							t.Errorf("the deletion before the row: %+v, want the file deleted", got)
+						}
+						done <- got
 						return
 					}
 					select {
@@ -94,9 +111,6 @@ func TestEvidenceBroughtBackWhileDeleted(t *testing.T) {
 					t.Fatalf("add evidence: %v", err)
 				}
 				got := <-done
-				if got.err != nil {
-					t.Errorf("delete files: %v", got.err)
-				}
 				if tc.wait && got.n != 0 {
 					t.Errorf("the deletion deleted %d files, want none: the file is in use", got.n)
 				}
@@ -116,5 +130,73 @@ func TestEvidenceBroughtBackWhileDeleted(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// An upload whose report is decided (or deleted) before its row is
+// written leaves no file behind: the file is queued for deletion from the
+// moment it is stored, and deleted when the upload fails, unless another
+// report refers to it.
+func TestEvidenceOfAFailedUploadDeleted(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		files, svc := racingService(t, e)
+		dir := files.Dir
+		vol := e.User(t, "volunteer", "relawan", "3171")
+		for _, shared := range []bool{false, true} {
+			content := newPNG()
+			var sha string
+			if shared {
+				// Another report refers to the same file.
+				other := create(t, e, vol, "3171", "disinformation")
+				ev, err := svc.AddEvidence(ctx, apptest.Principal(vol), other.ID, func() (io.Reader, error) { return bytes.NewReader(content), nil })
+				if err != nil {
+					t.Fatal(err)
+				}
+				sha = ev.SHA256
+			}
+			r := create(t, e, vol, "3171", "disinformation")
+			files.stores = 0
+			files.hook = func(n int) {
+				if n != 1 {
+					return
+				}
+				var queued int
+				if err := e.App.DB.NewRaw("SELECT count(*) FROM evidence_deletions").Scan(ctx, &queued); err != nil || queued != 1 {
+					t.Errorf("while the upload is stored: %d files queued (%v), want it", queued, err)
+				}
+				exec(t, e, "UPDATE reports SET status = 'verified' WHERE id = ?", r.ID)
+			}
+			_, err := svc.AddEvidence(ctx, apptest.Principal(vol), r.ID, func() (io.Reader, error) { return bytes.NewReader(content), nil })
+			if problem.KindOf(err) != problem.Conflict {
+				t.Fatalf("upload to a report decided meanwhile: %v, want a conflict", err)
+			}
+			files.hook = func(int) {}
+			var stored []string
+			if err := dir.Each(ctx, func(s string) error { stored = append(stored, s); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			if shared {
+				want = 1
+			}
+			if len(stored) != want || shared && stored[0] != sha {
+				t.Errorf("another report refers to it: %v; stored after the failed upload: %q, want %d", shared, stored, want)
+			}
+			if n, err := e.App.DB.NewSelect().Table("evidence_deletions").Count(ctx); n != 0 || err != nil {
+				t.Errorf("%d files queued (%v), want none", n, err)
+			}
+			if shared {
+				exec(t, e, "DELETE FROM evidence")
+				must(t, dir.Delete(ctx, sha))
+			}
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

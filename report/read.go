@@ -152,40 +152,51 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 		return api.Evidence{}, err
 	}
 	defer st.Close()
-	// Stored before the transaction, so that a slow store holds no lock.
-	if err := s.files.Store(ctx, st); err != nil {
+	obj := st.Object
+	// Queued for deletion until a report refers to it: an upload whose
+	// transaction fails (the report deleted or decided meanwhile, the
+	// client gone) or whose instance dies leaves no file behind that no
+	// report refers to.
+	if err := queueFiles(ctx, s.db, []string{obj.SHA256}); err != nil {
 		return api.Evidence{}, err
 	}
-	obj := st.Object
-	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		r, err := s.loadLocked(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := checkUndecided(r); err != nil {
-			return err
-		}
-		// The same file of a deleted report may have been deleted since
-		// (DeleteFiles, which takes this lock and finds no report
-		// referring to it): stored again if so, under the lock, before
-		// the row that makes it in use.
-		if err := s.db.TxLock(ctx, tx, fileLock(obj.SHA256)); err != nil {
-			return err
-		}
-		if err := s.files.Store(ctx, st); err != nil {
-			return err
-		}
-		now, err := s.db.Now(ctx, tx)
-		if err != nil {
-			return err
-		}
-		row := &evidenceRow{ReportID: r.ID, SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType, CreatedAt: now}
-		if _, err := tx.NewInsert().Model(row).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("record evidence: %w", err)
-		}
-		return nil
-	})
+	// Stored before the transaction, so that a slow store holds no lock;
+	// then, holding the file's lock, stored again if a deletion took it
+	// meanwhile, before the row that makes it in use.
+	err = s.files.Store(ctx, st)
+	if err == nil {
+		err = s.withFile(ctx, obj.SHA256, true, func(ctx context.Context, _ bun.IDB) error {
+			return s.files.Store(ctx, st)
+		}, func(ctx context.Context, tx bun.Tx) error {
+			r, err := s.loadLocked(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if err := checkUndecided(r); err != nil {
+				return err
+			}
+			now, err := s.db.Now(ctx, tx)
+			if err != nil {
+				return err
+			}
+			row := &evidenceRow{ReportID: r.ID, SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType, CreatedAt: now}
+			if _, err := tx.NewInsert().Model(row).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+				return fmt.Errorf("record evidence: %w", err)
+			}
+			// In use now: whoever queued it, it is not to be deleted.
+			if _, err := tx.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", obj.SHA256).Exec(ctx); err != nil {
+				return fmt.Errorf("record evidence: %w", err)
+			}
+			return nil
+		})
+	}
 	if err != nil {
+		// Deleted now unless a report refers to it; what fails stays
+		// queued for the delete_evidence chore, and so does everything
+		// while the store is down (the answer does not wait for it).
+		if problem.KindOf(err) != problem.Unavailable {
+			s.DeleteFiles(context.WithoutCancel(ctx), []string{obj.SHA256})
+		}
 		return api.Evidence{}, fmt.Errorf("add evidence: %w", err)
 	}
 	return api.Evidence{SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType}, nil

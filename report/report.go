@@ -97,6 +97,8 @@ type Service struct {
 	orgs  *org.Service
 	tasks *task.Service
 	files Files
+	// fileLocks are the evidence files' locks on SQLite (withFile).
+	fileLocks fileLocks
 }
 
 // NewService wires the service.
