@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/jarimu/jarimu/api"
 )
 
 // batch is a push_batches row: the devices of one job whose subscription
@@ -100,7 +102,8 @@ func (s *Service) expand(ctx context.Context) (made bool, err error) {
 // its kind (every device, for a test), of active accounts in its audience
 // (the account of UserID; or the volunteers of its region and below).
 // It runs both when a job is cut into batches and when a batch is sent, so
-// an account suspended in between gets nothing.
+// an account suspended in between gets nothing, nor an assignee whose claim
+// ended.
 func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
 	sel := q.NewSelect().Model((*Subscription)(nil))
 	if j.Wants != 0 {
@@ -115,5 +118,12 @@ func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
 	default:
 		accounts = s.accounts(q, "volunteer", "", "")
 	}
-	return sel.Where("s.user_id IN (?)", accounts)
+	sel = sel.Where("s.user_id IN (?)", accounts)
+	if j.Kind == KindAssignment {
+		// Only while the claim stands: one ended meanwhile (released,
+		// lapsed, or ended with the member's access to its org) is not
+		// pushed, nor retried.
+		sel = sel.Where("EXISTS (SELECT 1 FROM claims AS c WHERE c.id = ? AND c.user_id = s.user_id AND c.status = ?)", j.RefID, api.ClaimActive)
+	}
+	return sel
 }

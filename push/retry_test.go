@@ -152,6 +152,46 @@ func TestAssignmentAndTestPushes(t *testing.T) {
 	})
 }
 
+// An assignment whose claim ends while its push waits to be retried (the
+// push service said 429) is not pushed again: the assignee released it,
+// or lost their access to its org, which ends the claim too.
+func TestAssignmentPushEndsWithTheClaim(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		ani := w.User(t, "volunteer", "ani", "31")
+		dev := w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		w.ps.Script(func(string, int) pushtest.Answer {
+			return pushtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "1"}
+		})
+		ot := apptest.Bearer(officer.Tokens.AccessToken)
+		var task api.Task
+		w.Do(t, "POST", "/v1/tasks", map[string]any{"title": "Pantau TPS 8", "description": "Awasi penghitungan suara.",
+			"kind": "tps", "slots": 2}, ot...).Decode(t, &task)
+		var claim api.Claim
+		if r := w.Do(t, "POST", "/v1/tasks/"+task.ID+"/assignments", map[string]string{"user_id": ani.User.ID}, ot...); r.Status != http.StatusCreated {
+			t.Fatalf("assign: got %d %s", r.Status, r.Body)
+		} else {
+			r.Decode(t, &claim)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for w.ps.Tries(dev.ID) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the assignment was not pushed")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if r := w.Do(t, "POST", "/v1/claims/"+claim.ID+"/release", nil, apptest.Bearer(ani.Tokens.AccessToken)...); r.Status != http.StatusOK {
+			t.Fatalf("release: got %d %s", r.Status, r.Body)
+		}
+		w.ps.Script(func(string, int) pushtest.Answer { return pushtest.Answer{} })
+		idle(t, w.Env)
+		if n, ok := w.ps.Tries(dev.ID), w.ps.Accepted(); n != 1 || ok != 0 {
+			t.Fatalf("after the claim ended: %d tries, %d accepted; want the one refused try only", n, ok)
+		}
+	})
+}
+
 // A push service that redirects is not followed: the server is never sent
 // past the allow-list. The push counts as failed with the redirect's status.
 func TestRedirectNotFollowed(t *testing.T) {
