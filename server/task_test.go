@@ -1057,6 +1057,27 @@ func TestTaskListScopes(t *testing.T) {
 		if got := listTasks(t, e, tok(m), "?scope=mine"); !slices.Equal(got, ids(o4)) {
 			t.Errorf("scope=mine after completing: got %v, want %v", got, ids(o4))
 		}
+		// Once m leaves the org, its tasks are no longer theirs to see, the
+		// completed one included; a national-pool task they hold stays.
+		n := claimTask(t, e, tok(m), n0.ID)
+		must(t, "leave", call(t, e, tok(m), "DELETE", "/v1/orgs/"+o.ID+"/memberships/"+m.User.ID, nil), 204, "")
+		if got := listTasks(t, e, tok(m), "?scope=mine"); !slices.Equal(got, ids(n0)) {
+			t.Errorf("scope=mine after leaving the org: got %v, want %v (claim %s)", got, ids(n0), n.ID)
+		}
+		// A covering officer who holds an org task sees it; one whose
+		// region does not cover the org does not.
+		off32 := e.User(t, "officer", "jabar", "32")
+		for _, c := range []struct {
+			who  api.AuthResponse
+			want []string
+		}{{off31, ids(o1)}, {off32, nil}, {offNat, ids(o1)}} {
+			now := time.Now().UTC()
+			exec(t, e, "INSERT INTO claims (id, task_id, user_id, status, lease_expires_at, created_at, ended_at) VALUES (?, ?, ?, 'completed', ?, ?, ?)",
+				auth.NewID(), o1.ID, c.who.User.ID, now, now, now)
+			if got := listTasks(t, e, tok(c.who), "?scope=mine"); !slices.Equal(got, c.want) {
+				t.Errorf("scope=mine of officer %s: got %v, want %v", c.who.User.Name, got, c.want)
+			}
+		}
 		must(t, "scope=org of another org", call(t, e, tok(m), "GET", "/v1/tasks?scope=org&org_id="+p.ID, nil), 403, "forbidden")
 		must(t, "scope=org without org_id", call(t, e, tok(m), "GET", "/v1/tasks?scope=org", nil), 400, "bad-query")
 		for _, q := range []string{"?scope=all", "?status=done", "?region=99", "?limit=0", "?limit=201", "?cursor=abc", "?cursor=" + url.QueryEscape("bm90LWEtdXVpZA")} {

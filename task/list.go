@@ -32,7 +32,7 @@ type Filter struct {
 // List returns tasks newest first. available: open tasks of the caller's
 // active, accredited orgs and of the national pool, in the caller's region
 // or national, with a free slot, not held by the caller. mine: tasks the
-// caller holds or completed a claim on. org: an org's tasks (its members,
+// caller holds or completed a claim on, and may still see. org: an org's tasks (its members,
 // coordinators, covering officers). national: the national pool.
 func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]api.Task, error) {
 	now, err := s.db.Now(ctx, s.db)
@@ -46,6 +46,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]api.T
 		q, err = s.available(ctx, q, p, now)
 	case ScopeMine:
 		q = q.Where("t.id IN (SELECT task_id FROM claims WHERE user_id = ? AND (status = 'completed' OR status = 'active' AND lease_expires_at > ?))", p.UserID, now)
+		q = seenBy(q, p)
 	case ScopeOrg:
 		q, err = s.orgScope(ctx, q, p, f.OrgID)
 	case ScopeNational:
@@ -73,6 +74,24 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) ([]api.T
 // active ones whose lease has not passed (expiry is honoured on read, even
 // before the sweeper has run).
 const taken = "(SELECT count(*) FROM claims c WHERE c.task_id = t.id AND (c.status = 'completed' OR c.status = 'active' AND c.lease_expires_at > ?))"
+
+// seenBy keeps, of q's tasks, those p may see now, as accessOf decides:
+// the national pool's, and an org's while p is its active member or an
+// officer covering it. A volunteer who left an org, or was removed, no
+// longer sees its tasks, those they completed included.
+func seenBy(q *bun.SelectQuery, p auth.Principal) *bun.SelectQuery {
+	if p.IsAdmin() || p.IsOfficer() && p.Region == "" {
+		return q
+	}
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("t.org_id IS NULL").
+			WhereOr("t.org_id IN (SELECT m.org_id FROM memberships m WHERE m.user_id = ? AND m.status = 'active')", p.UserID)
+		if p.IsOfficer() {
+			q = q.WhereOr("t.org_id IN (SELECT o.id FROM orgs o WHERE o.region_code LIKE ?)", p.Region+"%")
+		}
+		return q
+	})
+}
 
 func (s *Service) available(ctx context.Context, q *bun.SelectQuery, p auth.Principal, now any) (*bun.SelectQuery, error) {
 	u, err := s.users.UserByID(ctx, p.UserID)
