@@ -9,6 +9,7 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/region"
 )
@@ -193,6 +194,14 @@ func announce(ctx context.Context, tx bun.Tx, before, after *User) error {
 		feed.Remove = lost
 	}
 	d := accountUpdated{Status: after.Status, Role: after.Role, RegionCode: after.RegionCode, Feed: feed}
-	_, err := event.Append(ctx, tx, UserStream(after.ID), api.EventAccountUpdated, d)
-	return err
+	if _, err := event.Append(ctx, tx, UserStream(after.ID), api.EventAccountUpdated, d); err != nil {
+		return err
+	}
+	// A new role or region, or an account no longer active: stored
+	// answers of its retried requests are not replayed with what the old
+	// grant let it read.
+	if after.Role != before.Role || after.Region() != before.Region() || after.Status != api.UserActive {
+		return idempotency.Withhold(ctx, tx, after.ID)
+	}
+	return nil
 }

@@ -137,6 +137,9 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, boo
 		return nil, false, KeyReused.New("this Idempotency-Key was used with a different request")
 	case r.State == "done":
 		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, false, nil
+	case r.State == "applied" && r.Status != 0:
+		return nil, false, Applied.New(
+			"the first request with this Idempotency-Key was carried out, but your access has changed since and its answer is not given again; reload the resource instead of retrying")
 	case r.State == "applied" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
 		return nil, false, Applied.New(
 			"the first request with this Idempotency-Key was carried out but its answer was lost; reload the resource instead of retrying")
@@ -144,6 +147,21 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, boo
 		return nil, s.takeOver(ctx, r, now), nil
 	}
 	return nil, false, nil
+}
+
+// Withhold takes, inside q, the bodies of userID's stored answers away,
+// when their access shrinks (a membership ends or a coordinator becomes a
+// member, an account's role or region changes): a retry would replay
+// what the old grant let them read. Each stays "applied" with its status
+// (an applied row has none otherwise), so a retry is not carried out again
+// and is refused (idempotency-applied).
+func Withhold(ctx context.Context, q bun.IDB, userID string) error {
+	_, err := q.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("body = NULL").Set("content_type = ''").Set("location = ''").
+		Where("user_id = ? AND state = 'done'", userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("idempotency: withhold answers: %w", err)
+	}
+	return nil
 }
 
 // MarkApplied records, inside the transaction tx that carries out the

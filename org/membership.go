@@ -12,6 +12,7 @@ import (
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/idempotency"
 	"github.com/jarimu/jarimu/problem"
 )
 
@@ -73,8 +74,15 @@ func notifyMember(ctx context.Context, tx bun.Tx, name string, o *Org, m *Member
 		feed.Add = heads
 	}
 	d := decided{OrgID: o.ID, OrgName: o.Name, Status: m.Status, Role: m.Role, Reason: m.Reason, Feed: feed}
-	_, err := event.Append(ctx, tx, UserStream(m.UserID), name, d)
-	return err
+	if _, err := event.Append(ctx, tx, UserStream(m.UserID), name, d); err != nil {
+		return err
+	}
+	// Access ends or shrinks: stored answers of the member's retried
+	// requests are not replayed with what they may no longer read.
+	if m.Status != api.MembershipActive && m.Status != api.MembershipPending || name == api.EventMembershipRoleChange && m.Role != api.RoleCoordinator {
+		return idempotency.Withhold(ctx, tx, m.UserID)
+	}
+	return nil
 }
 
 func membershipNotFound() error { return problem.Errorf(problem.NotFound, "no such membership") }
