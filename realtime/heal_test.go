@@ -2,12 +2,15 @@ package realtime_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/dbtest"
@@ -104,5 +107,41 @@ func TestGapsHealPerStream(t *testing.T) {
 				c.barrier()
 			}
 		})
+	}
+}
+
+// When the hub missed a member's removal and events of the streams it
+// ends (the broker dropped them; they come back by healing), the removal is
+// healed first: no event of a lost stream reaches the connection, whatever
+// order the streams are kept in.
+func TestHealActsOnAccessFirst(t *testing.T) {
+	env := startHub(t, realtime.Options{SyncInterval: 50 * time.Millisecond})
+	streams := []string{"user:m"}
+	for k := range 20 {
+		streams = append(streams, fmt.Sprintf("org:%d", k))
+	}
+	env.mu.Lock()
+	env.streamsOf["m"] = streams
+	env.mu.Unlock()
+	c, _ := open(t, env.url, "m", nil)
+	// Never delivered live: the removal from every org, then an event of
+	// each org committed after it.
+	env.log.addEvent("user:m", api.EventMembershipDecided, map[string]any{"feed": api.FeedChange{Remove: streams[1:]}})
+	for _, s := range streams[1:] {
+		env.log.add(s, 1, 10)
+	}
+	c.events("user:m", 0, 1)
+	time.Sleep(300 * time.Millisecond) // several syncs
+	unsubscribed := 0
+	for _, f := range c.untilPong() {
+		switch {
+		case f.Type == "unsubscribed":
+			unsubscribed++
+		case f.Type == "event":
+			t.Errorf("got %v after the removal from its stream", f)
+		}
+	}
+	if unsubscribed != 20 {
+		t.Errorf("%d streams unsubscribed, want 20", unsubscribed)
 	}
 }

@@ -26,8 +26,10 @@ type Redis struct {
 	prefix     string
 	out        chan []event.Event
 	log        *slog.Logger
+	gap        atomic.Bool  // events were lost since the last gap notice went out
 	Reconnects atomic.Int64 // subscriptions (re)established
 	Dropped    atomic.Int64 // publishes lost to a full queue or a Redis error
+	GapNotices atomic.Int64 // gap notices sent after losses
 }
 
 var (
@@ -65,6 +67,7 @@ func (r *Redis) Publish(_ context.Context, events []event.Event) {
 	case r.out <- events:
 	default:
 		r.Dropped.Add(int64(len(events)))
+		r.gap.Store(true)
 	}
 }
 
@@ -77,15 +80,38 @@ func (r *Redis) Run(ctx context.Context, sink Sink) error {
 	return nil
 }
 
+// publishLoop sends the queued events and, after some were lost (a full
+// queue, a failed pipeline), a gap notice once Redis takes one: the other
+// instances heal at once rather than at their next sync, so a lost event
+// (a member's removal, say) is not overtaken for seconds by later events
+// of other streams.
 func (r *Redis) publishLoop(ctx context.Context) {
+	t := time.NewTicker(clusterNoticeEvery)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case evs := <-r.out:
 			r.send(ctx, evs)
+		case <-t.C:
+			if r.gap.Swap(false) && !r.notify(ctx) && ctx.Err() == nil {
+				r.gap.Store(true)
+			}
 		}
 	}
+}
+
+// notify sends a gap notice on one channel (every instance subscribes to
+// all of them); false when it did not go out.
+func (r *Redis) notify(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := r.rdb.Publish(ctx, r.prefix+"ev:0", healNotice).Err(); err != nil {
+		return false
+	}
+	r.GapNotices.Add(1)
+	return true
 }
 
 func (r *Redis) send(ctx context.Context, evs []event.Event) {
@@ -101,6 +127,7 @@ func (r *Redis) send(ctx context.Context, evs []event.Event) {
 	// A publish that timed out is lost too; only shutdown (ctx) is not.
 	if err != nil && ctx.Err() == nil {
 		r.Dropped.Add(int64(len(evs)))
+		r.gap.Store(true)
 		r.log.Warn("redis publish", slog.String("error", err.Error()), slog.Int("events", len(evs)))
 	}
 }
@@ -141,6 +168,10 @@ func (r *Redis) receiveLoop(ctx context.Context, sink Sink) {
 				sink.Heal()
 			}
 		case *redis.Message:
+			if m.Payload == healNotice {
+				sink.Heal()
+				continue
+			}
 			var ev event.Event
 			if err := json.Unmarshal([]byte(m.Payload), &ev); err == nil {
 				sink.Deliver([]event.Event{ev})

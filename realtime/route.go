@@ -65,10 +65,20 @@ func (h *Hub) syncLoop() {
 func (h *Hub) sync() {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.SyncInterval+10*time.Second)
 	defer cancel()
-	positions := h.positions()
+	positions, own := h.positions()
+	// The users' own streams first: a change of access on one (a member
+	// removed) is acted on before the events it ends a connection's right
+	// to, missed with it, are healed.
 	names := make([]string, 0, len(positions))
+	names = append(names, own...)
+	first := make(map[string]bool, len(own))
+	for _, s := range own {
+		first[s] = true
+	}
 	for s := range positions {
-		names = append(names, s)
+		if !first[s] {
+			names = append(names, s)
+		}
 	}
 	for start := 0; start < len(names); start += 500 {
 		batch := names[start:min(start+500, len(names))]
@@ -155,14 +165,17 @@ const healBatch = 1000
 
 // positions snapshots the routed position of each served stream: events
 // after it are what the hub still has to fan out there.
-func (h *Hub) positions() map[string]int64 {
+func (h *Hub) positions() (p map[string]int64, own []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	p := make(map[string]int64, len(h.streams))
+	p = make(map[string]int64, len(h.streams))
 	for s, subs := range h.streams {
 		p[s] = subs.routed
+		if c := subs.one(); c != nil && c.own == s {
+			own = append(own, s)
+		}
 	}
-	return p
+	return p, own
 }
 
 // route fans one event out to the connections on its stream, encoding it

@@ -111,6 +111,17 @@ type subscribers struct {
 
 const fewSubscribers = 8
 
+// one is a subscriber, or nil when there is none.
+func (s *subscribers) one() *conn {
+	for c := range s.many {
+		return c
+	}
+	if len(s.few) > 0 {
+		return s.few[0]
+	}
+	return nil
+}
+
 func (s *subscribers) len() int {
 	if s.many != nil {
 		return len(s.many)
