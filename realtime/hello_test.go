@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/realtime"
 )
 
@@ -62,4 +63,37 @@ func TestHelloStartsFromOneGrant(t *testing.T) {
 	if n := env.hub.Metrics().Unavailable.Load(); n != 1 {
 		t.Fatalf("unavailable checks counted: %d, want 1", n)
 	}
+}
+
+// A client that claims to be ahead on its own stream (past the log's head)
+// still gets, and has acted on, the changes of access committed after its
+// grant was read: a removal committed between the grant's read and the
+// heads' read is not skipped with the reset.
+func TestHelloAheadStillGetsLateChanges(t *testing.T) {
+	t.Parallel()
+	var env *hubEnv
+	env = startHub(t, realtime.Options{
+		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
+			own := "user:" + userID
+			heads, _ := env.log.Heads(ctx, []string{own})
+			// The removal from org:shared commits after this grant was read.
+			env.log.addEvent(own, api.EventMembershipDecided, map[string]any{"feed": api.FeedChange{Remove: []string{"org:shared"}}})
+			return realtime.Grant{Active: true, Role: "volunteer", Streams: []string{own, "org:shared"}, Head: heads[own]}, nil
+		},
+	})
+	env.log.add("user:ahead", 1, 10)
+	env.log.add("org:shared", 3, 10)
+	c, w := open(t, env.url, "ahead", map[string]int64{"user:ahead": 10})
+	if seqOf(w, "org:shared") != 3 {
+		t.Fatalf("welcome: %v, want org:shared granted at 3", w.Streams)
+	}
+	var got []string
+	for _, f := range c.untilPong() {
+		got = append(got, f.Type+" "+f.Stream)
+	}
+	if fmt.Sprint(got) != "[event user:ahead unsubscribed org:shared]" {
+		t.Fatalf("after the welcome: %v, want the removal and org:shared unsubscribed", got)
+	}
+	env.publish("org:shared", 1, 10)
+	c.barrier()
 }

@@ -111,7 +111,11 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 		maps.Copy(heads, hs)
 		maps.Copy(since, sn)
 	}
-	if seq, ok := resume[own]; ok && seq > heads[own] {
+	// A client past the log's head (a database restored from a backup)
+	// gets a reset, unless changes of access were committed after its
+	// grant was read (SQLite reads the heads after the grant): those are
+	// sent and acted on from the grant's head, as for any client.
+	if seq, ok := resume[own]; ok && seq > heads[own] && heads[own] <= c.live {
 		from[own] = seq
 	}
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
