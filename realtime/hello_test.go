@@ -68,7 +68,8 @@ func TestHelloStartsFromOneGrant(t *testing.T) {
 // A client that claims to be ahead on its own stream (past the log's head)
 // still gets, and has acted on, the changes of access committed after its
 // grant was read: a removal committed between the grant's read and the
-// heads' read is not skipped with the reset.
+// heads' read is not skipped with the reset, which goes to the grant's
+// head, so that the client takes the removal that follows it.
 func TestHelloAheadStillGetsLateChanges(t *testing.T) {
 	t.Parallel()
 	var env *hubEnv
@@ -89,10 +90,10 @@ func TestHelloAheadStillGetsLateChanges(t *testing.T) {
 	}
 	var got []string
 	for _, f := range c.untilPong() {
-		got = append(got, f.Type+" "+f.Stream)
+		got = append(got, fmt.Sprintf("%s %s#%d", f.Type, f.Stream, f.Seq))
 	}
-	if fmt.Sprint(got) != "[event user:ahead unsubscribed org:shared]" {
-		t.Fatalf("after the welcome: %v, want the removal and org:shared unsubscribed", got)
+	if fmt.Sprint(got) != "[reset user:ahead#1 event user:ahead#2 unsubscribed org:shared#0]" {
+		t.Fatalf("after the welcome: %v, want a reset to the grant's head, the removal after it and org:shared unsubscribed", got)
 	}
 	env.publish("org:shared", 1, 10)
 	c.barrier()

@@ -112,11 +112,17 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 		maps.Copy(since, sn)
 	}
 	// A client past the log's head (a database restored from a backup)
-	// gets a reset, unless changes of access were committed after its
-	// grant was read (SQLite reads the heads after the grant): those are
-	// sent and acted on from the grant's head, as for any client.
-	if seq, ok := resume[own]; ok && seq > heads[own] && heads[own] <= c.live {
-		from[own] = seq
+	// gets a reset to the head. When changes of access were committed
+	// after its grant was read (SQLite reads the heads after the grant),
+	// the reset goes to the grant's head instead, and those changes follow
+	// it, sent and acted on as for any client.
+	ahead := false
+	if seq, ok := resume[own]; ok && seq > heads[own] {
+		if heads[own] <= c.live {
+			from[own] = seq
+		} else {
+			ahead = true
+		}
 	}
 	w := api.Welcome{Type: "welcome", Session: c.session, PingInterval: int(h.o.PingInterval / time.Second)}
 	behind := map[string]int64{}
@@ -138,6 +144,11 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 	}
 	if err := c.writeJSON(w); err != nil {
 		return err
+	}
+	if ahead {
+		if err := c.writeJSON(api.ResetFrame{Type: "reset", Stream: own, Seq: c.live}); err != nil {
+			return err
+		}
 	}
 	// The own stream comes first: a change of access it brings is applied
 	// before the streams it removes are written; a stream the connection
