@@ -197,11 +197,29 @@ func announce(ctx context.Context, tx bun.Tx, before, after *User) error {
 	if _, err := event.Append(ctx, tx, UserStream(after.ID), api.EventAccountUpdated, d); err != nil {
 		return err
 	}
-	// A new role or region, or an account no longer active: stored
-	// answers of its retried requests are not replayed with what the old
-	// grant let it read.
-	if after.Role != before.Role || after.Region() != before.Region() || after.Status != api.UserActive {
+	// Less access than before: stored answers of its retried requests are
+	// not replayed with what the old grant let it read.
+	if narrowed(before, after) {
 		return idempotency.Withhold(ctx, tx, after.ID)
 	}
 	return nil
+}
+
+// roleRank orders the roles by what they may read.
+var roleRank = map[string]int{api.RoleVolunteer: 0, api.RoleOfficer: 1, api.RoleAdmin: 2}
+
+// narrowed reports whether after may read less than before: the account is
+// no longer active, its role is lower, or it is staff whose new region does
+// not contain the old one. A volunteer's region (their own to change)
+// decides where they work, not what they may read of others.
+func narrowed(before, after *User) bool {
+	switch {
+	case after.Status != api.UserActive:
+		return true
+	case roleRank[after.Role] < roleRank[before.Role]:
+		return true
+	case after.Role == api.RoleVolunteer || after.Region() == before.Region() || after.Region() == "":
+		return false
+	}
+	return before.Region() == "" || !region.Contains(after.Region(), before.Region())
 }

@@ -16,7 +16,8 @@ const (
 	// with a free slot, not held by them. The server's default.
 	ScopeAvailable = "available"
 	// ScopeMine lists the tasks the caller holds an active claim on or has
-	// completed one of.
+	// completed one of, of those they may still see (an org's, while they
+	// are its active member).
 	ScopeMine = "mine"
 	// ScopeOrg lists every task of the org named by TaskFilter.OrgID.
 	ScopeOrg = "org"

@@ -150,14 +150,20 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, boo
 }
 
 // Withhold takes, inside q, the bodies of userID's stored answers away,
-// when their access shrinks (a membership ends or a coordinator becomes a
-// member, an account's role or region changes): a retry would replay
-// what the old grant let them read. Each stays "applied" with its status
-// (an applied row has none otherwise), so a retry is not carried out again
-// and is refused (idempotency-applied).
+// when their access shrinks (an active membership ends, a coordinator
+// becomes a member, an admin narrows the account's role or a staff
+// region, or it is no longer active): a retry would replay what the old
+// grant let them read. Each success stays "applied" with its status (an
+// applied row has none otherwise), so its retry is not carried out again
+// and is refused (idempotency-applied); a refusal is forgotten, and its
+// retry runs again (it changed nothing).
 func Withhold(ctx context.Context, q bun.IDB, userID string) error {
-	_, err := q.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("body = NULL").Set("content_type = ''").Set("location = ''").
-		Where("user_id = ? AND state = 'done'", userID).Exec(ctx)
+	// A refusal changed nothing: forgotten, its retry runs again.
+	_, err := q.NewDelete().Model((*row)(nil)).Where("user_id = ? AND state = 'done' AND status >= 400", userID).Exec(ctx)
+	if err == nil {
+		_, err = q.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("body = NULL").Set("content_type = ''").Set("location = ''").
+			Where("user_id = ? AND state = 'done'", userID).Exec(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("idempotency: withhold answers: %w", err)
 	}

@@ -8,7 +8,7 @@ var (
 	BadKey = problem.Type{Slug: "bad-idempotency-key", Kind: problem.Malformed,
 		Doc: "The Idempotency-Key header must be 1 to 128 printable ASCII characters."}
 	Applied = problem.Type{Slug: "idempotency-applied", Kind: problem.Conflict,
-		Doc: "The first request with this Idempotency-Key was carried out, but its answer was lost (the server stopped before storing it) or is withheld (your access shrank since: a membership ended, a role or region changed). It is not run again: reload the resource to see the result."}
+		Doc: "The first request with this Idempotency-Key was carried out, but its answer was lost (the server stopped before storing it) or is withheld (your access shrank since: a membership ended, a role was lowered). It is not run again: reload the resource to see the result."}
 	InProgress = problem.Type{Slug: "idempotency-in-progress", Kind: problem.Conflict,
 		Doc: "The first request with this Idempotency-Key is still running. Retry after the Retry-After delay to get its answer."}
 	KeyReused = problem.Type{Slug: "idempotency-key-reused", Kind: problem.Invalid,

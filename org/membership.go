@@ -74,15 +74,8 @@ func notifyMember(ctx context.Context, tx bun.Tx, name string, o *Org, m *Member
 		feed.Add = heads
 	}
 	d := decided{OrgID: o.ID, OrgName: o.Name, Status: m.Status, Role: m.Role, Reason: m.Reason, Feed: feed}
-	if _, err := event.Append(ctx, tx, UserStream(m.UserID), name, d); err != nil {
-		return err
-	}
-	// Access ends or shrinks: stored answers of the member's retried
-	// requests are not replayed with what they may no longer read.
-	if m.Status != api.MembershipActive && m.Status != api.MembershipPending || name == api.EventMembershipRoleChange && m.Role != api.RoleCoordinator {
-		return idempotency.Withhold(ctx, tx, m.UserID)
-	}
-	return nil
+	_, err := event.Append(ctx, tx, UserStream(m.UserID), name, d)
+	return err
 }
 
 func membershipNotFound() error { return problem.Errorf(problem.NotFound, "no such membership") }
@@ -228,8 +221,17 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 				return "", err
 			}
 		}
+		demoted := m.Role == api.RoleCoordinator
 		m.Role = req.Role
-		return "membership.role_change", notifyMember(ctx, tx, api.EventMembershipRoleChange, o, m)
+		if err := notifyMember(ctx, tx, api.EventMembershipRoleChange, o, m); err != nil {
+			return "", err
+		}
+		if demoted {
+			// Stored answers of the former coordinator's retried requests
+			// are not replayed with what only coordinators may read.
+			return "membership.role_change", idempotency.Withhold(ctx, tx, userID)
+		}
+		return "membership.role_change", nil
 	})
 }
 
@@ -249,13 +251,22 @@ func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID st
 		if err := s.endClaims(ctx, tx, orgID, userID, api.ClaimEndMembership, now); err != nil {
 			return "", err
 		}
+		wasActive := m.Status == api.MembershipActive
 		action := "membership.remove"
 		m.Status = api.MembershipRemoved
 		if userID == p.UserID {
 			action, m.Status = "membership.leave", api.MembershipLeft
 		}
 		m.DecidedBy, m.DecidedAt = &p.UserID, &now
-		return action, notifyMember(ctx, tx, api.EventMembershipDecided, o, m)
+		if err := notifyMember(ctx, tx, api.EventMembershipDecided, o, m); err != nil {
+			return "", err
+		}
+		if wasActive {
+			// Stored answers of the former member's retried requests are
+			// not replayed with what the membership let them read.
+			return action, idempotency.Withhold(ctx, tx, userID)
+		}
+		return action, nil
 	})
 	return err
 }

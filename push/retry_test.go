@@ -162,7 +162,9 @@ func TestAssignmentPushEndsWithTheClaim(t *testing.T) {
 		dev := w.ps.NewDevice(t)
 		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
 		w.ps.Script(func(string, int) pushtest.Answer {
-			return pushtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "1"}
+			// Long enough for the release to land before the retry,
+			// however slow the machine.
+			return pushtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "3"}
 		})
 		ot := apptest.Bearer(officer.Tokens.AccessToken)
 		var task api.Task

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ type Redis struct {
 	out        chan []event.Event
 	log        *slog.Logger
 	gap        atomic.Bool  // events were lost since the last gap notice went out
+	notices    noticeGate   // heals asked for by gap notices
 	Reconnects atomic.Int64 // subscriptions (re)established
 	Dropped    atomic.Int64 // publishes lost to a full queue or a Redis error
 	GapNotices atomic.Int64 // gap notices sent after losses
@@ -73,31 +75,42 @@ func (r *Redis) Publish(_ context.Context, events []event.Event) {
 
 // Run publishes queued events and receives everyone's until ctx ends.
 func (r *Redis) Run(ctx context.Context, sink Sink) error {
-	done := make(chan struct{})
-	go func() { defer close(done); r.publishLoop(ctx) }()
+	var wg sync.WaitGroup
+	wg.Go(func() { r.publishLoop(ctx) })
+	wg.Go(func() { noticeLoop(ctx, &r.gap, r.notify) })
 	r.receiveLoop(ctx, sink)
-	<-done
+	wg.Wait()
 	return nil
 }
 
-// publishLoop sends the queued events and, after some were lost (a full
-// queue, a failed pipeline), a gap notice once Redis takes one: the other
-// instances heal at once rather than at their next sync, so a lost event
-// (a member's removal, say) is not overtaken for seconds by later events
-// of other streams.
 func (r *Redis) publishLoop(ctx context.Context) {
-	t := time.NewTicker(clusterNoticeEvery)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case evs := <-r.out:
 			r.send(ctx, evs)
+		}
+	}
+}
+
+// noticeLoop sends a gap notice (notify) after events were lost (gap: a
+// full queue, a failed pipeline), at most every clusterNoticeEvery, until
+// one goes out: the other instances heal at once rather than at their next
+// sync, so a lost event (a member's removal, say) is not overtaken for
+// seconds by later events of other streams. It runs apart from the
+// publishes, which a notice waiting for Redis would hold up.
+func noticeLoop(ctx context.Context, gap *atomic.Bool, notify func(context.Context) bool) {
+	t := time.NewTicker(clusterNoticeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
 		case <-t.C:
-			if r.gap.Swap(false) && !r.notify(ctx) && ctx.Err() == nil {
-				r.gap.Store(true)
-			}
+		}
+		if gap.Swap(false) && !notify(ctx) && ctx.Err() == nil {
+			gap.Store(true)
 		}
 	}
 }
@@ -169,7 +182,9 @@ func (r *Redis) receiveLoop(ctx context.Context, sink Sink) {
 			}
 		case *redis.Message:
 			if m.Payload == healNotice {
-				sink.Heal()
+				if r.notices.allow() {
+					sink.Heal()
+				}
 				continue
 			}
 			var ev event.Event
@@ -183,4 +198,16 @@ func (r *Redis) receiveLoop(ctx context.Context, sink Sink) {
 // Counts implements Counting.
 func (r *Redis) Counts() BrokerCounts {
 	return BrokerCounts{Subscriptions: r.Reconnects.Load(), Dropped: r.Dropped.Load()}
+}
+
+// noticeGate lets a broker heal on gap notices at most once a second:
+// every instance that keeps losing publishes sends one every 500 ms (the
+// cluster broker on every channel), and each heal reads the heads of every
+// stream served here.
+type noticeGate struct{ last atomic.Int64 }
+
+func (g *noticeGate) allow() bool {
+	now := time.Now().UnixNano()
+	last := g.last.Load()
+	return now-last >= int64(time.Second) && g.last.CompareAndSwap(last, now)
 }

@@ -44,11 +44,12 @@ import (
 // The prefix must not hold a hash tag ({...}): it would put every channel
 // in one slot, on one shard.
 type ClusterRedis struct {
-	rdb    *redis.ClusterClient
-	names  []string             // the channels
-	queues []chan []event.Event // per channel
-	log    *slog.Logger
-	gap    atomic.Bool // events were lost since the last gap notice went out
+	rdb     *redis.ClusterClient
+	names   []string             // the channels
+	queues  []chan []event.Event // per channel
+	log     *slog.Logger
+	gap     atomic.Bool // events were lost since the last gap notice went out
+	notices noticeGate  // heals asked for by gap notices
 
 	Reconnects atomic.Int64 // channel subscriptions (re)established
 	Dropped    atomic.Int64 // publishes lost to a full queue or a Redis error
@@ -156,7 +157,7 @@ func (r *ClusterRedis) enqueue(n int, events []event.Event) {
 // Run publishes queued events and receives everyone's until ctx ends.
 func (r *ClusterRedis) Run(ctx context.Context, sink Sink) error {
 	var wg sync.WaitGroup
-	wg.Go(func() { r.noticeLoop(ctx) })
+	wg.Go(func() { noticeLoop(ctx, &r.gap, r.notify) })
 	for n := range r.names {
 		wg.Go(func() { r.publishLoop(ctx, n) })
 		wg.Go(func() { r.receiveLoop(ctx, sink, r.names[n]) })
@@ -217,23 +218,6 @@ func (r *ClusterRedis) send(ctx context.Context, ch string, evs []event.Event) {
 	r.Dropped.Add(int64(lost))
 	r.gap.Store(true)
 	r.log.Warn("redis cluster publish", slog.String("channel", ch), slog.String("error", err.Error()), slog.Int("events", lost))
-}
-
-// noticeLoop sends a gap notice after events were lost, at most every
-// clusterNoticeEvery, until one goes out.
-func (r *ClusterRedis) noticeLoop(ctx context.Context) {
-	t := time.NewTicker(clusterNoticeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if r.gap.Swap(false) && !r.notify(ctx) && ctx.Err() == nil {
-			r.gap.Store(true)
-		}
-	}
 }
 
 // notify sends a gap notice on every channel; false when none went out.
@@ -322,7 +306,9 @@ func (r *ClusterRedis) listen(ctx context.Context, sink Sink, ch string) (subscr
 			sink.Heal()
 		case *redis.Message:
 			if m.Payload == healNotice {
-				sink.Heal()
+				if r.notices.allow() {
+					sink.Heal()
+				}
 				continue
 			}
 			var ev event.Event

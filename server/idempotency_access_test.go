@@ -41,5 +41,17 @@ func TestReplayWithheldWhenAccessShrinks(t *testing.T) {
 		if e.Count(t, "invites") != n {
 			t.Errorf("the retry made another invite")
 		}
+
+		// Changes that take nothing away keep the replays: a join request
+		// rejected, the volunteer's own region changed.
+		coordB, oB := taskOrg(t, e, admin, "32")
+		v := volunteer(t, e, "ketiga")
+		vh := append(apptest.Bearer(tok(v)), "Idempotency-Key", "gabung-1")
+		must(t, "ask to join", e.Do(t, "POST", orgPath(oB, "/memberships"), map[string]any{}, vh...), http.StatusCreated, "")
+		must(t, "reject", call(t, e, tok(coordB), "POST", memberPath(oB, v.User.ID, "/decision"), map[string]any{"decision": "reject", "reason": "wilayah penuh"}), 200, "")
+		must(t, "own region", call(t, e, tok(v), "PATCH", "/v1/me", map[string]any{"region_code": "3273"}), 200, "")
+		if r := e.Do(t, "POST", orgPath(oB, "/memberships"), map[string]any{}, vh...); r.Status != http.StatusCreated || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("retry after a rejection and a region change: got %d (replayed %q), want the answer replayed", r.Status, r.Header.Get("Idempotent-Replayed"))
+		}
 	})
 }
