@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -90,6 +92,32 @@ const (
 	EventMembershipRoleChange = "membership.role_changed"
 	EventAccountUpdated       = "account.updated"
 )
+
+// EventAccessRevoked is written to a stream a user loses (an org's or a
+// review stream: a member removed or leaving, a coordinator demoted, an
+// officer's region or role changed, an account erased or no longer
+// active), in the transaction that takes it away. Events of two streams are
+// not ordered with each other, so the change on the user's own stream alone
+// could reach an open connection after an event of the lost stream
+// committed later; this one comes, in the lost stream's own order, before
+// any such event, and the feed ends the user's connections' hold on the
+// stream when it gets to it. Every other reader of the stream gets it as an
+// event to ignore.
+const EventAccessRevoked = "access.revoked"
+
+// AccessRevoked is the payload of access.revoked: whose access ended, as
+// RevokeToken names them.
+type AccessRevoked struct {
+	Token string `json:"token"`
+}
+
+// RevokeToken names userID in access.revoked on stream without their id: a
+// reader of the stream learns whose access ended only if they already know
+// that id.
+func RevokeToken(stream, userID string) string {
+	sum := sha256.Sum256([]byte(EventAccessRevoked + "\x00" + stream + "\x00" + userID))
+	return hex.EncodeToString(sum[:16])
+}
 
 // CarriesFeedChange says whether events named name carry a FeedChange.
 func CarriesFeedChange(name string) bool {

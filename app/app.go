@@ -218,6 +218,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	limits := a.limits(o.Limits, o.RedisPrefix, &cfg)
 	a.Acks = alert.NewAcks(a.DB, o.Log)
 	cfg.OnDeleted = push.DeleteAccount
+	cfg.OnDeactivated = org.RevokeAll
 	a.startFeed(o)
 	a.Events = event.NewLog(a.DB, realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)

@@ -111,7 +111,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 				return err
 			}
 		}
-		return announce(ctx, tx, before, &after)
+		return s.announce(ctx, tx, before, &after)
 	})
 	if err != nil {
 		return api.User{}, fmt.Errorf("update user: %w", err)
@@ -178,10 +178,20 @@ type accountUpdated struct {
 // announce appends account.updated to the user's stream: what the account
 // is now, and what its feed connections gain (from the seq committed now),
 // lose, or that they end.
-func announce(ctx context.Context, tx bun.Tx, before, after *User) error {
+func (s *Service) announce(ctx context.Context, tx bun.Tx, before, after *User) error {
 	feed := &api.FeedChange{}
 	if after.Status != api.UserActive {
 		feed.End = "account " + after.Status
+		if before.Status == api.UserActive {
+			if err := Revoke(ctx, tx, after.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
+				return err
+			}
+			if s.cfg.OnDeactivated != nil {
+				if err := s.cfg.OnDeactivated(ctx, tx, after.ID); err != nil {
+					return err
+				}
+			}
+		}
 	} else {
 		gained, lost := streamsDiff(AccountStreams(before.Role, before.Region()), AccountStreams(after.Role, after.Region()))
 		heads, err := event.Heads(ctx, tx, gained)
@@ -192,6 +202,9 @@ func announce(ctx context.Context, tx bun.Tx, before, after *User) error {
 			feed.Add = heads
 		}
 		feed.Remove = lost
+		if err := Revoke(ctx, tx, after.ID, restricted(lost)...); err != nil {
+			return err
+		}
 	}
 	d := accountUpdated{Status: after.Status, Role: after.Role, RegionCode: after.RegionCode, Feed: feed}
 	if _, err := event.Append(ctx, tx, UserStream(after.ID), api.EventAccountUpdated, d); err != nil {

@@ -68,6 +68,11 @@ func (s *Service) Erase(ctx context.Context, tx bun.Tx, u *User, now time.Time) 
 	if _, err := event.Forget(ctx, tx, UserStream(u.ID)); err != nil {
 		return err
 	}
+	if before.Status == api.UserActive {
+		if err := Revoke(ctx, tx, u.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
+			return err
+		}
+	}
 	d := accountUpdated{Status: api.UserErased, Role: before.Role, Feed: &api.FeedChange{End: "account erased"}}
 	_, err = event.Append(ctx, tx, UserStream(u.ID), api.EventAccountUpdated, d)
 	return err

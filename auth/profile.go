@@ -55,7 +55,7 @@ func (s *Service) UpdateMe(ctx context.Context, p Principal, req api.UpdateMeReq
 			map[string]any{"region_code": before.RegionCode}, map[string]any{"region_code": after.RegionCode}); err != nil {
 			return err
 		}
-		return announce(ctx, tx, before, &after)
+		return s.announce(ctx, tx, before, &after)
 	})
 	if err != nil {
 		return api.User{}, fmt.Errorf("update account: %w", err)

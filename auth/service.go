@@ -38,6 +38,10 @@ type Config struct {
 	// OnDeleted, when set, runs inside the transaction that marks an
 	// account deleted (Web Push forgets its devices there).
 	OnDeleted func(ctx context.Context, q bun.IDB, userID string) error
+	// OnDeactivated, when set, runs inside the transaction that makes an
+	// active account suspended or deleted (the app revokes its org
+	// streams: org.RevokeAll).
+	OnDeactivated func(ctx context.Context, q bun.IDB, userID string) error
 	// ResetPerAccount throttles password reset mail per account (by email,
 	// whether an account has it or not): beyond it a request is answered
 	// alike and no mail goes out. ResetPerIP throttles the requests of one

@@ -1,9 +1,14 @@
 package auth
 
 import (
+	"context"
 	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/region"
 )
 
@@ -44,4 +49,28 @@ func streamsDiff(before, after []string) (gained, lost []string) {
 		}
 	}
 	return gained, lost
+}
+
+// Revoke writes, inside q, access.revoked for userID to each of streams
+// they lose: the feed ends their connections' hold on each in the
+// stream's own order, ahead of any event of it committed later.
+func Revoke(ctx context.Context, q bun.IDB, userID string, streams ...string) error {
+	for _, s := range streams {
+		if _, err := event.Append(ctx, q, s, api.EventAccessRevoked, api.AccessRevoked{Token: api.RevokeToken(s, userID)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restricted keeps, of streams, the review streams: region streams carry
+// what every volunteer of the region reads (alerts, national-pool tasks).
+func restricted(streams []string) []string {
+	var out []string
+	for _, s := range streams {
+		if strings.HasPrefix(s, "review:") {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -33,6 +33,9 @@ func (s *Service) EndAll(ctx context.Context, tx bun.Tx, userID string, now time
 	if err := s.endClaims(ctx, tx, "", userID, api.ClaimEndErased, now); err != nil {
 		return 0, err
 	}
+	if err := RevokeAll(ctx, tx, userID); err != nil {
+		return 0, err
+	}
 	res, err := tx.NewUpdate().Model((*Membership)(nil)).
 		Set("status = ?", api.MembershipLeft).Set("decided_by = ?", userID).Set("decided_at = ?", now).Set("updated_at = ?", now).
 		Where("user_id = ? AND status IN (?, ?)", userID, api.MembershipPending, api.MembershipActive).Exec(ctx)

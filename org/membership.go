@@ -229,6 +229,9 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 		if demoted {
 			// Stored answers of the former coordinator's retried requests
 			// are not replayed with what only coordinators may read.
+			if err := auth.Revoke(ctx, tx, userID, ReviewStream(orgID)); err != nil {
+				return "", err
+			}
 			return "membership.role_change", idempotency.Withhold(ctx, tx, userID)
 		}
 		return "membership.role_change", nil
@@ -262,6 +265,9 @@ func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID st
 			return "", err
 		}
 		if wasActive {
+			if err := auth.Revoke(ctx, tx, userID, streamsOf(m)...); err != nil {
+				return "", err
+			}
 			// Stored answers of the former member's retried requests are
 			// not replayed with what the membership let them read.
 			return action, idempotency.Withhold(ctx, tx, userID)
@@ -464,4 +470,32 @@ func (s *Service) Role(ctx context.Context, q bun.IDB, orgID, userID string) (ro
 		return "", false, err
 	}
 	return m.Role, true, nil
+}
+
+// streamsOf are the streams an active membership gives: the org's, and
+// its review stream for a coordinator.
+func streamsOf(m *Membership) []string {
+	if m.Role == api.RoleCoordinator {
+		return []string{Stream(m.OrgID), ReviewStream(m.OrgID)}
+	}
+	return []string{Stream(m.OrgID)}
+}
+
+// RevokeAll writes, inside q, access.revoked for userID to the streams of
+// each of their active memberships (auth.Revoke): their account is being
+// erased, suspended or deleted, and the feed drops those streams in each
+// stream's own order.
+func RevokeAll(ctx context.Context, q bun.IDB, userID string) error {
+	var ms []Membership
+	err := q.NewSelect().Model(&ms).Column("org_id", "role").
+		Where("user_id = ? AND status = ?", userID, api.MembershipActive).OrderExpr("org_id").Scan(ctx)
+	if err != nil {
+		return fmt.Errorf("memberships to revoke: %w", err)
+	}
+	for i := range ms {
+		if err := auth.Revoke(ctx, q, userID, streamsOf(&ms[i])...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

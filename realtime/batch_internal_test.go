@@ -73,7 +73,7 @@ func batchConnWith(t *testing.T, o Options) (*conn, *websocket.Conn) {
 	t.Helper()
 	h := NewHub(o)
 	server, client := pair(t)
-	c := &conn{hub: h, ws: server, out: newOutbox(), last: []position{{"s", 0}}}
+	c := &conn{hub: h, ws: server, out: newOutbox(), last: []written{{"s", 0, 0}}}
 	server.SetPingHandler(c.ping)
 	server.SetCloseHandler(c.closing)
 	if !c.out.hold() {

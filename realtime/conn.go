@@ -72,7 +72,7 @@ type conn struct {
 
 	// Owned by the writer of the moment: the last seq written per stream.
 	// A stream absent here is not delivered on this connection.
-	last []position
+	last []written
 	// live is the seq of the user's own stream read before the streams at
 	// the start: later events there change the connection's streams.
 	live int64
@@ -92,6 +92,16 @@ type conn struct {
 type position struct {
 	stream string
 	seq    int64
+}
+
+// written is how far a connection's stream was written, and where the
+// connection started it: the head read with its access (or the seq
+// committed with the change that gave it). Events up to start were
+// committed before that read, and an access.revoked among them (history
+// of a stream the user lost before and has again) is not acted on.
+type written struct {
+	stream     string
+	seq, start int64
 }
 
 // lastSeq is the last seq written on stream, and whether the connection
@@ -117,7 +127,8 @@ func (c *conn) at(stream string) int64 {
 	return seq
 }
 
-// setLast records seq as stream's last written, adding the stream.
+// setLast records seq as stream's last written, adding the stream (started
+// at seq).
 func (c *conn) setLast(stream string, seq int64) {
 	for i := range c.last {
 		if c.last[i].stream == stream {
@@ -125,12 +136,22 @@ func (c *conn) setLast(stream string, seq int64) {
 			return
 		}
 	}
-	c.last = append(c.last, position{stream, seq})
+	c.last = append(c.last, written{stream, seq, seq})
+}
+
+// startOf is where the connection started stream (see written).
+func (c *conn) startOf(stream string) int64 {
+	for _, p := range c.last {
+		if p.stream == stream {
+			return p.start
+		}
+	}
+	return 0
 }
 
 // forget drops stream: nothing more of it is written here.
 func (c *conn) forget(stream string) {
-	c.last = slices.DeleteFunc(c.last, func(p position) bool { return p.stream == stream })
+	c.last = slices.DeleteFunc(c.last, func(p written) bool { return p.stream == stream })
 	c.mu.Lock()
 	c.starts = slices.DeleteFunc(c.starts, func(p position) bool { return p.stream == stream })
 	c.mu.Unlock()

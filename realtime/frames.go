@@ -215,6 +215,13 @@ func encodeEvent(ev *event.Event) []byte {
 // feedChange reads the "feed" member of an event's data, for the events
 // that carry one (the caller checks that the event is on the user's own
 // stream).
+// revokes says whether ev, an access.revoked event, ends userID's access
+// to its stream.
+func revokes(ev *event.Event, userID string) bool {
+	var d api.AccessRevoked
+	return json.Unmarshal(ev.Data, &d) == nil && d.Token == api.RevokeToken(ev.Stream, userID)
+}
+
 func feedChange(ev *event.Event) *api.FeedChange {
 	if !api.CarriesFeedChange(ev.Name) {
 		return nil

@@ -284,6 +284,11 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, frame []byte) error {
 	if ev.Seq <= c.at(ev.Stream) {
 		return nil
 	}
+	if ev.Name == api.EventAccessRevoked && ev.Stream != c.own && ev.Seq > c.startOf(ev.Stream) && revokes(ev, c.userID) {
+		// This user's access to the stream ended before anything that
+		// follows it on the stream: nothing more of it is written.
+		return c.lose(ev.Stream)
+	}
 	var err error
 	if frame != nil {
 		err = c.buffer(frame)
@@ -307,6 +312,14 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, frame []byte) error {
 	return nil
 }
 
+// lose stops stream on this connection at once (nothing queued for it is
+// written any more) and tells the client.
+func (c *conn) lose(stream string) error {
+	c.forget(stream)
+	c.hub.unsubscribe(c, stream)
+	return c.writeJSON(api.StreamFrame{Type: "unsubscribed", Stream: stream})
+}
+
 // errEnded stops the writer of a connection that apply closed.
 var errEnded = errors.New("connection ended")
 
@@ -320,9 +333,7 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 		if _, ok := c.lastSeq(s); !ok || s == c.own {
 			continue
 		}
-		c.forget(s)
-		c.hub.unsubscribe(c, s)
-		if err := c.writeJSON(api.StreamFrame{Type: "unsubscribed", Stream: s}); err != nil {
+		if err := c.lose(s); err != nil {
 			return err
 		}
 	}

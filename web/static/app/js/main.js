@@ -249,7 +249,8 @@ function globalEvents() {
   feed.on('report.status_changed', (ev) => toast(t('toast.reportStatus'), t(`report.status.${ev.data?.status}`)));
   feed.on('membership.*', () => api.loadMe().then(() => drawNav(parseHash())).catch(() => {}));
   feed.on('streams', () => api.loadMe().then(() => drawNav(parseHash())).catch(() => {}));
-  feed.on('*', (ev) => { if (ev.event !== 'alert.published') recentPush(ev); });
+  // access.revoked only tells the feed whose access to the stream ended.
+  feed.on('*', (ev) => { if (ev.event !== 'alert.published' && ev.event !== 'access.revoked') recentPush(ev); });
   outbox.onChange((c) => {
     if (c.type === 'sent') toast(t('outbox.sent'), c.fileErrors?.join('; ') || '');
   });

@@ -1,0 +1,102 @@
+package realtime_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/realtime"
+)
+
+// A member's removal is written to the org's stream too (access.revoked),
+// so that it reaches their open connections in the stream's own order:
+// here the change on their own stream comes late, after an event of the
+// org committed after the removal, and still nothing of the org after the
+// removal reaches them. Other readers of the stream get the revocation as
+// an event and go on.
+func TestRevocationOnTheLostStream(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	m, _ := open(t, env.url, "m", nil)
+	n, _ := open(t, env.url, "n", nil)
+	revoked := env.log.addEvent("org:shared", api.EventAccessRevoked, api.AccessRevoked{Token: api.RevokeToken("org:shared", "m")})
+	removal := env.log.addEvent("user:m", api.EventMembershipDecided, map[string]any{"feed": api.FeedChange{Remove: []string{"org:shared"}}})
+	later := env.log.add("org:shared", 1, 10)
+	env.hub.Deliver([]event.Event{revoked})
+	env.hub.Deliver(later)
+	env.hub.Deliver([]event.Event{removal})
+
+	var got []string
+	for _, f := range m.untilPong() {
+		got = append(got, fmt.Sprintf("%s %s#%d", f.Type, f.Stream, f.Seq))
+	}
+	if fmt.Sprint(got) != "[unsubscribed org:shared#0 event user:m#1]" {
+		t.Errorf("the removed member got %v, want org:shared unsubscribed and their own event, nothing more of the org", got)
+	}
+	got = nil
+	for _, f := range n.untilPong() {
+		got = append(got, fmt.Sprintf("%s %s#%d %s", f.Type, f.Stream, f.Seq, f.Event))
+	}
+	if fmt.Sprint(got) != "[event org:shared#1 access.revoked event org:shared#2 test.happened]" {
+		t.Errorf("another member got %v, want the revocation and the later event", got)
+	}
+}
+
+// Through the API: a member removed, a coordinator made member, an account
+// suspended each write access.revoked to the streams they lose, naming
+// them by token; the org's other members get it on their open
+// connections, the one who lost the stream an unsubscribed frame.
+func TestAccessRevokedWritten(t *testing.T) {
+	t.Parallel()
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		t.Parallel()
+		f := newOrg(t, e)
+		var ms [3]member
+		for i, name := range []string{"ani", "budi", "citra"} {
+			ms[i] = member{t: t, e: e, feed: e.URL, f: f, vol: e.User(t, "volunteer", name, "3171")}
+			ms[i].join()
+			ms[i].approve()
+		}
+		ani, budi, citra := ms[0], ms[1], ms[2]
+		budi.role(api.RoleCoordinator)
+		watcher, _ := open(t, e.URL, f.coord.Tokens.AccessToken, nil)
+		watcher.barrier()
+		revokedOn := func(stream string, who api.AuthResponse) {
+			t.Helper()
+			for {
+				fr := watcher.next()
+				if fr.Type != "event" || fr.Stream != stream || fr.Event != api.EventAccessRevoked {
+					continue
+				}
+				var d api.AccessRevoked
+				if err := json.Unmarshal(fr.Data, &d); err != nil || d.Token != api.RevokeToken(stream, who.User.ID) {
+					t.Fatalf("access.revoked on %s: %s, want the token of %s", stream, fr.Data, who.User.Name)
+				}
+				return
+			}
+		}
+		ac, _ := open(t, e.URL, ani.vol.Tokens.AccessToken, nil)
+		ac.barrier()
+		ani.remove()
+		revokedOn(f.stream(), ani.vol)
+		for f2 := ac.next(); f2.Type != "unsubscribed"; f2 = ac.next() {
+			if f2.Stream == f.stream() {
+				t.Fatalf("the removed member got %v", f2)
+			}
+		}
+		budi.role(api.RoleMember)
+		revokedOn(f.reviewStream(), budi.vol)
+		must := func(r apptest.Response) {
+			t.Helper()
+			if r.Status != http.StatusOK {
+				t.Fatalf("suspend: got %d %s", r.Status, r.Body)
+			}
+		}
+		must(e.Do(t, "PATCH", "/v1/admin/users/"+citra.vol.User.ID, map[string]any{"status": "suspended"}, apptest.Bearer(f.admin.Tokens.AccessToken)...))
+		revokedOn(f.stream(), citra.vol)
+	})
+}
