@@ -127,12 +127,24 @@ func (c *conn) at(stream string) int64 {
 	return seq
 }
 
-// setLast records seq as stream's last written, adding the stream (started
-// at seq).
+// setLast records seq as stream's last written, if the connection has the
+// stream: a stream lost meanwhile (access.revoked while its history was
+// being written) is not brought back.
 func (c *conn) setLast(stream string, seq int64) {
 	for i := range c.last {
 		if c.last[i].stream == stream {
 			c.last[i].seq = seq
+			return
+		}
+	}
+}
+
+// addStream adds stream, started at seq (see written); one it has already
+// keeps its position, and its start moves up to seq.
+func (c *conn) addStream(stream string, seq int64) {
+	for i := range c.last {
+		if c.last[i].stream == stream {
+			c.last[i].start = max(c.last[i].start, seq)
 			return
 		}
 	}

@@ -212,9 +212,6 @@ func encodeEvent(ev *event.Event) []byte {
 	return b
 }
 
-// feedChange reads the "feed" member of an event's data, for the events
-// that carry one (the caller checks that the event is on the user's own
-// stream).
 // revokes says whether ev, an access.revoked event, ends userID's access
 // to its stream.
 func revokes(ev *event.Event, userID string) bool {
@@ -222,6 +219,9 @@ func revokes(ev *event.Event, userID string) bool {
 	return json.Unmarshal(ev.Data, &d) == nil && d.Token == api.RevokeToken(ev.Stream, userID)
 }
 
+// feedChange reads the "feed" member of an event's data, for the events
+// that carry one (the caller checks that the event is on the user's own
+// stream).
 func feedChange(ev *event.Event) *api.FeedChange {
 	if !api.CarriesFeedChange(ev.Name) {
 		return nil

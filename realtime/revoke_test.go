@@ -30,18 +30,10 @@ func TestRevocationOnTheLostStream(t *testing.T) {
 	env.hub.Deliver(later)
 	env.hub.Deliver([]event.Event{removal})
 
-	var got []string
-	for _, f := range m.untilPong() {
-		got = append(got, fmt.Sprintf("%s %s#%d", f.Type, f.Stream, f.Seq))
-	}
-	if fmt.Sprint(got) != "[unsubscribed org:shared#0 event user:m#1]" {
+	if got := describe(m.untilPong()); got != "[unsubscribed org:shared#0 event user:m#1 membership.decided]" {
 		t.Errorf("the removed member got %v, want org:shared unsubscribed and their own event, nothing more of the org", got)
 	}
-	got = nil
-	for _, f := range n.untilPong() {
-		got = append(got, fmt.Sprintf("%s %s#%d %s", f.Type, f.Stream, f.Seq, f.Event))
-	}
-	if fmt.Sprint(got) != "[event org:shared#1 access.revoked event org:shared#2 test.happened]" {
+	if got := describe(n.untilPong()); got != "[event org:shared#1 access.revoked event org:shared#2 test.happened]" {
 		t.Errorf("another member got %v, want the revocation and the later event", got)
 	}
 }
@@ -99,4 +91,58 @@ func TestAccessRevokedWritten(t *testing.T) {
 		must(e.Do(t, "PATCH", "/v1/admin/users/"+citra.vol.User.ID, map[string]any{"status": "suspended"}, apptest.Bearer(f.admin.Tokens.AccessToken)...))
 		revokedOn(f.stream(), citra.vol)
 	})
+}
+
+// A revocation reached while the connection reads a stream's events from
+// the log (here: the stream was just granted, and what was committed
+// since is read) ends the stream there too: nothing after it is written,
+// and no reset brings the stream back.
+func TestRevocationReadFromTheLog(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	env.streamsOf["m"] = []string{"user:m"}
+	m, _ := open(t, env.url, "m", nil)
+	m.barrier()
+	env.log.add("org:shared", 1, 10)
+	env.mu.Lock()
+	env.streamsOf["m"] = []string{"user:m", "org:shared"}
+	env.mu.Unlock()
+	gain := env.log.addEvent("user:m", api.EventMembershipDecided, map[string]any{"feed": api.FeedChange{Add: map[string]int64{"org:shared": 1}}})
+	env.log.addEvent("org:shared", api.EventAccessRevoked, api.AccessRevoked{Token: api.RevokeToken("org:shared", "m")})
+	env.log.add("org:shared", 2, 10)
+	env.hub.Deliver([]event.Event{gain})
+	if got := describe(m.untilPong()); got != "[event user:m#1 membership.decided subscribed org:shared#1 unsubscribed org:shared#0]" {
+		t.Errorf("got %v, want the stream granted, then ended at the revocation, nothing after", got)
+	}
+}
+
+// A revocation older than the connection's start of the stream (the user
+// lost it before and has it again) is history: sent as an event when
+// resumed, and the stream stays.
+func TestOldRevocationIsHistory(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	env.log.addEvent("org:shared", api.EventAccessRevoked, api.AccessRevoked{Token: api.RevokeToken("org:shared", "m")})
+	env.log.add("org:shared", 1, 10)
+	m, w := open(t, env.url, "m", map[string]int64{"org:shared": 0})
+	if seqOf(w, "org:shared") != 2 {
+		t.Fatalf("welcome %v, want org:shared at 2", w.Streams)
+	}
+	if got := describe(m.untilPong()); got != "[event org:shared#1 access.revoked event org:shared#2 test.happened]" {
+		t.Errorf("got %v, want the old revocation and the event after it, the stream kept", got)
+	}
+	env.publish("org:shared", 1, 10)
+	m.events("org:shared", 2, 1)
+}
+
+// describe is frames in brief: type, stream#seq and, for events, the name.
+func describe(fs []frame) string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = fmt.Sprintf("%s %s#%d", f.Type, f.Stream, f.Seq)
+		if f.Event != "" {
+			out[i] += " " + f.Event
+		}
+	}
+	return fmt.Sprint(out)
 }

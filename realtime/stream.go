@@ -134,7 +134,7 @@ func (c *conn) start(resume map[string]int64, st Start) error {
 		if fanned := h.subscribe(c, s, at); fanned > at {
 			behind[s] = fanned
 		}
-		c.setLast(s, at)
+		c.addStream(s, at)
 		if seq, ok := from[s]; ok && seq <= at {
 			c.started(s, seq) // what the client lacks is sent from there
 		} else {
@@ -203,7 +203,7 @@ func (c *conn) resume(ctx context.Context, stream string, from, head int64, evs 
 // purge keeps alerts, so history can have holes), a reset says so instead
 // of a silent gap.
 func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
-	for c.at(stream) < upTo {
+	for c.has(stream) && c.at(stream) < upTo {
 		evs, err := c.hub.o.Log.After(ctx, stream, c.at(stream), fillBatch)
 		if err != nil {
 			return err
@@ -216,7 +216,7 @@ func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 			break
 		}
 	}
-	if upTo == math.MaxInt64 {
+	if upTo == math.MaxInt64 || !c.has(stream) {
 		return nil
 	}
 	return c.skipTo(stream, upTo)
@@ -228,8 +228,8 @@ func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 // upTo, so the log may hold more.
 func (c *conn) emitAll(ctx context.Context, stream string, evs []event.Event, upTo int64, batch int) (more bool, err error) {
 	for i := range evs {
-		if evs[i].Seq > upTo {
-			return false, nil
+		if evs[i].Seq > upTo || !c.has(stream) {
+			return false, nil // past upTo, or the stream was lost (access.revoked)
 		}
 		if evs[i].Seq <= c.at(stream) {
 			continue
@@ -247,7 +247,7 @@ func (c *conn) emitAll(ctx context.Context, stream string, evs []event.Event, up
 // skipTo moves stream past events the log no longer holds, up to seq, with
 // a reset frame: the client reloads by REST and continues from seq.
 func (c *conn) skipTo(stream string, seq int64) error {
-	if seq <= c.at(stream) {
+	if last, ok := c.lastSeq(stream); !ok || seq <= last {
 		return nil
 	}
 	c.setLast(stream, seq)
@@ -281,8 +281,8 @@ func (c *conn) deliver(ev *event.Event, frame []byte) error {
 // emit writes one event (into the writer's batch when it has the fan-out's
 // shared frame) and acts on a change of access it carries.
 func (c *conn) emit(ctx context.Context, ev *event.Event, frame []byte) error {
-	if ev.Seq <= c.at(ev.Stream) {
-		return nil
+	if last, ok := c.lastSeq(ev.Stream); !ok || ev.Seq <= last {
+		return nil // a repeat, or a stream lost (meanwhile)
 	}
 	if ev.Name == api.EventAccessRevoked && ev.Stream != c.own && ev.Seq > c.startOf(ev.Stream) && revokes(ev, c.userID) {
 		// This user's access to the stream ended before anything that
@@ -348,16 +348,28 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 		c.close(4401, trimReason(cmp.Or(fc.End, "the account is not active")))
 		return errEnded
 	}
+	if fc.End != "" {
+		// Ended and active again (reactivated before this connection got
+		// here): the end's revocations took streams it has again, so
+		// the client starts afresh.
+		c.close(1012, "access changed; reconnect")
+		return errEnded
+	}
 	c.mu.Lock()
 	c.id.Role, c.id.Region = g.Role, g.Region
 	c.mu.Unlock()
 	for _, s := range slices.Sorted(maps.Keys(fc.Add)) {
+		at := fc.Add[s]
 		if _, ok := c.lastSeq(s); ok || !slices.Contains(g.Streams, s) {
+			if ok {
+				// Had already: a revocation from before this grant is
+				// history there too.
+				c.addStream(s, at)
+			}
 			continue
 		}
-		at := fc.Add[s]
 		c.hub.subscribe(c, s, at)
-		c.setLast(s, at)
+		c.addStream(s, at)
 		c.started(s, at)
 		if err := c.writeJSON(api.StreamFrame{Type: "subscribed", Stream: s, Seq: at}); err != nil {
 			return err
