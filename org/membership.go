@@ -227,11 +227,11 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 			return "", err
 		}
 		if demoted {
-			// Stored answers of the former coordinator's retried requests
-			// are not replayed with what only coordinators may read.
 			if err := auth.Revoke(ctx, tx, userID, ReviewStream(orgID)); err != nil {
 				return "", err
 			}
+			// Stored answers of the former coordinator's retried requests
+			// are not replayed with what only coordinators may read.
 			return "membership.role_change", idempotency.Withhold(ctx, tx, userID)
 		}
 		return "membership.role_change", nil
