@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -111,12 +112,14 @@ type AccessRevoked struct {
 	Token string `json:"token"`
 }
 
-// RevokeToken names userID in access.revoked on stream without their id: a
-// reader of the stream learns whose access ended only if they already know
-// that id.
-func RevokeToken(stream, userID string) string {
-	sum := sha256.Sum256([]byte(EventAccessRevoked + "\x00" + stream + "\x00" + userID))
-	return hex.EncodeToString(sum[:16])
+// RevokeToken names userID in access.revoked on stream without their id:
+// the first 16 bytes of HMAC-SHA-256 under key (the installation's, the
+// same on every instance), so that a reader of the stream cannot tell whose
+// access ended, even knowing the id.
+func RevokeToken(key []byte, stream, userID string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(stream + "\x00" + userID))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // CarriesFeedChange says whether events named name carry a FeedChange.

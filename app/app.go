@@ -218,7 +218,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	limits := a.limits(o.Limits, o.RedisPrefix, &cfg)
 	a.Acks = alert.NewAcks(a.DB, o.Log)
 	cfg.OnDeleted = push.DeleteAccount
-	cfg.OnDeactivated = org.RevokeAll
+	// a.Orgs is made below, before any account can be deactivated.
+	cfg.OnDeactivated = func(ctx context.Context, q bun.IDB, userID string) error { return a.Orgs.RevokeAll(ctx, q, userID) }
+	cfg.RevokeKey = a.revokeKey()
 	a.startFeed(o)
 	a.Events = event.NewLog(a.DB, realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
@@ -375,6 +377,18 @@ func (a *App) degraded(ctx context.Context) []string {
 // startFeed makes the hub (reading the event log) and the broker; the
 // event log built next publishes to both, so every committed event reaches
 // the feed.
+// RevokePurpose derives the key that names users in access.revoked from
+// the Web Push keys, which every instance shares.
+const RevokePurpose = "access.revoked tokens"
+
+// revokeKey is the key of RevokePurpose (nil without Web Push keys).
+func (a *App) revokeKey() []byte {
+	if a.VAPID == nil {
+		return nil
+	}
+	return a.VAPID.DerivedKey(RevokePurpose)
+}
+
 func (a *App) startFeed(o Options) {
 	acks := func(id realtime.Identity, stream string, from, seq int64, at time.Time) {
 		a.Acks.Record(id.UserID, id.Role, id.Region, stream, from, seq, at)
@@ -388,7 +402,7 @@ func (a *App) startFeed(o Options) {
 	}
 	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Verify: a.feedVerify, Access: a.feedAccess, Hello: a.feedHello, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync,
-		ReaderGoroutines: o.FeedReaderGoroutines})
+		ReaderGoroutines: o.FeedReaderGoroutines, RevokeKey: a.revokeKey()})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker

@@ -183,7 +183,7 @@ func (s *Service) announce(ctx context.Context, tx bun.Tx, before, after *User) 
 	if after.Status != api.UserActive {
 		feed.End = "account " + after.Status
 		if before.Status == api.UserActive {
-			if err := Revoke(ctx, tx, after.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
+			if err := s.Revoke(ctx, tx, after.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
 				return err
 			}
 			if s.cfg.OnDeactivated != nil {
@@ -202,7 +202,7 @@ func (s *Service) announce(ctx context.Context, tx bun.Tx, before, after *User) 
 			feed.Add = heads
 		}
 		feed.Remove = lost
-		if err := Revoke(ctx, tx, after.ID, restricted(lost)...); err != nil {
+		if err := s.Revoke(ctx, tx, after.ID, restricted(lost)...); err != nil {
 			return err
 		}
 	}

@@ -69,7 +69,7 @@ func (s *Service) Erase(ctx context.Context, tx bun.Tx, u *User, now time.Time) 
 		return err
 	}
 	if before.Status == api.UserActive {
-		if err := Revoke(ctx, tx, u.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
+		if err := s.Revoke(ctx, tx, u.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
 			return err
 		}
 	}

@@ -40,8 +40,11 @@ type Config struct {
 	OnDeleted func(ctx context.Context, q bun.IDB, userID string) error
 	// OnDeactivated, when set, runs inside the transaction that makes an
 	// active account suspended or deleted (the app revokes its org
-	// streams: org.RevokeAll).
+	// streams: org.Service.RevokeAll).
 	OnDeactivated func(ctx context.Context, q bun.IDB, userID string) error
+	// RevokeKey names users in access.revoked events (api.RevokeToken);
+	// the same on every instance, and the feed's (realtime.Options).
+	RevokeKey []byte
 	// ResetPerAccount throttles password reset mail per account (by email,
 	// whether an account has it or not): beyond it a request is answered
 	// alike and no mail goes out. ResetPerIP throttles the requests of one

@@ -52,11 +52,12 @@ func streamsDiff(before, after []string) (gained, lost []string) {
 }
 
 // Revoke writes, inside q, access.revoked for userID to each of streams
-// they lose: the feed ends their connections' hold on each in the
-// stream's own order, ahead of any event of it committed later.
-func Revoke(ctx context.Context, q bun.IDB, userID string, streams ...string) error {
-	for _, s := range streams {
-		if _, err := event.Append(ctx, q, s, api.EventAccessRevoked, api.AccessRevoked{Token: api.RevokeToken(s, userID)}); err != nil {
+// they lose (named under Config.RevokeKey): the feed ends their
+// connections' hold on each in the stream's own order, ahead of any event
+// of it committed later.
+func (s *Service) Revoke(ctx context.Context, q bun.IDB, userID string, streams ...string) error {
+	for _, st := range streams {
+		if _, err := event.Append(ctx, q, st, api.EventAccessRevoked, api.AccessRevoked{Token: api.RevokeToken(s.cfg.RevokeKey, st, userID)}); err != nil {
 			return err
 		}
 	}

@@ -33,7 +33,7 @@ func (s *Service) EndAll(ctx context.Context, tx bun.Tx, userID string, now time
 	if err := s.endClaims(ctx, tx, "", userID, api.ClaimEndErased, now); err != nil {
 		return 0, err
 	}
-	if err := RevokeAll(ctx, tx, userID); err != nil {
+	if err := s.RevokeAll(ctx, tx, userID); err != nil {
 		return 0, err
 	}
 	res, err := tx.NewUpdate().Model((*Membership)(nil)).

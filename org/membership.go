@@ -227,7 +227,7 @@ func (s *Service) SetRole(ctx context.Context, p auth.Principal, orgID, userID s
 			return "", err
 		}
 		if demoted {
-			if err := auth.Revoke(ctx, tx, userID, ReviewStream(orgID)); err != nil {
+			if err := s.users.Revoke(ctx, tx, userID, ReviewStream(orgID)); err != nil {
 				return "", err
 			}
 			// Stored answers of the former coordinator's retried requests
@@ -265,7 +265,7 @@ func (s *Service) Remove(ctx context.Context, p auth.Principal, orgID, userID st
 			return "", err
 		}
 		if wasActive {
-			if err := auth.Revoke(ctx, tx, userID, streamsOf(m)...); err != nil {
+			if err := s.users.Revoke(ctx, tx, userID, streamsOf(m)...); err != nil {
 				return "", err
 			}
 			// Stored answers of the former member's retried requests are
@@ -482,10 +482,10 @@ func streamsOf(m *Membership) []string {
 }
 
 // RevokeAll writes, inside q, access.revoked for userID to the streams of
-// each of their active memberships (auth.Revoke): their account is being
-// erased, suspended or deleted, and the feed drops those streams in each
-// stream's own order.
-func RevokeAll(ctx context.Context, q bun.IDB, userID string) error {
+// each of their active memberships (auth.Service.Revoke): their account is
+// being erased, suspended or deleted, and the feed drops those streams in
+// each stream's own order.
+func (s *Service) RevokeAll(ctx context.Context, q bun.IDB, userID string) error {
 	var ms []Membership
 	err := q.NewSelect().Model(&ms).Column("org_id", "role").
 		Where("user_id = ? AND status = ?", userID, api.MembershipActive).OrderExpr("org_id").Scan(ctx)
@@ -493,7 +493,7 @@ func RevokeAll(ctx context.Context, q bun.IDB, userID string) error {
 		return fmt.Errorf("memberships to revoke: %w", err)
 	}
 	for i := range ms {
-		if err := auth.Revoke(ctx, q, userID, streamsOf(&ms[i])...); err != nil {
+		if err := s.users.Revoke(ctx, q, userID, streamsOf(&ms[i])...); err != nil {
 			return err
 		}
 	}

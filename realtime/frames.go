@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,10 +214,10 @@ func encodeEvent(ev *event.Event) []byte {
 }
 
 // revokes says whether ev, an access.revoked event, ends userID's access
-// to its stream.
-func revokes(ev *event.Event, userID string) bool {
+// to its stream (its token made under key).
+func revokes(ev *event.Event, key []byte, userID string) bool {
 	var d api.AccessRevoked
-	return json.Unmarshal(ev.Data, &d) == nil && d.Token == api.RevokeToken(ev.Stream, userID)
+	return json.Unmarshal(ev.Data, &d) == nil && hmac.Equal([]byte(d.Token), []byte(api.RevokeToken(key, ev.Stream, userID)))
 }
 
 // feedChange reads the "feed" member of an event's data, for the events

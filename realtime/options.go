@@ -126,6 +126,7 @@ type Options struct {
 	QueueSize      int           // 64 frames per connection
 	Writers        int           // 256 writer goroutines at most (see writers.go)
 	SyncInterval   time.Duration // 5 s between checks of the log for missed events
+	RevokeKey      []byte        // names users in access.revoked (api.RevokeToken); the writers' key
 	// ReaderGoroutines: a goroutine per connection waits for its client's
 	// frames, as on systems without epoll, instead of the hub's pollers
 	// (reader.go).

@@ -284,7 +284,7 @@ func (c *conn) emit(ctx context.Context, ev *event.Event, frame []byte) error {
 	if last, ok := c.lastSeq(ev.Stream); !ok || ev.Seq <= last {
 		return nil // a repeat, or a stream lost (meanwhile)
 	}
-	if ev.Name == api.EventAccessRevoked && ev.Stream != c.own && ev.Seq > c.startOf(ev.Stream) && revokes(ev, c.userID) {
+	if ev.Name == api.EventAccessRevoked && ev.Stream != c.own && ev.Seq > c.startOf(ev.Stream) && revokes(ev, c.hub.o.RevokeKey, c.userID) {
 		// This user's access to the stream ended before anything that
 		// follows it on the stream: nothing more of it is written.
 		return c.lose(ev.Stream)
