@@ -104,6 +104,7 @@ func feedOperation() op {
 		"1001":                              "the server is shutting down: reconnect and resume",
 		"1009":                              "a frame announced more than 64 KiB",
 		"1011":                              "a write to the connection failed: reconnect and resume",
+		"1012":                              "the account was suspended or deleted and is active again before this connection acted on it: reconnect and resume",
 		"1013":                              "the server could not check the token or start the feed now (a dependency is down): reconnect after the delay in the reason (`retry in N s`), with the same token",
 		strconv.Itoa(api.CloseBadFrame):     "bad frame: not JSON, binary, over 4 KiB, unknown type or field, no hello first, a second hello",
 		strconv.Itoa(api.CloseUnauthorized): "token missing, refused or expired, or its account is not active: get a fresh token and reconnect",
@@ -117,7 +118,7 @@ func feedOperation() op {
 			"3. Events come as `{\"type\":\"event\",\"stream\",\"seq\",\"id\",\"event\",\"at\",\"data\"}`; per stream `seq` rises by exactly 1, without gaps or repeats. A membership change adds or removes streams on open connections (`subscribed`, `unsubscribed`).\n\n" +
 			"4. Streams: `user:<id>`; `org:<id>` for each active membership; `review:<org_id>` for its coordinators; `region:national`, `region:<province>`, `region:<regency>`; officers also `review:<their region>` (`review:national` for national officers and admins).\n\n" +
 			"5. After hello the client may send `{\"type\":\"token\",\"token\"}` (a fresh access token; without one the connection closes at expiry), `{\"type\":\"ack\",\"stream\",\"seq\"}` (counts toward alert reach) and `{\"type\":\"ping\"}` (answered by `pong`). Client frames are at most 4 KiB.\n\n" +
-			"Events: `task.created`, `task.updated`, `task.closed`, `assignment.created`, `claim.expiring`, `claim.expired`, `claim.released`, `claim.ended`, `membership.requested`, `membership.decided`, `membership.role_changed`, `org.accreditation_changed`, `report.submitted`, `report.status_changed`, `alert.published`, `alert.retracted`. Close codes are listed under `x-websocket`.",
+			"Events: `task.created`, `task.updated`, `task.closed`, `assignment.created`, `claim.expiring`, `claim.expired`, `claim.released`, `claim.ended`, `membership.requested`, `membership.decided`, `membership.role_changed`, `account.updated`, `access.revoked` (on a stream a user loses, in its order; ignore it), `org.accreditation_changed`, `report.submitted`, `report.status_changed`, `alert.published`, `alert.retracted`. Close codes are listed under `x-websocket`.",
 		params: []param{
 			headerParam("Upgrade", "`websocket`.", &Schema{Type: "string", Enum: enumOf("websocket")}),
 			headerParam("Sec-WebSocket-Protocol", "Offer `"+api.FeedSubprotocol+"`; the server selects it when offered.", &Schema{Type: "string", Enum: enumOf(api.FeedSubprotocol)}),
