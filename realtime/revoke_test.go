@@ -1,6 +1,7 @@
 package realtime_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -40,8 +41,8 @@ func TestRevocationOnTheLostStream(t *testing.T) {
 }
 
 // Through the API: a member removed, a coordinator made member, an account
-// suspended each write access.revoked to the streams they lose, naming
-// them by token; the org's other members get it on their open
+// suspended or erased, an officer moved to another region each write
+// access.revoked to the streams they lose, naming them by token; the org's other members get it on their open
 // connections, the one who lost the stream an unsubscribed frame.
 func TestAccessRevokedWritten(t *testing.T) {
 	t.Parallel()
@@ -92,6 +93,33 @@ func TestAccessRevokedWritten(t *testing.T) {
 		}
 		must(e.Do(t, "PATCH", "/v1/admin/users/"+citra.vol.User.ID, map[string]any{"status": "suspended"}, apptest.Bearer(f.admin.Tokens.AccessToken)...))
 		revokedOn(f.stream(), citra.vol)
+
+		// An erasure; an officer moved to another region: read from the log.
+		key := e.App.VAPID.DerivedKey(app.RevokePurpose)
+		inLog := func(stream string, who api.AuthResponse) {
+			t.Helper()
+			evs, err := e.App.Events.After(context.Background(), stream, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				var d api.AccessRevoked
+				if ev.Name == api.EventAccessRevoked && json.Unmarshal(ev.Data, &d) == nil && d.Token == api.RevokeToken(key, stream, who.User.ID) {
+					return
+				}
+			}
+			t.Errorf("no access.revoked for %s on %s", who.User.Name, stream)
+		}
+		dewi := member{t: t, e: e, feed: e.URL, f: f, vol: e.User(t, "volunteer", "dewi", "3171")}
+		dewi.join()
+		dewi.approve()
+		if r := e.Do(t, "DELETE", "/v1/me", map[string]any{"password": apptest.Password}, apptest.Bearer(dewi.vol.Tokens.AccessToken)...); r.Status != http.StatusNoContent {
+			t.Fatalf("erase: got %d %s", r.Status, r.Body)
+		}
+		inLog(f.stream(), dewi.vol)
+		officer := e.User(t, "officer", "petugas", "31")
+		must(e.Do(t, "PATCH", "/v1/admin/users/"+officer.User.ID, map[string]any{"region_code": "32"}, apptest.Bearer(f.admin.Tokens.AccessToken)...))
+		inLog("review:31", officer)
 	})
 }
 
