@@ -164,6 +164,12 @@ func Withhold(ctx context.Context, q bun.IDB, userID string) error {
 		_, err = q.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("body = NULL").Set("content_type = ''").Set("location = ''").
 			Where("user_id = ? AND state = 'done'", userID).Exec(ctx)
 	}
+	if err == nil {
+		// Requests still running (or whose answer is not stored yet) are
+		// marked, so that Finish withholds their answer too.
+		_, err = q.NewUpdate().Model((*row)(nil)).Set("status = ?", withheld).
+			Where("user_id = ? AND state IN ('pending', 'applied') AND status = 0", userID).Exec(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("idempotency: withhold answers: %w", err)
 	}
@@ -195,7 +201,8 @@ func (s *Store) expire(ctx context.Context, r row) error {
 // takeOver restarts an attempt abandoned before its transaction committed
 // (still pending, not applied); only one retry wins.
 func (s *Store) takeOver(ctx context.Context, r row, now time.Time) bool {
-	res, err := s.db.NewUpdate().Model((*row)(nil)).Set("created_at = ?", now).
+	// A new attempt runs with the access of now: not withheld.
+	res, err := s.db.NewUpdate().Model((*row)(nil)).Set("created_at = ?", now).Set("status = 0").
 		Where("user_id = ? AND key = ? AND state = 'pending' AND created_at = ?", r.UserID, r.Key, r.CreatedAt).Exec(ctx)
 	if err != nil {
 		return false
@@ -204,12 +211,30 @@ func (s *Store) takeOver(ctx context.Context, r row, now time.Time) bool {
 	return n == 1
 }
 
-// Finish stores the answer of an owned attempt.
+// withheld marks, in the status of an attempt not finished, that its
+// user's access shrank meanwhile (Withhold): its answer is not stored.
+const withheld = -1
+
+// Finish stores the answer of an owned attempt, or, when its user's access
+// shrank while it ran (Withhold), keeps it applied without the answer (a
+// success) or forgets it (a refusal).
 func (s *Store) Finish(ctx context.Context, userID, key string, rec Record) error {
-	_, err := s.db.NewUpdate().Model((*row)(nil)).
+	res, err := s.db.NewUpdate().Model((*row)(nil)).
 		Set("state = 'done'").Set("status = ?", rec.Status).Set("content_type = ?", rec.ContentType).
 		Set("location = ?", rec.Location).Set("body = ?", rec.Body).
-		Where("user_id = ? AND key = ?", userID, key).Exec(ctx)
+		Where("user_id = ? AND key = ? AND status <> ?", userID, key, withheld).Exec(ctx)
+	var n int64
+	if err == nil {
+		n, _ = res.RowsAffected()
+	}
+	if err == nil && n == 0 {
+		if rec.Status >= 400 {
+			_, err = s.db.NewDelete().Model((*row)(nil)).Where("user_id = ? AND key = ?", userID, key).Exec(ctx)
+		} else {
+			_, err = s.db.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("status = ?", rec.Status).
+				Where("user_id = ? AND key = ?", userID, key).Exec(ctx)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("idempotency: finish: %w", err)
 	}

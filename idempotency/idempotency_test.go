@@ -61,3 +61,59 @@ func TestCrashBetweenCommitAndAnswer(t *testing.T) {
 		}
 	})
 }
+
+// A request still running when its user's access shrinks (Withhold) has
+// its answer withheld when it finishes, as one already stored is: a retry
+// of a success gets idempotency-applied, a refusal is forgotten and runs
+// again; an attempt taken over afterwards runs with the access of now.
+func TestWithholdWhileRunning(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := idempotency.NewStore(d)
+		s.Wait = 100 * time.Millisecond
+		h := idempotency.Hash("POST", "/v1/orgs/o/invites", []byte(`{}`))
+		for _, k := range []string{"k-ok", "k-refused", "k-done"} {
+			if _, owned, err := s.Begin(ctx, "u1", k, h); err != nil || !owned {
+				t.Fatalf("%s: owned %v, %v", k, owned, err)
+			}
+		}
+		if err := s.Finish(ctx, "u1", "k-done", idempotency.Record{Status: 201, Body: []byte(`{"code":"RAHASIA"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := idempotency.Withhold(ctx, d, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, "u1", "k-ok", idempotency.Record{Status: 201, Body: []byte(`{"code":"RAHASIA"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, "u1", "k-refused", idempotency.Record{Status: 409, Body: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"k-ok", "k-done"} {
+			if rec, owned, err := s.Begin(ctx, "u1", k, h); owned || rec != nil || !problem.Is(err, "idempotency-applied") {
+				t.Errorf("retry of %s: %+v, owned %v, %v; want idempotency-applied without the answer", k, rec, owned, err)
+			}
+		}
+		if _, owned, err := s.Begin(ctx, "u1", "k-refused", h); err != nil || !owned {
+			t.Errorf("retry of the refusal: owned %v, %v; want it run again", owned, err)
+		}
+		// An attempt abandoned before its commit and taken over afterwards
+		// is not withheld.
+		if _, owned, err := s.Begin(ctx, "u1", "k-later", h); err != nil || !owned {
+			t.Fatal(owned, err)
+		}
+		if err := idempotency.Withhold(ctx, d, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		age(t, d)
+		if _, owned, err := s.Begin(ctx, "u1", "k-later", h); err != nil || !owned {
+			t.Fatalf("take over: owned %v, %v", owned, err)
+		}
+		if err := s.Finish(ctx, "u1", "k-later", idempotency.Record{Status: 201, Body: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if rec, _, err := s.Begin(ctx, "u1", "k-later", h); err != nil || rec == nil || rec.Status != 201 {
+			t.Errorf("retry of the taken-over attempt: %+v, %v; want its answer replayed", rec, err)
+		}
+	})
+}
