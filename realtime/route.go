@@ -65,21 +65,7 @@ func (h *Hub) syncLoop() {
 func (h *Hub) sync() {
 	ctx, cancel := context.WithTimeout(context.Background(), h.o.SyncInterval+10*time.Second)
 	defer cancel()
-	positions, own := h.positions()
-	// The users' own streams first: a change of access on one (a member
-	// removed) is acted on before the events it ends a connection's right
-	// to, missed with it, are healed.
-	names := make([]string, 0, len(positions))
-	names = append(names, own...)
-	first := make(map[string]bool, len(own))
-	for _, s := range own {
-		first[s] = true
-	}
-	for s := range positions {
-		if !first[s] {
-			names = append(names, s)
-		}
-	}
+	positions, names := h.positions()
 	for start := 0; start < len(names); start += 500 {
 		batch := names[start:min(start+500, len(names))]
 		heads, err := h.o.Log.Heads(ctx, batch)
@@ -163,19 +149,25 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 // healBatch is how many events one heal reads.
 const healBatch = 1000
 
-// positions snapshots the routed position of each served stream: events
-// after it are what the hub still has to fan out there.
-func (h *Hub) positions() (p map[string]int64, own []string) {
+// positions snapshots the routed position of each served stream (events
+// after it are what the hub still has to fan out there), and names the
+// streams in the order sync heals them: the users' own streams first, so
+// that a change of access on one (a member removed) is acted on before the
+// events it ends a connection's right to, missed with it, are healed.
+func (h *Hub) positions() (p map[string]int64, names []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p = make(map[string]int64, len(h.streams))
+	var others []string
 	for s, subs := range h.streams {
 		p[s] = subs.routed
 		if c := subs.one(); c != nil && c.own == s {
-			own = append(own, s)
+			names = append(names, s)
+		} else {
+			others = append(others, s)
 		}
 	}
-	return p, own
+	return p, append(names, others...)
 }
 
 // route fans one event out to the connections on its stream, encoding it
