@@ -147,6 +147,7 @@ type App struct {
 	Broker  realtime.Broker
 	Server  *server.Server
 
+	hellos     helloBatcher     // the feed's hellos, read in batches on PostgreSQL
 	bucket     *evidence.Bucket // the evidence store when it is a bucket
 	temp       tempPurger       // where this instance spools uploads
 	retention  time.Duration
@@ -400,6 +401,7 @@ func (a *App) startFeed(o Options) {
 			return ok || err != nil, retry // a failing limiter lets the hello through
 		}
 	}
+	a.hellos = helloBatcher{read: a.readHellos, atOnce: max(1, a.DB.PoolSize()/4), most: helloMost}
 	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Verify: a.feedVerify, Access: a.feedAccess, Hello: a.feedHello, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync,
 		ReaderGoroutines: o.FeedReaderGoroutines, RevokeKey: a.revokeKey()})
@@ -436,6 +438,8 @@ func (a *App) registerMetrics() {
 	a.Metrics.Counter("jarimu_feed_events_healed_total", "Events read back from the database to fill gaps.", load(&m.Healed))
 	a.Metrics.Counter("jarimu_feed_slow_disconnects_total", "Feed connections closed with 4429 (too slow).", load(&m.SlowKicked))
 	a.Metrics.Counter("jarimu_feed_input_dropped_total", "Deliveries dropped at a full hub input (healed from the database).", load(&m.DroppedInput))
+	a.Metrics.Counter("jarimu_feed_hello_reads_total", "Database reads of feed hellos (PostgreSQL: the hellos waiting at once are read by one statement).", func() float64 { return float64(a.hellos.statements.Load()) })
+	a.Metrics.Counter("jarimu_feed_hellos_read_total", "Feed hellos and access checks those reads answered.", func() float64 { return float64(a.hellos.hellos.Load()) })
 	a.Metrics.Counter("jarimu_feed_heal_reads_total", "Reads of the event log to fill gaps (once per stream and gap; per connection only where one connection alone is behind).", load(&m.HealReads))
 	a.Metrics.Counter("jarimu_feed_unavailable_total", "Hellos, token frames and feed starts that could not be checked because a dependency was down (answered 1013 or kept open, never 4401).", load(&m.Unavailable))
 	a.Metrics.Counters("jarimu_feed_closes_total", "Feed connections closed by the server, by close code (4429 too slow, 4401 token or account, 1013 a dependency down, 1001 shutdown, 1011 write failed, 4400 bad frame, 4408 no hello, 1002 or 1007 a websocket protocol error, 1000 the client went away).", "code", func() map[string]float64 {

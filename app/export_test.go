@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jarimu/jarimu/realtime"
 )
@@ -37,7 +38,7 @@ func (a *App) FeedReadBoth(ctx context.Context, userID string, streams, grant []
 	if err != nil {
 		return "", "", nil, err
 	}
-	p, err := a.feedReadPostgres(ctx, userID, streams, nil, nil, 1)
+	p, err := a.feedReadPostgres(ctx, []string{userID}, streams, nil, nil, 1)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -58,4 +59,54 @@ func (a *App) FeedReadBoth(ctx context.Context, userID string, streams, grant []
 		return strings.Join(out, "\n")
 	}
 	return show(c), show(p), missing, nil
+}
+
+// HoldHellos makes the feed's reads of hellos (PostgreSQL) wait until
+// release is called; HellosWaiting says how many hellos are queued behind
+// them, HelloStatements how many reads ran.
+func (a *App) HoldHellos() (release func()) {
+	gate := make(chan struct{})
+	read := a.hellos.read
+	a.hellos.mu.Lock()
+	a.hellos.read = func(ctx context.Context, asks []*helloAsk) {
+		<-gate
+		read(ctx, asks)
+	}
+	a.hellos.mu.Unlock()
+	return sync.OnceFunc(func() { close(gate) })
+}
+
+// HellosWaiting is how many hellos wait for a read.
+func (a *App) HellosWaiting() int {
+	a.hellos.mu.Lock()
+	defer a.hellos.mu.Unlock()
+	return len(a.hellos.queue)
+}
+
+// HelloStatements is how many reads of hellos ran.
+func (a *App) HelloStatements() int64 { return a.hellos.statements.Load() }
+
+// HelloAsk is one hello for ReadHellos.
+type HelloAsk struct {
+	UserID string
+	From   map[string]int64
+	Limit  int
+}
+
+// ReadHellos reads asks with one statement (PostgreSQL), as the feed's
+// hellos waiting at once are.
+func (a *App) ReadHellos(ctx context.Context, asks []HelloAsk) ([]realtime.Start, error) {
+	qs := make([]*helloAsk, len(asks))
+	for i, q := range asks {
+		qs[i] = &helloAsk{ctx: ctx, userID: q.UserID, from: q.From, limit: q.Limit}
+	}
+	a.readHellos(ctx, qs)
+	out := make([]realtime.Start, len(qs))
+	for i, q := range qs {
+		if q.err != nil {
+			return nil, q.err
+		}
+		out[i] = q.st
+	}
+	return out, nil
 }

@@ -1,12 +1,9 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/auth"
@@ -60,9 +57,11 @@ func (a *App) feedHello(ctx context.Context, userID string, from map[string]int6
 }
 
 // feedRow is one row of feedRead's statement: part says which owner's query
-// it comes from (account, member, head, event).
+// it comes from (account, member, head, event), u which of the statement's
+// users an account or member row is of (from 1).
 type feedRow struct {
 	Part string         `bun:"part"`
+	U    int64          `bun:"u"`
 	A    string         `bun:"a"`
 	B    string         `bun:"b"`
 	C    string         `bun:"c"`
@@ -71,69 +70,59 @@ type feedRow struct {
 	Data sql.NullString `bun:"data"`
 }
 
-// feedReadSQL is feedRead's statement on PostgreSQL, with parameters: the
-// user ($1), the streams whose heads to read ($2), and the streams ($3) and
-// seqs ($4) to read at most $5 events of each from. It asks what
-// auth.AccountQuery, org.ActiveQuery, event.HeadsQuery and event.Log.HeadsSince
-// ask (TestFeedAccess and TestFeedHello hold it to them), as rows of one
-// union. It also reads the heads of the streams the grant it reads will
-// give (streamsOf, spelled in SQL: the orgs' streams, the region streams of
-// the region code's prefixes, the officers' review stream), one row for
-// each stream asked, 0 for a stream without events: a phone's first hello
-// (resuming nothing) then needs no second read. What it spells differently
-// from streamsOf is only read after, as before (TestFeedAccess checks it
-// covers every grant). It is prepared once per pooled connection (db.DB.Prepared) rather
-// than sent with its values written in like the rest (bun): every hello
-// asks it, and planning it (a lateral read over every partition of the
-// log) cost several times what running it does.
-var feedReadSQL = `SELECT 'account' AS part, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c,
-		CAST(0 AS bigint) AS seq, CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data FROM users AS x WHERE x.id = $1
-	UNION ALL SELECT 'member', m.org_id, m.role, '', 0, NULL, NULL FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active'
-	UNION ALL SELECT 'head', n.stream, '', '', COALESCE(h.seq, 0), NULL, NULL FROM (
+// feedReadSQL is the statement of a batch of hellos on PostgreSQL
+// (readHellos), with parameters: the users ($1, numbered from 1 in their
+// order), the streams whose heads to read ($2), and the streams ($3) and
+// seqs ($4) to read at most $5 events of each from. For each user it asks
+// what auth.AccountQuery and org.ActiveQuery ask, and for all of them what
+// event.HeadsQuery and event.Log.HeadsSince ask (TestFeedAccess and
+// TestFeedHello hold it to them), as rows of one union. It also reads the
+// heads of the streams the grants it reads will give (streamsOf, spelled in
+// SQL: the orgs' streams, the region streams of the region code's
+// prefixes, the officers' review stream), one row for each stream asked, 0
+// for a stream without events: a phone's first hello (resuming nothing)
+// then needs no second read. What it spells differently from streamsOf is
+// only read after, as before (TestFeedAccess checks it covers every grant).
+// Each user's rows are read by key (LATERAL), whatever plan the prepared
+// statement settles on. It is prepared once per pooled connection
+// (db.DB.Prepared) rather than sent with its values written in like the
+// rest (bun): every hello asks it, and planning it (a lateral read over
+// every partition of the log) cost several times what running it does.
+var feedReadSQL = `WITH u AS (SELECT u.id, u.i FROM unnest(CAST($1 AS text[])) WITH ORDINALITY AS u (id, i)),
+	x AS (SELECT u.i, y.status, y.role, y.region_code FROM u CROSS JOIN LATERAL
+		(SELECT status, role, region_code FROM users WHERE id = u.id) AS y),
+	m AS (SELECT u.i, y.org_id, y.role FROM u CROSS JOIN LATERAL
+		(SELECT org_id, role FROM memberships WHERE user_id = u.id AND status = 'active') AS y)
+	SELECT 'account' AS part, x.i AS u, x.status AS a, x.role AS b, COALESCE(x.region_code, '') AS c,
+		CAST(0 AS bigint) AS seq, CAST(NULL AS timestamptz) AS at, CAST(NULL AS text) AS data FROM x
+	UNION ALL SELECT 'member', m.i, m.org_id, m.role, '', 0, NULL, NULL FROM m
+	UNION ALL SELECT 'head', 0, n.stream, '', '', COALESCE(h.seq, 0), NULL, NULL FROM (
 		SELECT unnest(CAST($2 AS text[])) AS stream
-		UNION SELECT 'org:' || m.org_id FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active'
-		UNION SELECT 'review:' || m.org_id FROM memberships AS m WHERE m.user_id = $1 AND m.status = 'active' AND m.role = 'coordinator'
-		UNION SELECT s FROM users AS x CROSS JOIN LATERAL unnest(ARRAY['region:national',
+		UNION SELECT 'org:' || m.org_id FROM m
+		UNION SELECT 'review:' || m.org_id FROM m WHERE m.role = 'coordinator'
+		UNION SELECT s FROM x CROSS JOIN LATERAL unnest(ARRAY['region:national',
 			'region:' || left(x.region_code, 2), 'region:' || left(x.region_code, 4),
 			CASE WHEN x.role IN ('officer', 'admin') THEN 'review:' || COALESCE(NULLIF(x.region_code, ''), 'national') END]) AS s
-			WHERE x.id = $1 AND s IS NOT NULL
-		) AS n LEFT JOIN event_streams AS h ON h.stream = n.stream
-	UNION ALL SELECT 'event', e.stream, e.id, e.name, e.seq, e.at, e.data FROM ` + event.HistoryFrom("$3", "$4", "$5")
+			WHERE s IS NOT NULL
+		) AS n LEFT JOIN LATERAL (SELECT seq FROM event_streams WHERE stream = n.stream) AS h ON TRUE
+	UNION ALL SELECT 'event', 0, e.stream, e.id, e.name, e.seq, e.at, e.data FROM ` + event.HistoryFrom("$3", "$4", "$5")
 
 // feedRead is feedAccess, and on PostgreSQL feedHello: the account, its
 // active memberships, the heads of the own stream, of the streams of from
 // and (PostgreSQL) of the streams the grant gives, and the history of the
-// streams of from from their seqs, in one statement. On SQLite (never with
+// streams of from from their seqs, in one statement, shared on PostgreSQL
+// with the hellos read at the same time (readHellos). On SQLite (never with
 // from) the owners' queries are joined as rows of one shape, part saying
 // which.
 func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64, limit int) (realtime.Start, error) {
-	own := auth.UserStream(userID)
-	streams := []string{own}
-	fromStreams := make([]string, 0, len(from))
-	fromSeqs := make([]int64, 0, len(from))
-	for s, seq := range from {
-		if s != own {
-			streams = append(streams, s)
-		}
-		fromStreams = append(fromStreams, s)
-		fromSeqs = append(fromSeqs, seq)
-	}
-	var rows []feedRow
-	var err error
 	if a.DB.Postgres() {
-		rows, err = a.feedReadPostgres(ctx, userID, streams, fromStreams, fromSeqs, limit)
-	} else {
-		rows, err = a.feedReadComposed(ctx, userID, streams)
+		return a.hellos.ask(&helloAsk{ctx: ctx, userID: userID, from: from, limit: limit})
 	}
+	rows, err := a.feedReadComposed(ctx, userID, []string{auth.UserStream(userID)})
 	if err != nil {
 		return realtime.Start{}, fmt.Errorf("read feed access: %w", err)
 	}
 	var st realtime.Start
-	if a.DB.Postgres() {
-		// A head row for every stream asked (its seq 0 when it has no
-		// events): the streams of from and those the grant gives.
-		st = realtime.Start{Heads: make(map[string]int64, len(streams)+4), Since: map[string][]event.Event{}}
-	}
 	roles := map[string]string{}
 	for _, r := range rows {
 		switch r.Part {
@@ -142,24 +131,13 @@ func (a *App) feedRead(ctx context.Context, userID string, from map[string]int64
 		case "member":
 			roles[r.A] = r.B
 		case "head":
-			if r.A == own {
-				st.Head = r.Seq
-			}
-			if st.Heads != nil {
-				st.Heads[r.A] = r.Seq
-			}
-		case "event":
-			st.Since[r.A] = append(st.Since[r.A], event.Event{Stream: r.A, Seq: r.Seq, ID: r.B, Name: r.C,
-				At: r.At.Time, Data: json.RawMessage(r.Data.String)})
+			st.Head = r.Seq
 		}
 	}
 	if !st.Active {
 		return realtime.Start{}, nil
 	}
 	st.Streams = streamsOf(userID, st.Role, st.Region, roles)
-	for s := range st.Since {
-		slices.SortFunc(st.Since[s], func(x, y event.Event) int { return cmp.Compare(x.Seq, y.Seq) })
-	}
 	return st, nil
 }
 
@@ -176,8 +154,8 @@ func (a *App) feedReadComposed(ctx context.Context, userID string, streams []str
 }
 
 // feedReadPostgres runs feedReadSQL as a prepared statement.
-func (a *App) feedReadPostgres(ctx context.Context, userID string, streams, fromStreams []string, fromSeqs []int64, limit int) ([]feedRow, error) {
-	rs, err := a.DB.DB.DB.QueryContext(ctx, feedReadSQL, a.DB.Prepared(), userID, streams, fromStreams, fromSeqs, limit)
+func (a *App) feedReadPostgres(ctx context.Context, users, streams, fromStreams []string, fromSeqs []int64, limit int) ([]feedRow, error) {
+	rs, err := a.DB.DB.DB.QueryContext(ctx, feedReadSQL, a.DB.Prepared(), users, streams, fromStreams, fromSeqs, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +163,7 @@ func (a *App) feedReadPostgres(ctx context.Context, userID string, streams, from
 	var rows []feedRow
 	for rs.Next() {
 		var r feedRow
-		if err := rs.Scan(&r.Part, &r.A, &r.B, &r.C, &r.Seq, &r.At, &r.Data); err != nil {
+		if err := rs.Scan(&r.Part, &r.U, &r.A, &r.B, &r.C, &r.Seq, &r.At, &r.Data); err != nil {
 			return nil, err
 		}
 		rows = append(rows, r)
