@@ -83,7 +83,11 @@ func TestGapsHealPerStream(t *testing.T) {
 				wg.Go(func() {
 					for i := range int64(missed + 1) {
 						f, err := c.read(20e9)
-						if err != nil || f.Type != "event" || f.Stream != stream || f.Seq != i+1 {
+						if err != nil {
+							errs <- fmt.Sprintf("after %d events: %v", i, err)
+							return
+						}
+						if f.Type != "event" || f.Stream != stream || f.Seq != i+1 {
 							errs <- f.String()
 							return
 						}
