@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jarimu/jarimu/realtime"
 )
@@ -62,18 +63,19 @@ func (a *App) FeedReadBoth(ctx context.Context, userID string, streams, grant []
 }
 
 // HoldHellos makes the feed's reads of hellos (PostgreSQL) wait until
-// release is called; HellosWaiting says how many hellos are queued behind
-// them, HelloStatements how many reads ran.
-func (a *App) HoldHellos() (release func()) {
+// release is called; held says how many hellos the held reads took.
+func (a *App) HoldHellos() (held func() int, release func()) {
 	gate := make(chan struct{})
+	var n atomic.Int64
 	read := a.hellos.read
 	a.hellos.mu.Lock()
 	a.hellos.read = func(ctx context.Context, asks []*helloAsk) {
+		n.Add(int64(len(asks)))
 		<-gate
 		read(ctx, asks)
 	}
 	a.hellos.mu.Unlock()
-	return sync.OnceFunc(func() { close(gate) })
+	return func() int { return int(n.Load()) }, sync.OnceFunc(func() { close(gate) })
 }
 
 // HellosWaiting is how many hellos wait for a read.

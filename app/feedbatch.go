@@ -108,13 +108,26 @@ func (b *helloBatcher) loop() {
 		b.mu.Unlock()
 		b.statements.Add(1)
 		b.hellos.Add(int64(len(batch)))
-		ctx, cancel := context.WithTimeout(context.Background(), helloReadTimeout)
-		read(ctx, batch)
+		b.readAll(read, batch)
+	}
+}
+
+// readAll answers batch with read; a read that panics fails its hellos
+// (1013, try again) rather than the process.
+func (b *helloBatcher) readAll(read func(context.Context, []*helloAsk), batch []*helloAsk) {
+	ctx, cancel := context.WithTimeout(context.Background(), helloReadTimeout)
+	defer func() {
 		cancel()
+		if p := recover(); p != nil {
+			for _, q := range batch {
+				q.st, q.err = realtime.Start{}, fmt.Errorf("read hellos: panic: %v", p)
+			}
+		}
 		for _, q := range batch {
 			close(q.done)
 		}
-	}
+	}()
+	read(ctx, batch)
 }
 
 // readHellos answers asks with one run of feedReadSQL: their users, the

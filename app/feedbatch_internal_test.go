@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,5 +95,27 @@ func TestHelloBatcher(t *testing.T) {
 	}
 	if b.statements.Load() != int64(len(sizes)) || b.hellos.Load() != 10 {
 		t.Fatalf("counted %d reads of %d hellos, want %d of 10", b.statements.Load(), b.hellos.Load(), len(sizes))
+	}
+}
+
+// A read that panics fails its hellos, not the process, and the next
+// hello is read again.
+func TestHelloBatcherSurvivesAPanic(t *testing.T) {
+	calls := 0
+	b := &helloBatcher{atOnce: 1, most: 4, read: func(_ context.Context, asks []*helloAsk) {
+		calls++
+		if calls == 1 {
+			panic("boom")
+		}
+		for _, q := range asks {
+			q.st.Role = q.userID
+		}
+	}}
+	if _, err := b.ask(&helloAsk{ctx: context.Background(), userID: "u1"}); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("a read that panicked: got %v, want its error", err)
+	}
+	st, err := b.ask(&helloAsk{ctx: context.Background(), userID: "u2"})
+	if err != nil || st.Role != "u2" {
+		t.Fatalf("the next hello: got %+v, %v", st, err)
 	}
 }
