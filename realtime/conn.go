@@ -319,10 +319,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // socket meanwhile.
 func (c *conn) begin(resume map[string]int64, st Start) {
 	if err := c.start(resume, st); err != nil {
+		c.discard()
 		if !errors.Is(err, errEnded) {
 			c.hub.unavailable("feed start", err)
 			c.close(1013, tryLater)
 		}
+		c.out.release()
+		return
+	}
+	if err := c.flush(); err != nil {
+		c.discard()
+		c.close(1011, "write failed")
 		c.out.release()
 		return
 	}
@@ -447,12 +454,9 @@ func (c *conn) writeJSON(v any) error {
 	return c.writeText(b)
 }
 
-// writeText writes one text frame built here, after the batch.
+// writeText adds one text frame built here (not shared) to the batch, so
+// that a welcome and the history resumed after it, or a pong behind
+// events, go out in one write.
 func (c *conn) writeText(b []byte) error {
-	if err := c.flush(); err != nil {
-		return err
-	}
-	c.writing()
-	defer c.wrote()
-	return c.ws.WriteMessage(websocket.TextMessage, b)
+	return c.buffer(textFrame(b))
 }

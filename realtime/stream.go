@@ -204,6 +204,10 @@ func (c *conn) resume(ctx context.Context, stream string, from, head int64, evs 
 // of a silent gap.
 func (c *conn) fill(ctx context.Context, stream string, upTo int64) error {
 	for c.has(stream) && c.at(stream) < upTo {
+		// What is batched goes out before the database is read.
+		if err := c.flush(); err != nil {
+			return err
+		}
 		evs, err := c.hub.o.Log.After(ctx, stream, c.at(stream), fillBatch)
 		if err != nil {
 			return err

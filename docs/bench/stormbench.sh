@@ -47,6 +47,9 @@ echo "database transactions during the run: $((x1 - x0)) for $N clients (two hel
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
 backends=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT pid FROM pg_stat_activity WHERE datname = '$DB'")
 hz=$(getconf CLK_TCK)
+# System calls of the servers (reads and writes, sockets included).
+io() { local k=$1 t=0; shift; for p in "$@"; do t=$((t + $(awk -v k="$k:" '$1 == k {print $2}' /proc/$p/io 2>/dev/null || echo 0))); done; echo $t; }
+echo "system calls: servers $(io syscr "${pids[@]}") reads, $(io syscw "${pids[@]}") writes"
 echo "cpu seconds: servers $(echo "scale=2; $(ticks "${pids[@]}") / $hz" | bc), postgres backends $(echo "scale=2; $(ticks $backends) / $hz" | bc)"
 for p in 19081 19082; do curl -s 127.0.0.1:$p/metrics > $OUT.$p.metrics; done
 [ -z "${prof:-}" ] || wait $prof || true
