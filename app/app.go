@@ -401,7 +401,7 @@ func (a *App) startFeed(o Options) {
 			return ok || err != nil, retry // a failing limiter lets the hello through
 		}
 	}
-	a.hellos = helloBatcher{read: a.readHellos, atOnce: max(1, a.DB.PoolSize()/4), most: helloMost}
+	a.hellos = helloBatcher{read: a.readHellos, atOnce: helloReadsAtOnce, most: helloMost}
 	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Verify: a.feedVerify, Access: a.feedAccess, Hello: a.feedHello, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync,
 		ReaderGoroutines: o.FeedReaderGoroutines, RevokeKey: a.revokeKey()})

@@ -171,10 +171,6 @@ func TestHellosReadTogether(t *testing.T) {
 				t.Fatalf("%d hellos were read by %d statements (%d in the first), want %d", len(users), n, first, want)
 			}
 		}
-	}, func(o *app.Options) {
-		if strings.HasPrefix(o.DatabaseURL, "postgres") {
-			o.MaxOpenConns = 4 // one read of hellos at a time
-		}
 	})
 }
 
