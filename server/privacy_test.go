@@ -563,6 +563,43 @@ func TestRetention(t *testing.T) {
 	}, ret)
 }
 
+// A claim's task title in the export is the org's current title, so it is
+// shown only while the person may still see the task: after they left the
+// org, a title the coordinator changed since is not read by them.
+func TestExportTitlesOfTasksLeft(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, api.RoleAdmin, "Admin", "")
+		coord := newPerson(t, e, api.RoleVolunteer, "3171")
+		v := newPerson(t, e, api.RoleVolunteer, "3171")
+		o := createOrg(t, e, tok(admin), "31", coord.email)
+		must(t, "join", join(t, e, tok(v.AuthResponse), o, invite(t, e, tok(coord.AuthResponse), o, 1).Code), http.StatusCreated, "")
+		tk := createTask(t, e, tok(coord.AuthResponse), taskBody(o.ID, 5, "region_code", "3171"))
+		c := claimTask(t, e, tok(v.AuthResponse), tk.ID)
+		claims := func() []map[string]any {
+			t.Helper()
+			r := export(t, e, tok(v.AuthResponse), "")
+			must(t, "export", r, http.StatusOK, "")
+			var doc struct {
+				Claims []map[string]any `json:"claims"`
+			}
+			r.Decode(t, &doc)
+			return doc.Claims
+		}
+		if cs := claims(); len(cs) != 1 || cs[0]["id"] != c.ID || cs[0]["task_title"] != tk.Title {
+			t.Fatalf("a member's export: claims %v, want its claim with the title %q", cs, tk.Title)
+		}
+		must(t, "leave", call(t, e, tok(v.AuthResponse), "DELETE", "/v1/orgs/"+o.ID+"/memberships/"+v.User.ID, nil), http.StatusNoContent, "")
+		must(t, "rename", call(t, e, tok(coord.AuthResponse), "PATCH", taskPath(tk.ID, ""), map[string]any{"title": "Rencana rahasia setelah dia keluar"}), http.StatusOK, "")
+		cs := claims()
+		if len(cs) != 1 || cs[0]["id"] != c.ID || cs[0]["task_id"] != tk.ID {
+			t.Fatalf("after leaving: claims %v, want the claim still", cs)
+		}
+		if title, ok := cs[0]["task_title"]; ok {
+			t.Fatalf("after leaving: the export shows the task's title %q", title)
+		}
+	})
+}
+
 // The export reads a page of rows at a time: a history longer than several
 // pages comes out whole, in order, once each.
 func TestExportPages(t *testing.T) {
