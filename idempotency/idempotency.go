@@ -84,69 +84,83 @@ func CheckKey(key string) error {
 	return nil
 }
 
+// Attempt is a caller's hold on (user, key): the attempt Begin gave it,
+// known by when it started. A retry takes over an attempt still unfinished
+// after Abandoned (its instance presumably died) by starting it again; the
+// first attempt, if it was only slow, then no longer holds the key:
+// MarkApplied fails its transaction, and its Finish and Abandon change
+// nothing, so the request is carried out once.
+type Attempt struct {
+	userID, key string
+	started     time.Time
+}
+
 // Begin claims (userID, key) for a first attempt, or finds the stored answer.
 // When err is nil exactly one of these holds: replay is the answer to send
-// again, or owned is true and the caller runs the request, then calls Finish
-// or Abandon. A retry that finds the first attempt still running waits for it.
-func (s *Store) Begin(ctx context.Context, userID, key, hash string) (replay *Record, owned bool, err error) {
+// again, or attempt is not nil and the caller runs the request, marks it
+// applied in its transaction (MarkApplied), then calls Finish or Abandon. A
+// retry that finds the first attempt still running waits for it.
+func (s *Store) Begin(ctx context.Context, userID, key, hash string) (replay *Record, attempt *Attempt, err error) {
 	deadline := time.Now().Add(s.Wait)
 	for {
-		replay, owned, err = s.try(ctx, userID, key, hash)
-		if err != nil || replay != nil || owned {
-			return replay, owned, err
+		replay, attempt, err = s.try(ctx, userID, key, hash)
+		if err != nil || replay != nil || attempt != nil {
+			return replay, attempt, err
 		}
 		if time.Now().After(deadline) {
 			p := InProgress.New("a request with this Idempotency-Key is still being processed")
 			p.RetryAfter = time.Second
-			return nil, false, p
+			return nil, nil, p
 		}
 		select {
 		case <-ctx.Done():
-			return nil, false, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(s.Poll):
 		}
 	}
 }
 
 // try makes one attempt: insert the key, or read what holds it.
-func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, bool, error) {
+func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, *Attempt, error) {
 	now, err := s.db.Now(ctx, s.db)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	res, err := s.db.NewInsert().Model(&row{UserID: userID, Key: key, RequestHash: hash, State: "pending", CreatedAt: now}).
 		On("CONFLICT DO NOTHING").Exec(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("idempotency: insert: %w", err)
+		return nil, nil, fmt.Errorf("idempotency: insert: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		return nil, true, nil
+		return nil, &Attempt{userID, key, now}, nil
 	}
 	var r row
 	err = s.db.NewSelect().Model(&r).Where("user_id = ? AND key = ?", userID, key).Scan(ctx)
 	if db.IsNoRows(err) {
-		return nil, false, nil // deleted meanwhile: try again
+		return nil, nil, nil // deleted meanwhile: try again
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("idempotency: read: %w", err)
+		return nil, nil, fmt.Errorf("idempotency: read: %w", err)
 	}
 	switch {
 	case r.CreatedAt.Before(now.Add(-s.Retention)):
-		return nil, false, s.expire(ctx, r)
+		return nil, nil, s.expire(ctx, r)
 	case r.RequestHash != hash:
-		return nil, false, KeyReused.New("this Idempotency-Key was used with a different request")
+		return nil, nil, KeyReused.New("this Idempotency-Key was used with a different request")
 	case r.State == "done":
-		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, false, nil
+		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, nil, nil
 	case r.State == "applied" && r.Status != 0:
-		return nil, false, Applied.New(
+		return nil, nil, Applied.New(
 			"the first request with this Idempotency-Key was carried out, but your access has changed since and its answer is not given again; reload the resource instead of retrying")
 	case r.State == "applied" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
-		return nil, false, Applied.New(
+		return nil, nil, Applied.New(
 			"the first request with this Idempotency-Key was carried out but its answer was lost; reload the resource instead of retrying")
 	case r.State == "pending" && r.CreatedAt.Before(now.Add(-s.Abandoned)):
-		return nil, s.takeOver(ctx, r, now), nil
+		if s.takeOver(ctx, r, now) {
+			return nil, &Attempt{userID, key, now}, nil
+		}
 	}
-	return nil, false, nil
+	return nil, nil, nil
 }
 
 // Withhold takes, inside q, the bodies of userID's stored answers away,
@@ -179,12 +193,20 @@ func Withhold(ctx context.Context, q bun.IDB, userID string) error {
 // MarkApplied records, inside the transaction tx that carries out the
 // request, that its effect is committed: if the instance dies before the
 // answer is stored, a retry is refused (idempotency-applied) instead of
-// running the request a second time.
-func MarkApplied(ctx context.Context, tx bun.IDB, userID, key string) error {
-	_, err := tx.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").
-		Where("user_id = ? AND key = ? AND state = 'pending'", userID, key).Exec(ctx)
+// running the request a second time. An attempt a retry took over (it ran
+// longer than Abandoned) fails its transaction (idempotency-in-progress):
+// the retry carries the request out instead. The row stays locked until tx
+// ends, so a retry cannot take over an attempt whose transaction marked it.
+func MarkApplied(ctx context.Context, tx bun.IDB, a *Attempt) error {
+	res, err := tx.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").
+		Where("user_id = ? AND key = ? AND created_at = ? AND state IN ('pending', 'applied')", a.userID, a.key, a.started).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("idempotency: mark applied: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		p := InProgress.New("this request ran so long that a retry with the same Idempotency-Key took it over; that retry carries it out")
+		p.RetryAfter = time.Second
+		return p
 	}
 	return nil
 }
@@ -218,21 +240,22 @@ const withheld = -1
 // Finish stores the answer of an owned attempt, or, when its user's access
 // shrank while it ran (Withhold), keeps it applied without the answer (a
 // success) or forgets it (a refusal).
-func (s *Store) Finish(ctx context.Context, userID, key string, rec Record) error {
+func (s *Store) Finish(ctx context.Context, a *Attempt, rec Record) error {
 	res, err := s.db.NewUpdate().Model((*row)(nil)).
 		Set("state = 'done'").Set("status = ?", rec.Status).Set("content_type = ?", rec.ContentType).
 		Set("location = ?", rec.Location).Set("body = ?", rec.Body).
-		Where("user_id = ? AND key = ? AND status <> ?", userID, key, withheld).Exec(ctx)
+		Where("user_id = ? AND key = ? AND created_at = ? AND status <> ?", a.userID, a.key, a.started, withheld).Exec(ctx)
 	var n int64
 	if err == nil {
 		n, _ = res.RowsAffected()
 	}
-	if err == nil && n == 0 {
+	if err == nil && n == 0 { // withheld, or taken over by a retry (then nothing matches)
 		if rec.Status >= 400 {
-			_, err = s.db.NewDelete().Model((*row)(nil)).Where("user_id = ? AND key = ?", userID, key).Exec(ctx)
+			_, err = s.db.NewDelete().Model((*row)(nil)).
+				Where("user_id = ? AND key = ? AND created_at = ? AND status = ?", a.userID, a.key, a.started, withheld).Exec(ctx)
 		} else {
 			_, err = s.db.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("status = ?", rec.Status).
-				Where("user_id = ? AND key = ?", userID, key).Exec(ctx)
+				Where("user_id = ? AND key = ? AND created_at = ? AND status = ?", a.userID, a.key, a.started, withheld).Exec(ctx)
 		}
 	}
 	if err != nil {
@@ -243,9 +266,9 @@ func (s *Store) Finish(ctx context.Context, userID, key string, rec Record) erro
 
 // Abandon forgets an owned attempt that failed in a way worth retrying
 // (5xx, 429), so the next retry runs the request again.
-func (s *Store) Abandon(ctx context.Context, userID, key string) error {
+func (s *Store) Abandon(ctx context.Context, a *Attempt) error {
 	_, err := s.db.NewDelete().Model((*row)(nil)).
-		Where("user_id = ? AND key = ? AND state = 'pending'", userID, key).Exec(ctx)
+		Where("user_id = ? AND key = ? AND created_at = ? AND state = 'pending'", a.userID, a.key, a.started).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("idempotency: abandon: %w", err)
 	}

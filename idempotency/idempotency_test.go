@@ -22,6 +22,28 @@ func age(t *testing.T, d *db.DB) {
 	}
 }
 
+// begin starts an attempt at key that must be owned.
+func begin(t *testing.T, s *idempotency.Store, key, hash string) *idempotency.Attempt {
+	t.Helper()
+	rec, a, err := s.Begin(context.Background(), "u1", key, hash)
+	if err != nil || rec != nil || a == nil {
+		t.Fatalf("%s: replay %+v, attempt %v, %v; want it owned", key, rec, a, err)
+	}
+	return a
+}
+
+// markApplied runs a transaction of a that appends an event and marks the
+// attempt applied.
+func markApplied(d *db.DB, a *idempotency.Attempt) error {
+	hooked := event.WithBeforeCommit(context.Background(), func(ctx context.Context, tx bun.IDB) error {
+		return idempotency.MarkApplied(ctx, tx, a)
+	})
+	return event.NewLog(d, nil).Tx(hooked, func(ctx context.Context, tx bun.Tx) error {
+		_, err := event.Append(ctx, tx, "user:u1", "report.submitted", struct{}{})
+		return err
+	})
+}
+
 // An attempt whose transaction committed but whose answer was never stored
 // (the instance died in between) is never run again; one that died before
 // committing is taken over by the next retry.
@@ -31,33 +53,74 @@ func TestCrashBetweenCommitAndAnswer(t *testing.T) {
 		s := idempotency.NewStore(d)
 		s.Wait = 100 * time.Millisecond
 		h := idempotency.Hash("POST", "/v1/reports", []byte(`{}`))
-		if _, owned, err := s.Begin(ctx, "u1", "k-applied", h); err != nil || !owned {
-			t.Fatalf("first attempt: owned %v, %v", owned, err)
-		}
-		log := event.NewLog(d, nil)
-		hooked := event.WithBeforeCommit(ctx, func(ctx context.Context, tx bun.IDB) error {
-			return idempotency.MarkApplied(ctx, tx, "u1", "k-applied")
-		})
-		if err := log.Tx(hooked, func(ctx context.Context, tx bun.Tx) error {
-			_, err := event.Append(ctx, tx, "user:u1", "report.submitted", struct{}{})
-			return err
-		}); err != nil {
+		if err := markApplied(d, begin(t, s, "k-applied", h)); err != nil {
 			t.Fatal(err)
 		}
-		if _, owned, err := s.Begin(ctx, "u1", "k-pending", h); err != nil || !owned {
-			t.Fatalf("second key: owned %v, %v", owned, err)
-		}
+		begin(t, s, "k-pending", h)
 		age(t, d)
-		_, owned, err := s.Begin(ctx, "u1", "k-applied", h)
-		if owned || !problem.Is(err, "idempotency-applied") {
-			t.Fatalf("retry after a committed attempt: owned %v, err %v; want idempotency-applied", owned, err)
+		_, a, err := s.Begin(ctx, "u1", "k-applied", h)
+		if a != nil || !problem.Is(err, "idempotency-applied") {
+			t.Fatalf("retry after a committed attempt: attempt %v, err %v; want idempotency-applied", a, err)
 		}
-		if _, owned, err := s.Begin(ctx, "u1", "k-pending", h); err != nil || !owned {
-			t.Fatalf("retry after an uncommitted attempt: owned %v, err %v; want it taken over", owned, err)
-		}
+		begin(t, s, "k-pending", h) // taken over
 		// While the owner may still be answering, a retry waits, then 409.
-		if _, owned, err := s.Begin(ctx, "u1", "k-pending", h); owned || !problem.Is(err, "idempotency-in-progress") {
-			t.Fatalf("concurrent retry: owned %v, err %v; want idempotency-in-progress", owned, err)
+		if _, a, err := s.Begin(ctx, "u1", "k-pending", h); a != nil || !problem.Is(err, "idempotency-in-progress") {
+			t.Fatalf("concurrent retry: attempt %v, err %v; want idempotency-in-progress", a, err)
+		}
+	})
+}
+
+// A first attempt that was only slow, not dead, and was taken over by a
+// retry no longer holds its key: its transaction fails at MarkApplied
+// (idempotency-in-progress, nothing of it committed), and its Finish and
+// Abandon leave the retry's attempt alone. The retry carries the request
+// out once, and its answer is the one replayed.
+func TestTakenOverAttemptDoesNotApply(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := idempotency.NewStore(d)
+		s.Wait = 100 * time.Millisecond
+		h := idempotency.Hash("POST", "/v1/alerts", []byte(`{}`))
+		for _, settle := range []string{"finish", "abandon"} {
+			key := "k-slow-" + settle
+			slow := begin(t, s, key, h)
+			age(t, d)
+			retry := begin(t, s, key, h)
+			events := func() int {
+				n, err := d.NewSelect().Table("events").Where("stream = 'user:u1'").Count(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return int(n)
+			}
+			before := events()
+			if err := markApplied(d, slow); !problem.Is(err, "idempotency-in-progress") {
+				t.Fatalf("%s: the slow attempt's commit: %v, want idempotency-in-progress", key, err)
+			}
+			if n := events(); n != before {
+				t.Fatalf("%s: the slow attempt committed %d events", key, n-before)
+			}
+			var err error
+			if settle == "finish" {
+				err = s.Finish(ctx, slow, idempotency.Record{Status: 409, Body: []byte(`{"type":"idempotency-in-progress"}`)})
+			} else {
+				err = s.Abandon(ctx, slow)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := markApplied(d, retry); err != nil {
+				t.Fatalf("%s: the retry's commit: %v", key, err)
+			}
+			if err := s.Finish(ctx, retry, idempotency.Record{Status: 201, Body: []byte(`{"id":"retry"}`)}); err != nil {
+				t.Fatal(err)
+			}
+			if rec, a, err := s.Begin(ctx, "u1", key, h); err != nil || a != nil || rec == nil || rec.Status != 201 || string(rec.Body) != `{"id":"retry"}` {
+				t.Fatalf("%s: a third try: %+v, attempt %v, %v; want the retry's answer", key, rec, a, err)
+			}
+			if n := events(); n != before+1 {
+				t.Fatalf("%s: %d events committed, want the retry's one", key, n-before)
+			}
 		}
 	})
 }
@@ -72,44 +135,34 @@ func TestWithholdWhileRunning(t *testing.T) {
 		s := idempotency.NewStore(d)
 		s.Wait = 100 * time.Millisecond
 		h := idempotency.Hash("POST", "/v1/orgs/o/invites", []byte(`{}`))
-		for _, k := range []string{"k-ok", "k-refused", "k-done"} {
-			if _, owned, err := s.Begin(ctx, "u1", k, h); err != nil || !owned {
-				t.Fatalf("%s: owned %v, %v", k, owned, err)
-			}
-		}
-		if err := s.Finish(ctx, "u1", "k-done", idempotency.Record{Status: 201, Body: []byte(`{"code":"RAHASIA"}`)}); err != nil {
+		ok, refused, done := begin(t, s, "k-ok", h), begin(t, s, "k-refused", h), begin(t, s, "k-done", h)
+		if err := s.Finish(ctx, done, idempotency.Record{Status: 201, Body: []byte(`{"code":"RAHASIA"}`)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := idempotency.Withhold(ctx, d, "u1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Finish(ctx, "u1", "k-ok", idempotency.Record{Status: 201, Body: []byte(`{"code":"RAHASIA"}`)}); err != nil {
+		if err := s.Finish(ctx, ok, idempotency.Record{Status: 201, Body: []byte(`{"code":"RAHASIA"}`)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Finish(ctx, "u1", "k-refused", idempotency.Record{Status: 409, Body: []byte(`{}`)}); err != nil {
+		if err := s.Finish(ctx, refused, idempotency.Record{Status: 409, Body: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		for _, k := range []string{"k-ok", "k-done"} {
-			if rec, owned, err := s.Begin(ctx, "u1", k, h); owned || rec != nil || !problem.Is(err, "idempotency-applied") {
-				t.Errorf("retry of %s: %+v, owned %v, %v; want idempotency-applied without the answer", k, rec, owned, err)
+			if rec, a, err := s.Begin(ctx, "u1", k, h); a != nil || rec != nil || !problem.Is(err, "idempotency-applied") {
+				t.Errorf("retry of %s: %+v, attempt %v, %v; want idempotency-applied without the answer", k, rec, a, err)
 			}
 		}
-		if _, owned, err := s.Begin(ctx, "u1", "k-refused", h); err != nil || !owned {
-			t.Errorf("retry of the refusal: owned %v, %v; want it run again", owned, err)
-		}
+		begin(t, s, "k-refused", h) // run again
 		// An attempt abandoned before its commit and taken over afterwards
 		// is not withheld.
-		if _, owned, err := s.Begin(ctx, "u1", "k-later", h); err != nil || !owned {
-			t.Fatal(owned, err)
-		}
+		begin(t, s, "k-later", h)
 		if err := idempotency.Withhold(ctx, d, "u1"); err != nil {
 			t.Fatal(err)
 		}
 		age(t, d)
-		if _, owned, err := s.Begin(ctx, "u1", "k-later", h); err != nil || !owned {
-			t.Fatalf("take over: owned %v, %v", owned, err)
-		}
-		if err := s.Finish(ctx, "u1", "k-later", idempotency.Record{Status: 201, Body: []byte(`{}`)}); err != nil {
+		later := begin(t, s, "k-later", h) // taken over
+		if err := s.Finish(ctx, later, idempotency.Record{Status: 201, Body: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		if rec, _, err := s.Begin(ctx, "u1", "k-later", h); err != nil || rec == nil || rec.Status != 201 {

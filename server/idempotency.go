@@ -42,7 +42,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			}
 		}
 		hash := idempotency.Hash(r.Method, r.URL.Path, body)
-		replay, _, err := s.idem.Begin(r.Context(), p.UserID, key, hash)
+		replay, attempt, err := s.idem.Begin(r.Context(), p.UserID, key, hash)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -54,10 +54,10 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		}
 		rec := &recorder{header: http.Header{}}
 		ctx := event.WithBeforeCommit(withBody(r.Context(), body), func(ctx context.Context, tx bun.IDB) error {
-			return idempotency.MarkApplied(ctx, tx, p.UserID, key)
+			return idempotency.MarkApplied(ctx, tx, attempt)
 		})
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		s.settle(r.Context(), p.UserID, key, rec)
+		s.settle(r.Context(), attempt, rec)
 		for k, v := range rec.header {
 			w.Header()[k] = v
 		}
@@ -68,13 +68,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 
 // settle stores a first attempt's answer, or forgets the attempt when the
 // answer invites a retry (5xx, 429).
-func (s *Server) settle(ctx context.Context, userID, key string, rec *recorder) {
+func (s *Server) settle(ctx context.Context, attempt *idempotency.Attempt, rec *recorder) {
 	ctx = context.WithoutCancel(ctx)
 	var err error
 	if rec.status >= 500 || rec.status == http.StatusTooManyRequests {
-		err = s.idem.Abandon(ctx, userID, key)
+		err = s.idem.Abandon(ctx, attempt)
 	} else {
-		err = s.idem.Finish(ctx, userID, key, idempotency.Record{
+		err = s.idem.Finish(ctx, attempt, idempotency.Record{
 			Status:      rec.status,
 			ContentType: rec.header.Get("Content-Type"),
 			Location:    rec.header.Get("Location"),
