@@ -33,7 +33,9 @@ type outcome struct {
 // deliver sends j to one device and classifies the answer: 2xx sent;
 // 404/410 gone; 429 and 5xx (and no answer) retried after Retry-After or
 // an exponential backoff, pausing the host on 429; other answers failed.
-func (s *Service) deliver(ctx context.Context, j *job, t target) outcome {
+// skew is the database's clock less this instance's: a retry's time is the
+// database's, as the job's expiry is.
+func (s *Service) deliver(ctx context.Context, j *job, t target, skew time.Duration) outcome {
 	o := outcome{attempts: t.Attempts + 1}
 	u, err := url.Parse(t.Endpoint)
 	if err != nil || !s.hostAllowed(t.Endpoint) {
@@ -42,7 +44,7 @@ func (s *Service) deliver(ctx context.Context, j *job, t target) outcome {
 		return o
 	}
 	if wait, ok := s.gate.wait(ctx, u.Host); !ok {
-		o.state, o.next, o.attempts = stateRetry, wait, t.Attempts
+		o.state, o.next, o.attempts = stateRetry, wait.Add(skew), t.Attempts
 		return s.capRetry(j, o)
 	}
 	payload, err := s.payloadFor(j, t.ID, t.Lang)
@@ -51,7 +53,7 @@ func (s *Service) deliver(ctx context.Context, j *job, t target) outcome {
 		s.stats.failed(0)
 		return o
 	}
-	ttl := int(time.Until(j.ExpiresAt) / time.Second)
+	ttl := int(time.Until(j.ExpiresAt.Add(-skew)) / time.Second)
 	if ttl <= 0 {
 		o.state = stateDropped
 		s.stats.dropped.Add(1)
@@ -67,7 +69,7 @@ func (s *Service) deliver(ctx context.Context, j *job, t target) outcome {
 			o.state = stateRetry
 			return o
 		}
-		o.state, o.next = stateRetry, time.Now().Add(backoff(o.attempts))
+		o.state, o.next = stateRetry, time.Now().Add(skew+backoff(o.attempts))
 		s.stats.failed(0)
 		return s.capRetry(j, o)
 	}
@@ -89,7 +91,7 @@ func (s *Service) deliver(ctx context.Context, j *job, t target) outcome {
 		if resp.StatusCode == http.StatusTooManyRequests {
 			s.gate.pause(u.Host, time.Now().Add(wait))
 		}
-		o.state, o.next = stateRetry, time.Now().Add(wait)
+		o.state, o.next = stateRetry, time.Now().Add(skew+wait)
 		s.stats.failed(resp.StatusCode)
 		return s.capRetry(j, o)
 	default:

@@ -133,6 +133,9 @@ func (s *Service) work(ctx context.Context) (bool, error) {
 // retry that is due), records each outcome as it comes, and returns when
 // the batch is due again (zero: done).
 func (s *Service) sendBatch(ctx context.Context, b *batch, now time.Time) (time.Time, error) {
+	// Retry times are stored and compared with the database's clock: the
+	// waits measured here are moved onto it.
+	skew := now.Sub(time.Now())
 	j, err := s.job(ctx, b.JobID)
 	if err != nil {
 		return time.Time{}, err
@@ -171,7 +174,7 @@ func (s *Service) sendBatch(ctx context.Context, b *batch, now time.Time) (time.
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			o := s.deliver(ctx, j, t)
+			o := s.deliver(ctx, j, t, skew)
 			if ctx.Err() != nil && o.state != stateSent {
 				return // stopping: the batch is taken again later
 			}
