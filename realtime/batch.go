@@ -116,14 +116,22 @@ func (c *conn) flush() error {
 		c.wstate.Or(closeSent)
 	}
 	c.wstate.CompareAndSwap(rawWriting, 0)
-	if err == nil {
-		c.hub.o.Metrics.EventWrites.Add(1)
-		if n > 1 {
-			c.hub.o.Metrics.Coalesced.Add(int64(n - 1))
-		}
+	if err != nil {
+		return writeFailed{err}
 	}
-	return err
+	c.hub.o.Metrics.EventWrites.Add(1)
+	if n > 1 {
+		c.hub.o.Metrics.Coalesced.Add(int64(n - 1))
+	}
+	return nil
 }
+
+// writeFailed is a batch's write that failed: the client's socket, not a
+// dependency of the server.
+type writeFailed struct{ err error }
+
+func (e writeFailed) Error() string { return "feed write: " + e.err.Error() }
+func (e writeFailed) Unwrap() error { return e.err }
 
 // ping answers a client's websocket ping (what gorilla's default handler
 // does) from the reader, never during a batch's write: the pong's deadline

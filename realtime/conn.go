@@ -320,7 +320,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (c *conn) begin(resume map[string]int64, st Start) {
 	if err := c.start(resume, st); err != nil {
 		c.discard()
-		if !errors.Is(err, errEnded) {
+		var wf writeFailed
+		switch {
+		case errors.Is(err, errEnded):
+		case errors.As(err, &wf): // the client's socket, not an outage
+			c.close(1011, "write failed")
+		default:
 			c.hub.unavailable("feed start", err)
 			c.close(1013, tryLater)
 		}

@@ -344,6 +344,11 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 	if len(fc.Add) == 0 && fc.End == "" {
 		return nil
 	}
+	// The streams lost are told before the database is read (and before a
+	// close that read may bring).
+	if err := c.flush(); err != nil {
+		return err
+	}
 	g, err := c.grant(ctx)
 	if err != nil {
 		return err
