@@ -18,9 +18,9 @@ import (
 
 // Hellos read together (PostgreSQL). A hello's read (feedReadSQL) costs the
 // database far more in running a statement at all than in the few rows it
-// reads: measured on a storm's data, one statement per hello took about 90
-// µs of the database's CPU, one statement for 32 hellos about 10 µs a
-// hello. So the hellos of an instance wait in one queue, read by one
+// reads: on a storm's data, over two connections on two cores, statements
+// of one hello each ran at 10,200-12,000 a second, statements of 32 hellos
+// at 3,100-4,050 a second (about ten times the hellos). So the hellos of an instance wait in one queue, read by one
 // statement at a time that takes up to helloMost of them: a hello that
 // finds no read running is read at once, as before, and under a storm the
 // hellos that came while a statement ran are read together by the next.
