@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/db"
 )
 
@@ -100,10 +101,15 @@ func (s *Service) Test(ctx context.Context, userID string) (api.PushTestResult, 
 			return fmt.Errorf("count devices: %w", err)
 		}
 		n = int(c)
-		if n == 0 {
-			return nil
+		if n > 0 {
+			if err := s.Queue(ctx, tx, testJob(userID, uuid.Must(uuid.NewV7()).String())); err != nil {
+				return err
+			}
 		}
-		return s.Queue(ctx, tx, testJob(userID, uuid.Must(uuid.NewV7()).String()))
+		// An Idempotency-Key's mark goes in this transaction, as in those
+		// of the event log: a retry after a lost answer queues no second
+		// test.
+		return event.BeforeCommit(ctx, tx)
 	})
 	if err != nil {
 		return api.PushTestResult{}, fmt.Errorf("test push: %w", err)

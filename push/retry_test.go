@@ -2,13 +2,17 @@ package push_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/pushtest"
 )
 
@@ -148,6 +152,28 @@ func TestAssignmentAndTestPushes(t *testing.T) {
 		}
 		if p := payload(t, ms[0]); p.Kind != "test" || p.Title != "Tes notifikasi Jarimu" {
 			t.Fatalf("got test payload %+v", p)
+		}
+
+		// The test push runs a request's before-commit hook (an
+		// Idempotency-Key's mark) in the transaction that queues it: a
+		// hook that refuses (a retry took the key over) queues nothing.
+		jobs := func() int {
+			n, err := w.App.DB.NewSelect().Table("push_jobs").Where("user_id = ? AND kind = 'test'", ani.User.ID).Count(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(n)
+		}
+		before, ran := jobs(), false
+		refuse := event.WithBeforeCommit(t.Context(), func(context.Context, bun.IDB) error {
+			ran = true
+			return errors.New("taken over")
+		})
+		if _, err := w.App.Push.Test(refuse, ani.User.ID); err == nil || !ran {
+			t.Fatalf("push test with a refusing hook: %v (hook ran: %v), want its error", err, ran)
+		}
+		if n := jobs(); n != before {
+			t.Fatalf("the refused push test queued %d tests", n-before)
 		}
 	})
 }
