@@ -11,8 +11,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
-	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/db"
+	"github.com/jarimu/jarimu/event"
 )
 
 // ackFor is the ack string a push carries to one device:
