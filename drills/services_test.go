@@ -3,6 +3,7 @@ package drills_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -35,9 +36,36 @@ func missing(t testing.TB, what string) {
 	t.Skipf("%s not found: install it to run this drill (CI always runs it)", what)
 }
 
-// freePort is a loopback TCP port nobody listens on now.
+// freePort is a loopback TCP port nobody listens on now, below the
+// kernel's range of ephemeral ports when it can: a server the drill stops
+// and starts again must find its port still free, and while it is down an
+// outgoing connection of a test running beside it (thousands, in the feed's
+// tests) could otherwise be given that very port as its own.
 func freePort(t testing.TB) int {
 	t.Helper()
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if low > 12000 {
+		for range 200 {
+			port := 10000 + rand.IntN(low-10000)
+			if portsGiven[port] {
+				continue
+			}
+			if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+				ln.Close()
+				portsGiven[port] = true
+				return port
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +73,12 @@ func freePort(t testing.TB) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// portsGiven are the ports freePort gave this process's drills.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // tail is the end of s, for failure messages.
 func tail(s string, n int) string {
