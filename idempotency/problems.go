@@ -10,7 +10,7 @@ var (
 	Applied = problem.Type{Slug: "idempotency-applied", Kind: problem.Conflict,
 		Doc: "The first request with this Idempotency-Key was carried out, but its answer was lost (the server stopped before storing it) or is withheld (your access shrank since: a membership ended, a role was lowered). It is not run again: reload the resource to see the result."}
 	InProgress = problem.Type{Slug: "idempotency-in-progress", Kind: problem.Conflict,
-		Doc: "The first request with this Idempotency-Key is still running. Retry after the Retry-After delay to get its answer."}
+		Doc: "The first request with this Idempotency-Key is still running. Retry after the Retry-After delay to get its answer. (A first attempt that ran so long that a retry took its key over gets this answer too: the retry carries the request out.)"}
 	KeyReused = problem.Type{Slug: "idempotency-key-reused", Kind: problem.Invalid,
 		Doc: "This Idempotency-Key was already used with a different request body. Use a new key for a new request."}
 )

@@ -11,8 +11,8 @@ import (
 type Metrics struct {
 	Connections  atomic.Int64 // open now
 	Delivered    atomic.Int64 // event frames written
-	EventWrites  atomic.Int64 // socket writes of fanned-out event frames (batch.go)
-	Coalesced    atomic.Int64 // fanned-out frames that shared a socket write with an earlier one
+	EventWrites  atomic.Int64 // socket writes of a connection's batched frames (batch.go)
+	Coalesced    atomic.Int64 // frames that shared a socket write with an earlier one
 	Healed       atomic.Int64 // events read back from the database to fill gaps
 	SlowKicked   atomic.Int64 // connections closed with 4429
 	Routed       atomic.Int64 // events fanned out by this hub
