@@ -153,19 +153,21 @@ func (a *App) readHellos(ctx context.Context, asks []*helloAsk) {
 		seq    int64
 	}
 	fromSet := map[pos]bool{}
+	addHead := func(s string) {
+		if !headSet[s] {
+			headSet[s] = true
+			heads = append(heads, s)
+		}
+	}
 	limit := 0
 	for _, q := range asks {
 		if _, ok := index[q.userID]; !ok {
 			users = append(users, q.userID)
 			index[q.userID] = int64(len(users))
 		}
-		for _, s := range append([]string{auth.UserStream(q.userID)}, mapKeys(q.from)...) {
-			if !headSet[s] {
-				headSet[s] = true
-				heads = append(heads, s)
-			}
-		}
+		addHead(auth.UserStream(q.userID))
 		for s, seq := range q.from {
+			addHead(s)
 			if p := (pos{s, seq}); !fromSet[p] {
 				fromSet[p] = true
 				fromStreams, fromSeqs = append(fromStreams, s), append(fromSeqs, seq)
@@ -231,7 +233,12 @@ func helloStart(q *helloAsk, acc *helloAccount, headOf map[string]int64, events 
 	st.Streams = streamsOf(q.userID, acc.role, acc.region, acc.roles)
 	own := auth.UserStream(q.userID)
 	st.Head = headOf[own]
-	for _, s := range append(slices.Clone(st.Streams), mapKeys(q.from)...) {
+	for _, s := range st.Streams {
+		if h, ok := headOf[s]; ok {
+			st.Heads[s] = h
+		}
+	}
+	for s := range q.from {
 		if h, ok := headOf[s]; ok {
 			st.Heads[s] = h
 		}
@@ -244,12 +251,4 @@ func helloStart(q *helloAsk, acc *helloAccount, headOf map[string]int64, events 
 		}
 	}
 	return st
-}
-
-func mapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
