@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,9 +41,23 @@ func (b *browser) goTo(hash string) {
 	b.WaitJS("the route "+hash, fmt.Sprintf("location.hash === %q && !!document.querySelector('main h1')", hash), 10*time.Second)
 }
 
+// click clicks the element sel as a mouse does. A list the feed redraws
+// can replace the element between the query and the click ("Could not
+// find node with given id", before any mouse event is sent): the click then
+// goes to the element now there, as a person's would.
 func (b *browser) click(sel string) {
 	b.T.Helper()
-	b.Do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+	for try := 1; ; try++ {
+		ctx, cancel := context.WithTimeout(b.Ctx, 20*time.Second)
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
+		cancel()
+		if err == nil {
+			return
+		}
+		if try == 5 || !strings.Contains(err.Error(), "Could not find node") {
+			b.T.Fatalf("click %s: %v\npage: %s", sel, err, b.Text("body"))
+		}
+	}
 }
 
 func (b *browser) fill(sel, value string) {

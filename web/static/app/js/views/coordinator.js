@@ -5,7 +5,7 @@
 import { t } from '../i18n.js';
 import { h, add, field, input, textarea, select, enumOptions, section, notice, badge, timeEl } from '../dom.js';
 import { api, act, session, user, withQuery } from '../api.js';
-import { busy, onSubmit, regionPicker, reportCard, renderList } from './parts.js';
+import { busy, onSubmit, regionPicker, reportCard, renderList, latest } from './parts.js';
 import { taskCard, KINDS, PLATFORMS } from './volunteer.js';
 
 const TABS = ['members', 'invites', 'tasks', 'reports'];
@@ -42,9 +42,12 @@ async function members(ctx, orgID) {
   const decide = (userID, decision) => act(path(orgID, `/memberships/${encodeURIComponent(userID)}/decision`),
     decision === 'reject' && reason.value.trim() ? { decision, reason: reason.value.trim() } : { decision });
 
+  const fresh = latest();
   async function reload() {
+    const still = fresh();
     const [p, a] = await Promise.all([api('GET', withQuery(path(orgID, '/memberships'), { status: 'pending', limit: 200 })),
       api('GET', withQuery(path(orgID, '/memberships'), { status: 'active', limit: 200 }))]);
+    if (!still()) return;
     renderList(pending, p.items, (mm) => {
       const box = h('input', { type: 'checkbox', id: `pick-${mm.user_id}`, dataset: { user: mm.user_id } });
       const ok = h('button', { type: 'button', class: 'small' }, t('coord.approve'));
@@ -147,8 +150,11 @@ async function orgTasks(ctx, orgID) {
     await reload();
   });
   add(ctx.root, h('details', null, h('summary', null, t('coord.createTask')), form), section(t('coord.tasks'), list));
+  const fresh = latest();
   async function reload() {
+    const still = fresh();
     const [page, ms] = await Promise.all([api('GET', withQuery('/v1/tasks', { scope: 'org', org_id: orgID, limit: 100 })), membersP]);
+    if (!still()) return;
     renderList(list, page.items, (x) => taskCard(x, x.status === 'open' ? manageTask(x, ms) : null), t('coord.noTasks'));
   }
   function manageTask(x, ms) {
@@ -174,8 +180,11 @@ async function reports(ctx, orgID) {
     ['rejected', t('report.status.rejected')], ['verified', t('report.status.verified')]], 'submitted', { id: 'review-status' });
   const list = h('ul', { class: 'cards', id: 'review-list' });
   add(ctx.root, section(t('coord.reviewTitle'), field(t('field.status'), status), list));
+  const fresh = latest();
   async function reload() {
+    const still = fresh();
     const page = await api('GET', withQuery('/v1/reports', { org_id: orgID, status: status.value, limit: 100 }));
+    if (!still()) return;
     renderList(list, page.items, (r) => reportCard(r, r.status === 'submitted' && r.reporter_id !== user().id ? review(r) : null), t('report.none'));
   }
   function review(r) {

@@ -5,7 +5,7 @@ import { t, fmtNumber } from '../i18n.js';
 import { h, add, field, input, textarea, select, enumOptions, section, notice } from '../dom.js';
 import { api, act, user, withQuery } from '../api.js';
 import { PROVINCES } from '../regions.js';
-import { busy, onSubmit, regionPicker, reportCard, orgList, alertList, renderList } from './parts.js';
+import { busy, onSubmit, regionPicker, reportCard, orgList, alertList, renderList, latest } from './parts.js';
 import { CATEGORIES } from './volunteer.js';
 
 const TABS = ['reports', 'alerts', 'orgs'];
@@ -76,8 +76,11 @@ async function reports(ctx) {
   const list = h('ul', { class: 'cards', id: 'verify-list' });
   add(ctx.root, h('h1', null, t('nav.verify')), h('div', { class: 'row' }, field(t('field.status'), status), field(t('field.category'), category)),
     field(t('field.province'), region), list);
+  const fresh = latest();
   async function reload() {
+    const still = fresh();
     const page = await api('GET', withQuery('/v1/reports', { status: status.value, category: category.value, region: region.value, limit: 100 }));
+    if (!still()) return;
     renderList(list, page.items, (r) => reportCard(r, decide(r)), t('report.none'));
   }
   function decide(r) {

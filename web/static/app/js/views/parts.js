@@ -84,15 +84,31 @@ export function renderList(list, items, render, emptyText) {
   list.replaceChildren(...(out.length ? out : [h('li', { class: 'muted' }, emptyText)]));
 }
 
+// latest orders a screen's reloads: each takes a ticket before it asks the
+// server and draws only while no later one has begun. Answers can come back
+// out of order (a busy server, a flaky network), and a list asked for before
+// a live event must not be drawn over one asked for after it.
+export function latest() {
+  let n = 0;
+  return () => {
+    const mine = ++n;
+    return () => mine === n;
+  };
+}
+
 // pager draws a list page by page: load(cursor) returns a page of the API,
 // item(x) the element of one item.
 export function pager(list, load, item, emptyText) {
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('common.more'));
   const wrap = h('div', null, list, more);
   let cursor = '';
+  const ticket = latest();
+  let current = ticket();
   async function next(reset) {
-    if (reset) { cursor = ''; }
+    if (reset) { cursor = ''; current = ticket(); more.hidden = true; }
+    const still = current;
     const page = await load(cursor);
+    if (!still()) return;
     if (reset) renderList(list, page.items, item, emptyText);
     else add(list, page.items.map(item));
     cursor = page.next_cursor || '';

@@ -5,7 +5,7 @@ import { h, add, field, input, textarea, select, enumOptions, section, notice, t
 import { api, act, session, user, withQuery } from '../api.js';
 import * as outbox from '../outbox.js';
 import * as feed from '../feed.js';
-import { busy, onSubmit, regionPicker, reportCard, renderList } from './parts.js';
+import { busy, onSubmit, regionPicker, reportCard, renderList, latest } from './parts.js';
 
 export const CATEGORIES = ['disinformation', 'hate_speech', 'sara', 'money_politics', 'black_campaign', 'asn_neutrality', 'campaign_violation', 'other'];
 export const PLATFORMS = ['facebook', 'instagram', 'x', 'tiktok', 'youtube', 'whatsapp', 'telegram', 'web', 'offline'];
@@ -74,9 +74,12 @@ export async function tasks(ctx) {
   const mine = h('ul', { class: 'cards', id: 'my-tasks' });
   const avail = h('ul', { class: 'cards', id: 'available-tasks' });
   add(ctx.root, section(t('task.mine'), mine), section(t('task.available'), avail));
+  const fresh = latest();
   async function reload() {
+    const still = fresh();
     const [m, a] = await Promise.all([api('GET', withQuery('/v1/tasks', { scope: 'mine', limit: 100 })),
       api('GET', withQuery('/v1/tasks', { scope: 'available', limit: 100 }))]);
+    if (!still()) return;
     renderList(mine, m.items, (x) => taskCard(x, claimControls(x, reload)), t('task.noneMine'));
     renderList(avail, a.items, (x) => {
       const claim = h('button', { type: 'button', dataset: { claim: x.id } }, t('task.claim'));
@@ -165,9 +168,12 @@ export async function myReports(ctx) {
         i.state === 'failed' ? h('div', { class: 'actions' }, discard) : null);
     }));
   }
+  const fresh = latest();
   async function reload() {
     const me = user();
+    const still = fresh();
     const page = await api('GET', withQuery('/v1/reports', { limit: 100 }));
+    if (!still()) return;
     const mine = page.items.filter((r) => r.reporter_id === me.id);
     renderList(list, mine, (r) => reportCard(r), t('report.none'));
   }
