@@ -89,7 +89,12 @@ type feedClient struct {
 	index              int // in the crowd: the URL and source address it uses
 	userID, token, url string
 	ack                bool // ack every event, as the console does
-	ws                 *websocket.Conn
+	// ackDelay, above 0, sends a client's acks as the console does: the
+	// first event not yet acknowledged starts a timer of ackDelay, and
+	// when it fires one ack per stream names the highest seq seen (the
+	// console waits 150 ms). 0 acks each event at once.
+	ackDelay time.Duration
+	ws       *websocket.Conn
 	// up marks a client a worker process holds as connected (Procs > 1).
 	up bool
 	// sink, in a worker process, takes the receipts (to the parent)
@@ -102,6 +107,13 @@ type feedClient struct {
 	dropping bool       // under mu: drop is closing the connection
 	lost     string     // under mu: why the connection ended by itself, if it did
 	lostIn   *lostCount // the run's count of lost clients (none in a worker)
+	acks     *acker     // the connection's delayed acks (ackDelay above 0)
+}
+
+// position is a stream's seq.
+type position struct {
+	stream string
+	seq    int64
 }
 
 // dialer spreads connections over 127.0.0.x source addresses, so a single
@@ -156,16 +168,20 @@ func (c *feedClient) connect(ctx context.Context) error {
 	c.found()
 	c.mu.Unlock()
 	c.ws, c.done = ws, make(chan struct{})
-	go c.read(ws, c.done)
+	c.acks = nil
+	if c.ack && c.ackDelay > 0 {
+		c.acks = &acker{ws: ws, delay: c.ackDelay}
+	}
+	go c.read(ws, c.acks, c.done)
 	return nil
 }
 
 // read records alert receipts, and acks every event when the client
 // acks, until the connection ends; a connection that ends other than by
 // drop marks the client lost.
-func (c *feedClient) read(ws *websocket.Conn, done chan struct{}) {
+func (c *feedClient) read(ws *websocket.Conn, acks *acker, done chan struct{}) {
 	defer close(done)
-	err := c.readFrames(ws)
+	err := c.readFrames(ws, acks)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dropping {
@@ -220,8 +236,9 @@ func noteLost(r *Result, f *fleet) {
 	}
 }
 
-// readFrames is read's loop; it returns why the connection ended.
-func (c *feedClient) readFrames(ws *websocket.Conn) error {
+// readFrames is read's loop; it returns why the connection ended. acks,
+// when not nil, sends the acks later.
+func (c *feedClient) readFrames(ws *websocket.Conn, acks *acker) error {
 	var buf bytes.Buffer // reused: one frame at a time
 	var ack []byte
 	for {
@@ -249,7 +266,9 @@ func (c *feedClient) readFrames(ws *websocket.Conn) error {
 			}
 		}
 		c.mu.Unlock()
-		if c.ack {
+		if acks != nil {
+			acks.later(f.Stream, f.Seq)
+		} else if c.ack {
 			// This goroutine is the connection's only writer after hello.
 			ack = appendAck(ack[:0], f.Stream, f.Seq)
 			if err := ws.WriteMessage(websocket.TextMessage, ack); err != nil {
@@ -257,6 +276,76 @@ func (c *feedClient) readFrames(ws *websocket.Conn) error {
 			}
 		}
 	}
+}
+
+// acker sends one connection's acks as the console does (feed.js
+// queueAck): the first event not yet acknowledged starts a timer, and when
+// it fires one ack per stream names the highest seq seen. Each connection
+// has its own, so a timer of a dropped connection writes nothing on the
+// next one.
+type acker struct {
+	ws      *websocket.Conn
+	delay   time.Duration
+	mu      sync.Mutex
+	pending []position // under mu
+	armed   bool       // under mu: the timer runs
+	wmu     sync.Mutex // held while the timer writes
+}
+
+// later queues the ack of seq on stream and starts the timer if it is not
+// running.
+func (a *acker) later(stream string, seq int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	i := 0
+	for i < len(a.pending) && a.pending[i].stream != stream {
+		i++
+	}
+	if i == len(a.pending) {
+		a.pending = append(a.pending, position{stream, seq})
+	} else if seq > a.pending[i].seq {
+		a.pending[i].seq = seq
+	}
+	if !a.armed {
+		a.armed = true
+		time.AfterFunc(a.delay, a.send)
+	}
+}
+
+// send writes the queued acks, one frame per stream. wmu keeps a later
+// timer from writing while this one still is. A failed write closes the
+// connection, so its reader ends and the client counts as lost, as with an
+// ack written at once.
+func (a *acker) send() {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	a.mu.Lock()
+	acks := append([]position(nil), a.pending...)
+	a.pending, a.armed = a.pending[:0], false
+	a.mu.Unlock()
+	var b []byte
+	for _, p := range acks {
+		b = appendAck(b[:0], p.stream, p.seq)
+		if err := a.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+			a.ws.Close()
+			return
+		}
+	}
+}
+
+// settle waits until the queued acks are written, or until deadline.
+func (a *acker) settle(deadline time.Time) {
+	for {
+		a.mu.Lock()
+		armed := a.armed
+		a.mu.Unlock()
+		if !armed || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a.wmu.Lock() // a write under way ends
+	a.wmu.Unlock()
 }
 
 // receive records alert id received at (c.mu held): to the parent from a

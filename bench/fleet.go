@@ -33,7 +33,7 @@ func (e *Env) startWorkers(f *fleet, procs int, o FeedOptions) error {
 	for k := range procs {
 		w := &worker{n: k + 1, lo: k * n / procs, hi: (k + 1) * n / procs,
 			replies: make(chan report, 4), done: make(chan struct{})}
-		err := w.start(e, f.clients, o.Ack, max(1, o.Parallel/procs))
+		err := w.start(e, f.clients, o, max(1, o.Parallel/procs))
 		if w.cmd != nil { // started
 			f.workers = append(f.workers, w)
 		}
@@ -131,10 +131,12 @@ func (f *fleet) err() error {
 	return nil
 }
 
-// close drops every connection and ends the workers: their input ends, and
-// one that has not exited 30 s later is killed. The error is of a worker
-// that failed (exited with an error, or before).
+// close waits for the clients' delayed acks, drops every connection and
+// ends the workers: their input ends (each waits for its clients' acks
+// too), and one that has not exited 30 s later is killed. The error is of
+// a worker that failed (exited with an error, or before).
 func (f *fleet) close() error {
+	settleAcks(f.clients)
 	dropAll(f.clients)
 	for _, w := range f.workers {
 		w.closing.Store(true)
@@ -179,7 +181,7 @@ type worker struct {
 
 // start runs the worker process, reads its output in the background and
 // sends it its options and clients.
-func (w *worker) start(e *Env, clients []*feedClient, ack bool, parallel int) error {
+func (w *worker) start(e *Env, clients []*feedClient, o FeedOptions, parallel int) error {
 	cmd := e.Worker()
 	log := e.Progress
 	if log == nil {
@@ -201,10 +203,10 @@ func (w *worker) start(e *Env, clients []*feedClient, ack bool, parallel int) er
 	// The process is running: from here on close ends it.
 	go w.read(stdout, clients)
 	a := 0
-	if ack {
+	if o.Ack {
 		a = 1
 	}
-	fmt.Fprintf(w.in, "opt %d %d\n", a, parallel)
+	fmt.Fprintf(w.in, "opt %d %d %s\n", a, parallel, o.AckDelay)
 	for _, c := range clients[w.lo:w.hi] {
 		fmt.Fprintf(w.in, "c %d %s %s %s\n", c.index, c.userID, c.token, c.url)
 	}

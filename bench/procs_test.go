@@ -66,13 +66,14 @@ func worker(t *testing.T, kind string) func() *exec.Cmd {
 	}
 }
 
-// With the clients in two worker processes, every client gets (and acks)
-// every alert, and the figures add up as in one process.
+// With the clients in two worker processes, every client gets (and acks,
+// after the delay the parent gave) every alert, and the figures add up as
+// in one process.
 func TestFeedInWorkerProcesses(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		env := &bench.Env{URLs: []string{e.URL}, Minter: e.App.Auth.Tokens(), Seeder: e.App.Auth, Worker: worker(t, "1")}
 		ctx := context.Background()
-		r, err := bench.Feed(ctx, env, bench.FeedOptions{Clients: 31, Alerts: 3, Procs: 2, Ack: true})
+		r, err := bench.Feed(ctx, env, bench.FeedOptions{Clients: 31, Alerts: 3, Procs: 2, Ack: true, AckDelay: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,9 +81,19 @@ func TestFeedInWorkerProcesses(t *testing.T) {
 			r.Figures["deliveries"] != 93 || r.Stats["alert_to_each_client"].N != 93 || r.Stats["alert_to_last_client"].N != 3 || len(r.Notes) > 0 {
 			t.Fatalf("feed, 2 procs: got %+v, notes %q; want 31 clients x 3 alerts delivered", r.Figures, r.Notes)
 		}
-		e.App.Acks.Flush(ctx)
+		// The run ends when every alert is received; the acks follow after
+		// their delay.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			e.App.Acks.Flush(ctx)
+			if e.App.Acks.Stats().Counted >= 93 || time.Now().After(deadline) {
+				break
+			}
+		}
 		if st := e.App.Acks.Stats(); st.Counted != 93 {
 			t.Fatalf("acks: got %+v, want 93 counted (the workers' clients ack)", st)
+		}
+		if r.Figures["clients_ack_delay_ms"] != int64(100) {
+			t.Errorf("the ack delay reported: %v", r.Figures["clients_ack_delay_ms"])
 		}
 		r, err = bench.Feed(ctx, env, bench.FeedOptions{Clients: 20, Procs: 3, Rate: 10, Duration: time.Second})
 		if err != nil {

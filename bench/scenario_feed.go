@@ -17,6 +17,10 @@ type FeedOptions struct {
 	Wait     time.Duration // how long one alert may take to reach everyone (30 s)
 	Prefix   string        // seeded accounts' email prefix
 	Ack      bool          // every client acks every event, as the console does
+	// AckDelay is how long a client gathers its acks before it sends
+	// them, one per stream, as the console does (150 ms there); 0 acks
+	// each event at once.
+	AckDelay time.Duration
 	// Rate, when above 0, publishes alerts at this many per second for
 	// Duration instead of Alerts one after the other (the rate mode).
 	Rate     float64
@@ -67,7 +71,7 @@ func (e *Env) crowd(ctx context.Context, o FeedOptions) (*fleet, string, error) 
 		if err != nil {
 			return nil, "", err
 		}
-		clients[i] = &feedClient{index: i, userID: id, token: tok, url: e.url(i), ack: o.Ack}
+		clients[i] = &feedClient{index: i, userID: id, token: tok, url: e.url(i), ack: o.Ack, ackDelay: o.AckDelay}
 	}
 	f := &fleet{clients: clients}
 	for _, c := range clients {
@@ -112,6 +116,9 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 		r.set("server_rss_kib_per_connection", round(float64(after-before)/1024/float64(max(1, len(f.clients)-failed))))
 	}
 	r.set("clients_ack", o.Ack)
+	if o.Ack {
+		r.set("clients_ack_delay_ms", o.AckDelay.Milliseconds())
+	}
 	if o.Rate > 0 {
 		return r, e.steady(ctx, o, f, officer, r)
 	}
@@ -221,6 +228,24 @@ func countMissing(clients []*feedClient, id string, lost bool) int {
 		}
 	}
 	return n
+}
+
+// settleAcks waits, at the end of a run, until the clients' delayed acks
+// are written (as a console left open sends them), at most a second more
+// than the longest delay.
+func settleAcks(clients []*feedClient) {
+	var most time.Duration
+	for _, c := range clients {
+		if c.acks != nil {
+			most = max(most, c.acks.delay)
+		}
+	}
+	deadline := time.Now().Add(most + time.Second)
+	for _, c := range clients {
+		if c.acks != nil {
+			c.acks.settle(deadline)
+		}
+	}
 }
 
 func dropAll(clients []*feedClient) {

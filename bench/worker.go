@@ -17,7 +17,8 @@ import (
 //
 // From the parent, in this order:
 //
-//	opt ACK PARALLEL          ack 0 or 1; connections opened at once
+//	opt ACK PARALLEL DELAY    ack 0 or 1; connections opened at once; the
+//	                          acks' delay (a Go duration, 0s: each at once)
 //	c INDEX USERID TOKEN URL  a client (any number)
 //	connect                   connect every client (again: with resume)
 //	drop                      drop every connection
@@ -35,6 +36,7 @@ type command struct {
 	verb     string // opt, c, connect, drop
 	ack      bool
 	parallel int
+	ackDelay time.Duration
 	// a c line's client
 	index              int
 	userID, token, url string
@@ -49,7 +51,7 @@ func parseCommand(line string) (command, error) {
 	cmd := command{verb: f[0]}
 	var err error
 	switch {
-	case f[0] == "opt" && len(f) == 3:
+	case f[0] == "opt" && len(f) == 4:
 		cmd.ack = f[1] == "1"
 		if f[1] != "0" && f[1] != "1" {
 			return command{}, fmt.Errorf("opt: ack %q is not 0 or 1", f[1])
@@ -57,6 +59,12 @@ func parseCommand(line string) (command, error) {
 		cmd.parallel, err = count(f[2])
 		if err == nil && cmd.parallel == 0 {
 			err = errors.New("opt: parallel 0")
+		}
+		if err == nil {
+			cmd.ackDelay, err = time.ParseDuration(f[3])
+			if err == nil && cmd.ackDelay < 0 {
+				err = errors.New("opt: negative ack delay")
+			}
 		}
 	case f[0] == "c" && len(f) == 5:
 		cmd.userID, cmd.token, cmd.url = f[2], f[3], f[4]
@@ -138,10 +146,11 @@ func Work(ctx context.Context, in io.Reader, out io.Writer) error {
 	sink := newLineSink(out)
 	var clients []*feedClient
 	defer func() {
+		settleAcks(clients)
 		dropAll(clients)
 		sink.close()
 	}()
-	ack, parallel := false, 200
+	ack, parallel, ackDelay := false, 200, time.Duration(0)
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -151,9 +160,9 @@ func Work(ctx context.Context, in io.Reader, out io.Writer) error {
 		}
 		switch cmd.verb {
 		case "opt":
-			ack, parallel = cmd.ack, cmd.parallel
+			ack, parallel, ackDelay = cmd.ack, cmd.parallel, cmd.ackDelay
 		case "c":
-			clients = append(clients, &feedClient{index: cmd.index, userID: cmd.userID, token: cmd.token, url: cmd.url, ack: ack, sink: sink})
+			clients = append(clients, &feedClient{index: cmd.index, userID: cmd.userID, token: cmd.token, url: cmd.url, ack: ack, ackDelay: ackDelay, sink: sink})
 		case "connect":
 			_, failed := connectAll(ctx, clients, parallel, newProgress(nil, "", 0))
 			for _, c := range clients {

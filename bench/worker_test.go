@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 )
 
 // Lines between the parent and a worker: good ones read, bad ones are
@@ -27,10 +28,13 @@ func TestParseWorkerLines(t *testing.T) {
 	if err != nil || c.verb != "c" || c.index != 5 || c.userID != "user-5" || c.token != "tok.en.x" || c.url != "http://127.0.0.1:8080" {
 		t.Errorf("client: got %+v, %v", c, err)
 	}
-	if c, err := parseCommand("opt 1 50"); err != nil || !c.ack || c.parallel != 50 {
+	if c, err := parseCommand("opt 1 50 150ms"); err != nil || !c.ack || c.parallel != 50 || c.ackDelay != 150*time.Millisecond {
 		t.Errorf("opt: got %+v, %v", c, err)
 	}
-	for _, bad := range []string{"", "opt", "opt 2 5", "opt 1 0", "opt 1 x", "c 1 u t", "c x u t h", "c -1 u t h",
+	if c, err := parseCommand("opt 0 7 0s"); err != nil || c.ack || c.parallel != 7 || c.ackDelay != 0 {
+		t.Errorf("opt: got %+v, %v", c, err)
+	}
+	for _, bad := range []string{"", "opt", "opt 1 50", "opt 2 5 0s", "opt 1 0 0s", "opt 1 x 0s", "opt 1 5 x", "opt 1 5 -1s", "opt 1 5 1s 2", "c 1 u t", "c x u t h", "c -1 u t h",
 		"connect now", "drop 1", "quit"} {
 		if c, err := parseCommand(bad); err == nil {
 			t.Errorf("command %q: got %+v, want an error", bad, c)
@@ -40,7 +44,7 @@ func TestParseWorkerLines(t *testing.T) {
 
 // No line makes the parsers panic.
 func FuzzParseWorkerLines(f *testing.F) {
-	for _, s := range []string{"r id 1 2", "f 3", "connected 1 0", "dropped", "opt 1 200", "c 1 u t http://x", "connect", "drop", "r  1"} {
+	for _, s := range []string{"r id 1 2", "f 3", "connected 1 0", "dropped", "opt 1 200 150ms", "c 1 u t http://x", "connect", "drop", "r  1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {

@@ -87,6 +87,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	slots := fs.Int("slots", 10, "slots per task (claims)")
 	duration := fs.Duration("duration", 20*time.Second, "how long the claims race, the mix and the feed's rate mode run")
 	ack := fs.Bool("ack", false, "feed clients ack every event they receive, as the web console does (feed, storm, mixed)")
+	ackDelay := fs.Duration("ack-delay", 150*time.Millisecond, "with --ack: how long a client gathers its acks before it sends them, one per stream, as the console does (150ms there); 0 acks each event at once")
 	rate := fs.String("rate", "", "feed: publish this many alerts per second (\"5/s\" or \"5\") for --duration")
 	jsonOut := fs.String("json", "", "also write the result as JSON to this file")
 	metricsURLs := fs.String("metrics", "", "servers' /metrics URL(s), comma-separated, to report their CPU and memory")
@@ -97,6 +98,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	c, err := loadConfig(fs, args[1:], getenv)
 	if err != nil {
 		return err
+	}
+	if *ackDelay < 0 {
+		return fmt.Errorf("bench: --ack-delay %v: want 0 or more", *ackDelay)
 	}
 	a, err := app.New(ctx, options(c, newLogger(c, io.Discard)))
 	if err != nil {
@@ -122,7 +126,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fo := bench.FeedOptions{Clients: *clients, Alerts: *alerts, Region: *regionCode, Parallel: *parallel,
-		Ack: *ack, Rate: perSecond, Duration: *duration, Procs: *procs}
+		Ack: *ack, AckDelay: *ackDelay, Rate: perSecond, Duration: *duration, Procs: *procs}
 	if a.DB.Postgres() {
 		env.Transactions = func(ctx context.Context) (int64, error) {
 			var n int64

@@ -43,8 +43,8 @@ func TestBenchFeedProcs(t *testing.T) {
 			f := r.Figures
 			if f["procs"] != 2.0 || f["clients"] != 13.0 || f["failed_connections"] != 0.0 || f["deliveries"] != 26.0 || len(r.Notes) > 0 ||
 				f["server_rss_kib_per_connection"] == nil || f["server_cpu_ms_per_1000_deliveries"] == nil ||
-				f["load_generator_cpu_ms_per_1000_deliveries"] == nil {
-				t.Fatalf("got %s, want 13 clients in 2 processes, every alert to each, the server's and the workers' figures", b)
+				f["load_generator_cpu_ms_per_1000_deliveries"] == nil || f["clients_ack_delay_ms"] != 150.0 {
+				t.Fatalf("got %s, want 13 clients in 2 processes acking as the console does, every alert to each, the server's and the workers' figures", b)
 			}
 		})
 	}
@@ -54,8 +54,11 @@ func TestBenchFeedProcs(t *testing.T) {
 // internal when given arguments.
 func TestBenchWorkerHidden(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"bench", "feed-worker"}, envFunc(nil), strings.NewReader("opt 0 4\nconnect\n"), &out, &errOut); err != nil || out.String() != "connected 0 0\n" {
+	if err := run(context.Background(), []string{"bench", "feed-worker"}, envFunc(nil), strings.NewReader("opt 0 4 0s\nconnect\n"), &out, &errOut); err != nil || out.String() != "connected 0 0\n" {
 		t.Errorf("feed-worker with no clients: got %q, %v; want connected 0 0", out.String(), err)
+	}
+	if err := run(context.Background(), []string{"bench", "feed", "--ack", "--ack-delay", "-1s"}, envFunc(nil), nil, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--ack-delay") {
+		t.Errorf("bench feed --ack-delay -1s: got %v, want an error naming --ack-delay", err)
 	}
 	if err := run(context.Background(), []string{"bench", "feed-worker", "x"}, envFunc(nil), nil, &out, &errOut); exitCode(err) != 2 || !strings.Contains(errOut.String(), "internal") {
 		t.Errorf("feed-worker x: got %v, %q; want a usage error saying it is internal", err, errOut.String())
