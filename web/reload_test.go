@@ -35,7 +35,18 @@ func TestBrowserLateAnswerDrawsNothing(t *testing.T) {
 		const first = reload(), second = reload();
 		settle[1]('new'); await second;
 		settle[0]('old'); await first;
-		out.reload = drawn;
+		out.reload = drawn.slice();
+		// A later reload that fails leaves the earlier answer to draw.
+		const fails = [];
+		const failing = async () => {
+			const still = fresh();
+			await new Promise((_, no) => fails.push(no));
+			if (still()) drawn.push('never');
+		};
+		const third = reload(), fourth = failing().catch(() => {});
+		fails[0](new Error('offline')); await fourth;
+		settle[2]('earlier'); await third;
+		out.afterFailure = drawn.slice(1);
 
 		// The pager: a reset answered after a later reset draws nothing,
 		// and a page asked for before a reset is not added after it.
@@ -50,8 +61,8 @@ func TestBrowserLateAnswerDrawsNothing(t *testing.T) {
 		out.moreShown = !more.hidden;
 		more.click();
 		const d = p.reload();
-		asked[2].r({ items: [{ id: 'stale-3' }] });
 		asked[3].r({ items: [{ id: 'newest-1' }] }); await d;
+		asked[2].r({ items: [{ id: 'stale-3' }] });
 		await new Promise((r) => setTimeout(r, 0));
 		out.afterMore = [...list.children].map((e) => e.textContent);
 		out.cursors = asked.map((x) => x.cursor);
@@ -60,6 +71,7 @@ func TestBrowserLateAnswerDrawsNothing(t *testing.T) {
 	b.WaitJS("the lists", "window.__lists !== null", 10*time.Second)
 	var got struct {
 		Reload    []string `json:"reload"`
+		Failure   []string `json:"afterFailure"`
 		Pager     []string `json:"pager"`
 		MoreShown bool     `json:"moreShown"`
 		AfterMore []string `json:"afterMore"`
@@ -70,6 +82,9 @@ func TestBrowserLateAnswerDrawsNothing(t *testing.T) {
 	}
 	if len(got.Reload) != 1 || got.Reload[0] != "new" {
 		t.Errorf("reloads drew %q, want only the later one's answer", got.Reload)
+	}
+	if len(got.Failure) != 1 || got.Failure[0] != "earlier" {
+		t.Errorf("after a later reload failed, drew %q, want the earlier one's answer", got.Failure)
 	}
 	if len(got.Pager) != 2 || got.Pager[0] != "new-1" || got.Pager[1] != "new-2" || !got.MoreShown {
 		t.Errorf("pager after two resets answered out of order: %q (more shown %v), want new-1, new-2 and more", got.Pager, got.MoreShown)

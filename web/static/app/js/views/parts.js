@@ -85,14 +85,20 @@ export function renderList(list, items, render, emptyText) {
 }
 
 // latest orders a screen's reloads: each takes a ticket before it asks the
-// server and draws only while no later one has begun. Answers can come back
-// out of order (a busy server, a flaky network), and a list asked for before
-// a live event must not be drawn over one asked for after it.
+// server, and its answer draws unless one asked for later has drawn already.
+// Answers can come back out of order (a busy server, a flaky network), and a
+// list asked for before a live event must not be drawn over one asked for
+// after it; a later reload that fails leaves the earlier answer to draw.
 export function latest() {
-  let n = 0;
+  let begun = 0;
+  let drawn = 0;
   return () => {
-    const mine = ++n;
-    return () => mine === n;
+    const mine = ++begun;
+    return () => {
+      if (mine < drawn) return false;
+      drawn = mine;
+      return true;
+    };
   };
 }
 
