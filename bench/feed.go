@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -77,10 +78,12 @@ func RaiseFileLimit() uint64 {
 	return lim.Cur
 }
 
-// receipt is one event a client got.
+// receipt is one alert a client got: the alert by its number in the
+// tally (finding one alert among a client's hundreds of receipts, for each
+// of 10,000 clients, compares numbers, not 36-byte ids), and when.
 type receipt struct {
-	alertID string
-	at      time.Time
+	alert int32
+	at    time.Time
 }
 
 // feedClient is one simulated phone: a websocket, the seqs it saw, and the
@@ -182,6 +185,11 @@ func (c *feedClient) connect(ctx context.Context) error {
 func (c *feedClient) read(ws *websocket.Conn, acks *acker, done chan struct{}) {
 	defer close(done)
 	err := c.readFrames(ws, acks)
+	if acks != nil {
+		if why := acks.failed.Load(); why != nil {
+			err = errors.New(*why) // the ack's write closed the connection
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.dropping {
@@ -259,7 +267,8 @@ func (c *feedClient) readFrames(ws *websocket.Conn, acks *acker) error {
 			}
 		}
 		c.mu.Lock()
-		if f.Seq > c.last[f.Stream] {
+		fresh := f.Seq > c.last[f.Stream]
+		if fresh {
 			c.last[f.Stream] = f.Seq
 			if f.Event == "alert.published" {
 				c.receive(f.DataID, now)
@@ -267,7 +276,9 @@ func (c *feedClient) readFrames(ws *websocket.Conn, acks *acker) error {
 		}
 		c.mu.Unlock()
 		if acks != nil {
-			acks.later(f.Stream, f.Seq)
+			if fresh { // the console queues no ack for a repeat
+				acks.later(f.Stream, f.Seq)
+			}
 		} else if c.ack {
 			// This goroutine is the connection's only writer after hello.
 			ack = appendAck(ack[:0], f.Stream, f.Seq)
@@ -287,9 +298,10 @@ type acker struct {
 	ws      *websocket.Conn
 	delay   time.Duration
 	mu      sync.Mutex
-	pending []position // under mu
-	armed   bool       // under mu: the timer runs
-	wmu     sync.Mutex // held while the timer writes
+	pending []position             // under mu
+	armed   bool                   // under mu: the timer runs
+	wmu     sync.Mutex             // held while the timer writes
+	failed  atomic.Pointer[string] // why a write of acks failed
 }
 
 // later queues the ack of seq on stream and starts the timer if it is not
@@ -323,10 +335,15 @@ func (a *acker) send() {
 	acks := append([]position(nil), a.pending...)
 	a.pending, a.armed = a.pending[:0], false
 	a.mu.Unlock()
+	// A server that stopped reading cannot hold the write (and the end of
+	// the run, which waits for it) for longer than this.
+	a.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	var b []byte
 	for _, p := range acks {
 		b = appendAck(b[:0], p.stream, p.seq)
 		if err := a.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+			why := "ack: " + err.Error()
+			a.failed.CompareAndSwap(nil, &why)
 			a.ws.Close()
 			return
 		}
@@ -355,8 +372,7 @@ func (c *feedClient) receive(id string, at time.Time) {
 		c.sink.receipt(id, c.index, at)
 		return
 	}
-	c.receipts = append(c.receipts, receipt{id, at})
-	received.add(id)
+	c.receipts = append(c.receipts, receipt{received.add(id), at})
 }
 
 // connected reports whether the client is on the feed, here or in a
@@ -377,23 +393,44 @@ func appendAck(b []byte, stream string, seq int64) []byte {
 // an alert to reach everyone reads one counter instead of asking every
 // client (which, every few milliseconds at 10,000 clients, would eat CPU
 // the server under test needs).
-type tally struct{ m sync.Map }
+// It also numbers the alerts in the order they are first received.
+type tally struct {
+	m    sync.Map // alert id: *tallied
+	next atomic.Int32
+}
+
+// tallied is one alert's count and number.
+type tallied struct {
+	n   atomic.Int64
+	num int32
+}
 
 // received is the tally of every client of this process (alert ids are
 // unique, so scenarios running at once do not mix).
 var received tally
 
-func (t *tally) add(id string) {
+// add counts one receipt of alert id and returns the alert's number.
+func (t *tally) add(id string) int32 {
 	v, ok := t.m.Load(id)
 	if !ok {
-		v, _ = t.m.LoadOrStore(id, new(atomic.Int64))
+		v, _ = t.m.LoadOrStore(strings.Clone(id), &tallied{num: t.next.Add(1)})
 	}
-	v.(*atomic.Int64).Add(1)
+	e := v.(*tallied)
+	e.n.Add(1)
+	return e.num
 }
 
 func (t *tally) count(id string) int64 {
 	if v, ok := t.m.Load(id); ok {
-		return v.(*atomic.Int64).Load()
+		return v.(*tallied).n.Load()
+	}
+	return 0
+}
+
+// number is alert id's number, 0 when no client has received it.
+func (t *tally) number(id string) int32 {
+	if v, ok := t.m.Load(id); ok {
+		return v.(*tallied).num
 	}
 	return 0
 }
@@ -481,10 +518,14 @@ func cutString(b []byte) (string, []byte, bool) {
 
 // got reports whether the client received alert id.
 func (c *feedClient) got(id string) bool {
+	num := received.number(id)
+	if num == 0 {
+		return false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := len(c.receipts) - 1; i >= 0; i-- {
-		if c.receipts[i].alertID == id {
+		if c.receipts[i].alert == num {
 			return true
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -265,7 +264,6 @@ func (w *worker) failure() error {
 // worker. Then it waits for the process and says why it ended.
 func (w *worker) read(r io.Reader, clients []*feedClient) {
 	defer close(w.done)
-	ids := map[string]string{} // one copy of each alert id for all receipts
 	var failed []int
 	var bad error
 	sc := bufio.NewScanner(r)
@@ -278,16 +276,11 @@ func (w *worker) read(r io.Reader, clients []*feedClient) {
 		case err != nil:
 			bad = err
 		case m.verb == "r":
-			id, ok := ids[m.alertID]
-			if !ok {
-				id = strings.Clone(m.alertID)
-				ids[id] = id
-			}
+			num := received.add(m.alertID)
 			c := clients[m.index]
 			c.mu.Lock()
-			c.receipts = append(c.receipts, receipt{id, time.Unix(0, m.at)})
+			c.receipts = append(c.receipts, receipt{num, time.Unix(0, m.at)})
 			c.mu.Unlock()
-			received.add(id)
 		case m.verb == "f":
 			failed = append(failed, m.index)
 		case m.verb == "e":

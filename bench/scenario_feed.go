@@ -144,6 +144,7 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 	r.stat("alert_to_last_client", lasts)
 	r.stat("alert_to_each_client", all)
 	r.set("deliveries", len(all))
+	waitForAcks(o)
 	if cpu1, err := e.serverCPU(); cpuErr == nil && err == nil && len(all) > 0 {
 		// The servers' CPU over the alerts (commit, fan-out, and with --ack
 		// reading the acks), per 1,000 deliveries.
@@ -196,10 +197,11 @@ func awaitAlert(ctx context.Context, f *fleet, id string, at time.Time, wait tim
 	}
 	var last time.Duration
 	var each []time.Duration
+	num := received.number(id)
 	for _, c := range f.clients {
 		c.mu.Lock()
-		for i := len(c.receipts) - 1; i >= 0; i-- { // a client records an alert once
-			if rc := c.receipts[i]; rc.alertID == id {
+		for i := len(c.receipts) - 1; i >= 0 && num != 0; i-- { // a client records an alert once
+			if rc := c.receipts[i]; rc.alert == num {
 				d := rc.at.Sub(at)
 				each = append(each, d)
 				last = max(last, d)
@@ -228,6 +230,15 @@ func countMissing(clients []*feedClient, id string, lost bool) int {
 		}
 	}
 	return n
+}
+
+// waitForAcks lets the acks of the last alert, sent after the clients'
+// delay, into the CPU measured over the alerts (plus 100 ms for the
+// servers to read them).
+func waitForAcks(o FeedOptions) {
+	if o.Ack && o.AckDelay > 0 {
+		time.Sleep(o.AckDelay + 100*time.Millisecond)
+	}
 }
 
 // settleAcks waits, at the end of a run, until the clients' delayed acks
@@ -360,9 +371,10 @@ func Latency(ctx context.Context, e *Env, o FeedOptions) (*Result, error) {
 		for !clients[0].got(id) && time.Since(t0) < o.Wait {
 			time.Sleep(50 * time.Microsecond)
 		}
+		num := received.number(id)
 		clients[0].mu.Lock()
 		for _, rc := range clients[0].receipts {
-			if rc.alertID == id {
+			if rc.alert == num {
 				ds = append(ds, rc.at.Sub(t0))
 			}
 		}

@@ -123,6 +123,7 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 		windows = windows[:len(windows)-1]
 	}
 	span := lastReceipt.Sub(start)
+	waitForAcks(o)
 	if cpu1, err := e.serverCPU(); cpuErr == nil && err == nil && len(all) > 0 {
 		r.set("server_cpu_ms_per_1000_deliveries", round(float64((cpu1-cpu0).Milliseconds())*1000/float64(len(all))))
 	}
