@@ -67,8 +67,8 @@ export async function busy(button, fn, where) {
 const signatures = new WeakMap();
 
 // renderList redraws a list of API objects, keeping the element of every
-// object that did not change: a live update then leaves alone the form a
-// user has open or is typing in.
+// object that did not change, where it is: a live update then leaves alone
+// the form a user has open or is typing in, and the button being tapped.
 export function renderList(list, items, render, emptyText) {
   const old = new Map();
   for (const el of list.children) if (el.dataset.key) old.set(el.dataset.key, el);
@@ -81,7 +81,15 @@ export function renderList(list, items, render, emptyText) {
     signatures.set(el, sig);
     return el;
   });
-  list.replaceChildren(...(out.length ? out : [h('li', { class: 'muted' }, emptyText)]));
+  // Elements already in place stay in the page: taking them out and back
+  // (replaceChildren) would drop a tap under way, as the browser fires no
+  // click on a button that left the page between press and release.
+  const want = out.length ? out : [h('li', { class: 'muted' }, emptyText)];
+  want.forEach((el, i) => {
+    const at = list.children[i];
+    if (at !== el) list.insertBefore(el, at || null);
+  });
+  while (list.children.length > want.length) list.lastElementChild.remove();
 }
 
 // latest orders a screen's reloads: each takes a ticket before it asks the
