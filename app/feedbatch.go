@@ -122,10 +122,25 @@ func (b *helloBatcher) loop() {
 }
 
 // readAll answers batch with read; a read that panics fails its hellos
-// (1013, try again) rather than the process.
+// (1013, try again) rather than the process. Once every hello of the batch
+// has stopped waiting (the phones went, or the server is shutting down and
+// ended their connections), nobody needs the answer: the read's context
+// ends, and the statement with it.
 func (b *helloBatcher) readAll(read func(context.Context, []*helloAsk), batch []*helloAsk) {
 	ctx, cancel := context.WithTimeout(context.Background(), helloReadTimeout)
+	ended := make(chan struct{})
+	go func() {
+		for _, q := range batch {
+			select {
+			case <-q.ctx.Done():
+			case <-ended:
+				return
+			}
+		}
+		cancel()
+	}()
 	defer func() {
+		close(ended)
 		cancel()
 		if p := recover(); p != nil {
 			for _, q := range batch {

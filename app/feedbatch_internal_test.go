@@ -98,6 +98,57 @@ func TestHelloBatcher(t *testing.T) {
 	}
 }
 
+// A read goes on while one hello of its batch still waits, and is
+// cancelled once none does (phones gone, or the server shutting down).
+func TestHelloReadEndsWhenNobodyWaits(t *testing.T) {
+	reading := make(chan context.Context)
+	release := make(chan struct{})
+	b := &helloBatcher{atOnce: 1, most: 4, read: func(ctx context.Context, asks []*helloAsk) {
+		reading <- ctx
+		select {
+		case <-ctx.Done():
+		case <-release:
+		}
+	}}
+	first, cancelFirst := context.WithCancel(context.Background())
+	errs := make(chan error, 3)
+	go func() { _, err := b.ask(&helloAsk{ctx: first, userID: "u0"}); errs <- err }()
+	ctx := <-reading // u0, alone
+	cancelFirst()
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read of a hello that stopped waiting was not cancelled")
+	}
+	if err := <-errs; !errors.Is(err, context.Canceled) {
+		t.Fatalf("u0: %v", err)
+	}
+	a, cancelA := context.WithCancel(context.Background())
+	go func() { _, err := b.ask(&helloAsk{ctx: a, userID: "a"}); errs <- err }()
+	ctx = <-reading
+	go func() { _, err := b.ask(&helloAsk{ctx: context.Background(), userID: "late"}); errs <- err }()
+	cancelA()
+	if err := <-errs; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a: %v", err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read of a batch whose hellos stopped waiting was not cancelled")
+	}
+	// "late" waits: its read goes on until it ends by itself.
+	ctx = <-reading
+	select {
+	case <-ctx.Done():
+		t.Fatal("a read was cancelled while its hello still waited")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if err := <-errs; err != nil {
+		t.Fatalf("late: %v", err)
+	}
+}
+
 // A read that panics fails its hellos, not the process, and the next
 // hello is read again.
 func TestHelloBatcherSurvivesAPanic(t *testing.T) {
