@@ -107,6 +107,9 @@ func TestHelloReadEndsWhenNobodyWaits(t *testing.T) {
 		reading <- ctx
 		select {
 		case <-ctx.Done():
+			for _, q := range asks { // as readHellos answers a read that failed
+				q.err = ctx.Err()
+			}
 		case <-release:
 		}
 	}}

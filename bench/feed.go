@@ -186,8 +186,8 @@ func (c *feedClient) read(ws *websocket.Conn, acks *acker, done chan struct{}) {
 	defer close(done)
 	err := c.readFrames(ws, acks)
 	if acks != nil {
-		if why := acks.failed.Load(); why != nil {
-			err = errors.New(*why) // the ack's write closed the connection
+		if why := acks.failed.Load(); why != nil && errors.Is(err, net.ErrClosed) {
+			err = errors.New(*why) // the ack's failed write closed the connection
 		}
 	}
 	c.mu.Lock()

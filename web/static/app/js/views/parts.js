@@ -83,13 +83,15 @@ export function renderList(list, items, render, emptyText) {
   });
   // Elements already in place stay in the page: taking them out and back
   // (replaceChildren) would drop a tap under way, as the browser fires no
-  // click on a button that left the page between press and release.
+  // click on a button that left the page between press and release. What
+  // goes is removed first, so the rest need not move.
   const want = out.length ? out : [h('li', { class: 'muted' }, emptyText)];
+  const keep = new Set(want);
+  for (const n of [...list.childNodes]) if (!keep.has(n)) n.remove();
   want.forEach((el, i) => {
     const at = list.children[i];
     if (at !== el) list.insertBefore(el, at || null);
   });
-  while (list.children.length > want.length) list.lastElementChild.remove();
 }
 
 // latest orders a screen's reloads: each takes a ticket before it asks the
