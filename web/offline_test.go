@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -118,4 +119,39 @@ func TestBrowserOfflineReportDeliveredOnce(t *testing.T) {
 	b.clickText("#my-reports", "Lihat bukti")
 	b.WaitJS("the evidence image", `document.querySelector('#my-reports img.proof')?.naturalWidth === 1`, 5*time.Second)
 	b.shot("my-reports")
+}
+
+// A report the server refuses (422) stays on the device as failed, with
+// the reason and a Discard button; a second report arriving meanwhile does
+// not redraw the first's card, and Discard removes only the failed one.
+func TestBrowserRefusedReportDiscarded(t *testing.T) {
+	e := apptest.Start(t, dbtest.SQLite)
+	vol := e.User(t, "volunteer", "sinta", "3171")
+	b := newBrowser(t, e.URL, 360, 740)
+	b.signIn(vol.User.Email)
+	b.goTo("#/reports")
+	// Through the console's own outbox, as the form enqueues: a body the
+	// server refuses (no URL), then nothing else.
+	b.Eval(`(async () => {
+		const m = await import('/app/js/outbox.js');
+		await m.enqueue({ platform: 'facebook', category: 'disinformation', summary: 'Laporan tanpa tautan yang ditolak server.', observed_at: new Date().toISOString() }, []);
+	})(); 0`)
+	card := `#outbox-list [data-outbox][data-state="failed"]`
+	b.WaitJS("the refused report", `!!document.querySelector('`+card+`')`, 15*time.Second)
+	if txt := b.Text(card); !strings.Contains(txt, "Laporan tanpa tautan") || !strings.Contains(txt, "url") {
+		t.Fatalf("the failed card: %q, want the summary and the reason naming url", txt)
+	}
+	b.Eval(`window.__failedCard = document.querySelector('` + card + `'); 0`)
+	// A second report, sent at once: the outbox changes (queued, sending,
+	// sent) while the failed card stays the same element.
+	b.Eval(`(async () => {
+		const m = await import('/app/js/outbox.js');
+		await m.enqueue({ url: 'https://x.com/akun/status/1', platform: 'x', category: 'disinformation', summary: 'Unggahan kedua yang diterima server.', observed_at: new Date().toISOString() }, []);
+	})(); 0`)
+	b.waitText("#my-reports", "Unggahan kedua", 15*time.Second)
+	if !b.EvalBool(`window.__failedCard === document.querySelector('` + card + `') && window.__failedCard.isConnected`) {
+		t.Fatal("the failed report's card was drawn anew while another report was sent")
+	}
+	b.clickText(card, "Buang")
+	b.WaitJS("the outbox empty", `document.querySelectorAll('#outbox-list [data-outbox]').length === 0 && document.getElementById('outbox-list').closest('section').hidden`, 10*time.Second)
 }

@@ -253,6 +253,7 @@ export default {
   'outbox.see': 'See them',
   'outbox.sendNow': 'Send now',
   'outbox.discard': 'Discard',
+  'outbox.refusedFields': 'The server refused these fields:',
   'outbox.written': 'Written',
   'outbox.progress': 'Evidence upload',
   'outbox.sent': 'Report sent',

@@ -254,6 +254,7 @@ export default {
   'outbox.see': 'Lihat',
   'outbox.sendNow': 'Kirim sekarang',
   'outbox.discard': 'Buang',
+  'outbox.refusedFields': 'Server menolak isian ini:',
   'outbox.written': 'Ditulis',
   'outbox.progress': 'Unggahan bukti',
   'outbox.sent': 'Laporan terkirim',

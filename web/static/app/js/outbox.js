@@ -5,6 +5,7 @@
 // answer, so a report whose answer was lost is never created twice. Only
 // what the user wrote waits here; nothing the server sends is stored.
 import { api, upload, uuid, user, signedIn, ApiError, problemText } from './api.js';
+import { t } from './i18n.js';
 
 const DB = 'jarimu';
 const STORE = 'outbox';
@@ -135,7 +136,10 @@ async function sendOne(item) {
       err.type === 'idempotency-in-progress';
     if (err instanceof ApiError && !retryable) {
       item.state = 'failed';
-      item.error = problemText(err);
+      // No form is on screen to mark: the refused fields are named.
+      item.error = err.errors.length
+        ? `${t('outbox.refusedFields')} ${err.errors.map((fe) => `${fe.field}: ${fe.message}`).join('; ')}`
+        : problemText(err);
       await put(item);
       changed({ type: 'failed', key: item.key });
       return true;

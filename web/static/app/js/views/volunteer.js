@@ -152,11 +152,18 @@ export async function myReports(ctx) {
   const waitingSection = section(t('outbox.title'), h('p', { class: 'muted' }, t('outbox.intro')), waiting, h('div', { class: 'actions' }, sendNow));
   const list = h('ul', { class: 'cards', id: 'my-reports' });
   add(ctx.root, h('h1', null, t('nav.myReports')), waitingSection, section(t('report.mine'), list));
+  // Each report waiting is kept while it does not change (renderList): an
+  // upload's progress redraws its own card, not a Discard being tapped on
+  // another.
+  const freshWaiting = latest();
   async function drawWaiting() {
-    const items = await outbox.list();
-    waitingSection.hidden = !items.length;
-    waiting.replaceChildren(...items.map((i) => {
-      const p = outbox.progressOf(i.key);
+    const still = freshWaiting();
+    const all = await outbox.list();
+    if (!still()) return;
+    waitingSection.hidden = !all.length;
+    const items = all.map((i) => ({ ...i, id: i.key, progress: outbox.progressOf(i.key) }));
+    renderList(waiting, items, (i) => {
+      const p = i.progress;
       const discard = h('button', { type: 'button', class: 'danger small' }, t('outbox.discard'));
       discard.addEventListener('click', () => busy(discard, () => outbox.discard(i.key)));
       return h('li', { class: 'card', dataset: { outbox: i.key, state: i.state } },
@@ -166,7 +173,7 @@ export async function myReports(ctx) {
         p != null ? h('progress', { max: 1, value: p, 'aria-label': t('outbox.progress') }) : null,
         i.error ? notice('error', i.error) : null,
         i.state === 'failed' ? h('div', { class: 'actions' }, discard) : null);
-    }));
+    }, '');
   }
   const fresh = latest();
   async function reload() {
