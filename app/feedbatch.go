@@ -125,7 +125,7 @@ func (b *helloBatcher) loop() {
 // (1013, try again) rather than the process. Once every hello of the batch
 // has stopped waiting (the phones went, or the server is shutting down and
 // ended their connections), nobody needs the answer: the read's context
-// ends (pgx then closes the statement's connection; the pool replaces it).
+// ends, which cancels the statement on the server (see db.Open).
 func (b *helloBatcher) readAll(read func(context.Context, []*helloAsk), batch []*helloAsk) {
 	ctx, cancel := context.WithTimeout(context.Background(), helloReadTimeout)
 	ended := make(chan struct{})

@@ -20,6 +20,8 @@ import (
 	"github.com/uptrace/bun/driver/sqliteshim"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -86,6 +88,10 @@ func openSQLite(dir string) (*DB, error) {
 	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}, nil
 }
 
+// cancelGrace is how long a statement whose context ended may take to
+// stop once its cancel is sent, before its connection is closed.
+const cancelGrace = 2 * time.Second
+
 func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return nil, errors.New("open database: the URL must start with postgres://")
@@ -103,6 +109,16 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	// parameters can still ask for a prepared statement: see Prepared.)
 	if !strings.Contains(dsn, "default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
+	// A statement whose context ends (its caller went, or gave up) is
+	// cancelled on the server and its connection kept. pgx's default
+	// closes the connection instead: PostgreSQL then ran the statement on
+	// until it next wrote to the socket, and the pool dialled a new
+	// connection (a new server process) in its place, which in a storm of
+	// leaving phones is many at once. If the server does not answer the
+	// cancel within cancelGrace, the connection is closed as before.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
 	}
 	prepared := pgx.QueryExecModeCacheStatement
 	if cfg.StatementCacheCapacity <= 0 {

@@ -204,3 +204,54 @@ func TestPreparedOncePerConnection(t *testing.T) {
 		}
 	}
 }
+
+// A statement whose caller gives up stops on the server, and its connection
+// stays in the pool: the next query runs on the same server process at once.
+// (pgx's default closed the connection, and PostgreSQL ran the statement on.)
+func TestGivenUpStatementCancelledOnServer(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		if b != dbtest.Postgres {
+			continue // SQLite runs in the process: nothing to cancel elsewhere
+		}
+		opts := dbtest.Options(t, b)
+		opts.MaxOpenConns = 1
+		ctx := context.Background()
+		d, err := db.Open(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		var pid int
+		if err := d.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &pid); err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		marker := "given_up_" + t.Name()
+		_, err = d.ExecContext(short, "SELECT pg_sleep(30) /* "+marker+" */")
+		if err == nil {
+			t.Fatal("a 30 s statement given up after 200 ms succeeded")
+		}
+		var again int
+		if err := d.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &again); err != nil {
+			t.Fatal(err)
+		}
+		if again != pid {
+			t.Fatalf("the next query ran on server process %d, want %d (the connection was closed, not kept)", again, pid)
+		}
+		admin, err := db.Open(ctx, db.Options{URL: opts.URL, MaxOpenConns: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		var running int
+		if err := admin.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE ?",
+			"%"+marker+"%").Scan(ctx, &running); err != nil {
+			t.Fatal(err)
+		}
+		// The admin's own query names the marker too, as its argument.
+		if running != 1 {
+			t.Fatalf("%d server processes still run the given-up statement, want none", running-1)
+		}
+	}
+}
