@@ -3,7 +3,7 @@ import { t, getLang, setLang } from '../i18n.js';
 import { h, add, field, input, section, notice, regionLabel, timeEl } from '../dom.js';
 import * as api from '../api.js';
 import * as push from '../push.js';
-import { onSubmit, regionPicker, busy } from './parts.js';
+import { onSubmit, regionPicker, busy, renderList, latest } from './parts.js';
 
 function next(ctx) {
   const n = ctx.query.get('next') || '';
@@ -141,12 +141,16 @@ export async function notifications(ctx) {
 }
 
 // deviceList lists the account's devices (this one marked), each removable.
+// Cards stay in place across reloads (renderList), answers in order (latest).
 function deviceList(thisOne) {
   const el = h('ul', { class: 'cards', id: 'notify-devices' });
+  const fresh = latest();
   async function reload() {
+    const still = fresh();
     const page = await api.api('GET', '/v1/push/subscriptions');
-    const items = page.items || [];
-    el.replaceChildren(...items.map((s) => {
+    if (!still()) return;
+    const items = (page.items || []).map((s) => ({ ...s, this_device: thisOne()?.id === s.id }));
+    renderList(el, items, (s) => {
       const remove = h('button', { type: 'button', class: 'danger small' }, t('notify.remove'));
       remove.addEventListener('click', () => busy(remove, async () => {
         if (thisOne()?.id === s.id) await push.disable();
@@ -154,12 +158,11 @@ function deviceList(thisOne) {
         await reload();
       }));
       const host = (() => { try { return new URL(s.endpoint).hostname; } catch { return ''; } })();
-      return h('li', { class: 'card' }, h('h3', null, thisOne()?.id === s.id ? t('notify.thisDevice') : t('notify.otherDevice')),
+      return h('li', { class: 'card' }, h('h3', null, s.this_device ? t('notify.thisDevice') : t('notify.otherDevice')),
         h('div', { class: 'meta' }, h('span', null, t('notify.since'), ' ', timeEl(s.created_at)), h('span', null, host)),
         h('p', null, s.events.length ? s.events.map((ev) => t(`notify.event.${ev}`)).join(' · ') : t('notify.nothing')),
         h('div', { class: 'actions' }, remove));
-    }));
-    if (!items.length) el.replaceChildren(h('li', { class: 'muted' }, t('notify.noDevices')));
+    }, t('notify.noDevices'));
   }
   return { el, reload };
 }
