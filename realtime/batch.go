@@ -79,7 +79,8 @@ func (c *conn) buffer(frame []byte) error {
 }
 
 // flush writes the batch in one system call (a single frame as it is,
-// several joined). After the close frame it writes nothing (errEnded).
+// several joined), once a pong being written (exclusive) is out. After
+// the close frame it writes nothing (errEnded).
 func (c *conn) flush() error {
 	if c.wfirst == nil {
 		return nil
@@ -100,8 +101,11 @@ func (c *conn) flush() error {
 			batchBufs.Put(pooled)
 		}
 	}()
-	if !c.wstate.CompareAndSwap(0, rawWriting) {
-		return errEnded
+	if !c.wstate.CompareAndSwap(0, rawWriting) && !c.take(time.Now().Add(2*time.Second)) {
+		if c.wstate.Load()&closeSent != 0 {
+			return errEnded
+		}
+		return writeFailed{errSocketHeld}
 	}
 	if c.deadline.Load() && c.deadline.Swap(false) { // no write per batch
 		c.ws.NetConn().SetWriteDeadline(time.Time{})
@@ -165,17 +169,32 @@ func (c *conn) closing(code int, _ string) error {
 // second; false when it did not run (the close frame went out, or a batch
 // write is stuck).
 func (c *conn) exclusive(write func()) bool {
-	deadline := time.Now().Add(time.Second)
+	if !c.take(time.Now().Add(time.Second)) {
+		return false
+	}
+	write()
+	c.wstate.CompareAndSwap(rawWriting, 0)
+	return true
+}
+
+// take claims the socket for a write (wstate's rawWriting), waiting while
+// another write is under way (a batch, or a pong from the reader), at most
+// until deadline; false when the close frame went out or the deadline
+// passed. A batch waits for a pong (at most its 1 s deadline): ending the
+// connection instead would cut a client that pings while events come.
+func (c *conn) take(deadline time.Time) bool {
 	for !c.wstate.CompareAndSwap(0, rawWriting) {
 		if c.wstate.Load()&closeSent != 0 || time.Now().After(deadline) {
 			return false
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
-	write()
-	c.wstate.CompareAndSwap(rawWriting, 0)
 	return true
 }
+
+// errSocketHeld is a batch that found the socket held by another write for
+// longer than that write's own deadline allows.
+var errSocketHeld = errors.New("socket held by another write")
 
 // discard drops the batch unwritten (the connection is ending).
 func (c *conn) discard() { c.wfirst, c.wmore, c.wlen = nil, nil, 0 }

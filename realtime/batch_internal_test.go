@@ -345,3 +345,30 @@ func TestNoBatchAfterTheClientsClose(t *testing.T) {
 		t.Fatalf("read %v; want the close 4000 echoed", err)
 	}
 }
+
+// A batch that comes while the pong to a client's ping is being written
+// waits for it and goes out after it: the connection is not ended (it was,
+// with 1011, as if the close frame had gone).
+func TestBatchWaitsForThePong(t *testing.T) {
+	c, client := batchConn(t)
+	queue(t, c, 3, 10)
+	inPong := make(chan struct{})
+	release := make(chan struct{})
+	ponged := make(chan bool, 1)
+	go func() {
+		ponged <- c.exclusive(func() { close(inPong); <-release }) // as ping holds the socket
+	}()
+	<-inPong
+	done := make(chan struct{})
+	go func() { c.drain(); close(done) }()
+	time.Sleep(50 * time.Millisecond) // the writer reaches its flush
+	close(release)
+	if !<-ponged {
+		t.Fatal("the pong did not run")
+	}
+	readSeqs(t, client, 3)
+	<-done
+	if s := c.wstate.Load(); s&closeSent != 0 {
+		t.Fatalf("the connection was ended (wstate %d)", s)
+	}
+}
