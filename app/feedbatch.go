@@ -123,8 +123,8 @@ func (b *helloBatcher) loop() {
 
 // readAll answers batch with read; a read that panics fails its hellos
 // (1013, try again) rather than the process. Once every hello of the batch
-// has stopped waiting (the phones went, or the server is shutting down and
-// ended their connections), nobody needs the answer: the read's context
+// has stopped waiting (their connections closed: the server is shutting
+// down), nobody needs the answer: the read's context
 // ends, which cancels the statement on the server (see db.Open).
 func (b *helloBatcher) readAll(read func(context.Context, []*helloAsk), batch []*helloAsk) {
 	ctx, cancel := context.WithTimeout(context.Background(), helloReadTimeout)

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,6 +75,7 @@ func batchConnWith(t *testing.T, o Options) (*conn, *websocket.Conn) {
 	h := NewHub(o)
 	server, client := pair(t)
 	c := &conn{hub: h, ws: server, out: newOutbox(), last: []written{{"s", 0, 0}}}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	server.SetPingHandler(c.ping)
 	server.SetCloseHandler(c.closing)
 	if !c.out.hold() {

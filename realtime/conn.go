@@ -49,6 +49,13 @@ type conn struct {
 	bucket  uint8       // which of the hub's ping rounds pings it
 	out     outbox
 
+	// ctx ends when the connection closes: the database reads made for it
+	// (the hello's, the start's, a change of access's, a token frame's)
+	// are given up with it. Once upgraded, net/http no longer ends the
+	// request's context when the client goes.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	// The hub's watch (watch.go) reads these instead of socket deadlines,
 	// which cost a timer update per frame: when the client last sent a
 	// frame or pong (unix nanos; 0 until the hello is done), and when the
@@ -213,15 +220,30 @@ func (c *conn) drain() {
 			err = c.flush()
 		}
 		if err != nil {
-			c.discard()
-			if !errors.Is(err, errEnded) {
-				c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
-			}
-			c.close(1011, "write failed")
-			c.out.release()
+			c.fail("feed delivery", err)
 			return
 		}
 	}
+}
+
+// fail ends the connection after its writer's err and lets the outbox go:
+// nothing more when the connection ended already; 1011 when the client's
+// socket failed; otherwise the database could not be read (a gap to fill,
+// a change of access to check), and the client is asked to try again
+// (1013) and counted as unavailable, as at the start.
+func (c *conn) fail(what string, err error) {
+	c.discard()
+	var wf writeFailed
+	switch {
+	case errors.Is(err, errEnded), c.ctx.Err() != nil:
+	case errors.As(err, &wf):
+		c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
+		c.close(1011, "write failed")
+	default:
+		c.hub.unavailable(what, err)
+		c.close(1013, tryLater)
+	}
+	c.out.release()
 }
 
 // tooSlow counts the connection in SlowKicked, once however many events
@@ -239,6 +261,7 @@ func (c *conn) tooSlow() bool {
 // the client's close reply.
 func (c *conn) close(code int, reason string) {
 	c.once.Do(func() {
+		c.cancel()
 		c.hub.o.Metrics.countClose(code)
 		c.out.end()
 		c.mu.Lock()
@@ -282,6 +305,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// writing: start acts as the writer until the welcome and the resumed
 	// history are out; live events queue behind them.
 	c := &conn{hub: h, ws: ws, session: newSession(), out: newOutbox()}
+	c.ctx, c.cancel = context.WithCancel(context.Background()) // not r's: it would keep the request's values for the connection's life
 	// gorilla never reads (reader.go answers pings and close frames).
 	// Registered before the hello, so that Close ends connections still
 	// waiting for one too.
@@ -319,23 +343,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // socket meanwhile.
 func (c *conn) begin(resume map[string]int64, st Start) {
 	if err := c.start(resume, st); err != nil {
-		c.discard()
-		var wf writeFailed
-		switch {
-		case errors.Is(err, errEnded):
-		case errors.As(err, &wf): // the client's socket, not an outage
-			c.close(1011, "write failed")
-		default:
-			c.hub.unavailable("feed start", err)
-			c.close(1013, tryLater)
-		}
-		c.out.release()
+		c.fail("feed start", err)
 		return
 	}
 	if err := c.flush(); err != nil {
-		c.discard()
-		c.close(1011, "write failed")
-		c.out.release()
+		c.fail("feed start", err)
 		return
 	}
 	c.drain()
@@ -348,6 +360,7 @@ func (c *conn) end() {
 		c.hub.polls.Load().remove(c)
 	}
 	c.ws.Close()
+	c.cancel()
 	c.mu.Lock()
 	for _, t := range []*time.Timer{c.expiry, c.closer} {
 		if t != nil {
@@ -378,7 +391,9 @@ func (c *conn) handle(f api.ClientFrame) bool {
 		c.close(4400, "hello was already sent")
 		return false
 	case "token":
-		id, err := h.o.Auth(context.Background(), f.Token)
+		ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
+		id, err := h.o.Auth(ctx, f.Token)
+		cancel()
 		if err != nil && !errors.Is(err, ErrUnauthorized) {
 			// The check cannot be made now: the connection stays as it
 			// was, with its current token's expiry; the client sends the
@@ -438,7 +453,10 @@ func (c *conn) do(it item) error {
 		}
 		err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.o.WriteTimeout))
 		c.deadline.Store(true)
-		return err
+		if err != nil {
+			return writeFailed{err}
+		}
+		return nil
 	}
 	return nil
 }

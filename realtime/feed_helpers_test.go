@@ -326,6 +326,8 @@ type memLog struct {
 	// duringAfter, when set, runs at the start of every After call.
 	duringAfter func(stream string)
 	sinceCalls  atomic.Int32 // calls of HeadsSince
+	// down makes After fail, as a database that cannot be reached.
+	down atomic.Bool
 }
 
 func newMemLog() *memLog {
@@ -376,6 +378,9 @@ func (l *memLog) After(_ context.Context, stream string, after int64, limit int)
 	l.mu.Unlock()
 	if hook != nil {
 		hook(stream)
+	}
+	if l.down.Load() {
+		return nil, errors.New("failed to connect to the database")
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -551,5 +556,27 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// closeEndsRead closes env's hub and fails the test unless a read made for
+// a connection ends, cancelled (ended says how), and Close returns, each
+// within 5 s.
+func closeEndsRead(t *testing.T, env *hubEnv, what string, ended <-chan error) {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() { env.close(); close(closed) }()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s ended with %v, want it cancelled", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s still runs 5 s after its connection closed", what)
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close still waits 5 s later")
 	}
 }

@@ -70,7 +70,7 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	if h.o.Verify != nil && h.o.Access != nil {
 		verify = h.o.Verify // admit reads the account next
 	}
-	id, err := verify(r.Context(), token)
+	id, err := verify(c.ctx, token)
 	if err != nil && !errors.Is(err, ErrUnauthorized) {
 		h.unavailable("feed hello", err)
 		c.close(1013, tryLater)
@@ -85,14 +85,14 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	// with Hello: a refused hello reads the grant alone, so that an account
 	// that is not active is still told 4401 rather than to retry.
 	if h.o.HelloLimit != nil {
-		if ok, retry := h.o.HelloLimit(r.Context(), id.UserID); !ok {
-			if _, ok := c.admit(r.Context(), nil, false); ok {
+		if ok, retry := h.o.HelloLimit(c.ctx, id.UserID); !ok {
+			if _, ok := c.admit(c.ctx, nil, false); ok {
 				c.close(4429, fmt.Sprintf("too many connections: retry in %d s", int(retry.Seconds())+1))
 			}
 			return helloState{}, false
 		}
 	}
-	st, ok := c.admit(r.Context(), f.Resume, true)
+	st, ok := c.admit(c.ctx, f.Resume, true)
 	if !ok {
 		return helloState{}, false
 	}

@@ -94,3 +94,25 @@ func TestHelloAheadStillGetsLateChanges(t *testing.T) {
 	env.publish("org:shared", 1, 10)
 	c.barrier()
 }
+
+// A hello's read of the database ends when its connection closes (here the
+// hub's Close, as an instance shutting down): net/http no longer ends an
+// upgraded request's context, and the read went on for its whole timeout
+// (15 s), holding Close as long.
+func TestHelloReadEndsWithTheConnection(t *testing.T) {
+	t.Parallel()
+	reading := make(chan struct{})
+	ended := make(chan error, 1)
+	env := startHub(t, realtime.Options{
+		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
+			close(reading)
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return realtime.Grant{}, ctx.Err()
+		},
+	})
+	c := hello(t, env.url, "u1", nil)
+	<-reading
+	closeEndsRead(t, env, "the hello's read", ended)
+	c.expectClose("hello during Close", 1001, 5*time.Second)
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
@@ -195,4 +197,36 @@ func (c *client) through(last string) []frame {
 			return append(out, c.untilPong()...)
 		}
 	}
+}
+
+// The read of the database that a change of access makes on a live
+// connection ends when the connection closes (here the hub's Close): it had
+// no bound at all, and a database that never answered held the connection's
+// writer, and Close, for good.
+func TestChangeOfAccessReadEndsWithTheConnection(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	reading := make(chan struct{})
+	ended := make(chan error, 1)
+	env := startHub(t, realtime.Options{
+		Access: func(ctx context.Context, userID string) (realtime.Grant, error) {
+			if calls.Add(1) == 1 {
+				return realtime.Grant{Active: true, Role: "volunteer", Streams: []string{"user:" + userID}}, nil
+			}
+			close(reading)
+			<-ctx.Done()
+			ended <- ctx.Err()
+			return realtime.Grant{}, ctx.Err()
+		},
+	})
+	m, _ := open(t, env.url, "m", nil)
+	m.barrier()
+	gain := env.log.addEvent("user:m", api.EventMembershipDecided, map[string]any{"feed": api.FeedChange{Add: map[string]int64{"org:shared": 1}}})
+	env.hub.Deliver([]event.Event{gain})
+	select {
+	case <-reading:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the change of access read nothing")
+	}
+	closeEndsRead(t, env, "the change of access's read", ended)
 }

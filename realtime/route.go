@@ -102,11 +102,15 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 	h.mu.Unlock()
 
 	var evs []event.Event
+	var failed error // the first read's, when it failed
 	for {
 		h.o.Metrics.HealReads.Add(1)
 		read, err := h.o.Log.After(ctx, stream, from, healBatch)
 		if err != nil {
 			h.o.Logger.Warn("feed heal: read events", slog.String("stream", stream), slog.String("error", err.Error()))
+			if evs == nil {
+				failed = err
+			}
 		} else {
 			// What an earlier read of this heal holds past this one
 			// follows it.
@@ -128,6 +132,19 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 		h.mu.Unlock()
 	}
 	subs.healing = false
+	if failed != nil {
+		// Nothing read (the database is down or slow): what is held
+		// stays held, in order behind the gap, and the heal is tried
+		// again. Fanned out past the gap, it would have each connection
+		// on the stream read the gap itself, all at once, from the same
+		// database.
+		retry := len(h.held[stream]) > 0 && h.streams[stream] == subs && !h.closing
+		h.mu.Unlock()
+		if retry {
+			h.after(healRetry, func() { h.flushHeld(stream) })
+		}
+		return
+	}
 	var slow []*conn
 	if h.streams[stream] == subs {
 		for i := range evs {
@@ -148,6 +165,10 @@ func (h *Hub) healStream(ctx context.Context, stream string, head int64) {
 
 // healBatch is how many events one heal reads.
 const healBatch = 1000
+
+// healRetry is how long a heal whose read failed waits to try again (the
+// hub's sync, every SyncInterval, heals too once the heads can be read).
+const healRetry = time.Second
 
 // positions snapshots the routed position of each served stream (events
 // after it are what the hub still has to fan out there), and names the

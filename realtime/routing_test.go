@@ -1,6 +1,7 @@
 package realtime_test
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -254,4 +255,38 @@ func TestResumeSkipsAStreamRemovedMeanwhile(t *testing.T) {
 	}
 	env.publish("org:shared", 1, 10)
 	c.barrier() // nothing of org:shared: not its history, not the live event
+}
+
+// A heal whose read fails (the database is down) keeps what it held, in
+// order behind the gap, and tries again: the connections on the stream do
+// not each read the gap themselves (each failing, and each cut with 1011),
+// and once the database is back every client gets the missed events and
+// the held one, in order, on the same connection.
+func TestFailedHealHoldsAndRetries(t *testing.T) {
+	t.Parallel()
+	env := startHub(t, realtime.Options{})
+	const n = 5
+	var clients []*client
+	for i := range n {
+		c, _ := open(t, env.url, fmt.Sprintf("u%d", i), nil)
+		clients = append(clients, c)
+	}
+	watcher, _ := open(t, env.url, "watcher", nil)
+	env.publish("org:shared", 2, 10)
+	for _, c := range append(clients, watcher) {
+		c.events("org:shared", 0, 2)
+	}
+	reads := env.hub.Metrics().HealReads.Load()
+	env.log.down.Store(true)
+	evs := env.log.add("org:shared", 3, 10) // 3, 4, 5: only 5 reaches the hub
+	env.hub.Deliver(evs[2:])
+	watcher.quiet(1500 * time.Millisecond) // the hold (50 ms), a failed heal, a failed retry
+	if got := env.hub.Metrics().HealReads.Load() - reads; got < 1 || got > 3 {
+		t.Errorf("%d reads of the log while it was down, want the hub's heal and its retries (1-3), none per connection", got)
+	}
+	env.log.down.Store(false)
+	for _, c := range clients {
+		c.events("org:shared", 2, 3)
+		c.barrier()
+	}
 }

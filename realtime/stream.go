@@ -54,7 +54,7 @@ const (
 // bring back a stream the user has lost.
 func (c *conn) start(resume map[string]int64, st Start) error {
 	h := c.hub
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
 	defer cancel()
 	own := c.own
 	c.live = st.Head
@@ -270,7 +270,7 @@ func (c *conn) deliver(ev *event.Event, frame []byte) error {
 		// The hub heals gaps of a stream for all its connections; one
 		// connection alone behind (it started, or gained the stream,
 		// before what the hub had routed) reads its own.
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
 		defer cancel()
 		c.hub.o.Metrics.HealReads.Add(1)
 		if err := c.fill(ctx, ev.Stream, ev.Seq-1); err != nil {
@@ -279,7 +279,7 @@ func (c *conn) deliver(ev *event.Event, frame []byte) error {
 		c.hub.o.Metrics.Healed.Add(ev.Seq - 1 - last)
 		return c.emit(ctx, ev, frame)
 	}
-	return c.emit(context.Background(), ev, frame)
+	return c.emit(c.ctx, ev, frame)
 }
 
 // emit writes one event (into the writer's batch when it has the fan-out's
@@ -349,6 +349,8 @@ func (c *conn) apply(ctx context.Context, fc *api.FeedChange) error {
 	if err := c.flush(); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	g, err := c.grant(ctx)
 	if err != nil {
 		return err
