@@ -2,6 +2,9 @@ package bench_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +109,21 @@ func TestLostClientsAreReportedNotWaitedFor(t *testing.T) {
 			t.Logf("%d procs: %v; %q", procs, took, r.Notes)
 		}
 	}, func(o *app.Options) { o.AccessTokenTTL = 2 * time.Second })
+}
+
+// A run where no client could connect (the wrong server, say) fails with
+// the likely reason, rather than reporting figures of nothing (it reported
+// 0 connects a second and a negative rate).
+func TestNoClientConnectedFails(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		other := httptest.NewServer(http.NotFoundHandler())
+		defer other.Close()
+		env := &bench.Env{URLs: []string{other.URL}, Minter: e.App.Auth.Tokens(), Seeder: e.App.Auth}
+		for _, o := range []bench.FeedOptions{{Clients: 3, Alerts: 1}, {Clients: 3, Rate: 1, Duration: time.Second}} {
+			r, err := bench.Feed(context.Background(), env, o)
+			if err == nil || !strings.Contains(err.Error(), "none of the 3 feed clients could connect") {
+				t.Fatalf("%+v: got %v, %v; want the run refused", o, r, err)
+			}
+		}
+	})
 }

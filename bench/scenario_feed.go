@@ -103,6 +103,9 @@ func Feed(ctx context.Context, e *Env, o FeedOptions) (_ *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if failed == len(f.clients) {
+		return nil, fmt.Errorf("none of the %d feed clients could connect: is --server serving the database of --data-dir (or --database-url), with the feed's rate limits off?", failed)
+	}
 	r.set("clients", len(f.clients))
 	r.set("procs", o.Procs)
 	r.set("failed_connections", failed)
