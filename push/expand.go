@@ -118,7 +118,12 @@ func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
 	default:
 		accounts = s.accounts(q, "volunteer", "", "")
 	}
-	sel = sel.Where("s.user_id IN (?)", accounts)
+	// Each device's account is looked up by its key as the devices are
+	// read in id order (up to the round's limit). Asked as "user_id IN
+	// (accounts)", SQLite read every account of the audience first, for
+	// every round and every batch sent, however few devices there were:
+	// with 10,000 volunteers and no device, 30 ms of CPU per alert.
+	sel = sel.Where("EXISTS (SELECT 1 FROM (?) AS a WHERE a.id = s.user_id)", accounts)
 	if j.Kind == KindAssignment {
 		// Only while the claim stands: one ended meanwhile (released,
 		// lapsed, or ended with the member's access to its org) is not
