@@ -153,6 +153,7 @@ type App struct {
 	retention  time.Duration
 	shutdown   time.Duration
 	keysReload time.Duration
+	revoke     []byte // RevokeKey
 	closers    []func()
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
@@ -221,7 +222,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	cfg.OnDeleted = push.DeleteAccount
 	// a.Orgs is made below, before any account can be deactivated.
 	cfg.OnDeactivated = func(ctx context.Context, q bun.IDB, userID string) error { return a.Orgs.RevokeAll(ctx, q, userID) }
-	cfg.RevokeKey = a.revokeKey()
+	cfg.RevokeKey = a.RevokeKey()
 	a.startFeed(o)
 	a.Events = event.NewLog(a.DB, realtime.Fanout{Hub: a.Hub, Broker: a.Broker})
 	a.Auth = auth.NewService(a.DB, a.Events, hasher, tokens, cfg, o.Log)
@@ -283,7 +284,10 @@ func (a *App) open(ctx context.Context, o Options) error {
 	if a.Keys, err = loadKeys(o, a.Log); err != nil {
 		return err
 	}
-	a.VAPID, err = loadVAPID(o, a.Log)
+	if a.VAPID, err = loadVAPID(o, a.Log); err != nil {
+		return err
+	}
+	a.revoke, err = installationSecret(ctx, d, RevokePurpose)
 	return err
 }
 
@@ -375,21 +379,21 @@ func (a *App) degraded(ctx context.Context) []string {
 	return down
 }
 
+// RevokePurpose names the installation secret that names users in
+// access.revoked (installationSecret): kept in the database, so every
+// instance has it, and not derived from a key that rotates. One derived
+// from the Web Push keys changed with them, and during a rolling restart
+// instances with the old and the new pair ignored each other's
+// revocations.
+const RevokePurpose = "access.revoked tokens"
+
+// RevokeKey is the key that names users in access.revoked (api.RevokeToken),
+// the same on every instance of the deployment.
+func (a *App) RevokeKey() []byte { return a.revoke }
+
 // startFeed makes the hub (reading the event log) and the broker; the
 // event log built next publishes to both, so every committed event reaches
 // the feed.
-// RevokePurpose derives the key that names users in access.revoked from
-// the Web Push keys, which every instance shares.
-const RevokePurpose = "access.revoked tokens"
-
-// revokeKey is the key of RevokePurpose (nil without Web Push keys).
-func (a *App) revokeKey() []byte {
-	if a.VAPID == nil {
-		return nil
-	}
-	return a.VAPID.DerivedKey(RevokePurpose)
-}
-
 func (a *App) startFeed(o Options) {
 	acks := func(id realtime.Identity, stream string, from, seq int64, at time.Time) {
 		a.Acks.Record(id.UserID, id.Role, id.Region, stream, from, seq, at)
@@ -404,7 +408,7 @@ func (a *App) startFeed(o Options) {
 	a.hellos = helloBatcher{read: a.readHellos, atOnce: helloReadsAtOnce, most: helloMost}
 	a.Hub = realtime.NewHub(realtime.Options{Log: event.NewLog(a.DB, nil), Auth: a.feedAuth, Verify: a.feedVerify, Access: a.feedAccess, Hello: a.feedHello, Acks: acks,
 		HelloLimit: helloLimit, AllowedOrigins: o.AllowedOrigins, Logger: o.Log, SyncInterval: o.FeedSync,
-		ReaderGoroutines: o.FeedReaderGoroutines, RevokeKey: a.revokeKey()})
+		ReaderGoroutines: o.FeedReaderGoroutines, RevokeKey: a.RevokeKey()})
 	switch {
 	case o.Broker != nil:
 		a.Broker = o.Broker

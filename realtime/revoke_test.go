@@ -9,10 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
 	"github.com/jarimu/jarimu/apptest"
+	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/realtime"
 )
 
@@ -69,7 +73,7 @@ func TestAccessRevokedWritten(t *testing.T) {
 					continue
 				}
 				var d api.AccessRevoked
-				if err := json.Unmarshal(fr.Data, &d); err != nil || d.Token != api.RevokeToken(e.App.VAPID.DerivedKey(app.RevokePurpose), stream, who.User.ID) {
+				if err := json.Unmarshal(fr.Data, &d); err != nil || d.Token != api.RevokeToken(e.App.RevokeKey(), stream, who.User.ID) {
 					t.Fatalf("access.revoked on %s: %s, want the token of %s", stream, fr.Data, who.User.Name)
 				}
 				return
@@ -97,7 +101,7 @@ func TestAccessRevokedWritten(t *testing.T) {
 		revokedOn(f.stream(), citra.vol)
 
 		// An erasure; an officer moved to another region: read from the log.
-		key := e.App.VAPID.DerivedKey(app.RevokePurpose)
+		key := e.App.RevokeKey()
 		inLog := func(stream string, who api.AuthResponse) {
 			t.Helper()
 			evs, err := e.App.Events.After(context.Background(), stream, 0, 1000)
@@ -123,6 +127,64 @@ func TestAccessRevokedWritten(t *testing.T) {
 		must(e.Do(t, "PATCH", "/v1/admin/users/"+officer.User.ID, map[string]any{"region_code": "32"}, apptest.Bearer(f.admin.Tokens.AccessToken)...))
 		inLog("review:31", officer)
 	})
+}
+
+// A rotation of the Web Push key pair restarts the instances one by one,
+// so instances with the old pair and with the new one serve side by side:
+// a revocation written by either is acted on by the other (the key that
+// names users is the installation's, kept in the database), ahead of the
+// change on the user's own stream. One under another key (here, one
+// derived from the old pair) is not: the stream stays.
+func TestRevocationAcrossWebPushRotation(t *testing.T) {
+	t.Parallel()
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			// The in-process broker hands a transaction's events over in
+			// its order (org:… before user:…) on both backends.
+			mem := realtime.NewMemory()
+			with := func(v *push.VAPID) []apptest.Option {
+				return []apptest.Option{func(o *app.Options) { o.RedisURL, o.Broker, o.VAPID = "", mem, v }}
+			}
+			oldPair, newPair := apptest.NewVAPID(t), apptest.NewVAPID(t)
+			old, renewed := apptest.TwoOf(t, b, with(oldPair), with(newPair))
+			f := newOrg(t, old)
+			for _, c := range []struct {
+				name      string
+				writer    *apptest.Env // where the member is removed
+				reader    *apptest.Env // where their feed is connected
+				forgedKey []byte
+			}{
+				{"old pair writes, new pair reads", old, renewed, oldPair.DerivedKey("access.revoked tokens")},
+				{"new pair writes, old pair reads", renewed, old, newPair.DerivedKey("access.revoked tokens")},
+			} {
+				m := member{t: t, e: c.writer, feed: c.reader.URL, f: f, vol: c.writer.User(t, "volunteer", "anggota", "3171")}
+				m.join()
+				m.approve()
+				conn, w := open(t, c.reader.URL, m.vol.Tokens.AccessToken, nil)
+				if seqOf(w, f.stream()) < 0 {
+					t.Fatalf("%s: welcome %v, want %s", c.name, w.Streams, f.stream())
+				}
+				conn.barrier()
+				forged := api.AccessRevoked{Token: api.RevokeToken(c.forgedKey, f.stream(), m.vol.User.ID)}
+				err := c.writer.App.Events.Tx(context.Background(), func(ctx context.Context, tx bun.Tx) error {
+					_, err := event.Append(ctx, tx, f.stream(), api.EventAccessRevoked, forged)
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fr := conn.next(); fr.Type != "event" || fr.Stream != f.stream() || fr.Event != api.EventAccessRevoked {
+					t.Fatalf("%s: got %v, want the forged access.revoked as an event, the stream kept", c.name, fr)
+				}
+				conn.barrier()
+				m.remove()
+				if fr := conn.next(); fr.Type != "unsubscribed" || fr.Stream != f.stream() {
+					t.Fatalf("%s: the removed member got %v first, want %s unsubscribed by the revocation", c.name, fr, f.stream())
+				}
+			}
+		})
+	}
 }
 
 // A revocation reached while the connection reads a stream's events from
