@@ -11,20 +11,30 @@ import "sync"
 //
 // A new outbox is held: the connection's start acts as its writer (the
 // welcome and the resumed history go first), and live items queue behind
-// it without lending anyone.
+// it without lending anyone. Those are not the client's delay: the start
+// reads the database and writes the history (seconds in a reconnect
+// storm), so until it hands over (its first take) they may number
+// startSlack times the limit before the client counts as too slow.
 type outbox struct {
 	mu      sync.Mutex
 	pending []item // waiting for the writer
 	writing bool   // a writer holds the outbox
 	ended   bool   // the connection ended: items are dropped, nobody writes
+	start   bool   // the connection's start holds it (startSlack)
 	writers sync.WaitGroup
 }
 
 // newOutbox makes an outbox held by the connection's start.
-func newOutbox() outbox { return outbox{writing: true} }
+func newOutbox() outbox { return outbox{writing: true, start: true} }
 
-// push queues it unless limit items wait already (ok false: the client is
-// too slow). lend says the caller must lend the connection to a writer,
+// startSlack is how many times the limit of items may wait while the
+// connection's start holds the outbox: events of a busy org during a slow
+// start (1,024 at the default limit of 64) are queued, not taken for a
+// slow client.
+const startSlack = 16
+
+// push queues it unless limit items (startSlack times as many during the
+// start) wait already (ok false: the client is too slow). lend says the caller must lend the connection to a writer,
 // which then calls take until it answers false. Items for an ended
 // connection are dropped (ok true).
 func (o *outbox) push(it item, limit int) (ok, lend bool) {
@@ -32,6 +42,9 @@ func (o *outbox) push(it item, limit int) (ok, lend bool) {
 	defer o.mu.Unlock()
 	if o.ended {
 		return true, false
+	}
+	if o.start {
+		limit *= startSlack
 	}
 	if len(o.pending) >= limit {
 		return false, false
@@ -60,10 +73,12 @@ func (o *outbox) hold() bool {
 
 // take gives the writer the items queued since its last take, in order.
 // When there are none, or the connection ended, the writer lets go of the
-// outbox (false).
+// outbox (false). The first take is the start's, once it is done: from
+// then on the limit counts in full.
 func (o *outbox) take() ([]item, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.start = false
 	batch := o.pending
 	o.pending = nil
 	if len(batch) == 0 || o.ended {

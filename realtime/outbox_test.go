@@ -40,11 +40,24 @@ func TestOutboxLendsOneWriter(t *testing.T) {
 	o.wait() // the writer let go: returns
 }
 
-// A full queue refuses (the client is too slow); an ended outbox drops
-// items, refuses a hold, and stops its writer at the next take.
+// A full queue refuses (the client is too slow): while the start holds
+// the outbox at startSlack times the limit, from the start's first take on
+// at the limit. An ended outbox drops items, refuses a hold, and stops its
+// writer at the next take.
 func TestOutboxLimitAndEnd(t *testing.T) {
 	o := newOutbox()
 	o.hold()
+	for i := range 4 * startSlack {
+		if ok, _ := o.push(ctrl(i), 4); !ok {
+			t.Fatalf("push %d of %d during the start refused", i, 4*startSlack)
+		}
+	}
+	if ok, _ := o.push(ctrl(9), 4); ok {
+		t.Fatalf("push %d during the start into a queue of 4 was taken", 4*startSlack+1)
+	}
+	if batch, ok := o.take(); !ok || len(batch) != 4*startSlack {
+		t.Fatalf("the start's take: %d items, %v; want all %d", len(batch), ok, 4*startSlack)
+	}
 	for i := range 4 {
 		if ok, _ := o.push(ctrl(i), 4); !ok {
 			t.Fatalf("push %d of 4 refused", i)

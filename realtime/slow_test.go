@@ -3,6 +3,8 @@ package realtime_test
 import (
 	"errors"
 	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -132,5 +134,71 @@ func TestSlowKickedCountsConnections(t *testing.T) {
 	waitFor(t, "the connection to end", func() bool { return env.hub.Connections() == 0 })
 	if k := env.hub.Metrics().SlowKicked.Load(); k != 1 {
 		t.Errorf("got SlowKicked %d for one connection, want 1", k)
+	}
+}
+
+// While a connection starts (here: its resumed history is long, and the
+// read of its second part is slow), the live events of its streams queue
+// behind it: more of them than the queue holds (64) do not make the client
+// too slow. It gets the history, then every one of them, in order, and
+// stays. A client that stops reading once started is still cut off.
+func TestSlowStartIsNotCutOff(t *testing.T) {
+	t.Parallel()
+	env := startHubOn(t, realtime.Options{}, func(l net.Listener) net.Listener { return smallSendBuffers{l} })
+	env.log.add("org:shared", 600, 10) // the first read of the history gets 500
+	reached, release := make(chan struct{}), make(chan struct{})
+	var reads atomic.Int32
+	var releaseOnce sync.Once
+	let := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(let)
+	env.log.mu.Lock()
+	env.log.duringAfter = func(stream string) {
+		// The first read of org:shared is the hello's (HeadsSince), the
+		// second the rest of the history, after the welcome.
+		if stream == "org:shared" && reads.Add(1) == 2 {
+			close(reached)
+			<-release
+		}
+	}
+	env.log.mu.Unlock()
+
+	c := connect(t, env.url, nil, smallReadBuffers())
+	c.send(api.ClientFrame{Type: "hello", Token: "m", Resume: map[string]int64{"org:shared": 0}})
+	if w := c.next(); w.Type != "welcome" || seqOf(w, "org:shared") != 600 {
+		t.Fatalf("got %v, want welcome with org:shared at 600", w)
+	}
+	c.events("org:shared", 0, 500)
+	<-reached // the start reads the rest of the history
+	const live = 100
+	routed := env.hub.Metrics().Routed.Load()
+	env.publish("org:shared", live, 10)
+	waitFor(t, "the live events to be queued", func() bool { return env.hub.Metrics().Routed.Load() == routed+live })
+	let()
+	c.events("org:shared", 500, 100+live)
+	c.barrier()
+	if k := env.hub.Metrics().SlowKicked.Load(); k != 0 {
+		t.Fatalf("got %d clients cut off, want none", k)
+	}
+
+	// Started, the client stops reading: cut off once its queue is full.
+	for i := 0; i < 100 && env.hub.Metrics().SlowKicked.Load() == 0; i++ {
+		env.publish("org:shared", 50, 1<<10)
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitFor(t, "the client that stopped reading to be cut off", func() bool { return env.hub.Metrics().SlowKicked.Load() == 1 })
+	for {
+		_, err := c.read(5 * time.Second)
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && ce.Code != api.CloseTooSlow && ce.Code != websocket.CloseAbnormalClosure {
+			t.Errorf("got close %d, want %d (or the connection dropped)", ce.Code, api.CloseTooSlow)
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("still open after being cut off")
+		}
+		break
 	}
 }

@@ -109,7 +109,7 @@ func feedOperation() op {
 		strconv.Itoa(api.CloseBadFrame):     "bad frame: not JSON, binary, over 4 KiB, unknown type or field, no hello first, a second hello",
 		strconv.Itoa(api.CloseUnauthorized): "token missing, refused or expired, or its account is not active: get a fresh token and reconnect",
 		strconv.Itoa(api.CloseHelloTimeout): "no hello within 10 s",
-		strconv.Itoa(api.CloseTooSlow):      "the client could not keep up (64 frames queued): reconnect and resume",
+		strconv.Itoa(api.CloseTooSlow):      "the client could not keep up (64 frames queued; 1,024 while the connection starts), or the account opened too many connections (reason `too many connections: retry in N s`): reconnect and resume, in the second case after N s",
 	}
 	return op{method: "GET", path: "/v1/feed", id: "openFeed", tag: "Real-time feed", summary: "The real-time feed (websocket)", auth: authOptional, static: true,
 		desc: "A websocket (subprotocol `" + api.FeedSubprotocol + "`) that delivers the events of the streams that concern the user, with resume after a reconnect. A browser's `Origin` must be the server's own or listed in `JARIMU_ALLOWED_ORIGINS`.\n\n" +
