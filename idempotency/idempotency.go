@@ -147,6 +147,10 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, *At
 		return nil, nil, s.expire(ctx, r)
 	case r.RequestHash != hash:
 		return nil, nil, KeyReused.New("this Idempotency-Key was used with a different request")
+	case r.State == "done" && r.Status < 100:
+		// No answer was written (its client went away); stored so
+		// before answers without one were forgotten: run again.
+		return nil, nil, s.expire(ctx, r)
 	case r.State == "done":
 		return &Record{Status: r.Status, ContentType: r.ContentType, Location: r.Location, Body: r.Body}, nil, nil
 	case r.State == "applied" && r.Status != 0:
@@ -241,6 +245,9 @@ const withheld = -1
 // shrank while it ran (Withhold), keeps it applied without the answer (a
 // success) or forgets it (a refusal).
 func (s *Store) Finish(ctx context.Context, a *Attempt, rec Record) error {
+	if rec.Status < 100 {
+		return fmt.Errorf("idempotency: finish: status %d is no answer", rec.Status)
+	}
 	res, err := s.db.NewUpdate().Model((*row)(nil)).
 		Set("state = 'done'").Set("status = ?", rec.Status).Set("content_type = ?", rec.ContentType).
 		Set("location = ?", rec.Location).Set("body = ?", rec.Body).
@@ -265,7 +272,9 @@ func (s *Store) Finish(ctx context.Context, a *Attempt, rec Record) error {
 }
 
 // Abandon forgets an owned attempt that failed in a way worth retrying
-// (5xx, 429), so the next retry runs the request again.
+// (5xx, 429) or got no answer (its client went away), so the next retry
+// runs the request again. An attempt marked applied stays: its retry is
+// refused (idempotency-applied), never carried out twice.
 func (s *Store) Abandon(ctx context.Context, a *Attempt) error {
 	_, err := s.db.NewDelete().Model((*row)(nil)).
 		Where("user_id = ? AND key = ? AND created_at = ? AND state = 'pending'", a.userID, a.key, a.started).Exec(ctx)

@@ -170,3 +170,36 @@ func TestWithholdWhileRunning(t *testing.T) {
 		}
 	})
 }
+
+// An attempt that got no answer (its client went away) is abandoned: one
+// whose transaction never committed is run again by the next retry, one
+// that committed stays applied and its retry is refused, never run twice.
+// No answer without a status is stored.
+func TestNoAnswerAbandoned(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := idempotency.NewStore(d)
+		s.Wait = 100 * time.Millisecond
+		h := idempotency.Hash("POST", "/v1/reports", []byte(`{}`))
+		rolledBack := begin(t, s, "k-gone", h)
+		if err := s.Finish(ctx, rolledBack, idempotency.Record{}); err == nil {
+			t.Fatal("an answer without a status was stored")
+		}
+		if err := s.Abandon(ctx, rolledBack); err != nil {
+			t.Fatal(err)
+		}
+		begin(t, s, "k-gone", h) // run again at once
+
+		committed := begin(t, s, "k-gone-applied", h)
+		if err := markApplied(d, committed); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Abandon(ctx, committed); err != nil {
+			t.Fatal(err)
+		}
+		age(t, d)
+		if _, a, err := s.Begin(ctx, "u1", "k-gone-applied", h); a != nil || !problem.Is(err, "idempotency-applied") {
+			t.Fatalf("retry of a committed attempt without answer: attempt %v, err %v; want idempotency-applied", a, err)
+		}
+	})
+}

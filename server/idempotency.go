@@ -58,6 +58,9 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		})
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.settle(r.Context(), attempt, rec)
+		if rec.status == 0 {
+			return // nothing was written: the client went away
+		}
 		for k, v := range rec.header {
 			w.Header()[k] = v
 		}
@@ -67,11 +70,14 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 }
 
 // settle stores a first attempt's answer, or forgets the attempt when the
-// answer invites a retry (5xx, 429).
+// answer invites a retry (5xx, 429) or there is none: a handler writes
+// nothing when its client went away mid-request. Forgetting leaves an
+// attempt whose transaction committed (marked applied) in place, so its
+// retry is refused (idempotency-applied) rather than carried out again.
 func (s *Server) settle(ctx context.Context, attempt *idempotency.Attempt, rec *recorder) {
 	ctx = context.WithoutCancel(ctx)
 	var err error
-	if rec.status >= 500 || rec.status == http.StatusTooManyRequests {
+	if rec.status < 100 || rec.status >= 500 || rec.status == http.StatusTooManyRequests {
 		err = s.idem.Abandon(ctx, attempt)
 	} else {
 		err = s.idem.Finish(ctx, attempt, idempotency.Record{

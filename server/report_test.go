@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -641,6 +642,80 @@ func TestReportIdempotent(t *testing.T) {
 		must(t, "retry", r2, http.StatusCreated, "")
 		if !bytes.Equal(r1.Body, r2.Body) || e.Count(t, "reports") != n+1 {
 			t.Errorf("a retried report: %d new rows, answers equal %v", e.Count(t, "reports")-n, bytes.Equal(r1.Body, r2.Body))
+		}
+	})
+}
+
+// A keyed report whose client goes away while the server waits on the
+// database (here a lock the test holds) is given up and answers nothing;
+// its key is released, so the retry files the report (once) instead of
+// replaying an empty answer, which was a 500 for 24 hours.
+func TestReportIdempotentClientGone(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		v := volunteer(t, e, "pergi")
+		body := reportBody("", "3171", "")
+		key := "laporan-putus-" + v.User.ID
+		n := e.Count(t, "reports")
+
+		ctx := context.Background()
+		lock, err := e.App.DB.BeginTx(ctx, nil) // SQLite: the write lock
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Rollback()
+		if e.Backend == dbtest.Postgres {
+			if _, err := lock.ExecContext(ctx, "LOCK TABLE reports IN ACCESS EXCLUSIVE MODE"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := func() int {
+			return strings.Count(e.Logs.String(), `"path":"/v1/reports"`)
+		}
+		before := seen()
+		j, _ := json.Marshal(body)
+		rctx, cancel := context.WithCancel(ctx)
+		req, _ := http.NewRequestWithContext(rctx, "POST", e.URL+"/v1/reports", bytes.NewReader(j))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok(v))
+		req.Header.Set("Idempotency-Key", key)
+		gone := make(chan error, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			gone <- err
+		}()
+		// Wait until the first attempt holds its key (PostgreSQL; SQLite's
+		// write is held back by the lock), then a little for it to block.
+		for i := 0; i < 100 && e.Backend == dbtest.Postgres; i++ {
+			var held int
+			if err := e.App.DB.NewSelect().Table("idempotency_keys").ColumnExpr("count(*)").Where("key = ?", key).Scan(ctx, &held); err != nil {
+				t.Fatal(err)
+			}
+			if held == 1 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		cancel()
+		if err := <-gone; err == nil {
+			t.Fatal("the first attempt was answered while the database was held")
+		}
+		lock.Rollback()
+		for i := 0; seen() == before; i++ {
+			if i == 500 {
+				t.Fatal("the server never finished the given-up attempt")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+
+		hdr := append(apptest.Bearer(tok(v)), "Idempotency-Key", key)
+		must(t, "retry", e.Do(t, "POST", "/v1/reports", body, hdr...), http.StatusCreated, "")
+		must(t, "second retry", e.Do(t, "POST", "/v1/reports", body, hdr...), http.StatusCreated, "")
+		if got := e.Count(t, "reports") - n; got != 1 {
+			t.Errorf("%d reports filed, want 1", got)
 		}
 	})
 }
