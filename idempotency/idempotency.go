@@ -177,11 +177,7 @@ func (s *Store) try(ctx context.Context, userID, key, hash string) (*Record, *At
 // retry runs again (it changed nothing).
 func Withhold(ctx context.Context, q bun.IDB, userID string) error {
 	// A refusal changed nothing: forgotten, its retry runs again.
-	_, err := q.NewDelete().Model((*row)(nil)).Where("user_id = ? AND state = 'done' AND status >= 400", userID).Exec(ctx)
-	if err == nil {
-		_, err = q.NewUpdate().Model((*row)(nil)).Set("state = 'applied'").Set("body = NULL").Set("content_type = ''").Set("location = ''").
-			Where("user_id = ? AND state = 'done'", userID).Exec(ctx)
-	}
+	_, err := withholdDone(ctx, q, "user_id = ?", userID)
 	if err == nil {
 		// Requests still running (or whose answer is not stored yet) are
 		// marked, so that Finish withholds their answer too.

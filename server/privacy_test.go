@@ -750,3 +750,30 @@ func TestErasureDeletesEvidenceFiles(t *testing.T) {
 		})
 	}
 }
+
+// An erasure takes the person's name out of other users' stored answers
+// without letting their retries run again: a volunteer named like a word
+// of another's stored report ("submitted") erases their account, and the
+// other's retry of the report is refused (idempotency-applied), not filed
+// twice; the answer no longer holds the word. Refusals are forgotten.
+func TestErasureWithholdsOthersAnswers(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		b := volunteer(t, e, "pelapor")
+		hdr := append(apptest.Bearer(tok(b)), "Idempotency-Key", "laporan-b")
+		body := reportBody("", "3171", "")
+		must(t, "report", e.Do(t, "POST", "/v1/reports", body, hdr...), http.StatusCreated, "")
+		n := e.Count(t, "reports")
+		a := e.User(t, api.RoleVolunteer, api.ReportSubmitted, "")
+		must(t, "erase", call(t, e, tok(a), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+		r := e.Do(t, "POST", "/v1/reports", body, hdr...)
+		check(t, "retry after another's erasure", r, http.StatusConflict, "idempotency-applied")
+		if got := e.Count(t, "reports"); got != n {
+			t.Errorf("the retry filed %d more reports", got-n)
+		}
+		for _, c := range scanDatabase(t, e, `"status":"submitted"`) {
+			if strings.HasPrefix(c, "idempotency_keys.") {
+				t.Errorf("the stored answer still holds the erased name: %s", c)
+			}
+		}
+	})
+}
