@@ -13,7 +13,9 @@ import (
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/mail"
 	"github.com/jarimu/jarimu/problem"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/report"
+	"github.com/jarimu/jarimu/task"
 )
 
 // Erasure is what an erasure did, as the audit trail keeps it (counts only:
@@ -27,6 +29,8 @@ type Erasure struct {
 	ReportsKept       int    `json:"reports_kept"`
 	EvidenceFiles     int    `json:"evidence_files_deleted"`
 	MailForgotten     int64  `json:"mail_forgotten"`
+	PushDevices       int64  `json:"push_subscriptions_deleted"`
+	ClaimNotes        int64  `json:"claim_notes_emptied"`
 	AnswersForgotten  int64  `json:"stored_answers_forgotten"`
 	AuditEntriesFixed int    `json:"audit_entries_scrubbed"`
 	EventsRedacted    int    `json:"events_redacted"`
@@ -104,8 +108,9 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 	return out, nil
 }
 
-// forget removes the person's name and email from where others' records
-// carry them: queued mail, stored answers, the audit trail, the events of
+// forget removes the person's devices, what they wrote completing claims,
+// and their name and email from where others' records carry them: queued
+// mail, stored answers, the audit trail, the events of
 // membership requests; and what their deleted reports said from the
 // reviewers' events and stored answers (f: what ForgetReporter did).
 // (Alert acks are stored as counts, naming nobody, so every alert's reach
@@ -113,6 +118,12 @@ func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reas
 func (s *Service) forget(ctx context.Context, tx bun.Tx, u *auth.User, f report.Forgotten, out *Erasure) error {
 	var err error
 	if out.MailForgotten, err = mail.Forget(ctx, tx, u.ID); err != nil {
+		return err
+	}
+	if out.PushDevices, err = push.Forget(ctx, tx, u.ID); err != nil {
+		return err
+	}
+	if out.ClaimNotes, err = task.ForgetNotes(ctx, tx, u.ID); err != nil {
 		return err
 	}
 	// A stored answer naming a deleted report (a reviewer's decision on it,

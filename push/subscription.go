@@ -195,8 +195,17 @@ func (s *Service) Unsubscribe(ctx context.Context, userID, id string) error {
 // DeleteAccount deletes every device of an account (a deleted account
 // keeps no way to reach a phone). It runs in the caller's transaction.
 func DeleteAccount(ctx context.Context, q bun.IDB, userID string) error {
-	if _, err := q.NewDelete().Model((*Subscription)(nil)).Where("user_id = ?", userID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete subscriptions: %w", err)
+	_, err := Forget(ctx, q, userID)
+	return err
+}
+
+// Forget deletes, inside q, every device of an erased account (endpoint
+// and keys) and answers how many there were.
+func Forget(ctx context.Context, q bun.IDB, userID string) (int64, error) {
+	res, err := q.NewDelete().Model((*Subscription)(nil)).Where("user_id = ?", userID).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("delete subscriptions: %w", err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n, nil
 }

@@ -112,18 +112,26 @@ func (d *Device) Auth() string { return base64.RawURLEncoding.EncodeToString(d.a
 // NewDevice makes a device with fresh keys.
 func (s *Service) NewDevice(t testing.TB) *Device {
 	t.Helper()
+	id := randomID()
+	d := DeviceAt(t, s.Server.URL+"/push/"+id)
+	d.ID = id
+	s.mu.Lock()
+	s.devices[id] = d
+	s.mu.Unlock()
+	return d
+}
+
+// DeviceAt makes a device with fresh keys whose endpoint is elsewhere (a
+// real push service's, for a subscription nothing is pushed to).
+func DeviceAt(t testing.TB, endpoint string) *Device {
+	t.Helper()
 	k, err := ecdh.P256().GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	secret := make([]byte, 16)
 	rand.Read(secret)
-	id := randomID()
-	d := &Device{ID: id, Endpoint: s.Server.URL + "/push/" + id, private: k, auth: secret}
-	s.mu.Lock()
-	s.devices[id] = d
-	s.mu.Unlock()
-	return d
+	return &Device{Endpoint: endpoint, private: k, auth: secret}
 }
 
 func randomID() string {

@@ -27,6 +27,7 @@ import (
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/privacy"
+	"github.com/jarimu/jarimu/pushtest"
 )
 
 // person is an account whose name and email are unmistakable anywhere.
@@ -774,6 +775,61 @@ func TestErasureWithholdsOthersAnswers(t *testing.T) {
 			if strings.HasPrefix(c, "idempotency_keys.") {
 				t.Errorf("the stored answer still holds the erased name: %s", c)
 			}
+		}
+	})
+}
+
+// subscribeDevice registers a made-up browser of a default push service
+// for token's account (nothing is ever pushed to it in these tests).
+func subscribeDevice(t testing.TB, e *apptest.Env, token string, events ...string) api.PushSubscription {
+	t.Helper()
+	dev := pushtest.DeviceAt(t, "https://fcm.googleapis.com/fcm/send/perangkat-"+auth.NewID())
+	body := map[string]any{"endpoint": dev.Endpoint, "keys": map[string]string{"p256dh": dev.P256dh(), "auth": dev.Auth()}}
+	if events != nil {
+		body["events"] = events
+	}
+	r := call(t, e, token, "POST", "/v1/push/subscriptions", body)
+	must(t, "subscribe", r, http.StatusCreated, "")
+	var s api.PushSubscription
+	r.Decode(t, &s)
+	return s
+}
+
+// An erasure deletes the account's push devices (endpoint and keys) and
+// empties the notes it wrote completing claims; the counts are audited.
+func TestErasureDeletesDevicesAndNotes(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, api.RoleAdmin, "Admin", "")
+		coord, o := taskOrg(t, e, admin, "31")
+		v := newPerson(t, e, api.RoleVolunteer, "3171")
+		must(t, "join", join(t, e, tok(v.AuthResponse), o, invite(t, e, tok(coord), o, 5).Code), http.StatusCreated, "")
+		c := claimTask(t, e, tok(v.AuthResponse), createTask(t, e, tok(coord), taskBody(o.ID, 2)).ID)
+		note := "akun ini milik tetangga saya " + auth.NewID()
+		must(t, "complete", call(t, e, tok(v.AuthResponse), "POST", claimPath(c.ID, "/complete"), map[string]any{"outcome": "done", "note": note}), http.StatusOK, "")
+		dev := subscribeDevice(t, e, tok(v.AuthResponse))
+		if got := scanDatabase(t, e, note, dev.Endpoint); len(got) < 2 {
+			t.Fatalf("before the erasure the note and endpoint are in %v: the scan proves nothing", got)
+		}
+		must(t, "erase", call(t, e, tok(v.AuthResponse), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+		if n := count(t, e, "push_subscriptions", "user_id = ?", v.User.ID); n != 0 {
+			t.Errorf("%d push subscriptions left", n)
+		}
+		if got := scanDatabase(t, e, note, dev.Endpoint); len(got) > 0 {
+			t.Errorf("the note or the endpoint is still in %v", got)
+		}
+		if n := count(t, e, "claims", "id = ? AND status = 'completed' AND outcome = 'done'", c.ID); n != 1 {
+			t.Errorf("the completed claim's outcome is gone")
+		}
+		var after string
+		if err := e.App.DB.NewSelect().Table("audit_log").ColumnExpr("CAST(after AS TEXT)").Where("action = 'user.erase' AND target_id = ?", v.User.ID).Scan(context.Background(), &after); err != nil {
+			t.Fatal(err)
+		}
+		var er privacy.Erasure
+		if err := json.Unmarshal([]byte(after), &er); err != nil {
+			t.Fatal(err)
+		}
+		if er.PushDevices != 1 || er.ClaimNotes != 1 {
+			t.Errorf("audited counts: %+v", er)
 		}
 	})
 }

@@ -350,3 +350,15 @@ func (s *Service) expireOverdue(ctx context.Context, tx bun.Tx, taskID string, n
 	}
 	return nil
 }
+
+// ForgetNotes empties, inside q, the notes userID wrote completing claims
+// (an erasure: free text may say anything about them); the outcomes stay,
+// as the tasks' record. It answers how many notes it emptied.
+func ForgetNotes(ctx context.Context, q bun.IDB, userID string) (int64, error) {
+	res, err := q.NewUpdate().Model((*Claim)(nil)).Set("note = ''").Where("user_id = ? AND note <> ''", userID).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("forget claim notes: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
