@@ -14,6 +14,7 @@ import (
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/evidence"
 	"github.com/jarimu/jarimu/mail"
+	"github.com/jarimu/jarimu/push"
 	"github.com/jarimu/jarimu/report"
 	"github.com/jarimu/jarimu/task"
 )
@@ -35,8 +36,8 @@ type Profile struct {
 // Export writes everything Jarimu holds about userID as one JSON document
 // to w, section by section, a page of rows at a time: the profile, consents,
 // memberships, claims, reports (with takedown history, evidence metadata
-// and review notes), sessions and trusted devices, alert acknowledgements,
-// queued mail (kinds only: a queued reset link is not repeated), the
+// and review notes), sessions and trusted devices, push notification
+// devices (never their keys) and the pushes they showed, queued mail (kinds only: a queued reset link is not repeated), the
 // person's own feed events, and the audit entries about them (other
 // people who acted are shown by role only). Nothing about anyone else.
 func (s *Service) Export(ctx context.Context, userID string, w io.Writer) error {
@@ -84,6 +85,19 @@ func (s *Service) sections(ctx context.Context, x *jsonStream, userID string) er
 	}
 	x.field("sessions", ss.Sessions)
 	x.field("devices", ss.Devices)
+	subs, err := push.Devices(ctx, s.db, userID)
+	if err != nil {
+		return err
+	}
+	x.field("push_subscriptions", subs)
+	if err := list(x, "push_displays",
+		func(after push.Display) ([]push.Display, error) {
+			return push.DisplaysOf(ctx, s.db, userID, after, page)
+		},
+		func(d push.Display) push.Display { return d },
+		func(d push.Display) any { return d }); err != nil {
+		return err
+	}
 	queued, err := mail.Queued(ctx, s.db, userID)
 	if err != nil {
 		return err

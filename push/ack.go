@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -116,4 +117,35 @@ func (s *Service) Test(ctx context.Context, userID string) (api.PushTestResult, 
 	}
 	s.ring() // committed: the job is visible now
 	return api.PushTestResult{Devices: n}, nil
+}
+
+// Display is a push one of a person's devices showed and acknowledged (in
+// their data export): which device, what the push was about (an alert, an
+// assignment's claim, a test) and when it was shown.
+type Display struct {
+	JobID          string    `bun:"job_id" json:"-"`
+	SubscriptionID string    `bun:"subscription_id" json:"subscription_id"`
+	Kind           string    `bun:"kind" json:"kind"`
+	RefID          string    `bun:"ref_id" json:"ref_id"`
+	At             time.Time `bun:"at" json:"at"`
+}
+
+// DisplaysOf reads from q up to limit pushes the current devices of userID
+// showed, kept until their job is purged (a month), after the one given
+// (the zero Display: from the start), in job and device order.
+func DisplaysOf(ctx context.Context, q bun.IDB, userID string, after Display, limit int) ([]Display, error) {
+	var out []Display
+	err := q.NewSelect().TableExpr("push_acks AS pa").
+		Join("JOIN push_jobs AS j ON j.id = pa.job_id").Join("JOIN push_subscriptions AS s ON s.id = pa.subscription_id").
+		ColumnExpr("pa.job_id, pa.subscription_id, j.kind, j.ref_id, pa.at").
+		Where("s.user_id = ?", userID).
+		Where("(pa.job_id > ? OR pa.job_id = ? AND pa.subscription_id > ?)", after.JobID, after.JobID, after.SubscriptionID).
+		OrderExpr("pa.job_id, pa.subscription_id").Limit(int64(limit)).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("read push displays: %w", err)
+	}
+	for i := range out {
+		out[i].At = out[i].At.UTC()
+	}
+	return out, nil
 }

@@ -200,3 +200,47 @@ func TestPushInTheAccountsLanguage(t *testing.T) {
 		}
 	})
 }
+
+// The data export holds the caller's push devices (endpoint, events,
+// times) and the pushes they showed, never the devices' keys.
+func TestExportHoldsDevices(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		ani := w.User(t, "volunteer", "ani", "31")
+		dev := w.ps.NewDevice(t)
+		sub := subscribe(t, w.Env, ani.Tokens.AccessToken, dev, api.PushAssignments)
+		bearer := apptest.Bearer(ani.Tokens.AccessToken)
+		if r := w.Do(t, "POST", "/v1/push/test", nil, bearer...); r.Status != http.StatusAccepted {
+			t.Fatalf("push test: got %d %s", r.Status, r.Body)
+		}
+		w.ps.Wait(t, 10*time.Second, "the test push", func(ms []pushtest.Message) bool { return len(ms) >= 1 })
+		if r := w.Do(t, "POST", "/v1/push/acks", api.PushAckRequest{Ack: payload(t, w.ps.Messages()[0]).Ack}); r.Status != http.StatusNoContent {
+			t.Fatalf("ack: got %d %s", r.Status, r.Body)
+		}
+
+		r := w.Do(t, "GET", "/v1/me/export", nil, bearer...)
+		if r.Status != http.StatusOK {
+			t.Fatalf("export: got %d %s", r.Status, r.Body)
+		}
+		var doc struct {
+			Subs     []api.PushSubscription `json:"push_subscriptions"`
+			Displays []struct {
+				SubscriptionID string    `json:"subscription_id"`
+				Kind           string    `json:"kind"`
+				At             time.Time `json:"at"`
+			} `json:"push_displays"`
+		}
+		r.Decode(t, &doc)
+		if len(doc.Subs) != 1 || doc.Subs[0].ID != sub.ID || doc.Subs[0].Endpoint != dev.Endpoint ||
+			len(doc.Subs[0].Events) != 1 || doc.Subs[0].Events[0] != api.PushAssignments || doc.Subs[0].CreatedAt.IsZero() {
+			t.Errorf("push_subscriptions: %+v, want the device %+v", doc.Subs, sub)
+		}
+		if len(doc.Displays) != 1 || doc.Displays[0].SubscriptionID != sub.ID || doc.Displays[0].Kind != "test" || doc.Displays[0].At.IsZero() {
+			t.Errorf("push_displays: %+v, want the test push shown on the device", doc.Displays)
+		}
+		for _, key := range []string{dev.P256dh(), dev.Auth(), "p256dh"} {
+			if strings.Contains(string(r.Body), key) {
+				t.Errorf("the export holds key material (%q)", key)
+			}
+		}
+	})
+}

@@ -168,8 +168,14 @@ func (s *Service) lockAccount(ctx context.Context, tx bun.Tx, userID string) err
 
 // List reads userID's devices, oldest first.
 func (s *Service) List(ctx context.Context, userID string) ([]api.PushSubscription, error) {
+	return Devices(ctx, s.db, userID)
+}
+
+// Devices reads userID's devices from q, oldest first, as their owner sees
+// them (without the keys): at most MaxDevices.
+func Devices(ctx context.Context, q bun.IDB, userID string) ([]api.PushSubscription, error) {
 	var subs []Subscription
-	if err := s.db.NewSelect().Model(&subs).Where("user_id = ?", userID).OrderExpr("id").Scan(ctx); err != nil {
+	if err := q.NewSelect().Model(&subs).Where("user_id = ?", userID).OrderExpr("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
 	out := make([]api.PushSubscription, len(subs))
