@@ -106,8 +106,17 @@ func (s *Service) Consents(ctx context.Context, userID string) ([]api.Consent, e
 // lockUser loads the account behind p inside tx, row-locked on PostgreSQL;
 // one that is gone or not active is a 401, as its tokens are.
 func (s *Service) lockUser(ctx context.Context, tx bun.Tx, userID string) (*User, error) {
+	return LockActive(ctx, s.db, tx, userID)
+}
+
+// LockActive loads the account userID inside tx, row-locked on PostgreSQL
+// (SQLite's write transaction holds the database already), and refuses one
+// that is gone or no longer active with the 401 its tokens get: a write
+// whose request passed the token check before an erasure, suspension or
+// deletion committed is refused rather than slipped in after it.
+func LockActive(ctx context.Context, d *db.DB, tx bun.Tx, userID string) (*User, error) {
 	u := new(User)
-	err := s.db.ForUpdate(tx.NewSelect().Model(u).Where("id = ?", userID)).Scan(ctx)
+	err := d.ForUpdate(tx.NewSelect().Model(u).Where("id = ?", userID)).Scan(ctx)
 	if err == nil && u.Status == api.UserActive {
 		return u, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
+	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/db"
 	"github.com/jarimu/jarimu/problem"
 )
@@ -90,7 +91,8 @@ func (s *Service) hostAllowed(endpoint string) bool {
 // false); a device last subscribed by another account moves to the caller
 // (a browser serves one account at a time). Refused: a bad shape (422), an
 // endpoint outside the allowed push services (422), an 11th device (409
-// push-device-limit).
+// push-device-limit), an account no longer active when the transaction
+// runs (401 invalid-token: erased, suspended or deleted meanwhile).
 func (s *Service) Subscribe(ctx context.Context, userID string, req api.SubscribeRequest) (api.PushSubscription, bool, error) {
 	if err := problem.Validate(&req); err != nil {
 		return api.PushSubscription{}, false, err
@@ -110,6 +112,9 @@ func (s *Service) Subscribe(ctx context.Context, userID string, req api.Subscrib
 	created := false
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.lockAccount(ctx, tx, userID); err != nil {
+			return err
+		}
+		if _, err := auth.LockActive(ctx, s.db, tx, userID); err != nil {
 			return err
 		}
 		now, err := s.db.Now(ctx, tx)

@@ -16,7 +16,9 @@ import (
 	"github.com/jarimu/jarimu/urlnorm"
 )
 
-// Create files a report. Under a claim, the claim must be the reporter's and
+// Create files a report, for an account still active when its
+// transaction runs (an erasure or suspension committed since the request
+// was let in refuses it: 401). Under a claim, the claim must be the reporter's and
 // still active (or completed): a volunteer whose lease expired cannot report
 // under a claim that is gone. The report belongs to the claim's org, or to
 // the org given (the reporter must be an active member), or to none (a
@@ -25,6 +27,9 @@ import (
 func (s *Service) Create(ctx context.Context, p auth.Principal, req api.CreateReportRequest) (api.Report, error) {
 	var out api.Report
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := auth.LockActive(ctx, s.db, tx, p.UserID); err != nil {
+			return err
+		}
 		orgID, claim, err := s.owner(ctx, tx, p, req)
 		if err != nil {
 			return err

@@ -27,6 +27,7 @@ import (
 	"github.com/jarimu/jarimu/dbtest"
 	"github.com/jarimu/jarimu/event"
 	"github.com/jarimu/jarimu/privacy"
+	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/pushtest"
 )
 
@@ -830,6 +831,39 @@ func TestErasureDeletesDevicesAndNotes(t *testing.T) {
 		}
 		if er.PushDevices != 1 || er.ClaimNotes != 1 {
 			t.Errorf("audited counts: %+v", er)
+		}
+	})
+}
+
+// A write let in before its account was erased or suspended, whose
+// transaction runs after, is refused as the account's tokens are (401
+// invalid-token) and stores nothing: a report, a push device.
+func TestWritesRefusedAfterAccountEnds(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		admin := e.User(t, api.RoleAdmin, "Admin", "")
+		erased, suspended := volunteer(t, e, "dihapus"), volunteer(t, e, "ditangguhkan")
+		must(t, "erase", call(t, e, tok(erased), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
+		must(t, "suspend", call(t, e, tok(admin), "PATCH", "/v1/admin/users/"+suspended.User.ID, map[string]any{"status": "suspended"}), http.StatusOK, "")
+		var req api.CreateReportRequest
+		j, _ := json.Marshal(reportBody("", "3171", ""))
+		if err := json.Unmarshal(j, &req); err != nil {
+			t.Fatal(err)
+		}
+		dev := pushtest.DeviceAt(t, "https://fcm.googleapis.com/fcm/send/perangkat-"+auth.NewID())
+		sub := api.SubscribeRequest{Endpoint: dev.Endpoint}
+		sub.Keys.P256dh, sub.Keys.Auth = dev.P256dh(), dev.Auth()
+		for _, u := range []api.AuthResponse{erased, suspended} {
+			reports, devices := e.Count(t, "reports"), e.Count(t, "push_subscriptions")
+			if _, err := e.App.Reports.Create(ctx, apptest.Principal(u), req); !problem.Is(err, "invalid-token") {
+				t.Errorf("%s: report: %v, want invalid-token", u.User.Name, err)
+			}
+			if _, _, err := e.App.Push.Subscribe(ctx, u.User.ID, sub); !problem.Is(err, "invalid-token") {
+				t.Errorf("%s: push device: %v, want invalid-token", u.User.Name, err)
+			}
+			if e.Count(t, "reports") != reports || e.Count(t, "push_subscriptions") != devices {
+				t.Errorf("%s: a report or device was stored", u.User.Name)
+			}
 		}
 	})
 }
