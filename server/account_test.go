@@ -297,3 +297,36 @@ func TestConsentAfterNewNotice(t *testing.T) {
 		})
 	}
 }
+
+// Someone who has not consented to a new notice can still step back:
+// remove their push devices and leave an organisation (their own
+// membership only); other writes, removing another member among them,
+// wait for consent.
+func TestConsentDueMayStepBack(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			next := notice.WithVersion("2027-06-01")
+			oldApp, newApp := apptest.TwoOf(t, b, nil, []apptest.Option{func(o *app.Options) { o.Notice = &next }})
+			admin := oldApp.User(t, api.RoleAdmin, "Admin", "")
+			coord, o := taskOrg(t, oldApp, admin, "31")
+			v, w := volunteer(t, oldApp, "Menolak"), volunteer(t, oldApp, "Lain")
+			addMember(t, oldApp, tok(coord), o, v)
+			addMember(t, oldApp, tok(coord), o, w)
+			dev := subscribeDevice(t, oldApp, tok(v))
+
+			must(t, "subscribe before consent", call(t, newApp, tok(v), "POST", "/v1/push/subscriptions", map[string]any{}), http.StatusForbidden, "consent-required")
+			must(t, "remove another before consent", call(t, newApp, tok(coord), "DELETE", memberPath(o, w.User.ID, ""), nil), http.StatusForbidden, "consent-required")
+			must(t, "remove own device", call(t, newApp, tok(v), "DELETE", "/v1/push/subscriptions/"+dev.ID, nil), http.StatusNoContent, "")
+			must(t, "leave", call(t, newApp, tok(v), "DELETE", memberPath(o, v.User.ID, ""), nil), http.StatusNoContent, "")
+			if n := count(t, newApp, "push_subscriptions", "user_id = ?", v.User.ID); n != 0 {
+				t.Errorf("%d devices left", n)
+			}
+			if n := count(t, newApp, "memberships", "user_id = ? AND status = 'active'", v.User.ID); n != 0 {
+				t.Errorf("still an active member")
+			}
+			if n := count(t, newApp, "memberships", "user_id = ? AND status = 'active'", w.User.ID); n != 1 {
+				t.Errorf("the other member was removed before consent")
+			}
+		})
+	}
+}
