@@ -49,14 +49,18 @@ func (s *Service) Sessions(ctx context.Context, userID string) (api.Sessions, er
 
 // RevokeSession ends one of the caller's sessions (its refresh tokens stop
 // working; its access token runs out within its lifetime). Another
-// account's session, or none, is a 404.
+// account's session, one ended already (revoked, or run out: no token
+// unspent and unexpired at the database's time, as Sessions hides it), or
+// none, is a 404.
 func (s *Service) RevokeSession(ctx context.Context, userID, id string) error {
 	now, err := s.db.Now(ctx, s.db)
 	if err != nil {
 		return err
 	}
+	live := s.db.NewSelect().Model((*refreshToken)(nil)).Column("family_id").
+		Where("family_id = ? AND user_id = ? AND revoked_at IS NULL AND spent_at IS NULL AND expires_at > ?", id, userID, now)
 	res, err := s.db.NewUpdate().Model((*refreshToken)(nil)).Set("revoked_at = ?", now).
-		Where("family_id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).Exec(ctx)
+		Where("family_id = ? AND user_id = ? AND revoked_at IS NULL", id, userID).Where("family_id IN (?)", live).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("revoke session: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
@@ -329,4 +330,32 @@ func TestConsentDueMayStepBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A session that ran out (never revoked) is ended already: GET
+// /v1/me/sessions hides it and ending it is a 404, as for one ended by
+// hand.
+func TestExpiredSessionEnded(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		v := volunteer(t, e, "Kedaluwarsa")
+		must(t, "second login", login(t, e, v.User.Email, apptest.Password, ""), http.StatusOK, "")
+		var s api.Sessions
+		call(t, e, tok(v), "GET", "/v1/me/sessions", nil).Decode(t, &s)
+		if len(s.Sessions) != 2 {
+			t.Fatalf("got %d sessions, want 2", len(s.Sessions))
+		}
+		old := s.Sessions[0]
+		if _, err := e.App.DB.NewRaw("UPDATE refresh_tokens SET expires_at = ? WHERE family_id = ?", time.Now().Add(-time.Hour), old.ID).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		call(t, e, tok(v), "GET", "/v1/me/sessions", nil).Decode(t, &s)
+		if len(s.Sessions) != 1 || s.Sessions[0].ID == old.ID {
+			t.Fatalf("after it ran out: %+v", s.Sessions)
+		}
+		must(t, "end the run-out session", call(t, e, tok(v), "DELETE", "/v1/me/sessions/"+old.ID, nil), http.StatusNotFound, "not-found")
+		if n := count(t, e, "refresh_tokens", "family_id = ? AND revoked_at IS NOT NULL", old.ID); n != 0 {
+			t.Errorf("%d tokens of the run-out session marked revoked", n)
+		}
+		must(t, "end the live one", call(t, e, tok(v), "DELETE", "/v1/me/sessions/"+s.Sessions[0].ID, nil), http.StatusNoContent, "")
+	})
 }

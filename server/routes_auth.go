@@ -70,7 +70,7 @@ func (s *Server) authRoutes() []route {
 			desc:    "Any signed-in user: their live sessions (sign-ins whose refresh token is still good), newest first, and the clients trusted to sign in (device tokens), most recently used first.",
 			replies: []reply{okReply(200, "Sessions and devices.", goType[api.Sessions]())}}},
 		{h: s.handleRevokeSession, op: op{method: "DELETE", path: "/v1/me/sessions/{id}", id: "revokeSession", tag: "Auth", summary: "End one of your sessions", auth: authBearer,
-			desc:    "Any signed-in user, for their own sessions: the session's refresh tokens stop working (its access token runs out within 15 minutes). Another account's session, or an ended one, is 404.",
+			desc:    "Any signed-in user, for their own sessions: the session's refresh tokens stop working (its access token runs out within 15 minutes). Another account's session, or an ended one (ended by hand, or run out: not listed by GET /v1/me/sessions), is 404.",
 			replies: []reply{okReply(204, "Ended.", nil)}, problems: []string{"not-found"}}},
 		{h: s.handleRevokeDevice, op: op{method: "DELETE", path: "/v1/me/devices/{id}", id: "revokeDevice", tag: "Auth", summary: "Forget a trusted device", auth: authBearer,
 			desc:    "Any signed-in user, for their own devices: the device token no longer puts that client's logins in the trusted lane. Another account's device is 404.",
