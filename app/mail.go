@@ -9,6 +9,9 @@ import (
 	"github.com/jarimu/jarimu/mail"
 )
 
+// MailSealPurpose names the key that seals the secrets of queued mail.
+const MailSealPurpose = "mail sealed secret"
+
 // openMail makes the outbox worker when an SMTP server is set, and with it
 // password reset by email. Without one, no mail is sent and resets are
 // refused (an admin makes reset links instead).
@@ -30,8 +33,16 @@ func (a *App) openMail(o Options, cfg *auth.Config) error {
 	if err != nil {
 		return fmt.Errorf("JARIMU_MAIL_FROM: %w", err)
 	}
-	a.Mail = mail.NewOutbox(a.DB, sender, a.Log, o.Mail)
-	cfg.Reset = &auth.ResetConfig{PublicURL: o.PublicURL, Kick: a.Mail.Kick, MinDuration: o.ResetMinDuration}
+	// Reset links are sealed in the outbox under a key derived from the
+	// Web Push key pair, which every instance holds and the database not.
+	sealer, err := mail.NewSealer(a.VAPID.DerivedKey(MailSealPurpose))
+	if err != nil {
+		return err
+	}
+	mo := o.Mail
+	mo.Sealer = sealer
+	a.Mail = mail.NewOutbox(a.DB, sender, a.Log, mo)
+	cfg.Reset = &auth.ResetConfig{PublicURL: o.PublicURL, Kick: a.Mail.Kick, MinDuration: o.ResetMinDuration, Sealer: sealer}
 	a.Log.Info("mail", slog.String("smtp", srv.Redacted()))
 	return nil
 }

@@ -34,6 +34,10 @@ type ResetConfig struct {
 	// account has the email or not, so that the time of the answer does
 	// not tell: 400 ms by default.
 	MinDuration time.Duration
+	// Sealer keeps the link out of the queued mail (the outbox holds a
+	// link to ask for a new one in its place, and the link sealed): the
+	// outbox's, with the same key.
+	Sealer *mail.Sealer
 }
 
 // DefaultResetRules are the reset throttles: per account (by email), 3
@@ -109,11 +113,17 @@ func (s *Service) RequestReset(ctx context.Context, email, clientIP string) (api
 		if err != nil {
 			return err
 		}
-		m, err := mail.PasswordReset(u.Language, u.Name, ResetLink(s.cfg.Reset.PublicURL, token), int(ResetTTL/time.Minute))
+		// The mail is queued with a link to ask again in place of the
+		// reset link, which is sealed: the outbox holds no working link.
+		askAgain := strings.TrimRight(s.cfg.Reset.PublicURL, "/") + "/#/forgot"
+		m, err := mail.PasswordReset(u.Language, u.Name, askAgain, int(ResetTTL/time.Minute))
 		if err != nil {
 			return err
 		}
 		m.To, m.UserID = u.Email, u.ID
+		if err := s.cfg.Reset.Sealer.Seal(&m, askAgain, ResetLink(s.cfg.Reset.PublicURL, token)); err != nil {
+			return err
+		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err

@@ -29,6 +29,9 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Sealed is a secret the bodies hold only as StandIn until the mail
+	// is sent (Sealer.Seal); "" for none.
+	Sealed, StandIn string
 }
 
 // row is a queued message.
@@ -42,6 +45,8 @@ type row struct {
 	Subject       string    `bun:"subject"`
 	TextBody      string    `bun:"text_body"`
 	HTMLBody      string    `bun:"html_body"`
+	Sealed        string    `bun:"sealed"`
+	StandIn       string    `bun:"stand_in"`
 	Attempts      int       `bun:"attempts"`
 	NextAttemptAt time.Time `bun:"next_attempt_at"`
 	LastError     string    `bun:"last_error"`
@@ -50,7 +55,7 @@ type row struct {
 }
 
 func (r *row) message() Message {
-	m := Message{Kind: r.Kind, To: r.Recipient, Subject: r.Subject, Text: r.TextBody, HTML: r.HTMLBody}
+	m := Message{Kind: r.Kind, To: r.Recipient, Subject: r.Subject, Text: r.TextBody, HTML: r.HTMLBody, Sealed: r.Sealed, StandIn: r.StandIn}
 	if r.UserID != nil {
 		m.UserID = *r.UserID
 	}
@@ -62,7 +67,7 @@ func (r *row) message() Message {
 // not be sent by then is no use any more (a reset link past its expiry).
 func Enqueue(ctx context.Context, q bun.IDB, m Message, now time.Time, ttl time.Duration) error {
 	r := &row{ID: uuid.Must(uuid.NewV7()).String(), Kind: m.Kind, Recipient: m.To, Subject: m.Subject,
-		TextBody: m.Text, HTMLBody: m.HTML, NextAttemptAt: now, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+		TextBody: m.Text, HTMLBody: m.HTML, Sealed: m.Sealed, StandIn: m.StandIn, NextAttemptAt: now, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if m.UserID != "" {
 		r.UserID = &m.UserID
 	}

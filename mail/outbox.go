@@ -33,6 +33,9 @@ type Options struct {
 	Backoff, MaxBackoff time.Duration
 	// Batch is how many messages one connection sends at most: 20.
 	Batch int
+	// Sealer opens the sealed secrets of messages (reset links) as they
+	// are sent; nil: a message with one is dropped.
+	Sealer *Sealer
 }
 
 // Stats count what this instance's worker did.
@@ -114,6 +117,7 @@ func (o *Outbox) Work(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var send []row
+	var msgs []Message
 	for _, r := range rows {
 		if !now.Before(r.ExpiresAt) {
 			o.Stats.Dropped.Add(1)
@@ -124,14 +128,17 @@ func (o *Outbox) Work(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		send = append(send, r)
+		m := r.message()
+		if err := o.o.Sealer.open(&m); err != nil {
+			if err := o.finish(ctx, r, err); err != nil {
+				return len(rows), err
+			}
+			continue
+		}
+		send, msgs = append(send, r), append(msgs, m)
 	}
 	if len(send) == 0 {
 		return len(rows), nil
-	}
-	msgs := make([]Message, len(send))
-	for i := range send {
-		msgs[i] = send[i].message()
 	}
 	o.Stats.Attempts.Add(1)
 	sctx, cancel := context.WithTimeout(ctx, SendTimeout)

@@ -267,6 +267,39 @@ func TestPasswordResetSMTPDown(t *testing.T) {
 	}
 }
 
+// A queued reset mail holds no working link: the outbox keeps a link to
+// ask again in its place and the link sealed, so the database (or a backup
+// of it) does not let anyone in; the mail sent carries the working link.
+func TestPasswordResetLinkSealedInOutbox(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			addr := apptest.UnusedAddr(t)
+			e := apptest.Start(t, b, apptest.WithMail(t, "smtp://"+addr))
+			v := mailVolunteer(t, e, "Segel", "id")
+			must(t, "ask", askReset(t, e, v.User.Email), http.StatusAccepted, "")
+			var queued []string
+			err := e.App.DB.NewSelect().Table("mail_outbox").ColumnExpr("text_body || html_body || sealed").
+				Where("user_id = ?", v.User.ID).Scan(context.Background(), &queued)
+			if err != nil || len(queued) != 1 {
+				t.Fatalf("queued mail: %d rows, %v", len(queued), err)
+			}
+			if !strings.Contains(queued[0], apptest.PublicURL+"/#/forgot") || strings.Contains(queued[0], "token=") {
+				t.Errorf("the queued mail holds a reset link, or does not point at asking again:\n%s", queued[0])
+			}
+			// What goes out (needs the test mail server).
+			relay(t, addr, mailtest.SMTPAddr(t))
+			_, token, m := resetLink(t, v.User.Email, 1)
+			if strings.Contains(queued[0], token) {
+				t.Errorf("the outbox held the reset link's token")
+			}
+			if strings.Contains(m.Text, "#/forgot") {
+				t.Errorf("the mail sent still holds the stand-in:\n%s", m.Text)
+			}
+			must(t, "confirm", confirmReset(t, e, token, newPassword), http.StatusNoContent, "")
+		})
+	}
+}
+
 // A reset mail still queued (the SMTP server is down) when its link ends
 // is withdrawn, not sent later with a link that no longer works: the link
 // ends when the password changes, or when an admin suspends the account.

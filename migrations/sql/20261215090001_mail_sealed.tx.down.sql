@@ -1,0 +1,3 @@
+ALTER TABLE mail_outbox DROP COLUMN stand_in;
+--bun:split
+ALTER TABLE mail_outbox DROP COLUMN sealed;
