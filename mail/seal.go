@@ -46,13 +46,15 @@ func (s *Sealer) Seal(m *Message, standIn, secret string) error {
 }
 
 // open puts the sealed secret of m in place of its stand-in. A secret
-// that does not open (the key changed since it was sealed) is refused for
-// good: the mail cannot be sent as meant.
+// that does not open here was sealed under another key: during a rolling
+// rotation of the Web Push keys, another instance may still hold it, so
+// the mail is left for a later try (by any instance) until it expires,
+// and never sent with the stand-in alone.
 func (s *Sealer) open(m *Message) error {
 	if m.Sealed == "" {
 		return nil
 	}
-	bad := permanent{errors.New("the sealed part of this mail does not open (the key changed since it was queued)")}
+	bad := errors.New("the sealed part of this mail does not open with this instance's key (sealed under another; left for a later try until it expires)")
 	if s == nil {
 		return bad
 	}
