@@ -105,7 +105,7 @@ func feedOperation() op {
 		"1009":                              "a frame announced more than 64 KiB",
 		"1011":                              "a write to the connection failed: reconnect and resume",
 		"1012":                              "the account was suspended or deleted and is active again before this connection acted on it: reconnect and resume",
-		"1013":                              "the server could not check the token or start the feed now (a dependency is down): reconnect after the delay in the reason (`retry in N s`), with the same token",
+		"1013":                              "the server could not check the token, start the feed, or read the log an open connection needed, now (a dependency is down): reconnect after the delay in the reason (`retry in N s`), with the same token",
 		strconv.Itoa(api.CloseBadFrame):     "bad frame: not JSON, binary, over 4 KiB, unknown type or field, no hello first, a second hello",
 		strconv.Itoa(api.CloseUnauthorized): "token missing, refused or expired, or its account is not active: get a fresh token and reconnect",
 		strconv.Itoa(api.CloseHelloTimeout): "no hello within 10 s",
