@@ -3,7 +3,6 @@ package realtime
 import (
 	"encoding/binary"
 	"errors"
-	"net"
 	"sync"
 	"time"
 
@@ -148,14 +147,19 @@ func (c *conn) ping(data string) error {
 	if !c.exclusive(func() {
 		err = c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 		c.deadline.Store(true)
+		if err != nil && err != websocket.ErrCloseSent {
+			// Part of the pong may be on the wire: no batch may follow
+			// it (a batch waiting for the socket would write after it).
+			c.wstate.Or(closeSent)
+		}
 	}) {
 		return nil
 	}
-	var ne net.Error
-	if err == websocket.ErrCloseSent || errors.As(err, &ne) {
-		return nil // as gorilla's: the read goes on, a failed write shows there
+	if err == nil || err == websocket.ErrCloseSent {
+		return nil
 	}
-	return err
+	c.close(1011, "write failed")
+	return writeFailed{err} // the reading ends
 }
 
 // closing answers a client's close frame (what gorilla's default handler

@@ -374,3 +374,25 @@ func TestBatchWaitsForThePong(t *testing.T) {
 		t.Fatalf("the connection was ended (wstate %d)", s)
 	}
 }
+
+// A pong that could not be written (part of it may be on the wire) lets no
+// batch follow it, and ends the connection with 1011.
+func TestFailedPongEndsTheConnection(t *testing.T) {
+	c, _ := batchConn(t)
+	c.ws.NetConn().Close() // the pong's write fails
+	if err := c.ping("p"); err == nil {
+		t.Fatal("a pong that could not be written was taken as sent")
+	}
+	if c.wstate.Load()&closeSent == 0 {
+		t.Fatal("a batch may still follow the failed pong")
+	}
+	if err := c.buffer(textFrame([]byte(`{"type":"pong"}`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.flush(); !errors.Is(err, errEnded) {
+		t.Fatalf("a batch after the failed pong: %v, want nothing written (errEnded)", err)
+	}
+	if n := c.hub.o.Metrics.Closed()[1011]; n != 1 {
+		t.Fatalf("closes with 1011: %d, want 1", n)
+	}
+}

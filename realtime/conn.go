@@ -240,10 +240,20 @@ func (c *conn) fail(what string, err error) {
 		c.hub.o.Logger.Debug("feed write", slog.String("error", err.Error()))
 		c.close(1011, "write failed")
 	default:
-		c.hub.unavailable(what, err)
-		c.close(1013, tryLater)
+		c.unavailable(what, err)
 	}
 	c.out.release()
+}
+
+// unavailable closes the connection with 1013 (try again) after a read of
+// a dependency failed, and counts it; a read that failed because the
+// connection was closing meanwhile (a shutdown) is no outage.
+func (c *conn) unavailable(what string, err error) {
+	if c.ctx.Err() != nil {
+		return
+	}
+	c.hub.unavailable(what, err)
+	c.close(1013, tryLater)
 }
 
 // tooSlow counts the connection in SlowKicked, once however many events
@@ -398,7 +408,9 @@ func (c *conn) handle(f api.ClientFrame) bool {
 			// The check cannot be made now: the connection stays as it
 			// was, with its current token's expiry; the client sends the
 			// token again later.
-			h.unavailable("feed token frame", err)
+			if c.ctx.Err() == nil { // not a close cutting the check short
+				h.unavailable("feed token frame", err)
+			}
 			return true
 		}
 		if err != nil || id.UserID != c.userID {

@@ -72,8 +72,7 @@ func (c *conn) readHello(r *http.Request) (helloState, bool) {
 	}
 	id, err := verify(c.ctx, token)
 	if err != nil && !errors.Is(err, ErrUnauthorized) {
-		h.unavailable("feed hello", err)
-		c.close(1013, tryLater)
+		c.unavailable("feed hello", err)
 		return helloState{}, false
 	}
 	if err != nil || !time.Now().Before(id.Expires) { // expired, if within the verifier's leeway
@@ -133,8 +132,7 @@ func (c *conn) admit(ctx context.Context, resume map[string]int64, withLog bool)
 		st.Grant, err = c.grant(ctx)
 	}
 	if err != nil {
-		c.hub.unavailable("feed hello", err)
-		c.close(1013, tryLater)
+		c.unavailable("feed hello", err)
 		return Start{}, false
 	}
 	if !st.Active {

@@ -114,5 +114,8 @@ func TestHelloReadEndsWithTheConnection(t *testing.T) {
 	c := hello(t, env.url, "u1", nil)
 	<-reading
 	closeEndsRead(t, env, "the hello's read", ended)
+	if n := env.hub.Metrics().Unavailable.Load(); n != 0 {
+		t.Errorf("%d reads counted unavailable: a read cut short by a close is no outage", n)
+	}
 	c.expectClose("hello during Close", 1001, 5*time.Second)
 }
