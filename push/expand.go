@@ -113,6 +113,7 @@ func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
 	switch {
 	case j.UserID != nil:
 		accounts = s.accounts(q, "", "", *j.UserID)
+		sel = sel.Where("s.user_id = ?", *j.UserID) // that account's devices by index, not all of them
 	case j.RegionCode != nil:
 		accounts = s.accounts(q, "volunteer", *j.RegionCode, "")
 	default:
