@@ -116,7 +116,9 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	// until it next wrote to the socket, and the pool dialled a new
 	// connection (a new server process) in its place, which in a storm of
 	// leaving phones is many at once. If the server does not answer the
-	// cancel within cancelGrace, the connection is closed as before.
+	// cancel within cancelGrace, the connection is closed as before. (In a
+	// transaction the rollback that follows runs on the ended context, and
+	// pgx closes the connection anyway: the statement still stops at once.)
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
 	}
