@@ -850,6 +850,8 @@ func TestWritesRefusedAfterAccountEnds(t *testing.T) {
 		if err := json.Unmarshal(j, &req); err != nil {
 			t.Fatal(err)
 		}
+		officer := e.User(t, api.RoleOfficer, "Pusat", "")
+		pool := createTask(t, e, tok(officer), taskBody("", 5)) // the national pool: no membership to end
 		dev := pushtest.DeviceAt(t, "https://fcm.googleapis.com/fcm/send/perangkat-"+auth.NewID())
 		sub := api.SubscribeRequest{Endpoint: dev.Endpoint}
 		sub.Keys.P256dh, sub.Keys.Auth = dev.P256dh(), dev.Auth()
@@ -861,8 +863,15 @@ func TestWritesRefusedAfterAccountEnds(t *testing.T) {
 			if _, _, err := e.App.Push.Subscribe(ctx, u.User.ID, sub); !problem.Is(err, "invalid-token") {
 				t.Errorf("%s: push device: %v, want invalid-token", u.User.Name, err)
 			}
-			if e.Count(t, "reports") != reports || e.Count(t, "push_subscriptions") != devices {
-				t.Errorf("%s: a report or device was stored", u.User.Name)
+			claims := e.Count(t, "claims")
+			if _, err := e.App.Tasks.Claim(ctx, apptest.Principal(u), pool.ID); !problem.Is(err, "invalid-token") {
+				t.Errorf("%s: claim on the national pool: %v, want invalid-token", u.User.Name, err)
+			}
+			if _, err := e.App.Tasks.Assign(ctx, apptest.Principal(officer), pool.ID, u.User.ID); !problem.Is(err, "validation") {
+				t.Errorf("%s: assigned a task of the national pool: %v, want validation", u.User.Name, err)
+			}
+			if e.Count(t, "reports") != reports || e.Count(t, "push_subscriptions") != devices || e.Count(t, "claims") != claims {
+				t.Errorf("%s: a report, device or claim was stored", u.User.Name)
 			}
 		}
 	})

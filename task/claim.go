@@ -101,6 +101,16 @@ func (s *Service) mayAssign(ctx context.Context, p auth.Principal, taskID string
 func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Principal, assign bool) (api.Claim, error) {
 	var out api.Claim
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// The holder's account, locked before the claims' lock as an
+		// erasure or a suspension takes them: one erased or suspended
+		// since the request was checked takes no slot (a task of the
+		// national pool asks no membership that would have ended).
+		if _, err := auth.LockActive(ctx, s.db, tx, h.id); err != nil {
+			if assign && problem.Is(err, "invalid-token") {
+				return problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
+			}
+			return err
+		}
 		if err := lockHolder(ctx, tx, s.db, h.id); err != nil {
 			return err
 		}
