@@ -125,3 +125,18 @@ func LockActive(ctx context.Context, d *db.DB, tx bun.Tx, userID string) (*User,
 	}
 	return nil, InvalidToken.New("the account of this token is not active")
 }
+
+// CheckActive reads, inside q, whether the account userID is active, with
+// no lock (the caller serialises with what ends accounts otherwise), and
+// refuses one that is not as LockActive does.
+func CheckActive(ctx context.Context, q bun.IDB, userID string) error {
+	var status string
+	err := q.NewSelect().Table("users").Column("status").Where("id = ?", userID).Scan(ctx, &status)
+	switch {
+	case err == nil && status == api.UserActive:
+		return nil
+	case err != nil && !db.IsNoRows(err):
+		return fmt.Errorf("load user: %w", err)
+	}
+	return InvalidToken.New("the account of this token is not active")
+}

@@ -101,16 +101,6 @@ func (s *Service) mayAssign(ctx context.Context, p auth.Principal, taskID string
 func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Principal, assign bool) (api.Claim, error) {
 	var out api.Claim
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		// The holder's account, locked before the claims' lock as an
-		// erasure or a suspension takes them: one erased or suspended
-		// since the request was checked takes no slot (a task of the
-		// national pool asks no membership that would have ended).
-		if _, err := auth.LockActive(ctx, s.db, tx, h.id); err != nil {
-			if assign && problem.Is(err, "invalid-token") {
-				return problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
-			}
-			return err
-		}
 		if err := lockHolder(ctx, tx, s.db, h.id); err != nil {
 			return err
 		}
@@ -189,6 +179,15 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 		}
 	} else if h.role != api.RoleVolunteer {
 		return org.NotAMember.New("national-pool tasks are taken by volunteers")
+	} else if err := auth.CheckActive(ctx, tx, h.id); err != nil {
+		// The national pool asks no membership, which an erasure or a
+		// suspension would have ended: the account itself is read again,
+		// after the claims' lock (lockHolder), which such a change takes
+		// too, so it has committed or ends this claim after it.
+		if by != nil && problem.Is(err, "invalid-token") {
+			return problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
+		}
+		return err
 	}
 	if t.RegionCode != nil && !(h.region == t.Region() || len(h.region) > len(t.Region()) && h.region[:len(t.Region())] == t.Region()) {
 		return auth.OutsideRegion.New("this task is for volunteers of region %s", t.Region())
