@@ -180,10 +180,11 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 	} else if h.role != api.RoleVolunteer {
 		return org.NotAMember.New("national-pool tasks are taken by volunteers")
 	} else if err := auth.CheckActive(ctx, tx, h.id); err != nil {
-		// The national pool asks no membership, which an erasure or a
-		// suspension would have ended: the account itself is read again,
-		// after the claims' lock (lockHolder), which such a change takes
-		// too, so it has committed or ends this claim after it.
+		// The national pool asks no membership, which an erasure would
+		// have ended: the account itself is read again, after the claims'
+		// lock (lockHolder), which an erasure takes too, so it has
+		// committed or it ends this claim after it. (A suspension ends no
+		// national-pool claim: one taken as it commits keeps its lease.)
 		if by != nil && problem.Is(err, "invalid-token") {
 			return problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
 		}
