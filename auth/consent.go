@@ -117,13 +117,10 @@ func (s *Service) lockUser(ctx context.Context, tx bun.Tx, userID string) (*User
 func LockActive(ctx context.Context, d *db.DB, tx bun.Tx, userID string) (*User, error) {
 	u := new(User)
 	err := d.ForUpdate(tx.NewSelect().Model(u).Where("id = ?", userID)).Scan(ctx)
-	if err == nil && u.Status == api.UserActive {
-		return u, nil
+	if err := mayWrite(u.Status, err); err != nil {
+		return nil, err
 	}
-	if err != nil && !db.IsNoRows(err) {
-		return nil, fmt.Errorf("load user: %w", err)
-	}
-	return nil, InvalidToken.New("the account of this token is not active")
+	return u, nil
 }
 
 // CheckActive reads, inside q, whether the account userID is active, with
@@ -132,6 +129,12 @@ func LockActive(ctx context.Context, d *db.DB, tx bun.Tx, userID string) (*User,
 func CheckActive(ctx context.Context, q bun.IDB, userID string) error {
 	var status string
 	err := q.NewSelect().Table("users").Column("status").Where("id = ?", userID).Scan(ctx, &status)
+	return mayWrite(status, err)
+}
+
+// mayWrite is the answer to a read (err) of an account's status: nil for
+// an active one; the 401 its tokens get for one gone or no longer active.
+func mayWrite(status string, err error) error {
 	switch {
 	case err == nil && status == api.UserActive:
 		return nil
