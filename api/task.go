@@ -39,12 +39,14 @@ const (
 	ClaimEndMembership   = "membership_ended" // the holder was removed, left or was rejected
 	ClaimEndOrgSuspended = "org_suspended"
 	ClaimEndOrgRevoked   = "org_revoked"
-	ClaimEndOrgExpired   = "org_expired"    // the accreditation's validity passed
-	ClaimEndErased       = "account_erased" // the holder's account was erased
+	ClaimEndOrgExpired   = "org_expired"       // the accreditation's validity passed
+	ClaimEndErased       = "account_erased"    // the holder's account was erased
+	ClaimEndSuspended    = "account_suspended" // an admin suspended the holder's account
+	ClaimEndDeleted      = "account_deleted"   // an admin deleted the holder's account
 )
 
 // ClaimEndReasons lists the end reasons.
-var ClaimEndReasons = []string{ClaimEndMembership, ClaimEndOrgSuspended, ClaimEndOrgRevoked, ClaimEndOrgExpired, ClaimEndErased}
+var ClaimEndReasons = []string{ClaimEndMembership, ClaimEndOrgSuspended, ClaimEndOrgRevoked, ClaimEndOrgExpired, ClaimEndErased, ClaimEndSuspended, ClaimEndDeleted}
 
 // Outcomes are how a completed claim ended.
 var Outcomes = []string{"done", "content_gone", "not_applicable"}

@@ -221,7 +221,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.Acks = alert.NewAcks(a.DB, o.Log)
 	cfg.OnDeleted = push.DeleteAccount
 	// a.Orgs is made below, before any account can be deactivated.
-	cfg.OnDeactivated = func(ctx context.Context, q bun.IDB, userID string) error { return a.Orgs.RevokeAll(ctx, q, userID) }
+	cfg.OnDeactivated = func(ctx context.Context, tx bun.Tx, userID, status string) error {
+		return a.Orgs.Deactivated(ctx, tx, userID, status)
+	}
 	cfg.RevokeKey = a.RevokeKey()
 	a.startFeed(o)
 	a.Events = event.NewLog(a.DB, realtime.Fanout{Hub: a.Hub, Broker: a.Broker})

@@ -76,7 +76,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 			return err
 		}
 		before := new(User)
-		if err := s.db.ForUpdate(tx.NewSelect().Model(before).Where("id = ?", userID)).Scan(ctx); err != nil {
+		// No key changes: the claims it ends may be being inserted.
+		if err := s.db.ForNoKeyUpdate(tx.NewSelect().Model(before).Where("id = ?", userID)).Scan(ctx); err != nil {
 			if db.IsNoRows(err) {
 				return problem.Errorf(problem.NotFound, "no such user")
 			}
@@ -183,13 +184,15 @@ func (s *Service) announce(ctx context.Context, tx bun.Tx, before, after *User) 
 	if after.Status != api.UserActive {
 		feed.End = "account " + after.Status
 		if before.Status == api.UserActive {
-			if err := s.Revoke(ctx, tx, after.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
-				return err
-			}
+			// Claims first: what ends them waits for a claim of the
+			// account being taken, which appends to streams (task.EndClaims).
 			if s.cfg.OnDeactivated != nil {
-				if err := s.cfg.OnDeactivated(ctx, tx, after.ID); err != nil {
+				if err := s.cfg.OnDeactivated(ctx, tx, after.ID, after.Status); err != nil {
 					return err
 				}
+			}
+			if err := s.Revoke(ctx, tx, after.ID, restricted(AccountStreams(before.Role, before.Region()))...); err != nil {
+				return err
 			}
 		}
 	} else {

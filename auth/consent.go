@@ -132,6 +132,10 @@ func CheckActive(ctx context.Context, q bun.IDB, userID string) error {
 	return mayWrite(status, err)
 }
 
+// RefuseInactive is CheckActive's answer for a status the caller read
+// itself ("" when there is no such account).
+func RefuseInactive(status string) error { return mayWrite(status, nil) }
+
 // mayWrite is the answer to a read (err) of an account's status: nil for
 // an active one; the 401 its tokens get for one gone or no longer active.
 func mayWrite(status string, err error) error {

@@ -39,9 +39,10 @@ type Config struct {
 	// account deleted (Web Push forgets its devices there).
 	OnDeleted func(ctx context.Context, q bun.IDB, userID string) error
 	// OnDeactivated, when set, runs inside the transaction that makes an
-	// active account suspended or deleted (the app revokes its org
-	// streams: org.Service.RevokeAll).
-	OnDeactivated func(ctx context.Context, q bun.IDB, userID string) error
+	// active account suspended or deleted (status, the new one), before
+	// anything is appended to a stream: the app ends the account's claims
+	// and revokes its org streams (org.Service.Deactivated).
+	OnDeactivated func(ctx context.Context, tx bun.Tx, userID, status string) error
 	// RevokeKey names users in access.revoked events (api.RevokeToken);
 	// the same on every instance, and the feed's (realtime.Options).
 	RevokeKey []byte

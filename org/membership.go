@@ -481,6 +481,27 @@ func streamsOf(m *Membership) []string {
 	return []string{Stream(m.OrgID)}
 }
 
+// Deactivated ends, inside tx, what an account keeps no longer once an
+// admin suspends or deletes it (status, the new one): every active claim it
+// holds, on any org's tasks or the national pool (end_reason
+// account_suspended or account_deleted), so the slots go to others, and
+// the org streams of its memberships (RevokeAll). The memberships stay: a
+// reactivated account is a member again, without its claims.
+func (s *Service) Deactivated(ctx context.Context, tx bun.Tx, userID, status string) error {
+	reason := api.ClaimEndSuspended
+	if status == api.UserDeleted {
+		reason = api.ClaimEndDeleted
+	}
+	now, err := s.db.Now(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := s.endClaims(ctx, tx, "", userID, reason, now); err != nil {
+		return err
+	}
+	return s.RevokeAll(ctx, tx, userID)
+}
+
 // RevokeAll writes, inside q, access.revoked for userID to the streams of
 // each of their active memberships (auth.Service.Revoke): their account is
 // being erased, suspended or deleted, and the feed drops those streams in

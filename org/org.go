@@ -77,8 +77,9 @@ type ClaimEnder func(ctx context.Context, tx bun.Tx, orgID, userID, reason strin
 
 // NewService wires the service. endClaims is called inside the transaction
 // of every change that takes access to the org's tasks away (a membership
-// removed, left or rejected; the org suspended, revoked or lapsed), so no
-// claim outlives the access it was taken with; nil ends nothing.
+// removed, left or rejected; the org suspended, revoked or lapsed; the
+// holder's account suspended, deleted or erased), so no claim outlives the
+// access it was taken with; nil ends nothing.
 func NewService(d *db.DB, log *event.Log, users *auth.Service, endClaims ClaimEnder) *Service {
 	return &Service{db: d, log: log, users: users, ender: endClaims}
 }
@@ -158,17 +159,22 @@ func (s *Service) AccreditedAt(ctx context.Context, q bun.IDB, orgID string, now
 	return o, nil
 }
 
-// MemberAndOrg reads, in one statement, an org and userID's membership of
-// it: role and whether it is active (false without one). A 404 when the
-// org does not exist. Claims call it on every request.
+// MemberAndOrg reads, in one statement, an org, userID's membership of it
+// (role and whether it is active; false without one) and userID's account
+// status. A 404 when the org does not exist; the 401 of auth.CheckActive
+// when the account is not active (suspended, deleted or erased since its
+// request was let in). Claims call it on every request, inside the
+// claims' lock of userID, which ending the account's claims takes too.
 func (s *Service) MemberAndOrg(ctx context.Context, q bun.IDB, orgID, userID string) (o *Org, role string, active bool, err error) {
 	var row struct {
-		Org          `bun:",extend"`
-		MemberRole   *string `bun:"member_role,scanonly"`
-		MemberStatus *string `bun:"member_status,scanonly"`
+		Org           `bun:",extend"`
+		MemberRole    *string `bun:"member_role,scanonly"`
+		MemberStatus  *string `bun:"member_status,scanonly"`
+		AccountStatus *string `bun:"account_status,scanonly"`
 	}
 	err = q.NewSelect().Model(&row).ColumnExpr("o.*").
 		ColumnExpr("m.role AS member_role, m.status AS member_status").
+		ColumnExpr("(SELECT u.status FROM users AS u WHERE u.id = ?) AS account_status", userID).
 		Join("LEFT JOIN memberships AS m ON m.org_id = o.id AND m.user_id = ?", userID).
 		Where("o.id = ?", orgID).Scan(ctx)
 	if db.IsNoRows(err) {
@@ -176,6 +182,13 @@ func (s *Service) MemberAndOrg(ctx context.Context, q bun.IDB, orgID, userID str
 	}
 	if err != nil {
 		return nil, "", false, fmt.Errorf("load org and membership: %w", err)
+	}
+	status := ""
+	if row.AccountStatus != nil {
+		status = *row.AccountStatus
+	}
+	if err := auth.RefuseInactive(status); err != nil {
+		return nil, "", false, err
 	}
 	if row.MemberStatus != nil && *row.MemberStatus == api.MembershipActive && row.MemberRole != nil {
 		role, active = *row.MemberRole, true

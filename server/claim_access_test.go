@@ -10,6 +10,7 @@ import (
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/apptest"
 	"github.com/jarimu/jarimu/dbtest"
+	"github.com/jarimu/jarimu/region"
 )
 
 // ---- helpers -------------------------------------------------------------------
@@ -60,7 +61,14 @@ func usable(t testing.TB, e *apptest.Env, who, token, claimID string) {
 // tells slots.
 func wantEnded(t testing.TB, e *apptest.Env, holder api.AuthResponse, c api.Claim, orgID, reason string, slots int) {
 	t.Helper()
-	got := getClaim(t, e, tok(holder), c.ID)
+	wantEndedAs(t, e, tok(holder), holder, c, "org:"+orgID, reason, slots)
+}
+
+// wantEndedAs is wantEnded with the claim read by reader (the holder may
+// no longer read it) and task.updated looked for on the task's stream.
+func wantEndedAs(t testing.TB, e *apptest.Env, reader string, holder api.AuthResponse, c api.Claim, taskStream, reason string, slots int) {
+	t.Helper()
+	got := getClaim(t, e, reader, c.ID)
 	if got.Status != api.ClaimReleased || got.EndReason == nil || *got.EndReason != reason || got.EndedAt == nil || got.Version != c.Version+1 {
 		t.Errorf("claim %s: got %+v (end_reason %v), want released with end_reason %s at version %d", c.ID, got, deref(got.EndReason), reason, c.Version+1)
 	}
@@ -72,7 +80,7 @@ func wantEnded(t testing.TB, e *apptest.Env, holder api.AuthResponse, c api.Clai
 	if payload(t, evs[0])["task_title"] == "" {
 		t.Errorf("claim.ended without task_title: %s", evs[0].Data)
 	}
-	updates := named(about(t, taskEvents(t, e, "org:"+orgID), "id", c.TaskID), "task.updated")
+	updates := named(about(t, taskEvents(t, e, taskStream), "id", c.TaskID), "task.updated")
 	if len(updates) == 0 || int(payload(t, updates[len(updates)-1])["slots_taken"].(float64)) != slots {
 		t.Errorf("task %s: last task.updated does not tell %d slots taken (%d updates)", c.TaskID, slots, len(updates))
 	}
@@ -328,6 +336,133 @@ func TestClaimsEndWithLapse(t *testing.T) {
 		assertSlots(t, e, tok(coord), tk.ID, 0)
 		refusedUses(t, e, "member of a lapsed org", tok(m), c.ID, http.StatusConflict, "claim-not-active", http.StatusConflict, "claim-not-active")
 		usable(t, e, "a member of another org", tok(k), kc.ID)
+	})
+}
+
+// ---- the account ----------------------------------------------------------------------
+
+// setStatus is an admin's PATCH of an account's status.
+func setStatus(t testing.TB, e *apptest.Env, admin api.AuthResponse, userID, status string) {
+	t.Helper()
+	must(t, "set the account "+status, call(t, e, tok(admin), "PATCH", "/v1/admin/users/"+userID, map[string]any{"status": status}), http.StatusOK, "")
+}
+
+// An account an admin suspends or deletes gives back every claim it holds,
+// on its orgs' tasks and the national pool, in the same transaction: the
+// slots go to others at once. Its memberships stay; reactivated, it claims
+// again but its old claims stay ended. Other volunteers keep theirs.
+func TestClaimsEndWithAccount(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		officer := e.User(t, "officer", "pusat", "")
+		coord, o := taskOrg(t, e, admin, "")
+		ms := taskMembers(t, e, coord, o, 4, "")
+		national := region.Stream("")
+
+		for i, status := range []string{api.UserSuspended, api.UserDeleted} {
+			t.Run(status, func(t *testing.T) {
+				m, next := ms[2*i], ms[2*i+1]
+				reason := map[string]string{api.UserSuspended: api.ClaimEndSuspended, api.UserDeleted: api.ClaimEndDeleted}[status]
+				tk := createTask(t, e, tok(coord), taskBody(o.ID, 1))
+				nt := createTask(t, e, tok(officer), taskBody("", 1))
+				c, cn := claimTask(t, e, tok(m), tk.ID), claimTask(t, e, tok(m), nt.ID)
+				kept := claimTask(t, e, tok(next), createTask(t, e, tok(coord), taskBody(o.ID, 1)).ID)
+
+				setStatus(t, e, admin, m.User.ID, status)
+				wantEndedAs(t, e, tok(coord), m, c, "org:"+o.ID, reason, 0)
+				wantEndedAs(t, e, tok(officer), m, cn, national, reason, 0)
+				assertSlots(t, e, tok(coord), tk.ID, 0)
+				assertSlots(t, e, tok(officer), nt.ID, 0)
+				if n := count(t, e, "claims", "user_id = ? AND status = 'active'", m.User.ID); n != 0 {
+					t.Errorf("%d claims of the %s account still active", n, status)
+				}
+				// The slots are free for others; the other member's claim stays.
+				usable(t, e, "the next member, on the org's task", tok(next), claimTask(t, e, tok(next), tk.ID).ID)
+				usable(t, e, "the next member, on the national pool", tok(next), claimTask(t, e, tok(next), nt.ID).ID)
+				usable(t, e, "a member's own claim", tok(next), kept.ID)
+
+				// Back to active: a member still, with the old claims ended.
+				setStatus(t, e, admin, m.User.ID, api.UserActive)
+				if got := getClaim(t, e, tok(coord), c.ID); got.Status != api.ClaimReleased {
+					t.Errorf("reactivated: the old claim is %s, want released", got.Status)
+				}
+				if n := count(t, e, "memberships", "org_id = ? AND user_id = ? AND status = 'active'", o.ID, m.User.ID); n != 1 {
+					t.Errorf("reactivated: %d active memberships, want 1", n)
+				}
+			})
+		}
+
+		t.Run("suspended again", func(t *testing.T) {
+			// Suspended, then deleted: the second change ends nothing more
+			// and tells nothing twice.
+			m := ms[0]
+			login := func() api.AuthResponse {
+				r := e.Do(t, "POST", "/v1/auth/login", map[string]string{"email": m.User.Email, "password": apptest.Password})
+				must(t, "login", r, http.StatusOK, "")
+				var a api.AuthResponse
+				r.Decode(t, &a)
+				return a
+			}
+			a := login()
+			c := claimTask(t, e, tok(a), createTask(t, e, tok(coord), taskBody(o.ID, 1)).ID)
+			setStatus(t, e, admin, m.User.ID, api.UserSuspended)
+			setStatus(t, e, admin, m.User.ID, api.UserDeleted)
+			wantEndedAs(t, e, tok(coord), a, c, "org:"+o.ID, api.ClaimEndSuspended, 0)
+		})
+	})
+}
+
+// Claims a volunteer makes while an admin suspends or erases their account
+// never outlive it: each either commits first and is ended by it, or is
+// refused after it (401; 404 for an org's task once an erasure ended the
+// membership), on an org's tasks and the national pool alike. On
+// PostgreSQL neither waits for the other in a deadlock (500).
+func TestClaimsEndWithAccountRace(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		officer := e.User(t, "officer", "pusat", "")
+		coord, o := taskOrg(t, e, admin, "")
+		const rounds = 8
+		ms := taskMembers(t, e, coord, o, 2*rounds, "")
+		tasks := []api.Task{
+			createTask(t, e, tok(coord), taskBody(o.ID, 1000)),
+			createTask(t, e, tok(officer), taskBody("", 1000)),
+			createTask(t, e, tok(coord), taskBody(o.ID, 1000)),
+		}
+		for i, end := range []string{"suspend", "erase"} {
+			ended, refused := 0, 0
+			for _, m := range ms[i*rounds : (i+1)*rounds] {
+				rs := race(t, len(tasks)+1, func(i int) (string, string, string, string, any) {
+					switch {
+					case i < len(tasks):
+						return e.URL, tok(m), "POST", taskPath(tasks[i].ID, "/claims"), nil
+					case end == "suspend":
+						return e.URL, tok(admin), "PATCH", "/v1/admin/users/" + m.User.ID, map[string]any{"status": api.UserSuspended}
+					}
+					return e.URL, tok(admin), "POST", "/v1/admin/users/" + m.User.ID + "/erasure", map[string]any{"reason": "permintaan subjek data"}
+				})
+				if rs[len(tasks)].Status != http.StatusOK {
+					t.Fatalf("%s: got %v", end, rs[len(tasks)])
+				}
+				for _, r := range rs[:len(tasks)] {
+					switch r.String() {
+					case "201":
+						ended++
+					case "401 invalid-token", "404 not-found":
+						refused++
+					default:
+						t.Errorf("a claim during the %s: got %v", end, r)
+					}
+				}
+				if n := count(t, e, "claims", "user_id = ? AND status = 'active'", m.User.ID); n != 0 {
+					t.Errorf("%s, member %s: %d active claims outlived it", end, m.User.ID, n)
+				}
+			}
+			t.Logf("%s: %d claims ended by it, %d refused after it", end, ended, refused)
+		}
+		for _, tk := range tasks {
+			assertSlots(t, e, tok(officer), tk.ID, 0)
+		}
 	})
 }
 

@@ -311,7 +311,7 @@ var fieldDocs = map[string]fieldDoc{
 	"Claim.outcome":                   {enum: api.Outcomes},
 	"Claim.version":                   {desc: "Rises by one with every change; send it back to make a change conditional."},
 	"Claim.ended_at":                  {desc: "When it was released, expired or completed."},
-	"Claim.end_reason":                {desc: "Set when the server released the claim because its holder lost access to the task: the membership ended, or the organisation was suspended, revoked or its accreditation lapsed.", enum: api.ClaimEndReasons},
+	"Claim.end_reason":                {desc: "Set when the server released the claim because its holder lost access to the task: the membership ended, the organisation was suspended, revoked or its accreditation lapsed, or the holder's account was suspended, deleted or erased.", enum: api.ClaimEndReasons},
 	"ClaimChangeRequest.version":      {desc: "Apply only to this version of the claim, else 409 claim-version."},
 	"CompleteRequest.outcome":         {enum: api.Outcomes},
 	"CompleteRequest.note":            lengths(0, 2000),

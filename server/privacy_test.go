@@ -874,5 +874,18 @@ func TestWritesRefusedAfterAccountEnds(t *testing.T) {
 				t.Errorf("%s: a report, device or claim was stored", u.User.Name)
 			}
 		}
+		// A suspended member of an org is a member still: the claim's own
+		// read of the membership reads the account too.
+		coord, o := taskOrg(t, e, admin, "")
+		member := taskMembers(t, e, coord, o, 1, "")[0]
+		orgTask := createTask(t, e, tok(coord), taskBody(o.ID, 5))
+		must(t, "suspend the member", call(t, e, tok(admin), "PATCH", "/v1/admin/users/"+member.User.ID, map[string]any{"status": "suspended"}), http.StatusOK, "")
+		claims := e.Count(t, "claims")
+		if _, err := e.App.Tasks.Claim(ctx, apptest.Principal(member), orgTask.ID); !problem.Is(err, "invalid-token") {
+			t.Errorf("suspended member: claim on the org's task: %v, want invalid-token", err)
+		}
+		if e.Count(t, "claims") != claims {
+			t.Error("suspended member: a claim was stored")
+		}
 	})
 }

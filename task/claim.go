@@ -179,16 +179,19 @@ func (s *Service) mayTake(ctx context.Context, tx bun.Tx, t *Task, h holder, by 
 		}
 	} else if h.role != api.RoleVolunteer {
 		return org.NotAMember.New("national-pool tasks are taken by volunteers")
-	} else if err := auth.CheckActive(ctx, tx, h.id); err != nil {
-		// The national pool asks no membership, which an erasure would
-		// have ended: the account itself is read again, after the claims'
-		// lock (lockHolder), which an erasure takes too, so it has
-		// committed or it ends this claim after it. (A suspension ends no
-		// national-pool claim: one taken as it commits keeps its lease.)
-		if by != nil && problem.Is(err, "invalid-token") {
-			return problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
+	}
+	// The holder's account is read again inside the claims' lock
+	// (lockHolder), which a suspension, deletion or erasure takes too
+	// before it ends the account's claims: it has committed, and the claim
+	// is refused, or it ends this claim after it. A claimant's own read of
+	// an org task's membership read it already (claimantAccess).
+	if t.OrgID == nil || by != nil {
+		if err := auth.CheckActive(ctx, tx, h.id); err != nil {
+			if by != nil && problem.Is(err, "invalid-token") {
+				return problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
+			}
+			return err
 		}
-		return err
 	}
 	if t.RegionCode != nil && !(h.region == t.Region() || len(h.region) > len(t.Region()) && h.region[:len(t.Region())] == t.Region()) {
 		return auth.OutsideRegion.New("this task is for volunteers of region %s", t.Region())

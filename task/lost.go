@@ -23,7 +23,8 @@ import (
 // lease had already passed, which expires as the sweeper would expire it.
 // Each task that gets slots back announces its new count once
 // (task.updated). orgID "" with a userID ends every active claim of the
-// user, on any org's tasks or the national pool (their account is erased).
+// user, on any org's tasks or the national pool (their account is erased,
+// suspended or deleted).
 //
 // It needs no Service: the org service is built before the task service,
 // which depends on it.
