@@ -116,9 +116,8 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	// until it next wrote to the socket, and the pool dialled a new
 	// connection (a new server process) in its place, which in a storm of
 	// leaving phones is many at once. If the server does not answer the
-	// cancel within cancelGrace, the connection is closed as before. (In a
-	// transaction the rollback that follows runs on the ended context, and
-	// pgx closes the connection anyway: the statement still stops at once.)
+	// cancel within cancelGrace, the connection is closed as before. In a
+	// transaction the rollback that follows keeps it too (see Tx).
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
 	}
@@ -162,9 +161,54 @@ func (d *DB) ForUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 
 // Tx runs fn in one transaction, committed when fn returns nil. On SQLite the
 // transaction begins IMMEDIATE (see openSQLite).
+//
+// fn's statements run on ctx, and one whose ctx ends is cancelled on the
+// server (see openPostgres). The transaction itself is begun on a context
+// that ends endGrace after ctx does, so the rollback that follows a
+// given-up statement still runs and the connection goes back to the pool:
+// the driver rolls back on the context the transaction began with, and on
+// an ended one pgx closes the connection (a new server process to dial in
+// its place, many at once when phones leave together). A rollback or
+// commit that has not finished endGrace after ctx ended is cut as before.
 func (d *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return d.RunInTx(ctx, nil, fn)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	txCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		cut := time.NewTimer(endGrace)
+		defer cut.Stop()
+		select {
+		case <-cut.C:
+			cancel()
+		case <-txCtx.Done(): // Tx returned
+		}
+	})
+	defer stop()
+	tx, err := d.BeginTx(txCtx, nil)
+	if err != nil {
+		return err
+	}
+	var done bool
+	defer func() {
+		if !done {
+			_ = tx.Rollback() // fn panicked
+		}
+	}()
+	if err := fn(ctx, tx); err != nil {
+		done = true
+		_ = tx.Rollback()
+		return err
+	}
+	done = true
+	return tx.Commit()
 }
+
+// endGrace bounds the rollback or commit of a transaction whose caller's
+// context ended: past a given-up statement's own cancelGrace, with room
+// for the rollback itself.
+const endGrace = cancelGrace + 3*time.Second
 
 // Now is the database's clock, the one clock for leases and expiries. SQLite
 // runs in this process, so its clock is this process's.

@@ -255,3 +255,79 @@ func TestGivenUpStatementCancelledOnServer(t *testing.T) {
 		}
 	}
 }
+
+// A transaction whose caller gives up in the middle of a statement rolls
+// back, nothing it wrote stays, and its connection stays in the pool: on
+// PostgreSQL the next query runs on the same server process (the rollback
+// used to run on the ended context, and pgx closed the connection).
+func TestGivenUpTransactionKeepsConnection(t *testing.T) {
+	for _, b := range dbtest.Backends(t) {
+		t.Run(string(b), func(t *testing.T) {
+			opts := dbtest.Options(t, b)
+			opts.MaxOpenConns = 1
+			ctx := context.Background()
+			d, err := db.Open(ctx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := d.ExecContext(ctx, "CREATE TABLE given_up (n INTEGER NOT NULL)"); err != nil {
+				t.Fatal(err)
+			}
+			pid := func() int {
+				t.Helper()
+				if !d.Postgres() {
+					return 0
+				}
+				var p int
+				if err := d.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &p); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			before := pid()
+			short, cancel := context.WithCancel(ctx)
+			defer cancel()
+			start := time.Now()
+			err = d.Tx(short, func(ctx context.Context, tx bun.Tx) error {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO given_up (n) VALUES (1)"); err != nil {
+					return err
+				}
+				if !d.Postgres() {
+					cancel() // SQLite runs in the process: the next statement is refused
+					_, err := tx.ExecContext(ctx, "INSERT INTO given_up (n) VALUES (2)")
+					return err
+				}
+				time.AfterFunc(200*time.Millisecond, cancel)
+				_, err := tx.ExecContext(ctx, "SELECT pg_sleep(30)")
+				return err
+			})
+			if err == nil { // context.Canceled, or PostgreSQL's "canceling statement"
+				t.Fatal("the given-up transaction committed")
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("the given-up transaction took %v", took)
+			}
+			var n int
+			if err := d.NewRaw("SELECT count(*) FROM given_up").Scan(ctx, &n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 0 {
+				t.Errorf("%d rows of the given-up transaction stayed", n)
+			}
+			if after := pid(); after != before {
+				t.Errorf("the next query ran on server process %d, want %d (the connection was closed, not kept)", after, before)
+			}
+			// The pool still commits what is not given up.
+			if err := d.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				_, err := tx.ExecContext(ctx, "INSERT INTO given_up (n) VALUES (3)")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.NewRaw("SELECT count(*) FROM given_up").Scan(ctx, &n); err != nil || n != 1 {
+				t.Errorf("after a committed transaction: %d rows (%v), want 1", n, err)
+			}
+		})
+	}
+}
