@@ -205,6 +205,19 @@ func TestPreparedOncePerConnection(t *testing.T) {
 	}
 }
 
+// openOne opens b with a pool of one connection, closed at the test's end.
+func openOne(t *testing.T, b dbtest.Backend) (db.Options, *db.DB) {
+	t.Helper()
+	opts := dbtest.Options(t, b)
+	opts.MaxOpenConns = 1
+	d, err := db.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return opts, d
+}
+
 // A statement whose caller gives up stops on the server, and its connection
 // stays in the pool: the next query runs on the same server process at once.
 // (pgx's default closed the connection, and PostgreSQL ran the statement on.)
@@ -213,14 +226,8 @@ func TestGivenUpStatementCancelledOnServer(t *testing.T) {
 		if b != dbtest.Postgres {
 			continue // SQLite runs in the process: nothing to cancel elsewhere
 		}
-		opts := dbtest.Options(t, b)
-		opts.MaxOpenConns = 1
+		opts, d := openOne(t, b)
 		ctx := context.Background()
-		d, err := db.Open(ctx, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
 		var pid int
 		if err := d.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &pid); err != nil {
 			t.Fatal(err)
@@ -228,7 +235,7 @@ func TestGivenUpStatementCancelledOnServer(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		defer cancel()
 		marker := "given_up_" + t.Name()
-		_, err = d.ExecContext(short, "SELECT pg_sleep(30) /* "+marker+" */")
+		_, err := d.ExecContext(short, "SELECT pg_sleep(30) /* "+marker+" */")
 		if err == nil {
 			t.Fatal("a 30 s statement given up after 200 ms succeeded")
 		}
@@ -263,14 +270,8 @@ func TestGivenUpStatementCancelledOnServer(t *testing.T) {
 func TestGivenUpTransactionKeepsConnection(t *testing.T) {
 	for _, b := range dbtest.Backends(t) {
 		t.Run(string(b), func(t *testing.T) {
-			opts := dbtest.Options(t, b)
-			opts.MaxOpenConns = 1
+			_, d := openOne(t, b)
 			ctx := context.Background()
-			d, err := db.Open(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
 			if _, err := d.ExecContext(ctx, "CREATE TABLE given_up (n INTEGER NOT NULL)"); err != nil {
 				t.Fatal(err)
 			}
@@ -289,7 +290,7 @@ func TestGivenUpTransactionKeepsConnection(t *testing.T) {
 			short, cancel := context.WithCancel(ctx)
 			defer cancel()
 			start := time.Now()
-			err = d.Tx(short, func(ctx context.Context, tx bun.Tx) error {
+			err := d.Tx(short, func(ctx context.Context, tx bun.Tx) error {
 				if _, err := tx.ExecContext(ctx, "INSERT INTO given_up (n) VALUES (1)"); err != nil {
 					return err
 				}
