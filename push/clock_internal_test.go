@@ -34,7 +34,7 @@ func TestRetryOnTheDatabaseClock(t *testing.T) {
 	}
 	auth := make([]byte, 16)
 	rand.Read(auth)
-	s := &Service{vapid: v, cfg: Config{Hosts: []string{strings.TrimPrefix(srv.URL, "http://")}, Client: srv.Client(), RatePerHost: 100, MaxAttempts: 5},
+	s := &Service{vapid: v, cfg: Config{Hosts: []string{strings.TrimPrefix(srv.URL, "http://")}, Client: srv.Client(), RatePerHost: 100},
 		gate: newGate(100), stats: newStats()}
 	tg := target{Subscription: Subscription{ID: "s1", Endpoint: srv.URL + "/push",
 		P256dh: base64.RawURLEncoding.EncodeToString(key.PublicKey().Bytes()), Auth: base64.RawURLEncoding.EncodeToString(auth)}}

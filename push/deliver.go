@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -32,7 +33,8 @@ type outcome struct {
 
 // deliver sends j to one device and classifies the answer: 2xx sent;
 // 404/410 gone; 429 and 5xx (and no answer) retried after Retry-After or
-// an exponential backoff, pausing the host on 429; other answers failed.
+// an exponential backoff until the job's TTL, pausing the host on 429;
+// other answers failed.
 // skew is the database's clock less this instance's: a retry's time is the
 // database's, as the job's expiry is.
 func (s *Service) deliver(ctx context.Context, j *job, t target, skew time.Duration) outcome {
@@ -69,6 +71,11 @@ func (s *Service) deliver(ctx context.Context, j *job, t target, skew time.Durat
 			o.state = stateRetry
 			return o
 		}
+		if errors.Is(err, webpush.ErrMaxPadExceeded) { // a payload fit lets through: no retry makes it fit
+			o.state = stateFailed
+			s.stats.failed(0)
+			return o
+		}
 		o.state, o.next = stateRetry, time.Now().Add(skew+backoff(o.attempts))
 		s.stats.failed(0)
 		return s.capRetry(j, o)
@@ -101,15 +108,15 @@ func (s *Service) deliver(ctx context.Context, j *job, t target, skew time.Durat
 	return o
 }
 
-// capRetry turns a retry that would come after the job's TTL, or past the
-// attempts allowed, into a final outcome.
+// capRetry turns a retry that would come after the job's TTL into a final
+// outcome (dropped). Nothing else ends a retried push: a push service
+// throttled or down for an hour on election day still gets the alerts
+// queued meanwhile, as long as they matter (TTLs); a backoff of at most 10
+// minutes bounds what a device that always fails costs.
 func (s *Service) capRetry(j *job, o outcome) outcome {
-	switch {
-	case !o.next.Before(j.ExpiresAt):
+	if !o.next.Before(j.ExpiresAt) {
 		o.state = stateDropped
 		s.stats.dropped.Add(1)
-	case o.attempts >= s.cfg.MaxAttempts:
-		o.state = stateFailed
 	}
 	return o
 }

@@ -103,7 +103,7 @@ func (s *Service) expand(ctx context.Context) (made bool, err error) {
 // (the account of UserID; or the volunteers of its region and below).
 // It runs both when a job is cut into batches and when a batch is sent, so
 // an account suspended in between gets nothing, nor an assignee whose claim
-// ended.
+// ended, nor anybody an alert retracted meanwhile.
 func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
 	sel := q.NewSelect().Model((*Subscription)(nil))
 	if j.Wants != 0 {
@@ -125,6 +125,13 @@ func (s *Service) devices(q bun.IDB, j *job) *bun.SelectQuery {
 	// every round and every batch sent, however few devices there were:
 	// with 10,000 volunteers and no device, 30 ms of CPU per alert.
 	sel = sel.Where("EXISTS (SELECT 1 FROM (?) AS a WHERE a.id = s.user_id)", accounts)
+	if j.Kind == KindAlert {
+		// Only while the alert stands: its retraction's push has the same
+		// topic and tag, so an alert pushed after it (a retry, a batch not
+		// yet sent) would replace the retraction at the push service and
+		// on the phone, and show the retracted alert as live.
+		sel = sel.Where("NOT EXISTS (SELECT 1 FROM alerts AS al WHERE al.id = ? AND al.retracted_at IS NOT NULL)", j.RefID)
+	}
 	if j.Kind == KindAssignment {
 		// Only while the claim stands: one ended meanwhile (released,
 		// lapsed, or ended with the member's access to its org) is not

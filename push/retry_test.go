@@ -245,3 +245,79 @@ func TestRedirectNotFollowed(t *testing.T) {
 		}
 	})
 }
+
+// A retracted alert is not pushed after its retraction: its retries and
+// batches not yet sent stop, so it never replaces the retraction (same
+// topic and tag) at the push service or on the phone.
+func TestAlertPushEndsWithItsRetraction(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		ani := w.User(t, "volunteer", "ani", "31")
+		dev := w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		w.ps.Script(func(_ string, try int) pushtest.Answer {
+			if try == 0 { // long enough for the retraction to land first, however slow the machine
+				return pushtest.Answer{Status: http.StatusServiceUnavailable, RetryAfter: "3"}
+			}
+			return pushtest.Answer{}
+		})
+		a := createAlert(t, w.Env, officer.Tokens.AccessToken, map[string]any{"title": "Hoaks TPS pindah", "body": "Isi.", "severity": "critical"})
+		deadline := time.Now().Add(10 * time.Second)
+		for w.ps.Tries(dev.ID) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the alert was not pushed")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		r := w.Do(t, "POST", "/v1/alerts/"+a.ID+"/retraction", map[string]string{"reason": "Salah informasi"}, apptest.Bearer(officer.Tokens.AccessToken)...)
+		if r.Status != http.StatusOK {
+			t.Fatalf("retract: got %d %s", r.Status, r.Body)
+		}
+		idle(t, w.Env)
+		time.Sleep(3500 * time.Millisecond) // past the alert's retry time
+		idle(t, w.Env)
+		ms := w.ps.Messages()
+		if len(ms) != 1 || payload(t, ms[0]).Kind != "retraction" {
+			kinds := []string{}
+			for _, m := range ms {
+				kinds = append(kinds, payload(t, m).Kind)
+			}
+			t.Fatalf("the phone got %v, want the retraction alone", kinds)
+		}
+		if n := w.ps.Tries(dev.ID); n != 2 {
+			t.Errorf("%d pushes tried, want 2 (the alert refused, the retraction)", n)
+		}
+	})
+}
+
+// A push service that keeps asking to wait (429 or 503 with Retry-After)
+// for longer than a handful of attempts does not make the sender give up:
+// a push is retried as long as its TTL lasts, and arrives once the service
+// takes it.
+func TestPushRetriedWhileItsTTLLasts(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		officer := w.User(t, "officer", "petugas", "")
+		ani := w.User(t, "volunteer", "ani", "31")
+		dev := w.ps.NewDevice(t)
+		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		const refusals = 20
+		w.ps.Script(func(_ string, try int) pushtest.Answer {
+			switch {
+			case try >= refusals:
+				return pushtest.Answer{}
+			case try%2 == 0:
+				return pushtest.Answer{Status: http.StatusTooManyRequests, RetryAfter: "0"}
+			}
+			return pushtest.Answer{Status: http.StatusServiceUnavailable, RetryAfter: "0"}
+		})
+		createAlert(t, w.Env, officer.Tokens.AccessToken, map[string]any{"title": "Peringatan", "body": "Isi.", "severity": "critical"})
+		w.ps.Wait(t, 20*time.Second, "the alert, after the refusals", func(ms []pushtest.Message) bool { return len(ms) >= 1 })
+		idle(t, w.Env)
+		if n, ok := w.ps.Tries(dev.ID), w.ps.Accepted(); n != refusals+1 || ok != 1 {
+			t.Fatalf("got %d tries, %d accepted; want %d tries and the last accepted", n, ok, refusals+1)
+		}
+		if st := w.App.Push.Stats(); st.Sent != 1 || st.Failed["429"] != refusals/2 || st.Failed["503"] != refusals/2 {
+			t.Fatalf("got stats %+v", st)
+		}
+	})
+}

@@ -1,12 +1,16 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -16,7 +20,7 @@ import (
 
 // Delivery states: sent (the push service accepted it), retry (due again
 // at next_at), gone (404/410: the subscription was deleted), failed
-// (refused, or out of attempts), dropped (its TTL passed first).
+// (refused: any other answer), dropped (its TTL passed first).
 const (
 	stateSent    = "sent"
 	stateRetry   = "retry"
@@ -234,12 +238,74 @@ func (s *Service) job(ctx context.Context, id string) (*job, error) {
 
 // payloadFor is the job's payload for one device: in its account's
 // language (else DefaultLang), with the ack string that lets the device's
-// service worker confirm it showed it.
+// service worker confirm it showed it, fitted into one record (fit).
 func (s *Service) payloadFor(j *job, subID, lang string) ([]byte, error) {
 	p, ok := j.messages[lang]
 	if !ok {
 		p = j.messages[DefaultLang]
 	}
 	p.Ack = s.ackFor(j.ID, subID)
-	return json.Marshal(p)
+	return fit(p)
+}
+
+// maxPayload is the most JSON one push carries: a record of recordSize
+// less the tag (16 bytes), the content-coding header (salt 16, record size
+// 4, key length 1, key 65) and the padding delimiter (RFC 8188, RFC 8291).
+const maxPayload = recordSize - 16 - (16 + 4 + 1 + 65) - 1
+
+// errTooBig is a payload that does not fit even without title and body.
+var errTooBig = errors.New("push payload over one record")
+
+// fit encodes p, with <, > and & as they are (not six-byte escapes), and
+// while it is over maxPayload shortens the body, then the title, by at
+// least the excess: titles and bodies are clipped by characters when the
+// job is made (clip), and a text of multibyte or escaped characters (emoji,
+// quotes, control characters) can still be too long in bytes.
+func fit(p api.PushPayload) ([]byte, error) {
+	for {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(p); err != nil {
+			return nil, err
+		}
+		out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+		excess := len(out) - maxPayload
+		switch {
+		case excess <= 0:
+			return out, nil
+		case p.Body != "":
+			p.Body = shorten(p.Body, excess)
+		case p.Title != "":
+			p.Title = shorten(p.Title, excess)
+		default:
+			return nil, errTooBig
+		}
+	}
+}
+
+// shorten drops characters from the end of s that encode to at least n
+// bytes in JSON, and ends it with an ellipsis (its three bytes made up for).
+func shorten(s string, n int) string {
+	r := []rune(strings.TrimSuffix(s, "…"))
+	i, need := len(r), n+len("…")
+	for i > 0 && need > 0 {
+		i--
+		need -= jsonLen(r[i])
+	}
+	if i == 0 {
+		return ""
+	}
+	return strings.TrimRight(string(r[:i]), " ") + "…"
+}
+
+// jsonLen is how many bytes r takes in JSON at most, as fit encodes it.
+func jsonLen(r rune) int {
+	switch {
+	case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
+		return 2
+	case r < 0x20 || r == '\u2028' || r == '\u2029' || r == utf8.RuneError:
+		return 6
+	}
+	return utf8.RuneLen(r)
 }

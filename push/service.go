@@ -59,8 +59,6 @@ type Config struct {
 	// Poll is how often an idle worker looks for work that another
 	// instance queued (default 250 ms).
 	Poll time.Duration
-	// MaxAttempts bounds the sends of one push to one device (default 8).
-	MaxAttempts int
 }
 
 // DefaultHosts are the push services of the common browsers: Chrome and
@@ -129,9 +127,6 @@ func NewService(d *db.DB, vapid *VAPID, accounts Accounts, cfg Config, log *slog
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 250 * time.Millisecond
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 8
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

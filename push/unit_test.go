@@ -1,7 +1,9 @@
 package push
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +127,49 @@ func TestSendersBoundedByPool(t *testing.T) {
 				t.Errorf("%s, pool of %d, %d workers asked: %d senders, want %d", b, c.pool, c.workers, s.cfg.Workers, want)
 			}
 		}
+	}
+}
+
+// Every alert fits one push record, however its text encodes: titles and
+// bodies at their longest in characters that are escaped or several bytes
+// in JSON are shortened by bytes, with an ellipsis; a short one is sent as
+// it is, with <, > and & unescaped.
+func TestPayloadFitsOneRecord(t *testing.T) {
+	v, err := GenerateVAPID(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{vapid: v}
+	code := "3171"
+	for _, text := range []string{"TPS <12> & ", "🗳️ ", "“kutipan” ", "\x01\x02", "a"} {
+		a := api.Alert{ID: "01a2b3c4-d5e6-7f80-9a0b-1c2d3e4f5a6b", Title: strings.Repeat(text, 200), Body: strings.Repeat(text, 2000),
+			Severity: "critical", RegionCode: &code, RetractionReason: strings.Repeat(text, 500)}
+		for _, j := range []Job{AlertJob(a), RetractionJob(a)} {
+			jb := &job{ID: "01a2b3c4-d5e6-7f80-9a0b-1c2d3e4f5a6c", messages: map[string]api.PushPayload{DefaultLang: j.Payload}}
+			b, err := s.payloadFor(jb, "01a2b3c4-d5e6-7f80-9a0b-1c2d3e4f5a6d", "id")
+			if err != nil {
+				t.Fatalf("%q: %v", text, err)
+			}
+			if len(b) > maxPayload {
+				t.Fatalf("%q: %d bytes, over %d", text, len(b), maxPayload)
+			}
+			var p api.PushPayload
+			if err := json.Unmarshal(b, &p); err != nil {
+				t.Fatalf("%q: %v", text, err)
+			}
+			if p.Title == "" || p.Ack == "" || p.Tag != j.Payload.Tag || p.Kind != j.Kind {
+				t.Fatalf("%q: got %+v", text, p)
+			}
+			// Text of characters six bytes each (control characters) may
+			// leave no room for a body; any other keeps some of it.
+			if text != "a" && text != "\x01\x02" && (len(p.Body) < 100 || !strings.HasSuffix(p.Body, "…")) {
+				t.Errorf("%q: body %q, want shortened with an ellipsis", text, p.Body)
+			}
+		}
+	}
+	short := AlertJob(api.Alert{ID: "01a2b3c4-d5e6-7f80-9a0b-1c2d3e4f5a6b", Title: "A & B", Body: "<1> & <2>", Severity: "info"})
+	b, err := s.payloadFor(&job{ID: "j", messages: map[string]api.PushPayload{DefaultLang: short.Payload}}, "s", "id")
+	if err != nil || !bytes.Contains(b, []byte(`<1> & <2>"`)) {
+		t.Fatalf("short alert: %s (%v), want its body as it is", b, err)
 	}
 }
