@@ -71,13 +71,19 @@ func (s *Service) UpdateUser(ctx context.Context, actor Principal, userID string
 	}
 	var u *User
 	err := s.events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if req.Status == api.UserSuspended || req.Status == api.UserDeleted {
+			// The account's claims end with it: their lock first, as a
+			// claim takes it (LockWork).
+			if err := LockWork(ctx, s.db, tx, userID); err != nil {
+				return err
+			}
+		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err
 		}
 		before := new(User)
-		// No key changes: the claims it ends may be being inserted.
-		if err := s.db.ForNoKeyUpdate(tx.NewSelect().Model(before).Where("id = ?", userID)).Scan(ctx); err != nil {
+		if err := s.db.ForUpdate(tx.NewSelect().Model(before).Where("id = ?", userID)).Scan(ctx); err != nil {
 			if db.IsNoRows(err) {
 				return problem.Errorf(problem.NotFound, "no such user")
 			}

@@ -132,6 +132,17 @@ func CheckActive(ctx context.Context, q bun.IDB, userID string) error {
 	return mayWrite(status, err)
 }
 
+// LockWork takes, until tx ends, the lock that serialises what an account
+// takes on (a claim, a membership) with what ends the account's access:
+// a claim or a join takes it before it reads the account (and inserts a
+// row that refers to it); a suspension, deletion or erasure takes it before
+// it locks the account's row and ends those, so the two never wait for
+// each other in a cycle, and one that comes after an end is refused.
+// SQLite's write transactions are serial already.
+func LockWork(ctx context.Context, d *db.DB, tx bun.Tx, userID string) error {
+	return d.XactLock(ctx, tx, "claims:"+userID)
+}
+
 // RefuseInactive is CheckActive's answer for a status the caller read
 // itself ("" when there is no such account).
 func RefuseInactive(status string) error { return mayWrite(status, nil) }

@@ -28,13 +28,14 @@ func (s *Service) VerifyPassword(ctx context.Context, userID, password, clientIP
 func ErasedEmail(userID string) string { return "erased:" + userID }
 
 // LockForErasure loads and locks the account to erase inside tx: a 404 when
-// there is none, a 409 account-erased when it is erased already. The lock
-// lets rows that refer to the account still be inserted (ForNoKeyUpdate):
-// the erasure waits for the account's claims and memberships being written
-// before it ends them, and those need the account's key.
+// there is none, a 409 account-erased when it is erased already. The
+// account's claims lock comes first, as a claim takes it (LockWork).
 func (s *Service) LockForErasure(ctx context.Context, tx bun.Tx, userID string) (*User, error) {
+	if err := LockWork(ctx, s.db, tx, userID); err != nil {
+		return nil, err
+	}
 	u := new(User)
-	err := s.db.ForNoKeyUpdate(tx.NewSelect().Model(u).Where("id = ?", userID)).Scan(ctx)
+	err := s.db.ForUpdate(tx.NewSelect().Model(u).Where("id = ?", userID)).Scan(ctx)
 	if db.IsNoRows(err) {
 		return nil, problem.Errorf(problem.NotFound, "no such user")
 	}

@@ -208,6 +208,11 @@ func (s *Service) rehash(ctx context.Context, u *User, password string) {
 func (s *Service) signIn(ctx context.Context, u *User, device *deviceToken) (api.AuthResponse, error) {
 	out := api.AuthResponse{User: u.API(), ConsentDue: s.consentDue(u.PrivacyVersion)}
 	err := s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if active, err := s.lockLive(ctx, tx, u.ID); err != nil {
+			return err
+		} else if !active {
+			return invalidCredentials() // suspended, deleted or erased since its password was checked
+		}
 		var err error
 		if out.Tokens, err = s.issue(ctx, tx, u, NewID()); err != nil {
 			return err
@@ -277,6 +282,22 @@ func (s *Service) principal(ctx context.Context, userID string) (Principal, erro
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
 	return Principal{UserID: u.ID, Role: u.Role, Region: u.Region(), ConsentDue: s.consentDue(u.PrivacyVersion)}, nil
+}
+
+// lockLive locks userID's row inside tx first, as a sign-in's own update
+// of it (seen) would, and says whether the account is active. A
+// suspension, deletion or erasure locks the row and then the account's
+// tokens; a sign-in or refresh that took the token rows first and the
+// account's row last waited for it in a cycle (PostgreSQL ended one of the
+// two with a deadlock). Now one runs wholly before the other, and a
+// sign-in after one is refused: no session outlives the change.
+func (s *Service) lockLive(ctx context.Context, tx bun.Tx, userID string) (bool, error) {
+	var status string
+	err := s.db.ForNoKeyUpdate(tx.NewSelect().Model((*User)(nil)).Column("status").Where("id = ?", userID)).Scan(ctx, &status)
+	if err != nil && !db.IsNoRows(err) {
+		return false, fmt.Errorf("lock user: %w", err)
+	}
+	return err == nil && status == api.UserActive, nil
 }
 
 // seen records that userID signed in or refreshed now (the inactive-account

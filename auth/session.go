@@ -110,16 +110,32 @@ func (s *Service) Refresh(ctx context.Context, token string) (api.Tokens, error)
 	return tokens, nil
 }
 
-// lockRefresh finds a refresh token and its user, locking the token row on
-// PostgreSQL (SQLite transactions already hold the write lock). rt is nil
-// when no such token exists.
+// lockRefresh finds a refresh token and its user, locking on PostgreSQL
+// the user's row first (lockLive) and then the token's row (SQLite
+// transactions already hold the write lock). rt is nil when no such token
+// exists.
 func (s *Service) lockRefresh(ctx context.Context, tx bun.Tx, token string) (*refreshToken, *User, error) {
 	if token == "" || len(token) > 256 {
 		return nil, nil, nil
 	}
 	rt := new(refreshToken)
-	q := s.db.ForUpdate(tx.NewSelect().Model(rt).Where("token_hash = ?", hashToken(token)))
-	if err := q.Scan(ctx); err != nil {
+	find := tx.NewSelect().Model(rt).Where("token_hash = ?", hashToken(token))
+	if s.db.Postgres() {
+		// Whose token it is, without a lock: the account's row is locked
+		// before the token's, in the order of a suspension.
+		if err := find.Scan(ctx); err != nil {
+			if db.IsNoRows(err) {
+				return nil, nil, nil
+			}
+			return nil, nil, fmt.Errorf("load refresh token: %w", err)
+		}
+		if _, err := s.lockLive(ctx, tx, rt.UserID); err != nil {
+			return nil, nil, err
+		}
+		rt = new(refreshToken)
+		find = s.db.ForUpdate(tx.NewSelect().Model(rt).Where("token_hash = ?", hashToken(token)))
+	}
+	if err := find.Scan(ctx); err != nil {
 		if db.IsNoRows(err) {
 			return nil, nil, nil
 		}

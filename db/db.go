@@ -225,10 +225,9 @@ func (d *DB) Now(ctx context.Context, q bun.IDB) (time.Time, error) {
 
 // ForNoKeyUpdate is ForUpdate for a row whose key the transaction will not
 // change: FOR NO KEY UPDATE on PostgreSQL, the lock an UPDATE of other
-// columns takes. Unlike FOR UPDATE it lets other transactions insert rows
-// that refer to the locked one (their foreign key check's KEY SHARE), so a
-// transaction that locks an account and then waits for one of the
-// account's own writes (a claim being taken) does not deadlock with it.
+// columns takes, taken early. Unlike FOR UPDATE it lets other transactions
+// insert rows that refer to the locked one (their foreign key check's KEY
+// SHARE).
 func (d *DB) ForNoKeyUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 	if d.postgres {
 		return q.For("NO KEY UPDATE")

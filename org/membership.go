@@ -112,6 +112,16 @@ func (s *Service) Join(ctx context.Context, p auth.Principal, orgID string, req 
 	}
 	var out api.Membership
 	err = s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// An erasure or suspension committing now has ended the account's
+		// memberships, or ends this one after it (auth.LockWork); a join
+		// after it is refused, so no membership, nor its event with the
+		// person's name, outlives an erasure.
+		if err := auth.LockWork(ctx, s.db, tx, p.UserID); err != nil {
+			return err
+		}
+		if err := auth.CheckActive(ctx, tx, p.UserID); err != nil {
+			return err
+		}
 		o, err := load(ctx, tx, s.db, orgID, true)
 		if err != nil {
 			return err

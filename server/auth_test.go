@@ -457,3 +457,47 @@ func TestTrustedProxyClientIP(t *testing.T) {
 		t.Fatalf("another client behind the same proxy: got %d, want 401 (its own budget)", got)
 	}
 }
+
+// Logins and refreshes racing an admin's suspension or erasure of the
+// account never deadlock with it (PostgreSQL answered 500 to one of them)
+// and no session outlives it: every refresh token of the account is
+// revoked or gone afterwards, whichever committed first.
+func TestSessionsRacingAccountEnds(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		const rounds = 8
+		for _, end := range []string{"suspend", "erase"} {
+			tally := map[string]int{}
+			for i := range rounds {
+				email := fmt.Sprintf("%s-%d@example.org", end, i)
+				v := signup(t, e, email)
+				rs := race(t, 3, func(i int) (string, string, string, string, any) {
+					switch i {
+					case 0:
+						return e.URL, "", "POST", "/v1/auth/login", map[string]any{"email": email, "password": apptest.Password}
+					case 1:
+						return e.URL, "", "POST", "/v1/auth/refresh", map[string]any{"refresh_token": v.Tokens.RefreshToken}
+					case 2:
+						if end == "suspend" {
+							return e.URL, tok(admin), "PATCH", "/v1/admin/users/" + v.User.ID, map[string]any{"status": api.UserSuspended}
+						}
+					}
+					return e.URL, tok(admin), "POST", "/v1/admin/users/" + v.User.ID + "/erasure", map[string]any{"reason": "permintaan subjek data"}
+				})
+				if rs[2].Status != http.StatusOK {
+					t.Fatalf("%s: got %v", end, rs[2])
+				}
+				for i, want := range []string{"401 invalid-credentials", "401 invalid-refresh-token"} {
+					if got := rs[i].String(); got != "200" && got != want {
+						t.Errorf("%s: %s during it: got %s", end, []string{"login", "refresh"}[i], got)
+					}
+					tally[rs[i].String()]++
+				}
+				if n := count(t, e, "refresh_tokens", "user_id = ? AND revoked_at IS NULL", v.User.ID); n != 0 {
+					t.Errorf("%s: %d sessions of the account outlived it", end, n)
+				}
+			}
+			t.Logf("%s: %v", end, tally)
+		}
+	})
+}

@@ -889,3 +889,45 @@ func TestWritesRefusedAfterAccountEnds(t *testing.T) {
 		}
 	})
 }
+
+// A join racing the person's erasure never outlives it: it commits first
+// and the erasure ends it, or it is refused after (401); no membership is
+// left pending or active, and the name is nowhere in the database, not
+// even in the reviewers' membership.requested events.
+func TestJoinRacingErasure(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, api.RoleAdmin, "Admin", "")
+		_, a := taskOrg(t, e, admin, "")
+		coordB, b := taskOrg(t, e, admin, "")
+		inv := invite(t, e, tok(coordB), b, 100)
+		tally := map[string]int{}
+		for range 8 {
+			v := newPerson(t, e, api.RoleVolunteer, "32")
+			rs := race(t, 3, func(i int) (string, string, string, string, any) {
+				switch i {
+				case 0:
+					return e.URL, tok(v.AuthResponse), "POST", orgPath(a, "/memberships"), map[string]any{}
+				case 1:
+					return e.URL, tok(v.AuthResponse), "POST", orgPath(b, "/memberships"), map[string]any{"invite_code": inv.Code}
+				}
+				return e.URL, tok(admin), "POST", "/v1/admin/users/" + v.User.ID + "/erasure", map[string]any{"reason": "permintaan subjek data"}
+			})
+			if rs[2].Status != http.StatusOK {
+				t.Fatalf("erasure: got %v", rs[2])
+			}
+			for _, r := range rs[:2] {
+				if s := r.String(); s != "201" && s != "401 invalid-token" {
+					t.Errorf("a join during the erasure: got %s", s)
+				}
+				tally[r.String()]++
+			}
+			if n := count(t, e, "memberships", "user_id = ? AND status IN ('pending', 'active')", v.User.ID); n != 0 {
+				t.Errorf("%d memberships outlived the erasure", n)
+			}
+			if got := scanDatabase(t, e, v.name, v.email); len(got) > 0 {
+				t.Errorf("the erased name or email is still in: %v", got)
+			}
+		}
+		t.Logf("joins: %v", tally)
+	})
+}

@@ -133,7 +133,7 @@ func (s *Service) take(ctx context.Context, taskID string, h holder, by *auth.Pr
 // ended by that change or refused after it (SQLite transactions are serial
 // already).
 func lockHolder(ctx context.Context, tx bun.Tx, d *db.DB, userID string) error {
-	return d.XactLock(ctx, tx, "claims:"+userID)
+	return auth.LockWork(ctx, d, tx, userID)
 }
 
 // mayTake applies the typed refusals: not visible (404), org not accredited,
