@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/chromedp"
 
@@ -213,5 +215,123 @@ func TestBrowserPushNotification(t *testing.T) {
 	v.waitText("#notify-devices", "Belum ada perangkat", 5*time.Second)
 	if n := e.Count(t, "push_subscriptions"); n != 0 {
 		t.Fatalf("%d subscriptions left after removing the device", n)
+	}
+}
+
+// pushStub replaces the page's PushManager (headless Chromium has no push
+// service: a real subscribe ends the page) with one that hands out the
+// given devices' subscriptions in turn, its state kept in localStorage so
+// it lasts across reloads: stub.push is {current, made} (-1: none).
+func pushStub(devs ...*pushtest.Device) string {
+	type sub struct{ Endpoint, P256dh, Auth string }
+	var subs []sub
+	for _, d := range devs {
+		subs = append(subs, sub{d.Endpoint, d.P256dh(), d.Auth()})
+	}
+	j, _ := json.Marshal(subs)
+	return `(() => {
+  const subs = ` + string(j) + `;
+  const state = () => JSON.parse(localStorage.getItem('stub.push') || '{"current":-1,"made":0}');
+  const keep = (s) => localStorage.setItem('stub.push', JSON.stringify(s));
+  const made = (i) => ({
+    endpoint: subs[i].Endpoint,
+    toJSON: () => ({ endpoint: subs[i].Endpoint, keys: { p256dh: subs[i].P256dh, auth: subs[i].Auth } }),
+    unsubscribe: async () => { const s = state(); s.current = -1; keep(s); return true; },
+  });
+  PushManager.prototype.getSubscription = async function () { const s = state(); return s.current < 0 ? null : made(s.current); };
+  PushManager.prototype.subscribe = async function () { const s = state(); s.current = s.made++; keep(s); return made(s.current); };
+})();`
+}
+
+// The console repairs this browser's registration when it opens, asking
+// nothing: after a rotation of the server's key (the stored key differs)
+// it subscribes afresh, registers the new device with the events chosen
+// and removes the old one, and the next alert reaches the new device; a
+// subscription the browser renewed by itself (another endpoint) is
+// registered likewise; nothing changes when all is as registered.
+func TestBrowserPushRenewed(t *testing.T) {
+	ps := pushtest.New(t, "")
+	e := apptest.Start(t, dbtest.SQLite, func(o *app.Options) {
+		o.Push = push.Config{Hosts: []string{ps.Host()}, Client: ps.Client(), Poll: 20 * time.Millisecond}
+	})
+	ps.SetVAPIDKey(e.App.VAPID.PublicKey())
+	officer := e.User(t, "officer", "petugas-ri", "")
+	vol := e.User(t, "volunteer", "sari", "3171")
+	old, rotated, renewed := ps.NewDevice(t), ps.NewDevice(t), ps.NewDevice(t)
+
+	// The device as registered before the rotation, alerts only.
+	var before api.PushSubscription
+	r := e.Do(t, "POST", "/v1/push/subscriptions", map[string]any{"endpoint": old.Endpoint,
+		"keys": map[string]string{"p256dh": old.P256dh(), "auth": old.Auth()}, "events": []string{"alert.published"}}, apptest.Bearer(vol.Tokens.AccessToken)...)
+	if r.Status != 201 {
+		t.Fatalf("subscribe: %d %s", r.Status, r.Body)
+	}
+	r.Decode(t, &before)
+
+	v := newBrowser(t, e.URL, 360, 740)
+	if _, err := chromedp.Call(v.Ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: pushStub(old, rotated, renewed)}); err != nil {
+		t.Fatalf("stub PushManager: %v", err)
+	}
+	if _, err := chromedp.CallBrowser(v.Ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+		Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: cdpbrowser.PermissionSettingGranted, Origin: e.URL}); err != nil {
+		t.Fatalf("grant notifications: %v", err)
+	}
+	v.signIn(vol.User.Email)
+	v.swRegistration()
+	mine := func(id, key, endpoint string) string {
+		j, _ := json.Marshal(map[string]any{"id": id, "key": key, "user": vol.User.ID, "endpoint": endpoint, "events": []string{"alert.published"}})
+		return string(j)
+	}
+	v.Eval(fmt.Sprintf(`localStorage.setItem('jarimu.push', %q); localStorage.setItem('stub.push', '{"current":0,"made":1}'), true`,
+		mine(before.ID, "kunci-lama", old.Endpoint)))
+
+	devices := func(what, endpoint string) api.PushSubscription {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var got api.Page[api.PushSubscription]
+			e.Do(t, "GET", "/v1/push/subscriptions", nil, apptest.Bearer(vol.Tokens.AccessToken)...).Decode(t, &got)
+			if len(got.Items) == 1 && got.Items[0].Endpoint == endpoint {
+				s := got.Items[0]
+				if len(s.Events) != 1 || s.Events[0] != "alert.published" {
+					t.Fatalf("%s: events %v, want the ones chosen", what, s.Events)
+				}
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: devices %+v, want the one at %s", what, got.Items, endpoint)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	reopen := func() { // the console opens again: a new document
+		v.Do("reopen", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	}
+
+	// The key changed: a fresh subscription replaces the old device.
+	reopen()
+	after := devices("after the rotation", rotated.Endpoint)
+	if key := string(v.Eval(`JSON.parse(localStorage.getItem('jarimu.push')).key`)); key != fmt.Sprintf("%q", e.App.VAPID.PublicKey()) {
+		t.Fatalf("stored key %s, want the server's", key)
+	}
+	e.Do(t, "POST", "/v1/alerts", map[string]any{"title": "Hoaks relokasi TPS 12", "body": "Pesan berantai tentang pemindahan TPS 12 adalah hoaks.",
+		"severity": "critical", "region_code": "31"}, apptest.Bearer(officer.Tokens.AccessToken)...)
+	ms := ps.Wait(t, 10*time.Second, "the alert's push", func(ms []pushtest.Message) bool { return len(ms) >= 1 })
+	if ms[0].Device != rotated.ID || ps.Tries(old.ID) != 0 {
+		t.Fatalf("the alert went to %s (%d tries at the old device), want the renewed one", ms[0].Device, ps.Tries(old.ID))
+	}
+
+	// The browser renewed its subscription by itself: registered likewise.
+	v.Eval(`localStorage.setItem('stub.push', '{"current":2,"made":3}'), true`)
+	reopen()
+	last := devices("after the browser's renewal", renewed.Endpoint)
+
+	// All as registered: nothing is sent again.
+	reopen()
+	time.Sleep(500 * time.Millisecond)
+	if again := devices("with nothing changed", renewed.Endpoint); again.ID != last.ID || again.CreatedAt != last.CreatedAt || after.ID == last.ID {
+		t.Fatalf("devices %+v then %+v, want the same registration kept", last, again)
 	}
 }

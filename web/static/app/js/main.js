@@ -284,7 +284,11 @@ async function boot() {
   addEventListener('online', drawNet);
   addEventListener('offline', drawNet);
   api.onSession((me) => {
-    if (me) { feed.start(); outbox.flush(); } else feed.stop();
+    if (me) {
+      feed.start();
+      outbox.flush();
+      push.renew().catch(() => {}); // retried at the next opening
+    } else feed.stop();
   });
   // The server refused to renew the session: sign-in again, saying why,
   // and come back here afterwards.

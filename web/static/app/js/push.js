@@ -6,7 +6,8 @@
 // remembers, per browser, which server subscription is this device's and
 // under which key it was made, so that a new key (a rotation) leads to a
 // fresh subscription. Permission is asked only from enable(), which the
-// settings screen calls from a click.
+// settings screen calls from a click; renew() repairs a registration when
+// the console opens, asking nothing.
 import * as api from './api.js';
 
 const KEY = 'jarimu.push';
@@ -81,8 +82,48 @@ export async function choose(events) {
 async function save(sub, key, events) {
   const j = sub.toJSON();
   const saved = await api.act('/v1/push/subscriptions', { endpoint: j.endpoint, keys: { p256dh: j.keys.p256dh, auth: j.keys.auth }, events });
-  store({ id: saved.id, key, user: api.user().id });
+  store({ id: saved.id, key, user: api.user().id, endpoint: j.endpoint, events: saved.events || events });
   return saved;
+}
+
+// renew runs when the console opens signed in. If this browser has a
+// device registered for the account and notifications are still allowed,
+// it registers the device afresh, with the events chosen, when the
+// server's key changed (a rotation: the old subscription's pushes are
+// refused) or the browser's subscription is not the one registered (the
+// browser renewed or dropped it); the old registration is removed. It
+// asks nothing and does nothing otherwise; once per page and account, again
+// after a failure. Resolves true when it renewed.
+let renewed = null;
+export async function renew() {
+  const mine = stored();
+  const me = api.user();
+  if (!supported() || !mine || !me || mine.user !== me.id || Notification.permission !== 'granted') return false;
+  if (renewed === me.id) return false;
+  renewed = me.id;
+  try {
+    return await renewNow(mine);
+  } catch (err) {
+    renewed = null;
+    throw err;
+  }
+}
+
+async function renewNow(mine) {
+  const reg = await navigator.serviceWorker.ready;
+  const { public_key: key } = await api.api('GET', '/v1/push/key');
+  let sub = await reg.pushManager.getSubscription();
+  if (sub && mine.key === key && (!mine.endpoint || sub.endpoint === mine.endpoint)) return false;
+  if (sub && mine.key !== key) {
+    await sub.unsubscribe();
+    sub = null;
+  }
+  if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
+  const saved = await save(sub, key, mine.events || EVENTS);
+  if (mine.id && mine.id !== saved.id) {
+    await api.api('DELETE', `/v1/push/subscriptions/${encodeURIComponent(mine.id)}`).catch((err) => { if (err.status !== 404) throw err; });
+  }
+  return true;
 }
 
 // disable stops notifications on this device: the server forgets it and
