@@ -117,6 +117,12 @@ func (s *Service) Subscribe(ctx context.Context, userID string, req api.Subscrib
 		if _, err := auth.LockActive(ctx, s.db, tx, userID); err != nil {
 			return err
 		}
+		// Two accounts registering one browser at once (a shared phone):
+		// the second moves the first's row instead of failing on the
+		// endpoint's unique index.
+		if err := s.db.XactLock(ctx, tx, "push-endpoint:"+req.Endpoint); err != nil {
+			return err
+		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err

@@ -3,8 +3,10 @@ package push_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jarimu/jarimu/api"
@@ -150,6 +152,37 @@ func TestAccountStatusStopsPushes(t *testing.T) {
 		idle(t, w.Env)
 		if got := byDevice(w.ps.Messages()); len(got) != 1 || got[citraDev.ID] != 1 {
 			t.Fatalf("got pushes %v, want only the active account's device", got)
+		}
+	})
+}
+
+// Two accounts registering the same browser at the same moment (a phone
+// passed from one volunteer to the next) both succeed: the later one has
+// the device, and the endpoint's unique index never answers 500.
+func TestSameDeviceSubscribedAtOnce(t *testing.T) {
+	each(t, func(t *testing.T, w world) {
+		for round := range 10 {
+			ani := w.User(t, "volunteer", fmt.Sprintf("ani-%d", round), "31")
+			budi := w.User(t, "volunteer", fmt.Sprintf("budi-%d", round), "31")
+			dev := w.ps.NewDevice(t)
+			body := map[string]any{"endpoint": dev.Endpoint, "keys": map[string]string{"p256dh": dev.P256dh(), "auth": dev.Auth()}}
+			var wg sync.WaitGroup
+			statuses := make([]int, 2)
+			for i, u := range []api.AuthResponse{ani, budi} {
+				wg.Go(func() {
+					statuses[i] = w.Do(t, "POST", "/v1/push/subscriptions", body, apptest.Bearer(u.Tokens.AccessToken)...).Status
+				})
+			}
+			wg.Wait()
+			for i, st := range statuses {
+				if st != http.StatusCreated {
+					t.Fatalf("round %d: subscriber %d got %d, want 201", round, i, st)
+				}
+			}
+			var n int
+			if err := w.App.DB.NewSelect().Table("push_subscriptions").ColumnExpr("count(*)").Where("endpoint = ?", dev.Endpoint).Scan(context.Background(), &n); err != nil || n != 1 {
+				t.Fatalf("round %d: %d rows for the endpoint (%v), want 1", round, n, err)
+			}
 		}
 	})
 }
