@@ -217,23 +217,45 @@ func (s *Service) ConfirmReset(ctx context.Context, req api.PasswordResetConfirm
 		return err
 	}
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		row := new(resetRow)
-		err := s.db.ForUpdate(tx.NewSelect().Model(row).Where("token_hash = ?", hashToken(req.Token))).Scan(ctx)
-		if db.IsNoRows(err) {
+		// The account's row is locked before the link's, in the order of a
+		// suspension, erasure or password change, which lock the account
+		// and then end its links: the other order deadlocked with them.
+		find := func(lock bool) (*resetRow, error) {
+			row := new(resetRow)
+			q := tx.NewSelect().Model(row).Where("token_hash = ?", hashToken(req.Token))
+			if lock {
+				q = s.db.ForUpdate(q)
+			}
+			err := q.Scan(ctx)
+			if db.IsNoRows(err) {
+				return nil, invalidReset()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("load reset link: %w", err)
+			}
+			return row, nil
+		}
+		row, err := find(false)
+		if err != nil {
+			return err
+		}
+		u, err := s.lockUser(ctx, tx, row.UserID)
+		switch {
+		case problem.Is(err, "invalid-token"):
+			return invalidReset() // suspended, deleted or erased
+		case err != nil:
+			return err
+		case u.Erased():
 			return invalidReset()
 		}
-		if err != nil {
-			return fmt.Errorf("load reset link: %w", err)
+		if row, err = find(true); err != nil {
+			return err
 		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if row.UsedAt != nil || !now.Before(row.ExpiresAt) {
-			return invalidReset()
-		}
-		u, err := s.lockUser(ctx, tx, row.UserID)
-		if err != nil || u.Erased() {
+		if row.UsedAt != nil || !now.Before(row.ExpiresAt) || row.UserID != u.ID {
 			return invalidReset()
 		}
 		if err := s.setPassword(ctx, tx, u, hash); err != nil {

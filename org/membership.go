@@ -312,6 +312,12 @@ type changeFunc func(ctx context.Context, tx bun.Tx, o *Org, m *Membership, now 
 func (s *Service) change(ctx context.Context, p auth.Principal, orgID, userID string, self bool, fn changeFunc) (api.Membership, error) {
 	var out api.Membership
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// The member's work lock before the org, as a join and an erasure
+		// take them (auth.LockWork): removing or rejecting a member ends
+		// their claims, which takes it, and the other order deadlocked.
+		if err := auth.LockWork(ctx, s.db, tx, userID); err != nil {
+			return err
+		}
 		o, err := load(ctx, tx, s.db, orgID, true)
 		if problem.KindOf(err) == problem.NotFound {
 			return membershipNotFound()

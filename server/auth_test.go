@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -498,6 +499,44 @@ func TestSessionsRacingAccountEnds(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %v", end, tally)
+		}
+	})
+}
+
+// A password reset confirmed while an admin suspends or erases the account
+// never deadlocks with it (PostgreSQL ended one of them, and the reset's
+// side was answered as an invalid link): the reset commits first or is
+// refused after, and the change always succeeds.
+func TestResetRacingAccountEnds(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, "admin", "root", "")
+		for _, end := range []string{"suspend", "erase"} {
+			tally := map[string]int{}
+			for i := range 8 {
+				v := signup(t, e, fmt.Sprintf("reset-%s-%d@example.org", end, i))
+				link, err := e.App.Auth.AdminResetLink(context.Background(), v.User.Email, "http://127.0.0.1:8080")
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, _ := url.Parse(link)
+				rs := race(t, 2, func(i int) (string, string, string, string, any) {
+					switch {
+					case i == 0:
+						return e.URL, "", "POST", "/v1/auth/password-reset/confirm", map[string]any{"token": u.Query().Get("token"), "password": "kata sandi baru yang panjang"}
+					case end == "suspend":
+						return e.URL, tok(admin), "PATCH", "/v1/admin/users/" + v.User.ID, map[string]any{"status": api.UserSuspended}
+					}
+					return e.URL, tok(admin), "POST", "/v1/admin/users/" + v.User.ID + "/erasure", map[string]any{"reason": "permintaan subjek data"}
+				})
+				if rs[1].Status != http.StatusOK {
+					t.Fatalf("%s: got %v", end, rs[1])
+				}
+				if got := rs[0].String(); got != "204" && got != "401 invalid-reset-token" {
+					t.Errorf("%s: the reset during it: got %s", end, got)
+				}
+				tally[rs[0].String()]++
+			}
+			t.Logf("%s: resets %v", end, tally)
 		}
 	})
 }

@@ -931,3 +931,46 @@ func TestJoinRacingErasure(t *testing.T) {
 		t.Logf("joins: %v", tally)
 	})
 }
+
+// A coordinator removing or rejecting a member while the member's account
+// is erased never deadlocks with the erasure: each takes the member's work
+// lock before the org's row.
+func TestMembershipChangeRacingErasure(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		admin := e.User(t, api.RoleAdmin, "Admin", "")
+		coord, o := taskOrg(t, e, admin, "")
+		tk := createTask(t, e, tok(coord), taskBody(o.ID, 100))
+		tally := map[string]int{}
+		for i := range 8 {
+			v := newPerson(t, e, api.RoleVolunteer, "32")
+			path := memberPath(o, v.User.ID, "")
+			if i%2 == 0 {
+				addMember(t, e, tok(coord), o, v.AuthResponse)
+				claimTask(t, e, tok(v.AuthResponse), tk.ID)
+			} else {
+				must(t, "request", join(t, e, tok(v.AuthResponse), o, ""), http.StatusCreated, "")
+				path = memberPath(o, v.User.ID, "/decision")
+			}
+			rs := race(t, 2, func(j int) (string, string, string, string, any) {
+				switch {
+				case j == 1:
+					return e.URL, tok(admin), "POST", "/v1/admin/users/" + v.User.ID + "/erasure", map[string]any{"reason": "permintaan subjek data"}
+				case i%2 == 0:
+					return e.URL, tok(coord), "DELETE", path, nil
+				}
+				return e.URL, tok(coord), "POST", path, map[string]any{"decision": "reject", "reason": "data diri tidak lengkap"}
+			})
+			if rs[1].Status != http.StatusOK {
+				t.Fatalf("erasure: got %v", rs[1])
+			}
+			if rs[0].Status >= 500 {
+				t.Errorf("the change during the erasure: got %v", rs[0])
+			}
+			tally[rs[0].String()]++
+			if n := count(t, e, "claims", "user_id = ? AND status = 'active'", v.User.ID); n != 0 {
+				t.Errorf("%d claims outlived the erasure", n)
+			}
+		}
+		t.Logf("changes: %v", tally)
+	})
+}
