@@ -8,6 +8,16 @@ import (
 	"github.com/jarimu/jarimu/api"
 )
 
+// InactiveSince reports whether u is a volunteer account, not erased, not
+// used since cutoff: what Inactive lists, for one account read again.
+func (u *User) InactiveSince(cutoff time.Time) bool {
+	seen := u.CreatedAt
+	if u.LastSeenAt != nil {
+		seen = *u.LastSeenAt
+	}
+	return u.Role == api.RoleVolunteer && !u.Erased() && seen.Before(cutoff)
+}
+
 // Inactive lists up to limit volunteer accounts not erased and not used
 // (signed in or refreshed; or made, for one never used) since cutoff: the
 // inactive-account retention erases them. Staff accounts are never listed.

@@ -286,6 +286,14 @@ func (s *Service) AdminResetLink(ctx context.Context, email, publicURL string) (
 	}
 	var link string
 	err = s.db.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		// Read again under the account's lock: a link made as a
+		// suspension commits would outlive it (a suspension ends the links
+		// it finds) and work again after a reactivation.
+		if _, err := s.lockUser(ctx, tx, u.ID); problem.Is(err, "invalid-token") {
+			return AccountNotActive.New("the account is no longer active; reactivate it first")
+		} else if err != nil {
+			return err
+		}
 		token, err := s.newReset(ctx, tx, u)
 		if err != nil {
 			return err

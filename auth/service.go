@@ -188,14 +188,17 @@ func (s *Service) Login(ctx context.Context, req api.LoginRequest, clientIP stri
 }
 
 // rehash upgrades a stored hash made with weaker parameters; failure only
-// costs the upgrade, so it is logged and not returned.
+// costs the upgrade, so it is logged and not returned. Only the hash that
+// was checked is replaced: a password changed or reset, or an account
+// erased, meanwhile keeps what that change wrote.
 func (s *Service) rehash(ctx context.Context, u *User, password string) {
 	if !s.hasher.NeedsRehash(u.PasswordHash) {
 		return
 	}
 	h, err := s.hasher.Hash(ctx, password)
 	if err == nil {
-		_, err = s.db.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", h).Where("id = ?", u.ID).Exec(ctx)
+		_, err = s.db.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", h).
+			Where("id = ? AND password_hash = ? AND erased_at IS NULL", u.ID, u.PasswordHash).Exec(ctx)
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "password rehash failed", slog.String("user_id", u.ID), slog.String("error", err.Error()))

@@ -2,6 +2,7 @@ package privacy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -45,7 +46,7 @@ func (s *Service) EraseSelf(ctx context.Context, p auth.Principal, password, cli
 	if err := s.auth.VerifyPassword(ctx, p.UserID, password, clientIP); err != nil {
 		return Erasure{}, err
 	}
-	return s.erase(ctx, audit.Actor{ID: p.UserID, Role: p.Role}, p.UserID, "self", "")
+	return s.erase(ctx, audit.Actor{ID: p.UserID, Role: p.Role}, p.UserID, "self", "", nil)
 }
 
 // EraseByAdmin erases another account at an admin's hand (a data subject
@@ -61,19 +62,28 @@ func (s *Service) EraseByAdmin(ctx context.Context, p auth.Principal, userID str
 	if userID == p.UserID {
 		return Erasure{}, auth.SelfSuspension.New("erase your own account with DELETE /v1/me")
 	}
-	return s.erase(ctx, audit.Actor{ID: p.UserID, Role: p.Role}, userID, "admin", req.Reason)
+	return s.erase(ctx, audit.Actor{ID: p.UserID, Role: p.Role}, userID, "admin", req.Reason, nil)
 }
+
+// errKept is an erasure's answer when the account, read under its lock,
+// no longer meets the condition it was listed by.
+var errKept = errors.New("account kept")
 
 // erase runs one erasure in one transaction: every capability forgets the
 // person, then the account row is emptied and the erasure audited; the
-// evidence files left unused are deleted after it commits.
-func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reason string) (Erasure, error) {
+// evidence files left unused are deleted after it commits. only, when
+// given, is asked of the account once it is locked: false keeps it
+// (errKept).
+func (s *Service) erase(ctx context.Context, actor audit.Actor, userID, by, reason string, only func(*auth.User) bool) (Erasure, error) {
 	out := Erasure{UserID: userID, By: by, Reason: reason}
 	var files []string
 	err := s.events.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		u, err := s.auth.LockForErasure(ctx, tx, userID)
 		if err != nil {
 			return err
+		}
+		if only != nil && !only(u) {
+			return errKept
 		}
 		now, err := s.db.Now(ctx, tx)
 		if err != nil {

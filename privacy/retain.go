@@ -2,11 +2,13 @@ package privacy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/jarimu/jarimu/audit"
+	"github.com/jarimu/jarimu/auth"
 )
 
 // Retention is how long things are kept after an election (the
@@ -76,13 +78,37 @@ func (s *Service) eraseInactive(ctx context.Context, cutoff time.Time) (int, err
 		if err != nil || len(ids) == 0 {
 			return n, err
 		}
+		kept := 0
 		for _, id := range ids {
-			if _, err := s.erase(ctx, audit.System, id, "retention", "inactive since the election"); err != nil {
+			erased, err := s.EraseInactive(ctx, id, cutoff)
+			if err != nil {
 				return n, fmt.Errorf("erase inactive account: %w", err)
 			}
-			n++
+			if erased {
+				n++
+			} else {
+				kept++
+			}
+		}
+		if kept == len(ids) {
+			return n, nil // each listed one was used since: nothing more is due now
 		}
 	}
+}
+
+// EraseInactive erases the volunteer account userID if, read under the
+// erasure's lock, it is still unused since cutoff (signed in or refreshed;
+// or made, for one never used): one listed as inactive that signed in just
+// after is kept (false). A sign-in locks the account first too, so the two
+// run one after the other.
+func (s *Service) EraseInactive(ctx context.Context, userID string, cutoff time.Time) (bool, error) {
+	_, err := s.erase(ctx, audit.System, userID, "retention", "inactive since the election", func(u *auth.User) bool {
+		return u.InactiveSince(cutoff)
+	})
+	if errors.Is(err, errKept) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // RunRetention applies the retention hourly until ctx ends, on one instance

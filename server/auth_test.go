@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/app"
@@ -537,6 +538,37 @@ func TestResetRacingAccountEnds(t *testing.T) {
 				tally[rs[0].String()]++
 			}
 			t.Logf("%s: resets %v", end, tally)
+		}
+	})
+}
+
+// A login with a hash made under weaker parameters upgrades it, once: the
+// upgrade replaces only the hash the login checked (a password changed or
+// an account erased meanwhile keeps what that wrote), which is still the
+// stored one here.
+func TestLoginUpgradesWeakHash(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		v := signup(t, e, "lama@example.org")
+		salt := []byte("0123456789abcdef")
+		weak := "$argon2id$v=19$m=32,t=3,p=2$" + base64.RawStdEncoding.EncodeToString(salt) + "$" +
+			base64.RawStdEncoding.EncodeToString(argon2.IDKey([]byte(apptest.Password), salt, 3, 32, 2, 24))
+		stored := func() string {
+			t.Helper()
+			var h string
+			if err := e.App.DB.NewSelect().Table("users").Column("password_hash").Where("id = ?", v.User.ID).Scan(context.Background(), &h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		exec(t, e, "UPDATE users SET password_hash = ? WHERE id = ?", weak, v.User.ID)
+		must(t, "login with the weak hash", login(t, e, v.User.Email, apptest.Password, ""), http.StatusOK, "")
+		up := stored()
+		if up == weak || !strings.HasPrefix(up, "$argon2id$") {
+			t.Fatalf("after the login the hash is %q, want it upgraded", up)
+		}
+		must(t, "login with the upgraded hash", login(t, e, v.User.Email, apptest.Password, ""), http.StatusOK, "")
+		if again := stored(); again != up {
+			t.Fatalf("a login with a current hash rewrote it")
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -562,6 +563,20 @@ func TestRetention(t *testing.T) {
 		if err != nil || again != (privacy.RetainStats{}) {
 			t.Errorf("a second run did %+v, %v; want nothing", again, err)
 		}
+
+		// Listed as inactive, then signed in before its turn: read again
+		// under the erasure's lock, it is kept.
+		late := newPerson(t, e, api.RoleVolunteer, "32")
+		exec(t, e, "UPDATE users SET last_seen_at = ?, created_at = ? WHERE id = ?", old, old, late.User.ID)
+		ids, err := e.App.Auth.Inactive(context.Background(), election, 100)
+		if err != nil || !slices.Contains(ids, late.User.ID) {
+			t.Fatalf("inactive accounts %v (%v), want %s listed", ids, err, late.User.ID)
+		}
+		must(t, "the late sign-in", login(t, e, late.email, apptest.Password, ""), http.StatusOK, "")
+		if erased, err := e.App.Privacy.EraseInactive(context.Background(), late.User.ID, election); err != nil || erased {
+			t.Fatalf("erasing an account used since it was listed: %v, %v; want kept", erased, err)
+		}
+		must(t, "the late one stays", login(t, e, late.email, apptest.Password, ""), http.StatusOK, "")
 	}, ret)
 }
 
