@@ -177,7 +177,10 @@ func nonNil(s []string) []string {
 func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req api.RetractionRequest) (api.Alert, error) {
 	var out api.Alert
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		a, err := s.load(ctx, tx, id)
+		// Locked: of two retractions at once, the second finds the first
+		// (409), rather than both announcing, pushing and auditing, and the
+		// second's reason replacing the first's.
+		a, err := s.load(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -211,9 +214,15 @@ func (s *Service) Retract(ctx context.Context, p auth.Principal, id string, req 
 	return out, nil
 }
 
-func (s *Service) load(ctx context.Context, q bun.IDB, id string) (*Alert, error) {
+// load reads one alert; lock takes its row lock (PostgreSQL; SQLite's
+// write transaction holds the database already).
+func (s *Service) load(ctx context.Context, q bun.IDB, id string, lock bool) (*Alert, error) {
 	a := new(Alert)
-	err := q.NewSelect().Model(a).Where("a.id = ?", id).Scan(ctx)
+	sel := q.NewSelect().Model(a).Where("a.id = ?", id)
+	if lock {
+		sel = s.db.ForUpdate(sel)
+	}
+	err := sel.Scan(ctx)
 	if db.IsNoRows(err) {
 		return nil, notFound()
 	}
@@ -225,7 +234,7 @@ func (s *Service) load(ctx context.Context, q bun.IDB, id string) (*Alert, error
 
 // Get reads one alert (public).
 func (s *Service) Get(ctx context.Context, id string) (api.Alert, error) {
-	a, err := s.load(ctx, s.db, id)
+	a, err := s.load(ctx, s.db, id, false)
 	if err != nil {
 		return api.Alert{}, err
 	}
@@ -268,7 +277,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]api.Alert, error) {
 // admins): volunteers meant, volunteers whose client acknowledged it, and
 // the p50/p90 of the delay from publication to acknowledgement.
 func (s *Service) Reach(ctx context.Context, p auth.Principal, id string) (api.Reach, error) {
-	a, err := s.load(ctx, s.db, id)
+	a, err := s.load(ctx, s.db, id, false)
 	if err != nil {
 		return api.Reach{}, err
 	}

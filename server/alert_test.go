@@ -491,3 +491,45 @@ func TestAlertRules(t *testing.T) {
 		}
 	})
 }
+
+// Retractions of one alert at once: one is made (200), the others find it
+// made (409 already-retracted); one alert.retracted, one retraction push
+// job, one audit entry, and the reason stored is the one answered.
+func TestRetractionsAtOnce(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		officer := e.User(t, "officer", "pusat", "")
+		for round := range 5 {
+			a := createAlert(t, e, tok(officer), alertBody(""))
+			rs := race(t, 6, func(i int) (string, string, string, string, any) {
+				return e.URL, tok(officer), "POST", "/v1/alerts/" + a.ID + "/retraction", map[string]any{"reason": fmt.Sprintf("alasan %d", i)}
+			})
+			made := -1
+			for i, r := range rs {
+				switch r.String() {
+				case "200":
+					if made >= 0 {
+						t.Fatalf("round %d: retractions %d and %d both made", round, made, i)
+					}
+					made = i
+				case "409 already-retracted":
+				default:
+					t.Fatalf("round %d: got %v", round, r)
+				}
+			}
+			if made < 0 {
+				t.Fatalf("round %d: no retraction made", round)
+			}
+			var got api.Alert
+			call(t, e, tok(officer), "GET", "/v1/alerts/"+a.ID, nil).Decode(t, &got)
+			if got.RetractionReason != fmt.Sprintf("alasan %d", made) {
+				t.Errorf("round %d: reason %q stored, %q answered", round, got.RetractionReason, fmt.Sprintf("alasan %d", made))
+			}
+			if n := count(t, e, "audit_log", "action = 'alert.retract' AND target_id = ?", a.ID); n != 1 {
+				t.Errorf("round %d: %d audit entries", round, n)
+			}
+			if n := count(t, e, "push_jobs", "kind = 'retraction' AND ref_id = ?", a.ID); n != 1 {
+				t.Errorf("round %d: %d retraction push jobs", round, n)
+			}
+		}
+	})
+}
