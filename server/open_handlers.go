@@ -86,11 +86,13 @@ func (s *Server) handleOpenIndex(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// notModified sets ETag and Last-Modified for a dataset version and reports
-// whether the client's copy is current (304 sent).
-func notModified(w http.ResponseWriter, r *http.Request, name string, count int, modified time.Time) bool {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", name, count, modified.UnixNano())))
-	return conditional(w, r, hex.EncodeToString(sum[:12]), modified, true)
+// notModified sets ETag and Last-Modified for a dataset version (count and
+// retracted, raised by every change) and reports whether the client's copy
+// is current (304 sent). The ETag alone decides: the date of the last
+// change does not follow changes that commit out of their clock's order.
+func notModified(w http.ResponseWriter, r *http.Request, name string, count, retracted int, modified time.Time) bool {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d", name, count, retracted)))
+	return conditional(w, r, hex.EncodeToString(sum[:12]), modified, false)
 }
 
 // conditional sets ETag (tag, quoted) and Last-Modified and reports whether
@@ -247,11 +249,11 @@ func fieldNames(fs []openField) []string {
 
 func (s *Server) handleOpenAlerts(format string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		n, modified, err := s.alerts.Version(r.Context())
+		n, retracted, modified, err := s.alerts.Version(r.Context())
 		if err != nil {
 			return err
 		}
-		if notModified(w, r, "alerts", n, modified) {
+		if notModified(w, r, "alerts", n, retracted, modified) {
 			return nil
 		}
 		e := newExporter(w, format, "alerts", fieldNames(alertFields))

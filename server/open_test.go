@@ -338,6 +338,20 @@ func TestOpenDataValidators(t *testing.T) {
 		changed("a new alert")
 		must(t, "retract", call(t, e, tok(w.off31), "POST", "/v1/alerts/"+a.ID+"/retraction", map[string]any{"reason": "Sudah diklarifikasi."}), http.StatusOK, "")
 		changed("a retraction")
+		// A retraction stamped before the latest publication but committed
+		// after it (its clock read first): the latest change's time does
+		// not move, the ETag must.
+		b := createAlert(t, e, tok(w.off31), alertBody("31"))
+		createAlert(t, e, tok(w.offNat), alertBody(""))
+		changed("two new alerts")
+		exec(t, e, "UPDATE alerts SET retracted_at = ?, retraction_reason = 'Salah wilayah.' WHERE id = ?", b.PublishedAt.Add(time.Millisecond), b.ID)
+		changed("a retraction committed out of its clock's order")
+		// Nor does If-Modified-Since alone tell a copy current.
+		for _, p := range []string{"/v1/open/alerts.csv", "/v1/open/alerts.json"} {
+			if r := e.Do(t, "GET", p, nil, "If-Modified-Since", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)); r.Status != http.StatusOK {
+				t.Errorf("%s with If-Modified-Since alone: %d, want 200", p, r.Status)
+			}
+		}
 		// GET /v1/alerts needs no login.
 		r := call(t, e, "", "GET", "/v1/alerts", nil)
 		must(t, "GET /v1/alerts anonymously", r, http.StatusOK, "")

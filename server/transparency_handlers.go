@@ -137,7 +137,7 @@ func (s *Server) loadAlertsIssued(ctx context.Context) ([]openIssued, time.Time,
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	_, modified, err := s.alerts.Version(ctx)
+	_, _, modified, err := s.alerts.Version(ctx)
 	out := make([]openIssued, len(rows))
 	for i, r := range rows {
 		out[i] = openIssued(r)
