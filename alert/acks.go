@@ -61,7 +61,8 @@ func BucketOf(ms int64) int64 {
 // the reach counts, it does not list people. A volunteer counts once per
 // alert: each ack covers only what its connection delivered (after where
 // the connection started the stream: the client's resume position, or the
-// head at connecting) and not yet acknowledged on this instance. Acks not
+// head at connecting; or after the connection's last ack of it) and not yet
+// acknowledged on this instance (by another connection of the user). Acks not
 // yet written when an instance dies cost only reach accuracy: delivery
 // never depends on them.
 type Acks struct {

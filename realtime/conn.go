@@ -73,7 +73,7 @@ type conn struct {
 
 	mu     sync.Mutex
 	id     Identity    // role and region change (apply)
-	starts []position  // where each stream's delivery began, for acks
+	starts []position  // where each stream's delivery began, or was last acked: what an ack counts from
 	expiry *time.Timer // closes with 4401 when the token expires
 	closer *time.Timer // closes the socket after the close frame
 
@@ -422,12 +422,18 @@ func (c *conn) handle(f api.ClientFrame) bool {
 		}
 	case "ack":
 		if h.o.Acks != nil {
+			// An ack covers what this connection delivered after its last
+			// ack of the stream (or its start): the next one counts from
+			// here, however long after (the reach counts each volunteer
+			// once per alert without keeping every connection's position
+			// in Acks's memory).
 			c.mu.Lock()
 			id := c.id
 			from, ok := int64(0), false
-			for _, p := range c.starts {
-				if p.stream == f.Stream {
+			for i := range c.starts {
+				if p := &c.starts[i]; p.stream == f.Stream {
 					from, ok = p.seq, true
+					p.seq = max(p.seq, f.Seq)
 				}
 			}
 			c.mu.Unlock()

@@ -140,13 +140,15 @@ func TestPingAndAck(t *testing.T) {
 		c.barrier()
 	})
 
-	// The sink gets where the connection's delivery of the stream began:
-	// the head at connecting, or the resume position; acks of streams the
-	// connection does not have are not passed on.
+	// The sink gets where the connection's delivery of the stream began
+	// (the head at connecting, or the resume position) or, after an ack,
+	// that ack's seq; acks of streams the connection does not have are not
+	// passed on.
 	env := startHub(t, realtime.Options{})
 	env.publish("org:shared", 5, 10)
 	c, _ := open(t, env.url, "u1", nil)
 	c.send(api.ClientFrame{Type: "ack", Stream: "org:shared", Seq: 7})
+	c.send(api.ClientFrame{Type: "ack", Stream: "org:shared", Seq: 9})
 	c.send(api.ClientFrame{Type: "ack", Stream: "org:other", Seq: 9})
 	c.barrier()
 	r, _ := open(t, env.url, "u1", map[string]int64{"org:shared": 2})
@@ -156,7 +158,7 @@ func TestPingAndAck(t *testing.T) {
 	env.mu.Lock()
 	acks := strings.Join(env.acks, ";")
 	env.mu.Unlock()
-	if want := "u1 org:shared 5..7;u1 org:shared 2..5"; acks != want {
+	if want := "u1 org:shared 5..7;u1 org:shared 7..9;u1 org:shared 2..5"; acks != want {
 		t.Errorf("got acks %q, want %q", acks, want)
 	}
 }

@@ -137,7 +137,7 @@ func TestFramesAsTheyArrive(t *testing.T) {
 		env.mu.Lock()
 		got := slices.Clone(env.acks)
 		env.mu.Unlock()
-		want := []string{"u1 user:u1 0..1", "u1 user:u1 0..2", "u1 user:u1 0..3", "u1 user:u1 0..4", "u1 user:u1 0..5"}
+		want := []string{"u1 user:u1 0..1", "u1 user:u1 1..2", "u1 user:u1 2..3", "u1 user:u1 3..4", "u1 user:u1 4..5"} // each from the ack before
 		if !slices.Equal(got, want) {
 			t.Fatalf("acks %q, want %q", got, want)
 		}
@@ -155,8 +155,8 @@ func TestFramesAsTheyArrive(t *testing.T) {
 		env.mu.Lock()
 		n, last := len(env.acks), env.acks[len(env.acks)-1]
 		env.mu.Unlock()
-		if n != 3000 || last != "u1 user:u1 0..3000" {
-			t.Fatalf("%d acks, the last %q; want 3000, the last 0..3000", n, last)
+		if n != 3000 || last != "u1 user:u1 2999..3000" {
+			t.Fatalf("%d acks, the last %q; want 3000, the last 2999..3000", n, last)
 		}
 
 		// A close frame is answered with its code, and the connection ends.
