@@ -15,7 +15,8 @@
 //
 // A Client keeps its tokens fresh by itself: it refreshes the access token
 // when it expires within 30 seconds, and once more when a call is answered
-// 401 "invalid-token". Concurrent calls share one refresh.
+// 401 "invalid-token". Concurrent calls share one refresh. Clients in several
+// processes share one session through a TokenVault (see WithTokenVault).
 //
 // It retries only what is safe to repeat (GETs and POSTs carrying an
 // Idempotency-Key), at most twice, on a network error, a 503 or a 429 whose
@@ -75,6 +76,7 @@ type Client struct {
 	hc        *http.Client
 	userAgent string
 	store     func(api.Tokens)
+	vault     TokenVault
 
 	// now is the clock of token expiry and sleep waits between retries;
 	// tests replace them.
@@ -151,4 +153,26 @@ func WithDeviceToken(token string) Option {
 // SetTokens, nor make calls with this Client.
 func WithTokenStore(store func(api.Tokens)) Option {
 	return func(c *Client) { c.store = store }
+}
+
+// WithTokenVault makes the Client share its session with every other Client
+// of v, in this process or in others (see TokenVault):
+//
+//   - Before it spends its refresh token, the Client reads the tokens kept in
+//     v, under v's lock. When another Client kept other tokens there (it
+//     refreshed, or signed in or out), the Client takes those instead of
+//     presenting a refresh token that may be spent already: the server
+//     answers a spent one, past a few seconds' grace, by ending the whole
+//     session. It refreshes the tokens it took only if their access token is
+//     due too.
+//   - It keeps the tokens of its refresh in v before releasing the lock.
+//   - A refresh the server refuses clears v only when v still holds the
+//     refused token, never a session kept there since.
+//   - A sign-in or SetTokens keeps its tokens in v; a sign-out (zero tokens)
+//     clears v only when v holds the refresh token the Client held.
+//
+// The token store of WithTokenStore, if any, is called as well, with every
+// change of the Client's tokens, those taken from v included.
+func WithTokenVault(v TokenVault) Option {
+	return func(c *Client) { c.vault = v }
 }

@@ -32,6 +32,20 @@ func (r refused) Error() string        { return r.err.Error() }
 func (r refused) Unwrap() error        { return r.err }
 func (r refused) Is(target error) bool { return target == ErrNotSignedIn }
 
+// TokenVault keeps a session's tokens where several Clients share them,
+// in one process or in several: a CLI's credentials file, say. See
+// WithTokenVault.
+type TokenVault interface {
+	// Update takes a lock that every other Update of the same tokens waits
+	// for, across processes, and calls fn with the tokens kept (zero when
+	// none are; their ExpiresIn counted from now). When fn returns true, it
+	// keeps the tokens fn returned before it releases the lock. fn may take
+	// as long as a refresh: it calls the server. Update returns an error
+	// when it cannot take the lock (ctx ends first, say) or read the tokens,
+	// without calling fn, or when it cannot keep what fn returned.
+	Update(ctx context.Context, fn func(kept api.Tokens) (api.Tokens, bool)) error
+}
+
 // flight is one refresh in progress, shared by every caller that wants to
 // replace the same refresh token.
 type flight struct {
@@ -49,8 +63,26 @@ func (c *Client) Tokens() api.Tokens {
 
 // SetTokens replaces the tokens the Client holds (zero tokens sign it out)
 // and tells the token store. The access token's expiry is counted from now.
+// With a TokenVault, the tokens are kept there too; zero tokens clear it
+// only when it holds the refresh token the Client held.
 func (c *Client) SetTokens(t api.Tokens) {
-	c.setTokens(t, "")
+	if c.vault == nil {
+		c.setTokens(t, "")
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	set := false
+	c.vault.Update(ctx, func(kept api.Tokens) (api.Tokens, bool) {
+		held := c.Tokens().RefreshToken
+		c.setTokens(t, "")
+		set = true
+		// A sign-out does not end the session another Client kept since.
+		return t, t.RefreshToken != "" || kept.RefreshToken == held
+	})
+	if !set { // the vault could not be read: the Client changes all the same
+		c.setTokens(t, "")
+	}
 }
 
 // setTokens replaces the tokens and tells the store; when from is not empty,
@@ -162,18 +194,72 @@ func (c *Client) held() (api.Tokens, error) {
 func (c *Client) fly(ctx context.Context, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
-	var resp api.RefreshResponse
-	f.err = c.do(ctx, http.MethodPost, "/v1/auth/refresh", nil, api.RefreshRequest{RefreshToken: f.from}, &resp)
-	var e *Error
-	switch {
-	case f.err == nil:
-		c.setTokens(resp.Tokens, f.from)
-	case errors.As(f.err, &e) && e.Status == http.StatusUnauthorized:
-		c.setTokens(api.Tokens{}, f.from)
-		f.err = refused{e}
+	if c.vault != nil {
+		f.err = c.flyShared(ctx, f.from)
+	} else {
+		t, err := c.spend(ctx, f.from)
+		switch {
+		case err == nil:
+			c.setTokens(t, f.from)
+		case errors.As(err, new(refused)):
+			c.setTokens(api.Tokens{}, f.from)
+		}
+		f.err = err
 	}
 	c.mu.Lock()
 	c.flight = nil
 	c.mu.Unlock()
 	close(f.done)
+}
+
+// flyShared is fly with a TokenVault: under the vault's lock, it takes the
+// tokens kept there when another Client replaced from, refreshes what is
+// due, and keeps the result.
+func (c *Client) flyShared(ctx context.Context, from string) error {
+	ran := false
+	var err error
+	uerr := c.vault.Update(ctx, func(kept api.Tokens) (api.Tokens, bool) {
+		ran = true
+		if kept.RefreshToken != from {
+			// Another Client refreshed, signed in or signed out: from may
+			// be spent already, and presenting it again could end the
+			// session. Take the tokens kept instead.
+			c.setTokens(kept, from)
+			if now := c.now(); !needsRefresh(kept, expiryOf(kept, now), now) {
+				return api.Tokens{}, false
+			}
+			from = kept.RefreshToken
+		}
+		var t api.Tokens
+		t, err = c.spend(ctx, from)
+		switch {
+		case err == nil:
+			c.setTokens(t, from)
+			return t, true
+		case errors.As(err, new(refused)):
+			// The vault still holds from: its lock is held.
+			c.setTokens(api.Tokens{}, from)
+			return api.Tokens{}, true
+		}
+		return api.Tokens{}, false
+	})
+	if !ran {
+		return uerr // a passing failure: the lock or the read
+	}
+	return err // a failure to keep the tokens is the vault's to tell
+}
+
+// spend presents the refresh token from to the server and returns the new
+// tokens; a refusal (401) is a refused error.
+func (c *Client) spend(ctx context.Context, from string) (api.Tokens, error) {
+	var resp api.RefreshResponse
+	err := c.do(ctx, http.MethodPost, "/v1/auth/refresh", nil, api.RefreshRequest{RefreshToken: from}, &resp)
+	var e *Error
+	switch {
+	case err == nil:
+		return resp.Tokens, nil
+	case errors.As(err, &e) && e.Status == http.StatusUnauthorized:
+		return api.Tokens{}, refused{e}
+	}
+	return api.Tokens{}, err
 }

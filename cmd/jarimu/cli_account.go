@@ -56,7 +56,17 @@ func runLogin(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := v.save(base, resp.Tokens, cl.DeviceToken(), time.Now()); err != nil {
+	// The session kept until now is read again as it is replaced, under the
+	// lock: another jarimu may have renewed it since.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockTimeout)
+	defer cancel()
+	err = v.update(lctx, func(cr *credentials) bool {
+		old = *cr
+		*cr = credentials{URL: base, DeviceToken: cl.DeviceToken()}
+		cr.setTokens(resp.Tokens, time.Now())
+		return true
+	})
+	if err != nil {
 		cl.Logout(context.WithoutCancel(ctx)) // a session nobody keeps is ended
 		return err
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -21,6 +23,11 @@ const (
 	// credentialsFile holds the session kept by `jarimu login`, in the
 	// config dir.
 	credentialsFile = "credentials.json"
+	// lockFile is the config dir's lock (see lockDir).
+	lockFile = "lock"
+	// lockTimeout bounds the wait for the lock of a command that saves
+	// the session (a refresh waits up to the client's own bound).
+	lockTimeout = time.Minute
 	// cliUserAgent names the CLI to the server's logs.
 	cliUserAgent = "jarimu-cli"
 	// cliTimeout bounds each HTTP attempt of the CLI, evidence uploads
@@ -132,12 +139,21 @@ func (v *vault) load() (credentials, error) {
 	return cr, nil
 }
 
-// save keeps the session t and the device token with the server URL; zero
-// tokens keep the URL and the device token only (signed out).
-func (v *vault) save(serverURL string, t api.Tokens, device string, now time.Time) error {
-	cr := credentials{URL: serverURL, Tokens: t, DeviceToken: device}
-	if t.AccessToken != "" && t.ExpiresIn > 0 {
-		cr.AccessExpiresAt = now.Add(time.Duration(t.ExpiresIn) * time.Second).UTC()
+// update runs fn on the credentials kept (zero when none) under the
+// config dir's lock, and saves them when fn returns true: no other jarimu
+// process renews or replaces the session in between.
+func (v *vault) update(ctx context.Context, fn func(cr *credentials) bool) error {
+	unlock, err := lockDir(ctx, v.dir)
+	if err != nil {
+		return fmt.Errorf("save the credentials: %w", err)
+	}
+	defer unlock()
+	cr, err := v.load()
+	if err != nil {
+		return err
+	}
+	if !fn(&cr) {
+		return nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -145,6 +161,59 @@ func (v *vault) save(serverURL string, t api.Tokens, device string, now time.Tim
 		return fmt.Errorf("save the credentials: %w", err)
 	}
 	return nil
+}
+
+// save keeps the session t and the device token with the server URL; zero
+// tokens keep the URL and the device token only (signed out).
+func (v *vault) save(serverURL string, t api.Tokens, device string, now time.Time) error {
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	return v.update(ctx, func(cr *credentials) bool {
+		*cr = credentials{URL: serverURL, DeviceToken: device}
+		cr.setTokens(t, now)
+		return true
+	})
+}
+
+// setTokens puts t in cr, its access token's expiry counted from now.
+func (cr *credentials) setTokens(t api.Tokens, now time.Time) {
+	cr.Tokens, cr.AccessExpiresAt = t, time.Time{}
+	if t.AccessToken != "" && t.ExpiresIn > 0 {
+		cr.AccessExpiresAt = now.Add(time.Duration(t.ExpiresIn) * time.Second).UTC()
+	}
+}
+
+// sessionVault is the credentials file as the client.TokenVault of a
+// session with the server at url: every jarimu process of the config dir
+// reads the tokens kept there before it spends its refresh token, under
+// the dir's lock, and writes the new ones before it lets go.
+type sessionVault struct {
+	v      *vault
+	url    string
+	stderr io.Writer
+}
+
+func (s sessionVault) Update(ctx context.Context, fn func(api.Tokens) (api.Tokens, bool)) error {
+	err := s.v.update(ctx, func(cr *credentials) bool {
+		now := time.Now()
+		var kept api.Tokens // another server's session is none of this one
+		if cr.URL == s.url {
+			kept = cr.tokensLeft(now)
+		}
+		t, keep := fn(kept)
+		if !keep || cr.URL != s.url && t.RefreshToken == "" {
+			return false
+		}
+		if cr.URL != s.url {
+			*cr = credentials{URL: s.url}
+		}
+		cr.setTokens(t, now)
+		return true
+	})
+	if err != nil && s.stderr != nil {
+		fmt.Fprintf(s.stderr, "jarimu: warning: %v; run jarimu login again if the next command fails\n", err)
+	}
+	return err
 }
 
 // tokensLeft are cr's tokens with ExpiresIn counted from now; an access
@@ -203,9 +272,6 @@ func (c *command) publicClient() (*client.Client, error) {
 	return newClient(base), nil
 }
 
-// session is the signed-in client of the session kept by login. The tokens
-// it gets on refreshing are written back at once: the refresh token kept
-// before is spent, and presenting it again would end the session.
 // signedIn parses the command's flags and positional arguments (as parse)
 // and returns the signed-in client: the start of every command that calls
 // the API as the user.
@@ -218,6 +284,11 @@ func (c *command) signedIn(args []string, positional ...string) ([]string, *clie
 	return pos, cl, err
 }
 
+// session is the signed-in client of the session kept by login. It shares
+// the session with every other jarimu process of the config dir through the
+// credentials file (see sessionVault): a refresh token is spent by one of
+// them only, and its successor written back at once, as presenting a spent
+// one again would end the session.
 func (c *command) session() (*client.Client, *vault, error) {
 	v, err := c.vault()
 	if err != nil {
@@ -239,11 +310,7 @@ func (c *command) session() (*client.Client, *vault, error) {
 			return nil, nil, fmt.Errorf("you are logged in to %s, not %s: run jarimu login --server %s", cr.URL, want, want)
 		}
 	}
-	store := func(t api.Tokens) {
-		if err := v.save(cr.URL, t, cr.DeviceToken, time.Now()); err != nil {
-			fmt.Fprintf(c.stderr, "jarimu: warning: %v; run jarimu login again if the next command fails\n", err)
-		}
-	}
-	cl := newClient(cr.URL, client.WithTokens(cr.tokensLeft(time.Now())), client.WithTokenStore(store))
+	keep := sessionVault{v: v, url: cr.URL, stderr: c.stderr}
+	cl := newClient(cr.URL, client.WithTokens(cr.tokensLeft(time.Now())), client.WithTokenVault(keep))
 	return cl, v, nil
 }

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jarimu/jarimu/apptest"
+)
+
+// cliProcess is a jarimu command of u run as a process of its own: this
+// test binary re-executed (see TestMain), with u's config dir.
+type cliProcess struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	done   chan struct{}
+	err    error // of Wait, set before done is closed
+	stdout *apptest.Logs
+	stderr *apptest.Logs
+}
+
+func (u *user) startProcess(args ...string) *cliProcess {
+	u.t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "JARIMU_") {
+			env = append(env, kv)
+		}
+	}
+	b, _ := json.Marshal(args)
+	p := &cliProcess{t: u.t, cmd: exec.Command(exe), done: make(chan struct{}), stdout: &apptest.Logs{}, stderr: &apptest.Logs{}}
+	p.cmd.Env = append(env, "JARIMU_CONFIG_DIR="+u.dir, runMainEnv+"=1", runArgsEnv+"="+string(b))
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		u.t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	u.t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGCONT)
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+		if strings.Contains(p.stderr.String(), "WARNING: DATA RACE") {
+			u.t.Errorf("jarimu %s reported a data race:\n%s", strings.Join(args, " "), p.stderr.String())
+		}
+	})
+	return p
+}
+
+func (p *cliProcess) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitOutput waits for a line of standard output (or, err true, standard
+// error) holding every one of parts.
+func (p *cliProcess) waitOutput(stderr bool, parts ...string) {
+	p.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out := p.stdout.String()
+		if stderr {
+			out = p.stderr.String()
+		}
+		for line := range strings.Lines(out) {
+			if containsAll(line, parts) {
+				return
+			}
+		}
+		if p.exited() || time.Now().After(deadline) {
+			p.t.Fatalf("no line with %q (exited: %v, %v)\nstdout: %s\nstderr: %s", parts, p.exited(), p.err, p.stdout.String(), p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A jarimu process renews the session under the config dir's lock: while
+// another process holds it, a command whose access token has expired waits
+// rather than spending the refresh token the other may be spending.
+func TestCLIRefreshWaitsForTheLock(t *testing.T) {
+	w := newWorld(t)
+	w.volunteer("ana@example.org")
+	ana := w.person("ana@example.org")
+	cr := ana.credentials()
+	cr.AccessExpiresAt = time.Now().Add(-time.Minute)
+	if err := writeJSONFile(filepath.Join(ana.dir, credentialsFile), cr); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockDir(context.Background(), ana.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := ana.startProcess("me")
+	time.Sleep(time.Second)
+	if me.exited() {
+		unlock()
+		t.Fatalf("jarimu me ran while another process held the lock: %v\n%s%s", me.err, me.stdout.String(), me.stderr.String())
+	}
+	if got := ana.credentials().Tokens.RefreshToken; got != cr.Tokens.RefreshToken {
+		t.Errorf("the session was renewed while another process held the lock")
+	}
+	unlock()
+	select {
+	case <-me.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("jarimu me did not end once the lock was free")
+	}
+	if me.err != nil || !strings.Contains(me.stdout.String(), "ana@example.org") {
+		t.Fatalf("jarimu me: %v\n%s%s", me.err, me.stdout.String(), me.stderr.String())
+	}
+	if got := ana.credentials().Tokens.RefreshToken; got == cr.Tokens.RefreshToken || got == "" {
+		t.Errorf("after jarimu me: got refresh token %q, want a new one saved", got)
+	}
+}
+
+// A running alerts watch shares the session with the other commands of its
+// config dir: it neither presents a refresh token another command spent
+// while it was paused (past the server's grace, which would end the whole
+// session), nor, after a new login, wipes that login when its own session
+// is refused.
+func TestCLIWatchSharesTheSession(t *testing.T) {
+	w := newWorldWith(t, map[string]string{"JARIMU_ACCESS_TOKEN_TTL": "10s"})
+	w.volunteer("ana@example.org")
+	ana := w.person("ana@example.org")
+	officer := w.person("jkt@bawaslu.go.id")
+	watch := ana.startProcess("alerts", "watch")
+	watch.waitOutput(true, "connected to ")
+
+	// renewed waits until the credentials hold a refresh token other than
+	// was, and checks that the session still works.
+	renewed := func(step, was string) {
+		t.Helper()
+		deadline := time.Now().Add(25 * time.Second)
+		for {
+			got := ana.credentials().Tokens.RefreshToken
+			if got == "" {
+				t.Fatalf("%s: the credentials were cleared\nwatch: %s", step, watch.stderr.String())
+			}
+			if got != was {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the watch did not renew the session within 25 s\nwatch: %s", step, watch.stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if watch.exited() {
+			t.Fatalf("%s: the watch ended: %v\n%s", step, watch.err, watch.stderr.String())
+		}
+		title := "Peringatan " + strings.ReplaceAll(step, " ", "-")
+		officer.must("alert", "send", "--title", title, "--body", "Waspada.", "--severity", "info", "--region", "31")
+		watch.waitOutput(false, "alert.published", title)
+		if out, err := ana.run("me"); err != nil || !strings.Contains(out, "ana@example.org") {
+			t.Fatalf("%s: jarimu me: got %q, %v", step, out, err)
+		}
+	}
+
+	// The watch is paused (a laptop asleep) while another command renews
+	// the session, and wakes past the server's grace for spent tokens.
+	watch.cmd.Process.Signal(syscall.SIGSTOP)
+	ana.must("me") // the 10 s access token is due: it spends the watch's refresh token
+	spent := ana.credentials().Tokens.RefreshToken
+	time.Sleep(11 * time.Second)
+	watch.cmd.Process.Signal(syscall.SIGCONT)
+	renewed("after a pause", spent)
+
+	// A new login ends the session the watch holds.
+	if out, err := ana.runIn(testPassword+"\n", "login", "--email", "ana@example.org"); err != nil || !strings.Contains(out, "logged in") {
+		t.Fatalf("second login: got %q, %v", out, err)
+	}
+	renewed("after a new login", ana.credentials().Tokens.RefreshToken)
+}
