@@ -268,6 +268,18 @@ func TestCLIAdmin(t *testing.T) {
 	if err != nil || !strings.Contains(out, "password (shown once): ") {
 		t.Fatalf("user create with a generated password: got %q, %v", out, err)
 	}
+	// With --json, the account's fields and the password generated.
+	var made struct {
+		api.User
+		Password string `json:"password"`
+	}
+	admin.mustJSONIn(&made, "\n", "user", "create", "--email", "bali@bawaslu.go.id", "--name", "Bawaslu Bali", "--role", "officer", "--region", "51")
+	if made.Email != "bali@bawaslu.go.id" || made.ID == "" || len(made.Password) < 20 {
+		t.Fatalf("user create --json with a generated password: got %+v", made)
+	}
+	if _, err := client.New(w.url).Login(context.Background(), "bali@bawaslu.go.id", made.Password); err != nil {
+		t.Errorf("login with the password printed by user create --json: %v", err)
+	}
 	admin.mustUsage([]string{"user", "create", "--email", "x@bawaslu.go.id"}, "--name, --role are required")
 	admin.mustFail([]string{"user", "create", "--email", "x@bawaslu.go.id", "--name", "X", "--role", "king"}, "validation: ", "role: ")
 	officer.mustFail([]string{"user", "create", "--email", "y@bawaslu.go.id", "--name", "Y", "--role", "officer"}, "forbidden: ", "next: ")

@@ -12,7 +12,8 @@ func runUserCreate(ctx context.Context, con console, args []string) error {
 	c := con.command("user create", "--email E --name N --role officer|admin [--region CODE] [flags]",
 		"Make a staff account (admins): a Bawaslu officer of a region, or an admin. The password\n"+
 			"is read from standard input when it is not a terminal; else, or given an empty line, one\n"+
-			"is generated and printed once. Its owner consents to the privacy notice at first login.",
+			"is generated and printed once (with --json, as \"password\" next to the account's fields).\n"+
+			"Its owner consents to the privacy notice at first login.",
 		`printf '%s\n' "$PASSWORD" | jarimu user create --email jkt@bawaslu.go.id --name "Bawaslu DKI" --role officer --region 31`)
 	email := c.fs.String("email", "", "the account's email")
 	name := c.fs.String("name", "", "the display name")
@@ -39,7 +40,15 @@ func runUserCreate(ctx context.Context, con console, args []string) error {
 		return err
 	}
 	if *c.json {
-		return printJSON(c.stdout, u)
+		// The account as the API answers it, and the password generated.
+		out := struct {
+			api.User
+			Password string `json:"password,omitempty"`
+		}{User: u}
+		if generated {
+			out.Password = password
+		}
+		return printJSON(c.stdout, out)
 	}
 	if err := printUser(c, u); err != nil || !generated {
 		return err
