@@ -271,7 +271,7 @@ func (c *command) isSet(name string) bool {
 
 // keyFlag adds --key, the Idempotency-Key of the command's POST.
 func (c *command) keyFlag() *string {
-	return c.fs.String("key", "", "an Idempotency-Key: the same command run again with the same `KEY` and flags is done once")
+	return c.fs.String("key", "", "an Idempotency-Key: the same command run again with the same `KEY` and flags within 24 hours is done once, and prints the first answer again (times such as 7d count from the first run)")
 }
 
 // keyOption is the call option of --key; none when it is empty.

@@ -201,7 +201,11 @@ func runInviteCreate(ctx context.Context, con console, args []string) error {
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	until, err := parseWhen("expires", *expires, time.Now())
+	run, err := c.keyed(ctx, *key, "")
+	if err != nil {
+		return err
+	}
+	until, err := parseWhen("expires", *expires, run.At)
 	if err != nil {
 		return err
 	}

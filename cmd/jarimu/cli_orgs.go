@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
@@ -61,7 +60,11 @@ func runOrgRegister(ctx context.Context, con console, args []string) error {
 	if err := c.required("name", *name, "number", *number, "until", *until); err != nil {
 		return err
 	}
-	end, err := parseWhen("until", *until, time.Now())
+	run, err := c.keyed(ctx, *key, "")
+	if err != nil {
+		return err
+	}
+	end, err := parseWhen("until", *until, run.At)
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,11 @@ func accreditation(ctx context.Context, c *command, args []string, action string
 		if err := c.required("until", *until, "reason", *reason); err != nil {
 			return err
 		}
-		end, err := parseWhen("until", *until, time.Now())
+		run, err := c.keyed(ctx, *key, "")
+		if err != nil {
+			return err
+		}
+		end, err := parseWhen("until", *until, run.At)
 		if err != nil {
 			return err
 		}

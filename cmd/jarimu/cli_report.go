@@ -43,7 +43,11 @@ func runReport(ctx context.Context, con console, args []string) error {
 	if err := c.required("url", *content, "platform", *platform, "category", *category, "summary", *summary); err != nil {
 		return err
 	}
-	seen := time.Now().UTC().Truncate(time.Second)
+	run, err := c.keyed(ctx, *key, "")
+	if err != nil {
+		return err
+	}
+	seen := run.At.UTC()
 	if *observed != "" {
 		t, err := time.Parse(time.RFC3339, *observed)
 		if err != nil {

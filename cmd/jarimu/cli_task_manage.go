@@ -35,11 +35,14 @@ func runTaskCreate(ctx context.Context, con console, args []string) error {
 	}
 	req := api.CreateTaskRequest{OrgID: optional(*org), Title: *title, Description: *description, Kind: *kind,
 		Platform: optional(*platform), Target: optional(*target), RegionCode: optional(*regionCode)}
-	var err error
-	if req.StartsAt, err = optionalWhen("starts", *starts); err != nil {
+	run, err := c.keyed(ctx, *key, "")
+	if err != nil {
 		return err
 	}
-	if req.DueAt, err = optionalWhen("due", *due); err != nil {
+	if req.StartsAt, err = optionalWhen("starts", *starts, run.At); err != nil {
+		return err
+	}
+	if req.DueAt, err = optionalWhen("due", *due, run.At); err != nil {
 		return err
 	}
 	req.Slots, req.LeaseMinutes = optionalInt(c, "slots", *slots), optionalInt(c, "lease", *lease)
@@ -55,11 +58,11 @@ func runTaskCreate(ctx context.Context, con console, args []string) error {
 }
 
 // optionalWhen is parseWhen for an optional flag: nil when it is empty.
-func optionalWhen(name, v string) (*time.Time, error) {
+func optionalWhen(name, v string, now time.Time) (*time.Time, error) {
 	if v == "" {
 		return nil, nil
 	}
-	t, err := parseWhen(name, v, time.Now())
+	t, err := parseWhen(name, v, now)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +128,7 @@ func runTaskEdit(ctx context.Context, con console, args []string) error {
 	if c.isSet("description") {
 		req.Description = description
 	}
-	if req.DueAt, err = optionalWhen("due", *due); err != nil {
+	if req.DueAt, err = optionalWhen("due", *due, time.Now()); err != nil {
 		return err
 	}
 	req.Slots, req.LeaseMinutes = optionalInt(c, "slots", *slots), optionalInt(c, "lease", *lease)

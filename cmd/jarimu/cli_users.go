@@ -12,8 +12,9 @@ func runUserCreate(ctx context.Context, con console, args []string) error {
 	c := con.command("user create", "--email E --name N --role officer|admin [--region CODE] [flags]",
 		"Make a staff account (admins): a Bawaslu officer of a region, or an admin. The password\n"+
 			"is read from standard input when it is not a terminal; else, or given an empty line, one\n"+
-			"is generated and printed once (with --json, as \"password\" next to the account's fields).\n"+
-			"Its owner consents to the privacy notice at first login.",
+			"is generated and printed once (with --json, as \"password\" next to the account's fields;\n"+
+			"with --key, kept 24 hours in the config dir for a rerun with that key, which prints it\n"+
+			"again). Its owner consents to the privacy notice at first login.",
 		`printf '%s\n' "$PASSWORD" | jarimu user create --email jkt@bawaslu.go.id --name "Bawaslu DKI" --role officer --region 31`)
 	email := c.fs.String("email", "", "the account's email")
 	name := c.fs.String("name", "", "the display name")
@@ -29,6 +30,17 @@ func runUserCreate(ctx context.Context, con console, args []string) error {
 	password, generated, err := readPassword(con.stdin)
 	if err != nil {
 		return err
+	}
+	if generated && *key != "" {
+		// A rerun with the key sends (and shows) the password the first
+		// run generated: another would be another request.
+		run, err := c.keyed(ctx, *key, password)
+		if err != nil {
+			return err
+		}
+		if run.Password != "" {
+			password = run.Password
+		}
 	}
 	cl, _, err := c.session()
 	if err != nil {
@@ -51,6 +63,10 @@ func runUserCreate(ctx context.Context, con console, args []string) error {
 		return printJSON(c.stdout, out)
 	}
 	if err := printUser(c, u); err != nil || !generated {
+		return err
+	}
+	if *key != "" {
+		_, err = fmt.Fprintf(c.stdout, "password: %s (kept %d hours for a rerun with --key %s)\n", password, int(keyMemory.Hours()), *key)
 		return err
 	}
 	_, err = fmt.Fprintf(c.stdout, "password (shown once): %s\n", password)
