@@ -24,7 +24,10 @@ func runReport(ctx context.Context, con console, args []string) error {
 		"Report a finding: content that may break election law, with screenshots or PDFs as\n"+
 			"evidence (PNG, JPEG, WebP or PDF, at most 10 MiB each). Here --url is the content's\n"+
 			"address; the server's is --server. Its sub-commands show a report and decide on it:\n"+
-			"jarimu report show|review|verify|reject|duplicate|takedown (each takes --help).",
+			"jarimu report show|review|verify|reject|duplicate|takedown (each takes --help).\n"+
+			"A report is filed with --key, else a random key; when its outcome is unknown (the answer\n"+
+			"was lost) or an evidence upload fails, the command to run again with that key and the\n"+
+			"time observed is printed on standard error: run, it files the report once.",
 		`jarimu report --url https://x.com/akun/status/123 --platform x --category disinformation --summary "Hoaks soal jadwal pencoblosan" --evidence layar.png`)
 	content := c.fs.String("url", "", "the `URL` of the content reported")
 	platform := c.fs.String("platform", "", "where it was seen: "+strings.Join(api.Platforms, ", "))
@@ -43,11 +46,7 @@ func runReport(ctx context.Context, con console, args []string) error {
 	if err := c.required("url", *content, "platform", *platform, "category", *category, "summary", *summary); err != nil {
 		return err
 	}
-	run, err := c.keyed(ctx, *key, "")
-	if err != nil {
-		return err
-	}
-	seen := run.At.UTC()
+	var seen time.Time
 	if *observed != "" {
 		t, err := time.Parse(time.RFC3339, *observed)
 		if err != nil {
@@ -64,23 +63,76 @@ func runReport(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *key == "" && len(files) > 0 {
-		*key = rand.Text() // named in the error when an upload fails, to try again
+	// The report is always filed with a key, named with the time observed
+	// when the outcome is unknown: run again with both, it is filed once.
+	if *key == "" {
+		*key = rand.Text()
 	}
-	req := api.CreateReportRequest{ClaimID: optional(*claimID), OrgID: optional(*orgID), URL: *content, Platform: *platform,
-		Category: *category, Summary: *summary, RegionCode: optional(*regionCode), ObservedAt: seen}
-	rep, err := cl.CreateReport(ctx, req, keyOption(*key)...)
+	run, err := c.keyed(ctx, *key, "")
 	if err != nil {
 		return err
 	}
+	if seen.IsZero() {
+		seen = run.At.UTC()
+	}
+	req := api.CreateReportRequest{ClaimID: optional(*claimID), OrgID: optional(*orgID), URL: *content, Platform: *platform,
+		Category: *category, Summary: *summary, RegionCode: optional(*regionCode), ObservedAt: seen}
+	rep, err := cl.CreateReport(ctx, req, client.IdempotencyKey(*key))
+	if err != nil {
+		if mayHaveRun(err) {
+			c.rerunHint("the report may have been filed", args, *key, seen)
+		}
+		return err
+	}
 	if err := attachEvidence(ctx, cl, &rep, files); err != nil {
-		return fmt.Errorf("%w\nto try again for this report, run the same command again with --key %s --observed %s",
-			err, *key, seen.Format(time.RFC3339))
+		c.rerunHint("report "+rep.ID+" was filed, without all its evidence", args, *key, seen)
+		return err
 	}
 	if *c.json {
 		return printJSON(c.stdout, rep)
 	}
 	return printReport(c, rep)
+}
+
+// mayHaveRun reports whether a request that failed with err may have been
+// carried out all the same: its answer was lost (a network error, a
+// timeout, an interruption), the server failed (5xx), or its key says it
+// is running or has run. A refusal of the server (other 4xx) changed
+// nothing.
+func mayHaveRun(err error) bool {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.Status >= 500 || e.Type == "idempotency-in-progress" || e.Type == "idempotency-applied"
+	}
+	return true
+}
+
+// rerunHint tells on standard error how to run report again, with args,
+// its key and the time observed, so that the server files it once.
+func (c *command) rerunHint(what string, args []string, key string, observed time.Time) {
+	line := []string{"jarimu", "report"}
+	for _, a := range args {
+		line = append(line, shellQuote(a))
+	}
+	if !c.isSet("key") {
+		line = append(line, "--key", shellQuote(key))
+	}
+	if !c.isSet("observed") {
+		line = append(line, "--observed", observed.Format(time.RFC3339))
+	}
+	fmt.Fprintf(c.stderr, "jarimu: %s; its key is %s, observed %s. To try again without filing it twice, run:\n  %s\n",
+		what, key, observed.Format(time.RFC3339), strings.Join(line, " "))
+}
+
+// shellQuote is s as one word of a POSIX shell.
+func shellQuote(s string) string {
+	safe := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !safe(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // attachEvidence uploads files to rep, adding them to its evidence.

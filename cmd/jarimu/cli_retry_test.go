@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,4 +106,112 @@ func TestCLIKeyedRerunIsDoneOnce(t *testing.T) {
 	// The same key with other flags is another request: the server
 	// refuses it.
 	dewi.mustFail([]string{"invite", "create", "--uses", "6", "--key", "invite-1"}, "idempotency-key-reused")
+}
+
+// lossyProxy passes requests on to a server, and while lose matches a
+// request, passes it on but answers 502 instead of the server's answer, as
+// a balancer whose connection to the server broke mid-request would.
+type lossyProxy struct {
+	url  string
+	mu   sync.Mutex
+	lose func(r *http.Request) bool
+}
+
+func newLossyProxy(t *testing.T, server string) *lossyProxy {
+	t.Helper()
+	target, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	p := &lossyProxy{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		lose := p.lose != nil && p.lose(r)
+		p.mu.Unlock()
+		if !lose {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		rp.ServeHTTP(httptest.NewRecorder(), r)
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	}))
+	t.Cleanup(srv.Close)
+	p.url = srv.URL
+	return p
+}
+
+func (p *lossyProxy) losing(lose func(r *http.Request) bool) {
+	p.mu.Lock()
+	p.lose = lose
+	p.mu.Unlock()
+}
+
+// runErr runs a command as u and returns its standard output and error.
+func (u *user) runErr(args ...string) (string, string, error) {
+	u.t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, u.env(), strings.NewReader(""), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// When the answer to a report is lost, jarimu report tells the key and the
+// time observed it filed it with, and the command to run again: run, it
+// files the report once. So too when the report was filed but an evidence
+// upload failed.
+func TestCLIReportLostAnswerNamesTheKey(t *testing.T) {
+	w := newWorld(t)
+	w.volunteer("budi@example.org")
+	proxy := newLossyProxy(t, w.url)
+	budi := &user{t: t, w: w, dir: filepath.Join(t.TempDir(), "jarimu")}
+	if _, err := budi.runIn(testPassword+"\n", "login", "--server", proxy.url, "--email", "budi@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	rerun := regexp.MustCompile(`(?m)^  jarimu report (.*) --key (\S+) --observed (\S+)$`)
+	shot := writePNG(t)
+
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		lose     func(r *http.Request) bool
+		evidence int
+	}{
+		{"report", []string{"--url", "https://x.com/akun/status/5", "--platform", "x", "--category", "sara", "--summary", "Ujaran kebencian terhadap pemilih"},
+			func(r *http.Request) bool { return r.Method == http.MethodPost && r.URL.Path == "/v1/reports" }, 0},
+		{"evidence", []string{"--url", "https://x.com/akun/status/6", "--platform", "x", "--category", "sara", "--summary", "Ujaran kebencian di TPS", "--evidence", shot.path},
+			func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/evidence") }, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			budi := budi.in(t)
+			proxy.losing(tt.lose)
+			_, stderr, err := budi.runErr(append([]string{"report"}, tt.args...)...)
+			proxy.losing(nil)
+			if err == nil {
+				t.Fatal("got no error, want the lost answer's")
+			}
+			m := rerun.FindStringSubmatch(stderr)
+			if m == nil {
+				t.Fatalf("got standard error %q, want the command to run again, with --key and --observed", stderr)
+			}
+			if !strings.Contains(m[1], "'"+tt.args[7]+"'") {
+				t.Errorf("the command to run again: got %q, want the summary quoted for the shell", m[0])
+			}
+			var rep api.Report
+			budi.mustJSON(&rep, append(append([]string{"report"}, tt.args...), "--key", m[2], "--observed", m[3])...)
+			if len(rep.Evidence) != tt.evidence {
+				t.Errorf("run again: got %d evidence files, want %d", len(rep.Evidence), tt.evidence)
+			}
+			var reps []api.Report
+			budi.mustJSON(&reps, "reports")
+			n := 0
+			for _, r := range reps {
+				if r.URL == tt.args[1] {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("got %d reports of %s, want 1", n, tt.args[1])
+			}
+		})
+	}
 }
