@@ -24,9 +24,10 @@
 // Idempotency-Key (see IdempotencyKey), so a report, claim or alert sent over
 // a flaky network is never made twice.
 //
-// List calls (Orgs, Memberships, Audit, Tasks, Reports, Alerts) return one
-// api.Page; All, or AllOrgs, AllMemberships, AllAudit, AllTasks, AllReports
-// and AllAlerts, follow the pages with range-over-func:
+// List calls (Orgs, Memberships, Audit, Tasks, Reports, Alerts,
+// Subscriptions) return one api.Page; All, or AllOrgs, AllMemberships,
+// AllAudit, AllTasks, AllReports, AllAlerts and AllSubscriptions, follow the
+// pages with range-over-func:
 //
 //	for o, err := range c.AllOrgs(ctx, client.OrgFilter{Status: api.OrgAccredited}) {
 //		if err != nil {

@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"iter"
 	"net/http"
+	"net/url"
 
 	"github.com/jarimu/jarimu/api"
 )
@@ -22,10 +24,24 @@ func (c *Client) Subscribe(ctx context.Context, req api.SubscribeRequest, opts .
 	return call[api.PushSubscription](ctx, c, http.MethodPost, route{path: "/v1/push/subscriptions"}, nil, req, opts...)
 }
 
-// Subscriptions lists the signed-in account's devices (at most 10, on
-// one page).
+// Subscriptions returns the first page of the signed-in account's devices
+// (the server answers them all, at most 10, on one page; AllSubscriptions
+// follows the pages all the same).
 func (c *Client) Subscriptions(ctx context.Context) (api.Page[api.PushSubscription], error) {
-	return call[api.Page[api.PushSubscription]](ctx, c, http.MethodGet, route{path: "/v1/push/subscriptions"}, nil, nil)
+	return c.subscriptions(ctx, "")
+}
+
+// AllSubscriptions yields every device of the signed-in account, page after
+// page (see All).
+func (c *Client) AllSubscriptions(ctx context.Context) iter.Seq2[api.PushSubscription, error] {
+	return All(ctx, c.subscriptions)
+}
+
+// subscriptions returns the page of devices at cursor ("": the first).
+func (c *Client) subscriptions(ctx context.Context, cursor string) (api.Page[api.PushSubscription], error) {
+	q := url.Values{}
+	ListOptions{Cursor: cursor}.addTo(q)
+	return call[api.Page[api.PushSubscription]](ctx, c, http.MethodGet, route{path: "/v1/push/subscriptions"}, q, nil)
 }
 
 // Unsubscribe deletes one of the signed-in account's devices.

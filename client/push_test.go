@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/jarimu/jarimu/api"
@@ -43,4 +45,31 @@ func TestPushCalls(t *testing.T) {
 			},
 		}
 	})
+}
+
+// AllSubscriptions follows the pages, should the server answer more than
+// one.
+func TestAllSubscriptionsFollowsPages(t *testing.T) {
+	f := newFakeServer(t)
+	f.mux.HandleFunc("GET /v1/push/subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("cursor") == "" {
+			writeJSON(w, http.StatusOK, api.Page[api.PushSubscription]{Items: []api.PushSubscription{{ID: "s1"}}, NextCursor: "c2"})
+			return
+		}
+		writeJSON(w, http.StatusOK, api.Page[api.PushSubscription]{Items: []api.PushSubscription{{ID: "s2"}}})
+	})
+	c, _ := f.client(WithTokens(f.tokens(0)))
+	var ids []string
+	for s, err := range c.AllSubscriptions(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	if strings.Join(ids, ",") != "s1,s2" {
+		t.Errorf("got %q, want s1,s2", ids)
+	}
+	if got := f.requests("/v1/push/subscriptions"); len(got) != 2 || got[1].Query != "cursor=c2" {
+		t.Errorf("got requests %+v, want the second with cursor=c2", got)
+	}
 }

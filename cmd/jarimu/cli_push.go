@@ -36,15 +36,15 @@ func runPushDevices(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	page, err := cl.Subscriptions(ctx)
+	subs, err := collect(cl.AllSubscriptions(ctx), 0)
 	if err != nil {
 		return err
 	}
 	if *c.json {
-		return printJSON(c.stdout, page.Items)
+		return printJSON(c.stdout, subs)
 	}
 	t := newTable(c.stdout, "ID", "SINCE", "EVENTS", "PUSH SERVICE")
-	for _, s := range page.Items {
+	for _, s := range subs {
 		host, _, _ := strings.Cut(strings.TrimPrefix(s.Endpoint, "https://"), "/")
 		t.row(s.ID, when(s.CreatedAt), strings.Join(s.Events, ","), host)
 	}

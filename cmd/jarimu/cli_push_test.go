@@ -1,10 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,5 +52,62 @@ func TestCLIPush(t *testing.T) {
 	}
 	if _, err := dewi.run("push", "nonsense"); err == nil {
 		t.Fatalf("push nonsense: want a usage error")
+	}
+}
+
+// push devices lists every page of devices: here a proxy answers the
+// server's one page as two.
+func TestCLIPushDevicesEveryPage(t *testing.T) {
+	w := newWorldWith(t, map[string]string{"JARIMU_PUSH_HOSTS": "127.0.0.1:9"})
+	w.volunteer("dewi@example.org")
+	cl := w.client("dewi@example.org")
+	var ids []string
+	for _, phone := range []string{"dewi-phone", "dewi-laptop"} {
+		k, err := ecdh.P256().GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := make([]byte, 16)
+		rand.Read(secret)
+		sub, err := cl.Subscribe(context.Background(), api.SubscribeRequest{Endpoint: "https://127.0.0.1:9/push/" + phone,
+			Keys: api.PushKeys{P256dh: base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes()), Auth: base64.RawURLEncoding.EncodeToString(secret)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, sub.ID)
+	}
+	target, _ := url.Parse(w.url)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != "/v1/push/subscriptions" || resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
+			return nil
+		}
+		var page api.Page[api.PushSubscription]
+		err := json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || len(page.Items) != 2 {
+			return fmt.Errorf("got %+v, %v; want two devices", page, err)
+		}
+		if resp.Request.URL.Query().Get("cursor") == "" {
+			page.Items, page.NextCursor = page.Items[:1], "page-2"
+		} else {
+			page.Items = page.Items[1:]
+		}
+		b, _ := json.Marshal(page)
+		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+	dewi := &user{t: t, w: w, dir: filepath.Join(t.TempDir(), "jarimu")}
+	if _, err := dewi.runIn(testPassword+"\n", "login", "--server", proxy.URL, "--email", "dewi@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	wantFields(t, "push devices", dewi.must("push", "devices"), ids...)
+	var subs []api.PushSubscription
+	dewi.mustJSON(&subs, "push", "devices")
+	if len(subs) != 2 {
+		t.Errorf("push devices --json: got %+v, want both devices", subs)
 	}
 }
