@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,14 +61,19 @@ func accept(mediaTypes string) CallOption {
 // defaultAccept is the Accept header of calls answered with JSON.
 const defaultAccept = "application/json, application/problem+json"
 
+// ErrInvalidID matches (with errors.Is) the error of a call given an id
+// that is empty, "." or "..": it is refused before any request, as the
+// path would name another route.
+var ErrInvalidID = errors.New("jarimu: invalid id")
+
 // resourcePath is collection followed by id and segments, each escaped, such
 // as "/v1/tasks/<id>/claims". An id or segment that is empty, "." or ".." is
-// refused before any request: the path would name another route.
+// refused before any request (ErrInvalidID).
 func resourcePath(collection, id string, segments ...string) (string, error) {
 	p := collection
 	for _, s := range append([]string{id}, segments...) {
 		if s == "" || s == "." || s == ".." {
-			return "", fmt.Errorf("jarimu: invalid id %q", s)
+			return "", fmt.Errorf("%w %q", ErrInvalidID, s)
 		}
 		p += "/" + url.PathEscape(s)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"iter"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -108,10 +109,22 @@ func (c *command) parse(args []string, positional ...string) ([]string, error) {
 	if len(pos) != len(positional) {
 		return nil, usageError{fmt.Errorf("usage: %s (see jarimu %s --help)", c.line(), c.name)}
 	}
+	for i, name := range positional {
+		if strings.HasSuffix(name, "_ID") && !isID(pos[i]) {
+			return nil, usageError{fmt.Errorf("%s %q: not an id (the lists print the ids; see jarimu %s --help)", name, pos[i], c.name)}
+		}
+	}
 	if c.urlAlias && c.stderr != nil {
 		fmt.Fprintln(c.stderr, "jarimu: warning: --url is deprecated for the server; use --server")
 	}
 	return pos, nil
+}
+
+// isID reports whether s may be an id: one the client would refuse (empty,
+// "." or "..", which would name another route) may not.
+func isID(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && s != "." && s != ".."
 }
 
 // line is the command's usage line: "jarimu claim TASK_ID [flags]".
@@ -219,6 +232,8 @@ func explain(err error) error {
 	switch {
 	case err == nil, errors.As(err, &ae), errors.Is(err, errNotLoggedIn):
 		return err
+	case errors.Is(err, client.ErrInvalidID): // an id flag given wrongly
+		return usageError{fmt.Errorf("%s: not an id (the lists print the ids)", strings.TrimPrefix(err.Error(), "jarimu: "))}
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("interrupted: %w", context.Canceled)
 	case errors.As(err, &ue):
@@ -236,7 +251,23 @@ func explain(err error) error {
 
 // limitFlag adds --limit, the most items a list shows.
 func (c *command) limitFlag() *int {
-	return c.fs.Int("limit", 50, "show at most `N` items (0: all)")
+	n := limitValue(50)
+	c.fs.Var(&n, "limit", "show at most `N` items (0: all)")
+	return (*int)(&n)
+}
+
+// limitValue is the value of --limit: a whole number, 0 or more.
+type limitValue int
+
+func (n *limitValue) String() string { return strconv.Itoa(int(*n)) }
+
+func (n *limitValue) Set(s string) error {
+	v, err := strconv.ParseInt(s, 0, strconv.IntSize)
+	if err != nil || v < 0 {
+		return errors.New("want a whole number, 0 (all) or more")
+	}
+	*n = limitValue(v)
+	return nil
 }
 
 // collect gathers at most limit items of seq (0 or less: all).

@@ -38,7 +38,7 @@ func runAlerts(ctx context.Context, con console, args []string) error {
 	if *since != "" {
 		t, err := time.Parse(time.RFC3339, *since)
 		if err != nil {
-			return fmt.Errorf("--since %q: want an RFC 3339 time, such as 2029-02-14T00:00:00+07:00", *since)
+			return usageError{fmt.Errorf("--since %q: want an RFC 3339 time, such as 2029-02-14T00:00:00+07:00", *since)}
 		}
 		f.Since = t
 	}

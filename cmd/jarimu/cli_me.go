@@ -38,7 +38,7 @@ func runMeEdit(ctx context.Context, con console, args []string) error {
 		}
 	})
 	if req.Name == nil && req.RegionCode == nil && req.Language == nil {
-		return errors.New("nothing to change: give --name, --region or --language (see jarimu me edit --help)")
+		return usageError{errors.New("nothing to change: give --name, --region or --language (see jarimu me edit --help)")}
 	}
 	cl, _, err := c.session()
 	if err != nil {
@@ -132,7 +132,13 @@ func runConsent(ctx context.Context, con console, args []string) error {
 		`jarimu consent && jarimu consent --accept 2026-12-09`)
 	accept := c.fs.String("accept", "", "consent to the notice of this `VERSION` (the one shown)")
 	language := c.fs.String("language", "id", "the language to show the notice in: id or en")
-	_, cl, err := c.signedIn(args)
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	if *language != "id" && *language != "en" {
+		return usageError{fmt.Errorf("--language %q: want id or en (see jarimu %s --help)", *language, c.name)}
+	}
+	cl, _, err := c.session()
 	if err != nil {
 		return err
 	}
@@ -156,7 +162,7 @@ func runConsent(ctx context.Context, con console, args []string) error {
 	}
 	text, ok := n.Languages[*language]
 	if !ok {
-		return fmt.Errorf("--language must be id or en")
+		return fmt.Errorf("the server's privacy notice has no %q text", *language)
 	}
 	fmt.Fprintf(c.stdout, "%s (version %s)\n", clean(text.Title), clean(n.Version))
 	for _, s := range text.Sections {

@@ -50,7 +50,7 @@ func runReport(ctx context.Context, con console, args []string) error {
 	if *observed != "" {
 		t, err := time.Parse(time.RFC3339, *observed)
 		if err != nil {
-			return fmt.Errorf("--observed %q: want an RFC 3339 time, such as 2029-02-14T08:30:00+07:00", *observed)
+			return usageError{fmt.Errorf("--observed %q: want an RFC 3339 time, such as 2029-02-14T08:30:00+07:00", *observed)}
 		}
 		seen = t
 	}

@@ -237,7 +237,7 @@ func (cr credentials) tokensLeft(now time.Time) api.Tokens {
 func serverURL(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("--server %q: want the server's http(s) address, such as https://jarimu.example.org", s)
+		return "", usageError{fmt.Errorf("--server %q: want the server's http(s) address, such as https://jarimu.example.org", s)}
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
@@ -290,6 +290,13 @@ func (c *command) signedIn(args []string, positional ...string) ([]string, *clie
 // them only, and its successor written back at once, as presenting a spent
 // one again would end the session.
 func (c *command) session() (*client.Client, *vault, error) {
+	var want string // the server named, checked first
+	if c.serverFlag() != "" {
+		var err error
+		if want, err = serverURL(c.serverFlag()); err != nil {
+			return nil, nil, err
+		}
+	}
 	v, err := c.vault()
 	if err != nil {
 		return nil, nil, err
@@ -301,14 +308,8 @@ func (c *command) session() (*client.Client, *vault, error) {
 	if !cr.loggedIn() {
 		return nil, nil, errNotLoggedIn
 	}
-	if c.serverFlag() != "" {
-		want, err := serverURL(c.serverFlag())
-		if err != nil {
-			return nil, nil, err
-		}
-		if want != cr.URL {
-			return nil, nil, fmt.Errorf("you are logged in to %s, not %s: run jarimu login --server %s", cr.URL, want, want)
-		}
+	if want != "" && want != cr.URL {
+		return nil, nil, fmt.Errorf("you are logged in to %s, not %s: run jarimu login --server %s", cr.URL, want, want)
 	}
 	keep := sessionVault{v: v, url: cr.URL, stderr: c.stderr}
 	cl := newClient(cr.URL, client.WithTokens(cr.tokensLeft(time.Now())), client.WithTokenVault(keep))

@@ -87,20 +87,38 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // The process exits 2 for a command given wrongly, 0 for help, also where
-// the help comes from a server command's own flags (bench feed).
+// the help comes from a server command's own flags (bench feed). A bad
+// flag value or id is told before any call to the server: these run signed
+// out (which would exit 1), and the error says "jarimu:" once.
 func TestExitStatus(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
+	report := []string{"report", "--url", "https://x.com/a/1", "--platform", "x", "--category", "sara", "--summary", "Ujaran kebencian"}
 	for _, tt := range []struct {
 		args []string
 		want int
 	}{{nil, 2}, {[]string{"bench", "feed", "--help"}, 0}, {[]string{"alert", "send", "--help"}, 0}, {[]string{"alert"}, 2},
-		{[]string{"keys", "list"}, 2}, {[]string{"keys", "list", "--file", "/nonexistent/keys.json"}, 1}} {
+		{[]string{"keys", "list"}, 2}, {[]string{"keys", "list", "--file", "/nonexistent/keys.json"}, 1},
+		{[]string{"me"}, 1}, // not logged in
+		{[]string{"complete", "c1", "--outcome", "bogus"}, 2},
+		{[]string{"consent", "--language", "xx"}, 2},
+		{[]string{"me", "edit"}, 2},
+		{[]string{"alerts", "--since", "yesterday", "--server", "http://127.0.0.1:1"}, 2},
+		{append(report, "--observed", "now"), 2},
+		{[]string{"orgs", "--server", "ftp://x"}, 2},
+		{[]string{"me", "--server", "ftp://x"}, 2},
+		{[]string{"claim", ""}, 2},
+		{[]string{"task", "show", ".."}, 2},
+		{[]string{"tasks", "--limit", "-5"}, 2},
+		{[]string{"orgs", "--limit", "-1", "--server", "http://127.0.0.1:1"}, 2},
+	} {
 		args, _ := json.Marshal(tt.args)
 		cmd := exec.Command(exe)
-		cmd.Env = append(os.Environ(), runMainEnv+"=1", runArgsEnv+"="+string(args))
+		cmd.Env = append(os.Environ(), runMainEnv+"=1", runArgsEnv+"="+string(args), "JARIMU_CONFIG_DIR="+t.TempDir(), "JARIMU_SERVER=")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
 		err := cmd.Run()
 		got := 0
 		var ee *exec.ExitError
@@ -110,7 +128,10 @@ func TestExitStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got != tt.want {
-			t.Errorf("jarimu %q: exit %d, want %d", tt.args, got, tt.want)
+			t.Errorf("jarimu %q: exit %d, want %d (%s)", tt.args, got, tt.want, strings.TrimSpace(stderr.String()))
+		}
+		if strings.Contains(stderr.String(), "jarimu: jarimu:") {
+			t.Errorf("jarimu %q: got %q, want \"jarimu:\" once", tt.args, stderr.String())
 		}
 	}
 }

@@ -115,7 +115,7 @@ func runComplete(ctx context.Context, con console, args []string) error {
 		return err
 	}
 	if !slices.Contains(api.Outcomes, *outcome) {
-		return fmt.Errorf("--outcome %q: want %s", *outcome, strings.Join(api.Outcomes, ", "))
+		return usageError{fmt.Errorf("--outcome %q: want %s (see jarimu %s --help)", *outcome, strings.Join(api.Outcomes, ", "), c.name)}
 	}
 	cl, _, err := c.session()
 	if err != nil {

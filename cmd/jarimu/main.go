@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -24,7 +25,8 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "jarimu:", err)
+		// Errors of the client start with "jarimu: " too: said once.
+		fmt.Fprintln(os.Stderr, "jarimu:", strings.TrimPrefix(err.Error(), "jarimu: "))
 		os.Exit(exitCode(err))
 	}
 }
