@@ -145,7 +145,7 @@ func (v *vault) load() (credentials, error) {
 func (v *vault) update(ctx context.Context, fn func(cr *credentials) bool) error {
 	unlock, err := lockDir(ctx, v.dir)
 	if err != nil {
-		return fmt.Errorf("save the credentials: %w", err)
+		return fmt.Errorf("lock the credentials: %w", err)
 	}
 	defer unlock()
 	cr, err := v.load()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,26 @@ func (u *user) startProcess(args ...string) *cliProcess {
 		}
 	})
 	return p
+}
+
+// pause stops the process (SIGSTOP) and waits until it has stopped (where
+// /proc tells; elsewhere a moment).
+func (p *cliProcess) pause() {
+	p.t.Helper()
+	p.cmd.Process.Signal(syscall.SIGSTOP)
+	stat := fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			return
+		}
+		// The state follows the command's name in parentheses.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && strings.HasPrefix(string(b[i:]), ") T") {
+			return
+		}
+	}
+	p.t.Fatal("the process did not stop within 5 s of SIGSTOP")
 }
 
 func (p *cliProcess) exited() bool {
@@ -177,8 +198,15 @@ func TestCLIWatchSharesTheSession(t *testing.T) {
 	}
 
 	// The watch is paused (a laptop asleep) while another command renews
-	// the session, and wakes past the server's grace for spent tokens.
-	watch.cmd.Process.Signal(syscall.SIGSTOP)
+	// the session, and wakes past the server's grace for spent tokens. (It
+	// is paused while this test holds the lock, so that it does not sleep
+	// holding it itself, mid-refresh.)
+	unlock, err := lockDir(context.Background(), ana.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch.pause()
+	unlock()
 	ana.must("me") // the 10 s access token is due: it spends the watch's refresh token
 	spent := ana.credentials().Tokens.RefreshToken
 	time.Sleep(11 * time.Second)
