@@ -13,14 +13,14 @@ import (
 )
 
 // statsQuery reads an aggregate's query: the period (from, to) and org_id.
-func statsQuery(r *http.Request) (stats.Query, error) {
+func statsQuery(r *http.Request, now time.Time) (stats.Query, error) {
 	v := r.URL.Query()
 	for name := range v {
 		if name != "from" && name != "to" && name != "org_id" {
 			return stats.Query{}, problem.BadQueryType.New("unknown query parameter %q (from, to and org_id are)", name)
 		}
 	}
-	period, err := stats.ParsePeriod(v.Get("from"), v.Get("to"), time.Now())
+	period, err := stats.ParsePeriod(v.Get("from"), v.Get("to"), now)
 	if err != nil {
 		return stats.Query{}, err
 	}
@@ -35,11 +35,15 @@ func statsQuery(r *http.Request) (stats.Query, error) {
 
 // statsHandler makes the handler of one aggregate: the query read first
 // (bad-query), then the capability (forbidden, the answer).
-func statsHandler[Resp any](do func(ctx context.Context, p auth.Principal, q stats.Query) (Resp, error)) handlerFunc {
+func statsHandler[Resp any](clock *stats.Service, do func(ctx context.Context, p auth.Principal, q stats.Query) (Resp, error)) handlerFunc {
 	return answer(http.StatusOK, func(r *http.Request, p auth.Principal) (Resp, error) {
-		q, err := statsQuery(r)
+		var zero Resp
+		now, err := clock.Now(r.Context())
 		if err != nil {
-			var zero Resp
+			return zero, err
+		}
+		q, err := statsQuery(r, now)
+		if err != nil {
 			return zero, err
 		}
 		return do(r.Context(), p, q)
@@ -47,21 +51,21 @@ func statsHandler[Resp any](do func(ctx context.Context, p auth.Principal, q sta
 }
 
 func (s *Server) handleStatsFindings(w http.ResponseWriter, r *http.Request) error {
-	return statsHandler(s.stats.Findings)(w, r)
+	return statsHandler(s.stats, s.stats.Findings)(w, r)
 }
 
 func (s *Server) handleStatsFunnel(w http.ResponseWriter, r *http.Request) error {
-	return statsHandler(s.stats.Funnel)(w, r)
+	return statsHandler(s.stats, s.stats.Funnel)(w, r)
 }
 
 func (s *Server) handleStatsTakedowns(w http.ResponseWriter, r *http.Request) error {
-	return statsHandler(s.stats.Takedowns)(w, r)
+	return statsHandler(s.stats, s.stats.Takedowns)(w, r)
 }
 
 func (s *Server) handleStatsAlerts(w http.ResponseWriter, r *http.Request) error {
-	return statsHandler(s.stats.Alerts)(w, r)
+	return statsHandler(s.stats, s.stats.Alerts)(w, r)
 }
 
 func (s *Server) handleStatsProvinces(w http.ResponseWriter, r *http.Request) error {
-	return statsHandler(s.stats.Provinces)(w, r)
+	return statsHandler(s.stats, s.stats.Provinces)(w, r)
 }

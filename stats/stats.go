@@ -10,6 +10,7 @@ package stats
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -27,6 +28,11 @@ type Service struct {
 	db    *db.DB
 	roles Roles
 }
+
+// Now is the database's clock: periods end "today" by it, as the times
+// they count are stamped by it (an instance whose clock lags would refuse
+// today's date near midnight).
+func (s *Service) Now(ctx context.Context) (time.Time, error) { return s.db.Now(ctx, s.db) }
 
 // NewService wires the service.
 func NewService(d *db.DB, roles Roles) *Service {
