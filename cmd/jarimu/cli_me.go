@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/jarimu/jarimu/api"
 )
@@ -74,12 +73,19 @@ func runPassword(ctx context.Context, con console, args []string) error {
 	if err := cl.ChangePassword(ctx, current, next); err != nil {
 		return err
 	}
-	cr, err := v.load()
+	// The client kept the new session's tokens in the file already (under
+	// its lock, where another process may have renewed them since): only
+	// the new device token is added, under the lock too.
+	device := cl.DeviceToken()
+	err = v.update(ctx, func(cr *credentials) bool {
+		if cr.DeviceToken == device {
+			return false
+		}
+		cr.DeviceToken = device
+		return true
+	})
 	if err != nil {
-		return err
-	}
-	if err := v.save(cr.URL, cl.Tokens(), cl.DeviceToken(), time.Now()); err != nil {
-		return fmt.Errorf("the password is changed, but this computer's new session could not be kept (%w): run jarimu login", err)
+		return fmt.Errorf("the password is changed, but this computer's new device token could not be kept (%w): the next login may be throttled", err)
 	}
 	if !*c.json {
 		fmt.Fprintln(c.stdout, "password changed; every other session and device is signed out")
