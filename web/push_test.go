@@ -78,10 +78,11 @@ func (b *browser) deliverPush(reg serviceworker.RegistrationID, data []byte) {
 // shownNotification is a notification the service worker shows.
 type shownNotification struct {
 	Title, Body, Tag, Icon, Badge string
-	RequireInteraction            bool
+	RequireInteraction, Renotify  bool
 	Data                          struct {
 		URL      string `json:"url"`
 		Severity string `json:"severity"`
+		Again    bool   `json:"again"`
 	}
 }
 
@@ -95,7 +96,7 @@ func (b *browser) notifications(what string, reg serviceworker.RegistrationID, d
 	b.T.Helper()
 	b.deliverPush(reg, data)
 	read := `(navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => { window.shown = ns.map((n) => ({
-		title: n.title, body: n.body, tag: n.tag, icon: n.icon, badge: n.badge, requireInteraction: n.requireInteraction, data: n.data })); }), true)`
+		title: n.title, body: n.body, tag: n.tag, icon: n.icon, badge: n.badge, requireInteraction: n.requireInteraction, renotify: n.renotify, data: n.data })); }), true)`
 	start := time.Now()
 	redelivered := false
 	for {
@@ -179,6 +180,12 @@ func TestBrowserPushNotification(t *testing.T) {
 		!strings.HasSuffix(n.Badge, "/app/icons/badge-72.png") || !n.RequireInteraction || n.Data.URL != "/#/alerts/"+a.ID || n.Data.Severity != "critical" {
 		t.Fatalf("got notifications %+v", ns)
 	}
+
+	// The same push again (a push service redelivering it): it replaces
+	// its notification without sounding again.
+	v.deliverPush(reg, ms[0].Payload)
+	v.WaitJS("the repeated push shown", `(navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => {
+		window.again = ns.length === 1 && ns[0].data.again === true && ns[0].renotify === false; }), window.again === true)`, 10*time.Second)
 
 	// The service worker acked it: one phone displayed the alert.
 	deadline := time.Now().Add(10 * time.Second)

@@ -46,15 +46,23 @@ self.addEventListener('push', (e) => {
   if (!p || typeof p.title !== 'string') return;
   const severity = SEVERITIES.includes(p.severity) ? p.severity : '';
   const url = typeof p.url === 'string' && p.url.startsWith('/#/') ? p.url : '/#/';
-  const shown = self.registration.showNotification(p.title, {
-    body: typeof p.body === 'string' ? p.body : '',
-    tag: typeof p.tag === 'string' ? p.tag : undefined,
-    lang: p.lang === 'en' ? 'en' : 'id',
-    icon: severity ? `/app/icons/alert-${severity}.png` : '/app/icons/icon-192.png',
-    badge: '/app/icons/badge-72.png',
-    requireInteraction: severity === 'critical',
-    renotify: p.kind !== 'retraction' && typeof p.tag === 'string',
-    data: { url, kind: p.kind, severity },
+  const tag = typeof p.tag === 'string' ? p.tag : undefined;
+  const body = typeof p.body === 'string' ? p.body : '';
+  const open = tag ? self.registration.getNotifications({ tag }) : Promise.resolve([]);
+  const shown = open.then((ns) => {
+    // The same push again (redelivered, or sent once more after a server
+    // crashed): it replaces its own notification without sounding again.
+    const again = ns.some((n) => n.data?.kind === p.kind && n.title === p.title && n.body === body);
+    return self.registration.showNotification(p.title, {
+      body,
+      tag,
+      lang: p.lang === 'en' ? 'en' : 'id',
+      icon: severity ? `/app/icons/alert-${severity}.png` : '/app/icons/icon-192.png',
+      badge: '/app/icons/badge-72.png',
+      requireInteraction: severity === 'critical',
+      renotify: p.kind !== 'retraction' && !!tag && !again,
+      data: { url, kind: p.kind, severity, again },
+    });
   });
   const acked = shown.then(() => (typeof p.ack === 'string' && p.ack
     ? fetch('/v1/push/acks', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ack: p.ack }) }).catch(() => {})
