@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,7 +26,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		p, authed := auth.PrincipalFrom(r.Context())
 		if r.Method != http.MethodPost || key == "" || !authed ||
 			strings.HasPrefix(r.URL.Path, "/v1/auth/") || r.URL.Path == "/v1/me/password" ||
-			strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			multipartBody(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -67,6 +68,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		w.WriteHeader(rec.status)
 		w.Write(rec.body.Bytes())
 	})
+}
+
+// multipartBody reports whether r's body is multipart, by its media type as
+// the handlers parse it (media types are case-insensitive).
+func multipartBody(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && strings.HasPrefix(mt, "multipart/")
 }
 
 // settle stores a first attempt's answer, or forgets the attempt when the
