@@ -85,6 +85,9 @@ type Options struct {
 	FeedReaderGoroutines bool
 	EventRetention       time.Duration
 	ShutdownTimeout      time.Duration
+	// UploadIdle and UploadTotal are the deadlines of an evidence upload's
+	// body (server.Deps); 0: the server's defaults (tests shorten them).
+	UploadIdle, UploadTotal time.Duration
 	// OpenCache is how long an instance serves the transparency datasets
 	// it built again (server.Deps.OpenCache); 0: built per request.
 	OpenCache      time.Duration
@@ -252,7 +255,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.registerChoreMetrics()
 	a.Server = server.New(server.Deps{Log: o.Log, Auth: a.Auth, Keys: a.Keys, Idempotency: a.Idem,
 		Metrics: a.Metrics, MetricsRoute: o.MetricsAddr == "",
-		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Stats: a.Stats, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded, OpenCache: o.OpenCache})
+		Orgs: a.Orgs, Tasks: a.Tasks, Push: a.Push, Reports: a.Reports, Alerts: a.Alerts, Audit: audit.NewTrail(a.DB), Privacy: a.Privacy, Stats: a.Stats, Notice: a.Notice, Feed: a.Hub, Console: web.Handler(), TrustedProxies: o.TrustedProxies, AllowedOrigins: o.AllowedOrigins, Limits: limits, Ready: a.ready, Degraded: a.degraded, OpenCache: o.OpenCache,
+		UploadIdle: o.UploadIdle, UploadTotal: o.UploadTotal})
 	return a, nil
 }
 

@@ -35,11 +35,12 @@ var (
 	BadQueryType     = Type{"bad-query", Malformed, "A query parameter is malformed or out of range (limit is 1 to 200; enums list their values)."}
 	RateLimitedType  = Type{"rate-limited", RateLimited, "Too many requests. Wait for the Retry-After delay."}
 	UnavailableType  = Type{"unavailable", Unavailable, "A dependency (the database, or the evidence store) is not answering or refuses the server's credentials. Retry after the Retry-After delay."}
+	TimeoutType      = Type{"request-timeout", Timeout, "The request body stopped arriving, or arrived more slowly than the server waits for (evidence uploads: no byte for 60 seconds, or longer than 15 minutes in all). Nothing was recorded; send it again, over a better connection if you can."}
 )
 
 // General lists the general types, for the catalogue.
 var General = []Type{InternalType, MalformedType, UnauthorizedType, ForbiddenType, NotFoundType, NotAllowedType,
-	ConflictType, TooLargeType, MediaType, InvalidType, ValidationType, BadQueryType, RateLimitedType, UnavailableType}
+	ConflictType, TooLargeType, MediaType, InvalidType, ValidationType, BadQueryType, RateLimitedType, UnavailableType, TimeoutType}
 
 // Catalogue is every problem type an API answers, by slug.
 type Catalogue map[string]Type

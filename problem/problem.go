@@ -30,12 +30,13 @@ const (
 	Invalid                      // 422: readable, but values are wrong
 	RateLimited                  // 429: slow down; see RetryAfter
 	Unavailable                  // 503: a dependency is down; see RetryAfter
+	Timeout                      // 408: the request did not arrive in time
 )
 
 var defaultTypes = [...]string{
 	"internal", "malformed", "unauthorized", "forbidden", "not-found",
 	"method-not-allowed", "conflict", "too-large", "unsupported-media-type",
-	"invalid", "rate-limited", "unavailable",
+	"invalid", "rate-limited", "unavailable", "request-timeout",
 }
 
 // FieldError names one invalid input field and why it is invalid.

@@ -40,6 +40,7 @@ var kindHTTP = map[problem.Kind]struct {
 	problem.Invalid:          {http.StatusUnprocessableEntity, "Invalid request"},
 	problem.RateLimited:      {http.StatusTooManyRequests, "Too many requests"},
 	problem.Unavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
+	problem.Timeout:          {http.StatusRequestTimeout, "Request timeout"},
 }
 
 // statusOf is the HTTP status of a kind of problem.

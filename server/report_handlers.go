@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -68,7 +69,9 @@ func (s *Server) handleTakedown(w http.ResponseWriter, r *http.Request) error {
 const maxUpload = report.MaxEvidence + 64<<10
 
 // handleAddEvidence streams the multipart "file" part to the store; nothing
-// is held whole in memory.
+// is held whole in memory. The body has the upload deadlines (paceUpload),
+// and a failed read of it is the request's problem (400, 408, 413), never
+// taken for the database's.
 func (s *Server) handleAddEvidence(w http.ResponseWriter, r *http.Request) error {
 	p, err := principal(r)
 	if err != nil {
@@ -81,12 +84,19 @@ func (s *Server) handleAddEvidence(w http.ResponseWriter, r *http.Request) error
 	if r.ContentLength > maxUpload {
 		return problem.Errorf(problem.TooLarge, "evidence files are at most %d bytes", report.MaxEvidence)
 	}
+	paceUpload(w, r, s.uploadIdle, s.uploadTotal)
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return problem.Errorf(problem.Malformed, "the multipart body cannot be read")
 	}
-	ev, err := s.reports.AddEvidence(r.Context(), p, r.PathValue("id"), func() (io.Reader, error) { return filePart(mr) })
+	ev, err := s.reports.AddEvidence(r.Context(), p, r.PathValue("id"), func() (io.Reader, error) {
+		part, err := filePart(mr)
+		if err != nil {
+			return nil, err
+		}
+		return partReader{part}, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -96,12 +106,17 @@ func (s *Server) handleAddEvidence(w http.ResponseWriter, r *http.Request) error
 }
 
 // filePart reads a multipart body up to its part named file (other parts
-// are skipped): 400 when the body cannot be read, 422 when it has no file.
+// are skipped): 400 when the body cannot be read (408 when it stopped
+// arriving, 413 when it is too large), 422 when it has no file.
 func filePart(mr *multipart.Reader) (io.Reader, error) {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			return nil, problem.Validation(api.FieldError{Field: "file", Message: "is required"})
+		}
+		var mbe *http.MaxBytesError
+		if _, ok := problem.As(err); ok || errors.As(err, &mbe) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, problem.Errorf(problem.Malformed, "the multipart body cannot be read")

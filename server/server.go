@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -68,6 +69,10 @@ type Deps struct {
 	// Degraded names dependencies that are down without stopping service
 	// (Redis): /readyz stays 200 and lists them.
 	Degraded func(ctx context.Context) []string
+	// UploadIdle and UploadTotal are the deadlines of an evidence upload's
+	// body (upload.go): how long it may bring no byte, and how long it may
+	// take in all; 0 takes DefaultUploadIdle and DefaultUploadTotal.
+	UploadIdle, UploadTotal time.Duration
 	// OpenCache is how long the transparency datasets an instance built
 	// are served again (open_cache.go); 0 builds them for every request.
 	OpenCache time.Duration
@@ -96,16 +101,19 @@ type Server struct {
 	origins  *origin.Policy
 	ready    func(ctx context.Context) error
 	degraded func(ctx context.Context) []string
-	draining atomic.Bool
-	mux      *http.ServeMux
-	handler  http.Handler
-	patterns []string // every route pattern served, in order (see Routes)
+	// uploadIdle and uploadTotal: Deps.UploadIdle and UploadTotal.
+	uploadIdle, uploadTotal time.Duration
+	draining                atomic.Bool
+	mux                     *http.ServeMux
+	handler                 http.Handler
+	patterns                []string // every route pattern served, in order (see Routes)
 	openCaches
 }
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
 	s := &Server{log: d.Log, auth: d.Auth, keys: d.Keys, idem: d.Idempotency, orgs: d.Orgs, tasks: d.Tasks, reports: d.Reports, alerts: d.Alerts, push: d.Push, audit: d.Audit, privacy: d.Privacy, stats: d.Stats, notice: d.Notice, feed: d.Feed, console: d.Console, proxies: d.TrustedProxies, metrics: d.Metrics, limits: d.Limits, origins: origin.New(d.AllowedOrigins, d.Log), ready: d.Ready, degraded: d.Degraded, mux: http.NewServeMux()}
+	s.uploadIdle, s.uploadTotal = cmp.Or(d.UploadIdle, DefaultUploadIdle), cmp.Or(d.UploadTotal, DefaultUploadTotal)
 	s.initOpenCaches(d.OpenCache)
 	s.routes()
 	if d.Metrics != nil && d.MetricsRoute {

@@ -89,11 +89,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// The whole body of a request, and its answer; evidence uploads
+		// extend both on their connection (server.DefaultUploadIdle and
+		// DefaultUploadTotal), so slow links still get a file through.
+		ReadTimeout:    60 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.Start(ctx)
 	stopGC := onSignal(syscall.SIGUSR1, func() { freeMemory(log) })
