@@ -47,6 +47,11 @@ func (r *CreateAlertRequest) Validate() []FieldError {
 	if len(r.ReportIDs) > 50 {
 		c.Fail("report_ids", "at most 50")
 	}
+	for _, id := range r.ReportIDs {
+		if !c.ID("report_ids", id, "each must be a report's id (a UUID)") {
+			break
+		}
+	}
 	if len(r.Links) > 10 {
 		c.Fail("links", "at most 10")
 	}

@@ -138,6 +138,8 @@ func (r *VerificationRequest) Validate() []FieldError {
 	}
 	if r.Decision != ReportDuplicate && r.DuplicateOf != nil {
 		c.Fail("duplicate_of", "is only for a duplicate")
+	} else if r.DuplicateOf != nil {
+		c.ID("duplicate_of", *r.DuplicateOf, "must be a report's id (a UUID)")
 	}
 	return c.Errors
 }

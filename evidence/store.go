@@ -53,6 +53,10 @@ func unavailable() error {
 	return p
 }
 
+// ValidSHA reports whether sha is an evidence file's id: its SHA-256 in 64
+// lower-case hex digits.
+func ValidSHA(sha string) bool { return validSHA(sha) }
+
 // validSHA reports whether sha is 64 lower-case hex digits, the only names
 // the stores ever make; nothing else (no "/", "..", upper case) gets through.
 func validSHA(sha string) bool {

@@ -229,6 +229,9 @@ func (s *Service) OpenEvidence(ctx context.Context, p auth.Principal, id, sha st
 // exist, so the answer tells nothing about other regions.
 func (s *Service) CheckVerified(ctx context.Context, q bun.IDB, p auth.Principal, ids []string) error {
 	for _, id := range ids {
+		if !api.ValidID(id) {
+			return problem.Validation(api.FieldError{Field: "report_ids", Message: "no such report in your region: " + id})
+		}
 		r, err := load(ctx, q, id)
 		if err != nil && problem.KindOf(err) != problem.NotFound {
 			return err

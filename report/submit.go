@@ -103,6 +103,14 @@ func checkObserved(t, now time.Time) error {
 func (s *Service) owner(ctx context.Context, tx bun.Tx, p auth.Principal, req api.CreateReportRequest) (*string, *task.Claim, error) {
 	orgID := req.OrgID
 	var claim *task.Claim
+	// An id that is not one names nothing: the answer of an unknown one,
+	// before any query.
+	if req.ClaimID != nil && !api.ValidID(*req.ClaimID) {
+		return nil, nil, problem.Validation(api.FieldError{Field: "claim_id", Message: "no such claim of yours"})
+	}
+	if orgID != nil && !api.ValidID(*orgID) {
+		return nil, nil, problem.Validation(api.FieldError{Field: "org_id", Message: "no such organisation"})
+	}
 	if req.ClaimID != nil {
 		c, t, err := s.tasks.ClaimOf(ctx, tx, *req.ClaimID)
 		if err != nil || c.UserID != p.UserID {

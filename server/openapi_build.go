@@ -97,11 +97,14 @@ func buildOpenAPI(routes []route) *openAPIDoc {
 		case authOptional:
 			d.Security = []map[string][]string{{}, {"bearer": {}}}
 		}
+		slugs := slices.Clone(o.problems)
 		for _, m := range pathParamRE.FindAllStringSubmatch(o.path, -1) {
 			d.Parameters = append(d.Parameters, pathParam(o.path, m[1]))
+			if pathRules[m[1]] != nil {
+				slugs = append(slugs, "not-found") // an id that is not one (checkPath)
+			}
 		}
 
-		slugs := slices.Clone(o.problems)
 		if o.ws == nil {
 			slugs = append(slugs, "invalid-token", "internal") // a bad Authorization header fails every call
 		}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/audit"
@@ -128,6 +130,9 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.canReadAudit(r, p, q.Get("target_type"), q.Get("target_id")); err != nil {
 		return err
 	}
+	if err := checkAuditTarget(q.Get("target_type"), q.Get("target_id")); err != nil {
+		return err
+	}
 	pg, err := pageOf(r)
 	if err != nil {
 		return err
@@ -148,6 +153,25 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// auditTargets are the target types of the audit trail's rows.
+var auditTargets = []string{"alert", "membership", "org", "report", "user"}
+
+// checkAuditTarget refuses (400 bad-query) a target_type that no row has,
+// or a target_id that is neither an id nor two joined by a colon (a
+// membership's <org_id>:<user_id>).
+func checkAuditTarget(targetType, targetID string) error {
+	if targetType != "" && !slices.Contains(auditTargets, targetType) {
+		return problem.BadQueryType.New("target_type must be one of: %s", strings.Join(auditTargets, ", "))
+	}
+	if targetID != "" {
+		a, b, pair := strings.Cut(targetID, ":")
+		if !api.ValidID(a) || pair && !api.ValidID(b) {
+			return problem.BadQueryType.New("target_id must be an id (a UUID), or a membership's <org_id>:<user_id>")
+		}
+	}
+	return nil
+}
+
 // canReadAudit lets admins and national officers read the whole trail; a
 // regional officer reads the trail of one organisation within their region.
 func (s *Server) canReadAudit(r *http.Request, p auth.Principal, targetType, targetID string) error {
@@ -158,6 +182,9 @@ func (s *Server) canReadAudit(r *http.Request, p auth.Principal, targetType, tar
 		return problem.Errorf(problem.Forbidden, "only Bawaslu officers and admins read the audit trail")
 	case targetType != "org" || targetID == "":
 		return problem.Errorf(problem.Forbidden, "a regional officer reads the trail of one organisation: target_type=org&target_id=...")
+	}
+	if !api.ValidID(targetID) {
+		return problem.Errorf(problem.NotFound, "no such organisation")
 	}
 	o, err := s.orgs.Get(r.Context(), targetID)
 	if err != nil {

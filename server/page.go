@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/problem"
 )
@@ -91,10 +89,20 @@ func (p page) idCursor() (string, error) {
 	if p.Cursor == "" {
 		return "", nil
 	}
-	if _, err := uuid.Parse(p.Cursor); err != nil || len(p.Cursor) != 36 {
+	if !api.ValidID(p.Cursor) {
 		return "", badCursor.New("the cursor is not one this server gave out")
 	}
 	return p.Cursor, nil
+}
+
+// idQuery reads the query parameter name, an id of what (400 bad-query
+// when it is not one); "" when absent.
+func idQuery(r *http.Request, name, what string) (string, error) {
+	v := r.URL.Query().Get(name)
+	if v != "" && !api.ValidID(v) {
+		return "", problem.BadQueryType.New("%s must be %s (a UUID)", name, what)
+	}
+	return v, nil
 }
 
 // enum is a query parameter that takes one of a fixed set of values.

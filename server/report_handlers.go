@@ -32,7 +32,11 @@ func (s *Server) handleListReports(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	rs, err := s.reports.List(r.Context(), p, report.Filter{Status: q.enums["status"], OrgID: r.URL.Query().Get("org_id"),
+	orgID, err := idQuery(r, "org_id", "an organisation's id")
+	if err != nil {
+		return err
+	}
+	rs, err := s.reports.List(r.Context(), p, report.Filter{Status: q.enums["status"], OrgID: orgID,
 		Category: q.enums["category"], Region: q.region, Before: q.before, Limit: q.fetch()})
 	if err != nil {
 		return err

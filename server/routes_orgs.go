@@ -60,8 +60,8 @@ func (s *Server) auditRoutes() []route {
 		{h: s.handleAudit, op: op{method: "GET", path: "/v1/audit", id: "listAudit", tag: "Audit", summary: "The audit trail", auth: authBearer, list: true,
 			desc: "Admins and national officers read everything; a regional officer only `target_type=org&target_id=<id>` of an organisation within their region. Newest first. Each audited change writes its row in the same transaction as the change.",
 			params: []param{
-				queryParam("target_type", "Only rows about this kind of thing (exact match).", &Schema{Type: "string", Examples: []any{"org", "membership", "report", "alert", "user"}}),
-				queryParam("target_id", "Only rows about this thing (exact match).", strSchema()),
+				enumQueryParam("target_type", "Only rows about this kind of thing.", auditTargets...),
+				queryParam("target_id", "Only rows about this thing (exact match): an id, or a membership's `<org_id>:<user_id>`.", strSchema()),
 			},
 			replies: []reply{okReply(200, "A page of audit entries.", goType[api.Page[api.AuditEntry]]())}, problems: []string{"forbidden", "not-found"}}},
 		// Feed

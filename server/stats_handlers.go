@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/jarimu/jarimu/auth"
 	"github.com/jarimu/jarimu/problem"
 	"github.com/jarimu/jarimu/stats"
@@ -24,13 +22,9 @@ func statsQuery(r *http.Request, now time.Time) (stats.Query, error) {
 	if err != nil {
 		return stats.Query{}, err
 	}
-	q := stats.Query{Period: period, OrgID: v.Get("org_id")}
-	if q.OrgID != "" {
-		if _, err := uuid.Parse(q.OrgID); err != nil || len(q.OrgID) != 36 {
-			return q, problem.BadQueryType.New("org_id must be an organisation's id")
-		}
-	}
-	return q, nil
+	q := stats.Query{Period: period}
+	q.OrgID, err = idQuery(r, "org_id", "an organisation's id")
+	return q, err
 }
 
 // statsHandler makes the handler of one aggregate: the query read first

@@ -25,8 +25,12 @@ func (s *Server) handleListTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	orgID, err := idQuery(r, "org_id", "an organisation's id")
+	if err != nil {
+		return err
+	}
 	ts, err := s.tasks.List(r.Context(), p, task.Filter{Scope: cmp.Or(q.enums["scope"], task.ScopeAvailable),
-		OrgID: r.URL.Query().Get("org_id"), Region: q.region, Status: q.enums["status"], Before: q.before, Limit: q.fetch()})
+		OrgID: orgID, Region: q.region, Status: q.enums["status"], Before: q.before, Limit: q.fetch()})
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,9 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, taskID, userID s
 	if err := s.mayAssign(ctx, p, taskID); err != nil {
 		return api.Claim{}, err
 	}
+	if !api.ValidID(userID) {
+		return api.Claim{}, problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})
+	}
 	u, err := s.users.UserByID(ctx, userID)
 	if err != nil || u.Status != api.UserActive {
 		return api.Claim{}, problem.Validation(api.FieldError{Field: "user_id", Message: "no such active user"})

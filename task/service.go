@@ -88,6 +88,9 @@ func (s *Service) mayCreate(ctx context.Context, tx bun.Tx, p auth.Principal, re
 		}
 		return nil
 	}
+	if !api.ValidID(*req.OrgID) { // names nothing: an unknown org's answer
+		return problem.Validation(api.FieldError{Field: "org_id", Message: "no such organisation"})
+	}
 	role, active, err := s.orgs.Role(ctx, tx, *req.OrgID, p.UserID)
 	if err != nil {
 		return err
