@@ -129,9 +129,10 @@ const MaxEvidence = 10 << 20
 // request; it is called only once the caller may add evidence to this
 // report, so
 // whatever the request holds, a caller who may not gets the 403, 404 or
-// 409 report-decided first. The decision is checked again, under the
-// report's lock, before the file is attached: a decision that lands during
-// the upload wins.
+// 409 report-decided first. The account and the decision are checked
+// again, under their locks, before the file is attached: a suspension,
+// erasure or decision that lands during the upload wins (401 invalid-token,
+// 409 report-decided).
 func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, open func() (io.Reader, error)) (api.Evidence, error) {
 	r, who, err := s.visible(ctx, p, id)
 	if err != nil {
@@ -168,6 +169,11 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 		err = s.withFile(ctx, obj.SHA256, true, func(ctx context.Context, _ bun.IDB) error {
 			return s.files.Store(ctx, st)
 		}, func(ctx context.Context, tx bun.Tx) error {
+			// The account first, as Create: a suspension or erasure
+			// that committed during the upload refuses it (401).
+			if _, err := auth.LockActive(ctx, s.db, tx, p.UserID); err != nil {
+				return err
+			}
 			r, err := s.loadLocked(ctx, tx, id)
 			if err != nil {
 				return err

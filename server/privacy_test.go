@@ -852,12 +852,13 @@ func TestErasureDeletesDevicesAndNotes(t *testing.T) {
 
 // A write let in before its account was erased or suspended, whose
 // transaction runs after, is refused as the account's tokens are (401
-// invalid-token) and stores nothing: a report, a push device.
+// invalid-token) and stores nothing: a report, evidence, a push device.
 func TestWritesRefusedAfterAccountEnds(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
 		admin := e.User(t, api.RoleAdmin, "Admin", "")
 		erased, suspended := volunteer(t, e, "dihapus"), volunteer(t, e, "ditangguhkan")
+		own := submitReport(t, e, tok(suspended), reportBody("", "3171", ""))
 		must(t, "erase", call(t, e, tok(erased), "DELETE", "/v1/me", map[string]any{"password": apptest.Password}), http.StatusNoContent, "")
 		must(t, "suspend", call(t, e, tok(admin), "PATCH", "/v1/admin/users/"+suspended.User.ID, map[string]any{"status": "suspended"}), http.StatusOK, "")
 		var req api.CreateReportRequest
@@ -888,6 +889,21 @@ func TestWritesRefusedAfterAccountEnds(t *testing.T) {
 			if e.Count(t, "reports") != reports || e.Count(t, "push_subscriptions") != devices || e.Count(t, "claims") != claims {
 				t.Errorf("%s: a report, device or claim was stored", u.User.Name)
 			}
+		}
+		// Evidence for the suspended reporter's own report: neither
+		// attached nor left in the store.
+		file := distinctPNG()
+		if _, err := e.App.Reports.AddEvidence(ctx, apptest.Principal(suspended), own.ID, func() (io.Reader, error) {
+			return bytes.NewReader(file), nil
+		}); !problem.Is(err, "invalid-token") {
+			t.Errorf("evidence after the suspension: %v, want invalid-token", err)
+		}
+		if n := count(t, e, "evidence", "report_id = ?", own.ID); n != 0 {
+			t.Errorf("evidence after the suspension: %d files attached", n)
+		}
+		if rc, err := e.App.Reports.OpenFile(ctx, sha(file)); err == nil {
+			rc.Close()
+			t.Error("evidence after the suspension: the file is stored")
 		}
 		// A suspended member of an org is a member still: the claim's own
 		// read of the membership reads the account too.
