@@ -40,7 +40,7 @@ type Forgotten struct {
 func ForgetReporter(ctx context.Context, tx bun.Tx, userID string) (Forgotten, error) {
 	var out Forgotten
 	gone, err := lockIDs(ctx, tx, tx.NewSelect().Model((*Report)(nil)).Column("id").
-		Where("reporter_id = ? AND status <> ?", userID, api.ReportVerified))
+		Where("reporter_id = ? AND status <> ?", userID, api.ReportVerified).OrderExpr("id"))
 	if err != nil {
 		return out, fmt.Errorf("list reports to delete: %w", err)
 	}

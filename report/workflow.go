@@ -80,8 +80,13 @@ func (s *Service) Review(ctx context.Context, p auth.Principal, id string, req a
 }
 
 // Verify is an officer's verified, rejected or duplicate. The report it
-// duplicates must be one the officer covers: one outside their region gets
-// the same answer as one that does not exist.
+// duplicates must be another one the officer covers (one outside their
+// region gets the same answer as one that does not exist) that stands for
+// the case: submitted, endorsed or verified. A duplicate is not one (its
+// own target is: mark it a duplicate of that), nor is a rejected report
+// (reject this one too); so duplicates never form a cycle. Both reports are
+// locked, in the order of their ids, so two decisions naming each other
+// run one after the other and the second sees the first.
 func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req api.VerificationRequest) (api.Report, error) {
 	key := func() string {
 		if req.Decision == api.ReportRejected {
@@ -96,35 +101,51 @@ func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req a
 		if *req.DuplicateOf == r.ID {
 			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "a report cannot duplicate itself"})
 		}
-		dup, err := load(ctx, tx, *req.DuplicateOf)
+		dup, err := load(ctx, tx, *req.DuplicateOf) // locked by change
 		if err != nil && problem.KindOf(err) != problem.NotFound {
 			return err
 		}
 		if err != nil || !p.Covers(dup.Region()) {
 			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "no such report in your region"})
 		}
+		switch dup.Status {
+		case api.ReportDuplicate:
+			msg := "that report is itself a duplicate"
+			if dup.DuplicateOf != nil {
+				msg += " of " + *dup.DuplicateOf + ": name that one"
+			}
+			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: msg})
+		case api.ReportRejected:
+			return problem.Validation(api.FieldError{Field: "duplicate_of", Message: "that report was rejected: reject this one too"})
+		}
 		return nil
 	}
-	return s.decide(ctx, p, id, decision{by: byOfficer, req: &req, key: key, check: check,
+	var other string
+	if req.DuplicateOf != nil {
+		other = *req.DuplicateOf
+	}
+	return s.decide(ctx, p, id, decision{by: byOfficer, req: &req, key: key, check: check, other: other,
 		set: func(r *Report) { r.VerifyNote, r.DuplicateOf = req.Note, req.DuplicateOf }})
 }
 
 // decision is one workflow call: who makes it, its request, the row of the
 // transitions table it applies (read once the request is valid), what it
-// sets and any check that needs the database.
+// sets and any check that needs the database; other names a report that
+// check reads, to be locked with this one.
 type decision struct {
 	by    string
 	req   interface{ Validate() []api.FieldError }
 	key   func() string
 	set   func(*Report)
 	check func(context.Context, bun.Tx, *Report) error
+	other string
 }
 
 // decide applies one row of the transitions table. Nobody decides on their
 // own report; a report the caller cannot see is a 404; the caller's role
 // is checked before the request's fields.
 func (s *Service) decide(ctx context.Context, p auth.Principal, id string, d decision) (api.Report, error) {
-	return s.change(ctx, p, id, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
+	return s.changeWith(ctx, p, id, d.other, func(ctx context.Context, tx bun.Tx, r *Report, who role) (string, error) {
 		if d.by == byCoordinator && !who.coordinator || d.by == byOfficer && !who.officer {
 			return "", problem.Errorf(problem.Forbidden, "this decision is for the report's %s", d.by)
 		}
@@ -197,11 +218,28 @@ type changeFunc func(ctx context.Context, tx bun.Tx, r *Report, who role) (strin
 // report, the step, save, audit, tell the reporter (report.status_changed)
 // and, when a coordinator endorses, the officers (report.submitted).
 func (s *Service) change(ctx context.Context, p auth.Principal, id string, fn changeFunc) (api.Report, error) {
+	return s.changeWith(ctx, p, id, "", fn)
+}
+
+// changeWith is change that also locks the report other (when it is an id
+// and exists; fn reads it), the two in the order of their ids, the order
+// in which every transaction that locks several reports takes them.
+func (s *Service) changeWith(ctx context.Context, p auth.Principal, id, other string, fn changeFunc) (api.Report, error) {
 	var out api.Report
 	err := s.log.Tx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if other != "" && other < id && api.ValidID(other) {
+			if _, err := s.loadLocked(ctx, tx, other); err != nil && problem.KindOf(err) != problem.NotFound {
+				return err
+			}
+		}
 		r, err := s.loadLocked(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if other != "" && other > id && api.ValidID(other) {
+			if _, err := s.loadLocked(ctx, tx, other); err != nil && problem.KindOf(err) != problem.NotFound {
+				return err
+			}
 		}
 		who, err := s.roleOf(ctx, tx, p, r)
 		if err != nil {

@@ -48,7 +48,7 @@ func (s *Server) reportsRoutes() []route {
 			body: goType[api.ReviewRequest](), replies: []reply{okReply(200, "The report after the decision.", goType[api.Report]())},
 			problems: []string{"not-found", "own-report", "forbidden", "report-decided", "validation", "report-transition"}}},
 		{h: s.handleVerify, op: op{method: "POST", path: "/v1/reports/{id}/verification", id: "verifyReport", tag: "Reports", summary: "An officer verifies, rejects or marks a duplicate", auth: authBearer,
-			desc: "Officers whose region covers the report, and admins; from `submitted` or `endorsed`. A rejection needs a `note`; a duplicate needs `duplicate_of`, a report within the officer's region (one outside it gets the answer of an unknown id). Nobody verifies their own report.",
+			desc: "Officers whose region covers the report, and admins; from `submitted` or `endorsed`. A rejection needs a `note`; a duplicate needs `duplicate_of`, another report within the officer's region (one outside it gets the answer of an unknown id) that is submitted, endorsed or verified: never a duplicate or a rejected report. Nobody verifies their own report.",
 			body: goType[api.VerificationRequest](), replies: []reply{okReply(200, "The report after the decision.", goType[api.Report]())},
 			problems: []string{"not-found", "own-report", "forbidden", "report-decided", "validation", "report-transition"}}},
 		{h: s.handleTakedown, op: op{method: "POST", path: "/v1/reports/{id}/takedown", id: "recordTakedown", tag: "Reports", summary: "Record a takedown step", auth: authBearer,
