@@ -12,8 +12,9 @@ import (
 // PurgeTemp removes the files in the directory's tmp/ last written more
 // than olderThan ago and returns how many went: uploads that a crash or a
 // kill left behind. An upload's body arrives within 15 minutes (the
-// server's upload deadlines), so with olderThan an hour (the app's choice)
-// none in progress is taken for one.
+// server's upload deadlines), and it is stored and recorded within 5
+// minutes after (report.Service.AddEvidence), so with olderThan an hour
+// (the app's choice) none in progress is taken for one.
 func (d *Dir) PurgeTemp(olderThan time.Duration) (int64, error) { return purgeTemp(d.tmp, olderThan) }
 
 // PurgeTemp removes the spooled uploads a crash or a kill left behind in

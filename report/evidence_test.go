@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,16 +18,28 @@ import (
 	"github.com/jarimu/jarimu/report"
 )
 
-// racingFiles is a disk store that runs hook after each Store, with the
-// Store's number (1: before AddEvidence's transaction, 2: inside it).
+// racingFiles is a disk store that runs before ahead of each Store and
+// hook after it, with the Store's number (1: before AddEvidence's
+// transaction, 2: inside it); fail, when it gives an error, is that
+// Store's answer, the file left as it is.
 type racingFiles struct {
 	*evidence.Dir
-	stores int
-	hook   func(n int)
+	stores       int
+	before, hook func(n int)
+	fail         func(n int) error
 }
 
 func (f *racingFiles) Store(ctx context.Context, st *evidence.Staged) error {
-	err := f.Dir.Store(ctx, st)
+	if f.before != nil {
+		f.before(f.stores + 1)
+	}
+	var err error
+	if f.fail != nil {
+		err = f.fail(f.stores + 1)
+	}
+	if err == nil {
+		err = f.Dir.Store(ctx, st)
+	}
 	f.stores++
 	f.hook(f.stores)
 	return err
@@ -134,9 +149,9 @@ func TestEvidenceBroughtBackWhileDeleted(t *testing.T) {
 }
 
 // An upload whose report is decided (or deleted) before its row is
-// written leaves no file behind: the file is queued for deletion from the
-// moment it is stored, and deleted when the upload fails, unless another
-// report refers to it.
+// written leaves no file behind: the upload is recorded as under way from
+// before the file is stored, and the file deleted when the upload fails,
+// unless another report refers to it.
 func TestEvidenceOfAFailedUploadDeleted(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		ctx := context.Background()
@@ -161,9 +176,9 @@ func TestEvidenceOfAFailedUploadDeleted(t *testing.T) {
 				if n != 1 {
 					return
 				}
-				var queued int
-				if err := e.App.DB.NewRaw("SELECT count(*) FROM evidence_deletions").Scan(ctx, &queued); err != nil || queued != 1 {
-					t.Errorf("while the upload is stored: %d files queued (%v), want it", queued, err)
+				var under int
+				if err := e.App.DB.NewRaw("SELECT count(*) FROM evidence_uploads").Scan(ctx, &under); err != nil || under != 1 {
+					t.Errorf("while the upload is stored: %d uploads under way (%v), want it", under, err)
 				}
 				exec(t, e, "UPDATE reports SET status = 'verified' WHERE id = ?", r.ID)
 			}
@@ -186,6 +201,9 @@ func TestEvidenceOfAFailedUploadDeleted(t *testing.T) {
 			if n, err := e.App.DB.NewSelect().Table("evidence_deletions").Count(ctx); n != 0 || err != nil {
 				t.Errorf("%d files queued (%v), want none", n, err)
 			}
+			if n, err := e.App.DB.NewSelect().Table("evidence_uploads").Count(ctx); n != 0 || err != nil {
+				t.Errorf("%d uploads under way (%v), want none", n, err)
+			}
 			if shared {
 				exec(t, e, "DELETE FROM evidence")
 				must(t, dir.Delete(ctx, sha))
@@ -198,5 +216,108 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An upload's file is never left in the store with nothing naming it, even
+// when the delete_evidence chore and a deletion of the same file (another
+// report's erasure, another upload's failure) run while it is stored, and
+// the upload then fails with the store or the database down, or never
+// ends (its instance died after storing the file). The chore leaves an
+// upload under way alone, and takes its file once it is older than any
+// upload lasts. (The chore used to take the upload's queue entry at once,
+// find no file yet, and drop the entry: the file stored next was kept for
+// good, out of reach of erasure and retention.)
+func TestUploadLeavesNoFileBehind(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// died: the upload stops for good once its file is stored;
+		// otherwise its second Store answers unavailable.
+		died bool
+	}{
+		{"the upload fails as unavailable", false},
+		{"the instance dies", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+				ctx := context.Background()
+				files, svc := racingService(t, e)
+				dir := files.Dir
+				vol := e.User(t, "volunteer", "relawan", "3171")
+				r := create(t, e, vol, "3171", "disinformation")
+				content := newPNG()
+				sum := sha256.Sum256(content)
+				sha := hex.EncodeToString(sum[:])
+				stored := func() bool {
+					rc, err := dir.Open(ctx, sha, 0, -1)
+					if err == nil {
+						rc.Close()
+					}
+					return err == nil
+				}
+				files.before = func(n int) {
+					if n != 1 {
+						return
+					}
+					// While the file is on its way: the chore, and a
+					// deletion of the same file.
+					if _, err := svc.SweepFiles(ctx); err != nil {
+						t.Errorf("sweep during the upload: %v", err)
+					}
+					if _, err := svc.DeleteFiles(ctx, []string{sha}); err != nil {
+						t.Errorf("a deletion during the upload: %v", err)
+					}
+				}
+				landed, never, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
+				release := sync.OnceFunc(func() { close(never) })
+				defer func() { release(); <-finished }() // the dead upload's goroutine ends within the test
+				files.hook = func(n int) {
+					if n == 1 && tc.died {
+						close(landed)
+						<-never // the instance is gone
+					}
+				}
+				files.fail = func(n int) error {
+					if n == 2 {
+						return problem.Errorf(problem.Unavailable, "the store is down")
+					}
+					return nil
+				}
+				var upErr error
+				go func() {
+					defer close(finished)
+					_, upErr = svc.AddEvidence(ctx, apptest.Principal(vol), r.ID, func() (io.Reader, error) { return bytes.NewReader(content), nil })
+				}()
+				if tc.died {
+					<-landed
+				} else if <-finished; problem.KindOf(upErr) != problem.Unavailable {
+					t.Fatalf("upload: %v, want unavailable", upErr)
+				}
+				if !stored() {
+					t.Fatal("the file is not stored: the test stages nothing")
+				}
+				// The chore at once: an upload may still be under way (the
+				// dead one cannot be told from a slow one yet).
+				if _, err := svc.SweepFiles(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if tc.died && !stored() {
+					t.Error("the chore took the file of an upload still under way")
+				}
+				// Past any upload's time, the chore deletes the file.
+				exec(t, e, "UPDATE evidence_uploads SET started_at = ?", time.Now().UTC().Add(-2*time.Hour))
+				if _, err := svc.SweepFiles(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if stored() {
+					t.Error("the upload's file is still stored, named by nothing")
+				}
+				for _, table := range []string{"evidence", "evidence_deletions", "evidence_uploads"} {
+					if n, err := e.App.DB.NewSelect().Table(table).Count(ctx); n != 0 || err != nil {
+						t.Errorf("%s: %d rows (%v), want none", table, n, err)
+					}
+				}
+			})
+		})
 	}
 }

@@ -154,11 +154,18 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 	}
 	defer st.Close()
 	obj := st.Object
-	// Queued for deletion until a report refers to it: an upload whose
-	// transaction fails (the report deleted or decided meanwhile, the
-	// client gone) or whose instance dies leaves no file behind that no
-	// report refers to.
-	if err := queueFiles(ctx, s.db, []string{obj.SHA256}); err != nil {
+	// From here the upload takes at most storeTimeout (the chore's
+	// uploadHold is far longer).
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	// Recorded as under way until a report refers to the file, or the
+	// file is queued for deletion: an upload whose transaction fails (the
+	// report deleted or decided meanwhile, the client gone) or whose
+	// instance dies leaves no file behind that no report refers to, even
+	// if a deletion of the same file runs meanwhile (files.go).
+	up, err := s.beginUpload(ctx, obj.SHA256)
+	if err != nil {
 		return api.Evidence{}, err
 	}
 	// Stored before the transaction, so that a slow store holds no lock;
@@ -193,19 +200,33 @@ func (s *Service) AddEvidence(ctx context.Context, p auth.Principal, id string, 
 			if _, err := tx.NewDelete().Model((*evidenceDeletion)(nil)).Where("sha256 = ?", obj.SHA256).Exec(ctx); err != nil {
 				return fmt.Errorf("record evidence: %w", err)
 			}
-			return nil
+			return endUpload(ctx, tx, up)
 		})
 	}
 	if err != nil {
-		// Deleted now unless a report refers to it; what fails stays
-		// queued for the delete_evidence chore, and so does everything
-		// while the store is down (the answer does not wait for it).
-		if problem.KindOf(err) != problem.Unavailable {
-			s.DeleteFiles(context.WithoutCancel(ctx), []string{obj.SHA256})
+		if ctx.Err() != nil && parent.Err() == nil {
+			err = storeSlow(err)
+		}
+		// Queued for deletion in the upload's place, then deleted now
+		// unless a report refers to it; what fails stays queued for the
+		// delete_evidence chore, and so does everything while the store
+		// is down (the answer does not wait for it). With the database
+		// down, the upload's row stays, for the chore too.
+		bg := context.WithoutCancel(ctx)
+		if s.abandonUpload(bg, up) == nil && problem.KindOf(err) != problem.Unavailable {
+			s.DeleteFiles(bg, []string{obj.SHA256})
 		}
 		return api.Evidence{}, fmt.Errorf("add evidence: %w", err)
 	}
 	return api.Evidence{SHA256: obj.SHA256, Size: obj.Size, ContentType: obj.ContentType}, nil
+}
+
+// storeSlow is the refusal of an upload that was not stored and recorded
+// within storeTimeout: the store or the database is too slow (503).
+func storeSlow(err error) error {
+	p := problem.Errorf(problem.Unavailable, "storing the evidence file took too long; retry shortly")
+	p.RetryAfter = 2 * time.Second
+	return fmt.Errorf("%w: %w", p, err)
 }
 
 // OpenEvidence opens a report's evidence file for whoever may see the
