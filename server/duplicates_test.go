@@ -94,3 +94,37 @@ func TestDuplicateTargets(t *testing.T) {
 		})
 	}
 }
+
+// The order of the workflow's checks, as api.md's error tables give it:
+// the fields are checked (422) before the report's state (409
+// report-decided, report-transition).
+func TestWorkflowValidatesBeforeState(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		var dataDir string
+		w := newReportWorld(t, e, dataDir)
+		verified := w.build(t, []string{"verification verified"})
+		rejected := w.build(t, []string{"review reject"})
+		submitted := w.build(t, nil)
+		for _, tc := range []struct {
+			what   string
+			token  string
+			path   string
+			bad    map[string]any
+			good   map[string]any
+			status int
+			typ    string
+		}{
+			{"review of a decided report", tok(w.coordA), reportPath(verified.ID, "/review"),
+				map[string]any{"decision": "reject"}, map[string]any{"decision": "endorse"}, http.StatusConflict, "report-decided"},
+			{"verification of a decided report", tok(w.off31), reportPath(rejected.ID, "/verification"),
+				map[string]any{"decision": "rejected"}, map[string]any{"decision": "verified"}, http.StatusConflict, "report-decided"},
+			{"takedown of a rejected report", tok(w.off31), reportPath(rejected.ID, "/takedown"),
+				map[string]any{"status": "gone"}, map[string]any{"status": "requested"}, http.StatusConflict, "report-decided"},
+			{"takedown of a report not decided", tok(w.off31), reportPath(submitted.ID, "/takedown"),
+				map[string]any{"status": "gone"}, map[string]any{"status": "requested"}, http.StatusConflict, "report-transition"},
+		} {
+			check(t, tc.what+", fields invalid", call(t, e, tc.token, "POST", tc.path, tc.bad), http.StatusUnprocessableEntity, "validation")
+			check(t, tc.what, call(t, e, tc.token, "POST", tc.path, tc.good), tc.status, tc.typ)
+		}
+	})
+}
