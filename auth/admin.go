@@ -190,8 +190,8 @@ func (s *Service) announce(ctx context.Context, tx bun.Tx, before, after *User) 
 	if after.Status != api.UserActive {
 		feed.End = "account " + after.Status
 		if before.Status == api.UserActive {
-			// Claims first: what ends them waits for a claim of the
-			// account being taken, which appends to streams (task.EndClaims).
+			// The claims end first (the account's work lock, taken at the
+			// start, already keeps a claim being taken out of the way).
 			if s.cfg.OnDeactivated != nil {
 				if err := s.cfg.OnDeactivated(ctx, tx, after.ID, after.Status); err != nil {
 					return err

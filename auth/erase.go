@@ -29,7 +29,7 @@ func ErasedEmail(userID string) string { return "erased:" + userID }
 
 // LockForErasure loads and locks the account to erase inside tx: a 404 when
 // there is none, a 409 account-erased when it is erased already. The
-// account's claims lock comes first, as a claim takes it (LockWork).
+// account's work lock comes first, as a claim or a join takes it (LockWork).
 func (s *Service) LockForErasure(ctx context.Context, tx bun.Tx, userID string) (*User, error) {
 	if err := LockWork(ctx, s.db, tx, userID); err != nil {
 		return nil, err

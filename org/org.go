@@ -163,8 +163,8 @@ func (s *Service) AccreditedAt(ctx context.Context, q bun.IDB, orgID string, now
 // (role and whether it is active; false without one) and userID's account
 // status. A 404 when the org does not exist; the 401 of auth.CheckActive
 // when the account is not active (suspended, deleted or erased since its
-// request was let in). Claims call it on every request, inside the
-// claims' lock of userID, which ending the account's claims takes too.
+// request was let in). Claims call it on every request, inside userID's
+// work lock (auth.LockWork), which ending the account's claims takes too.
 func (s *Service) MemberAndOrg(ctx context.Context, q bun.IDB, orgID, userID string) (o *Org, role string, active bool, err error) {
 	var row struct {
 		Org           `bun:",extend"`
