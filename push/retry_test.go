@@ -183,10 +183,7 @@ func TestAssignmentAndTestPushes(t *testing.T) {
 // or lost their access to its org, which ends the claim too.
 func TestAssignmentPushEndsWithTheClaim(t *testing.T) {
 	each(t, func(t *testing.T, w world) {
-		officer := w.User(t, "officer", "petugas", "")
-		ani := w.User(t, "volunteer", "ani", "31")
-		dev := w.ps.NewDevice(t)
-		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		officer, ani, dev := withDevice(t, w)
 		w.ps.Script(func(string, int) pushtest.Answer {
 			// Long enough for the release to land before the retry,
 			// however slow the machine.
@@ -224,10 +221,7 @@ func TestAssignmentPushEndsWithTheClaim(t *testing.T) {
 // past the allow-list. The push counts as failed with the redirect's status.
 func TestRedirectNotFollowed(t *testing.T) {
 	each(t, func(t *testing.T, w world) {
-		officer := w.User(t, "officer", "petugas", "")
-		ani := w.User(t, "volunteer", "ani", "31")
-		dev := w.ps.NewDevice(t)
-		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		officer, _, dev := withDevice(t, w)
 		other := w.ps.NewDevice(t)
 		w.ps.Script(func(d string, try int) pushtest.Answer {
 			if d == dev.ID {
@@ -251,10 +245,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 // topic and tag) at the push service or on the phone.
 func TestAlertPushEndsWithItsRetraction(t *testing.T) {
 	each(t, func(t *testing.T, w world) {
-		officer := w.User(t, "officer", "petugas", "")
-		ani := w.User(t, "volunteer", "ani", "31")
-		dev := w.ps.NewDevice(t)
-		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		officer, _, dev := withDevice(t, w)
 		w.ps.Script(func(_ string, try int) pushtest.Answer {
 			if try == 0 { // long enough for the retraction to land first, however slow the machine
 				return pushtest.Answer{Status: http.StatusServiceUnavailable, RetryAfter: "3"}
@@ -296,10 +287,7 @@ func TestAlertPushEndsWithItsRetraction(t *testing.T) {
 // takes it.
 func TestPushRetriedWhileItsTTLLasts(t *testing.T) {
 	each(t, func(t *testing.T, w world) {
-		officer := w.User(t, "officer", "petugas", "")
-		ani := w.User(t, "volunteer", "ani", "31")
-		dev := w.ps.NewDevice(t)
-		subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+		officer, _, dev := withDevice(t, w)
 		const refusals = 20
 		w.ps.Script(func(_ string, try int) pushtest.Answer {
 			switch {
@@ -320,4 +308,15 @@ func TestPushRetriedWhileItsTTLLasts(t *testing.T) {
 			t.Fatalf("got stats %+v", st)
 		}
 	})
+}
+
+// withDevice makes an officer and a volunteer of Jakarta (31) with one
+// device subscribed to everything.
+func withDevice(t *testing.T, w world) (officer, ani api.AuthResponse, dev *pushtest.Device) {
+	t.Helper()
+	officer = w.User(t, "officer", "petugas", "")
+	ani = w.User(t, "volunteer", "ani", "31")
+	dev = w.ps.NewDevice(t)
+	subscribe(t, w.Env, ani.Tokens.AccessToken, dev)
+	return officer, ani, dev
 }
