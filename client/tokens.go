@@ -128,8 +128,10 @@ func (c *Client) credentials(ctx context.Context) (access, held string, err erro
 		return nt.AccessToken, nt.RefreshToken, nil
 	}
 	// A refresh that failed for a passing reason need not fail a call
-	// whose access token still has a few seconds to live.
-	if StatusOf(err) != http.StatusUnauthorized && ctx.Err() == nil && t.AccessToken != "" && now.Before(exp) {
+	// whose access token still has a few seconds to live, now that the
+	// refresh has failed (it may have waited long: a slow server, another
+	// process's lock).
+	if StatusOf(err) != http.StatusUnauthorized && ctx.Err() == nil && t.AccessToken != "" && c.now().Before(exp) {
 		return t.AccessToken, t.RefreshToken, nil
 	}
 	return "", "", err

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -146,5 +147,26 @@ func TestVaultSignOutKeepsAnotherSession(t *testing.T) {
 	}
 	if got := v.tokens(); got != f.tokens(0) {
 		t.Errorf("after a login: got %+v, want %+v", got, f.tokens(0))
+	}
+}
+
+// A refresh that fails for a passing reason lets a call go with the access
+// token held only while that token still lives once the refresh has failed:
+// one that expired while the refresh was tried (a slow server, another
+// process's lock held long) is not sent.
+func TestFailedRefreshSendsNoExpiredToken(t *testing.T) {
+	f := newFakeServer(t)
+	clk := newClock()
+	f.mux.HandleFunc("POST /v1/auth/refresh", func(w http.ResponseWriter, r *http.Request) {
+		clk.Advance(time.Minute)
+		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "the database is unavailable", nil)
+	})
+	c, _ := f.client(withClock(clk), WithTokens(api.Tokens{AccessToken: "access-0", RefreshToken: "refresh-0", ExpiresIn: 20}))
+	var me api.Me
+	if err := c.do(context.Background(), http.MethodGet, "/v1/me", nil, nil, &me); err == nil {
+		t.Fatal("the call succeeded with a token that expired during the refresh")
+	}
+	if n := len(f.requests("/v1/me")); n != 0 {
+		t.Fatalf("%d calls sent with the expired access token", n)
 	}
 }
