@@ -1,26 +1,13 @@
 package api
 
+import "github.com/google/uuid"
+
 // ValidID reports whether s is an id as this API gives them out: a UUID in
-// its 36-character form (8-4-4-4-12 hex digits). An id that is not one
-// names nothing, and is refused before any database sees it.
+// its 36-character form (8-4-4-4-12 hex digits; uuid.Validate also takes
+// the braced, URN and 32-digit forms, which no id of this API has). An id
+// that is not one names nothing, and is refused before any database sees it.
 func ValidID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
+	return len(s) == 36 && uuid.Validate(s) == nil
 }
 
 // ID fails field unless s is a well-formed id (ValidID), with message.

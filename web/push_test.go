@@ -128,13 +128,7 @@ func (b *browser) notifications(what string, reg serviceworker.RegistrationID, d
 // reach counts one phone that displayed it. The retraction replaces it
 // (same tag). The settings screen asks for no permission until pressed.
 func TestBrowserPushNotification(t *testing.T) {
-	ps := pushtest.New(t, "")
-	e := apptest.Start(t, dbtest.SQLite, func(o *app.Options) {
-		o.Push = push.Config{Hosts: []string{ps.Host()}, Client: ps.Client(), Poll: 20 * time.Millisecond}
-	})
-	ps.SetVAPIDKey(e.App.VAPID.PublicKey())
-	officer := e.User(t, "officer", "petugas-ri", "")
-	vol := e.User(t, "volunteer", "sari", "3171")
+	ps, e, officer, vol := pushWorld(t)
 
 	v := newBrowser(t, e.URL, 360, 740)
 	v.signIn(vol.User.Email)
@@ -257,13 +251,7 @@ func pushStub(devs ...*pushtest.Device) string {
 // subscription the browser renewed by itself (another endpoint) is
 // registered likewise; nothing changes when all is as registered.
 func TestBrowserPushRenewed(t *testing.T) {
-	ps := pushtest.New(t, "")
-	e := apptest.Start(t, dbtest.SQLite, func(o *app.Options) {
-		o.Push = push.Config{Hosts: []string{ps.Host()}, Client: ps.Client(), Poll: 20 * time.Millisecond}
-	})
-	ps.SetVAPIDKey(e.App.VAPID.PublicKey())
-	officer := e.User(t, "officer", "petugas-ri", "")
-	vol := e.User(t, "volunteer", "sari", "3171")
+	ps, e, officer, vol := pushWorld(t)
 	old, rotated, renewed := ps.NewDevice(t), ps.NewDevice(t), ps.NewDevice(t)
 
 	// The device as registered before the rotation, alerts only.
@@ -341,4 +329,16 @@ func TestBrowserPushRenewed(t *testing.T) {
 	if again := devices("with nothing changed", renewed.Endpoint); again.ID != last.ID || again.CreatedAt != last.CreatedAt || after.ID == last.ID {
 		t.Fatalf("devices %+v then %+v, want the same registration kept", last, again)
 	}
+}
+
+// pushWorld is an embedded server that pushes to a local push service, with
+// an officer and a volunteer of Jakarta Pusat.
+func pushWorld(t *testing.T) (*pushtest.Service, *apptest.Env, api.AuthResponse, api.AuthResponse) {
+	t.Helper()
+	ps := pushtest.New(t, "")
+	e := apptest.Start(t, dbtest.SQLite, func(o *app.Options) {
+		o.Push = push.Config{Hosts: []string{ps.Host()}, Client: ps.Client(), Poll: 20 * time.Millisecond}
+	})
+	ps.SetVAPIDKey(e.App.VAPID.PublicKey())
+	return ps, e, e.User(t, "officer", "petugas-ri", ""), e.User(t, "volunteer", "sari", "3171")
 }
