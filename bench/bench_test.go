@@ -34,8 +34,9 @@ func TestScenarios(t *testing.T) {
 		published, _ := r.Figures["alerts_published"].(int)
 		sustained, _ := r.Figures["sustained_deliveries_per_second"].(float64)
 		if published < 10 || r.Figures["deliveries"] != 20*published || r.Figures["deliveries_missing"] != 0 || r.Figures["kept_up"] != true ||
-			sustained <= 0 || sustained > float64(20*published)/1.5+0.01 { // the figure is rounded to 0.01
-			t.Fatalf("feed --rate: got %+v, want at least 10 alerts, each to 20 clients", r.Figures)
+			sustained <= 0 || sustained > float64(20*published)/1.5+0.01 || // the figure is rounded to 0.01
+			r.Stats["alert_to_last_client"].N != published || r.Stats["alert_to_last_client"].P50 < r.Stats["alert_to_each_client"].P50 {
+			t.Fatalf("feed --rate: got %+v %+v, want at least 10 alerts, each to 20 clients, and a last client per alert", r.Figures, r.Stats)
 		}
 		// The clients' last acks may still be on their way to the server's
 		// readers when the run returns (it counts receipts): flush until

@@ -35,7 +35,8 @@ type Window struct {
 // steady publishes alerts at o.Rate per second for o.Duration (each POST on
 // its own, so a slow one does not slow the rate), then waits until every
 // client had every alert, and reports deliveries per second, the latency
-// from commit to each client per 5-second window, the POST latency, whether
+// from commit to each client per 5-second window and to each alert's last
+// client over the run, the POST latency, whether
 // the server kept up, and with e.Transactions the database transactions per
 // second over the run.
 func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer string, r *Result) error {
@@ -79,7 +80,7 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 		}
 	}
 
-	var all, took []time.Duration
+	var all, took, lasts []time.Duration
 	windows := make([]Window, int(o.Duration/rateWindow)+1)
 	perWindow := make([][]time.Duration, len(windows))
 	pubPerWindow := make([][]time.Duration, len(windows))
@@ -88,11 +89,14 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	received := make([]int, len(windows))
 	inRun := 0 // deliveries received while publishing (the first o.Duration)
 	for _, p := range pubs {
-		_, each, miss, err := awaitAlert(ctx, f, p.id, p.at, o.Wait)
+		last, each, miss, err := awaitAlert(ctx, f, p.id, p.at, o.Wait)
 		if err != nil {
 			return err
 		}
 		missing += miss
+		if len(each) > 0 {
+			lasts = append(lasts, last)
+		}
 		w := min(int(p.sent.Sub(start)/rateWindow), len(windows)-1)
 		windows[w].Alerts++
 		windows[w].Deliveries += len(each)
@@ -149,6 +153,7 @@ func (e *Env) steady(ctx context.Context, o FeedOptions, f *fleet, officer strin
 	r.set("kept_up", kept)
 	r.set("windows", windows)
 	r.stat("alert_to_each_client", all)
+	r.stat("alert_to_last_client", lasts)
 	r.stat("publish_latency", took)
 	if !kept {
 		r.note("the server did not keep up: %d deliveries missing, %d publishes failed, or the last window's p99 more than twice the first's plus 100 ms", missing, failed)

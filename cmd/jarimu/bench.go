@@ -32,7 +32,8 @@ cost one password hash. Seeded accounts have emails @seed.invalid.
            with --rate N/s,
            publish N alerts a second for --duration instead: deliveries per
            second (overall, and sustained while publishing), latency and
-           deliveries received per 5 s window, publish latency, whether the
+           deliveries received per 5 s window, time from commit to every
+           client and to each alert's last, publish latency, whether the
            server kept up, CPU per 1,000 deliveries as above, and on
            PostgreSQL database transactions per second. Clients whose
            connection ends by itself are reported as lost and not waited for

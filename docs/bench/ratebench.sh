@@ -7,7 +7,8 @@
 # two server binaries can be compared under the same load generator. Prints
 # the main figures and the server's feed write counters; the whole result
 # goes to OUT.
-# Usage: [BIN=/tmp/jarimu] [BENCH=...] [RATE=5/s | RATE= [ALERTS=20]] [DURATION=30s] [ACK=--ack] OUT=file.json bash docs/bench/ratebench.sh
+# EXTRA goes to the bench as more flags (e.g. "--cpu-profile F").
+# Usage: [BIN=/tmp/jarimu] [BENCH=...] [EXTRA=...] [RATE=5/s | RATE= [ALERTS=20]] [DURATION=30s] [ACK=--ack] OUT=file.json bash docs/bench/ratebench.sh
 set -euo pipefail
 BIN=${BIN:-/tmp/jarimu}; BENCH=${BENCH:-$BIN}; RATE=${RATE-5/s}; OUT=${OUT:-/tmp/ratebench.json}
 CLIENTS=${CLIENTS:-10000}; ACK=${ACK---ack}
@@ -21,7 +22,7 @@ for _ in $(seq 60); do curl -sf 127.0.0.1:18080/readyz >/dev/null && break; slee
 if [ -n "$RATE" ]; then load=(--rate "$RATE" --duration "${DURATION:-30s}"); else load=(--alerts "${ALERTS:-20}"); fi
 # shellcheck disable=SC2086
 $BENCH bench feed --server http://127.0.0.1:18080 --data-dir "$D" --clients "$CLIENTS" "${load[@]}" \
-  $ACK --server-pid $PID --json "$OUT" 2>&1 |
+  $ACK ${EXTRA:-} --server-pid $PID --json "$OUT" 2>&1 |
   grep -E "per_second|missing|lost|kept_up|cpu_ms|rss_kib|alert_to_|publish_latency" || true
 curl -s 127.0.0.1:18090/metrics | grep -E "^jarimu_feed_(event_writes|events_coalesced|events_delivered)_total" || true
 echo "result: $OUT"
