@@ -16,7 +16,10 @@
 // A Client keeps its tokens fresh by itself: it refreshes the access token
 // when it expires within 30 seconds, and once more when a call is answered
 // 401 "invalid-token". Concurrent calls share one refresh. Clients in several
-// processes share one session through a TokenVault (see WithTokenVault).
+// processes share one session through a TokenVault (see WithTokenVault). A
+// refresh runs to its end when the calls that wanted it give up; a program
+// that exits on Ctrl-C calls Wait before it does, so that the tokens of a
+// refresh the server has answered are kept.
 //
 // It retries only what is safe to repeat (GETs and POSTs carrying an
 // Idempotency-Key), at most twice, on a network error, a 503 or a 429 whose

@@ -180,6 +180,25 @@ func (c *Client) refresh(ctx context.Context, from string) (api.Tokens, error) {
 	}
 }
 
+// Wait returns once no refresh of the Client is in flight. A refresh runs
+// on when the calls that wanted it give up (their context ends): once it is
+// sent, the server may have spent the old refresh token, and only its answer
+// holds the new one, which the Client then keeps (in its TokenVault too,
+// under the vault's lock). A program that exits when its context is
+// cancelled (Ctrl-C, say) calls Wait first, or a session renewed at that
+// moment is lost. A refresh ends within 30 seconds.
+func (c *Client) Wait() {
+	for {
+		c.mu.Lock()
+		f := c.flight
+		c.mu.Unlock()
+		if f == nil {
+			return
+		}
+		<-f.done // f no longer is c.flight: one started since is waited for next
+	}
+}
+
 // held returns the tokens held, or ErrNotSignedIn when there are none to
 // refresh.
 func (c *Client) held() (api.Tokens, error) {

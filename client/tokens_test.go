@@ -190,24 +190,30 @@ func TestLogoutSignsOutEvenWhenRefused(t *testing.T) {
 	}
 }
 
+// A refresh runs on when its caller gives up, and Wait returns once its
+// new tokens are kept, by the Client and by its TokenVault: the server has
+// spent the old refresh token.
 func TestRefreshOutlivesCallerThatGivesUp(t *testing.T) {
-	f := newFakeServer(t)
-	c, _ := f.client(WithTokens(f.tokens(0)))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := c.Refresh(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("got %v, want context.Canceled", err)
-	}
-	// The refresh runs on, and its new tokens are kept: the server has spent
-	// the old refresh token.
-	c.mu.Lock()
-	fl := c.flight
-	c.mu.Unlock()
-	if fl != nil {
-		<-fl.done
-	}
-	if got := c.Tokens(); got != f.tokens(1) || f.refreshHits.Load() != 1 {
-		t.Errorf("got tokens %+v after %d refreshes, want %+v after 1", got, f.refreshHits.Load(), f.tokens(1))
+	for _, shared := range []bool{false, true} {
+		f := newFakeServer(t)
+		v := newMemVault(f.tokens(0))
+		opts := []Option{WithTokens(f.tokens(0))}
+		if shared {
+			opts = append(opts, WithTokenVault(v))
+		}
+		c, _ := f.client(opts...)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := c.Refresh(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("vault %v: got %v, want context.Canceled", shared, err)
+		}
+		c.Wait()
+		if got := c.Tokens(); got != f.tokens(1) || f.refreshHits.Load() != 1 {
+			t.Errorf("vault %v: got tokens %+v after %d refreshes, want %+v after 1", shared, got, f.refreshHits.Load(), f.tokens(1))
+		}
+		if got := v.tokens(); shared && got != f.tokens(1) {
+			t.Errorf("the vault after Wait: got %+v, want %+v", got, f.tokens(1))
+		}
 	}
 }
 

@@ -24,6 +24,9 @@ type console struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// sessions are the signed-in clients the command made, whose
+	// refreshes run waits for before it returns; nil: none are waited for.
+	sessions *sessions
 }
 
 // command is one command for people: its flags, with --server and --json

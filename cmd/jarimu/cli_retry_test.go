@@ -119,26 +119,33 @@ type lossyProxy struct {
 
 func newLossyProxy(t *testing.T, server string) *lossyProxy {
 	t.Helper()
-	target, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(target)
 	p := &lossyProxy{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.url = newProxy(t, server, func(w http.ResponseWriter, r *http.Request, pass http.Handler) {
 		p.mu.Lock()
 		lose := p.lose != nil && p.lose(r)
 		p.mu.Unlock()
 		if !lose {
-			rp.ServeHTTP(w, r)
+			pass.ServeHTTP(w, r)
 			return
 		}
-		rp.ServeHTTP(httptest.NewRecorder(), r)
+		pass.ServeHTTP(httptest.NewRecorder(), r)
 		http.Error(w, "bad gateway", http.StatusBadGateway)
-	}))
-	t.Cleanup(srv.Close)
-	p.url = srv.URL
+	})
 	return p
+}
+
+// newProxy starts a proxy to server and returns its URL: it hands every
+// request to handle, with pass, which passes a request on to server.
+func newProxy(t *testing.T, server string, handle func(w http.ResponseWriter, r *http.Request, pass http.Handler)) string {
+	t.Helper()
+	target, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handle(w, r, pass) }))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 func (p *lossyProxy) losing(lose func(r *http.Request) bool) {
@@ -163,10 +170,7 @@ func TestCLIReportLostAnswerNamesTheKey(t *testing.T) {
 	w := newWorld(t)
 	w.volunteer("budi@example.org")
 	proxy := newLossyProxy(t, w.url)
-	budi := &user{t: t, w: w, dir: filepath.Join(t.TempDir(), "jarimu")}
-	if _, err := budi.runIn(testPassword+"\n", "login", "--server", proxy.url, "--email", "budi@example.org"); err != nil {
-		t.Fatal(err)
-	}
+	budi := w.loginVia(proxy.url, "budi@example.org")
 	rerun := regexp.MustCompile(`(?m)^  jarimu report (.*) --key (\S+) --observed (\S+)$`)
 	shot := writePNG(t)
 

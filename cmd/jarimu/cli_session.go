@@ -313,5 +313,36 @@ func (c *command) session() (*client.Client, *vault, error) {
 	}
 	keep := sessionVault{v: v, url: cr.URL, stderr: c.stderr}
 	cl := newClient(cr.URL, client.WithTokens(cr.tokensLeft(time.Now())), client.WithTokenVault(keep))
+	c.sessions.add(cl)
 	return cl, v, nil
+}
+
+// sessions are the signed-in clients of a run of the binary. A command
+// interrupted (Ctrl-C) while its client renews the session returns at once,
+// but the renewal runs on: once its request is sent, the server may have
+// replaced the refresh token kept with the one in its answer. run waits for
+// it (30 s at most; see client.Client.Wait) before it returns and the
+// process exits, so that the new token is written to credentials.json.
+type sessions struct {
+	mu      sync.Mutex
+	clients []*client.Client
+}
+
+// add has wait wait for the refreshes of cl; a nil s does nothing.
+func (s *sessions) add(cl *client.Client) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients = append(s.clients, cl)
+}
+
+// wait returns once no client added has a refresh in flight.
+func (s *sessions) wait() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cl := range s.clients {
+		cl.Wait()
+	}
 }

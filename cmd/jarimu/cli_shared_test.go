@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,6 +156,62 @@ func TestCLIRefreshWaitsForTheLock(t *testing.T) {
 	}
 	if got := ana.credentials().Tokens.RefreshToken; got == cr.Tokens.RefreshToken || got == "" {
 		t.Errorf("after jarimu me: got refresh token %q, want a new one saved", got)
+	}
+}
+
+// A command interrupted (Ctrl-C) while it renews the session keeps the
+// session all the same: the server has spent the refresh token kept, and
+// the command writes the one the server answered to credentials.json
+// before it returns (and its process exits).
+func TestCLIInterruptedRefreshKeepsTheSession(t *testing.T) {
+	w := newWorld(t)
+	w.volunteer("eka@example.org")
+	ctx, interrupt := context.WithCancel(context.Background())
+	defer interrupt()
+	returned, checked := make(chan struct{}), make(chan struct{})
+	proxy := newProxy(t, w.url, func(rw http.ResponseWriter, r *http.Request, pass http.Handler) {
+		if r.URL.Path != "/v1/auth/refresh" {
+			pass.ServeHTTP(rw, r)
+			return
+		}
+		// The server renews the session, and the command is interrupted
+		// before the answer reaches it. The answer comes once the test has
+		// read the credentials after the command returned, or after a
+		// second if the command waits for the answer, as it should.
+		answer := httptest.NewRecorder()
+		pass.ServeHTTP(answer, r)
+		interrupt()
+		select {
+		case <-checked:
+		case <-time.After(time.Second):
+		}
+		maps.Copy(rw.Header(), answer.Header())
+		rw.WriteHeader(answer.Code)
+		rw.Write(answer.Body.Bytes())
+	})
+	eka := w.loginVia(proxy, "eka@example.org")
+	cr := eka.credentials()
+	cr.AccessExpiresAt = time.Now().Add(-time.Minute) // the next command renews the session first
+	if err := writeJSONFile(filepath.Join(eka.dir, credentialsFile), cr); err != nil {
+		t.Fatal(err)
+	}
+	stderr := &apptest.Logs{}
+	go func() {
+		run(ctx, []string{"me"}, eka.env(), strings.NewReader(""), io.Discard, stderr)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(time.Minute):
+		t.Fatal("jarimu me did not end within a minute of Ctrl-C")
+	}
+	got := eka.credentials().Tokens.RefreshToken
+	close(checked)
+	if got == cr.Tokens.RefreshToken || got == "" {
+		t.Fatalf("after jarimu me was interrupted mid-refresh: got refresh token %q, want the one the server answered saved\n%s", got, stderr.String())
+	}
+	if out, err := eka.run("me"); err != nil || !strings.Contains(out, "eka@example.org") {
+		t.Errorf("jarimu me after the interrupted one: got %q, %v", out, err)
 	}
 }
 

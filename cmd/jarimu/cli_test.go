@@ -94,15 +94,23 @@ type user struct {
 // them in with the CLI.
 func (w *world) person(email string) *user {
 	w.t.Helper()
-	u := &user{t: w.t, w: w, dir: filepath.Join(w.t.TempDir(), "jarimu")}
-	out, err := u.runIn(testPassword+"\n", "login", "--server", w.url, "--email", email)
-	if err != nil || !strings.Contains(out, "logged in to "+w.url) {
-		w.t.Fatalf("login %s: got %q, %v", email, out, err)
-	}
+	u := w.loginVia(w.url, email)
 	// Staff accounts made on the command line consent at their first
 	// sign-in, as their owners would.
 	if out, err := u.run("consent", "--accept", notice.Version); err != nil || !strings.Contains(out, "consented") {
 		w.t.Fatalf("consent %s: got %q, %v", email, out, err)
+	}
+	return u
+}
+
+// loginVia gives email a config dir and logs them in with the CLI at
+// server: the world's, or a proxy of it.
+func (w *world) loginVia(server, email string) *user {
+	w.t.Helper()
+	u := &user{t: w.t, w: w, dir: filepath.Join(w.t.TempDir(), "jarimu")}
+	out, err := u.runIn(testPassword+"\n", "login", "--server", server, "--email", email)
+	if err != nil || !strings.Contains(out, "logged in to "+server) {
+		w.t.Fatalf("login %s: got %q, %v", email, out, err)
 	}
 	return u
 }

@@ -42,12 +42,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		printUsage(stdout)
 		return nil
 	}
-	con := console{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	con := console{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, sessions: &sessions{}}
 	var all []*node
 	for _, s := range commands() {
 		all = append(all, s.nodes...)
 	}
-	return dispatch(ctx, con, all, nil, args)
+	err := dispatch(ctx, con, all, nil, args)
+	con.sessions.wait()
+	return err
 }
 
 // exitCode is the status the process ends with after err: 2 for a command
