@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -120,13 +121,54 @@ func (p *cliProcess) waitOutput(stderr bool, parts ...string) {
 	}
 }
 
+// waitOpen waits until the process holds the file path open, as
+// /proc/PID/fd tells, and fails the test if the process ends first.
+func (p *cliProcess) waitOpen(path string) {
+	p.t.Helper()
+	want, err := os.Stat(path)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fds := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		entries, _ := os.ReadDir(fds)
+		for _, e := range entries {
+			if st, err := os.Stat(filepath.Join(fds, e.Name())); err == nil && os.SameFile(st, want) {
+				return
+			}
+		}
+		if exited := p.exited(); exited || time.Now().After(deadline) {
+			if exited {
+				err = p.err
+			}
+			p.t.Fatalf("the process did not open %s within 15 s (exited: %v, %v)\nstdout: %s\nstderr: %s",
+				path, exited, err, p.stdout.String(), p.stderr.String())
+		}
+	}
+}
+
 // A jarimu process renews the session under the config dir's lock: while
 // another process holds it, a command whose access token has expired waits
-// rather than spending the refresh token the other may be spending.
+// for the lock (it is seen holding the lock file open) without renewing
+// the session, which the other may be renewing, and renews it once the
+// lock is free.
 func TestCLIRefreshWaitsForTheLock(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("no /proc/self/fd; CI runs this test on Linux")
+		}
+		t.Skip("needs /proc/PID/fd (Linux) to see a process wait for the lock")
+	}
 	w := newWorld(t)
 	w.volunteer("ana@example.org")
-	ana := w.person("ana@example.org")
+	var refreshes atomic.Int32
+	proxy := newProxy(t, w.url, func(rw http.ResponseWriter, r *http.Request, pass http.Handler) {
+		if r.URL.Path == "/v1/auth/refresh" {
+			refreshes.Add(1)
+		}
+		pass.ServeHTTP(rw, r)
+	})
+	ana := w.loginVia(proxy, "ana@example.org")
 	cr := ana.credentials()
 	cr.AccessExpiresAt = time.Now().Add(-time.Minute)
 	if err := writeJSONFile(filepath.Join(ana.dir, credentialsFile), cr); err != nil {
@@ -137,13 +179,10 @@ func TestCLIRefreshWaitsForTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	me := ana.startProcess("me")
-	time.Sleep(time.Second)
-	if me.exited() {
+	me.waitOpen(filepath.Join(ana.dir, lockFile))
+	if n := refreshes.Load(); n != 0 {
 		unlock()
-		t.Fatalf("jarimu me ran while another process held the lock: %v\n%s%s", me.err, me.stdout.String(), me.stderr.String())
-	}
-	if got := ana.credentials().Tokens.RefreshToken; got != cr.Tokens.RefreshToken {
-		t.Errorf("the session was renewed while another process held the lock")
+		t.Fatalf("jarimu me renewed the session (%d refreshes) while another process held the lock", n)
 	}
 	unlock()
 	select {
@@ -154,8 +193,8 @@ func TestCLIRefreshWaitsForTheLock(t *testing.T) {
 	if me.err != nil || !strings.Contains(me.stdout.String(), "ana@example.org") {
 		t.Fatalf("jarimu me: %v\n%s%s", me.err, me.stdout.String(), me.stderr.String())
 	}
-	if got := ana.credentials().Tokens.RefreshToken; got == cr.Tokens.RefreshToken || got == "" {
-		t.Errorf("after jarimu me: got refresh token %q, want a new one saved", got)
+	if got := ana.credentials().Tokens.RefreshToken; got == cr.Tokens.RefreshToken || got == "" || refreshes.Load() != 1 {
+		t.Errorf("after jarimu me: got refresh token %q after %d refreshes, want a new one saved after 1", got, refreshes.Load())
 	}
 }
 
