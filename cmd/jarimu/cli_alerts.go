@@ -183,22 +183,34 @@ func loadFeed(v *vault, serverURL string) map[string]int64 {
 	return fp.Positions
 }
 
-// saveFeed keeps the positions; failing that, it warns, as alerts would be
-// printed again next time.
+// saveFeed keeps the positions, under the config dir's lock as the session
+// is kept, and only while the credentials hold a session with serverURL
+// (a logout or a login elsewhere forgot them); failing that, it warns, as
+// alerts would be printed again next time. The file is replaced whole:
+// a reader sees the old positions or the new ones.
 func saveFeed(v *vault, serverURL string, positions map[string]int64, stderr io.Writer) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if err := writeJSONFile(filepath.Join(v.dir, feedFile), feedPositions{serverURL, positions}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	err := v.locked(ctx, func() error {
+		cr, err := v.load()
+		if err != nil || cr.URL != serverURL || !cr.loggedIn() {
+			return err
+		}
+		return writeJSONFile(filepath.Join(v.dir, feedFile), feedPositions{serverURL, positions})
+	})
+	if err != nil {
 		fmt.Fprintf(stderr, "jarimu: warning: save where the watch stopped: %v\n", err)
 	}
 }
 
 // forgetFeed removes the saved positions, which belong to the session that
-// ends.
+// ends, under the config dir's lock.
 func forgetFeed(v *vault) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	os.Remove(filepath.Join(v.dir, feedFile))
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	v.locked(ctx, func() error {
+		return os.Remove(filepath.Join(v.dir, feedFile))
+	})
 }
 
 func runAlertSend(ctx context.Context, con console, args []string) error {

@@ -114,10 +114,10 @@ func writeJSONFile(path string, v any) error {
 	return os.Rename(f.Name(), path)
 }
 
-// vault is the credentials file of a config dir.
+// vault is the credentials file of a config dir, and the dir's other
+// files.
 type vault struct {
 	dir string
-	mu  sync.Mutex // serializes writes of one process
 }
 
 func (con console) vault() (*vault, error) {
@@ -143,24 +143,31 @@ func (v *vault) load() (credentials, error) {
 // config dir's lock, and saves them when fn returns true: no other jarimu
 // process renews or replaces the session in between.
 func (v *vault) update(ctx context.Context, fn func(cr *credentials) bool) error {
+	return v.locked(ctx, func() error {
+		cr, err := v.load()
+		if err != nil {
+			return err
+		}
+		if !fn(&cr) {
+			return nil
+		}
+		if err := writeJSONFile(v.path(), cr); err != nil {
+			return fmt.Errorf("save the credentials: %w", err)
+		}
+		return nil
+	})
+}
+
+// locked runs fn holding the config dir's lock (see lockDir), which every
+// jarimu process, and every goroutine of one, takes before it writes the
+// dir's files: the credentials, feed.json, retries.json.
+func (v *vault) locked(ctx context.Context, fn func() error) error {
 	unlock, err := lockDir(ctx, v.dir)
 	if err != nil {
-		return fmt.Errorf("lock the credentials: %w", err)
+		return fmt.Errorf("lock the config dir: %w", err)
 	}
 	defer unlock()
-	cr, err := v.load()
-	if err != nil {
-		return err
-	}
-	if !fn(&cr) {
-		return nil
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if err := writeJSONFile(v.path(), cr); err != nil {
-		return fmt.Errorf("save the credentials: %w", err)
-	}
-	return nil
+	return fn()
 }
 
 // save keeps the session t and the device token with the server URL; zero

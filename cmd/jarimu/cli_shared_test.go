@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -251,6 +253,51 @@ func TestCLIInterruptedRefreshKeepsTheSession(t *testing.T) {
 	}
 	if out, err := eka.run("me"); err != nil || !strings.Contains(out, "eka@example.org") {
 		t.Errorf("jarimu me after the interrupted one: got %q, %v", out, err)
+	}
+}
+
+// alerts watch writes where it stopped (feed.json) under the config dir's
+// lock, as the session is written: not while another jarimu holds it.
+func TestCLIWatchSavesUnderTheLock(t *testing.T) {
+	w := newWorld(t)
+	w.volunteer("fitri@example.org")
+	officer := w.person("jkt@bawaslu.go.id")
+	fitri := w.person("fitri@example.org")
+	watch := fitri.watch()
+	watch.waitConnected()
+	unlock, err := lockDir(context.Background(), fitri.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
+	send := func(title string) {
+		t.Helper()
+		officer.must("alert", "send", "--title", title, "--body", "Waspada.", "--severity", "info", "--region", "31")
+	}
+	send("Peringatan satu")
+	watch.waitLine("alert.published", "Peringatan satu")
+	// The watch saves where it stopped after it prints an alert, before it
+	// takes the next: an alert printed next while the lock is held follows
+	// a save made without the lock.
+	send("Peringatan dua")
+	if watch.lineWithin(time.Second, "Peringatan dua") {
+		t.Fatal("alerts watch saved where it stopped while another jarimu held the lock")
+	}
+	if _, err := os.Stat(filepath.Join(fitri.dir, feedFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s while another jarimu held the lock: got %v, want none written", feedFile, err)
+	}
+	unlock()
+	locked = false
+	watch.waitLine("alert.published", "Peringatan dua")
+	watch.stop()
+	var fp feedPositions
+	if ok, err := readJSONFile(filepath.Join(fitri.dir, feedFile), &fp); !ok || err != nil || fp.URL != w.url || len(fp.Positions) == 0 {
+		t.Errorf("%s after the watch: got %+v (%v, %v), want positions at %s", feedFile, fp, ok, err, w.url)
 	}
 }
 

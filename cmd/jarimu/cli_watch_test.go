@@ -54,18 +54,26 @@ func (wa *watcher) waitConnected() {
 // waitLine waits for a line of output holding every one of parts.
 func (wa *watcher) waitLine(parts ...string) {
 	wa.t.Helper()
-	timeout := time.After(10 * time.Second)
+	if !wa.lineWithin(10*time.Second, parts...) {
+		wa.t.Fatalf("no line with %q within 10 s, or alerts watch ended; stderr: %q", parts, wa.stderr.String())
+	}
+}
+
+// lineWithin waits up to d for a line of output holding every one of
+// parts; false when none came (d passed, or the watch ended).
+func (wa *watcher) lineWithin(d time.Duration, parts ...string) bool {
+	timeout := time.After(d)
 	for {
 		select {
 		case line, ok := <-wa.lines:
 			if !ok {
-				wa.t.Fatalf("alerts watch ended before a line with %q: %v", parts, wa.stderr.String())
+				return false
 			}
 			if containsAll(line, parts) {
-				return
+				return true
 			}
 		case <-timeout:
-			wa.t.Fatalf("no line with %q within 10 s; stderr: %q", parts, wa.stderr.String())
+			return false
 		}
 	}
 }
