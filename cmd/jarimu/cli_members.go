@@ -201,19 +201,22 @@ func runInviteCreate(ctx context.Context, con console, args []string) error {
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
-	run, err := c.keyed(ctx, *key, "")
-	if err != nil {
-		return err
+	invite := func(at time.Time) (api.InviteRequest, error) {
+		until, err := parseWhen("expires", *expires, at)
+		return api.InviteRequest{MaxUses: *uses, ExpiresAt: until}, err
 	}
-	until, err := parseWhen("expires", *expires, run.At)
-	if err != nil {
-		return err
+	if _, err := invite(time.Now()); err != nil {
+		return err // before the server is called
 	}
 	cl, id, err := c.orgSession(ctx, *org)
 	if err != nil {
 		return err
 	}
-	inv, err := cl.CreateInvite(ctx, id, api.InviteRequest{MaxUses: *uses, ExpiresAt: until}, keyOption(*key)...)
+	req, _, err := keyed(ctx, c, keyUse{key: *key, about: id}, invite)
+	if err != nil {
+		return err
+	}
+	inv, err := cl.CreateInvite(ctx, id, req, keyOption(*key)...)
 	if err != nil {
 		return err
 	}

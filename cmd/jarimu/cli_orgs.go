@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
@@ -60,11 +61,11 @@ func runOrgRegister(ctx context.Context, con console, args []string) error {
 	if err := c.required("name", *name, "number", *number, "until", *until); err != nil {
 		return err
 	}
-	run, err := c.keyed(ctx, *key, "")
-	if err != nil {
-		return err
-	}
-	end, err := parseWhen("until", *until, run.At)
+	req, _, err := keyed(ctx, c, keyUse{key: *key}, func(at time.Time) (api.CreateOrgRequest, error) {
+		end, err := parseWhen("until", *until, at)
+		return api.CreateOrgRequest{Name: *name, AccreditationNumber: *number, AccreditedUntil: end,
+			RegionCode: optional(*regionCode), CoordinatorEmail: optional(*coordinator)}, err
+	})
 	if err != nil {
 		return err
 	}
@@ -72,8 +73,7 @@ func runOrgRegister(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
-	o, err := cl.CreateOrg(ctx, api.CreateOrgRequest{Name: *name, AccreditationNumber: *number, AccreditedUntil: end,
-		RegionCode: optional(*regionCode), CoordinatorEmail: optional(*coordinator)}, keyOption(*key)...)
+	o, err := cl.CreateOrg(ctx, req, keyOption(*key)...)
 	if err != nil {
 		return err
 	}
@@ -160,15 +160,13 @@ func accreditation(ctx context.Context, c *command, args []string, action string
 		if err := c.required("until", *until, "reason", *reason); err != nil {
 			return err
 		}
-		run, err := c.keyed(ctx, *key, "")
+		req, _, err = keyed(ctx, c, keyUse{key: *key, about: pos[0]}, func(at time.Time) (api.AccreditationRequest, error) {
+			end, err := parseWhen("until", *until, at)
+			return api.AccreditationRequest{Action: action, Reason: *reason, Until: &end}, err
+		})
 		if err != nil {
 			return err
 		}
-		end, err := parseWhen("until", *until, run.At)
-		if err != nil {
-			return err
-		}
-		req.Until = &end
 	} else if err := c.required("reason", *reason); err != nil {
 		return err
 	}

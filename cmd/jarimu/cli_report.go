@@ -68,15 +68,18 @@ func runReport(ctx context.Context, con console, args []string) error {
 	if *key == "" {
 		*key = rand.Text()
 	}
-	run, err := c.keyed(ctx, *key, "")
+	req, _, err := keyed(ctx, c, keyUse{key: *key}, func(at time.Time) (api.CreateReportRequest, error) {
+		observed := seen
+		if observed.IsZero() {
+			observed = at.UTC()
+		}
+		return api.CreateReportRequest{ClaimID: optional(*claimID), OrgID: optional(*orgID), URL: *content, Platform: *platform,
+			Category: *category, Summary: *summary, RegionCode: optional(*regionCode), ObservedAt: observed}, nil
+	})
 	if err != nil {
 		return err
 	}
-	if seen.IsZero() {
-		seen = run.At.UTC()
-	}
-	req := api.CreateReportRequest{ClaimID: optional(*claimID), OrgID: optional(*orgID), URL: *content, Platform: *platform,
-		Category: *category, Summary: *summary, RegionCode: optional(*regionCode), ObservedAt: seen}
+	seen = req.ObservedAt
 	rep, err := cl.CreateReport(ctx, req, client.IdempotencyKey(*key))
 	if err != nil {
 		if mayHaveRun(err) {

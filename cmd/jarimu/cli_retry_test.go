@@ -17,6 +17,7 @@ import (
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
+	"github.com/jarimu/jarimu/notice"
 )
 
 // A command run again with the same --key is done once and prints the
@@ -106,6 +107,59 @@ func TestCLIKeyedRerunIsDoneOnce(t *testing.T) {
 	// The same key with other flags is another request: the server
 	// refuses it.
 	dewi.mustFail([]string{"invite", "create", "--uses", "6", "--key", "invite-1"}, "idempotency-key-reused")
+}
+
+// A command with --key refused for a bad flag remembers nothing: run again
+// with the flag put right, it counts its times from its own moment. And a
+// first run is lent only to the reruns of the same command and request:
+// another account's user create, with the same key in the same config dir,
+// gets a password of its own, not the one generated for the first.
+func TestCLIKeyRemembersOnlyItsRequest(t *testing.T) {
+	w := newWorld(t)
+	w.volunteer("dewi@example.org")
+	admin, dewi := w.person("admin@bawaslu.go.id"), w.person("dewi@example.org")
+	var org api.Org
+	admin.mustJSON(&org, "org", "register", "--name", "Perludem Jakarta", "--number", "B-12/2029", "--until", "2d",
+		"--region", "31", "--coordinator", "dewi@example.org")
+
+	dewi.mustUsage([]string{"invite", "create", "--expires", "soon", "--key", "invite-k"}, `--expires "soon"`)
+	if b, err := os.ReadFile(filepath.Join(dewi.dir, retriesFile)); err == nil && strings.Contains(string(b), "invite-k") {
+		t.Errorf("a command refused for a bad flag left its key in %s:\n%s", retriesFile, b)
+	}
+	time.Sleep(1100 * time.Millisecond) // "now" is another second
+	from := time.Now().Truncate(time.Second)
+	var inv api.Invite
+	dewi.mustJSON(&inv, "invite", "create", "--expires", "1h", "--key", "invite-k")
+	if want := from.Add(time.Hour); inv.ExpiresAt.Before(want) {
+		t.Errorf("invite create --expires 1h after a refused run: got expiry %v, want %v or later", inv.ExpiresAt, want)
+	}
+
+	userCreate := func(email string) string {
+		t.Helper()
+		out, err := admin.runIn("\n", "user", "create", "--email", email, "--name", "Bawaslu", "--role", "officer", "--key", "user-k", "--json")
+		var made struct {
+			Password string `json:"password"`
+		}
+		if err != nil || jsonUnmarshal(out, &made) != nil || made.Password == "" {
+			t.Fatalf("user create --email %s: got %q, %v", email, out, err)
+		}
+		return made.Password
+	}
+	first := userCreate("bali@bawaslu.go.id")
+	if _, err := admin.runIn(testPassword+"\n", "user", "create", "--email", "admin2@bawaslu.go.id", "--name", "Admin Dua", "--role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.runIn(testPassword+"\n", "login", "--email", "admin2@bawaslu.go.id"); err != nil {
+		t.Fatal(err)
+	}
+	admin.must("consent", "--accept", notice.Version)
+	second := userCreate("ntb@bawaslu.go.id")
+	if second == first {
+		t.Errorf("user create of another account with the same key got the password generated for the first: %q", second)
+	}
+	if _, err := client.New(w.url).Login(context.Background(), "ntb@bawaslu.go.id", second); err != nil {
+		t.Errorf("login with the password generated: %v", err)
+	}
 }
 
 // lossyProxy passes requests on to a server, and while lose matches a

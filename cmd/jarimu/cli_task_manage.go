@@ -33,19 +33,20 @@ func runTaskCreate(ctx context.Context, con console, args []string) error {
 	if err := c.required("title", *title, "kind", *kind); err != nil {
 		return err
 	}
-	req := api.CreateTaskRequest{OrgID: optional(*org), Title: *title, Description: *description, Kind: *kind,
-		Platform: optional(*platform), Target: optional(*target), RegionCode: optional(*regionCode)}
-	run, err := c.keyed(ctx, *key, "")
+	req, _, err := keyed(ctx, c, keyUse{key: *key}, func(at time.Time) (api.CreateTaskRequest, error) {
+		req := api.CreateTaskRequest{OrgID: optional(*org), Title: *title, Description: *description, Kind: *kind,
+			Platform: optional(*platform), Target: optional(*target), RegionCode: optional(*regionCode),
+			Slots: optionalInt(c, "slots", *slots), LeaseMinutes: optionalInt(c, "lease", *lease)}
+		var err error
+		if req.StartsAt, err = optionalWhen("starts", *starts, at); err != nil {
+			return req, err
+		}
+		req.DueAt, err = optionalWhen("due", *due, at)
+		return req, err
+	})
 	if err != nil {
 		return err
 	}
-	if req.StartsAt, err = optionalWhen("starts", *starts, run.At); err != nil {
-		return err
-	}
-	if req.DueAt, err = optionalWhen("due", *due, run.At); err != nil {
-		return err
-	}
-	req.Slots, req.LeaseMinutes = optionalInt(c, "slots", *slots), optionalInt(c, "lease", *lease)
 	cl, _, err := c.session()
 	if err != nil {
 		return err

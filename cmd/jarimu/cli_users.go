@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jarimu/jarimu/api"
 	"github.com/jarimu/jarimu/client"
@@ -31,23 +32,24 @@ func runUserCreate(ctx context.Context, con console, args []string) error {
 	if err != nil {
 		return err
 	}
+	req := api.CreateUserRequest{Email: *email, Name: *name, Role: *role, RegionCode: optional(*regionCode)}
 	if generated && *key != "" {
 		// A rerun with the key sends (and shows) the password the first
 		// run generated: another would be another request.
-		run, err := c.keyed(ctx, *key, password)
+		_, run, err := keyed(ctx, c, keyUse{key: *key, password: password}, func(time.Time) (api.CreateUserRequest, error) {
+			return req, nil // without the password generated
+		})
 		if err != nil {
 			return err
 		}
-		if run.Password != "" {
-			password = run.Password
-		}
+		password = run.Password
 	}
+	req.Password = password
 	cl, _, err := c.session()
 	if err != nil {
 		return err
 	}
-	u, err := cl.CreateUser(ctx, api.CreateUserRequest{Email: *email, Name: *name, Role: *role, Password: password,
-		RegionCode: optional(*regionCode)}, keyOption(*key)...)
+	u, err := cl.CreateUser(ctx, req, keyOption(*key)...)
 	if err != nil {
 		return err
 	}
