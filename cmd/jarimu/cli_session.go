@@ -193,7 +193,9 @@ func (cr *credentials) setTokens(t api.Tokens, now time.Time) {
 // sessionVault is the credentials file as the client.TokenVault of a
 // session with the server at url: every jarimu process of the config dir
 // reads the tokens kept there before it spends its refresh token, under
-// the dir's lock, and writes the new ones before it lets go.
+// the dir's lock, and writes the new ones before it lets go. Where the lock
+// holds within one process only (not on Unix: cli_lock_other.go), so does
+// the lock the TokenVault contract asks for.
 type sessionVault struct {
 	v      *vault
 	url    string
@@ -295,7 +297,8 @@ func (c *command) signedIn(args []string, positional ...string) ([]string, *clie
 // the session with every other jarimu process of the config dir through the
 // credentials file (see sessionVault): a refresh token is spent by one of
 // them only, and its successor written back at once, as presenting a spent
-// one again would end the session.
+// one again would end the session. (So on Unix; on Windows the dir's lock
+// holds within one process only: see cli_lock_other.go.)
 func (c *command) session() (*client.Client, *vault, error) {
 	var want string // the server named, checked first
 	if c.serverFlag() != "" {
