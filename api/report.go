@@ -25,6 +25,13 @@ const (
 	TakedownRefused   = "refused"
 )
 
+// The length of a report's summary, and of the public summary an officer
+// may give in its place, in characters once trimmed.
+const (
+	SummaryMin = 10
+	SummaryMax = 4000
+)
+
 // Report is a finding.
 type Report struct {
 	ID         string `json:"id"`
@@ -51,6 +58,7 @@ type Report struct {
 	DuplicateOf   *string    `json:"duplicate_of,omitempty"`
 	ReviewNote    string     `json:"review_note,omitempty"`
 	VerifyNote    string     `json:"verification_note,omitempty"`
+	PublicSummary *string    `json:"public_summary,omitempty"` // what Bawaslu publishes of a verified finding, by its officer; nil: Summary
 	Takedown      []Takedown `json:"takedown"`
 	Evidence      []Evidence `json:"evidence"`
 	CreatedAt     time.Time  `json:"created_at"`
@@ -93,7 +101,7 @@ func (r *CreateReportRequest) Validate() []FieldError {
 	}
 	c.OneOf("platform", r.Platform, Platforms...)
 	c.OneOf("category", r.Category, Categories...)
-	c.Lines("summary", &r.Summary, 10, 4000)
+	c.Lines("summary", &r.Summary, SummaryMin, SummaryMax)
 	if r.ObservedAt.IsZero() {
 		c.Fail("observed_at", "is required")
 	}
@@ -118,18 +126,27 @@ func (r *ReviewRequest) Validate() []FieldError {
 }
 
 // VerificationRequest is an officer's decision (POST /v1/reports/{id}/verification).
+// PublicSummary, only with decision verified, is the text Bawaslu publishes
+// of the finding instead of the reporter's summary.
 type VerificationRequest struct {
-	Decision    string  `json:"decision"`
-	Note        string  `json:"note,omitempty"`
-	DuplicateOf *string `json:"duplicate_of,omitempty"`
+	Decision      string  `json:"decision"`
+	Note          string  `json:"note,omitempty"`
+	DuplicateOf   *string `json:"duplicate_of,omitempty"`
+	PublicSummary *string `json:"public_summary,omitempty"`
 }
 
 // Validate checks the decision; a rejection needs a note, a duplicate the
-// report it duplicates.
+// report it duplicates; a public summary is for a verification only, and
+// is free text within the bounds of a report's summary.
 func (r *VerificationRequest) Validate() []FieldError {
 	var c Check
 	c.OneOf("decision", r.Decision, ReportVerified, ReportRejected, ReportDuplicate)
 	c.Lines("note", &r.Note, 0, 2000)
+	if r.PublicSummary != nil && r.Decision != ReportVerified {
+		c.Fail("public_summary", "is only for a verification (decision verified)")
+	} else if r.PublicSummary != nil {
+		c.Lines("public_summary", r.PublicSummary, SummaryMin, SummaryMax)
+	}
 	if r.Decision == ReportRejected && strings.TrimSpace(r.Note) == "" {
 		c.Fail("note", "a rejection needs a note the reporter will see")
 	}

@@ -43,6 +43,7 @@ type Report struct {
 	DuplicateOf    *string    `bun:"duplicate_of"`
 	ReviewNote     string     `bun:"review_note"`
 	VerifyNote     string     `bun:"verification_note"`
+	PublicSummary  *string    `bun:"public_summary"`
 	TakedownStatus *string    `bun:"takedown_status"`
 	VerifiedAt     *time.Time `bun:"verified_at"`
 	CreatedAt      time.Time  `bun:"created_at"`
@@ -65,7 +66,7 @@ func (r *Report) API() api.Report {
 	return api.Report{ID: r.ID, ReporterID: r.ReporterID, OrgID: r.OrgID, ClaimID: r.ClaimID, URL: r.URL,
 		NormalizedURL: r.NormalizedURL, ClusterID: r.ClusterID, ClusterSize: r.ClusterSize, Platform: r.Platform,
 		Category: r.Category, Summary: r.Summary, RegionCode: r.RegionCode, RegionName: region.NameOf(r.RegionCode), ObservedAt: r.ObservedAt.UTC(),
-		Status: r.Status, DuplicateOf: r.DuplicateOf, ReviewNote: r.ReviewNote, VerifyNote: r.VerifyNote,
+		Status: r.Status, DuplicateOf: r.DuplicateOf, ReviewNote: r.ReviewNote, VerifyNote: r.VerifyNote, PublicSummary: r.PublicSummary,
 		Takedown: []api.Takedown{}, Evidence: []api.Evidence{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		ReporterErased: r.ReporterErased}
 }

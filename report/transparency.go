@@ -151,7 +151,7 @@ func (s *Service) VerifiedCounts(ctx context.Context) ([]VerifiedCount, error) {
 // who reported it.
 type Finding struct {
 	ID         string
-	Summary    string
+	Summary    string // the public summary its officer gave, else the reporter's summary
 	URL        string // normalised: without tracking parameters
 	Platform   string
 	Category   string
@@ -163,7 +163,7 @@ type Finding struct {
 // first.
 func (s *Service) Findings(ctx context.Context, category string) ([]Finding, error) {
 	var rows []Report
-	err := s.db.NewSelect().Model(&rows).Column("id", "summary", "normalized_url", "platform", "category", "region_code", "verified_at", "updated_at").
+	err := s.db.NewSelect().Model(&rows).Column("id", "summary", "public_summary", "normalized_url", "platform", "category", "region_code", "verified_at", "updated_at").
 		Where("r.status = ? AND r.category = ?", api.ReportVerified, category).OrderExpr("r.verified_at ASC, r.id ASC").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verified findings: %w", err)
@@ -174,7 +174,11 @@ func (s *Service) Findings(ctx context.Context, category string) ([]Finding, err
 		if r.VerifiedAt != nil {
 			at = *r.VerifiedAt
 		}
-		out[i] = Finding{ID: r.ID, Summary: r.Summary, URL: r.NormalizedURL, Platform: r.Platform, Category: r.Category,
+		summary := r.Summary
+		if r.PublicSummary != nil {
+			summary = *r.PublicSummary
+		}
+		out[i] = Finding{ID: r.ID, Summary: summary, URL: r.NormalizedURL, Platform: r.Platform, Category: r.Category,
 			RegionCode: r.Region(), VerifiedAt: at.UTC()}
 	}
 	return out, nil

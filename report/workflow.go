@@ -86,7 +86,9 @@ func (s *Service) Review(ctx context.Context, p auth.Principal, id string, req a
 // own target is: mark it a duplicate of that), nor is a rejected report
 // (reject this one too); so duplicates never form a cycle. Both reports are
 // locked, in the order of their ids, so two decisions naming each other
-// run one after the other and the second sees the first.
+// run one after the other and the second sees the first. A verification
+// may give the public summary Bawaslu publishes instead of the reporter's
+// summary, final as the decision is.
 func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req api.VerificationRequest) (api.Report, error) {
 	key := func() string {
 		if req.Decision == api.ReportRejected {
@@ -125,7 +127,9 @@ func (s *Service) Verify(ctx context.Context, p auth.Principal, id string, req a
 		other = *req.DuplicateOf
 	}
 	return s.decide(ctx, p, id, decision{by: byOfficer, req: &req, key: key, check: check, other: other,
-		set: func(r *Report) { r.VerifyNote, r.DuplicateOf = req.Note, req.DuplicateOf }})
+		set: func(r *Report) {
+			r.VerifyNote, r.DuplicateOf, r.PublicSummary = req.Note, req.DuplicateOf, req.PublicSummary
+		}})
 }
 
 // decision is one workflow call: who makes it, its request, the row of the
@@ -284,7 +288,7 @@ func (s *Service) changeWith(ctx context.Context, p auth.Principal, id, other st
 // statusOf is the audit snapshot of a report's workflow state.
 func statusOf(r api.Report) map[string]any {
 	return map[string]any{"status": r.Status, "review_note": r.ReviewNote, "verification_note": r.VerifyNote,
-		"duplicate_of": r.DuplicateOf, "takedown": r.Takedown}
+		"public_summary": r.PublicSummary, "duplicate_of": r.DuplicateOf, "takedown": r.Takedown}
 }
 
 // tell sends the reporter the new state (with any rejection note) and, for

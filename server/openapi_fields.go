@@ -329,6 +329,7 @@ var fieldDocs = map[string]fieldDoc{
 	"Report.duplicate_of":              {desc: "For a duplicate, the report it duplicates.", format: "uuid"},
 	"Report.review_note":               {desc: "The coordinator's note."},
 	"Report.verification_note":         {desc: "The officer's note."},
+	"Report.public_summary":            {desc: "For a verified report, the text Bawaslu publishes of the finding in place of summary, as the verifying officer gave it; absent when none was given (summary is published)."},
 	"Report.takedown":                  {desc: "The takedown steps, oldest first."},
 	"Report.evidence":                  {desc: "The attached files, oldest first."},
 	"Takedown.status":                  {enum: takedownStep},
@@ -340,7 +341,7 @@ var fieldDocs = map[string]fieldDoc{
 	"CreateReportRequest.url":          withDesc(lengths(1, 2048), "An absolute http(s) URL."),
 	"CreateReportRequest.platform":     {enum: api.Platforms},
 	"CreateReportRequest.category":     {enum: api.Categories},
-	"CreateReportRequest.summary":      lengths(10, 4000),
+	"CreateReportRequest.summary":      lengths(api.SummaryMin, api.SummaryMax),
 	"CreateReportRequest.observed_at":  {desc: "Within the last year, at most 5 minutes ahead."},
 	"ReviewRequest.decision":           {enum: []string{"endorse", "reject"}},
 	"ReviewRequest.note":               withDesc(lengths(0, 2000), "Required to reject; the reporter sees it."),
@@ -350,6 +351,9 @@ var fieldDocs = map[string]fieldDoc{
 	"TakedownRequest.status":           {enum: takedownStep},
 	"TakedownRequest.platform_ref":     withDesc(lengths(0, 200), "A reference at the platform or at Kominfo."),
 	"TakedownRequest.note":             lengths(0, 2000),
+
+	// Bawaslu's own text of a verified finding, given with the verification.
+	"VerificationRequest.public_summary": withDesc(lengths(api.SummaryMin, api.SummaryMax), "Only with verified (refused otherwise): the text Bawaslu publishes of the finding (ClaimReview's claimReviewed) instead of the reporter's summary; plain text, trimmed. Cannot be changed later."),
 
 	"Alert.severity":                 {enum: api.Severities},
 	"Alert.category":                 {enum: api.Categories},

@@ -47,7 +47,7 @@ func (s *Server) openRoutes() []route {
 			desc:    "Anyone. The three datasets above in one document, as the console's transparency page shows them. These datasets and ClaimReview are built by each server at most once per `JARIMU_OPEN_CACHE` (10 s by default) and served as built meanwhile: a change shows within that time.",
 			replies: []reply{okReply(200, "The report.", goType[transparency](), "ETag", "Last-Modified"), notModifiedReply}}},
 		{h: s.handleClaimReviews, op: op{method: "GET", path: "/v1/open/claimreviews.json", id: "getOpenClaimReviews", tag: "Open data", summary: "Verified disinformation findings as schema.org ClaimReview (JSON-LD)", params: conditionalParams,
-			desc:    "Anyone. One JSON-LD array (`application/ld+json`) of ClaimReview objects, oldest verification first: the claim (the finding's summary), its rating (1 on a scale of 1 false to 5 true, named \"Salah\"), the verification time, the normalised address where the claim appeared, its province, and Bawaslu as the author. Never the reporter or any person. `url` points at the console's transparency page.",
+			desc:    "Anyone. One JSON-LD array (`application/ld+json`) of ClaimReview objects, oldest verification first: the claim (the public summary the verifying officer gave, else the finding's summary as reported), its rating (1 on a scale of 1 false to 5 true, named \"Salah\"), the verification time, the normalised address where the claim appeared, its province, and Bawaslu as the author. Never the reporter or any person. `url` points at the console's transparency page.",
 			replies: []reply{okReplyMedia(200, "The reviews.", "application/ld+json", goType[[]ldClaimReview](), "ETag", "Last-Modified"), notModifiedReply}}},
 	}
 }

@@ -51,7 +51,7 @@ var transparencyFields = []openField{
 
 var claimReviewFields = []openField{
 	{"url", "string (URL)", "the finding on the console's transparency page"},
-	{"claimReviewed", "string", "the claim: the verified finding's summary"},
+	{"claimReviewed", "string", "the claim: the public summary the verifying officer gave, else the finding's summary as reported"},
 	{"datePublished", "RFC 3339 time (UTC)", "when Bawaslu verified it"},
 	{"inLanguage", "string", "language of the review: id"},
 	{"author", "Organization", "Bawaslu RI (name, url)"},
