@@ -9,7 +9,8 @@ import (
 )
 
 // A national officer registers a CSO, suspends and renews it, verifies a
-// report as it arrives and records its takedown.
+// report as it arrives, with the public summary Bawaslu publishes of it,
+// and records its takedown.
 func TestBrowserOfficerRegistryAndVerification(t *testing.T) {
 	e := apptest.Start(t, dbtest.SQLite)
 	f := newFixture(t, e)
@@ -49,10 +50,13 @@ func TestBrowserOfficerRegistryAndVerification(t *testing.T) {
 	rep := `#verify-list [data-report="` + r.ID + `"]`
 	o.click(rep + " details summary")
 	o.Eval(`document.querySelector('` + rep + ` textarea[name=note]').value = 'Dicek dengan KPU setempat: TPS tidak dipindah.'`)
+	const public = "Klaim bahwa TPS 7 dipindah tidak benar; TPS tetap di lokasi semula."
+	o.Eval(`document.querySelector('` + rep + ` textarea[name=public_summary]').value = '` + public + `'`)
 	o.checkA11y("officer verification")
 	o.shot("officer-verify")
 	o.Eval(`document.querySelector('` + rep + ` button[value=verified]').click()`)
 	o.waitText(rep, "Terverifikasi", 5*time.Second)
+	o.waitText(rep, "Diterbitkan sebagai: "+public, 2*time.Second)
 	o.click(rep + " details summary")
 	o.Eval(`document.querySelector('` + rep + ` input[name=platform_ref]').value = 'X-TR-2029-0042'`)
 	o.Eval(`document.querySelector('` + rep + ` details[open] button[type=submit]').click()`)
@@ -64,13 +68,21 @@ func TestBrowserOfficerRegistryAndVerification(t *testing.T) {
 	o.noHorizontalScroll("officer verification")
 
 	var got struct {
-		Status   string `json:"status"`
-		Takedown []struct {
+		Status        string `json:"status"`
+		PublicSummary string `json:"public_summary"`
+		Takedown      []struct {
 			Status string `json:"status"`
 		} `json:"takedown"`
 	}
 	e.Do(t, "GET", "/v1/reports/"+r.ID, nil, bearer(vol)...).Decode(t, &got)
-	if got.Status != "verified" || len(got.Takedown) != 2 || got.Takedown[1].Status != "taken_down" {
-		t.Errorf("the report: got %+v, want verified and taken down", got)
+	if got.Status != "verified" || got.PublicSummary != public || len(got.Takedown) != 2 || got.Takedown[1].Status != "taken_down" {
+		t.Errorf("the report: got %+v, want verified with the public summary and taken down", got)
+	}
+	var claims []struct {
+		ClaimReviewed string `json:"claimReviewed"`
+	}
+	e.Do(t, "GET", "/v1/open/claimreviews.json", nil).Decode(t, &claims)
+	if len(claims) != 1 || claims[0].ClaimReviewed != public {
+		t.Errorf("claimreviews: got %+v, want the public summary", claims)
 	}
 }

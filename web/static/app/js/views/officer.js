@@ -87,7 +87,9 @@ async function reports(ctx) {
     if (r.status === 'submitted' || r.status === 'endorsed') {
       const note = textarea('note', { maxlength: 2000, rows: 2 });
       const dup = input('duplicate_of', { maxlength: 36, autocomplete: 'off' });
-      const form = h('form', { class: 'stack' }, field(t('field.verifyNote'), note, t('hint.rejectNote')), field(t('field.duplicateOf'), dup, t('hint.duplicateOf')),
+      const pub = textarea('public_summary', { minlength: 10, maxlength: 4000, rows: 3 });
+      const form = h('form', { class: 'stack' }, field(t('field.verifyNote'), note, t('hint.rejectNote')),
+        field(t('field.publicSummary'), pub, t('hint.publicSummary')), field(t('field.duplicateOf'), dup, t('hint.duplicateOf')),
         h('div', { class: 'actions' }, h('button', { type: 'submit', value: 'verified' }, t('officer.verify')),
           h('button', { type: 'submit', value: 'rejected', class: 'danger' }, t('officer.reject')),
           h('button', { type: 'submit', value: 'duplicate', class: 'secondary' }, t('officer.duplicate'))));
@@ -95,6 +97,7 @@ async function reports(ctx) {
         const decision = submitter?.value || 'verified';
         const body = { decision };
         if (note.value.trim()) body.note = note.value.trim();
+        if (pub.value.trim()) body.public_summary = pub.value.trim(); // refused unless verified: never dropped unseen
         if (decision === 'duplicate') body.duplicate_of = dup.value.trim();
         await act(`/v1/reports/${r.id}/verification`, body);
         await reload();

@@ -255,6 +255,7 @@ export function reportCard(r, ...extra) {
       h('span', null, t(`platform.${r.platform}`)), h('span', null, regionLabel(r.region_code, r.region_name)), timeEl(r.observed_at),
       h('span', { class: 'cluster' }, t('report.cluster', { n: r.cluster_size }))),
     h('p', { class: 'pre summary' }, r.summary),
+    r.public_summary ? h('p', { class: 'pre public-summary' }, `${t('report.publicSummary')}: `, r.public_summary) : null,
     r.review_note ? h('p', null, `${t('report.reviewNote')}: `, r.review_note) : null,
     r.verification_note ? h('p', null, `${t('report.verifyNote')}: `, r.verification_note) : null,
     r.duplicate_of ? h('p', { class: 'muted' }, `${t('report.duplicateOf')}: ${r.duplicate_of}`) : null,
