@@ -227,7 +227,7 @@ func printReport(c *command, r api.Report) error {
 	err := printFields(c.stdout, "report", r.ID, "status", r.Status, "url", r.URL, "platform", r.Platform,
 		"category", r.Category, "region", regionLabel(r.RegionCode), "observed", when(r.ObservedAt),
 		"cluster", cluster, "organisation", deref(r.OrgID, ""), "claim", deref(r.ClaimID, ""), "summary", r.Summary,
-		"review note", r.ReviewNote, "verification", r.VerifyNote, "duplicate of", deref(r.DuplicateOf, ""))
+		"review note", r.ReviewNote, "verification", r.VerifyNote, "published as", deref(r.PublicSummary, ""), "duplicate of", deref(r.DuplicateOf, ""))
 	if err == nil && len(r.Evidence) > 0 {
 		fmt.Fprintln(c.stdout, "\nevidence:")
 		t := newTable(c.stdout, "  SHA-256", "SIZE", "TYPE")

@@ -92,9 +92,11 @@ func runReportReview(ctx context.Context, con console, args []string) error {
 }
 
 func runReportVerify(ctx context.Context, con console, args []string) error {
-	c := con.command("report verify", "REPORT_ID [--note N] [flags]",
+	c := con.command("report verify", "REPORT_ID [--note N] [--public-summary S] [flags]",
 		"Mark a report verified (officers of its region; never your own report). Verified reports\n"+
-			"can be cited in alerts and go to the takedown steps.",
+			"can be cited in alerts and go to the takedown steps. --public-summary is what Bawaslu\n"+
+			"publishes of a disinformation finding instead of the reporter's summary; it cannot be\n"+
+			"changed afterwards.",
 		"jarimu report verify 0190c0de-7c3e-7d4f-9a50-617283940516")
 	return verification(ctx, c, args, api.ReportVerified)
 }
@@ -116,9 +118,12 @@ func runReportDuplicate(ctx context.Context, con console, args []string) error {
 // verification runs report verify, reject or duplicate.
 func verification(ctx context.Context, c *command, args []string, decision string) error {
 	note := c.fs.String("note", "", "a note for the reporter (required to reject)")
-	var of *string
-	if decision == api.ReportDuplicate {
+	var of, public *string
+	switch decision {
+	case api.ReportDuplicate:
 		of = c.fs.String("of", "", "the `REPORT_ID` it duplicates")
+	case api.ReportVerified:
+		public = c.fs.String("public-summary", "", "the `TEXT` Bawaslu publishes of the finding (10 to 4,000 characters; default: the reporter's summary)")
 	}
 	key := c.keyFlag()
 	pos, err := c.parse(args, "REPORT_ID")
@@ -131,6 +136,10 @@ func verification(ctx context.Context, c *command, args []string, decision strin
 		err = c.required("note", *note)
 	case api.ReportDuplicate:
 		err, req.DuplicateOf = c.required("of", *of), of
+	case api.ReportVerified:
+		if c.isSet("public-summary") {
+			req.PublicSummary = public
+		}
 	}
 	if err != nil {
 		return err

@@ -191,7 +191,8 @@ func TestCLIOfficer(t *testing.T) {
 	}
 
 	citra.mustFail([]string{"report", "verify", first.ID}, "own-report: ")
-	wantFields(t, "report verify", officer.must("report", "verify", first.ID, "--note", "terbukti"), "status:", "verified", "terbukti")
+	wantFields(t, "report verify", officer.must("report", "verify", first.ID, "--note", "terbukti", "--public-summary", "Klaim pembagian uang di TPS tidak benar."),
+		"status:", "verified", "terbukti", "published as:", "Klaim pembagian uang di TPS tidak benar.")
 	officer.mustUsage([]string{"report", "reject", second.ID}, "--note is required")
 	wantFields(t, "report reject", officer.must("report", "reject", second.ID, "--note", "bukan pelanggaran"), "rejected", "bukan pelanggaran")
 	officer.mustUsage([]string{"report", "duplicate", third.ID}, "--of is required")
