@@ -35,10 +35,9 @@ func (s *Service) Ack(ctx context.Context, req api.PushAckRequest) error {
 	if len(req.Ack) > 200 || len(parts) != 3 {
 		return bad
 	}
-	if _, err := uuid.Parse(parts[0]); err != nil {
-		return bad
-	}
-	if _, err := uuid.Parse(parts[1]); err != nil {
+	// The ids as this API gives them out (api.ValidID): uuid.Parse would
+	// also take the braced, URN and 32-digit forms, which no push carries.
+	if !api.ValidID(parts[0]) || !api.ValidID(parts[1]) {
 		return bad
 	}
 	tag, err := base64.RawURLEncoding.DecodeString(parts[2])

@@ -97,8 +97,17 @@ func TestMalformedIDs(t *testing.T) {
 				row{"duplicate of, by the reporter", vol, "POST", reportPath(rep.ID, "/verification"), map[string]any{"decision": "duplicate", "duplicate_of": bad}, http.StatusForbidden, "own-report", ""},
 				row{"task's org", coord, "POST", "/v1/tasks", taskBody(bad, 5), http.StatusUnprocessableEntity, "validation", "org_id"},
 				row{"assignee", national, "POST", "/v1/tasks/" + tk.ID + "/assignments", map[string]any{"user_id": bad}, http.StatusUnprocessableEntity, "validation", "user_id"},
+				// An ack's ids are checked as every id is (the server's tag
+				// would not match either): 422, before any database reads it.
+				row{"push ack's job", api.AuthResponse{}, "POST", "/v1/push/acks", map[string]any{"ack": bad + "." + rep.ID + ".AAAA"}, http.StatusUnprocessableEntity, "invalid-push-ack", ""},
+				row{"push ack's device", api.AuthResponse{}, "POST", "/v1/push/acks", map[string]any{"ack": rep.ID + "." + bad + ".AAAA"}, http.StatusUnprocessableEntity, "invalid-push-ack", ""},
 				row{"alert's reports", national, "POST", "/v1/alerts", map[string]any{"title": "Hoaks pemungutan ulang", "body": "Bukan dari KPU.", "severity": "warning", "report_ids": []string{rep.ID, bad}}, http.StatusUnprocessableEntity, "validation", "report_ids"},
 			)
+		}
+		// The other spellings uuid.Parse takes name no push either.
+		for _, other := range []string{"{" + rep.ID + "}", "urn:uuid:" + rep.ID, strings.ReplaceAll(rep.ID, "-", "")} {
+			rows = append(rows, row{"push ack's job as " + other, api.AuthResponse{}, "POST", "/v1/push/acks",
+				map[string]any{"ack": other + "." + rep.ID + ".AAAA"}, http.StatusUnprocessableEntity, "invalid-push-ack", ""})
 		}
 		logs := len(e.Logs.String())
 		for _, r := range rows {
