@@ -72,6 +72,7 @@ type AlertStat struct {
 	RegionCode  *string   `json:"region_code"`
 	PublishedAt time.Time `json:"published_at"`
 	Retracted   bool      `json:"retracted"`
+	Meant       int       `json:"meant"`
 	Pushed      int       `json:"pushed"`
 	Delivered   int       `json:"delivered"`
 	Displayed   int       `json:"displayed"`

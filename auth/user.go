@@ -233,6 +233,14 @@ func (s *Service) CountVolunteers(ctx context.Context, q bun.IDB, code string, a
 	return int(n), nil
 }
 
+// VolunteersSQL is CountVolunteers as a SQL expression, for a query with
+// one row per alert (package stats): code and at are SQL expressions (the
+// alert's columns), code NULL for everyone.
+func VolunteersSQL(code, at string) string {
+	return "(SELECT count(*) FROM users AS vu WHERE vu.role = 'volunteer' AND vu.status = 'active' AND vu.created_at <= " + at +
+		" AND (" + code + " IS NULL OR vu.region_code = " + code + " OR vu.region_code LIKE " + code + " || '%'))"
+}
+
 // ActiveIDs selects the ids of active accounts: of role ("" any role), with
 // a region at or below code ("" everywhere; a national account is under no
 // region), or only the account userID when it is not "". Web Push reads

@@ -260,16 +260,29 @@ func TestStatsAlerts(t *testing.T) {
 		a31 := createAlert(t, e, tok(w.off31), alertBody("31"))
 		a3171 := createAlert(t, e, tok(w.off31), alertBody("3171"))
 		a32 := createAlert(t, e, tok(w.off32), alertBody("32"))
+		aNat := createAlert(t, e, tok(w.offNat), alertBody(""))
 		seedReach(t, e, a31.ID, 5, 4, 1, 2)
+		seedReach(t, e, aNat.ID, 1, 0, 0, 0)
 		seedReach(t, e, a3171.ID, 3, 0, 0, 0)
 		// a3171 was summed up already: its summary, not its counts, is read.
 		if _, err := e.App.DB.ExecContext(context.Background(), "INSERT INTO alert_reach (alert_id, delivered, summarised_at) VALUES (?, 7, ?)", a3171.ID, time.Now().UTC()); err != nil {
 			t.Fatal(err)
 		}
 		must(t, "retract", call(t, e, tok(w.off31), "POST", "/v1/alerts/"+a3171.ID+"/retraction", map[string]any{"reason": "Keliru wilayah."}), http.StatusOK, "")
-		stat := func(a api.Alert, retracted bool, pushed, delivered, displayed int) api.AlertStat {
+		// meant and delivered are the alert's own reach: more acks than
+		// volunteers meant (a volunteer on two instances counts on each)
+		// count as everyone meant, not more.
+		stat := func(a api.Alert, retracted bool, pushed, acks, displayed int) api.AlertStat {
+			t.Helper()
+			reach := reachOf(t, e, tok(w.admin), a.ID)
+			if want := min(acks, reach.Meant); reach.Delivered != want {
+				t.Fatalf("reach of %s: got %d delivered, want %d", a.ID, reach.Delivered, want)
+			}
 			return api.AlertStat{AlertID: a.ID, Title: a.Title, Severity: a.Severity, RegionCode: a.RegionCode, PublishedAt: a.PublishedAt,
-				Retracted: retracted, Pushed: pushed, Delivered: delivered, Displayed: displayed}
+				Retracted: retracted, Meant: reach.Meant, Pushed: pushed, Delivered: reach.Delivered, Displayed: displayed}
+		}
+		if n := reachOf(t, e, tok(w.admin), a31.ID).Meant; n >= 5 {
+			t.Fatalf("%d volunteers meant in 31: the 5 acks below must be more", n)
 		}
 		today := time.Now().UTC().Format(time.DateOnly)
 		from := time.Now().UTC().AddDate(0, 0, -29).Format(time.DateOnly)
@@ -280,7 +293,7 @@ func TestStatsAlerts(t *testing.T) {
 			Items: []api.AlertStat{stat(a31, false, 4, 5, 2), stat(a3171, true, 0, 7, 0)}})
 		getStats(t, e, tok(w.admin), "/v1/stats/alerts", nil, &got)
 		sameJSON(t, "admin", got, api.AlertStats{Scope: api.StatsScope{From: from, To: today},
-			Items: []api.AlertStat{stat(a31, false, 4, 5, 2), stat(a3171, true, 0, 7, 0), stat(a32, false, 0, 0, 0)}})
+			Items: []api.AlertStat{stat(a31, false, 4, 5, 2), stat(a3171, true, 0, 7, 0), stat(a32, false, 0, 0, 0), stat(aNat, false, 0, 1, 0)}})
 		yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
 		getStats(t, e, tok(w.offNat), "/v1/stats/alerts", url.Values{"from": {yesterday}, "to": {yesterday}}, &got)
 		if len(got.Items) != 0 {
@@ -291,6 +304,8 @@ func TestStatsAlerts(t *testing.T) {
 	})
 }
 
+// The alert reach is paged as every list is (oldest first): no answer is
+// cut short without saying so, and a bad page is a 400.
 func TestStatsRefused(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		w := newReportWorld(t, e, "")

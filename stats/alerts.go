@@ -16,10 +16,11 @@ const MaxAlerts = 500
 
 // Alerts reads the reach of each alert published in the period in the
 // officer's region (admins and national officers: all), oldest first:
-// devices whose push service accepted its Web Push (pushed), volunteers
-// whose feed client acknowledged it (delivered: the counted
-// acknowledgements, or their summary once summed up) and devices that
-// showed its push (displayed). Alerts are not an org's: coordinators are
+// the volunteers meant, as the alert's own reach counts them, devices
+// whose push service accepted its Web Push (pushed), volunteers whose feed
+// client acknowledged it (delivered: the counted acknowledgements, or their
+// summary once summed up; never more than meant, as in the reach) and
+// devices that showed its push (displayed). Alerts are not an org's: coordinators are
 // refused.
 func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.AlertStats, error) {
 	if !p.IsOfficer() && !p.IsAdmin() {
@@ -36,6 +37,7 @@ func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.Al
 	pushed, displayed := push.ReachSQL("a.id")
 	sel := s.db.NewSelect().TableExpr("alerts AS a").
 		ColumnExpr("a.id AS alert_id, a.title, a.severity, a.region_code, a.published_at, a.retracted_at").
+		ColumnExpr(auth.VolunteersSQL("a.region_code", "a.published_at")+" AS meant").
 		ColumnExpr(pushed+" AS pushed").
 		ColumnExpr("COALESCE((SELECT s.delivered FROM alert_reach AS s WHERE s.alert_id = a.id), "+
 			"(SELECT sum(k.acks) FROM alert_ack_counts AS k WHERE k.alert_id = a.id), 0) AS delivered").
@@ -52,6 +54,9 @@ func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.Al
 	for i, row := range rows {
 		row.AlertStat.Retracted = row.RetractedAt != nil
 		row.AlertStat.PublishedAt = row.AlertStat.PublishedAt.UTC()
+		// A volunteer whose devices acknowledged on two instances counts
+		// on each; nobody counts past everyone meant.
+		row.AlertStat.Delivered = min(row.AlertStat.Delivered, row.AlertStat.Meant)
 		out.Items[len(rows)-1-i] = row.AlertStat
 	}
 	return out, nil
