@@ -57,11 +57,13 @@ type PlatformTakedown struct {
 	P90Hours    *float64 `json:"p90_hours"`
 }
 
-// AlertStats is GET /v1/stats/alerts: the reach of each alert published
-// in the period, oldest first.
+// AlertStats is GET /v1/stats/alerts: one page of the reach of each alert
+// published in the period, oldest first; NextCursor is absent on the last
+// page, as in a Page.
 type AlertStats struct {
-	Scope StatsScope  `json:"scope"`
-	Items []AlertStat `json:"items"`
+	Scope      StatsScope  `json:"scope"`
+	Items      []AlertStat `json:"items"`
+	NextCursor string      `json:"next_cursor,omitempty"`
 }
 
 // AlertStat is one alert and how far it got.

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"net/url"
 	"time"
@@ -45,10 +46,21 @@ func (c *Client) StatsTakedowns(ctx context.Context, q StatsQuery) (api.Takedown
 	return call[api.TakedownStats](ctx, c, http.MethodGet, route{path: "/v1/stats/takedowns"}, q.values(), nil)
 }
 
-// StatsAlerts reads the reach of each alert published in the period
-// (officers and admins).
-func (c *Client) StatsAlerts(ctx context.Context, q StatsQuery) (api.AlertStats, error) {
-	return call[api.AlertStats](ctx, c, http.MethodGet, route{path: "/v1/stats/alerts"}, q.values(), nil)
+// StatsAlerts reads one page of the reach of each alert published in the
+// period, oldest first (officers and admins).
+func (c *Client) StatsAlerts(ctx context.Context, q StatsQuery, o ListOptions) (api.AlertStats, error) {
+	v := q.values()
+	o.addTo(v)
+	return call[api.AlertStats](ctx, c, http.MethodGet, route{path: "/v1/stats/alerts"}, v, nil)
+}
+
+// AllStatsAlerts yields the reach of every alert published in the period,
+// following the pages from o.Cursor (see All).
+func (c *Client) AllStatsAlerts(ctx context.Context, q StatsQuery, o ListOptions) iter.Seq2[api.AlertStat, error] {
+	return All(ctx, from(o, func(ctx context.Context, o ListOptions) (api.Page[api.AlertStat], error) {
+		st, err := c.StatsAlerts(ctx, q, o)
+		return api.Page[api.AlertStat]{Items: st.Items, NextCursor: st.NextCursor}, err
+	}))
 }
 
 // StatsProvinces counts the reports filed in the period, and those

@@ -37,10 +37,12 @@ func TestStatsCalls(t *testing.T) {
 				method: "GET", path: "/v1/stats/takedowns", query: "to=2029-02-14",
 			},
 			{
-				name:   "StatsAlerts",
-				call:   func() (any, error) { return c.StatsAlerts(ctx, StatsQuery{From: from}) },
-				answer: api.AlertStats{Scope: scope, Items: []api.AlertStat{{AlertID: "a1", Title: "Hoaks", Severity: "info", Pushed: 3, Delivered: 2, Displayed: 1, PublishedAt: to}}},
-				method: "GET", path: "/v1/stats/alerts", query: "from=2029-02-01",
+				name: "StatsAlerts",
+				call: func() (any, error) {
+					return c.StatsAlerts(ctx, StatsQuery{From: from}, ListOptions{Limit: 2, Cursor: "YWJj"})
+				},
+				answer: api.AlertStats{Scope: scope, Items: []api.AlertStat{{AlertID: "a1", Title: "Hoaks", Severity: "info", Meant: 4, Pushed: 3, Delivered: 2, Displayed: 1, PublishedAt: to}}, NextCursor: "ZGVm"},
+				method: "GET", path: "/v1/stats/alerts", query: "cursor=YWJj&from=2029-02-01&limit=2",
 			},
 			{
 				name:   "StatsProvinces",

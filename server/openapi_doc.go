@@ -100,7 +100,7 @@ const apiDescription = "The HTTP API and real-time feed of Jarimu Awasi Pemilu: 
 	"- Request bodies are `application/json`, at most 64 KiB, decoded strictly: unknown or duplicated fields, keys not in lower case, trailing data and wrong types are 400s. An empty body is refused even where every field is optional: send `{}`.\n" +
 	"- Errors are RFC 9457 `application/problem+json`; `type` is `/v1/problems/<slug>`, a stable slug to switch on, and a page about it is served there.\n" +
 	"- An authenticated POST may carry `Idempotency-Key`: a retry with the same key, user and body within 24 hours gets the first answer again (`Idempotent-Replayed: true`) and changes nothing.\n" +
-	"- Lists take `limit` (1 to 200, default 50) and `cursor`, and answer `{\"items\",\"next_cursor\"}`, newest first; `next_cursor` is absent on the last page.\n\n" +
+	"- Lists take `limit` (1 to 200, default 50) and `cursor`, and answer `{\"items\",\"next_cursor\"}`, newest first unless the operation says otherwise; `next_cursor` is absent on the last page.\n\n" +
 	"The open datasets under /v1/open are published under the Creative Commons Attribution 4.0 licence (CC BY 4.0), credited to Bawaslu RI and Jarimu Awasi Pemilu. This document itself carries no separate licence."
 
 var docTags = []docTag{

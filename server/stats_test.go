@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/jarimu/jarimu/api"
@@ -306,6 +308,72 @@ func TestStatsAlerts(t *testing.T) {
 
 // The alert reach is paged as every list is (oldest first): no answer is
 // cut short without saying so, and a bad page is a 400.
+func TestStatsAlertsPages(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
+		w := newReportWorld(t, e, "")
+		var want []string
+		for range 5 {
+			want = append(want, createAlert(t, e, tok(w.off31), alertBody("3171")).ID)
+		}
+		createAlert(t, e, tok(w.off32), alertBody("32")) // not the officer of 31's
+		if got := alertPages(t, e, tok(w.off31), url.Values{"limit": {"2"}}, 3); !reflect.DeepEqual(got, want) {
+			t.Errorf("pages of 2: got %v, want %v (every alert, oldest first)", got, want)
+		}
+		// More alerts than one answer used to hold (the latest 500, with
+		// nothing in it to say so): the pages of the default 50 hold them
+		// all, each once.
+		var first api.AlertStats
+		getStats(t, e, tok(w.off31), "/v1/stats/alerts", nil, &first)
+		for i := range 500 {
+			_, err := e.App.DB.ExecContext(context.Background(), `INSERT INTO alerts (id, title, body, severity, region_code, issued_by, stream, published_at)
+				SELECT ?, title, body, severity, region_code, issued_by, stream, ? FROM alerts WHERE id = ?`,
+				uuid.Must(uuid.NewV7()).String(), first.Items[0].PublishedAt.Add(-time.Duration(i+1)*time.Microsecond), want[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]bool{}
+		for _, id := range alertPages(t, e, tok(w.off31), url.Values{}, 11) {
+			seen[id] = true
+		}
+		if len(seen) != 505 {
+			t.Errorf("505 alerts in pages of the default 50: got %d different ones", len(seen))
+		}
+		enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+		for q, typ := range map[string]string{
+			"limit=0": "bad-query", "limit=201": "bad-query", "limit=x": "bad-query",
+			"cursor=" + enc("x"): "bad-cursor", "cursor=%21": "bad-cursor",
+			"cursor=" + enc(time.Now().UTC().Format(time.RFC3339Nano)+"|x"): "bad-cursor",
+		} {
+			check(t, q, call(t, e, tok(w.off31), "GET", "/v1/stats/alerts?"+q, nil), http.StatusBadRequest, typ)
+		}
+		// The other aggregates are not lists: paging them is an unknown parameter.
+		check(t, "findings with limit", call(t, e, tok(w.off31), "GET", "/v1/stats/findings?limit=2", nil), http.StatusBadRequest, "bad-query")
+	})
+}
+
+// alertPages reads the alert reach as token page after page (q: the
+// query of each) and returns the alerts' ids in order, failing after maxPages
+// pages.
+func alertPages(t *testing.T, e *apptest.Env, token string, q url.Values, maxPages int) []string {
+	t.Helper()
+	var ids []string
+	for page := 0; ; page++ {
+		if page == maxPages {
+			t.Fatalf("more than %d pages (%d alerts so far)", maxPages, len(ids))
+		}
+		var st api.AlertStats
+		getStats(t, e, token, "/v1/stats/alerts", q, &st)
+		for _, it := range st.Items {
+			ids = append(ids, it.AlertID)
+		}
+		if st.NextCursor == "" {
+			return ids
+		}
+		q.Set("cursor", st.NextCursor)
+	}
+}
+
 func TestStatsRefused(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, e *apptest.Env) {
 		w := newReportWorld(t, e, "")

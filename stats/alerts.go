@@ -11,18 +11,23 @@ import (
 	"github.com/jarimu/jarimu/push"
 )
 
-// MaxAlerts bounds the alerts of one answer: the latest 500 of the period.
-const MaxAlerts = 500
+// AlertCursor is a place in the alerts of a period, which are read in
+// order of publication (then id): the alert a page ended with. The zero
+// value is the start.
+type AlertCursor struct {
+	PublishedAt time.Time
+	ID          string
+}
 
-// Alerts reads the reach of each alert published in the period in the
-// officer's region (admins and national officers: all), oldest first:
-// the volunteers meant, as the alert's own reach counts them, devices
-// whose push service accepted its Web Push (pushed), volunteers whose feed
-// client acknowledged it (delivered: the counted acknowledgements, or their
-// summary once summed up; never more than meant, as in the reach) and
-// devices that showed its push (displayed). Alerts are not an org's: coordinators are
-// refused.
-func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.AlertStats, error) {
+// Alerts reads the reach of up to limit alerts published in the period in
+// the officer's region (admins and national officers: all), oldest first,
+// after the cursor: the volunteers meant, as the alert's own reach counts
+// them, devices whose push service accepted its Web Push (pushed),
+// volunteers whose feed client acknowledged it (delivered: the counted
+// acknowledgements, or their summary once summed up; never more than
+// meant, as in the reach) and devices that showed its push (displayed).
+// Alerts are not an org's: coordinators are refused.
+func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query, after AlertCursor, limit int) (api.AlertStats, error) {
 	if !p.IsOfficer() && !p.IsAdmin() {
 		return api.AlertStats{}, problem.Errorf(problem.Forbidden, "alert reach is for officers")
 	}
@@ -43,7 +48,10 @@ func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.Al
 			"(SELECT sum(k.acks) FROM alert_ack_counts AS k WHERE k.alert_id = a.id), 0) AS delivered").
 		ColumnExpr(displayed+" AS displayed").
 		Where("a.published_at >= ? AND a.published_at < ?", sc.period.From, sc.period.End()).
-		OrderExpr("a.published_at DESC, a.id DESC").Limit(MaxAlerts)
+		OrderExpr("a.published_at, a.id").Limit(int64(limit))
+	if after.ID != "" {
+		sel = sel.Where("(a.published_at > ? OR a.published_at = ? AND a.id > ?)", after.PublishedAt, after.PublishedAt, after.ID)
+	}
 	if sc.region != "" {
 		sel = sel.Where("(a.region_code = ? OR a.region_code LIKE ?)", sc.region, sc.region+"%")
 	}
@@ -57,7 +65,7 @@ func (s *Service) Alerts(ctx context.Context, p auth.Principal, q Query) (api.Al
 		// A volunteer whose devices acknowledged on two instances counts
 		// on each; nobody counts past everyone meant.
 		row.AlertStat.Delivered = min(row.AlertStat.Delivered, row.AlertStat.Meant)
-		out.Items[len(rows)-1-i] = row.AlertStat
+		out.Items[i] = row.AlertStat
 	}
 	return out, nil
 }

@@ -31,13 +31,27 @@ export async function stats(ctx) {
   const q = { from, to, org_id: org?.org_id };
   const get = (name) => api('GET', withQuery(`/v1/stats/${name}`, q));
   const [findings, funnel, takedowns, provinces, alerts] = await Promise.all([
-    get('findings'), get('funnel'), get('takedowns'), get('provinces'), staff ? get('alerts') : null]);
+    get('findings'), get('funnel'), get('takedowns'), get('provinces'), staff ? allAlerts(q) : null]);
   add(ctx.root,
     section(t('stats.findings'), findingsChart(findings, from, to)),
     section(t('stats.funnel'), funnelChart(funnel)),
     section(t('stats.takedowns'), takedownChart(takedowns)),
     alerts && section(t('stats.alerts'), alertChart(alerts)),
     section(t('stats.provinces'), provinceTable(provinces)));
+}
+
+// allAlerts reads the alert reach of the period page after page (it is a
+// list: one page holds at most 200), so the chart shows every alert.
+async function allAlerts(q) {
+  const items = [];
+  let cursor = '';
+  do {
+    const page = await api('GET', withQuery('/v1/stats/alerts', { ...q, limit: 200, cursor }));
+    items.push(...page.items);
+    if (page.next_cursor === cursor) break;
+    cursor = page.next_cursor || '';
+  } while (cursor);
+  return { items };
 }
 
 // picker chooses the period (and the org of a coordinator of several);
