@@ -42,7 +42,10 @@ type Options struct {
 	MaxOpenConns int
 }
 
-// Open connects and checks the connection. It does not migrate.
+// Open connects and checks the connection. It does not migrate. Rows are
+// read with the columns the code knows and the others passed over: in a
+// rolling upgrade the instances not yet replaced read tables that a later
+// release added columns to (docs/operations.md 6.2).
 func Open(ctx context.Context, o Options) (*DB, error) {
 	var d *DB
 	var err error
@@ -85,7 +88,7 @@ func openSQLite(dir string) (*DB, error) {
 	sqldb.SetMaxOpenConns(8)
 	sqldb.SetMaxIdleConns(8)
 	sqldb.SetConnMaxLifetime(0)
-	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}, nil
+	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New(), bun.WithDiscardUnknownColumns())}, nil
 }
 
 // cancelGrace is how long a statement whose context ended may take to
@@ -132,7 +135,7 @@ func openPostgres(dsn string, maxOpen int) (*DB, error) {
 	sqldb.SetMaxOpenConns(maxOpen)
 	sqldb.SetMaxIdleConns(maxOpen)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), postgres: true, prepared: prepared}, nil
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns()), postgres: true, prepared: prepared}, nil
 }
 
 // Prepared is what a query with $n parameters that runs very often passes
